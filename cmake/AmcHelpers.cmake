@@ -1,0 +1,23 @@
+# Small helpers shared by the component CMakeLists files.
+
+# amc_component(NAME SOURCES...): a static, position-independent library for
+# one folder of src/, linked into libamc.so and into the tests.
+function(amc_component name)
+  add_library(amc_${name} STATIC ${ARGN})
+  target_include_directories(amc_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
+  target_link_libraries(amc_${name} PRIVATE amc_warnings)
+endfunction()
+
+# amc_test(NAME SOURCES... [LABELS l...] [LIBS l...]): one GoogleTest binary,
+# its tests discovered into ctest with the given labels.
+function(amc_test name)
+  cmake_parse_arguments(arg "" "" "LABELS;LIBS" ${ARGN})
+  add_executable(${name} ${arg_UNPARSED_ARGUMENTS})
+  target_link_libraries(${name} PRIVATE ${arg_LIBS} amc_test_support GTest::gtest GTest::gtest_main amc_warnings)
+  if(NOT arg_LABELS)
+    set(arg_LABELS unit)
+  endif()
+  gtest_discover_tests(${name}
+    PROPERTIES LABELS "${arg_LABELS}"
+    DISCOVERY_TIMEOUT 60)
+endfunction()

@@ -1,0 +1,251 @@
+/*
+ * amc.h — the public C ABI of libamc (libamc.so.1).
+ *
+ * libamc runs Amazon Marketing Cloud (AMC) SQL workflows for orchestrators:
+ * it keeps Login-with-Amazon tokens safe at rest and alive, talks HTTPS to
+ * AMC, and exposes everything through this header only. It is C99-clean and
+ * usable from C, C++, and any FFI (ctypes, cffi, dlopen).
+ *
+ * Conventions (they hold for every function below):
+ *  - Every fallible function returns amc_status; AMC_OK (0) means success.
+ *    On failure, amc_last_error() gives a message that says what happened and
+ *    what to do, and amc_last_error_json() gives the same as JSON with extra
+ *    detail. The status alone is always enough to decide what to do.
+ *  - Arguments: the handle first, then inputs (UTF-8 JSON text or C strings),
+ *    then out-parameters. Out-parameters are written only on success.
+ *  - Strings the library returns through out-parameters (char **) belong to
+ *    the caller and must be released with amc_free(), never with free().
+ *  - Handles are opaque; each *_new has a *_free, and *_free(NULL) does
+ *    nothing.
+ *  - JSON requests are strict: unknown fields are rejected with
+ *    AMC_E_INVALID_ARGUMENT so that typos surface. Responses may gain fields
+ *    in later minor versions without an ABI change.
+ *  - Secrets (tokens, client secrets, Fernet keys) never appear in messages.
+ *
+ * See README.md ("ABI policy") for what changes the SONAME.
+ */
+#ifndef AMC_AMC_H
+#define AMC_AMC_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(AMC_BUILDING_LIBRARY)
+#define AMC_API __attribute__((visibility("default")))
+#else
+#define AMC_API
+#endif
+
+/* ---------------------------------------------------------------------------
+ * Versions
+ * ------------------------------------------------------------------------ */
+
+/* The major version is the ABI major: it is the N of libamc.so.N. */
+#define AMC_VERSION_MAJOR 1
+#define AMC_VERSION_MINOR 0
+#define AMC_VERSION_PATCH 0
+#define AMC_VERSION_NUMBER \
+  (AMC_VERSION_MAJOR * 10000 + AMC_VERSION_MINOR * 100 + AMC_VERSION_PATCH)
+#define AMC_VERSION_STRING "1.0.0"
+
+/* The version of the library actually loaded, as AMC_VERSION_NUMBER.
+ * Adapters compare amc_version_number() / 10000 with the ABI major they
+ * were written for and refuse to run on a mismatch. */
+AMC_API int amc_version_number(void);
+
+/* The loaded library's version as static text, e.g. "1.0.0". */
+AMC_API const char *amc_version_string(void);
+
+/* ---------------------------------------------------------------------------
+ * Status codes
+ *
+ * APPEND-ONLY: codes are never renumbered or reused. New codes are added at
+ * the end; hosts must treat an unknown code as a failure.
+ * ------------------------------------------------------------------------ */
+typedef enum amc_status {
+  /* Success. */
+  AMC_OK = 0,
+  /* An argument or JSON request is malformed: NULL where a value is needed,
+   * invalid JSON, an unknown field, a bad id. Fix the call. */
+  AMC_E_INVALID_ARGUMENT = 1,
+  /* The configuration is incomplete or inconsistent (missing Fernet key,
+   * unknown region, LwA client rejected as invalid_client). Fix the config. */
+  AMC_E_CONFIG = 2,
+  /* The credential cannot be used until the user authenticates again
+   * (LwA invalid_grant, revoked grant, no refresh token). */
+  AMC_E_AUTH_REQUIRED = 3,
+  /* AMC refused access (HTTP 403) even after a token refresh: the advertiser
+   * id is wrong or the credential has no access to the instance. */
+  AMC_E_FORBIDDEN = 4,
+  /* The named object (credential, workflow, execution) does not exist. */
+  AMC_E_NOT_FOUND = 5,
+  /* The object exists already or is in a state that forbids the operation
+   * (duplicate workflow id, cancel of a finished execution). */
+  AMC_E_CONFLICT = 6,
+  /* Rate-limited (HTTP 429) beyond the retry policy; retry later. */
+  AMC_E_THROTTLED = 7,
+  /* The remote service failed (HTTP 5xx or an unexpected 4xx) beyond the
+   * retry policy. */
+  AMC_E_REMOTE = 8,
+  /* Network failure: DNS, connect, reset, unexpected end of stream. */
+  AMC_E_NETWORK = 9,
+  /* TLS failure: handshake, untrusted or expired certificate, wrong host. */
+  AMC_E_TLS = 10,
+  /* A deadline passed before the operation finished. */
+  AMC_E_TIMEOUT = 11,
+  /* The operation was cancelled by the caller. */
+  AMC_E_CANCELLED = 12,
+  /* The AMC execution ended FAILED, CANCELLED or REJECTED; the message
+   * carries AMC's reason. */
+  AMC_E_EXECUTION_FAILED = 13,
+  /* Encrypted data could not be decrypted with any configured Fernet key
+   * (the record is quarantined: restore the previous key or
+   * re-authenticate), or a cryptographic primitive failed. */
+  AMC_E_CRYPTO = 14,
+  /* The credential store could not be read or written (I/O error, lock,
+   * corrupt file). Stored data is left as it was. */
+  AMC_E_STORE = 15,
+  /* The server's reply did not follow the protocol (malformed JSON, missing
+   * fields, truncated body). */
+  AMC_E_PROTOCOL = 16,
+  /* The handle was created in another process (used after fork()); create
+   * a new one in this process. */
+  AMC_E_FORKED = 17,
+  /* A bug in libamc: an unexpected internal failure. Please report it. */
+  AMC_E_INTERNAL = 18,
+  /* Memory could not be allocated. */
+  AMC_E_OUT_OF_MEMORY = 19
+  /* Append new codes here. */
+} amc_status;
+
+/* Static, never-NULL name of a status, e.g. "AMC_E_CONFIG". Unknown codes
+ * give "AMC_E_UNKNOWN". */
+AMC_API const char *amc_status_name(amc_status status);
+
+/* ---------------------------------------------------------------------------
+ * Error detail (thread-local)
+ * ------------------------------------------------------------------------ */
+
+/* Message of the last failed call on this thread, or "" if the last call
+ * succeeded. The pointer stays valid until the next libamc call on this
+ * thread; do not free it. */
+AMC_API const char *amc_last_error(void);
+
+/* The same detail as JSON: {"status": "AMC_E_…", "code": N, "message": "…"}
+ * plus, where known, "http_status", "amc_code", "retry_after_ms",
+ * "credential_id". "{}" if the last call succeeded. Same lifetime as
+ * amc_last_error(). */
+AMC_API const char *amc_last_error_json(void);
+
+/* ---------------------------------------------------------------------------
+ * Memory
+ * ------------------------------------------------------------------------ */
+
+/* Releases a string returned by libamc. amc_free(NULL) does nothing. */
+AMC_API void amc_free(void *pointer);
+
+/* ---------------------------------------------------------------------------
+ * Credential store
+ *
+ * Holds, per credential id, the LwA client id, the refresh token, the cached
+ * access token and its expiry, a state ("active", "needs-reauth",
+ * "quarantined") and timestamps. Every secret is Fernet-encrypted at rest
+ * with the configured keys (MultiFernet: the first key encrypts, all keys
+ * decrypt), compatible with Python's cryptography and Airflow's fernet_key.
+ *
+ * A record that no configured key decrypts is quarantined: it is kept as it
+ * is (so adding the old key back recovers it), excluded from use, and every
+ * use of it fails with AMC_E_CRYPTO naming the credential id.
+ * ------------------------------------------------------------------------ */
+typedef struct amc_store amc_store;
+
+/* Opens a store. config_json (may be NULL or "{}" for all defaults):
+ *   {
+ *     "kind": "file" | "memory",       default "file"
+ *     "path": "/var/lib/x/amc.json",   file store only; default
+ *                                      $XDG_STATE_HOME/amc/credentials.json or
+ *                                      ~/.local/state/amc/credentials.json
+ *     "fernet_keys": "k1,k2",          comma-separated, first = primary;
+ *                                      default: the environment variable
+ *                                      named by fernet_keys_env
+ *     "fernet_keys_env": "AMC_FERNET_KEYS"   default "AMC_FERNET_KEYS"
+ *   }
+ * With no key configured the call fails with AMC_E_CONFIG: libamc never
+ * generates a key and never stores plaintext.
+ *
+ * Example:
+ *   amc_store *store = NULL;
+ *   if (amc_store_new("{\"path\":\"/tmp/creds.json\"}", &store) != AMC_OK)
+ *     fprintf(stderr, "%s\n", amc_last_error());
+ *   ...
+ *   amc_store_free(store);
+ */
+AMC_API amc_status amc_store_new(const char *config_json, amc_store **out_store);
+
+/* Closes a store. amc_store_free(NULL) does nothing. */
+AMC_API void amc_store_free(amc_store *store);
+
+/* Creates or updates one credential. credential_json:
+ *   {
+ *     "credential_id": "airflow_conn_1",   required; 1-256 printable chars
+ *     "client_id": "amzn1.application-oa2-client.…",  required when new
+ *     "refresh_token": "Atzr|…",            required when new
+ *     "access_token": "Atza|…",             optional
+ *     "access_token_expires_at": "2026-11-28T16:00:00Z" (or Unix seconds),
+ *     "state": "active" | "needs-reauth"    optional, default "active"
+ *   }
+ * Fields left out keep their stored values; a missing refresh_token never
+ * blanks the stored one. Putting a refresh_token into a quarantined record
+ * re-authenticates it.
+ *
+ * Example:
+ *   amc_store_put_credential(store,
+ *     "{\"credential_id\":\"c1\",\"client_id\":\"amzn1.app\","
+ *     "\"refresh_token\":\"Atzr|...\"}");
+ */
+AMC_API amc_status amc_store_put_credential(amc_store *store, const char *credential_json);
+
+/* Reads one credential as JSON into *out_json (free with amc_free):
+ *   {"credential_id", "client_id", "state", "has_refresh_token",
+ *    "has_access_token", "access_token_expires_at", "created_at",
+ *    "updated_at", "last_error"}
+ * Secrets are left out unless options_json is {"include_secrets": true},
+ * which adds "refresh_token" and "access_token". options_json may be NULL.
+ * Fails with AMC_E_NOT_FOUND for an unknown id and, when secrets are asked
+ * for, with AMC_E_CRYPTO for a quarantined record.
+ *
+ * Example:
+ *   char *json = NULL;
+ *   if (amc_store_get_credential(store, "c1", NULL, &json) == AMC_OK) {
+ *     puts(json);
+ *     amc_free(json);
+ *   }
+ */
+AMC_API amc_status amc_store_get_credential(amc_store *store, const char *credential_id,
+                                            const char *options_json, char **out_json);
+
+/* Lists every credential, without secrets, as
+ * {"credentials": [ <same objects as amc_store_get_credential> … ]}
+ * sorted by credential id. */
+AMC_API amc_status amc_store_list_credentials(amc_store *store, char **out_json);
+
+/* Deletes one credential. AMC_E_NOT_FOUND if it does not exist. */
+AMC_API amc_status amc_store_delete_credential(amc_store *store, const char *credential_id);
+
+/* Re-encrypts every record with the first (primary) key, keeping each
+ * token's original Fernet timestamp, like Airflow's rotate-fernet-key.
+ * Records that no key decrypts are quarantined and reported, not changed.
+ * *out_report_json (free with amc_free):
+ *   {"total": N, "rotated": N, "failed": [{"credential_id", "reason"}]}
+ * Readers see either the old or the new file, never a mix: records stay
+ * readable throughout as long as both keys are configured. */
+AMC_API amc_status amc_store_rotate_keys(amc_store *store, char **out_report_json);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* AMC_AMC_H */

@@ -1,0 +1,20 @@
+// Fail points: named places in the core where tests make the library fail on
+// purpose (throw, or die), to prove that a failure at that exact step loses
+// no data and never crosses the C ABI as an exception.
+//
+// They are inert unless the environment variable AMC_FAILPOINTS is set when
+// the library first checks it, e.g.
+//   AMC_FAILPOINTS="store.before_rename=throw,capi.store_new=std_exception"
+// Actions: "throw" (amc::error, internal), "std_exception"
+// (std::runtime_error), "bad_alloc" (std::bad_alloc), "non_std" (an int),
+// "abort" (std::abort, to simulate a crash).
+#pragma once
+
+#include <string_view>
+
+namespace amc {
+
+// Does what AMC_FAILPOINTS says for `name`; nothing when it names nothing.
+void failpoint(std::string_view name);
+
+}  // namespace amc

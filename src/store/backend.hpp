@@ -1,0 +1,76 @@
+// Where the store's one JSON document lives. The document holds only sealed
+// (encrypted) records; backends never see a secret in clear.
+//
+// A backend gives all-or-nothing updates under an exclusive lock: the change
+// function sees the latest document and either returns true (persist it) or
+// false (leave storage untouched). A throw leaves storage untouched too.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace amc::store {
+
+class store_backend {
+ public:
+  virtual ~store_backend() = default;
+
+  // The current document (an empty object when nothing is stored yet).
+  virtual nlohmann::json read() = 0;
+
+  // Runs `change` on the latest document under the exclusive lock (for the
+  // file backend: across processes) and persists it atomically if it returns
+  // true.
+  virtual void update(const std::function<bool(nlohmann::json& document)>& change) = 0;
+
+  // Where the data is, for messages ("memory", a file path).
+  virtual std::string location() const = 0;
+};
+
+// Keeps the document in this process only.
+class memory_backend final : public store_backend {
+ public:
+  nlohmann::json read() override;
+  void update(const std::function<bool(nlohmann::json&)>& change) override;
+  std::string location() const override { return "memory"; }
+
+ private:
+  std::mutex mutex_;
+  nlohmann::json document_ = nlohmann::json::object();
+};
+
+// One JSON file, mode 0600, replaced atomically (temporary file, fsync,
+// rename, directory fsync) under flock() on a sibling ".lock" file, so that
+// processes sharing it never lose each other's updates and a crash at any
+// point leaves either the old or the new file.
+class file_backend final : public store_backend {
+ public:
+  explicit file_backend(std::filesystem::path path);
+
+  nlohmann::json read() override;
+  void update(const std::function<bool(nlohmann::json&)>& change) override;
+  std::string location() const override { return path_.string(); }
+
+ private:
+  nlohmann::json load_unlocked() const;
+  void write_unlocked(const nlohmann::json& document) const;
+  void remove_stale_temporaries() const;
+
+  std::filesystem::path path_;
+  // flock() on a sibling file, not on the data file: the data file is
+  // replaced by rename(), and a lock on a replaced inode protects nothing.
+  // Each call opens its own descriptor, so threads of one process exclude
+  // each other through the same lock as processes do.
+  std::filesystem::path lock_path_;
+};
+
+// The default file: $XDG_STATE_HOME/amc/credentials.json, else
+// $HOME/.local/state/amc/credentials.json.
+std::filesystem::path default_store_path();
+
+}  // namespace amc::store

@@ -1,0 +1,342 @@
+#include "store/credential_store.hpp"
+
+#include "common/error.hpp"
+
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+
+namespace amc::store {
+namespace {
+
+// The on-disk document: {"format": "libamc.store", "version": 1,
+// "credentials": {id: sealed record}, ...}. Top-level sections other than
+// "credentials" belong to other parts of libamc and are kept as they are.
+constexpr std::string_view format_name = "libamc.store";
+constexpr int format_version = 1;
+
+// Sealed record fields.
+constexpr const char* refresh_token_field = "refresh_token_fernet";
+constexpr const char* access_token_field = "access_token_fernet";
+constexpr const char* secret_fields[] = {refresh_token_field, access_token_field};
+
+nlohmann::json& credentials_section(nlohmann::json& document, const std::string& location) {
+  const auto format = document.find("format");
+  if (format != document.end() && *format != format_name)
+    throw error(errc::store, fmt::format("'{}' is not a libamc credential store (its format is "
+                                         "{}); point the store at another file",
+                                         location, format->dump()));
+  const auto version = document.find("version");
+  if (version != document.end() && (!version->is_number_integer() || *version > format_version))
+    throw error(errc::store, fmt::format("the store '{}' was written by a newer libamc (format "
+                                         "version {}); upgrade libamc to use it",
+                                         location, version->dump()));
+  document["format"] = format_name;
+  document["version"] = format_version;
+  auto& credentials = document["credentials"];
+  if (credentials.is_null()) credentials = nlohmann::json::object();
+  if (!credentials.is_object())
+    throw error(errc::store, fmt::format("the store '{}' is damaged: \"credentials\" is not an "
+                                         "object; restore it from a backup",
+                                         location));
+  return credentials;
+}
+
+const nlohmann::json* find_credential(const nlohmann::json& document, std::string_view id) {
+  const auto credentials = document.find("credentials");
+  if (credentials == document.end() || !credentials->is_object()) return nullptr;
+  const auto found = credentials->find(id);
+  return found == credentials->end() ? nullptr : &*found;
+}
+
+std::string damaged(std::string_view id, std::string_view field, const std::string& location) {
+  return fmt::format("credential '{}' in the store '{}' is damaged (field '{}' has the wrong "
+                     "type); re-add the credential or restore the store from a backup",
+                     id, location, field);
+}
+
+std::optional<std::string> sealed_string(const nlohmann::json& sealed, const char* field,
+                                         std::string_view id, const std::string& location) {
+  const auto found = sealed.find(field);
+  if (found == sealed.end() || found->is_null()) return std::nullopt;
+  if (!found->is_string()) throw error(errc::store, damaged(id, field, location));
+  return found->get<std::string>();
+}
+
+std::optional<unix_seconds> sealed_time(const nlohmann::json& sealed, const char* field,
+                                        std::string_view id, const std::string& location) {
+  const auto text = sealed_string(sealed, field, id, location);
+  if (!text) return std::nullopt;
+  const auto parsed = parse_utc(*text);
+  if (!parsed) throw error(errc::store, damaged(id, field, location));
+  return parsed;
+}
+
+credential_state sealed_state(const nlohmann::json& sealed, std::string_view id,
+                              const std::string& location) {
+  const auto text = sealed_string(sealed, "state", id, location);
+  if (!text) return credential_state::active;
+  const auto state = parse_credential_state(*text);
+  if (!state) throw error(errc::store, damaged(id, "state", location));
+  return *state;
+}
+
+// The record without its secrets.
+credential_record unseal_summary(std::string_view id, const nlohmann::json& sealed,
+                                 const std::string& location) {
+  if (!sealed.is_object()) throw error(errc::store, damaged(id, "(record)", location));
+  credential_record record;
+  record.credential_id = std::string{id};
+  record.client_id = sealed_string(sealed, "client_id", id, location).value_or("");
+  record.has_refresh_token = sealed_string(sealed, refresh_token_field, id, location).has_value();
+  record.has_access_token = sealed_string(sealed, access_token_field, id, location).has_value();
+  record.access_token_expires_at = sealed_time(sealed, "access_token_expires_at", id, location);
+  record.state = sealed_state(sealed, id, location);
+  record.created_at = sealed_time(sealed, "created_at", id, location).value_or(0);
+  record.updated_at = sealed_time(sealed, "updated_at", id, location).value_or(0);
+  record.last_error = sealed_string(sealed, "last_error", id, location).value_or("");
+  return record;
+}
+
+// True when every secret of the record decrypts with the configured keys.
+bool secrets_decrypt(const nlohmann::json& sealed, const crypto::multi_fernet& keys) {
+  for (const char* field : secret_fields) {
+    const auto found = sealed.find(field);
+    if (found == sealed.end() || found->is_null()) continue;
+    if (!found->is_string()) return false;
+    auto outcome = keys.decrypt_at_rest(found->get_ref<const std::string&>());
+    if (!outcome.token) return false;
+    OPENSSL_cleanse(outcome.token->plaintext.data(), outcome.token->plaintext.size());
+  }
+  return true;
+}
+
+void quarantine(nlohmann::json& sealed, unix_seconds now) {
+  if (sealed.value("state", "active") == "quarantined") return;
+  sealed["state_before_quarantine"] = sealed.value("state", "active");
+  sealed["state"] = to_string(credential_state::quarantined);
+  sealed["last_error"] =
+      "no configured Fernet key decrypts this record; restore the previous key or "
+      "re-authenticate";
+  sealed["updated_at"] = format_utc(now);
+}
+
+void restore_from_quarantine(nlohmann::json& sealed, unix_seconds now) {
+  sealed["state"] = sealed.value("state_before_quarantine", "active");
+  sealed.erase("state_before_quarantine");
+  sealed.erase("last_error");
+  sealed["updated_at"] = format_utc(now);
+}
+
+std::optional<std::string> decrypt_secret(const crypto::multi_fernet& keys,
+                                          const std::optional<std::string>& token) {
+  if (!token) return std::nullopt;
+  auto outcome = keys.decrypt_at_rest(*token);
+  if (!outcome.token) return std::nullopt;
+  return std::move(outcome.token->plaintext);
+}
+
+}  // namespace
+
+std::string quarantine_message(std::string_view credential_id) {
+  return fmt::format(
+      "credential '{}' is quarantined: none of the configured Fernet keys decrypts it. Restore "
+      "the previous key (list it after the current one, e.g. AMC_FERNET_KEYS=new_key,old_key) "
+      "or re-authenticate the credential; the encrypted record is kept until then",
+      credential_id);
+}
+
+credential_store::credential_store(std::unique_ptr<store_backend> backend, crypto::multi_fernet keys)
+    : backend_(std::move(backend)), keys_(std::move(keys)) {}
+
+key_check_report credential_store::check_keys() {
+  key_check_report report;
+  const std::string location = backend_->location();
+  backend_->update([&](nlohmann::json& document) {
+    report = {};
+    const bool had_credentials = document.contains("credentials");
+    auto& credentials = credentials_section(document, location);
+    const auto now = now_unix_seconds();
+    for (auto& [id, sealed] : credentials.items()) {
+      if (!sealed.is_object()) throw error(errc::store, damaged(id, "(record)", location));
+      const bool quarantined = sealed.value("state", "active") == "quarantined";
+      const bool decrypts = secrets_decrypt(sealed, keys_);
+      if (!decrypts && !quarantined) {
+        quarantine(sealed, now);
+        report.newly_quarantined.push_back(id);
+      } else if (decrypts && quarantined) {
+        restore_from_quarantine(sealed, now);
+        report.recovered.push_back(id);
+      }
+    }
+    // A store that does not exist yet is not created just by opening it.
+    return had_credentials && !(report.newly_quarantined.empty() && report.recovered.empty());
+  });
+  return report;
+}
+
+void credential_store::put(const credential_update& update) {
+  validate_credential_id(update.credential_id);
+  const auto& id = update.credential_id;
+  if (update.client_id && update.client_id->empty())
+    throw error(errc::invalid_argument, "client_id must not be empty");
+  if (update.refresh_token && update.refresh_token->empty())
+    throw error(errc::invalid_argument,
+                "refresh_token must not be empty; leave the field out to keep the stored one");
+  if (update.access_token && update.access_token->empty())
+    throw error(errc::invalid_argument,
+                "access_token must not be empty; leave the field out to keep the stored one");
+  if (update.state == credential_state::quarantined)
+    throw error(errc::invalid_argument,
+                "the state 'quarantined' is set by the store itself; use 'active' or "
+                "'needs-reauth'");
+
+  const std::string location = backend_->location();
+  backend_->update([&](nlohmann::json& document) {
+    auto& credentials = credentials_section(document, location);
+    const auto now = now_unix_seconds();
+    const auto existing = credentials.find(id);
+    const bool is_new = existing == credentials.end();
+    nlohmann::json sealed = is_new ? nlohmann::json::object() : *existing;
+    if (!sealed.is_object()) throw error(errc::store, damaged(id, "(record)", location));
+
+    if (is_new) {
+      if (!update.client_id || !update.refresh_token)
+        throw error(errc::invalid_argument,
+                    fmt::format("credential '{}' is new: give both client_id and refresh_token "
+                                "(or exchange an authorization code)",
+                                id));
+      sealed["created_at"] = format_utc(now);
+      sealed["state"] = to_string(credential_state::active);
+    } else if (!secrets_decrypt(sealed, keys_) ||
+               sealed.value("state", "active") == "quarantined") {
+      // Only a new refresh token (re-authentication) may replace a record we
+      // cannot read; anything else would mix keys or drop data.
+      if (!update.refresh_token)
+        throw error(errc::crypto, quarantine_message(id), {{"credential_id", id}});
+      if (!update.access_token) {
+        sealed.erase(access_token_field);
+        sealed.erase("access_token_expires_at");
+      }
+      sealed.erase("state_before_quarantine");
+      sealed.erase("last_error");
+      sealed["state"] = to_string(credential_state::active);
+    }
+
+    if (update.client_id) sealed["client_id"] = *update.client_id;
+    if (update.refresh_token) sealed[refresh_token_field] = keys_.encrypt(*update.refresh_token);
+    if (update.access_token) sealed[access_token_field] = keys_.encrypt(*update.access_token);
+    if (update.access_token_expires_at)
+      sealed["access_token_expires_at"] = format_utc(*update.access_token_expires_at);
+    if (update.state) sealed["state"] = to_string(*update.state);
+    if (update.last_error) {
+      if (update.last_error->empty())
+        sealed.erase("last_error");
+      else
+        sealed["last_error"] = *update.last_error;
+    }
+    sealed["updated_at"] = format_utc(now);
+    credentials[id] = std::move(sealed);
+    return true;
+  });
+}
+
+credential_record credential_store::get(std::string_view credential_id, bool include_secrets) {
+  validate_credential_id(credential_id);
+  const std::string location = backend_->location();
+  const nlohmann::json document = backend_->read();
+  const nlohmann::json* sealed = find_credential(document, credential_id);
+  if (sealed == nullptr)
+    throw error(errc::not_found,
+                fmt::format("no credential '{}' in the store '{}': add it first (amcctl auth "
+                            "login, or amc_store_put_credential)",
+                            credential_id, location),
+                {{"credential_id", credential_id}});
+  credential_record record = unseal_summary(credential_id, *sealed, location);
+  if (!include_secrets) return record;
+
+  const nlohmann::json detail = {{"credential_id", credential_id}};
+  if (record.state == credential_state::quarantined)
+    throw error(errc::crypto, quarantine_message(credential_id), detail);
+  const auto refresh = sealed_string(*sealed, refresh_token_field, credential_id, location);
+  const auto access = sealed_string(*sealed, access_token_field, credential_id, location);
+  record.refresh_token = decrypt_secret(keys_, refresh);
+  record.access_token = decrypt_secret(keys_, access);
+  if ((refresh && !record.refresh_token) || (access && !record.access_token)) {
+    // Written with a key we do not have (another process, another config):
+    // take it out of use now rather than at the next open.
+    backend_->update([&](nlohmann::json& latest) {
+      auto& credentials = credentials_section(latest, location);
+      const auto found = credentials.find(credential_id);
+      if (found == credentials.end() || secrets_decrypt(*found, keys_)) return false;
+      quarantine(*found, now_unix_seconds());
+      return true;
+    });
+    throw error(errc::crypto, quarantine_message(credential_id), detail);
+  }
+  return record;
+}
+
+std::vector<credential_record> credential_store::list() {
+  const std::string location = backend_->location();
+  const nlohmann::json document = backend_->read();
+  std::vector<credential_record> records;
+  const auto credentials = document.find("credentials");
+  if (credentials == document.end() || !credentials->is_object()) return records;
+  for (const auto& [id, sealed] : credentials->items())
+    records.push_back(unseal_summary(id, sealed, location));
+  return records;  // nlohmann::json objects iterate in key order
+}
+
+bool credential_store::remove(std::string_view credential_id) {
+  validate_credential_id(credential_id);
+  const std::string location = backend_->location();
+  bool removed = false;
+  backend_->update([&](nlohmann::json& document) {
+    auto& credentials = credentials_section(document, location);
+    removed = credentials.erase(std::string{credential_id}) > 0;
+    return removed;
+  });
+  return removed;
+}
+
+rotation_report credential_store::rotate_keys() {
+  rotation_report report;
+  const std::string location = backend_->location();
+  backend_->update([&](nlohmann::json& document) {
+    report = {};
+    auto& credentials = credentials_section(document, location);
+    const auto now = now_unix_seconds();
+    for (auto& [id, sealed] : credentials.items()) {
+      if (!sealed.is_object()) throw error(errc::store, damaged(id, "(record)", location));
+      ++report.total;
+      nlohmann::json rotated = sealed;
+      std::optional<crypto::token_problem> failure;
+      for (const char* field : secret_fields) {
+        const auto token = sealed_string(sealed, field, id, location);
+        if (!token) continue;
+        crypto::token_problem problem = crypto::token_problem::none;
+        const auto re_encrypted = keys_.rotate(*token, &problem);
+        if (!re_encrypted) {
+          failure = problem;
+          break;
+        }
+        rotated[field] = *re_encrypted;
+      }
+      if (failure) {
+        report.failed.push_back(
+            {id, fmt::format("no configured key decrypts it ({}); restore the previous key or "
+                             "re-authenticate the credential",
+                             crypto::describe(*failure))});
+        quarantine(sealed, now);
+        continue;
+      }
+      if (rotated.value("state", "active") == "quarantined") restore_from_quarantine(rotated, now);
+      sealed = std::move(rotated);
+      ++report.rotated;
+    }
+    return report.total > 0;
+  });
+  return report;
+}
+
+}  // namespace amc::store

@@ -1,0 +1,23 @@
+// Opening a credential store from the JSON configuration hosts pass in
+// (amc_store_new, and the "store" section of a client config).
+#pragma once
+
+#include "store/credential_store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+
+namespace amc::store {
+
+// The fields a store config may have, for messages and for configs that
+// embed one.
+inline constexpr const char* default_fernet_keys_env = "AMC_FERNET_KEYS";
+
+// Parses `config` ({"kind","path","fernet_keys","fernet_keys_env"}), builds
+// the keys (errc::config when none is configured or one is malformed: never a
+// generated key), opens the backend and checks every record against the
+// keys (quarantine / recovery).
+std::unique_ptr<credential_store> open_store(const nlohmann::json& config);
+
+}  // namespace amc::store
