@@ -19,6 +19,11 @@ constexpr const char* refresh_token_field = "refresh_token_fernet";
 constexpr const char* access_token_field = "access_token_fernet";
 constexpr const char* secret_fields[] = {refresh_token_field, access_token_field};
 
+credential_record unseal_summary(std::string_view id, const nlohmann::json& sealed,
+                                 const std::string& location);
+
+// The credentials of a document about to be changed, every record checked
+// for shape first: a damaged store is refused as a whole, never half-changed.
 nlohmann::json& credentials_section(nlohmann::json& document, const std::string& location) {
   const auto format = document.find("format");
   if (format != document.end() && *format != format_name)
@@ -38,6 +43,7 @@ nlohmann::json& credentials_section(nlohmann::json& document, const std::string&
     throw error(errc::store, fmt::format("the store '{}' is damaged: \"credentials\" is not an "
                                          "object; restore it from a backup",
                                          location));
+  for (const auto& [id, sealed] : credentials.items()) unseal_summary(id, sealed, location);
   return credentials;
 }
 
@@ -94,6 +100,9 @@ credential_record unseal_summary(std::string_view id, const nlohmann::json& seal
   record.created_at = sealed_time(sealed, "created_at", id, location).value_or(0);
   record.updated_at = sealed_time(sealed, "updated_at", id, location).value_or(0);
   record.last_error = sealed_string(sealed, "last_error", id, location).value_or("");
+  if (const auto before = sealed_string(sealed, "state_before_quarantine", id, location);
+      before && !parse_credential_state(*before))
+    throw error(errc::store, damaged(id, "state_before_quarantine", location));
   return record;
 }
 
@@ -139,7 +148,7 @@ std::optional<std::string> decrypt_secret(const crypto::multi_fernet& keys,
 
 std::string quarantine_message(std::string_view credential_id) {
   return fmt::format(
-      "credential '{}' is quarantined: none of the configured Fernet keys decrypts it. Restore "
+      "credential '{}' is quarantined: none of the configured Fernet keys decrypts it; restore "
       "the previous key (list it after the current one, e.g. AMC_FERNET_KEYS=new_key,old_key) "
       "or re-authenticate the credential; the encrypted record is kept until then",
       credential_id);

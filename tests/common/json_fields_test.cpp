@@ -1,0 +1,57 @@
+#include "common/json_fields.hpp"
+
+#include "common/error.hpp"
+
+#include <gtest/gtest.h>
+
+namespace amc {
+namespace {
+
+errc code_of(const std::function<void()>& action, std::string* message = nullptr) {
+  try {
+    action();
+  } catch (const error& problem) {
+    if (message != nullptr) *message = problem.message();
+    return problem.code_value();
+  }
+  return errc::ok;
+}
+
+TEST(JsonFields, ParsesObjectsAndExplainsEverythingElse) {
+  EXPECT_EQ(parse_json_object("{\"a\":1}", "request", false)["a"], 1);
+  EXPECT_TRUE(parse_json_object(nullptr, "request", true).empty());
+  std::string message;
+  EXPECT_EQ(code_of([] { parse_json_object(nullptr, "request", false); }, &message),
+            errc::invalid_argument);
+  EXPECT_EQ(code_of([] { parse_json_object("[1]", "request", false); }, &message),
+            errc::invalid_argument);
+  EXPECT_NE(message.find("must be a JSON object"), std::string::npos);
+  EXPECT_EQ(code_of([] { parse_json_object("{\"secret\": Atzr|oops}", "request", false); },
+                    &message),
+            errc::invalid_argument);
+  EXPECT_NE(message.find("not valid JSON"), std::string::npos);
+  EXPECT_EQ(message.find("Atzr"), std::string::npos) << "parse errors must not quote input";
+}
+
+TEST(JsonFields, UnknownFieldsAreNamed) {
+  const auto object = nlohmann::json::parse(R"({"path": "x", "pth": "y"})");
+  std::string message;
+  EXPECT_EQ(code_of([&] { reject_unknown_fields(object, {"path", "kind"}, "store config"); },
+                    &message),
+            errc::invalid_argument);
+  EXPECT_NE(message.find("'pth'"), std::string::npos);
+  EXPECT_NE(message.find("path, kind"), std::string::npos);
+}
+
+TEST(JsonFields, TypesAreChecked) {
+  const auto object = nlohmann::json::parse(R"({"s": "x", "n": 3, "b": true, "z": null})");
+  EXPECT_EQ(optional_string(object, "s", "doc"), "x");
+  EXPECT_FALSE(optional_string(object, "missing", "doc"));
+  EXPECT_FALSE(optional_string(object, "z", "doc"));
+  EXPECT_EQ(optional_bool(object, "b", "doc"), true);
+  EXPECT_EQ(code_of([&] { optional_string(object, "n", "doc"); }), errc::invalid_argument);
+  EXPECT_EQ(code_of([&] { optional_bool(object, "s", "doc"); }), errc::invalid_argument);
+}
+
+}  // namespace
+}  // namespace amc

@@ -1,0 +1,110 @@
+"""Fernet interop between libamc and Python's cryptography, both ways.
+
+libamc's side runs in amc_test_tool (path in AMC_TEST_TOOL); keys are made
+here at run time, tokens travel on stdin/stdout, never as arguments.
+"""
+import os
+import subprocess
+import time
+
+import pytest
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+TOOL = os.environ.get("AMC_TEST_TOOL", "")
+
+
+def libamc(command, keys, data, *args):
+    env = dict(os.environ, AMC_FERNET_KEYS=keys)
+    result = subprocess.run([TOOL, command, *args], input=data.encode(), env=env,
+                            capture_output=True, timeout=30)
+    return result.returncode, result.stdout.decode().strip(), result.stderr.decode()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tool_exists():
+    assert TOOL and os.access(TOOL, os.X_OK), "AMC_TEST_TOOL must name the built amc_test_tool"
+
+
+@pytest.mark.parametrize("plaintext", ["Atzr|refresh-token", "", "x" * 5000, "unicode: é ü 中"])
+def test_python_encrypts_libamc_decrypts(plaintext):
+    key = Fernet.generate_key().decode()
+    token = Fernet(key).encrypt(plaintext.encode()).decode()
+    code, out, err = libamc("fernet-decrypt", key, token)
+    assert code == 0, err
+    assert out == plaintext.strip()
+
+
+@pytest.mark.parametrize("plaintext", ["Atzr|refresh-token", "", "y" * 5000, "unicode: é ü 中"])
+def test_libamc_encrypts_python_decrypts(plaintext):
+    key = Fernet.generate_key().decode()
+    code, token, err = libamc("fernet-encrypt", key, plaintext)
+    assert code == 0, err
+    assert Fernet(key).decrypt(token.encode()).decode() == plaintext.strip()
+    # A fresh token: timestamp within a few seconds of now.
+    assert abs(Fernet(key).extract_timestamp(token.encode()) - time.time()) < 30
+
+
+def test_airflow_style_key_list_both_ways():
+    new, old = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    keys = f"{new},{old}"
+    python_multi = MultiFernet([Fernet(k) for k in keys.split(",")])
+    old_token = Fernet(old).encrypt(b"old").decode()
+    assert libamc("fernet-decrypt", keys, old_token)[1] == "old"
+    code, token, _ = libamc("fernet-encrypt", keys, "from libamc")
+    assert code == 0
+    assert Fernet(new).decrypt(token.encode()) == b"from libamc"
+    assert python_multi.decrypt(token.encode()) == b"from libamc"
+    with pytest.raises(InvalidToken):
+        Fernet(old).decrypt(token.encode())
+
+
+def test_rotation_keeps_timestamp_like_python():
+    new, old = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    old_token = Fernet(old).encrypt_at_time(b"secret", 1_000_000).decode()
+    code, rotated, err = libamc("fernet-rotate", f"{new},{old}", old_token)
+    assert code == 0, err
+    assert Fernet(new).extract_timestamp(rotated.encode()) == 1_000_000
+    assert Fernet(new).decrypt(rotated.encode()) == b"secret"
+    # And Python's rotation of a libamc token decrypts in libamc.
+    _, libamc_token, _ = libamc("fernet-encrypt", old, "made by libamc")
+    python_rotated = MultiFernet([Fernet(new), Fernet(old)]).rotate(libamc_token.encode()).decode()
+    assert libamc("fernet-decrypt", new, python_rotated)[1] == "made by libamc"
+
+
+def test_ttl_rule_matches_python():
+    key = Fernet.generate_key().decode()
+    token = Fernet(key).encrypt_at_time(b"aged", 5_000).decode()
+    for now, ok in [(5_060, True), (5_061, False), (4_940, True), (4_939, False)]:
+        with_python = True
+        try:
+            Fernet(key).decrypt_at_time(token.encode(), 60, now)
+        except InvalidToken:
+            with_python = False
+        code, _, _ = libamc("fernet-decrypt", key, token, "60", str(now))
+        assert with_python == ok
+        assert (code == 0) == ok, f"now={now}"
+
+
+def test_wrong_key_refused_without_quoting_it():
+    key, other = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    token = Fernet(key).encrypt(b"x").decode()
+    code, out, err = libamc("fernet-decrypt", other, token)
+    assert code == 1
+    assert "signature" in err
+    assert other not in err and key not in err and other not in out
+
+
+def test_store_file_secrets_decrypt_with_python(tmp_path):
+    """A credential written by libamc's store is readable with Python's
+    cryptography and the same key list, as Airflow would read it."""
+    key = Fernet.generate_key().decode()
+    path = tmp_path / "creds.json"
+    refresh = "Atzr|" + os.urandom(12).hex()
+    code, _, err = libamc("store-put", key, refresh, str(path), "conn_1", "amzn1.client")
+    assert code == 0, err
+    text = path.read_text()
+    assert refresh not in text
+    import json
+    sealed = json.loads(text)["credentials"]["conn_1"]["refresh_token_fernet"]
+    assert Fernet(key).decrypt(sealed.encode()).decode() == refresh
+    assert oct(path.stat().st_mode & 0o777) == "0o600"

@@ -1,0 +1,378 @@
+#include "store/credential_store.hpp"
+
+#include "common/error.hpp"
+#include "store/store_config.hpp"
+#include "support/test_support.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+
+namespace amc::store {
+namespace {
+
+using amc::testing::generate_fernet_key;
+using amc::testing::generate_secret;
+using amc::testing::read_file;
+using amc::testing::temporary_directory;
+
+// Secrets are compared with EXPECT_TRUE(a == b), not EXPECT_EQ, so that a
+// failure never prints one.
+
+credential_update new_credential(const std::string& id, const std::string& refresh_token) {
+  credential_update update;
+  update.credential_id = id;
+  update.client_id = "amzn1.application-oa2-client.test";
+  update.refresh_token = refresh_token;
+  return update;
+}
+
+errc code_of(const std::function<void()>& action, std::string* message = nullptr) {
+  try {
+    action();
+  } catch (const error& problem) {
+    if (message != nullptr) *message = problem.message();
+    return problem.code_value();
+  }
+  return errc::ok;
+}
+
+// Behaviour both backends must share.
+class StoreBehaviour : public ::testing::TestWithParam<std::string> {
+ protected:
+  std::unique_ptr<credential_store> open(const std::string& keys) {
+    nlohmann::json config = {{"kind", GetParam()}, {"fernet_keys", keys}};
+    if (GetParam() == "file") config["path"] = (directory_.path() / "creds.json").string();
+    return open_store(config);
+  }
+  temporary_directory directory_;
+  std::string key_ = generate_fernet_key();
+};
+
+TEST_P(StoreBehaviour, PutGetListDelete) {
+  auto store = open(key_);
+  const auto refresh = generate_secret("Atzr|");
+  store->put(new_credential("b-user", refresh));
+  store->put(new_credential("a-user", generate_secret("Atzr|")));
+
+  const auto record = store->get("b-user", /*include_secrets=*/true);
+  EXPECT_EQ(record.client_id, "amzn1.application-oa2-client.test");
+  EXPECT_EQ(record.state, credential_state::active);
+  EXPECT_TRUE(record.refresh_token == refresh);
+  EXPECT_GT(record.created_at, 0);
+
+  const auto without = store->get("b-user", false);
+  EXPECT_FALSE(without.refresh_token.has_value());
+  EXPECT_TRUE(without.has_refresh_token);
+  EXPECT_FALSE(without.has_access_token);
+
+  const auto all = store->list();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].credential_id, "a-user");
+  EXPECT_FALSE(all[0].refresh_token.has_value());
+
+  EXPECT_TRUE(store->remove("a-user"));
+  EXPECT_FALSE(store->remove("a-user"));
+  EXPECT_EQ(code_of([&] { store->get("a-user", false); }), errc::not_found);
+}
+
+TEST_P(StoreBehaviour, UpdatesKeepWhatTheyDoNotMention) {
+  auto store = open(key_);
+  const auto refresh = generate_secret("Atzr|");
+  store->put(new_credential("u", refresh));
+  credential_update access;
+  access.credential_id = "u";
+  access.access_token = generate_secret("Atza|");
+  access.access_token_expires_at = 2000000000;
+  store->put(access);
+  const auto record = store->get("u", true);
+  EXPECT_TRUE(record.refresh_token == refresh) << "a missing refresh_token never blanks it";
+  EXPECT_TRUE(record.access_token == access.access_token);
+  EXPECT_EQ(record.access_token_expires_at, 2000000000);
+}
+
+TEST_P(StoreBehaviour, BadInputIsRefusedAndChangesNothing) {
+  auto store = open(key_);
+  store->put(new_credential("u", generate_secret("Atzr|")));
+  const auto before = store->get("u", true);
+  credential_update update;
+  update.credential_id = "new-one";
+  EXPECT_EQ(code_of([&] { store->put(update); }), errc::invalid_argument);  // new, no secrets
+  update.credential_id = "";
+  EXPECT_EQ(code_of([&] { store->put(update); }), errc::invalid_argument);
+  update.credential_id = "line\nbreak";
+  EXPECT_EQ(code_of([&] { store->put(update); }), errc::invalid_argument);
+  update.credential_id = "u";
+  update.refresh_token = "";
+  EXPECT_EQ(code_of([&] { store->put(update); }), errc::invalid_argument);
+  update.refresh_token.reset();
+  update.state = credential_state::quarantined;
+  EXPECT_EQ(code_of([&] { store->put(update); }), errc::invalid_argument);
+  const auto after = store->get("u", true);
+  EXPECT_TRUE(after.refresh_token == before.refresh_token);
+  EXPECT_EQ(store->list().size(), 1u);
+}
+
+TEST_P(StoreBehaviour, NoKeyIsAConfigErrorAndNoKeyIsInvented) {
+  ::unsetenv("AMC_FERNET_KEYS");
+  nlohmann::json config = {{"kind", GetParam()}};
+  if (GetParam() == "file") config["path"] = (directory_.path() / "creds.json").string();
+  std::string message;
+  EXPECT_EQ(code_of([&] { open_store(config); }, &message), errc::config);
+  EXPECT_NE(message.find("AMC_FERNET_KEYS"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(directory_.path() / "creds.json"));
+}
+
+TEST_P(StoreBehaviour, KeysFromTheEnvironmentVariableItIsToldToRead) {
+  ::setenv("AMC_TEST_STORE_KEYS", key_.c_str(), 1);
+  nlohmann::json config = {{"kind", GetParam()}, {"fernet_keys_env", "AMC_TEST_STORE_KEYS"}};
+  if (GetParam() == "file") config["path"] = (directory_.path() / "creds.json").string();
+  auto store = open_store(config);
+  store->put(new_credential("u", generate_secret("Atzr|")));
+  EXPECT_TRUE(store->get("u", true).refresh_token.has_value());
+  ::unsetenv("AMC_TEST_STORE_KEYS");
+}
+
+TEST_P(StoreBehaviour, RotationReportCountsEveryRecord) {
+  auto store = open(key_);
+  std::map<std::string, std::string> refresh_tokens;
+  for (int i = 0; i < 5; ++i) {
+    const auto id = "user-" + std::to_string(i);
+    refresh_tokens[id] = generate_secret("Atzr|");
+    auto update = new_credential(id, refresh_tokens[id]);
+    update.access_token = generate_secret("Atza|");
+    store->put(update);
+  }
+  const auto report = store->rotate_keys();
+  EXPECT_EQ(report.total, 5u);
+  EXPECT_EQ(report.rotated, 5u);
+  EXPECT_TRUE(report.failed.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreBehaviour, ::testing::Values("memory", "file"));
+
+// ---- file store specifics ----------------------------------------------
+
+class FileStore : public ::testing::Test {
+ protected:
+  std::filesystem::path path() const { return directory_.path() / "state" / "creds.json"; }
+  std::unique_ptr<credential_store> open(const std::string& keys) {
+    return open_store({{"path", path().string()}, {"fernet_keys", keys}});
+  }
+  temporary_directory directory_;
+};
+
+TEST_F(FileStore, FileIsPrivateAndHoldsNoSecretInClear) {
+  const auto key = generate_fernet_key();
+  auto store = open(key);
+  auto update = new_credential("conn", generate_secret("Atzr|"));
+  update.access_token = generate_secret("Atza|");
+  store->put(update);
+  struct stat info {};
+  ASSERT_EQ(::stat(path().c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat(path().parent_path().c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0077, 0u) << "the store directory is private";
+  const auto text = read_file(path());
+  EXPECT_EQ(text.find(*update.refresh_token), std::string::npos);
+  EXPECT_EQ(text.find(*update.access_token), std::string::npos);
+  EXPECT_EQ(text.find(key), std::string::npos);
+  EXPECT_NE(text.find("gAAAAA"), std::string::npos) << "secrets are Fernet tokens";
+}
+
+TEST_F(FileStore, SurvivesReopening) {
+  const auto key = generate_fernet_key();
+  const auto refresh = generate_secret("Atzr|");
+  open(key)->put(new_credential("conn", refresh));
+  EXPECT_TRUE(open(key)->get("conn", true).refresh_token == refresh);
+}
+
+TEST_F(FileStore, QuarantineSurvivesARestartAndTheOldKeyRecoversIt) {
+  const auto old_key = generate_fernet_key();
+  const auto unrelated_key = generate_fernet_key();
+  const auto refresh = generate_secret("Atzr|");
+  open(old_key)->put(new_credential("conn", refresh));
+  const auto sealed_before = nlohmann::json::parse(read_file(path()))["credentials"]["conn"];
+
+  {  // The key was lost: the record is quarantined, kept, and named.
+    auto store = open(unrelated_key);
+    EXPECT_EQ(store->get("conn", false).state, credential_state::quarantined);
+    std::string message;
+    EXPECT_EQ(code_of([&] { store->get("conn", true); }, &message), errc::crypto);
+    EXPECT_NE(message.find("'conn'"), std::string::npos);
+    EXPECT_NE(message.find("restore the previous key"), std::string::npos) << message;
+    EXPECT_NE(message.find("re-authenticate"), std::string::npos);
+    // Other operations must not touch it either.
+    credential_update no_refresh;
+    no_refresh.credential_id = "conn";
+    no_refresh.access_token = generate_secret("Atza|");
+    EXPECT_EQ(code_of([&] { store->put(no_refresh); }), errc::crypto);
+  }
+  {  // Restart with the same wrong key: still quarantined, ciphertext intact.
+    auto store = open(unrelated_key);
+    EXPECT_EQ(store->get("conn", false).state, credential_state::quarantined);
+    const auto sealed = nlohmann::json::parse(read_file(path()))["credentials"]["conn"];
+    EXPECT_EQ(sealed["refresh_token_fernet"], sealed_before["refresh_token_fernet"]);
+  }
+  {  // The old key is added back: recovered, as it was.
+    auto store = open(unrelated_key + "," + old_key);
+    const auto record = store->get("conn", true);
+    EXPECT_EQ(record.state, credential_state::active);
+    EXPECT_TRUE(record.refresh_token == refresh);
+    EXPECT_TRUE(record.last_error.empty());
+  }
+}
+
+TEST_F(FileStore, QuarantineRemembersNeedsReauth) {
+  const auto key = generate_fernet_key();
+  auto update = new_credential("conn", generate_secret("Atzr|"));
+  update.state = credential_state::needs_reauth;
+  open(key)->put(update);
+  EXPECT_EQ(open(generate_fernet_key())->get("conn", false).state, credential_state::quarantined);
+  EXPECT_EQ(open(key)->get("conn", false).state, credential_state::needs_reauth);
+}
+
+TEST_F(FileStore, ReAuthenticatingAQuarantinedRecordReplacesIt) {
+  open(generate_fernet_key())->put(new_credential("conn", generate_secret("Atzr|")));
+  const auto key = generate_fernet_key();
+  auto store = open(key);
+  const auto refresh = generate_secret("Atzr|");
+  credential_update reauth;
+  reauth.credential_id = "conn";
+  reauth.refresh_token = refresh;
+  store->put(reauth);
+  const auto record = store->get("conn", true);
+  EXPECT_EQ(record.state, credential_state::active);
+  EXPECT_TRUE(record.refresh_token == refresh);
+  EXPECT_FALSE(record.has_access_token);
+}
+
+TEST_F(FileStore, RotationSequenceLikeAirflowRotateFernetKey) {
+  // 1. Everything written with the old key.
+  const auto old_key = generate_fernet_key();
+  const auto new_key = generate_fernet_key();
+  std::map<std::string, std::string> refresh_tokens;
+  {
+    auto store = open(old_key);
+    for (int i = 0; i < 4; ++i) {
+      const auto id = "conn-" + std::to_string(i);
+      refresh_tokens[id] = generate_secret("Atzr|");
+      store->put(new_credential(id, refresh_tokens[id]));
+    }
+  }
+  // 2. New key in front: everything still readable, then rotate.
+  {
+    auto store = open(new_key + "," + old_key);
+    for (const auto& [id, refresh] : refresh_tokens)
+      EXPECT_TRUE(store->get(id, true).refresh_token == refresh);
+    const auto report = store->rotate_keys();
+    EXPECT_EQ(report.total, 4u);
+    EXPECT_EQ(report.rotated, 4u);
+    EXPECT_TRUE(report.failed.empty());
+    for (const auto& [id, refresh] : refresh_tokens)
+      EXPECT_TRUE(store->get(id, true).refresh_token == refresh);
+  }
+  // 3. Old key removed: still readable.
+  {
+    auto store = open(new_key);
+    for (const auto& [id, refresh] : refresh_tokens) {
+      const auto record = store->get(id, true);
+      EXPECT_EQ(record.state, credential_state::active);
+      EXPECT_TRUE(record.refresh_token == refresh);
+    }
+  }
+}
+
+TEST_F(FileStore, RotationReportsRecordsNoKeyDecryptsAndKeepsThem) {
+  const auto lost_key = generate_fernet_key();
+  const auto key = generate_fernet_key();
+  open(lost_key)->put(new_credential("lost", generate_secret("Atzr|")));
+  open(key)->put(new_credential("fine", generate_secret("Atzr|")));
+  const auto lost_before = nlohmann::json::parse(read_file(path()))["credentials"]["lost"];
+
+  const auto primary = generate_fernet_key();
+  const auto report = open(primary + "," + key)->rotate_keys();
+  EXPECT_EQ(report.total, 2u);
+  EXPECT_EQ(report.rotated, 1u);
+  ASSERT_EQ(report.failed.size(), 1u);
+  EXPECT_EQ(report.failed[0].credential_id, "lost");
+  EXPECT_NE(report.failed[0].reason.find("restore the previous key"), std::string::npos);
+  const auto lost_after = nlohmann::json::parse(read_file(path()))["credentials"]["lost"];
+  EXPECT_EQ(lost_after["refresh_token_fernet"], lost_before["refresh_token_fernet"]);
+  EXPECT_EQ(lost_after["state"], "quarantined");
+  // And with the lost key back, rotation recovers it too.
+  const auto second = open(primary + "," + lost_key)->rotate_keys();
+  EXPECT_EQ(second.rotated, 2u);
+  EXPECT_EQ(open(primary)->get("lost", false).state, credential_state::active);
+}
+
+TEST_F(FileStore, CorruptFileIsReportedAndLeftUntouched) {
+  const auto key = generate_fernet_key();
+  open(key)->put(new_credential("conn", generate_secret("Atzr|")));
+  const std::string garbage = "{\"format\": \"libamc.store\", \"credentials\": {";  // cut short
+  { std::ofstream(path(), std::ios::trunc) << garbage; }
+  std::string message;
+  EXPECT_EQ(code_of([&] { open(key); }, &message), errc::store);
+  EXPECT_NE(message.find("not valid JSON"), std::string::npos);
+  EXPECT_NE(message.find(path().string()), std::string::npos);
+  EXPECT_EQ(read_file(path()), garbage);
+}
+
+TEST_F(FileStore, ForeignOrNewerFilesAreRefusedNotOverwritten) {
+  const auto key = generate_fernet_key();
+  std::filesystem::create_directories(path().parent_path());
+  for (const std::string text : {R"({"format": "something-else"})",
+                                 R"({"format": "libamc.store", "version": 99, "credentials": {}})",
+                                 R"({"format": "libamc.store", "credentials": []})",
+                                 R"({"credentials": {"conn": {"state": 5}}})"}) {
+    { std::ofstream(path(), std::ios::trunc) << text; }
+    std::string message;
+    EXPECT_EQ(code_of(
+                  [&] {
+                    auto store = open(key);
+                    store->put(new_credential("other", generate_secret("Atzr|")));
+                  },
+                  &message),
+              errc::store)
+        << text;
+    EXPECT_EQ(read_file(path()), text);
+  }
+}
+
+TEST_F(FileStore, OtherSectionsOfTheDocumentAreKept) {
+  const auto key = generate_fernet_key();
+  std::filesystem::create_directories(path().parent_path());
+  { std::ofstream(path()) << R"({"format": "libamc.store", "version": 1, "executions": {"exec_1": {"amc": "x"}}})"; }
+  open(key)->put(new_credential("conn", generate_secret("Atzr|")));
+  const auto document = nlohmann::json::parse(read_file(path()));
+  EXPECT_EQ(document["executions"]["exec_1"]["amc"], "x");
+}
+
+TEST_F(FileStore, OpeningDoesNotCreateAnEmptyFile) {
+  open(generate_fernet_key());
+  EXPECT_FALSE(std::filesystem::exists(path()));
+}
+
+TEST_F(FileStore, DefaultPathFollowsXdgStateHome) {
+  const std::string saved_home = std::getenv("HOME") != nullptr ? std::getenv("HOME") : "";
+  ::setenv("XDG_STATE_HOME", directory_.path().c_str(), 1);
+  EXPECT_EQ(default_store_path(), directory_.path() / "amc" / "credentials.json");
+  ::unsetenv("XDG_STATE_HOME");
+  ::setenv("HOME", directory_.path().c_str(), 1);
+  EXPECT_EQ(default_store_path(), directory_.path() / ".local" / "state" / "amc" / "credentials.json");
+  ::setenv("HOME", saved_home.c_str(), 1);
+}
+
+TEST_F(FileStore, ConfigMistakesAreNamed) {
+  std::string message;
+  EXPECT_EQ(code_of([&] { open_store({{"pth", "x"}}); }, &message), errc::invalid_argument);
+  EXPECT_NE(message.find("'pth'"), std::string::npos);
+  EXPECT_EQ(code_of([&] { open_store({{"kind", "redis"}}); }, &message), errc::config);
+  EXPECT_EQ(code_of([&] { open_store({{"kind", "memory"}, {"path", "/tmp/x"}}); }), errc::config);
+  EXPECT_EQ(code_of([&] { open_store({{"path", 5}}); }), errc::invalid_argument);
+}
+
+}  // namespace
+}  // namespace amc::store

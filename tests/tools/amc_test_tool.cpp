@@ -1,0 +1,130 @@
+// A test helper that runs one libamc core operation in its own process, for
+// tests that need another process: Fernet interop with Python, several
+// writers on one store, and kill -9 in the middle of a write.
+//
+// Keys come from AMC_FERNET_KEYS; secrets come on stdin, never as arguments
+// (arguments show up in process listings).
+#include "common/error.hpp"
+#include "crypto/fernet.hpp"
+#include "store/credential_store.hpp"
+#include "store/store_config.hpp"
+
+#include <cstdlib>
+#include <iostream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::string read_stdin() {
+  std::string text{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+amc::crypto::multi_fernet keys_from_environment() {
+  const char* keys = std::getenv("AMC_FERNET_KEYS");
+  return amc::crypto::multi_fernet::from_key_list(keys != nullptr ? keys : "");
+}
+
+std::unique_ptr<amc::store::credential_store> open_file_store(const std::string& path) {
+  return amc::store::open_store({{"path", path}});
+}
+
+int usage() {
+  std::cerr << "usage: amc_test_tool fernet-encrypt | fernet-decrypt [TTL NOW] | fernet-rotate\n"
+               "       amc_test_tool store-put PATH ID CLIENT_ID   (refresh token on stdin)\n"
+               "       amc_test_tool store-put-many PATH PREFIX COUNT\n"
+               "       amc_test_tool store-churn PATH\n"
+               "       amc_test_tool store-check PATH\n";
+  return 2;
+}
+
+int run(const std::vector<std::string>& args) {
+  if (args.empty()) return usage();
+  const std::string& command = args[0];
+  if (command == "fernet-encrypt") {
+    std::cout << keys_from_environment().encrypt(read_stdin()) << "\n";
+    return 0;
+  }
+  if (command == "fernet-decrypt") {
+    const auto keys = keys_from_environment();
+    const std::string token = read_stdin();
+    const auto outcome = args.size() == 3
+                             ? keys.decrypt(token, std::stoll(args[1]), std::stoll(args[2]))
+                             : keys.decrypt(token);
+    if (!outcome.token) {
+      std::cerr << "invalid token: " << amc::crypto::describe(outcome.problem) << "\n";
+      return 1;
+    }
+    std::cout << outcome.token->plaintext;
+    return 0;
+  }
+  if (command == "fernet-rotate") {
+    amc::crypto::token_problem problem{};
+    const auto rotated = keys_from_environment().rotate(read_stdin(), &problem);
+    if (!rotated) {
+      std::cerr << "invalid token: " << amc::crypto::describe(problem) << "\n";
+      return 1;
+    }
+    std::cout << *rotated << "\n";
+    return 0;
+  }
+  if (command == "store-put" && args.size() == 4) {
+    amc::store::credential_update update;
+    update.credential_id = args[2];
+    update.client_id = args[3];
+    update.refresh_token = read_stdin();
+    open_file_store(args[1])->put(update);
+    return 0;
+  }
+  if (command == "store-put-many" && args.size() == 4) {
+    auto store = open_file_store(args[1]);
+    const int count = std::stoi(args[3]);
+    for (int i = 0; i < count; ++i) {
+      amc::store::credential_update update;
+      update.credential_id = args[2] + "-" + std::to_string(i);
+      update.client_id = "amzn1.application-oa2-client.test";
+      update.refresh_token = "Atzr|refresh-" + update.credential_id;
+      store->put(update);
+    }
+    return 0;
+  }
+  if (command == "store-churn" && args.size() == 2) {
+    // Rewrites the file as fast as it can, with a large document, so that a
+    // kill -9 lands in the middle of a write most of the time.
+    auto store = open_file_store(args[1]);
+    const std::string padding(4096, 'x');
+    for (unsigned long round = 0;; ++round) {
+      amc::store::credential_update update;
+      update.credential_id = "churn-" + std::to_string(round % 50);
+      update.client_id = "amzn1.application-oa2-client.test";
+      update.refresh_token = "Atzr|refresh-" + update.credential_id;
+      update.access_token = "Atza|" + std::to_string(round) + padding;
+      store->put(update);
+    }
+  }
+  if (command == "store-check" && args.size() == 2) {
+    auto store = open_file_store(args[1]);
+    const auto records = store->list();
+    for (const auto& record : records) store->get(record.credential_id, /*include_secrets=*/true);
+    std::cout << records.size() << "\n";
+    return 0;
+  }
+  return usage();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const amc::error& problem) {
+    std::cerr << "error: " << problem.message() << "\n";
+    return 1;
+  } catch (const std::exception& problem) {
+    std::cerr << "error: " << problem.what() << "\n";
+    return 1;
+  }
+}
