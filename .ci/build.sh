@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Configures and builds one build tree: .ci/build.sh NAME [cmake args...]
+# Trees live in build/NAME and share the same setup (Ninja, precompiled
+# headers, Asio/Beast compiled once); sanitizer trees differ only by flags.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+name=$1
+shift
+tree="$repo/build/$name"
+cmake -G Ninja -S "$repo" -B "$tree" -DAMC_BUILD_BENCH=ON "$@" >"$repo/build/$name.configure.log" 2>&1 ||
+  { cat "$repo/build/$name.configure.log"; exit 1; }
+cmake --build "$tree" -j "${AMC_JOBS:-$(nproc)}"
