@@ -12,13 +12,26 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <string_view>
 #include <string>
 
 namespace amc::store {
 
+// An exclusive lock held until destroyed.
+class held_lock {
+ public:
+  virtual ~held_lock() = default;
+};
+
 class store_backend {
  public:
   virtual ~store_backend() = default;
+
+  // A named exclusive lock shared with every process using this store, for
+  // work that must happen once across them (a token refresh). Nothing when
+  // another holder has it now; never waits.
+  virtual std::unique_ptr<held_lock> try_lock(std::string_view name) = 0;
 
   // The current document (an empty object when nothing is stored yet).
   virtual nlohmann::json read() = 0;
@@ -37,11 +50,15 @@ class memory_backend final : public store_backend {
  public:
   nlohmann::json read() override;
   void update(const std::function<bool(nlohmann::json&)>& change) override;
+  std::unique_ptr<held_lock> try_lock(std::string_view name) override;
   std::string location() const override { return "memory"; }
 
  private:
   std::mutex mutex_;
   nlohmann::json document_ = nlohmann::json::object();
+  std::shared_ptr<std::mutex> named_locks_mutex_ = std::make_shared<std::mutex>();
+  std::shared_ptr<std::set<std::string, std::less<>>> held_names_ =
+      std::make_shared<std::set<std::string, std::less<>>>();
 };
 
 // One JSON file, mode 0600, replaced atomically (temporary file, fsync,
@@ -54,6 +71,8 @@ class file_backend final : public store_backend {
 
   nlohmann::json read() override;
   void update(const std::function<bool(nlohmann::json&)>& change) override;
+  // flock(LOCK_NB) on "<path>.<hash of name>.lock".
+  std::unique_ptr<held_lock> try_lock(std::string_view name) override;
   std::string location() const override { return path_.string(); }
 
  private:

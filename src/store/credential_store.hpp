@@ -59,6 +59,12 @@ class credential_store {
 
   std::string location() const { return backend_->location(); }
 
+  // The lock that makes a token refresh of this credential happen once
+  // across every process sharing the store. Nothing when someone holds it.
+  std::unique_ptr<held_lock> try_lock_refresh(std::string_view credential_id) {
+    return backend_->try_lock("refresh:" + std::string{credential_id});
+  }
+
  private:
   std::unique_ptr<store_backend> backend_;
   crypto::multi_fernet keys_;

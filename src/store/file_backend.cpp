@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -190,6 +191,63 @@ void file_backend::update(const std::function<bool(nlohmann::json&)>& change) {
   remove_stale_temporaries();
   nlohmann::json document = load_unlocked();
   if (change(document)) write_unlocked(document);
+}
+
+namespace {
+
+class flock_held final : public held_lock {
+ public:
+  explicit flock_held(int fd) : fd_(fd) {}
+  ~flock_held() override { ::close(fd_); }  // closing releases the lock
+
+ private:
+  int fd_;
+};
+
+class name_held final : public held_lock {
+ public:
+  name_held(std::shared_ptr<std::mutex> mutex,
+            std::shared_ptr<std::set<std::string, std::less<>>> names, std::string name)
+      : mutex_(std::move(mutex)), names_(std::move(names)), name_(std::move(name)) {}
+  ~name_held() override {
+    const std::lock_guard lock{*mutex_};
+    names_->erase(name_);
+  }
+
+ private:
+  std::shared_ptr<std::mutex> mutex_;
+  std::shared_ptr<std::set<std::string, std::less<>>> names_;
+  std::string name_;
+};
+
+// Lock names may hold any character (credential ids); file names get a hash.
+std::string hashed_name(std::string_view name) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(name.data()), name.size(), digest);
+  std::string hex;
+  for (int i = 0; i < 8; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+
+}  // namespace
+
+std::unique_ptr<held_lock> file_backend::try_lock(std::string_view name) {
+  const std::filesystem::path lock_path = path_.string() + "." + hashed_name(name) + ".lock";
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) throw_io_error("open the lock file", lock_path, errno);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int problem = errno;
+    ::close(fd);
+    if (problem == EWOULDBLOCK || problem == EINTR) return nullptr;
+    throw_io_error("lock", lock_path, problem);
+  }
+  return std::make_unique<flock_held>(fd);
+}
+
+std::unique_ptr<held_lock> memory_backend::try_lock(std::string_view name) {
+  const std::lock_guard lock{*named_locks_mutex_};
+  if (!held_names_->emplace(name).second) return nullptr;
+  return std::make_unique<name_held>(named_locks_mutex_, held_names_, std::string{name});
 }
 
 nlohmann::json memory_backend::read() {

@@ -376,3 +376,28 @@ TEST_F(FileStore, ConfigMistakesAreNamed) {
 
 }  // namespace
 }  // namespace amc::store
+
+namespace amc::store {
+namespace {
+
+TEST_P(StoreBehaviour, RefreshLockIsExclusivePerCredential) {
+  auto store = open(key_);
+  auto first = store->try_lock_refresh("conn/1");
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(store->try_lock_refresh("conn/1"), nullptr) << "held: a second holder is refused";
+  EXPECT_NE(store->try_lock_refresh("conn/2"), nullptr) << "other credentials are independent";
+  first.reset();
+  EXPECT_NE(store->try_lock_refresh("conn/1"), nullptr) << "released with its holder";
+}
+
+TEST_F(FileStore, RefreshLockIsSharedByEveryHandleOfTheFile) {
+  const auto key = generate_fernet_key();
+  auto one = open(key);
+  auto other = open(key);
+  auto held = one->try_lock_refresh("conn");
+  ASSERT_NE(held, nullptr);
+  EXPECT_EQ(other->try_lock_refresh("conn"), nullptr);
+}
+
+}  // namespace
+}  // namespace amc::store

@@ -1,0 +1,17 @@
+// Percent-encoding for query strings and application/x-www-form-urlencoded
+// bodies (RFC 3986 unreserved characters are kept, everything else is %XX).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace amc {
+
+std::string percent_encode(std::string_view text);
+
+// "a=1&b=x%20y" from name/value pairs, in order.
+std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields);
+
+}  // namespace amc
