@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of libamc: installs what is missing, then builds and runs
-# the whole suite twice — under AddressSanitizer+UndefinedBehaviorSanitizer,
-# and as the regular optimised build — and ends with ctest's own summary.
-# Exit status: 0 only when both runs pass.
+# the whole suite three times — under AddressSanitizer+UndefinedBehaviorSanitizer,
+# under ThreadSanitizer, and as the regular optimised build — and ends with
+# ctest's own summary. Exit status: 0 only when every run passes.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -19,6 +19,14 @@ if bash .ci/build.sh asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMC_SANITIZE=addre
     ctest --test-dir build/asan --output-on-failure -j "$jobs" || failed=1
 else
   echo "ASan build failed"; failed=1
+fi
+
+echo "=== TSan build ==="
+if bash .ci/build.sh tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMC_SANITIZE=thread; then
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+    ctest --test-dir build/tsan --output-on-failure -j "$jobs" || failed=1
+else
+  echo "TSan build failed"; failed=1
 fi
 
 echo "=== Release build ==="
