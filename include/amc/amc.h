@@ -244,6 +244,230 @@ AMC_API amc_status amc_store_delete_credential(amc_store *store, const char *cre
  * readable throughout as long as both keys are configured. */
 AMC_API amc_status amc_store_rotate_keys(amc_store *store, char **out_report_json);
 
+/* ---------------------------------------------------------------------------
+ * Client
+ *
+ * A client holds a configuration, its own I/O thread(s), an HTTPS connection
+ * pool, the credential store and the token cache. It is safe to use from
+ * many threads at once; blocking calls block only the caller. A client
+ * belongs to the process that created it: used in a forked child every call
+ * fails with AMC_E_FORKED (create a new client there).
+ * ------------------------------------------------------------------------ */
+typedef struct amc_client amc_client;
+
+/* Creates a client. config_json:
+ *   {
+ *     "region": "na" | "eu" | "fe",                 default "na"
+ *     "endpoints": {"amc": URL, "lwa_token": URL, "lwa_consent": URL},
+ *                                                   defaults: the region's
+ *     "lwa": {"client_id": "...", "client_secret": "..."}
+ *            or {"client_id_env": "VAR", "client_secret_env": "VAR"},
+ *     "store": { see amc_store_new },
+ *     "tls": {"verify_peer": true, "ca_file": PATH, "ca_directory": PATH},
+ *     "timeouts": {"connect_ms", "handshake_ms", "read_headers_ms", ...},
+ *     "retry": {"max_attempts": 5, "base_delay_ms": 500, "max_total_ms": 180000},
+ *     "rate_limit": {"requests_per_second": 10, "burst": 10},
+ *     "proxy": {"https_proxy": "http://host:port", "no_proxy": "..."},
+ *     "tokens": {"advisory_window_s": 300, "mandatory_window_s": 60},
+ *     "refresh_service": {"enabled": false, "lead_time_s": 600, "interval_s": 60},
+ *     "io_threads": 1
+ *   }
+ *
+ * Example:
+ *   amc_client *client = NULL;
+ *   const char *config = "{\"lwa\": {\"client_id_env\": \"AMC_CLIENT_ID\","
+ *                        " \"client_secret_env\": \"AMC_CLIENT_SECRET\"}}";
+ *   if (amc_client_new(config, &client) != AMC_OK)
+ *     fprintf(stderr, "%s\n", amc_last_error());
+ */
+AMC_API amc_status amc_client_new(const char *config_json, amc_client **out_client);
+
+/* Stops the client's threads and frees it. amc_client_free(NULL) does
+ * nothing. */
+AMC_API void amc_client_free(amc_client *client);
+
+/* Log levels for amc_log_callback. */
+#define AMC_LOG_DEBUG 10
+#define AMC_LOG_INFO 20
+#define AMC_LOG_WARNING 30
+#define AMC_LOG_ERROR 40
+
+/* Receives log lines (secrets already redacted) on a library thread; must
+ * return quickly and must not call blocking functions of the same client. */
+typedef void (*amc_log_callback)(int level, const char *message, void *user);
+
+/* Sets (or, with NULL, removes) the log callback; lines below min_level are
+ * not produced. */
+AMC_API amc_status amc_client_set_log(amc_client *client, amc_log_callback callback, void *user,
+                                      int min_level);
+
+/* Counters as JSON: {"http": {...requests, retries by cause, throttles...},
+ * "tokens": {"refreshes", "refresh_failures", ...}}. No secrets. */
+AMC_API amc_status amc_client_metrics(amc_client *client, char **out_json);
+
+/* ---------------------------------------------------------------------------
+ * Authentication (Login with Amazon)
+ * ------------------------------------------------------------------------ */
+
+/* The consent page URL to open in a browser. request_json:
+ *   {"redirect_uri": "https://example.com/cb", "state": "opaque",
+ *    "scope": "advertising::campaign_management"}   (scope: default shown)
+ */
+AMC_API amc_status amc_auth_consent_url(amc_client *client, const char *request_json,
+                                        char **out_url);
+
+/* Exchanges the code from the consent redirect for tokens and stores them.
+ * request_json: {"credential_id": "...", "code": "...", "redirect_uri": "...",
+ *                "timeout_ms": 60000}
+ * *out_status_json: as amc_auth_status. */
+AMC_API amc_status amc_auth_exchange_code(amc_client *client, const char *request_json,
+                                          char **out_status_json);
+
+/* Adds or replaces a credential from a refresh token obtained elsewhere.
+ * credential_json: {"credential_id": "...", "refresh_token": "..."}; the
+ * client's LwA client id is recorded with it. */
+AMC_API amc_status amc_auth_import(amc_client *client, const char *credential_json);
+
+/* Refreshes the credential's access token now (one request even when many
+ * threads or processes ask at once). request_json may be NULL or
+ * {"timeout_ms": N}. *out_status_json: as amc_auth_status.
+ * AMC_E_AUTH_REQUIRED when LwA refuses the grant (the credential is then
+ * "needs-reauth"), AMC_E_CONFIG when it refuses the client. */
+AMC_API amc_status amc_auth_refresh(amc_client *client, const char *credential_id,
+                                    const char *request_json, char **out_status_json);
+
+/* The credential's state without secrets:
+ *   {"credential_id", "client_id", "state", "has_refresh_token",
+ *    "has_access_token", "access_token_expires_at", "last_error", ...} */
+AMC_API amc_status amc_auth_status(amc_client *client, const char *credential_id,
+                                   char **out_status_json);
+
+/* ---------------------------------------------------------------------------
+ * AMC: discovery, workflows, executions, results
+ *
+ * Every request below is a JSON object with the credential to act as and,
+ * for instance-level calls, the instance:
+ *   {
+ *     "credential_id": "airflow_amc_default",
+ *     "instance": {"instance_id": "amcXXXXXXXX",
+ *                  "advertiser_id": "ENTITY…",      the AMC account's entity id
+ *                  "marketplace_id": "ATVPDKIKX0DER"},
+ *     "timeout_ms": 120000                          optional, whole call
+ *   }
+ * The advertiser id is checked before any request: a numeric Ads profile id
+ * is refused with AMC_E_INVALID_ARGUMENT and a pointer to amc_accounts_list.
+ * AMC objects keep AMC's field names (workflowId, sqlQuery,
+ * timeWindowType, …) and are returned flat, whichever shape AMC used.
+ * ------------------------------------------------------------------------ */
+
+/* {"accounts": [{"accountId", "accountName", "marketplaceId"}, …]}, all
+ * pages. Request: {"credential_id"}. */
+AMC_API amc_status amc_accounts_list(amc_client *client, const char *request_json, char **out_json);
+
+/* {"instances": [...]}, all pages. Request: {"credential_id",
+ * "advertiser_id", "marketplace_id"}. */
+AMC_API amc_status amc_instances_list(amc_client *client, const char *request_json, char **out_json);
+
+/* Workflows. Requests carry "workflow" (AMC's Workflow object) for
+ * create/update/sync, or "workflow_id" for get/delete.
+ *
+ * Example (sync: create, or update when it differs, or leave it):
+ *   {"credential_id": "c", "instance": {...},
+ *    "workflow": {"workflowId": "wf_daily", "sqlQuery": "SELECT …"}}
+ *   → {"action": "created" | "updated" | "unchanged", "workflow": {...}}
+ */
+AMC_API amc_status amc_workflow_create(amc_client *client, const char *request_json, char **out_json);
+AMC_API amc_status amc_workflow_get(amc_client *client, const char *request_json, char **out_json);
+/* → {"workflows": [...]}, all pages. */
+AMC_API amc_status amc_workflow_list(amc_client *client, const char *request_json, char **out_json);
+AMC_API amc_status amc_workflow_update(amc_client *client, const char *request_json, char **out_json);
+/* → {} */
+AMC_API amc_status amc_workflow_delete(amc_client *client, const char *request_json, char **out_json);
+AMC_API amc_status amc_workflow_sync(amc_client *client, const char *request_json, char **out_json);
+
+/* A valid AMC workflow id derived from a human name, deterministically:
+ * "wf_" + the name's letters and digits in lower case with other runs
+ * folded to "_", plus "_" and 8 hex characters of the name's SHA-256 when
+ * the name had to be changed or shortened (so two names never collide).
+ * Example: "Daily Sales (EU)" → "wf_daily_sales_eu_3f0c…". Ids are never
+ * truncated otherwise. */
+AMC_API amc_status amc_workflow_id_from_name(const char *name, char **out_workflow_id);
+
+/* Submits an execution, idempotently. Request:
+ *   {"credential_id", "instance",
+ *    "execution_id": "exec_1a2b3c4d",   optional: the idempotency key; default
+ *                                       a new "exec_" + 8 hex
+ *    "request": {AMC's CreateWorkflowExecutionRequest: "workflowId" or
+ *                "workflow": {"sqlQuery"}, "timeWindowType",
+ *                "timeWindowStart", "timeWindowEnd", "timeWindowTimeZone",
+ *                "parameterValues", "workflowExecutionTimeoutSeconds",
+ *                "dryRun", …}}
+ * → {"execution_id", "amc_execution_id", "reattached": bool,
+ *    "execution": {...}}
+ * The execution id is journaled in the store with AMC's id before this
+ * returns. Submitting the same execution_id again returns the same AMC
+ * execution ("reattached": true) instead of starting a second run; if the
+ * create request's answer was lost, AMC's list is searched before anything
+ * is sent again. */
+AMC_API amc_status amc_execution_submit(amc_client *client, const char *request_json, char **out_json);
+
+/* Requests name the execution by "amc_execution_id" or by the journaled
+ * "execution_id". → the flat execution. */
+AMC_API amc_status amc_execution_get(amc_client *client, const char *request_json, char **out_json);
+
+/* Request: {"credential_id", "instance", "filters": {"minCreationTime" or
+ * "workflowId" (one is required), "maxCreationTime", "includeCancelled",
+ * "sortAscending", "timeZone"}} → {"executions": [...]}, all pages. */
+AMC_API amc_status amc_execution_list(amc_client *client, const char *request_json, char **out_json);
+
+/* Cancels a PENDING or RUNNING execution; AMC_E_CONFLICT when it has
+ * already finished. → the execution as AMC reports it afterwards. */
+AMC_API amc_status amc_execution_cancel(amc_client *client, const char *request_json, char **out_json);
+
+/* A handle another thread uses to stop a wait. */
+typedef struct amc_cancel_token amc_cancel_token;
+AMC_API amc_status amc_cancel_token_new(amc_cancel_token **out_token);
+/* Makes the wait using this token return AMC_E_CANCELLED soon. Safe from any
+ * thread, any number of times. */
+AMC_API void amc_cancel_token_cancel(amc_cancel_token *token);
+/* amc_cancel_token_free(NULL) does nothing. Free only after the wait that
+ * uses it has returned. */
+AMC_API void amc_cancel_token_free(amc_cancel_token *token);
+
+/* Progress events as JSON, on a library thread; must return quickly and
+ * must not call blocking functions of the same client. Events:
+ *   {"event": "status", "execution": {...}, "next_poll_ms": N}
+ *   {"event": "download", "part": i, "parts": n, "bytes": b, "total_bytes": t}
+ */
+typedef void (*amc_progress_callback)(const char *event_json, void *user);
+
+/* Waits until the execution is SUCCEEDED, FAILED, CANCELLED or REJECTED.
+ * Request: as amc_execution_get plus "timeout_ms" (default 24 h),
+ * "first_poll_ms" (5000, doubling up to) "max_poll_ms" (60000).
+ * cancel, progress and user may be NULL.
+ * → the final execution for SUCCEEDED. For FAILED, CANCELLED and REJECTED
+ * the call fails with AMC_E_EXECUTION_FAILED, AMC's reason in the message
+ * and the execution in amc_last_error_json() under "execution".
+ * AMC_E_TIMEOUT when the timeout passes first (the execution keeps running). */
+AMC_API amc_status amc_execution_wait(amc_client *client, const char *request_json,
+                                      amc_cancel_token *cancel, amc_progress_callback progress,
+                                      void *user, char **out_json);
+
+/* Downloads every result part of a SUCCEEDED execution into a directory,
+ * in parallel, streamed to files (memory stays bounded whatever the size),
+ * each checked complete (length and CSV header); URLs that have expired
+ * are requested again. Request: as amc_execution_get plus
+ *   "directory": "/path/to/dir"   created if missing; files are
+ *                                 part-1.csv, part-2.csv, …
+ *   "parallelism": 4              parts downloaded at once
+ * → manifest {"amc_execution_id", "directory",
+ *             "files": [{"part", "path", "bytes", "rows", "columns": [...]}],
+ *             "total_bytes", "total_rows"}
+ * progress (may be NULL) receives "download" events. */
+AMC_API amc_status amc_results_download(amc_client *client, const char *request_json,
+                                        amc_progress_callback progress, void *user,
+                                        char **out_manifest_json);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

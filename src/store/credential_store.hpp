@@ -59,6 +59,9 @@ class credential_store {
 
   std::string location() const { return backend_->location(); }
 
+  // For other sections of the same document (the execution journal).
+  store_backend& backend() { return *backend_; }
+
   // The lock that makes a token refresh of this credential happen once
   // across every process sharing the store. Nothing when someone holds it.
   std::unique_ptr<held_lock> try_lock_refresh(std::string_view credential_id) {

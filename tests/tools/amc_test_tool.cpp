@@ -9,6 +9,13 @@
 #include "store/credential_store.hpp"
 #include "store/store_config.hpp"
 
+#ifdef AMC_TEST_TOOL_HAS_CLIENT
+#include "client/client.hpp"
+#include "client/client_config.hpp"
+
+#include <fstream>
+#endif
+
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
@@ -37,7 +44,8 @@ int usage() {
                "       amc_test_tool store-put PATH ID CLIENT_ID   (refresh token on stdin)\n"
                "       amc_test_tool store-put-many PATH PREFIX COUNT\n"
                "       amc_test_tool store-churn PATH\n"
-               "       amc_test_tool store-check PATH\n";
+               "       amc_test_tool store-check PATH\n"
+               "       amc_test_tool access-token CLIENT_CONFIG_FILE CREDENTIAL_ID\n";
   return 2;
 }
 
@@ -112,6 +120,19 @@ int run(const std::vector<std::string>& args) {
     std::cout << records.size() << "\n";
     return 0;
   }
+#ifdef AMC_TEST_TOOL_HAS_CLIENT
+  if (command == "access-token" && args.size() == 3) {
+    // Gets a usable token for the credential and says only whether it did:
+    // the token itself is never printed.
+    std::ifstream config_file(args[1]);
+    const auto config = nlohmann::json::parse(config_file);
+    amc::client::client client(amc::client::parse_client_config(config));
+    const auto token =
+        client.run_blocking(client.tokens().access_token(args[2]), std::chrono::seconds(60));
+    std::cout << (token.empty() ? "empty" : "ok") << "\n";
+    return token.empty() ? 1 : 0;
+  }
+#endif
   return usage();
 }
 

@@ -1,0 +1,232 @@
+#include "amc/executions.hpp"
+
+#include "amc/shapes.hpp"
+#include "common/error.hpp"
+#include "common/time.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
+#include <openssl/sha.h>
+
+namespace amc::api {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Another process may be between "journaled" and "AMC answered" for this
+// long; after that its create is treated as lost and reconciled.
+constexpr unix_seconds stale_submission_seconds = 300;
+// How far before the journaled send time to look for our execution in the
+// list (clocks differ between us and AMC).
+constexpr unix_seconds reconcile_margin_seconds = 120;
+
+std::string fingerprint_of(const call_context& context, const nlohmann::json& request) {
+  const std::string text = context.instance_id + "\n" + request.dump();
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  std::string hex;
+  for (int i = 0; i < 16; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+
+// The workflow id the execution will carry: the saved one, or for an ad-hoc
+// run one we set ourselves, so that the list endpoint can find it again.
+std::string workflow_id_of(nlohmann::json& request, const std::string& execution_id) {
+  if (request.contains("workflowId") && request["workflowId"].is_string())
+    return request["workflowId"].get<std::string>();
+  auto& inline_workflow = request["workflow"];
+  if (!inline_workflow.contains("workflowId") || !inline_workflow["workflowId"].is_string())
+    inline_workflow["workflowId"] = "adhoc_" + execution_id;
+  return inline_workflow["workflowId"].get<std::string>();
+}
+
+bool outcome_unknown(const error& problem) {
+  // The request may have reached AMC: no HTTP status came back.
+  const auto code = problem.code_value();
+  return code == errc::network || code == errc::timeout || code == errc::protocol;
+}
+
+// AMC's list wants "yyyy-MM-ddTHH:mm:ss" without a zone.
+std::string amc_time(unix_seconds when) {
+  auto text = format_utc(when);
+  text.pop_back();
+  return text;
+}
+
+asio::awaitable<std::optional<nlohmann::json>> find_lost_submission(
+    session& amc, store::execution_journal& journal, const call_context& context,
+    const store::journal_entry& entry, const logger& log) {
+  nlohmann::json filters = {{"workflowId", entry.workflow_id},
+                            {"minCreationTime", amc_time(entry.started_at - reconcile_margin_seconds)},
+                            {"includeCancelled", true},
+                            {"sortAscending", true}};
+  const auto listing = co_await list_executions(amc, context, filters);
+  for (const auto& execution : listing["executions"]) {
+    const std::string id = execution.value("workflowExecutionId", "");
+    if (id.empty() || journal.is_claimed(id, entry.execution_id)) continue;
+    log.log(log_level::info, fmt::format("execution {} was created by an earlier attempt as AMC "
+                                         "execution {}; re-attaching",
+                                         entry.execution_id, id));
+    co_return execution;
+  }
+  co_return std::nullopt;
+}
+
+}  // namespace
+
+std::string journaled_amc_id(store::execution_journal& journal, const std::string& execution_id) {
+  store::validate_execution_id(execution_id);
+  const auto entry = journal.find(execution_id);
+  if (!entry || entry->amc_execution_id.empty())
+    throw error(errc::not_found,
+                fmt::format("no submitted execution '{}' in the journal; give its amc_execution_id "
+                            "or submit it first",
+                            execution_id));
+  return entry->amc_execution_id;
+}
+
+asio::awaitable<submission> submit_execution(session& amc, store::execution_journal& journal,
+                                             const call_context& context, std::string execution_id,
+                                             nlohmann::json request, const logger& log) {
+  validate_instance_context(context);
+  validate_execution_request(request);
+  if (execution_id.empty()) execution_id = store::new_execution_id();
+  store::validate_execution_id(execution_id);
+
+  const std::string workflow_id = workflow_id_of(request, execution_id);
+  store::journal_entry proposed;
+  proposed.execution_id = execution_id;
+  proposed.instance_id = context.instance_id;
+  proposed.workflow_id = workflow_id;
+  proposed.fingerprint = fingerprint_of(context, request);
+  proposed.started_at = now_unix_seconds();
+  auto [entry, is_new] = journal.begin(proposed);
+
+  submission result;
+  result.execution_id = execution_id;
+  if (!is_new) {
+    if (entry.fingerprint != proposed.fingerprint)
+      throw error(errc::conflict,
+                  fmt::format("execution id '{}' was already used for a different request; use a "
+                              "new execution id for a new run",
+                              execution_id));
+    if (!entry.amc_execution_id.empty()) {
+      result.amc_execution_id = entry.amc_execution_id;
+      result.execution = co_await get_execution(amc, context, entry.amc_execution_id);
+      result.reattached = true;
+      co_return result;
+    }
+    if (now_unix_seconds() - entry.started_at < stale_submission_seconds)
+      throw error(errc::conflict,
+                  fmt::format("execution '{}' is being submitted by another process right now; "
+                              "retry in a few minutes to re-attach to it",
+                              execution_id));
+    // A submission that never recorded its outcome (a crash): look first.
+    if (auto found = co_await find_lost_submission(amc, journal, context, entry, log)) {
+      result.amc_execution_id = (*found)["workflowExecutionId"].get<std::string>();
+      journal.complete(execution_id, result.amc_execution_id);
+      result.execution = *found;
+      result.reattached = true;
+      co_return result;
+    }
+    journal.mark_sending(execution_id, now_unix_seconds());
+    entry.started_at = now_unix_seconds();
+  }
+
+  for (int attempt = 0;; ++attempt) {
+    try {
+      auto execution = co_await create_execution(amc, context, request);
+      result.amc_execution_id = execution["workflowExecutionId"].get<std::string>();
+      journal.complete(execution_id, result.amc_execution_id);
+      result.execution = std::move(execution);
+      co_return result;
+    } catch (const error& problem) {
+      if (!outcome_unknown(problem) || attempt > 0) {
+        if (!outcome_unknown(problem)) journal.forget(execution_id);
+        throw;
+      }
+      log.log(log_level::warning,
+              fmt::format("the create request of execution {} got no answer ({}); looking for it "
+                          "in AMC before sending it again",
+                          execution_id, problem.message()));
+    }
+    // Outcome unknown: never resend blindly.
+    if (auto found = co_await find_lost_submission(amc, journal, context, entry, log)) {
+      result.amc_execution_id = (*found)["workflowExecutionId"].get<std::string>();
+      journal.complete(execution_id, result.amc_execution_id);
+      result.execution = *found;
+      result.reattached = true;
+      co_return result;
+    }
+    journal.mark_sending(execution_id, now_unix_seconds());
+  }
+}
+
+void wait_cancellation::cancel() {
+  cancelled_ = true;
+  std::function<void()> action;
+  {
+    const std::lock_guard lock{mutex_};
+    action = action_;
+  }
+  if (action) action();
+}
+
+void wait_cancellation::on_cancel(std::function<void()> action) {
+  {
+    const std::lock_guard lock{mutex_};
+    action_ = action;
+  }
+  if (cancelled_ && action) action();
+}
+
+asio::awaitable<nlohmann::json> wait_for_execution(session& amc, const call_context& context,
+                                                   std::string amc_execution_id, wait_options options,
+                                                   std::shared_ptr<wait_cancellation> cancellation,
+                                                   const logger& log) {
+  const auto executor = co_await asio::this_coro::executor;
+  auto timer = std::make_shared<asio::steady_timer>(executor);
+  if (cancellation)
+    cancellation->on_cancel([timer, executor] { asio::post(executor, [timer] { timer->cancel(); }); });
+  const auto give_up = std::chrono::steady_clock::now() + options.timeout;
+  auto interval = options.first_poll;
+  std::string last_status;
+  bool reported_unknown = false;
+  while (true) {
+    if (cancellation && cancellation->cancelled())
+      throw error(errc::cancelled, fmt::format("the wait for execution {} was cancelled", amc_execution_id));
+    auto execution = co_await get_execution(amc, context, amc_execution_id);
+    const std::string status = execution.value("status", "");
+    const auto phase = parse_execution_status(status);
+    if (phase == execution_phase::unknown && !reported_unknown) {
+      reported_unknown = true;
+      log.log(log_level::warning, fmt::format("execution {} has the status '{}', which libamc does "
+                                              "not know; waiting on as if it were running",
+                                              amc_execution_id, status));
+    }
+    const auto now = std::chrono::steady_clock::now();
+    const auto next_poll = std::min(interval, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                  std::max(give_up - now, std::chrono::steady_clock::duration::zero())));
+    if (options.progress) options.progress(execution, is_terminal(phase) ? std::chrono::milliseconds(0) : next_poll);
+    if (is_terminal(phase)) co_return execution;
+    if (status != last_status) {
+      log.log(log_level::info, fmt::format("execution {} is {}", amc_execution_id, status));
+      last_status = status;
+    }
+    if (now >= give_up)
+      throw error(errc::timeout,
+                  fmt::format("execution {} was still {} when the wait's timeout of {} ms ran out; it "
+                              "keeps running in AMC: wait again or cancel it",
+                              amc_execution_id, status, options.timeout.count()),
+                  {{"status", status}});
+    timer->expires_after(next_poll);
+    co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
+    interval = std::min(interval * 2, options.max_poll);
+  }
+}
+
+}  // namespace amc::api

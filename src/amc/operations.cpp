@@ -1,0 +1,324 @@
+#include "amc/operations.hpp"
+
+#include "amc/ids.hpp"
+#include "amc/shapes.hpp"
+#include "common/error.hpp"
+#include "common/url_encoding.hpp"
+
+#include <fmt/format.h>
+
+#include <set>
+
+namespace amc::api {
+
+namespace asio = boost::asio;
+using boost::beast::http::verb;
+
+namespace {
+
+// A server that keeps handing out next tokens (or the same one) must not
+// keep us looping forever.
+constexpr int max_pages = 1000;
+
+std::string reporting_path(const call_context& context, std::string_view rest) {
+  return fmt::format("/amc/reporting/{}/{}", percent_encode(context.instance_id), rest);
+}
+
+std::string with_query(std::string path, const std::vector<std::pair<std::string, std::string>>& query) {
+  if (query.empty()) return path;
+  return path + "?" + form_encode(query);
+}
+
+// Follows nextToken through every page of a list operation and concatenates
+// the `items_field` arrays.
+asio::awaitable<nlohmann::json> all_pages(session& amc, const call_context& context, std::string path,
+                                          std::vector<std::pair<std::string, std::string>> query,
+                                          std::string items_field) {
+  nlohmann::json items = nlohmann::json::array();
+  std::set<std::string> seen_tokens;
+  std::string next_token;
+  for (int page = 0; page < max_pages; ++page) {
+    auto page_query = query;
+    if (!next_token.empty()) page_query.emplace_back("nextToken", next_token);
+    amc_call request;
+    request.path_and_query = with_query(path, page_query);
+    const auto reply = co_await amc.call(context, request);
+    if (!reply.is_object())
+      throw error(errc::protocol, fmt::format("AMC's reply to {} is not a JSON object", path));
+    const auto found = reply.find(items_field);
+    if (found != reply.end() && !found->is_null()) {
+      if (!found->is_array())
+        throw error(errc::protocol,
+                    fmt::format("AMC's reply to {} has \"{}\" that is not a list", path, items_field));
+      for (const auto& item : *found) items.push_back(item);
+    }
+    const auto token = reply.find("nextToken");
+    if (token == reply.end() || token->is_null() || (token->is_string() && token->get_ref<const std::string&>().empty()))
+      co_return nlohmann::json{{items_field, items}};
+    if (!token->is_string())
+      throw error(errc::protocol, fmt::format("AMC's reply to {} has a nextToken that is not text", path));
+    next_token = token->get<std::string>();
+    if (!seen_tokens.insert(next_token).second)
+      throw error(errc::protocol,
+                  fmt::format("AMC repeated a nextToken while listing {}; stopped to avoid a loop", path));
+  }
+  throw error(errc::protocol, fmt::format("AMC's list {} did not end after {} pages", path, max_pages));
+}
+
+std::string required_workflow_id(const nlohmann::json& workflow) {
+  if (!workflow.is_object())
+    throw error(errc::invalid_argument, "the workflow must be a JSON object (AMC's Workflow)");
+  const auto id = workflow.find("workflowId");
+  if (id == workflow.end() || !id->is_string())
+    throw error(errc::invalid_argument, "the workflow needs a \"workflowId\" (text)");
+  validate_workflow_id(id->get_ref<const std::string&>());
+  const auto sql = workflow.find("sqlQuery");
+  if (sql == workflow.end() || !sql->is_string() || sql->get_ref<const std::string&>().empty())
+    throw error(errc::invalid_argument, "the workflow needs its \"sqlQuery\"");
+  return id->get<std::string>();
+}
+
+// The fields that define a workflow, for comparing ours with AMC's.
+nlohmann::json comparable(const nlohmann::json& workflow) {
+  nlohmann::json picked = nlohmann::json::object();
+  for (const char* field :
+       {"workflowId", "sqlQuery", "inputParameters", "outputColumns", "filteredMetricsDiscriminatorColumn",
+        "distinctUserCountColumn", "filteredReasonColumn", "privacyFilteringBehavior", "outputFormat"}) {
+    const auto found = workflow.find(field);
+    if (found != workflow.end() && !found->is_null() &&
+        !(found->is_array() && found->empty()))
+      picked[field] = *found;
+  }
+  return picked;
+}
+
+}  // namespace
+
+void validate_instance_context(const call_context& context) {
+  validate_path_id(context.instance_id, "instance id");
+  validate_advertiser_id(context.advertiser_id);
+  validate_path_id(context.marketplace_id, "marketplace id");
+}
+
+asio::awaitable<nlohmann::json> list_accounts(session& amc, const call_context& context) {
+  call_context account_level{context.credential_id, "", "", ""};
+  co_return co_await all_pages(amc, account_level, "/amc/accounts", {}, "amcAccounts");
+}
+
+asio::awaitable<nlohmann::json> list_instances(session& amc, const call_context& context) {
+  validate_advertiser_id(context.advertiser_id);
+  validate_path_id(context.marketplace_id, "marketplace id");
+  co_return co_await all_pages(amc, context, "/amc/instances", {}, "instances");
+}
+
+asio::awaitable<nlohmann::json> get_instance(session& amc, const call_context& context) {
+  validate_instance_context(context);
+  amc_call request;
+  request.path_and_query = "/amc/instances/" + percent_encode(context.instance_id);
+  co_return unwrap(co_await amc.call(context, request), "instance", "getInstance");
+}
+
+asio::awaitable<nlohmann::json> create_workflow(session& amc, const call_context& context,
+                                                nlohmann::json workflow) {
+  validate_instance_context(context);
+  const auto id = required_workflow_id(workflow);
+  amc_call request;
+  request.method = verb::post;
+  request.path_and_query = reporting_path(context, "workflows");
+  request.body = workflow;
+  request.retryable = false;
+  co_await amc.call(context, request);
+  co_return co_await get_workflow(amc, context, id);
+}
+
+asio::awaitable<nlohmann::json> get_workflow(session& amc, const call_context& context,
+                                             std::string workflow_id) {
+  validate_instance_context(context);
+  validate_workflow_id(workflow_id);
+  amc_call request;
+  request.path_and_query = reporting_path(context, "workflows/" + percent_encode(workflow_id));
+  co_return unwrap(co_await amc.call(context, request), "workflow", "getWorkflow");
+}
+
+asio::awaitable<nlohmann::json> list_workflows(session& amc, const call_context& context) {
+  validate_instance_context(context);
+  co_return co_await all_pages(amc, context, reporting_path(context, "workflows"), {}, "workflows");
+}
+
+asio::awaitable<nlohmann::json> update_workflow(session& amc, const call_context& context,
+                                                nlohmann::json workflow) {
+  validate_instance_context(context);
+  const auto id = required_workflow_id(workflow);
+  amc_call request;
+  request.method = verb::put;
+  request.path_and_query = reporting_path(context, "workflows/" + percent_encode(id));
+  request.body = workflow;
+  co_await amc.call(context, request);
+  co_return co_await get_workflow(amc, context, id);
+}
+
+asio::awaitable<void> delete_workflow(session& amc, const call_context& context, std::string workflow_id) {
+  validate_instance_context(context);
+  validate_workflow_id(workflow_id);
+  amc_call request;
+  request.method = verb::delete_;
+  request.path_and_query = reporting_path(context, "workflows/" + percent_encode(workflow_id));
+  co_await amc.call(context, request);
+}
+
+asio::awaitable<nlohmann::json> sync_workflow(session& amc, const call_context& context,
+                                              nlohmann::json workflow) {
+  validate_instance_context(context);
+  const auto id = required_workflow_id(workflow);
+  std::optional<nlohmann::json> existing;
+  try {
+    existing = co_await get_workflow(amc, context, id);
+  } catch (const error& problem) {
+    if (problem.code_value() != errc::not_found) throw;
+  }
+  // (GCC 12 miscompiles co_await inside braced initialisers: keep them out.)
+  nlohmann::json result = nlohmann::json::object();
+  if (!existing) {
+    auto created = co_await create_workflow(amc, context, workflow);
+    result["action"] = "created";
+    result["workflow"] = std::move(created);
+  } else if (comparable(*existing) == comparable(workflow)) {
+    result["action"] = "unchanged";
+    result["workflow"] = *existing;
+  } else {
+    auto updated = co_await update_workflow(amc, context, workflow);
+    result["action"] = "updated";
+    result["workflow"] = std::move(updated);
+  }
+  co_return result;
+}
+
+void validate_execution_request(const nlohmann::json& request) {
+  if (!request.is_object())
+    throw error(errc::invalid_argument, "the execution request must be a JSON object");
+  const bool saved = request.contains("workflowId") && !request["workflowId"].is_null();
+  const auto inline_workflow = request.find("workflow");
+  const bool ad_hoc = inline_workflow != request.end() && !inline_workflow->is_null();
+  if (saved == ad_hoc)
+    throw error(errc::invalid_argument,
+                "an execution request needs exactly one of \"workflowId\" (a saved workflow) and "
+                "\"workflow\": {\"sqlQuery\": ...} (an ad-hoc run)");
+  if (saved) {
+    if (!request["workflowId"].is_string())
+      throw error(errc::invalid_argument, "\"workflowId\" must be text");
+    validate_workflow_id(request["workflowId"].get_ref<const std::string&>());
+  } else {
+    if (!inline_workflow->is_object() || !inline_workflow->contains("sqlQuery") ||
+        !(*inline_workflow)["sqlQuery"].is_string())
+      throw error(errc::invalid_argument, "an ad-hoc run needs \"workflow\": {\"sqlQuery\": \"...\"}");
+    if (inline_workflow->contains("workflowId") && (*inline_workflow)["workflowId"].is_string())
+      validate_workflow_id((*inline_workflow)["workflowId"].get_ref<const std::string&>());
+  }
+  const std::string window = request.value("timeWindowType", "MOST_RECENT_DAY");
+  static const std::set<std::string> windows = {"EXPLICIT",      "MOST_RECENT_DAY", "MOST_RECENT_WEEK",
+                                                "CURRENT_MONTH", "PREVIOUS_MONTH",  "ALL"};
+  if (!windows.count(window))
+    throw error(errc::invalid_argument,
+                fmt::format("unknown timeWindowType '{}': use EXPLICIT, MOST_RECENT_DAY, "
+                            "MOST_RECENT_WEEK, CURRENT_MONTH, PREVIOUS_MONTH or ALL",
+                            window));
+  const bool has_start = request.contains("timeWindowStart") && !request["timeWindowStart"].is_null();
+  const bool has_end = request.contains("timeWindowEnd") && !request["timeWindowEnd"].is_null();
+  if (window == "EXPLICIT" && !(has_start && has_end))
+    throw error(errc::invalid_argument,
+                "an EXPLICIT time window needs both timeWindowStart and timeWindowEnd "
+                "(yyyy-MM-ddTHH:mm:ss)");
+  if (window != "EXPLICIT" && (has_start || has_end))
+    throw error(errc::invalid_argument,
+                fmt::format("timeWindowStart/timeWindowEnd go only with timeWindowType EXPLICIT, "
+                            "not {}",
+                            window));
+  if (const auto timeout = request.find("workflowExecutionTimeoutSeconds");
+      timeout != request.end() && !timeout->is_null()) {
+    long long seconds = 0;
+    if (timeout->is_number_integer()) seconds = timeout->get<long long>();
+    else if (timeout->is_string()) seconds = std::atoll(timeout->get_ref<const std::string&>().c_str());
+    if (seconds < 900)
+      throw error(errc::invalid_argument,
+                  "workflowExecutionTimeoutSeconds must be at least 900 (AMC's minimum)");
+  }
+}
+
+asio::awaitable<nlohmann::json> create_execution(session& amc, const call_context& context,
+                                                 nlohmann::json request) {
+  validate_instance_context(context);
+  validate_execution_request(request);
+  amc_call call;
+  call.method = verb::post;
+  call.path_and_query = reporting_path(context, "workflowExecutions");
+  call.body = std::move(request);
+  call.retryable = false;
+  auto execution = unwrap(co_await amc.call(context, call), "workflowExecution", "createWorkflowExecution");
+  if (!execution.contains("workflowExecutionId") || !execution["workflowExecutionId"].is_string())
+    throw error(errc::protocol, "AMC accepted the execution but its reply has no workflowExecutionId");
+  co_return execution;
+}
+
+asio::awaitable<nlohmann::json> get_execution(session& amc, const call_context& context,
+                                              std::string amc_execution_id) {
+  validate_instance_context(context);
+  validate_path_id(amc_execution_id, "AMC execution id");
+  amc_call request;
+  request.path_and_query = reporting_path(context, "workflowExecutions/" + percent_encode(amc_execution_id));
+  co_return unwrap(co_await amc.call(context, request), "workflowExecution", "getWorkflowExecution");
+}
+
+asio::awaitable<nlohmann::json> list_executions(session& amc, const call_context& context,
+                                                nlohmann::json filters) {
+  validate_instance_context(context);
+  if (!filters.is_object()) filters = nlohmann::json::object();
+  const bool by_time = filters.contains("minCreationTime") && !filters["minCreationTime"].is_null();
+  const bool by_workflow = filters.contains("workflowId") && !filters["workflowId"].is_null();
+  if (!by_time && !by_workflow)
+    throw error(errc::invalid_argument,
+                "listing executions needs minCreationTime or workflowId (AMC requires one)");
+  std::vector<std::pair<std::string, std::string>> query;
+  for (const char* field : {"minCreationTime", "maxCreationTime", "workflowId", "timeZone"})
+    if (filters.contains(field) && filters[field].is_string()) query.emplace_back(field, filters[field].get<std::string>());
+  for (const char* field : {"includeCancelled", "sortAscending"})
+    if (filters.contains(field) && filters[field].is_boolean())
+      query.emplace_back(field, filters[field].get<bool>() ? "true" : "false");
+  if (filters.contains("limit") && filters["limit"].is_number_integer())
+    query.emplace_back("limit", std::to_string(filters["limit"].get<long long>()));
+  auto listing = co_await all_pages(amc, context, reporting_path(context, "workflowExecutions"), query,
+                                    "executions");
+  for (auto& execution : listing["executions"]) execution = unwrap(execution, "workflowExecution", "listWorkflowExecutions");
+  co_return listing;
+}
+
+asio::awaitable<void> cancel_execution(session& amc, const call_context& context,
+                                       std::string amc_execution_id) {
+  validate_instance_context(context);
+  validate_path_id(amc_execution_id, "AMC execution id");
+  amc_call request;
+  request.method = verb::put;
+  request.path_and_query = reporting_path(context, "workflowExecutions/" + percent_encode(amc_execution_id));
+  request.body = nlohmann::json{{"status", "CANCELLED"}};
+  try {
+    co_await amc.call(context, request);
+  } catch (const error& problem) {
+    // AMC answers 400 when the execution has already finished.
+    if (problem.code_value() == errc::invalid_argument)
+      throw error(errc::conflict,
+                  fmt::format("execution {} cannot be cancelled: {}", amc_execution_id, problem.message()),
+                  problem.detail());
+    throw;
+  }
+}
+
+asio::awaitable<nlohmann::json> download_urls(session& amc, const call_context& context,
+                                              std::string amc_execution_id) {
+  validate_instance_context(context);
+  validate_path_id(amc_execution_id, "AMC execution id");
+  amc_call request;
+  request.path_and_query =
+      reporting_path(context, "workflowExecutions/" + percent_encode(amc_execution_id) + "/downloadUrls");
+  co_return co_await amc.call(context, request);
+}
+
+}  // namespace amc::api

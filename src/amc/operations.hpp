@@ -1,0 +1,62 @@
+// The AMC operations libamc performs, as coroutines over one session: account
+// and instance discovery, workflows, executions and their result URLs. Ids
+// are validated before any request; every list follows nextToken to the end;
+// replies are normalised to flat objects.
+#pragma once
+
+#include "amc/session.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace amc::api {
+
+// Checks the instance part of a context (instance, entity and marketplace
+// ids) before any call; throws invalid_argument.
+void validate_instance_context(const call_context& context);
+
+// {"accounts": [{accountId, accountName, marketplaceId}, ...]}, every page.
+boost::asio::awaitable<nlohmann::json> list_accounts(session& amc, const call_context& context);
+// {"instances": [...]}, every page.
+boost::asio::awaitable<nlohmann::json> list_instances(session& amc, const call_context& context);
+boost::asio::awaitable<nlohmann::json> get_instance(session& amc, const call_context& context);
+
+// Workflows. `workflow` is AMC's Workflow object (workflowId, sqlQuery, ...).
+boost::asio::awaitable<nlohmann::json> create_workflow(session& amc, const call_context& context,
+                                                       nlohmann::json workflow);
+boost::asio::awaitable<nlohmann::json> get_workflow(session& amc, const call_context& context,
+                                                    std::string workflow_id);
+boost::asio::awaitable<nlohmann::json> list_workflows(session& amc, const call_context& context);
+boost::asio::awaitable<nlohmann::json> update_workflow(session& amc, const call_context& context,
+                                                       nlohmann::json workflow);
+boost::asio::awaitable<void> delete_workflow(session& amc, const call_context& context,
+                                             std::string workflow_id);
+// Makes AMC hold `workflow`: creates it, updates it when it differs, or
+// leaves it. {"action": "created"|"updated"|"unchanged", "workflow": {...}}
+boost::asio::awaitable<nlohmann::json> sync_workflow(session& amc, const call_context& context,
+                                                     nlohmann::json workflow);
+
+// Executions. `request` is AMC's CreateWorkflowExecutionRequest; the reply
+// is the flat execution. Never retried (the caller reconciles).
+boost::asio::awaitable<nlohmann::json> create_execution(session& amc, const call_context& context,
+                                                        nlohmann::json request);
+boost::asio::awaitable<nlohmann::json> get_execution(session& amc, const call_context& context,
+                                                     std::string amc_execution_id);
+// `filters`: minCreationTime, maxCreationTime, workflowId, includeCancelled,
+// sortAscending, timeZone, limit (page size). {"executions": [...]}, every page.
+boost::asio::awaitable<nlohmann::json> list_executions(session& amc, const call_context& context,
+                                                       nlohmann::json filters);
+boost::asio::awaitable<void> cancel_execution(session& amc, const call_context& context,
+                                              std::string amc_execution_id);
+// {"downloadUrls": [...], "metadataDownloadUrls": [...]}
+boost::asio::awaitable<nlohmann::json> download_urls(session& amc, const call_context& context,
+                                                     std::string amc_execution_id);
+
+// Checks an execution request before it is sent: workflowId XOR inline
+// sqlQuery, both ends of an EXPLICIT window, timeout >= 900 s, known window
+// types. Throws invalid_argument saying what to change.
+void validate_execution_request(const nlohmann::json& request);
+
+}  // namespace amc::api

@@ -1,0 +1,148 @@
+#include "amc/session.hpp"
+
+#include "amc/ids.hpp"
+#include "common/error.hpp"
+
+#include <fmt/format.h>
+
+namespace amc::api {
+
+namespace asio = boost::asio;
+
+session::session(net::http_client& http, auth::token_manager& tokens, std::string base_url,
+                 std::string client_id, const logger& log)
+    : http_(http),
+      tokens_(tokens),
+      base_url_(std::move(base_url)),
+      client_id_(std::move(client_id)),
+      log_(log) {}
+
+std::string amc_error_text(std::string_view body) {
+  const auto reply = nlohmann::json::parse(body, nullptr, false);
+  std::string text;
+  if (reply.is_object()) {
+    for (const char* field : {"details", "message", "statusReason", "error_description"})
+      if (reply.contains(field) && reply[field].is_string()) {
+        text = reply[field].get<std::string>();
+        break;
+      }
+  }
+  if (text.empty() && !body.empty() && body.size() < 200 && !reply.is_discarded())
+    text = std::string{body};
+  if (text.size() > 300) text = text.substr(0, 300) + "…";
+  return text;
+}
+
+namespace {
+
+[[noreturn]] void throw_for_status(const net::response& reply, const call_context& context,
+                                   const amc_call& request) {
+  const std::string amc_text = amc_error_text(reply.body);
+  nlohmann::json detail = {{"http_status", reply.status}, {"credential_id", context.credential_id}};
+  const auto reply_json = nlohmann::json::parse(reply.body, nullptr, false);
+  if (reply_json.is_object() && reply_json.contains("code"))
+    detail["amc_code"] = reply_json["code"].is_string() ? reply_json["code"].get<std::string>()
+                                                        : reply_json["code"].dump();
+  if (const auto retry_after = reply.header("Retry-After")) detail["retry_after"] = std::string{*retry_after};
+  const std::string said = amc_text.empty() ? "" : ": " + amc_text;
+  const std::string where = fmt::format("{} {}", boost::beast::http::to_string(request.method),
+                                        request.path_and_query.substr(0, request.path_and_query.find('?')));
+  switch (reply.status) {
+    case 401:
+      throw error(errc::auth_required,
+                  fmt::format("AMC refused the access token of credential '{}' even after a refresh "
+                              "(HTTP 401 on {}){}; re-authenticate the credential",
+                              context.credential_id, where, said),
+                  detail);
+    case 403:
+      if (!context.advertiser_id.empty() && !looks_like_entity_id(context.advertiser_id))
+        throw error(errc::forbidden,
+                    fmt::format("AMC denied access (HTTP 403 on {}){}. The advertiser id '{}' does "
+                                "not look like an AMC entity id (ENTITY…): use the accountId from "
+                                "GET /amc/accounts ('amcctl accounts'). The credential was kept",
+                                where, said, context.advertiser_id),
+                    detail);
+      throw error(errc::forbidden,
+                  fmt::format("AMC denied access (HTTP 403 on {}){} even after a token refresh: "
+                              "credential '{}' has no access to {}{}. Check that the Amazon user "
+                              "who authorised it can open this instance in the AMC console; the "
+                              "credential and its refresh token were kept",
+                              where, said, context.credential_id,
+                              context.instance_id.empty() ? "this account" : "instance " + context.instance_id,
+                              context.advertiser_id.empty() ? "" : " with advertiser " + context.advertiser_id),
+                  detail);
+    case 404:
+      throw error(errc::not_found, fmt::format("AMC found nothing at {}{}", where, said), detail);
+    case 409:
+      throw error(errc::conflict, fmt::format("AMC reported a conflict on {}{}", where, said), detail);
+    case 429:
+      throw error(errc::throttled,
+                  fmt::format("AMC is throttling requests (HTTP 429 on {}) beyond the retry "
+                              "policy; retry later",
+                              where),
+                  detail);
+    default: break;
+  }
+  if (reply.status >= 500)
+    throw error(errc::remote,
+                fmt::format("AMC failed with HTTP {} on {}{} after {} attempt(s); retry later",
+                            reply.status, where, said, reply.attempts),
+                detail);
+  // 400, 422 and the rest: AMC says what was wrong with the request.
+  if (amc_text.find("already exists") != std::string::npos)
+    throw error(errc::conflict, fmt::format("AMC refused {}{}", where, said), detail);
+  throw error(errc::invalid_argument,
+              fmt::format("AMC refused {} with HTTP {}{}", where, reply.status, said), detail);
+}
+
+}  // namespace
+
+asio::awaitable<nlohmann::json> session::call(const call_context& context, amc_call request) {
+  std::string token = co_await tokens_.access_token(context.credential_id);
+  net::response reply;
+  for (int attempt = 0;; ++attempt) {
+    net::request http_request;
+    http_request.method = request.method;
+    http_request.url = base_url_ + request.path_and_query;
+    http_request.headers = {{"Amazon-Advertising-API-ClientId", client_id_},
+                            {"Authorization", "Bearer " + token},
+                            {"Accept", "application/json"}};
+    if (!context.advertiser_id.empty())
+      http_request.headers.push_back({"Amazon-Advertising-API-AdvertiserId", context.advertiser_id});
+    if (!context.marketplace_id.empty())
+      http_request.headers.push_back({"Amazon-Advertising-API-MarketplaceId", context.marketplace_id});
+    if (request.body) {
+      http_request.headers.push_back({"Content-Type", "application/json"});
+      http_request.body = request.body->dump();
+    }
+    http_request.rate_limit_key = "amc:" + client_id_;
+    http_request.retryable = request.retryable;
+    reply = co_await http_.send(std::move(http_request));
+    // 401: the token may have expired or been revoked between our check and
+    // AMC's. 403: AMC also answers 403 for expired credentials. Either way,
+    // one refresh and one retry — never more, and never a change to the
+    // stored refresh token.
+    if ((reply.status == 401 || reply.status == 403) && attempt == 0) {
+      log_.log(log_level::info,
+               fmt::format("AMC answered {} for credential '{}'; refreshing the token and retrying once",
+                           reply.status, context.credential_id));
+      token = co_await tokens_.refresh(context.credential_id, token);
+      continue;
+    }
+    break;
+  }
+  if (reply.status >= 200 && reply.status < 300) {
+    if (reply.body.empty()) co_return nlohmann::json::object();
+    auto parsed = nlohmann::json::parse(reply.body, nullptr, false);
+    if (parsed.is_discarded())
+      throw error(errc::protocol,
+                  fmt::format("AMC answered HTTP {} with a body that is not JSON ({} bytes); the "
+                              "reply was cut short or is not from AMC",
+                              reply.status, reply.body.size()),
+                  {{"http_status", reply.status}});
+    co_return parsed;
+  }
+  throw_for_status(reply, context, request);
+}
+
+}  // namespace amc::api

@@ -1,0 +1,59 @@
+// One authenticated AMC call: the four headers AMC wants, the token from the
+// token manager, and the rules for 401 and 403 (refresh once, retry once;
+// a 403 never touches the stored refresh token), then AMC's reply mapped to
+// a typed error that says what to do.
+#pragma once
+
+#include "auth/token_manager.hpp"
+#include "common/log.hpp"
+#include "net/http_client.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+
+namespace amc::api {
+
+// Who is asking, for what: the credential and, for reporting calls, the
+// instance with its advertiser (entity) and marketplace ids.
+struct call_context {
+  std::string credential_id;
+  std::string instance_id;     // empty for account-level calls
+  std::string advertiser_id;   // Amazon-Advertising-API-AdvertiserId
+  std::string marketplace_id;  // Amazon-Advertising-API-MarketplaceId
+};
+
+struct amc_call {
+  boost::beast::http::verb method = boost::beast::http::verb::get;
+  std::string path_and_query;             // "/amc/accounts?nextToken=…"
+  std::optional<nlohmann::json> body;     // sent as JSON
+  bool retryable = true;                  // false for creates (POST)
+};
+
+class session {
+ public:
+  session(net::http_client& http, auth::token_manager& tokens, std::string base_url,
+          std::string client_id, const logger& log);
+
+  // The reply body as JSON ({} for an empty body) on 2xx; otherwise throws
+  // amc::error mapped from the status with AMC's own message.
+  boost::asio::awaitable<nlohmann::json> call(const call_context& context, amc_call request);
+
+  const std::string& base_url() const { return base_url_; }
+
+ private:
+  net::http_client& http_;
+  auth::token_manager& tokens_;
+  std::string base_url_;
+  std::string client_id_;
+  const logger& log_;
+};
+
+// AMC's error text from a reply body ({"code","details"} for reporting,
+// {"message"} for administration), short and safe to show.
+std::string amc_error_text(std::string_view body);
+
+}  // namespace amc::api

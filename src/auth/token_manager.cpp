@@ -1,0 +1,249 @@
+#include "auth/token_manager.hpp"
+
+#include "common/error.hpp"
+#include "common/time.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
+
+namespace amc::auth {
+
+namespace asio = boost::asio;
+using asio::use_awaitable;
+
+// One refresh in flight for one credential. Waiters wait on `finished`, a
+// timer that never expires by itself: the refresher cancels it when done.
+// Everything here is touched on the manager's strand only.
+struct token_manager::flight {
+  explicit flight(const asio::any_io_executor& executor) : finished(executor) {
+    finished.expires_at(asio::steady_timer::time_point::max());
+  }
+  asio::steady_timer finished;
+  bool done = false;
+  std::string token;
+  std::exception_ptr failure;
+};
+
+token_manager::token_manager(asio::any_io_executor executor, net::http_client& http,
+                             store::credential_store& store, token_settings settings,
+                             const logger& log)
+    : strand_(asio::make_strand(executor)),
+      http_(http),
+      store_(store),
+      settings_(std::move(settings)),
+      log_(log) {}
+
+token_manager::~token_manager() = default;
+
+asio::awaitable<std::string> token_manager::access_token(std::string credential_id) {
+  // Run on the strand (no locks needed for in_flight_), resume the caller on
+  // its own executor.
+  co_return co_await asio::co_spawn(strand_, access_token_on_strand(std::move(credential_id)),
+                                    use_awaitable);
+}
+
+asio::awaitable<std::string> token_manager::refresh(std::string credential_id,
+                                                    std::string stale_token) {
+  co_return co_await asio::co_spawn(strand_,
+                                    join_or_start(std::move(credential_id), std::move(stale_token)),
+                                    use_awaitable);
+}
+
+namespace {
+
+[[noreturn]] void throw_needs_reauth(const store::credential_record& record) {
+  throw error(errc::auth_required,
+              fmt::format("credential '{}' needs re-authentication{}{}: run 'amcctl auth login' "
+                          "for it, or exchange a new authorization code",
+                          record.credential_id, record.last_error.empty() ? "" : " (",
+                          record.last_error.empty() ? "" : record.last_error + ")"),
+              {{"credential_id", record.credential_id}});
+}
+
+void check_usable(const store::credential_record& record) {
+  if (record.state == store::credential_state::needs_reauth || !record.refresh_token)
+    throw_needs_reauth(record);
+}
+
+}  // namespace
+
+asio::awaitable<std::string> token_manager::access_token_on_strand(std::string credential_id) {
+  const auto record = store_.get(credential_id, /*include_secrets=*/true);
+  check_usable(record);
+  const auto now = now_unix_seconds();
+  const bool has_token = record.access_token && record.access_token_expires_at;
+  const auto remaining = has_token ? *record.access_token_expires_at - now : 0;
+  if (has_token && remaining > settings_.advisory_window.count()) co_return *record.access_token;
+
+  if (has_token && remaining > settings_.mandatory_window.count()) {
+    // Advisory window: refresh early if nobody else is, but do not wait.
+    if (!in_flight_.count(credential_id)) {
+      asio::co_spawn(
+          strand_,
+          [this, credential_id, token = *record.access_token]() -> asio::awaitable<void> {
+            try {
+              co_await join_or_start(credential_id, token);
+            } catch (const error& problem) {
+              log_.log(log_level::warning,
+                       fmt::format("early refresh of credential '{}' failed: {}", credential_id,
+                                   problem.message()));
+            } catch (const std::exception& problem) {
+              log_.log(log_level::warning, fmt::format("early refresh of credential '{}' failed: {}",
+                                                       credential_id, problem.what()));
+            }
+          },
+          asio::detached);
+    }
+    co_return *record.access_token;
+  }
+  co_return co_await join_or_start(credential_id, record.access_token.value_or(""));
+}
+
+asio::awaitable<std::string> token_manager::join_or_start(std::string credential_id,
+                                                          std::string triggering_token) {
+  if (const auto running = in_flight_.find(credential_id); running != in_flight_.end()) {
+    const auto joined = running->second;
+    ++waits_for_refresh_;
+    co_await joined->finished.async_wait(asio::as_tuple(use_awaitable));
+    if (joined->failure) std::rethrow_exception(joined->failure);
+    co_return joined->token;
+  }
+  const auto mine = std::make_shared<flight>(strand_);
+  in_flight_.emplace(credential_id, mine);
+  try {
+    mine->token = co_await refresh_once(credential_id, triggering_token);
+  } catch (...) {
+    mine->failure = std::current_exception();
+  }
+  mine->done = true;
+  in_flight_.erase(credential_id);
+  mine->finished.cancel();
+  if (mine->failure) std::rethrow_exception(mine->failure);
+  co_return mine->token;
+}
+
+asio::awaitable<std::unique_ptr<store::held_lock>> token_manager::acquire_cross_process_lock(
+    const std::string& credential_id) {
+  const auto give_up = std::chrono::steady_clock::now() + settings_.cross_process_wait;
+  asio::steady_timer pause(strand_);
+  while (true) {
+    if (auto lock = store_.try_lock_refresh(credential_id)) co_return lock;
+    if (std::chrono::steady_clock::now() >= give_up)
+      throw error(errc::timeout,
+                  fmt::format("another process has been refreshing credential '{}' for over {} "
+                              "ms; if no libamc process is running, retry",
+                              credential_id, settings_.cross_process_wait.count()),
+                  {{"credential_id", credential_id}});
+    pause.expires_after(std::chrono::milliseconds(20));
+    co_await pause.async_wait(use_awaitable);
+  }
+}
+
+asio::awaitable<std::string> token_manager::refresh_once(std::string credential_id,
+                                                         std::string triggering_token) {
+  const auto lock = co_await acquire_cross_process_lock(credential_id);
+
+  // Someone (another process, or an earlier flight) may have refreshed while
+  // we waited for the lock: then their token is ours.
+  auto record = store_.get(credential_id, /*include_secrets=*/true);
+  check_usable(record);
+  const auto now = now_unix_seconds();
+  if (record.access_token && record.access_token_expires_at &&
+      *record.access_token != triggering_token &&
+      *record.access_token_expires_at - now > settings_.mandatory_window.count()) {
+    ++refreshes_skipped_fresh_;
+    co_return *record.access_token;
+  }
+
+  net::request request;
+  request.method = boost::beast::http::verb::post;
+  request.url = settings_.token_url;
+  request.headers = {{"Content-Type", "application/x-www-form-urlencoded;charset=UTF-8"},
+                     {"Accept", "application/json"}};
+  request.body = refresh_grant_body(settings_.client, *record.refresh_token);
+  request.rate_limit_key = "lwa:" + settings_.client.client_id;
+  // A refresh grant consumes nothing: sending it twice is harmless.
+  request.retryable = true;
+  ++refreshes_;
+  const auto started = now_unix_seconds();
+  token_grant grant;
+  try {
+    const auto reply = co_await http_.send(std::move(request));
+    grant = interpret_token_reply(reply.status, reply.body, credential_id, settings_.client.client_id);
+  } catch (const error& problem) {
+    ++refresh_failures_;
+    if (is_invalid_grant(problem.detail())) {
+      // The refresh token is dead: say so in the store so that nobody keeps
+      // trying it. The token itself is kept (never blanked).
+      store::credential_update update;
+      update.credential_id = credential_id;
+      update.state = store::credential_state::needs_reauth;
+      update.last_error = "Login with Amazon answered invalid_grant";
+      store_.put(update);
+      log_.log(log_level::warning,
+               fmt::format("credential '{}' needs re-authentication (LwA invalid_grant)",
+                           credential_id));
+    }
+    throw;
+  }
+
+  store::credential_update update;
+  update.credential_id = credential_id;
+  update.access_token = grant.access_token;
+  update.access_token_expires_at = started + grant.expires_in_seconds;
+  if (grant.refresh_token) update.refresh_token = grant.refresh_token;  // absent: keep ours
+  update.last_error = "";
+  store_.put(update);
+  log_.log(log_level::debug, fmt::format("refreshed the access token of credential '{}'", credential_id));
+  co_return grant.access_token;
+}
+
+asio::awaitable<void> token_manager::exchange_code(std::string credential_id, std::string code,
+                                                   std::string redirect_uri) {
+  store::validate_credential_id(credential_id);
+  if (code.empty()) throw error(errc::invalid_argument, "the authorization code is empty");
+  if (redirect_uri.empty())
+    throw error(errc::invalid_argument,
+                "redirect_uri is required: give the same one the consent page redirected to");
+  net::request request;
+  request.method = boost::beast::http::verb::post;
+  request.url = settings_.token_url;
+  request.headers = {{"Content-Type", "application/x-www-form-urlencoded;charset=UTF-8"},
+                     {"Accept", "application/json"}};
+  request.body = authorization_code_body(settings_.client, code, redirect_uri);
+  request.rate_limit_key = "lwa:" + settings_.client.client_id;
+  request.retryable = false;  // a code is single-use: never send it twice
+  ++code_exchanges_;
+  const auto started = now_unix_seconds();
+  const auto reply = co_await http_.send(std::move(request));
+  const auto grant =
+      interpret_token_reply(reply.status, reply.body, credential_id, settings_.client.client_id);
+  if (!grant.refresh_token)
+    throw error(errc::protocol,
+                "Login with Amazon exchanged the code but sent no refresh_token; nothing was stored",
+                {{"credential_id", credential_id}});
+  store::credential_update update;
+  update.credential_id = credential_id;
+  update.client_id = settings_.client.client_id;
+  update.refresh_token = grant.refresh_token;
+  update.access_token = grant.access_token;
+  update.access_token_expires_at = started + grant.expires_in_seconds;
+  update.state = store::credential_state::active;
+  update.last_error = "";
+  store_.put(update);
+  log_.log(log_level::info, fmt::format("credential '{}' authorised", credential_id));
+}
+
+nlohmann::json token_manager::metrics() const {
+  return {{"refreshes", refreshes_.load()},
+          {"refresh_failures", refresh_failures_.load()},
+          {"refreshes_skipped_fresh", refreshes_skipped_fresh_.load()},
+          {"code_exchanges", code_exchanges_.load()},
+          {"waits_for_refresh", waits_for_refresh_.load()}};
+}
+
+}  // namespace amc::auth

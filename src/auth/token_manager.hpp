@@ -1,0 +1,89 @@
+// Access tokens for credentials: cached in the store, refreshed through LwA
+// at most once at a time per credential — across the threads of this process
+// (one refresh in flight, everyone else waits for it) and across processes
+// sharing a file store (the store's refresh lock, then a re-read: whoever
+// comes second finds the fresh token and sends nothing).
+//
+// Two windows before expiry: in the advisory window a caller gets the current
+// token and a refresh starts in the background if nobody's is running; in the
+// mandatory window (or when expired) callers wait for the refresh.
+#pragma once
+
+#include "auth/lwa.hpp"
+#include "common/log.hpp"
+#include "net/http_client.hpp"
+#include "store/credential_store.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace amc::auth {
+
+struct token_settings {
+  lwa_client client;
+  std::string token_url;
+  std::chrono::seconds advisory_window{300};
+  std::chrono::seconds mandatory_window{60};
+  // How long a caller waits for another process's refresh lock.
+  std::chrono::milliseconds cross_process_wait{30'000};
+};
+
+class token_manager {
+ public:
+  token_manager(boost::asio::any_io_executor executor, net::http_client& http,
+                store::credential_store& store, token_settings settings, const logger& log);
+  ~token_manager();
+
+  // A usable access token (refreshing when needed). Throws auth_required
+  // (needs re-authentication), crypto (quarantined), not_found, and the
+  // transport's errors.
+  boost::asio::awaitable<std::string> access_token(std::string credential_id);
+
+  // Refreshes now, unless the token was already replaced since `stale_token`
+  // was handed out (then returns the newer one without a request). Used
+  // after AMC answers 401/403.
+  boost::asio::awaitable<std::string> refresh(std::string credential_id, std::string stale_token);
+
+  // Exchanges an authorization code for tokens and stores them under
+  // credential_id (created or re-authenticated).
+  boost::asio::awaitable<void> exchange_code(std::string credential_id, std::string code,
+                                             std::string redirect_uri);
+
+  // {"refreshes", "refresh_failures", "refreshes_skipped_fresh", "code_exchanges",
+  //  "waits_for_refresh"}
+  nlohmann::json metrics() const;
+
+  const token_settings& settings() const { return settings_; }
+
+ private:
+  struct flight;
+  boost::asio::awaitable<std::string> access_token_on_strand(std::string credential_id);
+  boost::asio::awaitable<std::string> join_or_start(std::string credential_id,
+                                                    std::string triggering_token);
+  boost::asio::awaitable<std::string> refresh_once(std::string credential_id,
+                                                   std::string triggering_token);
+  boost::asio::awaitable<std::unique_ptr<store::held_lock>> acquire_cross_process_lock(
+      const std::string& credential_id);
+
+  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  net::http_client& http_;
+  store::credential_store& store_;
+  token_settings settings_;
+  const logger& log_;
+  std::map<std::string, std::shared_ptr<flight>> in_flight_;  // touched on strand_ only
+
+  std::atomic<std::uint64_t> refreshes_{0};
+  std::atomic<std::uint64_t> refresh_failures_{0};
+  std::atomic<std::uint64_t> refreshes_skipped_fresh_{0};
+  std::atomic<std::uint64_t> code_exchanges_{0};
+  std::atomic<std::uint64_t> waits_for_refresh_{0};
+};
+
+}  // namespace amc::auth

@@ -1,0 +1,72 @@
+#include "client/client.hpp"
+
+#include "store/store_config.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace amc::client {
+namespace {
+thread_local bool running_client_io = false;
+}
+
+bool on_client_thread() { return running_client_io; }
+
+client::client(client_config config)
+    : config_(std::move(config)), owner_process_(::getpid()), keep_running_(io_.get_executor()) {
+  store_ = store::open_store(config_.store);
+  http_ = std::make_unique<net::http_client>(io_.get_executor(), config_.http);
+  auth::token_settings settings;
+  settings.client = config_.lwa_client;
+  settings.token_url = config_.lwa.token_url;
+  settings.advisory_window = config_.advisory_window;
+  settings.mandatory_window = config_.mandatory_window;
+  tokens_ = std::make_unique<auth::token_manager>(io_.get_executor(), *http_, *store_, settings, log_);
+  amc_ = std::make_unique<api::session>(*http_, *tokens_, config_.amc_base_url,
+                                        config_.lwa_client.client_id, log_);
+  journal_ = std::make_unique<store::execution_journal>(store_->backend());
+  for (int i = 0; i < config_.io_threads; ++i)
+    threads_.emplace_back([this] {
+      running_client_io = true;
+      io_.run();
+    });
+  if (config_.refresh_service) {
+    refresher_ = std::make_unique<auth::refresh_service>(io_.get_executor(), *tokens_, *store_,
+                                                         config_.refresh, log_);
+    refresher_->start();
+  }
+}
+
+client::~client() {
+  if (::getpid() != owner_process_) {
+    // In a forked child the threads do not exist: joining them would hang
+    // and destroying joinable std::threads would terminate. Leak them.
+    [[maybe_unused]] auto* leaked = new std::vector<std::thread>(std::move(threads_));
+    return;
+  }
+  if (refresher_) refresher_->stop();
+  http_->shutdown();
+  keep_running_.reset();
+  io_.stop();
+  for (auto& thread : threads_) thread.join();
+}
+
+void client::check_process() const {
+  if (::getpid() != owner_process_)
+    throw error(errc::forked,
+                "this client was created in another process (before fork()); create a new client "
+                "in this process");
+}
+
+void client::refuse_blocking_on_own_thread() const {
+  if (on_client_thread())
+    throw error(errc::invalid_argument,
+                "a blocking libamc call was made from a libamc callback thread, where it would "
+                "deadlock; return from the callback and make the call from another thread");
+}
+
+nlohmann::json client::metrics() const {
+  return {{"http", http_->metrics()}, {"tokens", tokens_->metrics()}};
+}
+
+}  // namespace amc::client

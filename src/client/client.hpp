@@ -1,0 +1,107 @@
+// A client: one configuration, one io_context with its own thread(s), and
+// everything that runs on it (HTTP, tokens, the refresh service). Blocking
+// calls from hosts run a coroutine on the io_context and wait for it, with a
+// deadline; they are refused on the client's own threads (a callback that
+// blocks there would deadlock) and in a forked child.
+#pragma once
+
+#include "amc/session.hpp"
+#include "auth/refresh_service.hpp"
+#include "auth/token_manager.hpp"
+#include "client/client_config.hpp"
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "net/http_client.hpp"
+#include "store/credential_store.hpp"
+#include "store/execution_journal.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace amc::client {
+
+class client {
+ public:
+  explicit client(client_config config);
+  ~client();
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  // Runs `operation` on the client's io_context and waits at most `timeout`
+  // for it; on timeout the operation is cancelled and errc::timeout thrown.
+  template <class T>
+  T run_blocking(boost::asio::awaitable<T> operation, std::chrono::milliseconds timeout);
+
+  // Throws errc::forked in a child process.
+  void check_process() const;
+
+  const client_config& config() const { return config_; }
+  logger& log() { return log_; }
+  store::credential_store& store() { return *store_; }
+  net::http_client& http() { return *http_; }
+  auth::token_manager& tokens() { return *tokens_; }
+  auth::refresh_service* refresher() { return refresher_.get(); }
+  api::session& amc() { return *amc_; }
+  store::execution_journal& journal() { return *journal_; }
+  boost::asio::io_context& io() { return io_; }
+
+  nlohmann::json metrics() const;
+
+ private:
+  void refuse_blocking_on_own_thread() const;
+
+  client_config config_;
+  pid_t owner_process_;
+  logger log_;
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> keep_running_;
+  std::unique_ptr<store::credential_store> store_;
+  std::unique_ptr<net::http_client> http_;
+  std::unique_ptr<auth::token_manager> tokens_;
+  std::unique_ptr<auth::refresh_service> refresher_;
+  std::unique_ptr<api::session> amc_;
+  std::unique_ptr<store::execution_journal> journal_;
+  std::vector<std::thread> threads_;
+};
+
+// True on a thread that runs some client's io_context.
+bool on_client_thread();
+
+template <class T>
+T client::run_blocking(boost::asio::awaitable<T> operation, std::chrono::milliseconds timeout) {
+  check_process();
+  refuse_blocking_on_own_thread();
+  auto cancel = std::make_shared<boost::asio::cancellation_signal>();
+  auto result = boost::asio::co_spawn(
+      io_, std::move(operation),
+      boost::asio::bind_cancellation_slot(cancel->slot(), boost::asio::use_future));
+  if (result.wait_for(timeout) == std::future_status::timeout) {
+    // The signal must be emitted on the io_context, where the operation runs.
+    boost::asio::post(io_, [cancel] { cancel->emit(boost::asio::cancellation_type::terminal); });
+    if (result.wait_for(std::chrono::seconds(30)) == std::future_status::timeout)
+      throw error(errc::timeout, "the operation did not stop after its deadline; the client is stuck");
+    try {
+      result.get();
+    } catch (...) {
+    }
+    throw error(errc::timeout,
+                fmt::format("the operation did not finish within {} ms", timeout.count()));
+  }
+  return result.get();
+}
+
+}  // namespace amc::client

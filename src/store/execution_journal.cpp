@@ -1,0 +1,125 @@
+#include "store/execution_journal.hpp"
+
+#include "common/error.hpp"
+
+#include <fmt/format.h>
+#include <openssl/rand.h>
+
+#include <cctype>
+
+namespace amc::store {
+namespace {
+
+nlohmann::json& executions_section(nlohmann::json& document) {
+  auto& section = document["executions"];
+  if (section.is_null()) section = nlohmann::json::object();
+  if (!section.is_object())
+    throw error(errc::store, "the store is damaged: \"executions\" is not an object; restore it from a backup");
+  return section;
+}
+
+nlohmann::json to_json(const journal_entry& entry) {
+  return {{"instance_id", entry.instance_id},
+          {"workflow_id", entry.workflow_id},
+          {"amc_execution_id", entry.amc_execution_id},
+          {"fingerprint", entry.fingerprint},
+          {"started_at", format_utc(entry.started_at)}};
+}
+
+journal_entry from_json(const std::string& id, const nlohmann::json& value) {
+  if (!value.is_object())
+    throw error(errc::store, fmt::format("journal entry '{}' in the store is damaged", id));
+  journal_entry entry;
+  entry.execution_id = id;
+  entry.instance_id = value.value("instance_id", "");
+  entry.workflow_id = value.value("workflow_id", "");
+  entry.amc_execution_id = value.value("amc_execution_id", "");
+  entry.fingerprint = value.value("fingerprint", "");
+  entry.started_at = parse_utc(value.value("started_at", "")).value_or(0);
+  return entry;
+}
+
+}  // namespace
+
+void validate_execution_id(std::string_view execution_id) {
+  if (execution_id.empty() || execution_id.size() > 128)
+    throw error(errc::invalid_argument, "an execution id must be 1 to 128 characters long");
+  for (const char c : execution_id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_')
+      throw error(errc::invalid_argument,
+                  fmt::format("execution id '{}' has the character '{}': use letters, digits, "
+                              "'.', '-' and '_'",
+                              execution_id, c));
+}
+
+std::string new_execution_id() {
+  unsigned char bytes[4];
+  if (RAND_bytes(bytes, sizeof bytes) != 1)
+    throw error(errc::crypto, "the system random generator failed (OpenSSL RAND_bytes)");
+  return fmt::format("exec_{:02x}{:02x}{:02x}{:02x}", bytes[0], bytes[1], bytes[2], bytes[3]);
+}
+
+std::pair<journal_entry, bool> execution_journal::begin(const journal_entry& proposed) {
+  validate_execution_id(proposed.execution_id);
+  std::pair<journal_entry, bool> result{proposed, true};
+  backend_.update([&](nlohmann::json& document) {
+    auto& executions = executions_section(document);
+    const auto found = executions.find(proposed.execution_id);
+    if (found != executions.end()) {
+      result = {from_json(proposed.execution_id, *found), false};
+      return false;
+    }
+    executions[proposed.execution_id] = to_json(proposed);
+    result = {proposed, true};
+    return true;
+  });
+  return result;
+}
+
+void execution_journal::mark_sending(const std::string& execution_id, unix_seconds when) {
+  backend_.update([&](nlohmann::json& document) {
+    auto& executions = executions_section(document);
+    const auto found = executions.find(execution_id);
+    if (found == executions.end()) return false;
+    (*found)["started_at"] = format_utc(when);
+    return true;
+  });
+}
+
+void execution_journal::complete(const std::string& execution_id, const std::string& amc_execution_id) {
+  backend_.update([&](nlohmann::json& document) {
+    auto& executions = executions_section(document);
+    auto& entry = executions[execution_id];
+    if (!entry.is_object()) entry = nlohmann::json::object();
+    entry["amc_execution_id"] = amc_execution_id;
+    return true;
+  });
+}
+
+void execution_journal::forget(const std::string& execution_id) {
+  backend_.update([&](nlohmann::json& document) {
+    return executions_section(document).erase(execution_id) > 0;
+  });
+}
+
+std::optional<journal_entry> execution_journal::find(const std::string& execution_id) {
+  const auto document = backend_.read();
+  const auto executions = document.find("executions");
+  if (executions == document.end() || !executions->is_object()) return std::nullopt;
+  const auto found = executions->find(execution_id);
+  if (found == executions->end()) return std::nullopt;
+  return from_json(execution_id, *found);
+}
+
+bool execution_journal::is_claimed(const std::string& amc_execution_id,
+                                   const std::string& except_execution_id) {
+  const auto document = backend_.read();
+  const auto executions = document.find("executions");
+  if (executions == document.end() || !executions->is_object()) return false;
+  for (const auto& [id, value] : executions->items())
+    if (id != except_execution_id && value.is_object() && value.value("amc_execution_id", "") == amc_execution_id)
+      return true;
+  return false;
+}
+
+}  // namespace amc::store

@@ -1,0 +1,57 @@
+// The execution journal: which AMC execution each of the caller's
+// execution ids became, kept in the store's "executions" section so that a
+// submission survives a crash or a retry of the whole task. Submitting the
+// same execution id twice re-attaches to the first AMC run instead of
+// starting a second one.
+#pragma once
+
+#include "common/time.hpp"
+#include "store/backend.hpp"
+
+#include <optional>
+#include <string>
+
+namespace amc::store {
+
+struct journal_entry {
+  std::string execution_id;      // the caller's id (idempotency key)
+  std::string instance_id;
+  std::string workflow_id;       // saved workflow, or the ad-hoc run's id
+  std::string amc_execution_id;  // empty while the create request's outcome is unknown
+  std::string fingerprint;       // what was asked, to refuse reuse for another request
+  unix_seconds started_at = 0;   // when the (last) create request was sent
+};
+
+class execution_journal {
+ public:
+  explicit execution_journal(store_backend& backend) : backend_(backend) {}
+
+  // Records `proposed` unless the id is journaled already; returns the entry
+  // that is now in the journal and whether it is the proposed one.
+  std::pair<journal_entry, bool> begin(const journal_entry& proposed);
+
+  // The create request of `execution_id` is being sent (again) now.
+  void mark_sending(const std::string& execution_id, unix_seconds when);
+
+  // AMC accepted it as `amc_execution_id`.
+  void complete(const std::string& execution_id, const std::string& amc_execution_id);
+
+  // AMC definitely refused it: the id may be used again.
+  void forget(const std::string& execution_id);
+
+  std::optional<journal_entry> find(const std::string& execution_id);
+
+  // True when another execution id already maps to this AMC execution.
+  bool is_claimed(const std::string& amc_execution_id, const std::string& except_execution_id);
+
+ private:
+  store_backend& backend_;
+};
+
+// Execution ids: 1-128 characters, letters, digits, '.', '-', '_'.
+void validate_execution_id(std::string_view execution_id);
+
+// "exec_" + 8 random hex characters.
+std::string new_execution_id();
+
+}  // namespace amc::store

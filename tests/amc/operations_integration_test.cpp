@@ -1,0 +1,233 @@
+// AMC operations against the sandbox over real HTTPS, in both response
+// shapes: discovery with pagination, workflows, executions (idempotent and
+// lost-response submission, wait, cancel, failure reasons), and results.
+#include "amc/executions.hpp"
+#include "amc/operations.hpp"
+#include "amc/results.hpp"
+#include "amc/shapes.hpp"
+#include "common/error.hpp"
+#include "sandbox/service.hpp"
+#include "support/sandbox_fixture.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace amc::api {
+namespace {
+
+using boost::beast::http::verb;
+
+class Operations : public testing::sandbox_fixture, public ::testing::WithParamInterface<std::string> {
+ protected:
+  void configure(sandbox::sandbox_options& options) override {
+    options.shape = sandbox::parse_response_shape(GetParam());
+    options.time_scale = 2000;  // AMC's 15+ minutes become well under a second
+    options.accounts_page_size = 1;
+    options.accounts = {{"ENTITYAAAAAAAAAAAAA1", "Brand One", "ATVPDKIKX0DER"},
+                        {"ENTITYAAAAAAAAAAAAA2", "Brand Two", "ATVPDKIKX0DER"},
+                        {"ENTITYAAAAAAAAAAAAA3", "Brand Three", "A1PA6795UKMFR9"}};
+    options.instances = {{"amcinstance01", "Test instance", "ENTITYAAAAAAAAAAAAA1", "ATVPDKIKX0DER"}};
+  }
+  void SetUp() override {
+    sandbox_fixture::SetUp();
+    client_ = make_client();
+    store::credential_update update;
+    update.credential_id = "conn";
+    update.client_id = server_->service().client_id();
+    update.refresh_token = new_grant();
+    client_->store().put(update);
+    context_ = {"conn", "amcinstance01", "ENTITYAAAAAAAAAAAAA1", "ATVPDKIKX0DER"};
+  }
+  void TearDown() override {
+    client_.reset();
+    sandbox_fixture::TearDown();
+  }
+
+  template <class T>
+  T run(boost::asio::awaitable<T> operation) {
+    return client_->run_blocking(std::move(operation), std::chrono::seconds(60));
+  }
+  errc code_of(const std::function<void()>& action, std::string* message = nullptr) {
+    try {
+      action();
+    } catch (const error& problem) {
+      if (message != nullptr) *message = problem.message();
+      return problem.code_value();
+    }
+    return errc::ok;
+  }
+  nlohmann::json workflow(const std::string& id, const std::string& sql) {
+    return {{"workflowId", id}, {"sqlQuery", sql}};
+  }
+  nlohmann::json wait(const std::string& amc_id) {
+    wait_options options;
+    options.first_poll = std::chrono::milliseconds(50);
+    options.max_poll = std::chrono::milliseconds(200);
+    options.timeout = std::chrono::seconds(30);
+    return run(wait_for_execution(client_->amc(), context_, amc_id, options, nullptr, client_->log()));
+  }
+  submission submit(const std::string& execution_id, const nlohmann::json& request) {
+    return run(submit_execution(client_->amc(), client_->journal(), context_, execution_id, request,
+                                client_->log()));
+  }
+
+  std::unique_ptr<client::client> client_;
+  call_context context_;
+};
+
+TEST_P(Operations, DiscoveryFollowsEveryPage) {
+  const auto accounts = run(list_accounts(client_->amc(), context_));
+  ASSERT_EQ(accounts["amcAccounts"].size(), 3u);
+  EXPECT_EQ(requests_of("AmcpLinkListAmcAccounts"), 3) << "one request per page";
+  EXPECT_EQ(accounts["amcAccounts"][2]["accountId"], "ENTITYAAAAAAAAAAAAA3");
+  const auto instances = run(list_instances(client_->amc(), context_));
+  ASSERT_EQ(instances["instances"].size(), 1u);
+  EXPECT_EQ(instances["instances"][0]["instanceId"], "amcinstance01");
+  EXPECT_EQ(run(get_instance(client_->amc(), context_))["instanceId"], "amcinstance01");
+}
+
+TEST_P(Operations, WorkflowLifecycle) {
+  auto& amc = client_->amc();
+  const auto created = run(sync_workflow(amc, context_, workflow("wf_daily", "SELECT 1")));
+  EXPECT_EQ(created["action"], "created");
+  EXPECT_EQ(created["workflow"]["sqlQuery"], "SELECT 1");
+  EXPECT_EQ(run(sync_workflow(amc, context_, workflow("wf_daily", "SELECT 1")))["action"], "unchanged");
+  EXPECT_EQ(run(sync_workflow(amc, context_, workflow("wf_daily", "SELECT 2")))["action"], "updated");
+  EXPECT_EQ(run(get_workflow(amc, context_, "wf_daily"))["sqlQuery"], "SELECT 2");
+  std::string message;
+  EXPECT_EQ(code_of([&] { run(create_workflow(amc, context_, workflow("wf_daily", "SELECT 3"))); }, &message),
+            errc::conflict);
+  EXPECT_NE(message.find("already exists"), std::string::npos) << message;
+  run(create_workflow(amc, context_, workflow("wf_other", "SELECT 4")));
+  EXPECT_EQ(run(list_workflows(amc, context_))["workflows"].size(), 2u);
+  run(delete_workflow(amc, context_, "wf_other"));
+  EXPECT_EQ(code_of([&] { run(get_workflow(amc, context_, "wf_other")); }), errc::not_found);
+  EXPECT_EQ(run(list_workflows(amc, context_))["workflows"].size(), 1u);
+}
+
+TEST_P(Operations, BadIdsNeverReachAmc) {
+  auto amc_requests = [this] {
+    long long total = 0;
+    for (const auto& [operation, count] : admin(verb::get, "/_sandbox/stats")["by_operation"].items())
+      total += count.get<long long>();
+    return total;
+  };
+  const auto before = amc_requests();
+  auto profile = context_;
+  profile.advertiser_id = "3387473927261";
+  std::string message;
+  EXPECT_EQ(code_of([&] { run(list_workflows(client_->amc(), profile)); }, &message), errc::invalid_argument);
+  EXPECT_NE(message.find("/amc/accounts"), std::string::npos);
+  EXPECT_EQ(code_of([&] { run(get_workflow(client_->amc(), context_, "wf_e27c2385_b1ed_4bcf_a")); }),
+            errc::invalid_argument);
+  EXPECT_EQ(code_of([&] { run(get_workflow(client_->amc(), context_, "bad id")); }), errc::invalid_argument);
+  EXPECT_EQ(code_of([&] { submit("", {{"workflowId", "wf_x"}, {"workflow", {{"sqlQuery", "SELECT 1"}}}}); }),
+            errc::invalid_argument);
+  EXPECT_EQ(code_of([&] { submit("", {{"workflowId", "wf_x"}, {"timeWindowType", "EXPLICIT"},
+                                      {"timeWindowStart", "2026-01-01T00:00:00"}}); }),
+            errc::invalid_argument);
+  EXPECT_EQ(code_of([&] { submit("", {{"workflowId", "wf_x"}, {"workflowExecutionTimeoutSeconds", 60}}); }),
+            errc::invalid_argument);
+  EXPECT_EQ(code_of([&] { run(list_executions(client_->amc(), context_, nlohmann::json::object())); }),
+            errc::invalid_argument);
+  EXPECT_EQ(amc_requests(), before) << "nothing was sent to AMC";
+}
+
+TEST_P(Operations, SavedWorkflowRunsToSuccess) {
+  run(sync_workflow(client_->amc(), context_, workflow("wf_run", "SELECT campaign, impressions FROM t")));
+  const auto submitted = submit("exec_aaaa0001", {{"workflowId", "wf_run"}, {"timeWindowType", "MOST_RECENT_DAY"}});
+  EXPECT_FALSE(submitted.reattached);
+  EXPECT_FALSE(submitted.amc_execution_id.empty());
+  const auto done = wait(submitted.amc_execution_id);
+  EXPECT_EQ(done["status"], "SUCCEEDED");
+  const auto listing = run(list_executions(client_->amc(), context_, {{"workflowId", "wf_run"}}));
+  ASSERT_EQ(listing["executions"].size(), 1u);
+  EXPECT_EQ(listing["executions"][0]["workflowExecutionId"], submitted.amc_execution_id);
+}
+
+TEST_P(Operations, SameExecutionIdReattachesInsteadOfRunningTwice) {
+  run(sync_workflow(client_->amc(), context_, workflow("wf_dup", "SELECT 1")));
+  const nlohmann::json request = {{"workflowId", "wf_dup"}};
+  const auto first = submit("exec_dup00001", request);
+  const auto second = submit("exec_dup00001", request);
+  EXPECT_TRUE(second.reattached);
+  EXPECT_EQ(second.amc_execution_id, first.amc_execution_id);
+  EXPECT_EQ(requests_of("createWorkflowExecution"), 1);
+  // The same id for another request is refused, not re-attached.
+  EXPECT_EQ(code_of([&] { submit("exec_dup00001", {{"workflowId", "wf_dup"}, {"dryRun", true}}); }),
+            errc::conflict);
+  // And a restarted client (the task retried elsewhere) re-attaches too.
+  client_ = make_client();
+  EXPECT_EQ(submit("exec_dup00001", request).amc_execution_id, first.amc_execution_id);
+  EXPECT_EQ(requests_of("createWorkflowExecution"), 1);
+}
+
+TEST_P(Operations, LostCreateResponseIsReconciledNotResubmitted) {
+  run(sync_workflow(client_->amc(), context_, workflow("wf_lost", "SELECT 1")));
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "drop_after_accept"}, {"operation", "createWorkflowExecution"}, {"count", 1}});
+  const auto submitted = submit("exec_lost0001", {{"workflowId", "wf_lost"}});
+  EXPECT_TRUE(submitted.reattached);
+  EXPECT_EQ(requests_of("createWorkflowExecution"), 1) << "found through the list, not sent again";
+  EXPECT_GE(requests_of("listWorkflowExecutions"), 1);
+  EXPECT_EQ(wait(submitted.amc_execution_id)["status"], "SUCCEEDED");
+  // The journal knows it now.
+  EXPECT_EQ(client_->journal().find("exec_lost0001")->amc_execution_id, submitted.amc_execution_id);
+}
+
+TEST_P(Operations, AdHocRunAlsoSurvivesALostResponse) {
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "drop_after_accept"}, {"operation", "createWorkflowExecution"}, {"count", 1}});
+  const auto submitted = submit("exec_adhoc001", {{"workflow", {{"sqlQuery", "SELECT 1"}}}});
+  EXPECT_TRUE(submitted.reattached);
+  EXPECT_EQ(requests_of("createWorkflowExecution"), 1);
+}
+
+TEST_P(Operations, FailedExecutionCarriesAmcsReason) {
+  const auto submitted =
+      submit("", {{"workflow", {{"sqlQuery", "SELECT x FROM nowhere\n-- sandbox: fail \"Table nowhere does not exist\""}}}});
+  EXPECT_EQ(submitted.execution_id.rfind("exec_", 0), 0u);
+  const auto done = wait(submitted.amc_execution_id);
+  EXPECT_EQ(done["status"], "FAILED");
+  EXPECT_EQ(failure_reason(done), "Table nowhere does not exist");
+}
+
+TEST_P(Operations, CancelARunningExecution) {
+  const auto submitted = submit("", {{"workflow", {{"sqlQuery", "SELECT 1\n-- sandbox: running=100h"}}}});
+  for (int i = 0; i < 200; ++i) {
+    if (run(get_execution(client_->amc(), context_, submitted.amc_execution_id))["status"] == "RUNNING") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  run(cancel_execution(client_->amc(), context_, submitted.amc_execution_id));
+  EXPECT_EQ(run(get_execution(client_->amc(), context_, submitted.amc_execution_id))["status"], "CANCELLED");
+  std::string message;
+  EXPECT_EQ(code_of([&] { run(cancel_execution(client_->amc(), context_, submitted.amc_execution_id)); }, &message),
+            errc::conflict);
+  EXPECT_EQ(code_of([&] { run(get_execution(client_->amc(), context_, "no-such-execution")); }), errc::not_found);
+}
+
+TEST_P(Operations, WaitIsCancellableFromAnotherThread) {
+  const auto submitted = submit("", {{"workflow", {{"sqlQuery", "SELECT 1\n-- sandbox: running=100h"}}}});
+  auto cancellation = std::make_shared<wait_cancellation>();
+  std::thread canceller([cancellation] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancellation->cancel();
+  });
+  wait_options options;
+  options.first_poll = std::chrono::seconds(10);  // cancel must not wait for the next poll
+  options.max_poll = std::chrono::seconds(10);
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(code_of([&] {
+              run(wait_for_execution(client_->amc(), context_, submitted.amc_execution_id, options,
+                                     cancellation, client_->log()));
+            }),
+            errc::cancelled);
+  canceller.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(9));
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, Operations, ::testing::Values("flat", "wrapped"));
+
+}  // namespace
+}  // namespace amc::api

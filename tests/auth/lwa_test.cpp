@@ -1,0 +1,93 @@
+#include "auth/lwa.hpp"
+
+#include "common/error.hpp"
+
+#include <gtest/gtest.h>
+
+namespace amc::auth {
+namespace {
+
+errc code_of(const std::function<void()>& action, std::string* message = nullptr,
+             nlohmann::json* detail = nullptr) {
+  try {
+    action();
+  } catch (const error& problem) {
+    if (message != nullptr) *message = problem.message();
+    if (detail != nullptr) *detail = problem.detail();
+    return problem.code_value();
+  }
+  return errc::ok;
+}
+
+TEST(Lwa, RegionEndpointsFromAmazonsDocs) {
+  EXPECT_EQ(default_lwa_endpoints("na").token_url, "https://api.amazon.com/auth/o2/token");
+  EXPECT_EQ(default_lwa_endpoints("eu").token_url, "https://api.amazon.co.uk/auth/o2/token");
+  EXPECT_EQ(default_lwa_endpoints("fe").token_url, "https://api.amazon.co.jp/auth/o2/token");
+  EXPECT_EQ(default_lwa_endpoints("na").consent_url, "https://www.amazon.com/ap/oa");
+  EXPECT_EQ(code_of([] { default_lwa_endpoints("us"); }), errc::config);
+}
+
+TEST(Lwa, GrantBodiesAreFormEncoded) {
+  const lwa_client client{"amzn1.app", "se cret&="};
+  EXPECT_EQ(refresh_grant_body(client, "Atzr|a/b"),
+            "grant_type=refresh_token&refresh_token=Atzr%7Ca%2Fb&client_id=amzn1.app&"
+            "client_secret=se%20cret%26%3D");
+  EXPECT_EQ(authorization_code_body(client, "c", "https://x/cb"),
+            "grant_type=authorization_code&code=c&redirect_uri=https%3A%2F%2Fx%2Fcb&client_id="
+            "amzn1.app&client_secret=se%20cret%26%3D");
+}
+
+TEST(Lwa, ConsentUrlCarriesNoSecret) {
+  const lwa_client client{"amzn1.app", "the-secret"};
+  const auto url = consent_page_url(default_lwa_endpoints("na"), client, "https://x/cb", "st8",
+                                    "advertising::campaign_management");
+  EXPECT_EQ(url,
+            "https://www.amazon.com/ap/oa?client_id=amzn1.app&scope=advertising%3A%3Acampaign_"
+            "management&response_type=code&redirect_uri=https%3A%2F%2Fx%2Fcb&state=st8");
+}
+
+TEST(Lwa, SuccessfulReplies) {
+  auto grant = interpret_token_reply(
+      200, R"({"access_token":"Atza|a","token_type":"bearer","expires_in":3600,"refresh_token":"Atzr|r"})",
+      "c", "amzn1.app");
+  EXPECT_TRUE(grant.access_token == "Atza|a");
+  EXPECT_EQ(grant.expires_in_seconds, 3600);
+  EXPECT_TRUE(grant.refresh_token == "Atzr|r");
+  grant = interpret_token_reply(200, R"({"access_token":"Atza|a","expires_in":60})", "c", "x");
+  EXPECT_FALSE(grant.refresh_token.has_value()) << "a missing refresh_token stays missing";
+}
+
+TEST(Lwa, EveryFailureHasItsStatus) {
+  std::string message;
+  nlohmann::json detail;
+  EXPECT_EQ(code_of([&] {
+              interpret_token_reply(400, R"({"error":"invalid_grant","error_description":"revoked"})",
+                                    "conn_7", "amzn1.app");
+            },
+                    &message, &detail),
+            errc::auth_required);
+  EXPECT_NE(message.find("'conn_7'"), std::string::npos);
+  EXPECT_NE(message.find("Re-authenticate"), std::string::npos);
+  EXPECT_TRUE(is_invalid_grant(detail));
+
+  EXPECT_EQ(code_of([&] {
+              interpret_token_reply(401, R"({"error":"invalid_client"})", "c", "amzn1.app");
+            },
+                    &message, &detail),
+            errc::config);
+  EXPECT_NE(message.find("amzn1.app"), std::string::npos);
+  EXPECT_FALSE(is_invalid_grant(detail));
+
+  EXPECT_EQ(code_of([] { interpret_token_reply(400, R"({"error":"invalid_request"})", "c", "x"); }),
+            errc::protocol);
+  EXPECT_EQ(code_of([] { interpret_token_reply(400, R"({"error":"unsupported_grant_type"})", "c", "x"); }),
+            errc::protocol);
+  EXPECT_EQ(code_of([] { interpret_token_reply(429, "{}", "c", "x"); }), errc::throttled);
+  EXPECT_EQ(code_of([] { interpret_token_reply(503, "<html>", "c", "x"); }), errc::remote);
+  EXPECT_EQ(code_of([] { interpret_token_reply(200, "{\"token_type\":\"bearer\"}", "c", "x"); }),
+            errc::protocol);
+  EXPECT_EQ(code_of([] { interpret_token_reply(200, "not json", "c", "x"); }), errc::protocol);
+}
+
+}  // namespace
+}  // namespace amc::auth

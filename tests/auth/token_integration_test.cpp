@@ -1,0 +1,276 @@
+// Tokens against the sandbox's Login-with-Amazon over real HTTPS: caching,
+// single flight across threads and processes, the LwA error rules, the
+// AMC 401/403 rules, the refresh service, and no secret in any log line or
+// error message.
+#include "amc/session.hpp"
+#include "auth/refresh_service.hpp"
+#include "common/error.hpp"
+#include "common/time.hpp"
+#include "support/sandbox_fixture.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <thread>
+
+namespace amc::auth {
+namespace {
+
+using boost::beast::http::verb;
+namespace asio = boost::asio;
+
+class Tokens : public testing::sandbox_fixture {
+ protected:
+  void SetUp() override {
+    sandbox_fixture::SetUp();
+    client_ = make_client();
+    refresh_token_ = new_grant();
+    import("conn", refresh_token_);
+  }
+  void TearDown() override {
+    // Whatever a test did, no secret may show up in what it logged or in
+    // the errors it saw.
+    expect_no_secret_in_captured_text({refresh_token_, server_->service().client_secret(),
+                                       fernet_key_});
+    client_.reset();
+    sandbox_fixture::TearDown();
+  }
+
+  void import(const std::string& id, const std::string& refresh_token) {
+    store::credential_update update;
+    update.credential_id = id;
+    update.client_id = server_->service().client_id();
+    update.refresh_token = refresh_token;
+    client_->store().put(update);
+  }
+
+  std::string token(const std::string& id) {
+    return client_->run_blocking(client_->tokens().access_token(id), std::chrono::seconds(30));
+  }
+
+  errc code_of(const std::function<void()>& action, std::string* message = nullptr) {
+    try {
+      action();
+    } catch (const error& problem) {
+      note_error(problem.message());
+      if (message != nullptr) *message = problem.message();
+      return problem.code_value();
+    }
+    return errc::ok;
+  }
+
+  void slow_token_endpoint(int milliseconds) {
+    admin(verb::post, "/_sandbox/faults",
+          {{"kind", "latency"}, {"operation", "lwaToken"}, {"latency_ms", milliseconds}});
+  }
+
+  std::unique_ptr<client::client> client_;
+  std::string refresh_token_;
+};
+
+TEST_F(Tokens, RefreshesOnceThenServesFromTheStore) {
+  const auto first = token("conn");
+  EXPECT_FALSE(first.empty());
+  EXPECT_EQ(requests_of("lwaToken"), 1);
+  EXPECT_TRUE(token("conn") == first);
+  EXPECT_EQ(requests_of("lwaToken"), 1);
+  const auto record = client_->store().get("conn", false);
+  ASSERT_TRUE(record.access_token_expires_at.has_value());
+  EXPECT_GT(*record.access_token_expires_at, now_unix_seconds() + 3000);
+  // A new client (a restart) finds the cached token in the store.
+  auto restarted = make_client();
+  EXPECT_TRUE(restarted->run_blocking(restarted->tokens().access_token("conn"), std::chrono::seconds(30)) == first);
+  EXPECT_EQ(requests_of("lwaToken"), 1);
+}
+
+TEST_F(Tokens, FiftyThreadsCauseExactlyOneRefresh) {
+  slow_token_endpoint(300);  // so that every thread arrives while it is in flight
+  std::vector<std::thread> threads;
+  std::vector<std::string> tokens(50);
+  for (int i = 0; i < 50; ++i) threads.emplace_back([this, i, &tokens] { tokens[i] = token("conn"); });
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(requests_of("lwaToken"), 1);
+  for (const auto& each : tokens) EXPECT_TRUE(each == tokens.front() && !each.empty());
+}
+
+TEST_F(Tokens, TwoProcessesSharingAStoreCauseOneRefresh) {
+  slow_token_endpoint(500);
+  const auto config_path = directory_.path() / "client.json";
+  { std::ofstream(config_path) << client_config().dump(); }
+  std::vector<int> children;
+  for (int i = 0; i < 2; ++i)
+    children.push_back(testing::spawn_process(
+        {AMC_TEST_TOOL_PATH, "access-token", config_path.string(), "conn"}));
+  for (const int child : children) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  EXPECT_EQ(requests_of("lwaToken"), 1);
+  EXPECT_TRUE(client_->store().get("conn", true).access_token.has_value());
+}
+
+TEST_F(Tokens, AdvisoryWindowServesTheCurrentTokenAndRefreshesInTheBackground) {
+  store::credential_update update;
+  update.credential_id = "conn";
+  update.access_token = "Atza|still-valid-for-two-minutes";
+  update.access_token_expires_at = now_unix_seconds() + 120;  // inside 300 s, outside 60 s
+  client_->store().put(update);
+  EXPECT_TRUE(token("conn") == "Atza|still-valid-for-two-minutes");
+  for (int i = 0; i < 200 && requests_of("lwaToken") == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 200 && token("conn") == "Atza|still-valid-for-two-minutes"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(requests_of("lwaToken"), 1);
+  EXPECT_FALSE(token("conn") == "Atza|still-valid-for-two-minutes");
+}
+
+TEST_F(Tokens, MandatoryWindowWaitsForTheRefresh) {
+  store::credential_update update;
+  update.credential_id = "conn";
+  update.access_token = "Atza|about-to-expire";
+  update.access_token_expires_at = now_unix_seconds() + 30;  // inside 60 s
+  client_->store().put(update);
+  EXPECT_FALSE(token("conn") == "Atza|about-to-expire");
+  EXPECT_EQ(requests_of("lwaToken"), 1);
+}
+
+TEST_F(Tokens, InvalidGrantMarksTheCredentialAndKeepsItsRefreshToken) {
+  admin(verb::post, "/_sandbox/grants/revoke", {{"refresh_token", refresh_token_}});
+  std::string message;
+  EXPECT_EQ(code_of([&] { token("conn"); }, &message), errc::auth_required);
+  EXPECT_NE(message.find("'conn'"), std::string::npos) << message;
+  EXPECT_NE(message.find("amcctl auth login"), std::string::npos) << message;
+  const auto record = client_->store().get("conn", true);
+  EXPECT_EQ(record.state, store::credential_state::needs_reauth);
+  EXPECT_TRUE(record.refresh_token == refresh_token_) << "never blanked";
+  // And it is not retried: the next call fails at once, without a request.
+  const auto sent = requests_of("lwaToken");
+  EXPECT_EQ(code_of([&] { token("conn"); }), errc::auth_required);
+  EXPECT_EQ(requests_of("lwaToken"), sent);
+}
+
+TEST_F(Tokens, InvalidClientIsAConfigErrorThatNamesTheClientNotTheSecret) {
+  auto wrong = make_client({{"lwa", {{"client_secret", "not-the-secret-value"}}}});
+  std::string message;
+  EXPECT_EQ(code_of([&] { wrong->run_blocking(wrong->tokens().access_token("conn"), std::chrono::seconds(30)); },
+                    &message),
+            errc::config);
+  EXPECT_NE(message.find(server_->service().client_id()), std::string::npos) << message;
+  EXPECT_EQ(message.find("not-the-secret-value"), std::string::npos);
+  EXPECT_EQ(client_->store().get("conn", false).state, store::credential_state::active)
+      << "a client mistake is not the credential's fault";
+}
+
+TEST_F(Tokens, QuarantinedCredentialIsNeverSentWithAnEmptyToken) {
+  auto other_key = make_client({{"store", {{"fernet_keys", testing::generate_fernet_key()}}}});
+  EXPECT_EQ(code_of([&] { other_key->run_blocking(other_key->tokens().access_token("conn"), std::chrono::seconds(30)); }),
+            errc::crypto);
+  EXPECT_EQ(requests_of("lwaToken"), 0);
+}
+
+TEST_F(Tokens, CodeExchangeStoresANewCredential) {
+  const auto code = admin(verb::post, "/_sandbox/consent-codes",
+                          {{"redirect_uri", "https://example.com/cb"}})["code"].get<std::string>();
+  client_->run_blocking(client_->tokens().exchange_code("new-user", code, "https://example.com/cb"),
+                        std::chrono::seconds(30));
+  const auto record = client_->store().get("new-user", true);
+  EXPECT_EQ(record.state, store::credential_state::active);
+  EXPECT_TRUE(record.refresh_token.has_value());
+  EXPECT_TRUE(record.access_token.has_value());
+  // A code is single-use.
+  EXPECT_EQ(code_of([&] {
+              client_->run_blocking(client_->tokens().exchange_code("again", code, "https://example.com/cb"),
+                                    std::chrono::seconds(30));
+            }),
+            errc::auth_required);
+}
+
+// ---- the AMC 401/403 rules ------------------------------------------------
+
+class AmcAuthRules : public Tokens {
+ protected:
+  nlohmann::json call(const api::call_context& context, const std::string& path) {
+    api::session session(client_->http(), client_->tokens(), server_->base_url(),
+                         server_->service().client_id(), client_->log());
+    api::amc_call request;
+    request.path_and_query = path;
+    return client_->run_blocking(session.call(context, request), std::chrono::seconds(30));
+  }
+  api::call_context instance_context(const std::string& advertiser_id) {
+    const auto& instance = server_->service().options().instances.front();
+    return {"conn", instance.instance_id, advertiser_id, instance.marketplace_id};
+  }
+  std::string workflow_list_path() {
+    return "/amc/reporting/" + server_->service().options().instances.front().instance_id + "/workflows";
+  }
+};
+
+TEST_F(AmcAuthRules, A401RefreshesOnceAndRetriesOnce) {
+  store::credential_update update;
+  update.credential_id = "conn";
+  update.access_token = "Atza|the-sandbox-never-issued-this";
+  update.access_token_expires_at = now_unix_seconds() + 3000;
+  client_->store().put(update);
+  const auto entity = server_->service().options().instances.front().entity_id;
+  EXPECT_NO_THROW(call(instance_context(entity), workflow_list_path()));
+  EXPECT_EQ(requests_of("lwaToken"), 1);
+  EXPECT_EQ(requests_of("listWorkflows"), 2);
+}
+
+TEST_F(AmcAuthRules, A403RefreshesOnceRetriesOnceThenForbiddenAndKeepsTheToken) {
+  std::string message;
+  EXPECT_EQ(code_of([&] { call(instance_context("ENTITYNOTTHISONE"), workflow_list_path()); }, &message),
+            errc::forbidden);
+  EXPECT_EQ(requests_of("listWorkflows"), 2);
+  EXPECT_EQ(requests_of("lwaToken"), 2) << "the first token, then one refresh after the 403";
+  EXPECT_NE(message.find("no access"), std::string::npos) << message;
+  const auto record = client_->store().get("conn", true);
+  EXPECT_EQ(record.state, store::credential_state::active);
+  EXPECT_TRUE(record.refresh_token == refresh_token_);
+}
+
+TEST_F(AmcAuthRules, A403WithAProfileIdSaysTheAdvertiserIdLooksWrong) {
+  std::string message;
+  EXPECT_EQ(code_of([&] { call(instance_context("1234567890"), workflow_list_path()); }, &message),
+            errc::forbidden);
+  EXPECT_NE(message.find("does not look like an AMC entity id"), std::string::npos) << message;
+  EXPECT_TRUE(client_->store().get("conn", true).refresh_token == refresh_token_);
+}
+
+TEST_F(AmcAuthRules, RevokedGrantOnAnAmcCallBecomesAuthRequired) {
+  token("conn");
+  admin(verb::post, "/_sandbox/grants/revoke", {{"refresh_token", refresh_token_}});
+  const auto entity = server_->service().options().instances.front().entity_id;
+  EXPECT_EQ(code_of([&] { call(instance_context(entity), workflow_list_path()); }), errc::auth_required);
+  EXPECT_EQ(client_->store().get("conn", false).state, store::credential_state::needs_reauth);
+}
+
+// ---- the refresh service ---------------------------------------------------
+
+TEST_F(Tokens, RefreshServiceRefreshesWhatExpiresAndDropsDeadCredentialsOnce) {
+  import("dead", new_grant());
+  admin(verb::post, "/_sandbox/grants/revoke", {{"all", true}});
+  import("alive", new_grant());
+  refresh_service service(client_->io().get_executor(), client_->tokens(), client_->store(),
+                          {std::chrono::seconds(600), std::chrono::seconds(3600)}, client_->log());
+  // "conn" and "dead" are revoked: their refresh fails with invalid_grant.
+  auto sweep = [&] { return client_->run_blocking(service.sweep(), std::chrono::seconds(30)); };
+  EXPECT_EQ(sweep(), 1);  // alive
+  const auto after_first = requests_of("lwaToken");
+  EXPECT_EQ(sweep(), 0);  // everything fresh or dropped
+  EXPECT_EQ(sweep(), 0);
+  EXPECT_EQ(requests_of("lwaToken"), after_first) << "dead credentials are not retried every interval";
+  EXPECT_EQ(service.dropped(), (std::set<std::string>{"conn", "dead"}));
+  int drop_lines = 0;
+  for (const auto& line : captured_text())
+    if (line.find("stops tracking credential 'dead'") != std::string::npos) ++drop_lines;
+  EXPECT_EQ(drop_lines, 1) << "reported once, not every interval";
+}
+
+}  // namespace
+}  // namespace amc::auth

@@ -1,0 +1,92 @@
+#include "support/sandbox_fixture.hpp"
+
+#include "client/client_config.hpp"
+#include "sandbox/service.hpp"
+
+namespace amc::testing {
+
+void sandbox_fixture::SetUp() {
+  sandbox::sandbox_options options;
+  options.tls = true;
+  options.state_dir = directory_.path() / "sandbox";
+  options.io_threads = 2;
+  configure(options);
+  server_ = std::make_unique<sandbox::sandbox_server>(options);
+  server_->start();
+}
+
+void sandbox_fixture::TearDown() {
+  if (server_) server_->stop();
+}
+
+nlohmann::json sandbox_fixture::client_config(const nlohmann::json& changes) const {
+  const std::string base = server_->base_url();
+  nlohmann::json config = {
+      {"endpoints",
+       {{"amc", base}, {"lwa_token", base + "/auth/o2/token"}, {"lwa_consent", base + "/ap/oa"}}},
+      {"lwa",
+       {{"client_id", server_->service().client_id()},
+        {"client_secret", server_->service().client_secret()}}},
+      {"tls", {{"ca_file", server_->ca_file().string()}}},
+      {"proxy", {{"from_environment", false}}},
+      {"retry", {{"base_delay_ms", 20}, {"max_delay_ms", 200}}},
+      {"rate_limit", {{"requests_per_second", 1000}, {"burst", 1000}}},
+      {"store", {{"path", (directory_.path() / "creds.json").string()}, {"fernet_keys", fernet_key_}}},
+  };
+  config.merge_patch(changes);
+  return config;
+}
+
+std::unique_ptr<client::client> sandbox_fixture::make_client(const nlohmann::json& changes) {
+  auto made = std::make_unique<client::client>(client::parse_client_config(client_config(changes)));
+  made->log().set_sink(
+      [this](log_level, std::string_view message) {
+        const std::lock_guard lock{captured_mutex_};
+        captured_.emplace_back(message);
+      },
+      log_level::debug);
+  return made;
+}
+
+nlohmann::json sandbox_fixture::admin(boost::beast::http::verb method, const std::string& path,
+                                      const nlohmann::json& body) {
+  sandbox::http_request request{method, path, 11};
+  request.set(boost::beast::http::field::host, "127.0.0.1");
+  if (method != boost::beast::http::verb::get && method != boost::beast::http::verb::delete_) {
+    request.set(boost::beast::http::field::content_type, "application/json");
+    request.body() = body.dump();
+  }
+  request.prepare_payload();
+  const auto reply = server_->service().handle(request);
+  EXPECT_EQ(reply.message.result_int(), 200u) << path << ": " << reply.message.body();
+  return nlohmann::json::parse(reply.message.body(), nullptr, false);
+}
+
+long long sandbox_fixture::requests_of(const std::string& operation) {
+  const auto stats = admin(boost::beast::http::verb::get, "/_sandbox/stats");
+  return stats["by_operation"].value(operation, 0LL);
+}
+
+std::string sandbox_fixture::new_grant() {
+  return admin(boost::beast::http::verb::post, "/_sandbox/grants")["refresh_token"].get<std::string>();
+}
+
+std::vector<std::string> sandbox_fixture::captured_text() const {
+  const std::lock_guard lock{captured_mutex_};
+  return captured_;
+}
+
+void sandbox_fixture::note_error(const std::string& message) {
+  const std::lock_guard lock{captured_mutex_};
+  captured_.push_back(message);
+}
+
+void sandbox_fixture::expect_no_secret_in_captured_text(const std::vector<std::string>& secrets) const {
+  const auto lines = captured_text();
+  for (const auto& line : lines)
+    for (const auto& secret : secrets)
+      if (!secret.empty() && line.find(secret) != std::string::npos)
+        ADD_FAILURE() << "a secret appeared in a log line or error message (line not shown)";
+}
+
+}  // namespace amc::testing
