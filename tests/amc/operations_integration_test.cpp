@@ -41,6 +41,7 @@ class Operations : public testing::sandbox_fixture, public ::testing::WithParamI
   }
   void TearDown() override {
     client_.reset();
+    expect_no_secret_in_captured_text({server_->service().client_secret(), fernet_key_});
     sandbox_fixture::TearDown();
   }
 

@@ -1,0 +1,244 @@
+// The client, authentication and AMC calls through libamc.so and amc.h, as
+// a host uses them, against the sandbox over HTTPS.
+#include "amc/amc.h"
+
+#include "support/sandbox_fixture.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+namespace {
+
+using boost::beast::http::verb;
+using nlohmann::json;
+
+std::string take(char* text) {
+  std::string copy = text != nullptr ? text : "";
+  amc_free(text);
+  return copy;
+}
+
+class ClientCapi : public amc::testing::sandbox_fixture {
+ protected:
+  void configure(amc::sandbox::sandbox_options& options) override { options.time_scale = 2000; }
+  void SetUp() override {
+    sandbox_fixture::SetUp();
+    config_ = client_config().dump();
+    ASSERT_EQ(amc_client_new(config_.c_str(), &client_), AMC_OK) << amc_last_error();
+    ASSERT_EQ(amc_client_set_log(client_, &ClientCapi::record_log, this, AMC_LOG_DEBUG), AMC_OK);
+    refresh_token_ = new_grant();
+    const json credential = {{"credential_id", "conn"}, {"refresh_token", refresh_token_}};
+    ASSERT_EQ(amc_auth_import(client_, credential.dump().c_str()), AMC_OK) << amc_last_error();
+    const auto& instance = server_->service().options().instances.front();
+    instance_ = {{"instance_id", instance.instance_id},
+                 {"advertiser_id", instance.entity_id},
+                 {"marketplace_id", instance.marketplace_id}};
+  }
+  void TearDown() override {
+    amc_client_free(client_);
+    expect_no_secret_in_captured_text({refresh_token_, server_->service().client_secret(), fernet_key_});
+    sandbox_fixture::TearDown();
+  }
+  static void record_log(int, const char* message, void* user) {
+    static_cast<ClientCapi*>(user)->note_error(message);
+  }
+  // Calls an entry point, records its error message for the secret scan.
+  amc_status call(amc_status status) {
+    if (status != AMC_OK) note_error(amc_last_error());
+    return status;
+  }
+  json request(json extra = json::object()) {
+    json body = {{"credential_id", "conn"}, {"instance", instance_}, {"timeout_ms", 30000}};
+    body.merge_patch(extra);
+    return body;
+  }
+
+  std::string config_;
+  amc_client* client_ = nullptr;
+  std::string refresh_token_;
+  json instance_;
+};
+
+TEST_F(ClientCapi, ConfigMistakesAreNamed) {
+  amc_client* other = nullptr;
+  EXPECT_EQ(amc_client_new("{\"regoin\": \"na\"}", &other), AMC_E_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(amc_last_error()).find("'regoin'"), std::string::npos);
+  EXPECT_EQ(amc_client_new("{\"region\": \"mars\", \"lwa\": {\"client_id\": \"a\", \"client_secret\": \"b\"}}", &other),
+            AMC_E_CONFIG);
+  EXPECT_EQ(amc_client_new("{}", &other), AMC_E_CONFIG);
+  EXPECT_NE(std::string(amc_last_error()).find("lwa.client_id"), std::string::npos);
+  EXPECT_EQ(amc_client_new("{\"lwa\": {\"client_id\": \"a\", \"client_secret_env\": \"AMC_TEST_NOT_SET\"}}", &other),
+            AMC_E_CONFIG);
+  EXPECT_NE(std::string(amc_last_error()).find("AMC_TEST_NOT_SET"), std::string::npos);
+  EXPECT_EQ(other, nullptr);
+  amc_client_free(nullptr);
+}
+
+TEST_F(ClientCapi, ConsentExchangeRefreshStatus) {
+  char* out = nullptr;
+  ASSERT_EQ(call(amc_auth_consent_url(client_, "{\"redirect_uri\": \"https://example.com/cb\", \"state\": \"s1\"}", &out)), AMC_OK);
+  const auto url = take(out);
+  EXPECT_NE(url.find("/ap/oa?client_id="), std::string::npos) << url;
+  EXPECT_EQ(url.find(server_->service().client_secret()), std::string::npos);
+
+  const auto code = admin(verb::post, "/_sandbox/consent-codes", {{"redirect_uri", "https://example.com/cb"}})["code"];
+  const json exchange = {{"credential_id", "consented"}, {"code", code}, {"redirect_uri", "https://example.com/cb"}};
+  ASSERT_EQ(call(amc_auth_exchange_code(client_, exchange.dump().c_str(), &out)), AMC_OK) << amc_last_error();
+  auto status = json::parse(take(out));
+  EXPECT_EQ(status["state"], "active");
+  EXPECT_FALSE(status.contains("refresh_token"));
+
+  ASSERT_EQ(call(amc_auth_refresh(client_, "conn", nullptr, &out)), AMC_OK) << amc_last_error();
+  status = json::parse(take(out));
+  EXPECT_EQ(status["has_access_token"], true);
+  EXPECT_EQ(requests_of("lwaToken"), 2);
+  ASSERT_EQ(call(amc_auth_status(client_, "conn", &out)), AMC_OK);
+  EXPECT_EQ(take(out).find(refresh_token_), std::string::npos);
+
+  ASSERT_EQ(amc_client_metrics(client_, &out), AMC_OK);
+  const auto metrics = json::parse(take(out));
+  EXPECT_GE(metrics["tokens"]["refreshes"].get<int>(), 1);
+  EXPECT_TRUE(metrics.contains("http"));
+
+  EXPECT_EQ(call(amc_auth_status(client_, "nobody", &out)), AMC_E_NOT_FOUND);
+  EXPECT_EQ(call(amc_auth_refresh(client_, nullptr, nullptr, &out)), AMC_E_INVALID_ARGUMENT);
+}
+
+TEST_F(ClientCapi, RevokedGrantIsAuthRequiredByName) {
+  admin(verb::post, "/_sandbox/grants/revoke", {{"all", true}});
+  char* out = nullptr;
+  EXPECT_EQ(call(amc_auth_refresh(client_, "conn", nullptr, &out)), AMC_E_AUTH_REQUIRED);
+  EXPECT_NE(std::string(amc_last_error()).find("'conn'"), std::string::npos);
+  ASSERT_EQ(amc_auth_status(client_, "conn", &out), AMC_OK);
+  EXPECT_EQ(json::parse(take(out))["state"], "needs-reauth");
+}
+
+TEST_F(ClientCapi, WorkflowAndExecutionRoundTrip) {
+  char* out = nullptr;
+  ASSERT_EQ(call(amc_workflow_id_from_name("Daily Sales (EU)", &out)), AMC_OK);
+  const auto workflow_id = take(out);
+  const auto sync = request({{"workflow", {{"workflowId", workflow_id}, {"sqlQuery", "SELECT 1"}}}});
+  ASSERT_EQ(call(amc_workflow_sync(client_, sync.dump().c_str(), &out)), AMC_OK) << amc_last_error();
+  EXPECT_EQ(json::parse(take(out))["action"], "created");
+
+  const auto submit = request({{"execution_id", "exec_c0ffee01"}, {"request", {{"workflowId", workflow_id}}}});
+  ASSERT_EQ(call(amc_execution_submit(client_, submit.dump().c_str(), &out)), AMC_OK) << amc_last_error();
+  const auto submitted = json::parse(take(out));
+  EXPECT_EQ(submitted["execution_id"], "exec_c0ffee01");
+  EXPECT_EQ(submitted["reattached"], false);
+
+  std::vector<std::string> statuses;
+  auto progress = [](const char* event, void* user) {
+    static_cast<std::vector<std::string>*>(user)->push_back(json::parse(event)["execution"]["status"]);
+  };
+  const auto wait = request({{"execution_id", "exec_c0ffee01"}, {"first_poll_ms", 50}, {"max_poll_ms", 100}});
+  ASSERT_EQ(call(amc_execution_wait(client_, wait.dump().c_str(), nullptr, progress, &statuses, &out)), AMC_OK)
+      << amc_last_error();
+  EXPECT_EQ(json::parse(take(out))["status"], "SUCCEEDED");
+  ASSERT_FALSE(statuses.empty());
+  EXPECT_EQ(statuses.back(), "SUCCEEDED");
+
+  ASSERT_EQ(call(amc_execution_get(client_, request({{"execution_id", "exec_c0ffee01"}}).dump().c_str(), &out)), AMC_OK);
+  EXPECT_EQ(json::parse(take(out))["workflowExecutionId"], submitted["amc_execution_id"]);
+  ASSERT_EQ(call(amc_execution_list(client_, request({{"filters", {{"workflowId", workflow_id}}}}).dump().c_str(), &out)),
+            AMC_OK);
+  EXPECT_EQ(json::parse(take(out))["executions"].size(), 1u);
+}
+
+TEST_F(ClientCapi, FailedExecutionIsExecutionFailedWithTheReason) {
+  char* out = nullptr;
+  const auto submit = request({{"request", {{"workflow", {{"sqlQuery", "SELECT 1\n-- sandbox: fail \"Column x is unknown\""}}}}}});
+  ASSERT_EQ(call(amc_execution_submit(client_, submit.dump().c_str(), &out)), AMC_OK);
+  const auto amc_id = json::parse(take(out))["amc_execution_id"];
+  const auto wait = request({{"amc_execution_id", amc_id}, {"first_poll_ms", 50}, {"max_poll_ms", 100}});
+  out = nullptr;
+  EXPECT_EQ(call(amc_execution_wait(client_, wait.dump().c_str(), nullptr, nullptr, nullptr, &out)),
+            AMC_E_EXECUTION_FAILED);
+  EXPECT_NE(std::string(amc_last_error()).find("Column x is unknown"), std::string::npos) << amc_last_error();
+  EXPECT_EQ(json::parse(amc_last_error_json())["execution"]["status"], "FAILED");
+  EXPECT_EQ(out, nullptr);
+}
+
+TEST_F(ClientCapi, CancelTokenStopsAWaitFromAnotherThread) {
+  char* out = nullptr;
+  const auto submit = request({{"request", {{"workflow", {{"sqlQuery", "SELECT 1\n-- sandbox: running=100h"}}}}}});
+  ASSERT_EQ(call(amc_execution_submit(client_, submit.dump().c_str(), &out)), AMC_OK);
+  const auto amc_id = json::parse(take(out))["amc_execution_id"];
+  amc_cancel_token* token = nullptr;
+  ASSERT_EQ(amc_cancel_token_new(&token), AMC_OK);
+  std::thread canceller([token] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    amc_cancel_token_cancel(token);
+  });
+  const auto wait = request({{"amc_execution_id", amc_id}, {"first_poll_ms", 10000}, {"max_poll_ms", 10000}});
+  EXPECT_EQ(call(amc_execution_wait(client_, wait.dump().c_str(), token, nullptr, nullptr, &out)), AMC_E_CANCELLED);
+  canceller.join();
+  amc_cancel_token_free(token);
+  amc_cancel_token_free(nullptr);
+  // The execution itself is still running: cancel it in AMC.
+  ASSERT_EQ(call(amc_execution_cancel(client_, request({{"amc_execution_id", amc_id}}).dump().c_str(), &out)), AMC_OK);
+  EXPECT_EQ(json::parse(take(out))["status"], "CANCELLED");
+  EXPECT_EQ(call(amc_execution_cancel(client_, request({{"amc_execution_id", amc_id}}).dump().c_str(), &out)),
+            AMC_E_CONFLICT);
+}
+
+TEST_F(ClientCapi, ABlockingCallFromACallbackIsRefusedNotDeadlocked) {
+  char* out = nullptr;
+  const auto submit = request({{"request", {{"workflow", {{"sqlQuery", "SELECT 1"}}}}}});
+  ASSERT_EQ(call(amc_execution_submit(client_, submit.dump().c_str(), &out)), AMC_OK);
+  const auto amc_id = json::parse(take(out))["amc_execution_id"];
+  struct context {
+    amc_client* client;
+    amc_status nested = AMC_OK;
+  } state{client_};
+  auto progress = [](const char*, void* user) {
+    auto* inside = static_cast<context*>(user);
+    char* ignored = nullptr;
+    inside->nested = amc_auth_refresh(inside->client, "conn", nullptr, &ignored);
+    amc_free(ignored);
+  };
+  const auto wait = request({{"amc_execution_id", amc_id}, {"first_poll_ms", 50}, {"max_poll_ms", 100}});
+  EXPECT_EQ(call(amc_execution_wait(client_, wait.dump().c_str(), nullptr, progress, &state, &out)), AMC_OK);
+  amc_free(out);
+  EXPECT_EQ(state.nested, AMC_E_INVALID_ARGUMENT);
+}
+
+TEST_F(ClientCapi, BadInputBeforeAnyRequest) {
+  char* out = nullptr;
+  json bad = request({{"instance", {{"advertiser_id", "123456789"}}}});
+  EXPECT_EQ(call(amc_workflow_list(client_, bad.dump().c_str(), &out)), AMC_E_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(amc_last_error()).find("profile id"), std::string::npos);
+  EXPECT_EQ(call(amc_workflow_list(client_, "{\"credential_id\": \"conn\"}", &out)), AMC_E_INVALID_ARGUMENT);
+  EXPECT_EQ(call(amc_workflow_list(client_, request({{"instnace", 1}}).dump().c_str(), &out)), AMC_E_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(amc_last_error()).find("'instnace'"), std::string::npos);
+  out = nullptr;
+  EXPECT_EQ(call(amc_execution_get(client_, request().dump().c_str(), &out)), AMC_E_INVALID_ARGUMENT);
+  EXPECT_EQ(call(amc_execution_get(client_, request({{"execution_id", "exec_unknown1"}}).dump().c_str(), &out)),
+            AMC_E_NOT_FOUND);
+  EXPECT_EQ(call(amc_workflow_get(client_, request({{"workflow_id", "wf_e27c2385_b1ed_4bcf_a"}}).dump().c_str(), &out)),
+            AMC_E_INVALID_ARGUMENT);
+  EXPECT_EQ(out, nullptr);
+}
+
+TEST_F(ClientCapi, AForkedChildGetsForkedErrorsNeverAHang) {
+  char* out = nullptr;
+  ASSERT_EQ(amc_auth_status(client_, "conn", &out), AMC_OK);
+  amc_free(out);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    char* child_out = nullptr;
+    const amc_status status = amc_auth_status(client_, "conn", &child_out);
+    amc_client_free(client_);  // must not hang either
+    ::_exit(status == AMC_E_FORKED ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+}  // namespace
