@@ -1,0 +1,175 @@
+#include "sandbox/execution_model.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <stdexcept>
+
+namespace amc::sandbox {
+
+namespace {
+
+constexpr std::string_view marker_prefix = "-- sandbox:";
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) text.remove_suffix(1);
+  return text;
+}
+
+// Reads a "quoted reason" (or the rest of the line when unquoted).
+std::string read_reason(std::string_view& rest) {
+  rest = trim(rest);
+  if (rest.empty()) return {};
+  if (rest.front() == '"') {
+    auto close = rest.find('"', 1);
+    if (close == std::string_view::npos) throw std::invalid_argument("unterminated quoted reason in a sandbox marker");
+    std::string reason(rest.substr(1, close - 1));
+    rest.remove_prefix(close + 1);
+    return reason;
+  }
+  std::string reason(rest);
+  rest = {};
+  return reason;
+}
+
+struct marker_settings {
+  std::optional<std::string> scenario_name;
+  std::optional<std::string> outcome;
+  std::string reason;
+  std::optional<double> pending, running, publishing;
+  std::optional<int> parts;
+  std::optional<long> rows;
+};
+
+long parse_long(std::string_view text, std::string_view what) {
+  long value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) {
+    throw std::invalid_argument(fmt::format("sandbox marker {} must be a whole number, got '{}'", what, text));
+  }
+  return value;
+}
+
+marker_settings read_markers(std::string_view sql) {
+  marker_settings settings;
+  std::size_t position = 0;
+  while ((position = sql.find(marker_prefix, position)) != std::string_view::npos) {
+    std::size_t line_end = sql.find('\n', position);
+    std::string_view rest = sql.substr(position + marker_prefix.size(),
+                                       line_end == std::string_view::npos ? std::string_view::npos
+                                                                          : line_end - position - marker_prefix.size());
+    position = line_end == std::string_view::npos ? sql.size() : line_end;
+    while (!(rest = trim(rest)).empty()) {
+      std::size_t word_end = rest.find_first_of(" \t");
+      std::string_view word = rest.substr(0, word_end);
+      rest = word_end == std::string_view::npos ? std::string_view{} : rest.substr(word_end);
+      if (word == "fail" || word == "reject") {
+        settings.outcome = word == "fail" ? "FAILED" : "REJECTED";
+        settings.reason = read_reason(rest);
+        continue;
+      }
+      if (word == "succeed") {
+        settings.outcome = "SUCCEEDED";
+        continue;
+      }
+      auto equals = word.find('=');
+      if (equals == std::string_view::npos) {
+        throw std::invalid_argument(fmt::format("unknown sandbox marker '{}'", word));
+      }
+      std::string_view key = word.substr(0, equals);
+      std::string_view value = word.substr(equals + 1);
+      if (key == "duration" || key == "running") settings.running = parse_duration_seconds(value);
+      else if (key == "pending") settings.pending = parse_duration_seconds(value);
+      else if (key == "publishing") settings.publishing = parse_duration_seconds(value);
+      else if (key == "parts") settings.parts = static_cast<int>(parse_long(value, "parts"));
+      else if (key == "rows") settings.rows = parse_long(value, "rows");
+      else if (key == "scenario") settings.scenario_name = std::string(value);
+      else throw std::invalid_argument(fmt::format("unknown sandbox marker '{}'", key));
+    }
+  }
+  return settings;
+}
+
+}  // namespace
+
+std::string_view to_string(execution_phase phase) {
+  switch (phase) {
+    case execution_phase::pending: return "PENDING";
+    case execution_phase::running: return "RUNNING";
+    case execution_phase::publishing: return "PUBLISHING";
+    case execution_phase::succeeded: return "SUCCEEDED";
+    case execution_phase::failed: return "FAILED";
+    case execution_phase::cancelled: return "CANCELLED";
+    case execution_phase::rejected: return "REJECTED";
+  }
+  return "PENDING";
+}
+
+bool is_terminal(execution_phase phase) {
+  return phase == execution_phase::succeeded || phase == execution_phase::failed ||
+         phase == execution_phase::cancelled || phase == execution_phase::rejected;
+}
+
+execution_plan plan_execution(std::string_view workflow_id, std::string_view sql, const scenario& default_scenario,
+                              const std::vector<scenario>& scenarios) {
+  marker_settings markers = read_markers(sql);
+  const scenario* chosen = &default_scenario;
+  if (markers.scenario_name) {
+    chosen = nullptr;
+    for (const auto& candidate : scenarios) {
+      if (candidate.name == *markers.scenario_name) chosen = &candidate;
+    }
+    if (!chosen) throw std::invalid_argument(fmt::format("unknown sandbox scenario '{}'", *markers.scenario_name));
+  } else {
+    for (const auto& candidate : scenarios) {
+      bool workflow_matches = candidate.match_workflow_id.empty() || candidate.match_workflow_id == workflow_id;
+      bool sql_matches = candidate.match_sql.empty() || sql.find(candidate.match_sql) != std::string_view::npos;
+      if (workflow_matches && sql_matches && (!candidate.match_workflow_id.empty() || !candidate.match_sql.empty())) {
+        chosen = &candidate;
+        break;
+      }
+    }
+  }
+  execution_plan plan{chosen->pending_seconds, chosen->running_seconds, chosen->publishing_seconds, chosen->outcome,
+                      chosen->reason,          chosen->parts,           chosen->rows};
+  if (markers.outcome) {
+    plan.outcome = *markers.outcome;
+    plan.reason = markers.reason;
+  }
+  if (markers.pending) plan.pending_seconds = *markers.pending;
+  if (markers.running) plan.running_seconds = *markers.running;
+  if (markers.publishing) plan.publishing_seconds = *markers.publishing;
+  if (markers.parts) plan.parts = *markers.parts;
+  if (markers.rows) plan.rows = *markers.rows;
+  if (plan.parts < 1 || plan.parts > 5) throw std::invalid_argument("sandbox marker parts must be 1 to 5");
+  if (plan.rows < 0) throw std::invalid_argument("sandbox marker rows must not be negative");
+  if (plan.outcome == "FAILED" && plan.reason.empty()) plan.reason = "Query failed (sandbox scenario).";
+  if (plan.outcome == "REJECTED" && plan.reason.empty()) plan.reason = "Execution rejected (sandbox scenario).";
+  return plan;
+}
+
+execution_status status_at(const execution_plan& plan, const execution_timing& timing, double now) {
+  static const std::string timed_out = "Workflow execution exceeded its timeout (workflowExecutionTimeoutSeconds).";
+  if (plan.outcome == "REJECTED") return {execution_phase::rejected, timing.created, plan.reason};
+  if (timing.dry_run) return {execution_phase::succeeded, timing.created, {}};
+  if (timing.cancelled_at) return {execution_phase::cancelled, *timing.cancelled_at, {}};
+  const double scale = timing.time_scale > 0 ? timing.time_scale : 1;
+  const double simulated = (now - timing.created) * scale;
+  auto wall = [&](double simulated_offset) { return timing.created + simulated_offset / scale; };
+  const double running_end = plan.pending_seconds + plan.running_seconds;
+  if (simulated < plan.pending_seconds) return {execution_phase::pending, timing.created, {}};
+  // The timeout counts from the start of RUNNING; a run longer than its
+  // timeout fails when the timeout is reached.
+  const double timeout_at = plan.pending_seconds + static_cast<double>(timing.timeout_seconds);
+  if (plan.running_seconds > static_cast<double>(timing.timeout_seconds)) {
+    if (simulated < timeout_at) return {execution_phase::running, wall(plan.pending_seconds), {}};
+    return {execution_phase::failed, wall(timeout_at), timed_out};
+  }
+  if (simulated < running_end) return {execution_phase::running, wall(plan.pending_seconds), {}};
+  if (plan.outcome == "FAILED") return {execution_phase::failed, wall(running_end), plan.reason};
+  if (simulated < running_end + plan.publishing_seconds) return {execution_phase::publishing, wall(running_end), {}};
+  return {execution_phase::succeeded, wall(running_end + plan.publishing_seconds), {}};
+}
+
+}  // namespace amc::sandbox

@@ -1,0 +1,349 @@
+#include "sandbox/options.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <fstream>
+#include <stdexcept>
+
+namespace amc::sandbox {
+
+namespace {
+
+using nlohmann::json;
+
+template <class Number>
+Number parse_number(std::string_view text, std::string_view what) {
+  Number value{};
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) {
+    throw std::invalid_argument(fmt::format("{} must be a number, got '{}'", what, text));
+  }
+  return value;
+}
+
+double parse_double(std::string_view text, std::string_view what) {
+  try {
+    std::size_t used = 0;
+    std::string copy(text);
+    double value = std::stod(copy, &used);
+    if (used != copy.size()) throw std::invalid_argument("trailing text");
+    return value;
+  } catch (const std::exception&) {
+    throw std::invalid_argument(fmt::format("{} must be a number, got '{}'", what, text));
+  }
+}
+
+double json_duration(const json& value, std::string_view what) {
+  if (value.is_number()) return value.get<double>();
+  if (value.is_string()) return parse_duration_seconds(value.get<std::string>());
+  throw std::invalid_argument(fmt::format("{} must be a number of seconds or a text like \"20m\"", what));
+}
+
+std::string json_text(const json& object, const char* field, std::string fallback = {}) {
+  if (!object.contains(field)) return fallback;
+  if (!object.at(field).is_string()) throw std::invalid_argument(fmt::format("config field '{}' must be a string", field));
+  return object.at(field).get<std::string>();
+}
+
+template <class Number>
+Number json_number(const json& object, const char* field, Number fallback) {
+  if (!object.contains(field)) return fallback;
+  if (!object.at(field).is_number()) throw std::invalid_argument(fmt::format("config field '{}' must be a number", field));
+  return object.at(field).get<Number>();
+}
+
+}  // namespace
+
+std::string_view to_string(response_shape shape) { return shape == response_shape::flat ? "flat" : "wrapped"; }
+
+response_shape parse_response_shape(std::string_view text) {
+  if (text == "flat") return response_shape::flat;
+  if (text == "wrapped") return response_shape::wrapped;
+  throw std::invalid_argument(fmt::format("response shape must be 'flat' or 'wrapped', got '{}'", text));
+}
+
+double parse_duration_seconds(std::string_view text) {
+  if (text.empty()) throw std::invalid_argument("empty duration");
+  double unit = 1;
+  switch (text.back()) {
+    case 's': text.remove_suffix(1); break;
+    case 'm': unit = 60; text.remove_suffix(1); break;
+    case 'h': unit = 3600; text.remove_suffix(1); break;
+    case 'd': unit = 86400; text.remove_suffix(1); break;
+    default: break;
+  }
+  double value = parse_double(text, "duration");
+  if (value < 0) throw std::invalid_argument("durations must not be negative");
+  return value * unit;
+}
+
+void complete_defaults(sandbox_options& options) {
+  if (options.accounts.empty()) {
+    options.accounts.push_back({"ENTITY1SANDBOX0001", "Sandbox Advertiser", "ATVPDKIKX0DER"});
+  }
+  if (options.instances.empty()) {
+    const auto& account = options.accounts.front();
+    options.instances.push_back({"amcsandbox01", "sandbox-instance", account.account_id, account.marketplace_id});
+  }
+  for (auto& instance : options.instances) {
+    if (instance.marketplace_id.empty()) {
+      for (const auto& account : options.accounts) {
+        if (account.account_id == instance.entity_id) instance.marketplace_id = account.marketplace_id;
+      }
+    }
+  }
+  if (options.io_threads < 1) options.io_threads = 1;
+  if (options.time_scale <= 0) throw std::invalid_argument("time scale must be positive");
+  if (options.accounts_page_size < 1) options.accounts_page_size = 1;
+}
+
+scenario parse_scenario(const json& value, const scenario& base) {
+  if (!value.is_object()) throw std::invalid_argument("a scenario must be a JSON object");
+  static const std::vector<std::string> known = {"name",    "workflow_id", "sql_contains", "pending", "running",
+                                                 "publishing", "outcome",  "reason",       "parts",   "rows"};
+  for (const auto& [key, item] : value.items()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      throw std::invalid_argument(fmt::format("unknown scenario field '{}'", key));
+    }
+  }
+  scenario out = base;
+  out.name = json_text(value, "name", base.name);
+  out.match_workflow_id = json_text(value, "workflow_id", base.match_workflow_id);
+  out.match_sql = json_text(value, "sql_contains", base.match_sql);
+  if (value.contains("pending")) out.pending_seconds = json_duration(value.at("pending"), "pending");
+  if (value.contains("running")) out.running_seconds = json_duration(value.at("running"), "running");
+  if (value.contains("publishing")) out.publishing_seconds = json_duration(value.at("publishing"), "publishing");
+  out.outcome = json_text(value, "outcome", base.outcome);
+  if (out.outcome != "SUCCEEDED" && out.outcome != "FAILED" && out.outcome != "REJECTED") {
+    throw std::invalid_argument("scenario 'outcome' must be SUCCEEDED, FAILED or REJECTED");
+  }
+  out.reason = json_text(value, "reason", base.reason);
+  out.parts = json_number<int>(value, "parts", base.parts);
+  out.rows = json_number<long>(value, "rows", base.rows);
+  if (out.parts < 1 || out.parts > 5) throw std::invalid_argument("scenario 'parts' must be 1 to 5");
+  if (out.rows < 0) throw std::invalid_argument("scenario 'rows' must not be negative");
+  return out;
+}
+
+json scenario_to_json(const scenario& value) {
+  json out = {{"pending", value.pending_seconds}, {"running", value.running_seconds},
+              {"publishing", value.publishing_seconds}, {"outcome", value.outcome},
+              {"parts", value.parts}, {"rows", value.rows}};
+  if (!value.name.empty()) out["name"] = value.name;
+  if (!value.match_workflow_id.empty()) out["workflow_id"] = value.match_workflow_id;
+  if (!value.match_sql.empty()) out["sql_contains"] = value.match_sql;
+  if (!value.reason.empty()) out["reason"] = value.reason;
+  return out;
+}
+
+void apply_config_json(sandbox_options& options, const json& config) {
+  if (!config.is_object()) throw std::invalid_argument("the config file must hold a JSON object");
+  static const std::vector<std::string> known = {
+      "port", "tls", "io_threads", "state_dir", "client_id", "client_secret", "allowed_redirect_uris", "seed_grant",
+      "access_token_ttl_seconds", "consent_code_ttl_seconds", "download_url_ttl_seconds", "response_shape",
+      "time_scale", "seed", "max_active_per_instance", "adhoc_executions_per_day", "accounts_page_size", "accounts",
+      "instances", "default_scenario", "scenarios", "faults", "request_log_size", "log_requests"};
+  for (const auto& [key, item] : config.items()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      throw std::invalid_argument(fmt::format("unknown config field '{}'", key));
+    }
+  }
+  options.port = json_number<std::uint16_t>(config, "port", options.port);
+  if (config.contains("tls")) options.tls = config.at("tls").get<bool>();
+  options.io_threads = json_number<int>(config, "io_threads", options.io_threads);
+  if (config.contains("state_dir")) options.state_dir = json_text(config, "state_dir");
+  options.client_id = json_text(config, "client_id", options.client_id);
+  options.client_secret = json_text(config, "client_secret", options.client_secret);
+  if (config.contains("allowed_redirect_uris")) {
+    options.allowed_redirect_uris = config.at("allowed_redirect_uris").get<std::vector<std::string>>();
+  }
+  if (config.contains("seed_grant")) options.seed_grant = config.at("seed_grant").get<bool>();
+  options.access_token_ttl_seconds = json_number<int>(config, "access_token_ttl_seconds", options.access_token_ttl_seconds);
+  options.consent_code_ttl_seconds = json_number<int>(config, "consent_code_ttl_seconds", options.consent_code_ttl_seconds);
+  options.download_url_ttl_seconds = json_number<int>(config, "download_url_ttl_seconds", options.download_url_ttl_seconds);
+  if (config.contains("response_shape")) options.shape = parse_response_shape(json_text(config, "response_shape"));
+  options.time_scale = json_number<double>(config, "time_scale", options.time_scale);
+  options.seed = json_number<std::uint64_t>(config, "seed", options.seed);
+  options.max_active_per_instance = json_number<int>(config, "max_active_per_instance", options.max_active_per_instance);
+  options.adhoc_per_day = json_number<int>(config, "adhoc_executions_per_day", options.adhoc_per_day);
+  options.accounts_page_size = json_number<int>(config, "accounts_page_size", options.accounts_page_size);
+  options.request_log_capacity = json_number<std::size_t>(config, "request_log_size", options.request_log_capacity);
+  if (config.contains("log_requests")) options.log_to_stderr = config.at("log_requests").get<bool>();
+  if (config.contains("accounts")) {
+    options.accounts.clear();
+    for (const auto& item : config.at("accounts")) {
+      options.accounts.push_back({json_text(item, "accountId"), json_text(item, "accountName", "Sandbox Advertiser"),
+                                  json_text(item, "marketplaceId", "ATVPDKIKX0DER")});
+      if (options.accounts.back().account_id.empty()) throw std::invalid_argument("every account needs an accountId");
+    }
+  }
+  if (config.contains("instances")) {
+    options.instances.clear();
+    for (const auto& item : config.at("instances")) {
+      options.instances.push_back({json_text(item, "instanceId"), json_text(item, "instanceName", "sandbox-instance"),
+                                   json_text(item, "entityId"), json_text(item, "marketplaceId")});
+      if (options.instances.back().instance_id.empty() || options.instances.back().entity_id.empty()) {
+        throw std::invalid_argument("every instance needs an instanceId and an entityId");
+      }
+    }
+  }
+  if (config.contains("default_scenario")) {
+    options.default_scenario = parse_scenario(config.at("default_scenario"), options.default_scenario);
+  }
+  if (config.contains("scenarios")) {
+    options.scenarios.clear();
+    for (const auto& item : config.at("scenarios")) options.scenarios.push_back(parse_scenario(item, options.default_scenario));
+  }
+  if (config.contains("faults")) {
+    options.faults.clear();
+    for (const auto& item : config.at("faults")) options.faults.push_back(parse_fault_rule(item));
+  }
+}
+
+std::string help_text() {
+  return R"(amc-sandbox: a local Amazon Marketing Cloud + Login-with-Amazon server
+for offline development, tests and benchmarks. Binds 127.0.0.1 only.
+
+Usage: amc-sandbox [options]
+
+Network
+  --port N                   port to bind (default 0: an ephemeral port)
+  --port-file FILE           write the bound port (decimal, newline) to FILE
+  --threads N                I/O threads (default 2)
+  --tls                      serve HTTPS with a certificate chain generated at
+                             start: STATE_DIR/ca.pem (test CA), server.pem and
+                             server.key (0600), valid for localhost and 127.0.0.1
+  --read-timeout-ms N        deadline for reading one request (default 30000)
+  --write-timeout-ms N       deadline for writing one response (default 30000)
+  --idle-timeout-ms N        keep-alive idle deadline (default 60000)
+
+State and credentials
+  --state-dir DIR            where the sandbox writes its files (created 0700;
+                             default /tmp/amc-sandbox-<pid>): sandbox.json (URL,
+                             port, client id, ids to use), client_secret (0600),
+                             refresh_token (0600, the seeded grant), ca.pem
+  --config FILE              JSON config file (accounts, instances, scenarios,
+                             faults, ...; see src/sandbox/README.md). Command
+                             line flags override it.
+  --client-id ID             LwA client id (default
+                             amzn1.application-oa2-client.sandbox)
+  --client-secret-file FILE  read the LwA client secret from FILE instead of
+                             generating one
+  --no-seed-grant            do not create the initial grant/refresh token
+  --token-ttl SECONDS        access token lifetime, expires_in (default 3600)
+  --download-url-ttl SECONDS lifetime of signed result URLs (default 600)
+
+AMC behaviour
+  --shape flat|wrapped       response shape: flat objects as Amazon's docs show
+                             (default) or the spec's {"workflowExecution": ...}
+  --time-scale X             simulated seconds per wall second for executions
+                             (default 1; 600 makes a 20 minute run take 2 s)
+  --seed N                   seed for ids, durations and result data (default 1)
+  --max-active N             active (PENDING/RUNNING/PUBLISHING) executions per
+                             instance before new ones are REJECTED (default 10)
+  --adhoc-per-day N          ad-hoc executions per instance per day before new
+                             ones are REJECTED (default 30)
+  --pending DURATION         default simulated PENDING time (default 60s)
+  --running DURATION         default simulated RUNNING time (default 15m)
+  --publishing DURATION      default simulated PUBLISHING time (default 10s)
+  --fault JSON               add a fault rule, e.g.
+                             '{"kind":"rate_limit","count":3,"retry_after":2}'
+                             (repeatable; kinds: latency, error_status,
+                             rate_limit, reset_before_headers,
+                             reset_after_headers, truncated_body,
+                             malformed_json, trickle, expired_download_urls,
+                             drop_after_accept)
+
+Diagnostics
+  --request-log-size N       requests kept for GET /_sandbox/requests (default
+                             1000, 0 disables)
+  --log-requests             print one line per request to stderr (method,
+                             path without query, status, time; never tokens)
+  --help                     this text
+
+SQL markers (comments in sqlQuery):
+  -- sandbox: fail "reason"          FAILED at the end of RUNNING with statusReason
+  -- sandbox: reject "reason"        REJECTED at once
+  -- sandbox: duration=20m           RUNNING time (also pending=, publishing=)
+  -- sandbox: parts=3 rows=1000      result files (1-5) and data rows
+  -- sandbox: scenario=NAME          use a scenario from the config file
+
+Admin API (never on AMC paths): /_sandbox/health, /_sandbox/stats,
+/_sandbox/requests, /_sandbox/reset, /_sandbox/settings, /_sandbox/faults,
+/_sandbox/scenarios, /_sandbox/grants, /_sandbox/consent-codes,
+/_sandbox/clock/advance. See src/sandbox/README.md.
+)";
+}
+
+bool parse_command_line(int argc, const char* const argv[], sandbox_options& options, std::string& help_out) {
+  std::vector<std::pair<std::string, std::string>> flags;
+  static const std::vector<std::string> switches = {"--tls", "--no-seed-grant", "--log-requests", "--help", "-h"};
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (std::find(switches.begin(), switches.end(), arg) != switches.end()) {
+      flags.emplace_back(arg, "");
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0) throw std::invalid_argument(fmt::format("unexpected argument '{}'", arg));
+    auto equals = arg.find('=');
+    if (equals != std::string::npos) {
+      flags.emplace_back(arg.substr(0, equals), arg.substr(equals + 1));
+    } else {
+      if (i + 1 >= argc) throw std::invalid_argument(fmt::format("{} needs a value", arg));
+      flags.emplace_back(arg, argv[++i]);
+    }
+  }
+  // The config file goes first so that every flag overrides it.
+  for (const auto& [flag, value] : flags) {
+    if (flag == "--help" || flag == "-h") {
+      help_out = help_text();
+      return false;
+    }
+    if (flag == "--config") {
+      std::ifstream in(value);
+      if (!in) throw std::invalid_argument(fmt::format("cannot read config file '{}'", value));
+      json config = json::parse(in, nullptr, false);
+      if (config.is_discarded()) throw std::invalid_argument(fmt::format("config file '{}' is not valid JSON", value));
+      apply_config_json(options, config);
+    }
+  }
+  for (const auto& [flag, value] : flags) {
+    if (flag == "--config") continue;
+    if (flag == "--port") options.port = parse_number<std::uint16_t>(value, flag);
+    else if (flag == "--port-file") options.port_file = value;
+    else if (flag == "--threads") options.io_threads = parse_number<int>(value, flag);
+    else if (flag == "--tls") options.tls = true;
+    else if (flag == "--read-timeout-ms") options.read_timeout = std::chrono::milliseconds(parse_number<long>(value, flag));
+    else if (flag == "--write-timeout-ms") options.write_timeout = std::chrono::milliseconds(parse_number<long>(value, flag));
+    else if (flag == "--idle-timeout-ms") options.idle_timeout = std::chrono::milliseconds(parse_number<long>(value, flag));
+    else if (flag == "--state-dir") options.state_dir = value;
+    else if (flag == "--client-id") options.client_id = value;
+    else if (flag == "--client-secret-file") {
+      std::ifstream in(value);
+      if (!in) throw std::invalid_argument(fmt::format("cannot read client secret file '{}'", value));
+      std::getline(in, options.client_secret);
+      if (options.client_secret.empty()) throw std::invalid_argument("the client secret file is empty");
+    } else if (flag == "--no-seed-grant") options.seed_grant = false;
+    else if (flag == "--token-ttl") options.access_token_ttl_seconds = parse_number<int>(value, flag);
+    else if (flag == "--download-url-ttl") options.download_url_ttl_seconds = parse_number<int>(value, flag);
+    else if (flag == "--shape") options.shape = parse_response_shape(value);
+    else if (flag == "--time-scale") options.time_scale = parse_double(value, flag);
+    else if (flag == "--seed") options.seed = parse_number<std::uint64_t>(value, flag);
+    else if (flag == "--max-active") options.max_active_per_instance = parse_number<int>(value, flag);
+    else if (flag == "--adhoc-per-day") options.adhoc_per_day = parse_number<int>(value, flag);
+    else if (flag == "--pending") options.default_scenario.pending_seconds = parse_duration_seconds(value);
+    else if (flag == "--running") options.default_scenario.running_seconds = parse_duration_seconds(value);
+    else if (flag == "--publishing") options.default_scenario.publishing_seconds = parse_duration_seconds(value);
+    else if (flag == "--fault") {
+      json rule = json::parse(value, nullptr, false);
+      if (rule.is_discarded()) throw std::invalid_argument("--fault needs a JSON object");
+      options.faults.push_back(parse_fault_rule(rule));
+    } else if (flag == "--request-log-size") options.request_log_capacity = parse_number<std::size_t>(value, flag);
+    else if (flag == "--log-requests") options.log_to_stderr = true;
+    else throw std::invalid_argument(fmt::format("unknown option '{}' (see --help)", flag));
+  }
+  return true;
+}
+
+}  // namespace amc::sandbox

@@ -1,0 +1,118 @@
+// Unit tests of the pieces with no sockets: the execution model, SQL
+// markers, durations, fault rules and command line parsing.
+#include "sandbox/execution_model.hpp"
+#include "sandbox/faults.hpp"
+#include "sandbox/options.hpp"
+
+#include <gtest/gtest.h>
+
+namespace amc::sandbox {
+namespace {
+
+TEST(SandboxModel, DurationsParse) {
+  EXPECT_DOUBLE_EQ(parse_duration_seconds("90"), 90);
+  EXPECT_DOUBLE_EQ(parse_duration_seconds("90s"), 90);
+  EXPECT_DOUBLE_EQ(parse_duration_seconds("20m"), 1200);
+  EXPECT_DOUBLE_EQ(parse_duration_seconds("1.5h"), 5400);
+  EXPECT_THROW(parse_duration_seconds("soon"), std::invalid_argument);
+  EXPECT_THROW(parse_duration_seconds("-1"), std::invalid_argument);
+}
+
+TEST(SandboxModel, MarkersOverrideTheScenario) {
+  scenario base;
+  auto plan = plan_execution("w", "SELECT 1 -- sandbox: duration=20m parts=3 rows=1000 pending=5s publishing=0",
+                             base, {});
+  EXPECT_DOUBLE_EQ(plan.running_seconds, 1200);
+  EXPECT_DOUBLE_EQ(plan.pending_seconds, 5);
+  EXPECT_DOUBLE_EQ(plan.publishing_seconds, 0);
+  EXPECT_EQ(plan.parts, 3);
+  EXPECT_EQ(plan.rows, 1000);
+  auto failing = plan_execution("w", "SELECT 1\n-- sandbox: fail \"bad table\"\nFROM t", base, {});
+  EXPECT_EQ(failing.outcome, "FAILED");
+  EXPECT_EQ(failing.reason, "bad table");
+  EXPECT_THROW(plan_execution("w", "-- sandbox: explode", base, {}), std::invalid_argument);
+  EXPECT_THROW(plan_execution("w", "-- sandbox: scenario=missing", base, {}), std::invalid_argument);
+}
+
+TEST(SandboxModel, ScenariosMatchByWorkflowOrSql) {
+  scenario base;
+  scenario slow = base;
+  slow.name = "slow";
+  slow.match_workflow_id = "nightly";
+  slow.running_seconds = 7200;
+  scenario broken = base;
+  broken.name = "broken";
+  broken.match_sql = "missing_table";
+  broken.outcome = "FAILED";
+  std::vector<scenario> all = {slow, broken};
+  EXPECT_DOUBLE_EQ(plan_execution("nightly", "SELECT 1", base, all).running_seconds, 7200);
+  EXPECT_EQ(plan_execution("x", "SELECT * FROM missing_table", base, all).outcome, "FAILED");
+  EXPECT_EQ(plan_execution("x", "SELECT 1", base, all).outcome, "SUCCEEDED");
+  EXPECT_EQ(plan_execution("x", "SELECT 1 -- sandbox: scenario=slow", base, all).running_seconds, 7200);
+}
+
+TEST(SandboxModel, StatusFollowsScaledTime) {
+  execution_plan plan;  // 60 / 900 / 10
+  execution_timing timing{1000, 600, 86400, false, std::nullopt};
+  EXPECT_EQ(status_at(plan, timing, 1000).phase, execution_phase::pending);
+  EXPECT_EQ(status_at(plan, timing, 1000.2).phase, execution_phase::running);  // 120 simulated s
+  auto running = status_at(plan, timing, 1001);
+  EXPECT_DOUBLE_EQ(running.since, 1000.1);
+  EXPECT_EQ(status_at(plan, timing, 1001.6).phase, execution_phase::publishing);
+  EXPECT_EQ(status_at(plan, timing, 1002).phase, execution_phase::succeeded);
+  timing.cancelled_at = 1000.5;
+  EXPECT_EQ(status_at(plan, timing, 1002).phase, execution_phase::cancelled);
+  timing.cancelled_at.reset();
+  plan.outcome = "FAILED";
+  plan.reason = "boom";
+  auto failed = status_at(plan, timing, 1002);
+  EXPECT_EQ(failed.phase, execution_phase::failed);
+  EXPECT_EQ(failed.reason, "boom");
+  EXPECT_TRUE(is_terminal(failed.phase));
+  EXPECT_FALSE(is_terminal(execution_phase::publishing));
+}
+
+TEST(SandboxFaultRules, ParseAndGlob) {
+  auto rule = parse_fault_rule({{"kind", "rate_limit"}, {"count", 3}});
+  EXPECT_EQ(rule.kind, fault_kind::rate_limit);
+  EXPECT_EQ(rule.status, 429);
+  EXPECT_EQ(rule.count, 3);
+  EXPECT_THROW(parse_fault_rule({{"kind", "rate_limit"}, {"status", 1000}}), std::invalid_argument);
+  EXPECT_TRUE(glob_match("/amc/reporting/*/workflowExecutions/*", "/amc/reporting/i/workflowExecutions/x/downloadUrls"));
+  EXPECT_FALSE(glob_match("/amc/reporting/*/workflows", "/amc/reporting/i/workflowExecutions"));
+  EXPECT_TRUE(glob_match("*", ""));
+  for (std::size_t i = 0; i < fault_kind_count; ++i) {
+    auto kind = static_cast<fault_kind>(i);
+    EXPECT_EQ(parse_fault_kind(to_string(kind)), kind);
+  }
+}
+
+TEST(SandboxOptions, CommandLineAndConfig) {
+  sandbox_options options;
+  std::string help;
+  const char* argv[] = {"amc-sandbox", "--port", "8443", "--tls", "--shape=wrapped", "--time-scale", "600",
+                        "--fault", R"({"kind":"latency","latency_ms":5})", "--running", "20m"};
+  ASSERT_TRUE(parse_command_line(static_cast<int>(std::size(argv)), argv, options, help));
+  EXPECT_EQ(options.port, 8443);
+  EXPECT_TRUE(options.tls);
+  EXPECT_EQ(options.shape, response_shape::wrapped);
+  EXPECT_DOUBLE_EQ(options.time_scale, 600);
+  EXPECT_DOUBLE_EQ(options.default_scenario.running_seconds, 1200);
+  ASSERT_EQ(options.faults.size(), 1u);
+  const char* help_argv[] = {"amc-sandbox", "--help"};
+  EXPECT_FALSE(parse_command_line(2, help_argv, options, help));
+  EXPECT_NE(help.find("--time-scale"), std::string::npos);
+  const char* bad_argv[] = {"amc-sandbox", "--frobnicate", "1"};
+  EXPECT_THROW(parse_command_line(3, bad_argv, options, help), std::invalid_argument);
+
+  sandbox_options configured;
+  apply_config_json(configured, {{"adhoc_executions_per_day", 5},
+                                 {"scenarios", {{{"name", "x"}, {"running", "1h"}, {"outcome", "FAILED"}}}}});
+  EXPECT_EQ(configured.adhoc_per_day, 5);
+  ASSERT_EQ(configured.scenarios.size(), 1u);
+  EXPECT_DOUBLE_EQ(configured.scenarios[0].running_seconds, 3600);
+  EXPECT_THROW(apply_config_json(configured, {{"unknown", 1}}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace amc::sandbox

@@ -1,0 +1,321 @@
+"""Conformance of amc-sandbox with Amazon's OpenAPI specs (issue 3).
+
+Starts the amc-sandbox executable once per response shape, calls every
+operation the sandbox implements (success and error answers), and checks
+each answer against the spec: the status code is one the operation declares,
+the media type is the declared one, and the body validates against the
+declared schema (jsonschema, with the spec's components as the root so that
+$refs resolve).
+
+In the flat shape, where AMC's docs show bare objects, a body that lacks the
+wrapper property is validated against the wrapped schema's inner schema
+(GetWorkflowExecutionResponse -> WorkflowExecution, and so on).
+
+The statuses PUBLISHING and REJECTED are outside the spec's enum but are what
+AMC really returns (shared/amc-api.md 4.2); executions in those states are
+validated against WorkflowExecution with the enum widened by exactly those
+two values.
+
+Environment: AMC_SANDBOX (the executable), AMC_SPECS_DIR (shared/specs).
+"""
+
+import copy
+import http.client
+import json
+import os
+import pathlib
+import re
+import subprocess
+import time
+import urllib.parse
+
+import jsonschema
+import pytest
+
+SPECS_DIR = pathlib.Path(os.environ.get("AMC_SPECS_DIR", pathlib.Path(__file__).resolve().parents[3] / "shared" / "specs"))
+SANDBOX = os.environ.get("AMC_SANDBOX", str(pathlib.Path(__file__).resolve().parents[2] / "build" / "sandbox" / "src" / "sandbox" / "amc-sandbox"))
+
+SPECS = {
+    "reporting": json.loads((SPECS_DIR / "amc-workflow-management.openapi.json").read_text()),
+    "administration": json.loads((SPECS_DIR / "amc-administration.openapi.json").read_text()),
+}
+EXTRA_STATUSES = ["PUBLISHING", "REJECTED"]
+
+
+def find_operation(method, path):
+    """The spec, path template and operation object for a concrete path."""
+    for spec in SPECS.values():
+        for template, operations in spec["paths"].items():
+            pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+            if re.match(pattern, path) and method.lower() in operations:
+                return spec, template, operations[method.lower()]
+    raise AssertionError(f"no spec operation for {method} {path}")
+
+
+def validator_for(spec, schema):
+    root = {"components": spec["components"]}
+    root.update(schema)
+    return jsonschema.Draft7Validator(root)
+
+
+def widened_execution_schema(spec):
+    widened = copy.deepcopy(spec)
+    status = widened["components"]["schemas"]["WorkflowExecution"]["properties"]["status"]
+    status["enum"] = status["enum"] + EXTRA_STATUSES
+    return widened
+
+
+class Sandbox:
+    """One amc-sandbox process and a keep-alive connection to it."""
+
+    def __init__(self, tmp_path, shape):
+        self.state = tmp_path / f"state-{shape}"
+        port_file = tmp_path / f"port-{shape}"
+        self.process = subprocess.Popen(
+            [SANDBOX, "--state-dir", str(self.state), "--port-file", str(port_file), "--shape", shape,
+             "--request-log-size", "100"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(200):
+            if port_file.exists() and port_file.read_text().strip():
+                break
+            time.sleep(0.05)
+        else:
+            self.process.kill()
+            raise AssertionError("amc-sandbox did not start: " + self.process.stderr.read().decode())
+        self.port = int(port_file.read_text())
+        self.summary = json.loads((self.state / "sandbox.json").read_text())
+        self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        self.checked = set()
+        self.access_token = self.token()
+
+    def close(self):
+        self.connection.close()
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+    def raw(self, method, path, body=None, headers=None):
+        headers = dict(headers or {})
+        data = None
+        if body is not None:
+            data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+            headers.setdefault("Content-Type", "application/json")
+        self.connection.request(method, path, body=data, headers=headers)
+        response = self.connection.getresponse()
+        payload = response.read()
+        return response.status, response.headers, payload
+
+    def token(self):
+        form = urllib.parse.urlencode({
+            "grant_type": "refresh_token",
+            "refresh_token": (self.state / "refresh_token").read_text(),
+            "client_id": self.summary["client_id"],
+            "client_secret": (self.state / "client_secret").read_text(),
+        })
+        status, _, payload = self.raw("POST", "/auth/o2/token", form,
+                                      {"Content-Type": "application/x-www-form-urlencoded"})
+        assert status == 200, payload
+        return json.loads(payload)["access_token"]
+
+    def headers(self, token=None):
+        return {
+            "Amazon-Advertising-API-ClientId": self.summary["client_id"],
+            "Authorization": "Bearer " + (token or self.access_token),
+            "Amazon-Advertising-API-AdvertiserId": self.summary["advertiser_id"],
+            "Amazon-Advertising-API-MarketplaceId": self.summary["marketplace_id"],
+        }
+
+    def reporting(self, rest):
+        return f"/amc/reporting/{self.summary['instance_id']}/{rest}"
+
+    def call(self, method, path, body=None, expect=200, headers=None):
+        """Calls an AMC operation and validates the answer against the spec."""
+        status, response_headers, payload = self.raw(method, path, body, headers or self.headers())
+        assert status == expect, f"{method} {path}: {status} {payload[:300]!r}"
+        document = json.loads(payload)
+        check_against_spec(method, path.split("?")[0], status, response_headers, document)
+        spec, template, operation = find_operation(method, path.split("?")[0])
+        self.checked.add((operation["operationId"], status))
+        return document
+
+    def admin(self, method, path, body=None):
+        status, _, payload = self.raw(method, "/_sandbox/" + path, body)
+        assert status == 200, payload
+        return json.loads(payload)
+
+
+def check_against_spec(method, path, status, headers, document):
+    spec, template, operation = find_operation(method, path)
+    responses = operation["responses"]
+    assert str(status) in responses, f"{operation['operationId']}: {status} is not a declared response"
+    content = responses[str(status)].get("content", {})
+    media_type, media = next(iter(content.items()))
+    assert headers.get("Content-Type") == media_type, (operation["operationId"], headers.get("Content-Type"))
+    schema = media["schema"]
+    schema_spec = spec
+    target = schema
+    if "$ref" in schema:
+        name = schema["$ref"].split("/")[-1]
+        properties = spec["components"]["schemas"][name].get("properties", {})
+        # A wrapped schema ({"workflowExecution": {...}}) answered flat.
+        if len(properties) == 1:
+            (wrapper, inner), = properties.items()
+            if "$ref" in inner and wrapper not in document:
+                target = inner
+    # Executions in AMC's extra statuses validate against the widened enum.
+    if json.dumps(document).find('"status": "PUBLISHING"') >= 0 or json.dumps(document).find('"status": "REJECTED"') >= 0:
+        schema_spec = widened_execution_schema(spec)
+    errors = sorted(validator_for(schema_spec, target).iter_errors(document), key=str)
+    assert not errors, f"{operation['operationId']} {status}: " + "; ".join(e.message for e in errors[:5])
+
+
+@pytest.fixture(params=["flat", "wrapped"])
+def sandbox(request, tmp_path):
+    instance = Sandbox(tmp_path, request.param)
+    instance.shape = request.param
+    yield instance
+    instance.close()
+
+
+def unwrap(document, key):
+    return document[key] if key in document else document
+
+
+def test_every_operation_conforms(sandbox):
+    # Administration.
+    accounts = sandbox.call("GET", "/amc/accounts")
+    assert accounts["amcAccounts"][0]["accountId"].startswith("ENTITY")
+    sandbox.call("GET", "/amc/accounts", expect=401, headers={"Amazon-Advertising-API-ClientId": sandbox.summary["client_id"]})
+    instances = sandbox.call("GET", "/amc/instances?limit=10")
+    instance_id = instances["instances"][0]["instanceId"]
+    instance = sandbox.call("GET", f"/amc/instances/{instance_id}")
+    assert ("instance" in instance) == (sandbox.shape == "wrapped")
+    sandbox.call("GET", "/amc/instances/amcmissing", expect=404)
+    sandbox.call("GET", "/amc/instances?limit=1000", expect=400)
+
+    # Workflows.
+    workflow = {
+        "workflowId": "conformance_wf.v1",
+        "sqlQuery": "SELECT campaign, SUM(impressions) AS impressions FROM dsp_impressions "
+                    "WHERE advertiser = CUSTOM_PARAMETER('advertiser') GROUP BY 1",
+        "inputParameters": [{"name": "advertiser", "dataType": "STRING", "defaultValue": "all",
+                             "columnType": "DIMENSION", "description": "who"}],
+        "outputColumns": [{"name": "campaign", "dataType": "STRING", "columnType": "DIMENSION"},
+                          {"name": "impressions", "dataType": "LONG", "columnType": "METRIC"}],
+        "outputFormat": {"separatorCharacter": ",", "quoteCharacter": "\"", "escapeCharacter": "\\"},
+        "privacyFilteringBehavior": "REMOVE_ROWS",
+    }
+    jsonschema.Draft7Validator({"components": SPECS["reporting"]["components"],
+                                "$ref": "#/components/schemas/Workflow"}).validate(workflow)
+    assert sandbox.call("POST", sandbox.reporting("workflows"), workflow) == {}
+    duplicate = sandbox.call("POST", sandbox.reporting("workflows"), workflow, expect=400)
+    assert duplicate["details"] == "Workflow with ID conformance_wf.v1 already exists."
+    sandbox.call("POST", sandbox.reporting("workflows"), {"workflowId": "bad id", "sqlQuery": "SELECT 1"}, expect=400)
+    got = unwrap(sandbox.call("GET", sandbox.reporting("workflows/conformance_wf.v1")), "workflow")
+    assert got["workflowId"] == "conformance_wf.v1"
+    sandbox.call("GET", sandbox.reporting("workflows/missing"), expect=404)
+    listed = sandbox.call("GET", sandbox.reporting("workflows?limit=5"))
+    assert [w["workflowId"] for w in listed["workflows"]] == ["conformance_wf.v1"]
+    sandbox.call("GET", sandbox.reporting("workflows?limit=0"), expect=400)
+    workflow["sqlQuery"] += " -- sandbox: pending=0 duration=10m publishing=0 parts=2 rows=20"
+    assert sandbox.call("PUT", sandbox.reporting("workflows/conformance_wf.v1"), workflow) == {}
+    sandbox.call("PUT", sandbox.reporting("workflows/missing"), dict(workflow, workflowId="missing"), expect=404)
+
+    # Executions: create (saved and ad hoc), get, list, cancel, download URLs.
+    request = {"workflowId": "conformance_wf.v1", "timeWindowType": "EXPLICIT",
+               "timeWindowStart": "2026-01-01T00:00:00", "timeWindowEnd": "2026-01-08T00:00:00",
+               "timeWindowTimeZone": "America/New_York", "parameterValues": {"advertiser": "acme"},
+               "workflowExecutionTimeoutSeconds": 3600, "dryRun": False}
+    jsonschema.Draft7Validator({"components": SPECS["reporting"]["components"],
+                                "$ref": "#/components/schemas/CreateWorkflowExecutionRequest"}).validate(request)
+    created = sandbox.call("POST", sandbox.reporting("workflowExecutions"), request)
+    assert ("workflowExecution" in created) == (sandbox.shape == "wrapped")
+    saved_id = unwrap(created, "workflowExecution")["workflowExecutionId"]
+    sandbox.call("POST", sandbox.reporting("workflowExecutions"),
+                 {"workflowId": "conformance_wf.v1", "workflow": {"sqlQuery": "SELECT 1"}}, expect=400)
+    sandbox.call("POST", sandbox.reporting("workflowExecutions"),
+                 dict(request, workflowExecutionTimeoutSeconds=60), expect=400)
+    sandbox.call("POST", sandbox.reporting("workflowExecutions"), {"workflowId": "unknown_wf"}, expect=422)
+
+    adhoc = unwrap(sandbox.call("POST", sandbox.reporting("workflowExecutions"),
+                                {"workflow": {"sqlQuery": "SELECT 1"}}), "workflowExecution")
+    assert adhoc["status"] == "PENDING"
+    failing = unwrap(sandbox.call("POST", sandbox.reporting("workflowExecutions"),
+                                  {"workflow": {"sqlQuery": "SELECT 1 -- sandbox: fail \"broken\" pending=0 duration=1m"}}),
+                     "workflowExecution")
+    rejected = unwrap(sandbox.call("POST", sandbox.reporting("workflowExecutions"),
+                                   {"workflow": {"sqlQuery": "SELECT 1 -- sandbox: reject \"busy\""}}),
+                      "workflowExecution")
+    assert rejected["status"] == "REJECTED"
+    publishing = unwrap(sandbox.call("POST", sandbox.reporting("workflowExecutions"),
+                                     {"workflow": {"sqlQuery": "SELECT 1 -- sandbox: pending=0 duration=1s publishing=1h"}}),
+                        "workflowExecution")
+
+    running = unwrap(sandbox.call("GET", sandbox.reporting(f"workflowExecutions/{saved_id}?includeWorkflow=true")),
+                     "workflowExecution")
+    assert running["status"] == "RUNNING" and "sqlQuery" in running
+    sandbox.call("GET", sandbox.reporting("workflowExecutions/00000000-0000-4000-8000-000000000000"), expect=404)
+    sandbox.call("GET", sandbox.reporting(f"workflowExecutions/{saved_id}/downloadUrls"), expect=400)
+    sandbox.call("GET", sandbox.reporting("workflowExecutions/nope/downloadUrls"), expect=404)
+
+    assert sandbox.call("PUT", sandbox.reporting(f"workflowExecutions/{adhoc['workflowExecutionId']}"),
+                        {"status": "CANCELLED"}) == {}
+    sandbox.call("PUT", sandbox.reporting(f"workflowExecutions/{adhoc['workflowExecutionId']}"),
+                 {"status": "CANCELLED"}, expect=400)
+    sandbox.call("PUT", sandbox.reporting("workflowExecutions/nope"), {"status": "CANCELLED"}, expect=404)
+
+    sandbox.admin("POST", "clock/advance", {"seconds": 700})
+    sandbox.access_token = sandbox.token()
+    done = unwrap(sandbox.call("GET", sandbox.reporting(f"workflowExecutions/{saved_id}")), "workflowExecution")
+    assert done["status"] == "SUCCEEDED"
+    assert unwrap(sandbox.call("GET", sandbox.reporting(f"workflowExecutions/{failing['workflowExecutionId']}")),
+                  "workflowExecution")["status"] == "FAILED"
+    assert unwrap(sandbox.call("GET", sandbox.reporting(f"workflowExecutions/{publishing['workflowExecutionId']}")),
+                  "workflowExecution")["status"] == "PUBLISHING"
+    assert unwrap(sandbox.call("GET", sandbox.reporting(f"workflowExecutions/{adhoc['workflowExecutionId']}")),
+                  "workflowExecution")["status"] == "CANCELLED"
+
+    urls = sandbox.call("GET", sandbox.reporting(f"workflowExecutions/{saved_id}/downloadUrls"))
+    assert len(urls["downloadUrls"]) == 2
+    total_rows = 0
+    for url in urls["downloadUrls"]:
+        parsed = urllib.parse.urlsplit(url)
+        status, headers, payload = sandbox.raw("GET", parsed.path + "?" + parsed.query)
+        assert status == 200 and headers.get("Content-Type") == "text/csv"
+        lines = payload.decode().splitlines()
+        assert lines[0] == "campaign,impressions"
+        total_rows += len(lines) - 1
+    assert total_rows == 20
+
+    everything = sandbox.call("GET", sandbox.reporting(
+        "workflowExecutions?minCreationTime=2000-01-01T00:00:00&includeCancelled=true&sortAscending=true&limit=2"))
+    assert len(everything["executions"]) == 2 and "nextToken" in everything
+    rest = sandbox.call("GET", sandbox.reporting(
+        "workflowExecutions?minCreationTime=2000-01-01T00:00:00&includeCancelled=true&sortAscending=true&limit=2"
+        "&nextToken=" + everything["nextToken"]))
+    assert len(rest["executions"]) == 2
+    sandbox.call("GET", sandbox.reporting("workflowExecutions?workflowId=conformance_wf.v1&includeWorkflow=true"))
+    sandbox.call("GET", sandbox.reporting("workflowExecutions"), expect=422)
+
+    # Authentication and authorisation answers.
+    no_token = sandbox.headers()
+    del no_token["Authorization"]
+    sandbox.call("GET", sandbox.reporting("workflows"), expect=401, headers=no_token)
+    profile = dict(sandbox.headers(), **{"Amazon-Advertising-API-AdvertiserId": "1234567890"})
+    forbidden = sandbox.call("GET", sandbox.reporting("workflows"), expect=403, headers=profile)
+    assert "entity id" in forbidden["details"]
+
+    # A 429 and a 500 from the fault injector carry the spec's Error body too.
+    sandbox.admin("POST", "faults", {"kind": "rate_limit", "operation": "getWorkflowExecution", "count": 1})
+    sandbox.call("GET", sandbox.reporting(f"workflowExecutions/{saved_id}"), expect=429)
+    sandbox.admin("POST", "faults", {"kind": "error_status", "operation": "listWorkflows", "count": 1})
+    sandbox.call("GET", sandbox.reporting("workflows"), expect=500)
+
+    assert sandbox.call("DELETE", sandbox.reporting("workflows/conformance_wf.v1")) == {}
+    sandbox.call("DELETE", sandbox.reporting("workflows/conformance_wf.v1"), expect=404)
+
+    implemented = {
+        "AmcpLinkListAmcAccounts", "listInstances", "getInstance", "createWorkflow", "getWorkflow", "listWorkflows",
+        "updateWorkflow", "deleteWorkflow", "createWorkflowExecution", "getWorkflowExecution",
+        "listWorkflowExecutions", "UpdateWorkflowExecution", "getWorkflowExecutionDownloadUrls",
+    }
+    assert implemented <= {operation for operation, status in sandbox.checked if status == 200}
