@@ -18,6 +18,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -133,17 +135,39 @@ class http_client {
   // Sends `req`, retrying as the policy allows. Returns the final response
   // (including 4xx, and the last 429/5xx when retries are exhausted, with
   // `attempts` set); throws amc::error when no response could be had.
-  // Cancelled through the awaiting coroutine's cancellation slot.
+  // Cancelled through the awaiting coroutine's cancellation slot (any
+  // cancellation type); emit it from the awaiting coroutine's executor, as
+  // Asio requires of every cancellation slot. May be awaited from any
+  // executor: the work runs on the client's strand.
   boost::asio::awaitable<response> send(request req);
 
-  // Counters as JSON: requests, attempts, retries by cause ("network",
-  // "429", "5xx"), throttle waits, rate-limiter waits, connections opened
-  // and reused, failures by errc. Never contains URLs' query strings or
-  // header values.
+  // Like send(), but a 200 body is streamed into `destination` (created or
+  // truncated; memory stays bounded whatever the size) and not kept in
+  // the response; `progress(bytes_so_far, total_or_0)` is called as it
+  // arrives. Non-200 bodies are returned as usual (small, size-limited).
+  // A retried attempt starts the file again. `progress` runs on the
+  // client's strand: it must return quickly and must not block.
+  // timeouts.read_body bounds each wait for data, not the whole transfer
+  // (the request's overall deadline does that).
+  boost::asio::awaitable<response> download(
+      request req, std::filesystem::path destination,
+      std::function<void(std::uint64_t bytes, std::uint64_t total)> progress);
+
+  // Counters as JSON (integers unless noted):
+  //   requests, attempts (times a request was written), responses,
+  //   retries {network, timeout, "429", "5xx"}, retry_budget_exhausted,
+  //   throttle_waits, rate_limiter {waits, wait_ms, lowered_rates: {key:
+  //   requests per second (number)}}, connections {opened, reused,
+  //   closed_idle, stale, open, pool_waits}, failures {network, tls,
+  //   timeout, protocol, cancelled, other}.
+  // Never contains URLs, query strings, header values or bodies; the keys
+  // of lowered_rates are rate-limit keys (scheme://host:port by default).
   nlohmann::json metrics() const;
 
-  // Closes pooled connections and fails queued requests with
-  // errc::cancelled; used when the owner shuts down.
+  // Closes pooled connections and fails in-flight and queued requests
+  // (and later calls) with errc::cancelled; used when the owner shuts
+  // down. The destructor calls it. Destroy the client before its
+  // io_context.
   void shutdown();
 
  private:

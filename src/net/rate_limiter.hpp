@@ -1,0 +1,60 @@
+// Client-side rate limiting: one token bucket per key (e.g. LwA client id +
+// host), shared by every request of an http_client, with AIMD: a 429 cuts
+// the rate by decrease_factor (at most once a second, so that the requests
+// already in flight when the server pushed back count as one signal), and
+// each second without a 429 adds recovery_per_second back, up to the
+// configured rate.
+//
+// The limiter only does arithmetic: acquire() reserves a token and says how
+// long the caller must wait, and the caller waits on an asynchronous timer.
+// Time is passed in, so tests drive it without sleeping. Thread-safe.
+#pragma once
+
+#include "net/http_client.hpp"
+
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace amc::net {
+
+class rate_limiter {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  explicit rate_limiter(rate_limit_options options);
+
+  // Takes one token from `key`'s bucket. Returns zero when one was there,
+  // else how long until the reserved token is due. A caller that gives up
+  // while waiting does not return its token: the limiter stays conservative.
+  clock::duration acquire(const std::string& key, clock::time_point now);
+
+  // The server answered 429 for a request of `key`.
+  void on_throttled(const std::string& key, clock::time_point now);
+
+  // Requests per second now allowed for `key`.
+  double current_rate(const std::string& key, clock::time_point now) const;
+
+  // Rates below the configured one, for metrics: {key: requests/second}.
+  nlohmann::json lowered_rates(clock::time_point now) const;
+
+ private:
+  struct bucket {
+    double tokens = 0;
+    clock::time_point last_refill{};
+    bool throttled = false;  // ever lowered; otherwise the configured rate
+    double rate_after_decrease = 0;
+    clock::time_point last_decrease{};
+  };
+
+  double rate_of(const bucket& b, clock::time_point now) const;
+  bucket& bucket_for(const std::string& key, clock::time_point now);
+  void refill(bucket& b, clock::time_point now) const;
+
+  rate_limit_options options_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, bucket> buckets_;
+};
+
+}  // namespace amc::net

@@ -1,0 +1,93 @@
+#include "net/rate_limiter.hpp"
+
+#include <gtest/gtest.h>
+
+namespace amc::net {
+namespace {
+
+using namespace std::chrono_literals;
+using clock_type = rate_limiter::clock;
+
+rate_limit_options options(double rate, double burst) {
+  rate_limit_options o;
+  o.requests_per_second = rate;
+  o.burst = burst;
+  o.minimum_requests_per_second = 0.5;
+  o.decrease_factor = 0.5;
+  o.recovery_per_second = 0.1;
+  return o;
+}
+
+TEST(RateLimiter, BurstThenOneTokenPerInterval) {
+  rate_limiter limiter(options(10, 3));
+  const auto start = clock_type::time_point{} + 1h;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(limiter.acquire("k", start), clock_type::duration::zero());
+  // The 4th and 5th are reserved 100 ms and 200 ms out.
+  EXPECT_EQ(std::chrono::round<std::chrono::milliseconds>(limiter.acquire("k", start)), 100ms);
+  EXPECT_EQ(std::chrono::round<std::chrono::milliseconds>(limiter.acquire("k", start)), 200ms);
+  // A second later the debt is paid and the bucket holds 8 tokens (capped at 3).
+  const auto later = start + 1s;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(limiter.acquire("k", later), clock_type::duration::zero());
+  EXPECT_GT(limiter.acquire("k", later), clock_type::duration::zero());
+}
+
+TEST(RateLimiter, KeysHaveTheirOwnBuckets) {
+  rate_limiter limiter(options(1, 1));
+  const auto now = clock_type::time_point{} + 1h;
+  EXPECT_EQ(limiter.acquire("client-a|host", now), clock_type::duration::zero());
+  EXPECT_EQ(limiter.acquire("client-b|host", now), clock_type::duration::zero());
+  EXPECT_GT(limiter.acquire("client-a|host", now), clock_type::duration::zero());
+}
+
+TEST(RateLimiter, ThrottleHalvesTheRateOncePerSecondDownToTheMinimum) {
+  rate_limiter limiter(options(8, 8));
+  auto now = clock_type::time_point{} + 1h;
+  limiter.on_throttled("k", now);
+  EXPECT_DOUBLE_EQ(limiter.current_rate("k", now), 4.0);
+  // Requests that were already in flight get their 429s too: one signal.
+  limiter.on_throttled("k", now + 10ms);
+  limiter.on_throttled("k", now + 500ms);
+  EXPECT_NEAR(limiter.current_rate("k", now + 500ms), 4.05, 1e-9);
+  now += 1500ms;
+  limiter.on_throttled("k", now);
+  EXPECT_NEAR(limiter.current_rate("k", now), (4.0 + 0.15) / 2, 1e-9);
+  for (int i = 0; i < 20; ++i) {
+    now += 2s;
+    limiter.on_throttled("k", now);
+  }
+  EXPECT_DOUBLE_EQ(limiter.current_rate("k", now), 0.5);
+}
+
+TEST(RateLimiter, RecoversAdditivelyUpToTheConfiguredRate) {
+  rate_limiter limiter(options(8, 8));
+  const auto start = clock_type::time_point{} + 1h;
+  limiter.on_throttled("k", start);
+  EXPECT_NEAR(limiter.current_rate("k", start + 10s), 4.0 + 1.0, 1e-9);
+  EXPECT_NEAR(limiter.current_rate("k", start + 30s), 4.0 + 3.0, 1e-9);
+  EXPECT_DOUBLE_EQ(limiter.current_rate("k", start + 100s), 8.0);
+  EXPECT_TRUE(limiter.lowered_rates(start + 100s).empty());
+  EXPECT_EQ(limiter.lowered_rates(start + 10s).size(), 1u);
+}
+
+TEST(RateLimiter, ThrottleDrainsTheSavedBurst) {
+  rate_limiter limiter(options(4, 4));
+  const auto now = clock_type::time_point{} + 1h;
+  limiter.on_throttled("k", now);
+  // Rate 2/s, no tokens left: the next request waits half a second.
+  EXPECT_EQ(std::chrono::round<std::chrono::milliseconds>(limiter.acquire("k", now)), 500ms);
+}
+
+TEST(RateLimiter, ManyWaitersAreSpacedByTheRate) {
+  rate_limiter limiter(options(5, 1));
+  const auto now = clock_type::time_point{} + 1h;
+  clock_type::duration previous = clock_type::duration::zero();
+  EXPECT_EQ(limiter.acquire("k", now), previous);
+  for (int i = 1; i <= 10; ++i) {
+    auto wait = limiter.acquire("k", now);
+    EXPECT_EQ(std::chrono::round<std::chrono::milliseconds>(wait - previous), 200ms);
+    previous = wait;
+  }
+}
+
+}  // namespace
+}  // namespace amc::net
