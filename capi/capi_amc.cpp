@@ -5,6 +5,7 @@
 #include "amc/executions.hpp"
 #include "amc/ids.hpp"
 #include "amc/operations.hpp"
+#include "amc/results.hpp"
 #include "amc/shapes.hpp"
 #include "client/client.hpp"
 #include "common/json_fields.hpp"
@@ -300,6 +301,37 @@ AMC_API amc_status amc_execution_wait(amc_client* client, const char* request_js
                        {{"execution", execution}, {"status", status}});
     }
     *out_json = to_c_string(execution.dump());
+  });
+}
+
+}  // extern "C"
+
+extern "C" {
+
+AMC_API amc_status amc_results_download(amc_client* client, const char* request_json,
+                                        amc_progress_callback progress, void* user,
+                                        char** out_manifest_json) {
+  return guarded("amc_results_download", [&] {
+    auto request = parse(client, request_json, "download request",
+                         {"amc_execution_id", "execution_id", "directory", "parallelism"}, true);
+    require(out_manifest_json, "out_manifest_json");
+    const auto id = execution_named_by(request, "download request");
+    amc::api::download_options options;
+    options.directory = required_string(request.body, "directory", "download request");
+    if (const auto parallelism = request.body.find("parallelism"); parallelism != request.body.end()) {
+      if (!parallelism->is_number_integer())
+        throw amc::error(amc::errc::invalid_argument, "parallelism must be a whole number from 1 to 16");
+      options.parallelism = parallelism->get<int>();
+    }
+    options.progress = [progress, user](const amc::api::download_event& event) {
+      call_progress(progress, user,
+                    {{"event", "download"}, {"part", event.part}, {"parts", event.parts},
+                     {"bytes", event.bytes}, {"total_bytes", event.total_bytes}});
+    };
+    if (!request.body.contains("timeout_ms")) request.timeout = std::chrono::hours(2);
+    auto& core = *request.client;
+    auto manifest = run(request, amc::api::download_results(core.amc(), core.http(), request.context, id, options));
+    *out_manifest_json = to_c_string(manifest.dump());
   });
 }
 

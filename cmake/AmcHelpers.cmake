@@ -17,7 +17,10 @@ function(amc_test name)
   if(NOT arg_LABELS)
     set(arg_LABELS unit)
   endif()
+  # PROPERTIES takes name/value pairs: a list value must keep its semicolons
+  # escaped, or every label but the first is lost.
+  string(REPLACE ";" "\\;" escaped_labels "${arg_LABELS}")
   gtest_discover_tests(${name}
-    PROPERTIES LABELS "${arg_LABELS}"
+    PROPERTIES LABELS "${escaped_labels}"
     DISCOVERY_TIMEOUT 60)
 endfunction()

@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <filesystem>
 #include <thread>
 
 namespace amc::api {
@@ -226,6 +228,50 @@ TEST_P(Operations, WaitIsCancellableFromAnotherThread) {
             errc::cancelled);
   canceller.join();
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(9));
+}
+
+TEST_P(Operations, EveryResultPartIsDownloadedAndExpiredUrlsAreRenewed) {
+  const auto submitted = submit("", {{"workflow", {{"sqlQuery", "SELECT 1\n-- sandbox: parts=3 rows=250"}}}});
+  ASSERT_EQ(wait(submitted.amc_execution_id)["status"], "SUCCEEDED");
+  admin(verb::post, "/_sandbox/faults", {{"kind", "expired_download_urls"}, {"count", 1}});
+  download_options options;
+  options.directory = directory_.path() / "results";
+  options.parallelism = 2;
+  std::atomic<int> events{0};
+  options.progress = [&](const download_event&) { ++events; };
+  const auto manifest = run(download_results(client_->amc(), client_->http(), context_,
+                                             submitted.amc_execution_id, options));
+  ASSERT_EQ(manifest["files"].size(), 3u);
+  EXPECT_EQ(manifest["total_rows"], 250);
+  std::uint64_t bytes = 0;
+  for (const auto& file : manifest["files"]) {
+    EXPECT_TRUE(std::filesystem::exists(file["path"].get<std::string>()));
+    EXPECT_EQ(std::filesystem::file_size(file["path"].get<std::string>()), file["bytes"].get<std::uint64_t>());
+    EXPECT_FALSE(file["columns"].empty());
+    bytes += file["bytes"].get<std::uint64_t>();
+  }
+  EXPECT_EQ(manifest["total_bytes"], bytes);
+  // Asked for again once the URLs had expired: at most once per part running
+  // at the same time.
+  const auto url_requests = requests_of("getWorkflowExecutionDownloadUrls");
+  EXPECT_GE(url_requests, 2);
+  EXPECT_LE(url_requests, 1 + options.parallelism);
+  EXPECT_GT(events.load(), 0);
+  for (const auto& entry : std::filesystem::directory_iterator(options.directory))
+    EXPECT_EQ(entry.path().extension(), ".csv") << "no partial files left behind";
+}
+
+TEST_P(Operations, ResultsOfAnUnfinishedExecutionAreAConflict) {
+  const auto submitted = submit("", {{"workflow", {{"sqlQuery", "SELECT 1\n-- sandbox: running=100h"}}}});
+  download_options options;
+  options.directory = directory_.path() / "early";
+  std::string message;
+  EXPECT_EQ(code_of([&] {
+              run(download_results(client_->amc(), client_->http(), context_, submitted.amc_execution_id, options));
+            },
+                    &message),
+            errc::conflict);
+  EXPECT_NE(message.find("SUCCEEDED"), std::string::npos) << message;
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, Operations, ::testing::Values("flat", "wrapped"));

@@ -1,0 +1,212 @@
+#include "amc/results.hpp"
+
+#include "amc/operations.hpp"
+#include "common/error.hpp"
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
+
+#include <fstream>
+
+namespace amc::api {
+
+namespace asio = boost::asio;
+
+csv_summary summarize_csv(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw error(errc::protocol, fmt::format("cannot read the downloaded file '{}'", path.string()));
+  csv_summary summary;
+  std::string field;
+  bool in_quotes = false;
+  bool header_done = false;
+  bool line_has_content = false;
+  char c;
+  auto end_field = [&] {
+    if (!header_done) summary.columns.push_back(field);
+    field.clear();
+  };
+  auto end_line = [&] {
+    if (!line_has_content) return;
+    end_field();
+    if (header_done) ++summary.rows;
+    header_done = true;
+    line_has_content = false;
+  };
+  while (in.get(c)) {
+    if (in_quotes) {
+      if (c == '"') {
+        if (in.peek() == '"') {
+          in.get(c);
+          field += '"';
+        } else {
+          in_quotes = false;
+        }
+      } else {
+        field += c;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_quotes = true;
+      line_has_content = true;
+    } else if (c == ',') {
+      end_field();
+      line_has_content = true;
+    } else if (c == '\n') {
+      end_line();
+    } else if (c != '\r') {
+      field += c;
+      line_has_content = true;
+    }
+  }
+  end_line();
+  if (summary.columns.empty() || (summary.columns.size() == 1 && summary.columns.front().empty()))
+    throw error(errc::protocol,
+                fmt::format("the result file '{}' has no CSV header row; the download is incomplete "
+                            "or not a result file",
+                            path.string()));
+  return summary;
+}
+
+namespace {
+
+std::vector<std::string> url_list(const nlohmann::json& reply) {
+  std::vector<std::string> urls;
+  const auto found = reply.find("downloadUrls");
+  if (found == reply.end() || !found->is_array())
+    throw error(errc::protocol, "AMC's downloadUrls reply has no \"downloadUrls\" list");
+  for (const auto& url : *found) {
+    if (!url.is_string() || url.get_ref<const std::string&>().empty())
+      throw error(errc::protocol, "AMC's downloadUrls reply has an entry that is not a URL");
+    urls.push_back(url.get<std::string>());
+  }
+  if (urls.empty()) throw error(errc::protocol, "AMC returned no download URL for the execution");
+  return urls;
+}
+
+// S3 answers an expired or no longer valid pre-signed URL with 403 (or 400).
+bool url_expired(unsigned status) { return status == 403 || status == 400 || status == 410; }
+
+struct download_job {
+  session& amc;
+  net::http_client& http;
+  const call_context& context;
+  const std::string& amc_execution_id;
+  const download_options& options;
+  std::vector<std::string>& urls;  // shared: refreshed when one expires
+  int parts;
+};
+
+asio::awaitable<nlohmann::json> download_part(download_job& job, int part) {
+  const auto final_path = job.options.directory / fmt::format("part-{}.csv", part);
+  const auto partial_path = job.options.directory / fmt::format("part-{}.csv.partial", part);
+  for (int refreshes = 0;; ++refreshes) {
+    net::request request;
+    const std::string url_used = job.urls[static_cast<std::size_t>(part - 1)];
+    request.url = url_used;
+    // A pre-signed URL carries its own authorisation: no AMC headers.
+    request.rate_limit_key = "download";
+    const auto reply = co_await job.http.download(
+        std::move(request), partial_path, [&](std::uint64_t bytes, std::uint64_t total) {
+          if (job.options.progress) job.options.progress({part, job.parts, bytes, total});
+        });
+    if (reply.status == 200) {
+      const auto summary = summarize_csv(partial_path);
+      std::error_code problem;
+      std::filesystem::rename(partial_path, final_path, problem);
+      if (problem)
+        throw error(errc::store, fmt::format("could not move the result file into place '{}': {}",
+                                             final_path.string(), problem.message()));
+      const auto bytes = std::filesystem::file_size(final_path);
+      co_return nlohmann::json{{"part", part},
+                               {"path", final_path.string()},
+                               {"bytes", bytes},
+                               {"rows", summary.rows},
+                               {"columns", summary.columns}};
+    }
+    std::error_code ignored;
+    std::filesystem::remove(partial_path, ignored);
+    if (!url_expired(reply.status) || refreshes >= job.options.max_url_refreshes)
+      throw error(errc::remote,
+                  fmt::format("downloading result part {} of execution {} failed with HTTP {}", part,
+                              job.amc_execution_id, reply.status),
+                  {{"http_status", reply.status}, {"part", part}});
+    // The URL expired. Another part may have fetched fresh URLs already;
+    // otherwise ask AMC for them, then try this part again.
+    if (job.urls[static_cast<std::size_t>(part - 1)] != url_used) continue;
+    const auto fresh = url_list(co_await download_urls(job.amc, job.context, job.amc_execution_id));
+    if (static_cast<int>(fresh.size()) != job.parts)
+      throw error(errc::protocol, "AMC changed the number of result parts between two downloadUrls calls");
+    job.urls = fresh;
+  }
+}
+
+}  // namespace
+
+asio::awaitable<nlohmann::json> download_results(session& amc, net::http_client& http,
+                                                 const call_context& context, std::string amc_execution_id,
+                                                 download_options options) {
+  validate_instance_context(context);
+  if (options.directory.empty())
+    throw error(errc::invalid_argument, "the download needs a \"directory\" for the result files");
+  if (options.parallelism < 1 || options.parallelism > 16)
+    throw error(errc::invalid_argument, "parallelism must be between 1 and 16");
+  std::error_code problem;
+  std::filesystem::create_directories(options.directory, problem);
+  if (problem)
+    throw error(errc::store, fmt::format("could not create the result directory '{}': {}",
+                                         options.directory.string(), problem.message()));
+
+  nlohmann::json reply;
+  try {
+    reply = co_await download_urls(amc, context, amc_execution_id);
+  } catch (const error& refused) {
+    if (refused.message().find("unavailable for download") != std::string::npos)
+      throw error(errc::conflict,
+                  fmt::format("the results of execution {} are not available (yet): wait until it "
+                              "has SUCCEEDED",
+                              amc_execution_id),
+                  refused.detail());
+    throw;
+  }
+  auto urls = url_list(reply);
+  download_job job{amc, http, context, amc_execution_id, options, urls, static_cast<int>(urls.size())};
+
+  // Parts run in waves of `parallelism` coroutines on this executor.
+  std::vector<nlohmann::json> files(urls.size());
+  const auto executor = co_await asio::this_coro::executor;
+  for (int first = 1; first <= job.parts; first += options.parallelism) {
+    const int last = std::min(job.parts, first + options.parallelism - 1);
+    using operation = decltype(asio::co_spawn(executor, download_part(job, 1), asio::deferred));
+    std::vector<operation> wave;
+    for (int part = first; part <= last; ++part)
+      wave.push_back(asio::co_spawn(executor, download_part(job, part), asio::deferred));
+    auto [order, failures, results] =
+        co_await asio::experimental::make_parallel_group(std::move(wave))
+            .async_wait(asio::experimental::wait_for_one_error(), asio::use_awaitable);
+    (void)order;
+    for (std::size_t i = 0; i < failures.size(); ++i)
+      if (failures[i]) std::rethrow_exception(failures[i]);
+    for (std::size_t i = 0; i < results.size(); ++i)
+      files[static_cast<std::size_t>(first - 1) + i] = std::move(results[i]);
+  }
+  std::uint64_t total_bytes = 0;
+  std::uint64_t total_rows = 0;
+  for (const auto& file : files) {
+    total_bytes += file["bytes"].get<std::uint64_t>();
+    total_rows += file["rows"].get<std::uint64_t>();
+  }
+  co_return nlohmann::json{{"amc_execution_id", amc_execution_id},
+                           {"directory", options.directory.string()},
+                           {"files", files},
+                           {"total_bytes", total_bytes},
+                           {"total_rows", total_rows}};
+}
+
+}  // namespace amc::api
