@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The README's first command: installs what is needed, builds libamc, and
-# runs the main job end to end.
-#
-# Until amcctl and the workflow operations land (issue 5), the main job is the
-# smoke check: a C host loads libamc.so.1 with dlopen and round-trips a
-# credential through the encrypted store, and the exported-symbol check runs.
+# runs the main job end to end on the bundled sandbox: amcctl starts
+# amc-sandbox over HTTPS, authenticates through its consent flow, syncs the
+# example workflow from adapters/c/examples/daily_campaign_summary.sql, runs
+# it with a progress line, downloads every result part and prints the first
+# rows.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 mkdir -p build
 bash .ci/install-deps.sh
 bash .ci/build.sh release -DCMAKE_BUILD_TYPE=RelWithDebInfo
-ctest --test-dir build/release -L smoke --output-on-failure
+sh adapters/c/examples/main-job.sh build/release

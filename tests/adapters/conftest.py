@@ -1,0 +1,67 @@
+"""Shared fixtures for the adapters/c tests: the programs under test and a
+runner that returns exit code, stdout and stderr.
+
+Environment (set by tests/adapters/CMakeLists.txt):
+  AMCCTL            the amcctl executable
+  AMC_HOST_EXAMPLE  the amc_host_example executable
+  AMC_TEST_LIBRARY  libamc.so.1 (for ctypes set-up and the host example)
+  AMC_SANDBOX       the amc-sandbox executable
+  AMC_EXAMPLES_DIR  adapters/c/examples
+"""
+
+import base64
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _env_path(name, fallback):
+    value = os.environ.get(name)
+    return pathlib.Path(value) if value else fallback
+
+
+AMCCTL = _env_path("AMCCTL", REPO / "build" / "cli" / "adapters" / "c" / "amcctl")
+HOST_EXAMPLE = _env_path("AMC_HOST_EXAMPLE", REPO / "build" / "cli" / "adapters" / "c" / "amc_host_example")
+LIBRARY = _env_path("AMC_TEST_LIBRARY", REPO / "build" / "cli" / "capi" / "libamc.so.1")
+EXAMPLES = _env_path("AMC_EXAMPLES_DIR", REPO / "adapters" / "c" / "examples")
+
+
+def fernet_key():
+    """A fresh Fernet key, made at test time (never committed)."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode()
+
+
+def clean_env(**extra):
+    """The environment without anything that would steer amcctl from outside
+    the test."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("AMC_LIBRARY", "AMC_CONFIG", "AMC_CREDENTIAL", "AMC_INSTANCE_ID", "AMC_ADVERTISER_ID",
+                        "AMC_MARKETPLACE_ID", "AMC_FERNET_KEYS", "AMC_SANDBOX_DIR")}
+    env.update(extra)
+    return env
+
+
+class Result:
+    def __init__(self, completed):
+        self.code = completed.returncode
+        self.out = completed.stdout
+        self.err = completed.stderr
+
+    def __repr__(self):
+        return f"exit {self.code}\n--- stdout\n{self.out}\n--- stderr\n{self.err}"
+
+
+def run_amcctl(*args, env=None, stdin=None, timeout=120, program=None):
+    completed = subprocess.run([str(program or AMCCTL), *map(str, args)], input=stdin, capture_output=True,
+                               text=True, env=env if env is not None else clean_env(), timeout=timeout)
+    return Result(completed)
+
+
+@pytest.fixture
+def amcctl():
+    assert AMCCTL.exists(), f"{AMCCTL} is not built"
+    return run_amcctl
