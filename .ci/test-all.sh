@@ -23,7 +23,7 @@ fi
 
 echo "=== TSan build ==="
 if bash .ci/build.sh tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMC_SANITIZE=thread; then
-  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$repo/.ci/tsan-suppressions.txt" \
     ctest --test-dir build/tsan --output-on-failure -j "$jobs" || failed=1
 else
   echo "TSan build failed"; failed=1
