@@ -312,23 +312,31 @@ AMC_API amc_status amc_client_metrics(amc_client *client, char **out_json);
 /* The consent page URL to open in a browser. request_json:
  *   {"redirect_uri": "https://example.com/cb", "state": "opaque",
  *    "scope": "advertising::campaign_management"}   (scope: default shown)
+ * Example:
+ *   char *url = NULL;
+ *   amc_auth_consent_url(client, "{\"redirect_uri\": \"https://example.com/cb\"}", &url);
  */
 AMC_API amc_status amc_auth_consent_url(amc_client *client, const char *request_json,
                                         char **out_url);
 
 /* Exchanges the code from the consent redirect for tokens and stores them.
+ * Example:
+ *   amc_auth_exchange_code(client, "{\"credential_id\": \"c\", \"code\": \"ANxyz\","
+ *                          " \"redirect_uri\": \"https://example.com/cb\"}", &status);
  * request_json: {"credential_id": "...", "code": "...", "redirect_uri": "...",
  *                "timeout_ms": 60000}
  * *out_status_json: as amc_auth_status. */
 AMC_API amc_status amc_auth_exchange_code(amc_client *client, const char *request_json,
                                           char **out_status_json);
 
-/* Adds or replaces a credential from a refresh token obtained elsewhere.
+/* Example: amc_auth_import(client, "{\"credential_id\": \"c\", \"refresh_token\": \"Atzr|...\"}");
+ * Adds or replaces a credential from a refresh token obtained elsewhere.
  * credential_json: {"credential_id": "...", "refresh_token": "..."}; the
  * client's LwA client id is recorded with it. */
 AMC_API amc_status amc_auth_import(amc_client *client, const char *credential_json);
 
-/* Refreshes the credential's access token now (one request even when many
+/* Example: amc_auth_refresh(client, "c", NULL, &status);
+ * Refreshes the credential's access token now (one request even when many
  * threads or processes ask at once). request_json may be NULL or
  * {"timeout_ms": N}. *out_status_json: as amc_auth_status.
  * AMC_E_AUTH_REQUIRED when LwA refuses the grant (the credential is then
@@ -336,7 +344,8 @@ AMC_API amc_status amc_auth_import(amc_client *client, const char *credential_js
 AMC_API amc_status amc_auth_refresh(amc_client *client, const char *credential_id,
                                     const char *request_json, char **out_status_json);
 
-/* The credential's state without secrets:
+/* Example: amc_auth_status(client, "c", &status);
+ * The credential's state without secrets:
  *   {"credential_id", "client_id", "state", "has_refresh_token",
  *    "has_access_token", "access_token_expires_at", "last_error", ...} */
 AMC_API amc_status amc_auth_status(amc_client *client, const char *credential_id,
@@ -362,10 +371,21 @@ AMC_API amc_status amc_auth_status(amc_client *client, const char *credential_id
 
 /* {"accounts": [{"accountId", "accountName", "marketplaceId"}, …]}, all
  * pages. Request: {"credential_id"}. */
+/* Example:
+ *   char *json = NULL;
+ *   if (amc_accounts_list(client, "{\"credential_id\": \"c\"}", &json) == AMC_OK) {
+ *     puts(json);   (use an accountId as advertiser_id below)
+ *     amc_free(json);
+ *   }
+ */
 AMC_API amc_status amc_accounts_list(amc_client *client, const char *request_json, char **out_json);
 
 /* {"instances": [...]}, all pages. Request: {"credential_id",
  * "advertiser_id", "marketplace_id"}. */
+/* Example:
+ *   amc_instances_list(client, "{\"credential_id\": \"c\", \"advertiser_id\": \"ENTITY1AA1\","
+ *                      " \"marketplace_id\": \"ATVPDKIKX0DER\"}", &json);
+ */
 AMC_API amc_status amc_instances_list(amc_client *client, const char *request_json, char **out_json);
 
 /* Workflows. Requests carry "workflow" (AMC's Workflow object) for
@@ -376,13 +396,32 @@ AMC_API amc_status amc_instances_list(amc_client *client, const char *request_js
  *    "workflow": {"workflowId": "wf_daily", "sqlQuery": "SELECT …"}}
  *   → {"action": "created" | "updated" | "unchanged", "workflow": {...}}
  */
+
+/* Creates a workflow; AMC_E_CONFLICT when the id exists. → the workflow.
+ * Example:
+ *   amc_workflow_create(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE,"
+ *       " \"workflow\": {\"workflowId\": \"wf_daily\", \"sqlQuery\": \"SELECT 1\"}}", &json);
+ * (INSTANCE stands for {\"instance_id\": \"amc123\", \"advertiser_id\": \"ENTITY1AA1\", \"marketplace_id\": \"ATVPDKIKX0DER\"}) */
 AMC_API amc_status amc_workflow_create(amc_client *client, const char *request_json, char **out_json);
+
+/* Example: amc_workflow_get(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE,"
+ *                                   " \"workflow_id\": \"wf_daily\"}", &json); */
 AMC_API amc_status amc_workflow_get(amc_client *client, const char *request_json, char **out_json);
-/* → {"workflows": [...]}, all pages. */
+
+/* → {"workflows": [...]}, all pages.
+ * Example: amc_workflow_list(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE}", &json); */
 AMC_API amc_status amc_workflow_list(amc_client *client, const char *request_json, char **out_json);
+
+/* Replaces the whole definition (AMC's PUT). → the workflow.
+ * Example: as amc_workflow_create, with the changed "workflow". */
 AMC_API amc_status amc_workflow_update(amc_client *client, const char *request_json, char **out_json);
-/* → {} */
+
+/* → {}. AMC refuses while a schedule uses the workflow.
+ * Example: amc_workflow_delete(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE,"
+ *                                      " \"workflow_id\": \"wf_daily\"}", &json); */
 AMC_API amc_status amc_workflow_delete(amc_client *client, const char *request_json, char **out_json);
+
+/* Example: see the top of this section. */
 AMC_API amc_status amc_workflow_sync(amc_client *client, const char *request_json, char **out_json);
 
 /* A valid AMC workflow id derived from a human name, deterministically:
@@ -391,6 +430,10 @@ AMC_API amc_status amc_workflow_sync(amc_client *client, const char *request_jso
  * the name had to be changed or shortened (so two names never collide).
  * Example: "Daily Sales (EU)" → "wf_daily_sales_eu_3f0c…". Ids are never
  * truncated otherwise. */
+/* Example:
+ *   char *id = NULL;
+ *   amc_workflow_id_from_name("Daily Sales (EU)", &id);  ...  amc_free(id);
+ */
 AMC_API amc_status amc_workflow_id_from_name(const char *name, char **out_workflow_id);
 
 /* Submits an execution, idempotently. Request:
@@ -409,19 +452,30 @@ AMC_API amc_status amc_workflow_id_from_name(const char *name, char **out_workfl
  * execution ("reattached": true) instead of starting a second run; if the
  * create request's answer was lost, AMC's list is searched before anything
  * is sent again. */
+/* Example:
+ *   amc_execution_submit(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE,"
+ *       " \"execution_id\": \"exec_8698d9a2\", \"request\": {\"workflowId\": \"wf_daily\","
+ *       " \"timeWindowType\": \"MOST_RECENT_WEEK\"}}", &json);
+ */
 AMC_API amc_status amc_execution_submit(amc_client *client, const char *request_json, char **out_json);
 
 /* Requests name the execution by "amc_execution_id" or by the journaled
  * "execution_id". → the flat execution. */
+/* Example: amc_execution_get(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE,"
+ *                                    " \"execution_id\": \"exec_8698d9a2\"}", &json); */
 AMC_API amc_status amc_execution_get(amc_client *client, const char *request_json, char **out_json);
 
 /* Request: {"credential_id", "instance", "filters": {"minCreationTime" or
  * "workflowId" (one is required), "maxCreationTime", "includeCancelled",
  * "sortAscending", "timeZone"}} → {"executions": [...]}, all pages. */
+/* Example: amc_execution_list(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE,"
+ *                                     " \"filters\": {\"workflowId\": \"wf_daily\"}}", &json); */
 AMC_API amc_status amc_execution_list(amc_client *client, const char *request_json, char **out_json);
 
 /* Cancels a PENDING or RUNNING execution; AMC_E_CONFLICT when it has
  * already finished. → the execution as AMC reports it afterwards. */
+/* Example: amc_execution_cancel(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE,"
+ *                                       " \"execution_id\": \"exec_8698d9a2\"}", &json); */
 AMC_API amc_status amc_execution_cancel(amc_client *client, const char *request_json, char **out_json);
 
 /* A handle another thread uses to stop a wait. */
@@ -449,6 +503,14 @@ typedef void (*amc_progress_callback)(const char *event_json, void *user);
  * the call fails with AMC_E_EXECUTION_FAILED, AMC's reason in the message
  * and the execution in amc_last_error_json() under "execution".
  * AMC_E_TIMEOUT when the timeout passes first (the execution keeps running). */
+/* Example (another thread may call amc_cancel_token_cancel(token)):
+ *   amc_cancel_token *token = NULL;
+ *   amc_cancel_token_new(&token);
+ *   amc_status status = amc_execution_wait(client, "{\"credential_id\": \"c\", \"instance\":"
+ *       " INSTANCE, \"execution_id\": \"exec_8698d9a2\", \"timeout_ms\": 3600000}",
+ *       token, on_progress, NULL, &json);
+ *   amc_cancel_token_free(token);
+ */
 AMC_API amc_status amc_execution_wait(amc_client *client, const char *request_json,
                                       amc_cancel_token *cancel, amc_progress_callback progress,
                                       void *user, char **out_json);
@@ -464,6 +526,11 @@ AMC_API amc_status amc_execution_wait(amc_client *client, const char *request_js
  *             "files": [{"part", "path", "bytes", "rows", "columns": [...]}],
  *             "total_bytes", "total_rows"}
  * progress (may be NULL) receives "download" events. */
+/* Example:
+ *   amc_results_download(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE,"
+ *       " \"execution_id\": \"exec_8698d9a2\", \"directory\": \"/data/out\"}",
+ *       on_progress, NULL, &manifest);
+ */
 AMC_API amc_status amc_results_download(amc_client *client, const char *request_json,
                                         amc_progress_callback progress, void *user,
                                         char **out_manifest_json);

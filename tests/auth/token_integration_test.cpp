@@ -250,6 +250,84 @@ TEST_F(AmcAuthRules, RevokedGrantOnAnAmcCallBecomesAuthRequired) {
   EXPECT_EQ(client_->store().get("conn", false).state, store::credential_state::needs_reauth);
 }
 
+// ---- the sandbox's faults against the client's retry rules ----------------
+
+struct fault_case {
+  const char* name;
+  nlohmann::json rule;     // for POST /_sandbox/faults (operation listWorkflows)
+  errc expected;           // what the call ends with
+  long long requests;      // listWorkflows requests the sandbox saw
+};
+
+class SandboxFaults : public AmcAuthRules, public ::testing::WithParamInterface<fault_case> {};
+
+TEST_P(SandboxFaults, RetryableFaultsAreRetriedOthersReported) {
+  const auto& fault = GetParam();
+  token("conn");
+  auto rule = fault.rule;
+  rule["operation"] = "listWorkflows";
+  admin(verb::post, "/_sandbox/faults", rule);
+  const auto entity = server_->service().options().instances.front().entity_id;
+  EXPECT_EQ(code_of([&] { call(instance_context(entity), workflow_list_path()); }), fault.expected);
+  EXPECT_EQ(requests_of("listWorkflows"), fault.requests);
+  EXPECT_EQ(admin(verb::get, "/_sandbox/stats")["faults_total"].get<long long>(), fault.rule.value("count", 1LL));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Kinds, SandboxFaults,
+    ::testing::Values(
+        fault_case{"latency", {{"kind", "latency"}, {"latency_ms", 200}, {"count", 1}}, errc::ok, 1},
+        fault_case{"status500", {{"kind", "error_status"}, {"status", 500}, {"count", 2}}, errc::ok, 3},
+        fault_case{"status502", {{"kind", "error_status"}, {"status", 502}, {"count", 1}}, errc::ok, 2},
+        fault_case{"status503", {{"kind", "error_status"}, {"status", 503}, {"count", 1}}, errc::ok, 2},
+        fault_case{"status504", {{"kind", "error_status"}, {"status", 504}, {"count", 1}}, errc::ok, 2},
+        fault_case{"persistent500", {{"kind", "error_status"}, {"status", 500}, {"count", 5}}, errc::remote, 5},
+        fault_case{"throttled", {{"kind", "rate_limit"}, {"retry_after", 0}, {"count", 2}}, errc::ok, 3},
+        fault_case{"reset_before_headers", {{"kind", "reset_before_headers"}, {"count", 1}}, errc::ok, 2},
+        fault_case{"reset_after_headers", {{"kind", "reset_after_headers"}, {"count", 1}}, errc::ok, 2},
+        fault_case{"truncated_body", {{"kind", "truncated_body"}, {"count", 1}}, errc::ok, 2},
+        fault_case{"trickle", {{"kind", "trickle"}, {"trickle_bytes", 16}, {"trickle_interval_ms", 1}, {"count", 1}},
+                   errc::ok, 1},
+        // A 200 whose JSON is cut short is not retried blindly: it is reported.
+        fault_case{"malformed_json", {{"kind", "malformed_json"}, {"count", 1}}, errc::protocol, 1}),
+    [](const ::testing::TestParamInfo<fault_case>& info) { return std::string(info.param.name); });
+
+TEST_F(AmcAuthRules, RetryAfterIsHonouredAsTheSandboxLogShows) {
+  token("conn");
+  admin(verb::delete_, "/_sandbox/requests");
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "rate_limit"}, {"operation", "listWorkflows"}, {"retry_after", 3}, {"count", 1}});
+  const auto entity = server_->service().options().instances.front().entity_id;
+  EXPECT_NO_THROW(call(instance_context(entity), workflow_list_path()));
+  std::vector<unix_seconds> times;
+  const auto log = admin(verb::get, "/_sandbox/requests");
+  for (const auto& entry : log["requests"])
+    if (entry["operation"] == "listWorkflows") times.push_back(*parse_utc(entry["time"].get<std::string>()));
+  ASSERT_EQ(times.size(), 2u) << log.dump();
+  // Whole-second timestamps: a gap of at least 3 s shows as 3 or more; the
+  // client's own backoff here is at most 200 ms.
+  EXPECT_GE(times[1] - times[0], 3);
+}
+
+TEST_F(AmcAuthRules, APostIsNeverResentAfterItMayHaveArrived) {
+  token("conn");
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "reset_after_headers"}, {"operation", "createWorkflow"}, {"count", 1}});
+  const auto& instance = server_->service().options().instances.front();
+  api::session session(client_->http(), client_->tokens(), server_->base_url(),
+                       server_->service().client_id(), client_->log());
+  api::amc_call create;
+  create.method = verb::post;
+  create.path_and_query = "/amc/reporting/" + instance.instance_id + "/workflows";
+  create.body = nlohmann::json{{"workflowId", "wf_once"}, {"sqlQuery", "SELECT 1"}};
+  create.retryable = false;
+  EXPECT_EQ(code_of([&] {
+              client_->run_blocking(session.call(instance_context(instance.entity_id), create), std::chrono::seconds(30));
+            }),
+            errc::network);
+  EXPECT_EQ(requests_of("createWorkflow"), 1);
+}
+
 // ---- the refresh service ---------------------------------------------------
 
 TEST_F(Tokens, RefreshServiceRefreshesWhatExpiresAndDropsDeadCredentialsOnce) {
