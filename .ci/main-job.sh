@@ -10,5 +10,5 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 mkdir -p build
 bash .ci/install-deps.sh
-bash .ci/build.sh release -DCMAKE_BUILD_TYPE=RelWithDebInfo
+bash .ci/build.sh release -DCMAKE_BUILD_TYPE=Release
 sh adapters/c/examples/main-job.sh build/release
