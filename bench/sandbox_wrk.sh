@@ -3,20 +3,20 @@
 # and prints the figure (issue 3 asks for at least 40,000 req/s on a 2-core
 # machine). Usage:
 #   bench/sandbox_wrk.sh [path/to/amc-sandbox] [wrk duration, default 10s] [connections, default 64]
-# The sandbox binary defaults to build/sandbox/src/sandbox/amc-sandbox, or
+# The sandbox binary defaults to build/release/src/sandbox/amc-sandbox, or
 # $AMC_SANDBOX. Exit status 1 when the floor ($SANDBOX_WRK_FLOOR, default
 # 40000) is not met.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-sandbox="${1:-${AMC_SANDBOX:-$root/build/sandbox/src/sandbox/amc-sandbox}}"
+sandbox="${1:-${AMC_SANDBOX:-$root/build/release/src/sandbox/amc-sandbox}}"
 duration="${2:-10s}"
 connections="${3:-64}"
 floor="${SANDBOX_WRK_FLOOR:-40000}"
 
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
-[ -x "$sandbox" ] || { echo "amc-sandbox not found at $sandbox (build it: ninja -C build/sandbox amc-sandbox)" >&2; exit 2; }
+[ -x "$sandbox" ] || { echo "amc-sandbox not found at $sandbox (build it: bash .ci/main-job.sh, or ninja -C build/release amc-sandbox)" >&2; exit 2; }
 
 state="$(mktemp -d)"
 sandbox_pid=""

@@ -76,6 +76,17 @@ asio::awaitable<std::optional<nlohmann::json>> find_lost_submission(
   co_return std::nullopt;
 }
 
+// The result of finding our execution in AMC's list: journal it, return it.
+submission adopt(store::execution_journal& journal, const std::string& execution_id, nlohmann::json found) {
+  submission adopted;
+  adopted.execution_id = execution_id;
+  adopted.amc_execution_id = found["workflowExecutionId"].get<std::string>();
+  journal.complete(execution_id, adopted.amc_execution_id);
+  adopted.execution = std::move(found);
+  adopted.reattached = true;
+  return adopted;
+}
+
 }  // namespace
 
 std::string journaled_amc_id(store::execution_journal& journal, const std::string& execution_id) {
@@ -126,13 +137,8 @@ asio::awaitable<submission> submit_execution(session& amc, store::execution_jour
                               "retry in a few minutes to re-attach to it",
                               execution_id));
     // A submission that never recorded its outcome (a crash): look first.
-    if (auto found = co_await find_lost_submission(amc, journal, context, entry, log)) {
-      result.amc_execution_id = (*found)["workflowExecutionId"].get<std::string>();
-      journal.complete(execution_id, result.amc_execution_id);
-      result.execution = *found;
-      result.reattached = true;
-      co_return result;
-    }
+    if (auto found = co_await find_lost_submission(amc, journal, context, entry, log))
+      co_return adopt(journal, execution_id, std::move(*found));
     journal.mark_sending(execution_id, now_unix_seconds());
     entry.started_at = now_unix_seconds();
   }
@@ -155,13 +161,8 @@ asio::awaitable<submission> submit_execution(session& amc, store::execution_jour
                           execution_id, problem.message()));
     }
     // Outcome unknown: never resend blindly.
-    if (auto found = co_await find_lost_submission(amc, journal, context, entry, log)) {
-      result.amc_execution_id = (*found)["workflowExecutionId"].get<std::string>();
-      journal.complete(execution_id, result.amc_execution_id);
-      result.execution = *found;
-      result.reattached = true;
-      co_return result;
-    }
+    if (auto found = co_await find_lost_submission(amc, journal, context, entry, log))
+      co_return adopt(journal, execution_id, std::move(*found));
     journal.mark_sending(execution_id, now_unix_seconds());
   }
 }

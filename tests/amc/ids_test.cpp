@@ -3,20 +3,16 @@
 #include "amc/shapes.hpp"
 #include "common/error.hpp"
 
+#include "support/test_support.hpp"
+
 #include <gtest/gtest.h>
 
 namespace amc::api {
 namespace {
 
-errc code_of(const std::function<void()>& action, std::string* message = nullptr) {
-  try {
-    action();
-  } catch (const error& problem) {
-    if (message != nullptr) *message = problem.message();
-    return problem.code_value();
-  }
-  return errc::ok;
-}
+const auto code_of = [](const std::function<void()>& action, std::string* message = nullptr) {
+  return amc::testing::error_code_of(action, message);
+};
 
 TEST(WorkflowIds, AmcCharsetIsEnforced) {
   for (const char* good : {"wf_4c384646", "Streaming_T.V_Performance-Report2023", "a",

@@ -52,13 +52,7 @@ class Operations : public testing::sandbox_fixture, public ::testing::WithParamI
     return client_->run_blocking(std::move(operation), std::chrono::seconds(60));
   }
   errc code_of(const std::function<void()>& action, std::string* message = nullptr) {
-    try {
-      action();
-    } catch (const error& problem) {
-      if (message != nullptr) *message = problem.message();
-      return problem.code_value();
-    }
-    return errc::ok;
+    return testing::error_code_of(action, message);
   }
   nlohmann::json workflow(const std::string& id, const std::string& sql) {
     return {{"workflowId", id}, {"sqlQuery", sql}};
@@ -112,8 +106,8 @@ TEST_P(Operations, WorkflowLifecycle) {
 TEST_P(Operations, BadIdsNeverReachAmc) {
   auto amc_requests = [this] {
     long long total = 0;
-    for (const auto& [operation, count] : admin(verb::get, "/_sandbox/stats")["by_operation"].items())
-      total += count.get<long long>();
+    const auto stats = admin(verb::get, "/_sandbox/stats");
+    for (const auto& [operation, count] : stats["by_operation"].items()) total += count.get<long long>();
     return total;
   };
   const auto before = amc_requests();

@@ -2,22 +2,16 @@
 
 #include "common/error.hpp"
 
+#include "support/test_support.hpp"
+
 #include <gtest/gtest.h>
 
 namespace amc::auth {
 namespace {
 
-errc code_of(const std::function<void()>& action, std::string* message = nullptr,
-             nlohmann::json* detail = nullptr) {
-  try {
-    action();
-  } catch (const error& problem) {
-    if (message != nullptr) *message = problem.message();
-    if (detail != nullptr) *detail = problem.detail();
-    return problem.code_value();
-  }
-  return errc::ok;
-}
+using amc::testing::error_code_of;
+const auto code_of = [](const std::function<void()>& action, std::string* message = nullptr,
+                        nlohmann::json* detail = nullptr) { return error_code_of(action, message, detail); };
 
 TEST(Lwa, RegionEndpointsFromAmazonsDocs) {
   EXPECT_EQ(default_lwa_endpoints("na").token_url, "https://api.amazon.com/auth/o2/token");

@@ -52,15 +52,13 @@ class Tokens : public testing::sandbox_fixture {
     return client_->run_blocking(client_->tokens().access_token(id), std::chrono::seconds(30));
   }
 
+  // Also records the message for the secret scan.
   errc code_of(const std::function<void()>& action, std::string* message = nullptr) {
-    try {
-      action();
-    } catch (const error& problem) {
-      note_error(problem.message());
-      if (message != nullptr) *message = problem.message();
-      return problem.code_value();
-    }
-    return errc::ok;
+    std::string seen;
+    const auto code = testing::error_code_of(action, &seen);
+    if (code != errc::ok) note_error(seen);
+    if (message != nullptr) *message = seen;
+    return code;
   }
 
   void slow_token_endpoint(int milliseconds) {
@@ -290,7 +288,7 @@ INSTANTIATE_TEST_SUITE_P(
                    errc::ok, 1},
         // A 200 whose JSON is cut short is not retried blindly: it is reported.
         fault_case{"malformed_json", {{"kind", "malformed_json"}, {"count", 1}}, errc::protocol, 1}),
-    [](const ::testing::TestParamInfo<fault_case>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<fault_case>& case_info) { return std::string(case_info.param.name); });
 
 TEST_F(AmcAuthRules, RetryAfterIsHonouredAsTheSandboxLogShows) {
   token("conn");

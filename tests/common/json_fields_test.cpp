@@ -2,20 +2,16 @@
 
 #include "common/error.hpp"
 
+#include "support/test_support.hpp"
+
 #include <gtest/gtest.h>
 
 namespace amc {
 namespace {
 
-errc code_of(const std::function<void()>& action, std::string* message = nullptr) {
-  try {
-    action();
-  } catch (const error& problem) {
-    if (message != nullptr) *message = problem.message();
-    return problem.code_value();
-  }
-  return errc::ok;
-}
+const auto code_of = [](const std::function<void()>& action, std::string* message = nullptr) {
+  return amc::testing::error_code_of(action, message);
+};
 
 TEST(JsonFields, ParsesObjectsAndExplainsEverythingElse) {
   EXPECT_EQ(parse_json_object("{\"a\":1}", "request", false)["a"], 1);

@@ -29,15 +29,9 @@ credential_update new_credential(const std::string& id, const std::string& refre
   return update;
 }
 
-errc code_of(const std::function<void()>& action, std::string* message = nullptr) {
-  try {
-    action();
-  } catch (const error& problem) {
-    if (message != nullptr) *message = problem.message();
-    return problem.code_value();
-  }
-  return errc::ok;
-}
+const auto code_of = [](const std::function<void()>& action, std::string* message = nullptr) {
+  return amc::testing::error_code_of(action, message);
+};
 
 // Behaviour both backends must share.
 class StoreBehaviour : public ::testing::TestWithParam<std::string> {

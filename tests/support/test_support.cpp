@@ -57,6 +57,17 @@ temporary_directory::~temporary_directory() {
   std::filesystem::remove_all(path_, ignored);
 }
 
+errc error_code_of(const std::function<void()>& action, std::string* message, nlohmann::json* detail) {
+  try {
+    action();
+  } catch (const error& problem) {
+    if (message != nullptr) *message = problem.message();
+    if (detail != nullptr) *detail = problem.detail();
+    return problem.code_value();
+  }
+  return errc::ok;
+}
+
 std::string generate_fernet_key() { return crypto::base64url_encode(random_bytes(32)); }
 
 std::string generate_secret(const std::string& prefix) {

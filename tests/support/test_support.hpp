@@ -1,7 +1,10 @@
 // Helpers shared by the test suite.
 #pragma once
 
+#include "common/error.hpp"
+
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,6 +22,11 @@ class temporary_directory {
  private:
   std::filesystem::path path_;
 };
+
+// Runs `action` and returns the errc of the amc::error it throws (errc::ok
+// when it throws none), with the error's message and detail if asked.
+errc error_code_of(const std::function<void()>& action, std::string* message = nullptr,
+                   nlohmann::json* detail = nullptr);
 
 // A new random Fernet key, as Fernet.generate_key() makes one. Tests make
 // their keys at run time so that no key is ever stored in the repository.
