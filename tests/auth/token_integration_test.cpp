@@ -348,5 +348,22 @@ TEST_F(Tokens, RefreshServiceRefreshesWhatExpiresAndDropsDeadCredentialsOnce) {
   EXPECT_EQ(drop_lines, 1) << "reported once, not every interval";
 }
 
+TEST_F(Tokens, TheClientsRefreshServiceKeepsTokensFreshAndStopsCleanly) {
+  store::credential_update update;
+  update.credential_id = "conn";
+  update.access_token = "Atza|expires-soon";
+  update.access_token_expires_at = now_unix_seconds() + 120;  // within the 600 s lead time
+  client_->store().put(update);
+  auto with_service = make_client({{"refresh_service", {{"enabled", true}, {"interval_s", 1}}}});
+  ASSERT_NE(with_service->refresher(), nullptr);
+  for (int i = 0; i < 500 && requests_of("lwaToken") == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(requests_of("lwaToken"), 1) << "refreshed in the background, once";
+  EXPECT_FALSE(client_->store().get("conn", true).access_token == "Atza|expires-soon");
+  const auto stopping = std::chrono::steady_clock::now();
+  with_service.reset();  // stops the service and joins the client's threads
+  EXPECT_LT(std::chrono::steady_clock::now() - stopping, std::chrono::seconds(5));
+}
+
 }  // namespace
 }  // namespace amc::auth
