@@ -129,12 +129,15 @@ decrypt_outcome fernet_key::decrypt(std::string_view token,
   std::uint64_t timestamp = 0;
   for (std::size_t i = 1; i <= 8; ++i)
     timestamp = (timestamp << 8) | static_cast<std::uint8_t>((*data)[i]);
-  // The same order of checks as Python's cryptography: age, skew, then MAC.
+  // The same checks in the same order as Python's cryptography: age, skew,
+  // then MAC. Like Python, both time checks apply only when a TTL is given,
+  // so a token from a host whose clock runs fast decrypts in both or neither.
   const auto signed_timestamp = static_cast<std::int64_t>(timestamp);
-  if (ttl_seconds && signed_timestamp + *ttl_seconds < now)
-    return {std::nullopt, token_problem::expired};
-  if (now + max_clock_skew_seconds < signed_timestamp)
-    return {std::nullopt, token_problem::from_the_future};
+  if (ttl_seconds) {
+    if (signed_timestamp + *ttl_seconds < now) return {std::nullopt, token_problem::expired};
+    if (now + max_clock_skew_seconds < signed_timestamp)
+      return {std::nullopt, token_problem::from_the_future};
+  }
 
   const std::string_view signed_part{data->data(), data->size() - mac_size};
   const auto expected_mac = hmac_sha256(signing_key_, signed_part);
@@ -217,13 +220,9 @@ decrypt_outcome multi_fernet::decrypt(std::string_view token,
 }
 
 decrypt_outcome multi_fernet::decrypt_at_rest(std::string_view token) const {
-  // Verify "now" as the token's own time, so neither the age nor the skew
-  // rule can refuse it (Python's MultiFernet.rotate skips both the same way).
-  std::int64_t token_time = 0;
-  if (const auto data = base64url_decode(token); data && data->size() >= 9)
-    for (std::size_t i = 1; i <= 8; ++i)
-      token_time = (token_time << 8) | static_cast<std::uint8_t>((*data)[i]);
-  return decrypt(token, std::nullopt, token_time);
+  // Without a TTL neither the age nor the skew rule applies (as in Python's
+  // MultiFernet.rotate), so the clock value does not matter.
+  return decrypt(token, std::nullopt, 0);
 }
 
 std::optional<std::string> multi_fernet::rotate(std::string_view token,

@@ -28,7 +28,7 @@ enum class token_problem {
 
 std::string_view describe(token_problem problem);
 
-// Python's cryptography accepts tokens up to 60 s in the future.
+// With a TTL, Python's cryptography accepts tokens up to 60 s in the future.
 inline constexpr std::int64_t max_clock_skew_seconds = 60;
 
 struct decrypted_token {
@@ -52,7 +52,9 @@ class fernet_key {
   std::string encrypt(std::string_view plaintext, std::uint64_t timestamp,
                       const std::array<std::uint8_t, 16>& iv) const;
 
-  // ttl_seconds: tokens older than this are refused; nothing = no age limit.
+  // ttl_seconds: tokens older than this, or more than max_clock_skew_seconds
+  // ahead of `now`, are refused; nothing = neither check (as in Python's
+  // cryptography, which checks the skew only together with a TTL).
   // now: the verifier's clock in Unix seconds.
   decrypt_outcome decrypt(std::string_view token, std::optional<std::int64_t> ttl_seconds,
                           std::int64_t now) const;

@@ -85,6 +85,19 @@ def test_ttl_rule_matches_python():
         assert (code == 0) == ok, f"now={now}"
 
 
+def test_a_token_from_a_fast_clock_decrypts_in_both_without_a_ttl():
+    """Python checks the clock skew only together with a TTL; so do we."""
+    key = Fernet.generate_key().decode()
+    future = int(time.time()) + 86_400
+    token = Fernet(key).encrypt_at_time(b"from a fast clock", future).decode()
+    assert Fernet(key).decrypt(token.encode()) == b"from a fast clock"
+    code, out, err = libamc("fernet-decrypt", key, token)
+    assert (code, out) == (0, "from a fast clock"), err
+    with pytest.raises(InvalidToken):
+        Fernet(key).decrypt(token.encode(), ttl=3600)
+    assert libamc("fernet-decrypt", key, token, "3600", str(int(time.time())))[0] != 0
+
+
 def test_wrong_key_refused_without_quoting_it():
     key, other = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     token = Fernet(key).encrypt(b"x").decode()
