@@ -216,8 +216,12 @@ void credential_store::put(const credential_update& update) {
                                 id));
       sealed["created_at"] = format_utc(now);
       sealed["state"] = to_string(credential_state::active);
-    } else if (!secrets_decrypt(sealed, keys_) ||
-               sealed.value("state", "active") == "quarantined") {
+    } else if (const bool readable = secrets_decrypt(sealed, keys_);
+               readable && sealed.value("state", "active") == "quarantined") {
+      // Quarantined by a process with other keys, but ours read it: lift it
+      // (as get() does) and apply the update as usual.
+      restore_from_quarantine(sealed, now);
+    } else if (!readable) {
       // Only a new refresh token (re-authentication) may replace a record we
       // cannot read; anything else would mix keys or drop data.
       if (!update.refresh_token)
@@ -264,8 +268,26 @@ credential_record credential_store::get(std::string_view credential_id, bool inc
   if (!include_secrets) return record;
 
   const nlohmann::json detail = {{"credential_id", credential_id}};
-  if (record.state == credential_state::quarantined)
-    throw error(errc::crypto, quarantine_message(credential_id), detail);
+  if (record.state == credential_state::quarantined) {
+    // Quarantine is written to the shared file by whichever process could
+    // not decrypt (for example one still running with an old key list during
+    // a rotation). A process whose keys do decrypt the record lifts it
+    // instead of refusing a credential it can read.
+    if (!secrets_decrypt(*sealed, keys_))
+      throw error(errc::crypto, quarantine_message(credential_id), detail);
+    backend_->update([&](nlohmann::json& latest) {
+      auto& credentials = credentials_section(latest, location);
+      const auto found = credentials.find(credential_id);
+      if (found == credentials.end() || found->value("state", "active") != "quarantined" ||
+          !secrets_decrypt(*found, keys_))
+        return false;
+      restore_from_quarantine(*found, now_unix_seconds());
+      return true;
+    });
+    nlohmann::json lifted = *sealed;
+    restore_from_quarantine(lifted, now_unix_seconds());
+    record = unseal_summary(credential_id, lifted, location);
+  }
   const auto refresh = sealed_string(*sealed, refresh_token_field, credential_id, location);
   const auto access = sealed_string(*sealed, access_token_field, credential_id, location);
   record.refresh_token = decrypt_secret(keys_, refresh);

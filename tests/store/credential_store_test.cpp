@@ -219,6 +219,39 @@ TEST_F(FileStore, QuarantineSurvivesARestartAndTheOldKeyRecoversIt) {
   }
 }
 
+TEST_F(FileStore, AProcessWithAStaleKeyListDoesNotTakeCredentialsFromOthers) {
+  // A fleet rotation: one worker already runs with the new key list, another
+  // still with the old one. The stale worker quarantines what it cannot read;
+  // a correctly keyed handle that was open all along must keep working.
+  const auto old_key = generate_fernet_key();
+  const auto new_key = generate_fernet_key();
+  const auto refresh = generate_secret("Atzr|");
+  auto current = open(new_key + "," + old_key);
+  current->put(new_credential("conn", refresh));
+  auto stale = open(old_key);  // opening alone quarantines the record
+  EXPECT_EQ(stale->get("conn", false).state, credential_state::quarantined);
+  EXPECT_EQ(code_of([&] { stale->get("conn", true); }), errc::crypto);
+
+  const auto record = current->get("conn", true);
+  EXPECT_EQ(record.state, credential_state::active);
+  EXPECT_TRUE(record.refresh_token == refresh);
+  EXPECT_TRUE(record.last_error.empty());
+  EXPECT_EQ(current->get("conn", false).state, credential_state::active) << "lifted in the file";
+
+  // The same through an update: quarantined again by the stale worker, then
+  // a token update from the current one applies and lifts it.
+  EXPECT_EQ(code_of([&] { stale->get("conn", true); }), errc::crypto);
+  ASSERT_EQ(current->get("conn", false).state, credential_state::quarantined);
+  credential_update fresh_access;
+  fresh_access.credential_id = "conn";
+  fresh_access.access_token = generate_secret("Atza|");
+  current->put(fresh_access);
+  const auto updated = current->get("conn", true);
+  EXPECT_EQ(updated.state, credential_state::active);
+  EXPECT_TRUE(updated.refresh_token == refresh) << "nothing lost";
+  EXPECT_TRUE(updated.access_token == fresh_access.access_token);
+}
+
 TEST_F(FileStore, QuarantineRemembersNeedsReauth) {
   const auto key = generate_fernet_key();
   auto update = new_credential("conn", generate_secret("Atzr|"));
