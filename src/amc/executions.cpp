@@ -3,6 +3,7 @@
 #include "amc/shapes.hpp"
 #include "common/error.hpp"
 #include "common/time.hpp"
+#include "net/retry_policy.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -189,6 +190,7 @@ asio::awaitable<nlohmann::json> wait_for_execution(session& amc, const call_cont
                                                    std::string amc_execution_id, wait_options options,
                                                    std::shared_ptr<wait_cancellation> cancellation,
                                                    const logger& log) {
+  using std::chrono::milliseconds;
   const auto executor = co_await asio::this_coro::executor;
   auto timer = std::make_shared<asio::steady_timer>(executor);
   if (cancellation)
@@ -197,33 +199,75 @@ asio::awaitable<nlohmann::json> wait_for_execution(session& amc, const call_cont
   auto interval = options.first_poll;
   std::string last_status;
   bool reported_unknown = false;
+  bool reported_throttle = false;
   while (true) {
     if (cancellation && cancellation->cancelled())
       throw error(errc::cancelled, fmt::format("the wait for execution {} was cancelled", amc_execution_id));
-    auto execution = co_await get_execution(amc, context, amc_execution_id);
-    const std::string status = execution.value("status", "");
-    const auto phase = parse_execution_status(status);
-    if (phase == execution_phase::unknown && !reported_unknown) {
-      reported_unknown = true;
-      log.log(log_level::warning, fmt::format("execution {} has the status '{}', which libamc does "
-                                              "not know; waiting on as if it were running",
-                                              amc_execution_id, status));
+    // A throttled status read does not end the wait: the transport has
+    // already waited as long as its policy allows, but the caller asked to
+    // wait up to options.timeout, and AMC's throttling says "later", not
+    // "no". The wait's timeout and cancellation still bound it. (The read
+    // is taken apart outside the handler: no co_await in a catch block.)
+    std::optional<nlohmann::json> read;
+    std::optional<milliseconds> throttled_for;  // set when AMC throttled the read
+    try {
+      read = co_await get_execution(amc, context, amc_execution_id);
+    } catch (const error& problem) {
+      if (problem.code_value() != errc::throttled) throw;
+      throttled_for = milliseconds::zero();
+      const auto& detail = problem.detail();
+      if (detail.contains("retry_after") && detail["retry_after"].is_string())
+        throttled_for = net::parse_retry_after(detail["retry_after"].get<std::string>(),
+                                               std::chrono::system_clock::now())
+                            .value_or(milliseconds::zero());
     }
     const auto now = std::chrono::steady_clock::now();
-    const auto next_poll = std::min(interval, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                  std::max(give_up - now, std::chrono::steady_clock::duration::zero())));
-    if (options.progress) options.progress(execution, is_terminal(phase) ? std::chrono::milliseconds(0) : next_poll);
-    if (is_terminal(phase)) co_return execution;
-    if (status != last_status) {
-      log.log(log_level::info, fmt::format("execution {} is {}", amc_execution_id, status));
-      last_status = status;
+    const auto left = std::chrono::duration_cast<milliseconds>(
+        std::max(give_up - now, std::chrono::steady_clock::duration::zero()));
+    auto next_poll = std::min(interval, left);
+    if (throttled_for) {
+      // The next read honours AMC's Retry-After when it asks for more than
+      // the usual backoff.
+      next_poll = std::min(std::max(interval, *throttled_for), left);
+      if (!reported_throttle) {
+        reported_throttle = true;
+        log.log(log_level::warning,
+                fmt::format("AMC is throttling the status reads of execution {}; waiting on (next read in "
+                            "{} ms) within the wait's timeout of {} ms",
+                            amc_execution_id, next_poll.count(), options.timeout.count()));
+      }
+    } else {
+      auto& execution = *read;
+      const std::string status = execution.value("status", "");
+      const auto phase = parse_execution_status(status);
+      if (phase == execution_phase::unknown && !reported_unknown) {
+        reported_unknown = true;
+        log.log(log_level::warning, fmt::format("execution {} has the status '{}', which libamc does "
+                                                "not know; waiting on as if it were running",
+                                                amc_execution_id, status));
+      }
+      if (options.progress) options.progress(execution, is_terminal(phase) ? milliseconds(0) : next_poll);
+      if (is_terminal(phase)) co_return execution;
+      if (status != last_status) {
+        log.log(log_level::info, fmt::format("execution {} is {}", amc_execution_id, status));
+        last_status = status;
+      }
     }
-    if (now >= give_up)
+    if (now >= give_up) {
+      if (last_status.empty())
+        throw error(errc::timeout,
+                    fmt::format("the wait's timeout of {} ms ran out before AMC let libamc read the status of "
+                                "execution {} (AMC was throttling the status reads); it may still be running in "
+                                "AMC: wait again later or cancel it",
+                                options.timeout.count(), amc_execution_id),
+                    {{"status", last_status}});
       throw error(errc::timeout,
-                  fmt::format("execution {} was still {} when the wait's timeout of {} ms ran out; it "
+                  fmt::format("execution {} was still {} when the wait's timeout of {} ms ran out{}; it "
                               "keeps running in AMC: wait again or cancel it",
-                              amc_execution_id, status, options.timeout.count()),
-                  {{"status", status}});
+                              amc_execution_id, last_status, options.timeout.count(),
+                              throttled_for ? " (AMC was throttling the status reads)" : ""),
+                  {{"status", last_status}});
+    }
     timer->expires_after(next_poll);
     co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
     interval = std::min(interval * 2, options.max_poll);

@@ -111,7 +111,6 @@ asio::awaitable<nlohmann::json> download_part(download_job& job, int part) {
     const std::string url_used = job.urls[static_cast<std::size_t>(part - 1)];
     request.url = url_used;
     // A pre-signed URL carries its own authorisation: no AMC headers.
-    request.rate_limit_key = "download";
     const auto reply = co_await job.http.download(
         std::move(request), partial_path, [&](std::uint64_t bytes, std::uint64_t total) {
           if (job.options.progress) job.options.progress({part, job.parts, bytes, total});

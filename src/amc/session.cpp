@@ -115,7 +115,7 @@ asio::awaitable<nlohmann::json> session::call(const call_context& context, amc_c
       http_request.headers.push_back({"Content-Type", "application/json"});
       http_request.body = request.body->dump();
     }
-    http_request.rate_limit_key = "amc:" + client_id_;
+    http_request.rate_limit_client_id = client_id_;  // the limiter adds the host
     http_request.retryable = request.retryable;
     reply = co_await http_.send(std::move(http_request));
     // 401: the token may have expired or been revoked between our check and

@@ -165,7 +165,7 @@ asio::awaitable<std::string> token_manager::refresh_once(std::string credential_
   request.headers = {{"Content-Type", "application/x-www-form-urlencoded;charset=UTF-8"},
                      {"Accept", "application/json"}};
   request.body = refresh_grant_body(settings_.client, *record.refresh_token);
-  request.rate_limit_key = "lwa:" + settings_.client.client_id;
+  request.rate_limit_client_id = settings_.client.client_id;  // the limiter adds the host
   // A refresh grant consumes nothing: sending it twice is harmless.
   request.retryable = true;
   ++refreshes_;
@@ -215,7 +215,7 @@ asio::awaitable<void> token_manager::exchange_code(std::string credential_id, st
   request.headers = {{"Content-Type", "application/x-www-form-urlencoded;charset=UTF-8"},
                      {"Accept", "application/json"}};
   request.body = authorization_code_body(settings_.client, code, redirect_uri);
-  request.rate_limit_key = "lwa:" + settings_.client.client_id;
+  request.rate_limit_client_id = settings_.client.client_id;  // the limiter adds the host
   request.retryable = false;  // a code is single-use: never send it twice
   ++code_exchanges_;
   const auto started = now_unix_seconds();

@@ -931,8 +931,7 @@ struct http_client::state : std::enable_shared_from_this<http_client::state> {
     rc.via_proxy = url.is_tls() && proxy && !proxy_bypassed(options.proxy.no_proxy, url.host, url.port);
     rc.pool_key = fmt::format("{}://{}", url.scheme, url.authority());
     if (rc.via_proxy) rc.pool_key += " via " + proxy->describe();
-    const std::string limiter_key =
-        req.rate_limit_key.empty() ? fmt::format("{}://{}", url.scheme, url.authority()) : req.rate_limit_key;
+    const std::string limiter_key = rate_limit_key(req.rate_limit_client_id, url);
     build_message(rc);
 
     const bool retryable = is_retryable_request(req);
@@ -1022,7 +1021,13 @@ struct http_client::state : std::enable_shared_from_this<http_client::state> {
           if (retry_after) delay = std::max<steady::duration>(delay, *retry_after);
         }
         if (steady::now() + delay >= rc.deadline) co_return finish(std::move(reply), sends);
-        if (!budget.try_withdraw()) {
+        // Only 5xx retries draw on the budget. A throttle wait is the
+        // server's own instruction, already paced by Retry-After and the
+        // lowered rate limit, and bounded by max_throttle_waits and the
+        // deadline; charging it to the budget would let one long throttle
+        // (or a burst of 429s) use up the retries every other request of the
+        // client needs for network errors and 5xx.
+        if (cause == retry_cause::server_error && !budget.try_withdraw()) {
           metrics.retry_budget_exhausted++;
           co_return finish(std::move(reply), sends);
         }

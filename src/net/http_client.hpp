@@ -54,19 +54,23 @@ struct retry_policy {
   milliseconds base_delay{500};      // full jitter: sleep U(0, min(max, base * 2^n))
   milliseconds max_delay{30'000};
   milliseconds max_total{180'000};   // all attempts and waits of one request
-  // 429s wait (Retry-After, else backoff) without using up max_attempts, up
-  // to this many times within max_total.
+  // 429s wait (Retry-After, else backoff) without using up max_attempts or
+  // the retry budget, up to this many times within max_total. The server
+  // directs these waits and the rate limiter already slows the client down,
+  // so they do not multiply traffic; letting them draw on the budget would
+  // let one throttled request (or a burst of 429s) use up the retries other
+  // requests need for network errors and 5xx.
   int max_throttle_waits = 30;
-  // Retries may add at most this fraction of first attempts (plus a small
-  // floor), across the client, so a storm of failures does not multiply
-  // traffic.
+  // Retries after network errors and 5xx may add at most this fraction of
+  // first attempts (plus a small floor), across the client, so a storm of
+  // failures does not multiply traffic.
   double retry_budget_ratio = 0.2;
   int retry_budget_floor = 10;
 };
 
-// Token bucket per rate-limit key (e.g. LwA client id + host), shared by all
-// requests of a client. Lowered multiplicatively on 429, recovered
-// additively (AIMD).
+// Token bucket per (client id, host) (see request::rate_limit_client_id),
+// shared by all requests of a client. Lowered multiplicatively on 429,
+// recovered additively (AIMD).
 struct rate_limit_options {
   double requests_per_second = 10.0;
   double burst = 10.0;
@@ -105,8 +109,13 @@ struct request {
   std::string url;  // http:// or https://, with port and query as needed
   std::vector<header_field> headers;
   std::string body;
-  // Requests with the same key share one token bucket; empty = the host.
-  std::string rate_limit_key;
+  // The client-side rate limiter keeps one token bucket per (this id,
+  // scheme://host:port of `url`): requests of one API client (e.g. its LwA
+  // client id) to one host share it. The host part is always taken from the
+  // URL, so callers cannot leave it out. Empty = per host only (e.g. a
+  // pre-signed download URL that belongs to no client id). Not a secret:
+  // it appears in metrics and messages.
+  std::string rate_limit_client_id;
   // By default GET, HEAD, PUT and DELETE are retried; POST never is (a POST
   // that may have reached the server is the caller's to reconcile).
   std::optional<bool> retryable;
@@ -160,8 +169,9 @@ class http_client {
   //   requests per second (number)}}, connections {opened, reused,
   //   closed_idle, stale, open, pool_waits}, failures {network, tls,
   //   timeout, protocol, cancelled, other}.
-  // Never contains URLs, query strings, header values or bodies; the keys
-  // of lowered_rates are rate-limit keys (scheme://host:port by default).
+  // Never contains URLs, query strings, secrets or bodies; the keys of
+  // lowered_rates are rate-limit keys ("client id @ scheme://host:port", or
+  // "scheme://host:port" without a client id; see rate_limit_key()).
   nlohmann::json metrics() const;
 
   // Closes pooled connections and fails in-flight and queued requests

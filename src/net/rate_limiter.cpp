@@ -1,5 +1,9 @@
 #include "net/rate_limiter.hpp"
 
+#include "net/url.hpp"
+
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace amc::net {
@@ -11,6 +15,12 @@ double seconds_between(rate_limiter::clock::time_point from, rate_limiter::clock
 }
 
 }  // namespace
+
+std::string rate_limit_key(std::string_view client_id, const url_parts& url) {
+  const std::string host = fmt::format("{}://{}", url.scheme, url.authority());
+  if (client_id.empty()) return host;
+  return fmt::format("{} @ {}", client_id, host);
+}
 
 rate_limiter::rate_limiter(rate_limit_options options) : options_(options) {
   // Nonsense settings would divide by zero or never refill; keep them sane.

@@ -1,5 +1,5 @@
-// Client-side rate limiting: one token bucket per key (e.g. LwA client id +
-// host), shared by every request of an http_client, with AIMD: a 429 cuts
+// Client-side rate limiting: one token bucket per key (client id + host,
+// see rate_limit_key()), shared by every request of an http_client, with AIMD: a 429 cuts
 // the rate by decrease_factor (at most once a second, so that the requests
 // already in flight when the server pushed back count as one signal), and
 // each second without a 429 adds recovery_per_second back, up to the
@@ -15,9 +15,18 @@
 #include <chrono>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 namespace amc::net {
+
+struct url_parts;
+
+// The bucket a request draws on: (client id, scheme://host:port of its URL),
+// as "client id @ scheme://host:port", or "scheme://host:port" alone when
+// the client id is empty. Computed only here, from the request's own URL,
+// so that every caller keys by host as well as by client.
+std::string rate_limit_key(std::string_view client_id, const url_parts& url);
 
 class rate_limiter {
  public:

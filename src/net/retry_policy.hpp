@@ -43,7 +43,9 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
 // of a client: every first attempt deposits `ratio` of a retry, every retry
 // withdraws one, and the balance never exceeds `floor`. Over any stretch,
 // retries ≤ floor + ratio × first attempts, so a storm of failures cannot
-// multiply traffic. Thread-safe.
+// multiply traffic. Only retries after network errors and 5xx draw on it:
+// 429 waits are bounded by max_throttle_waits, the deadline and the rate
+// limiter instead. Thread-safe.
 class retry_budget {
  public:
   retry_budget(double ratio, int floor);

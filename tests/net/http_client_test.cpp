@@ -271,6 +271,116 @@ TEST_F(NetTest, RetryBudgetStopsAStormFromMultiplyingTraffic) {
   EXPECT_GE(client.metrics()["retry_budget_exhausted"].get<int>(), 3);
 }
 
+TEST_F(NetTest, ThrottlesBeyondTheRetryBudgetFloorStillSucceed) {
+  // 15 throttles on one request, with a budget that holds only 10 retries:
+  // throttle waits are bounded by max_throttle_waits, not by the budget.
+  std::vector<script_step> script(15, script_step::status_only(429, {{"Retry-After", "0"}}));
+  script.push_back(script_step::ok("through"));
+  scripted_server server(script);
+  auto options = quick_options();
+  options.retry.retry_budget_floor = 10;
+  options.retry.retry_budget_ratio = 0.2;
+  options.retry.max_throttle_waits = 30;
+  http_client client(executor(), options);
+  auto reply = send(client, get(url_of(server.port())));
+  EXPECT_EQ(reply.status, 200u);
+  EXPECT_EQ(reply.body, "through");
+  EXPECT_EQ(reply.attempts, 16);
+  auto metrics = client.metrics();
+  EXPECT_EQ(metrics["throttle_waits"], 15);
+  EXPECT_EQ(metrics["retry_budget_exhausted"], 0);
+}
+
+TEST_F(NetTest, AThrottleStormLeavesTheRetryBudgetForServerErrors) {
+  // One request is throttled 10 times; the next one's 5xx retries still find
+  // the (tiny, never refilled) budget intact.
+  std::vector<script_step> script(10, script_step::status_only(429, {{"Retry-After", "0"}}));
+  script.push_back(script_step::ok());
+  script.push_back(script_step::status_only(503));
+  script.push_back(script_step::status_only(502));
+  script.push_back(script_step::ok("recovered"));
+  scripted_server server(script);
+  auto options = quick_options();
+  options.retry.retry_budget_floor = 2;
+  options.retry.retry_budget_ratio = 0.0;
+  http_client client(executor(), options);
+  auto throttled = send(client, get(url_of(server.port(), "/throttled")));
+  EXPECT_EQ(throttled.status, 200u);
+  EXPECT_EQ(throttled.attempts, 11);
+  auto other = send(client, get(url_of(server.port(), "/other")));
+  EXPECT_EQ(other.status, 200u);
+  EXPECT_EQ(other.body, "recovered");
+  EXPECT_EQ(other.attempts, 3);
+  auto metrics = client.metrics();
+  EXPECT_EQ(metrics["retries"]["5xx"], 2);
+  EXPECT_EQ(metrics["retry_budget_exhausted"], 0);
+}
+
+TEST_F(NetTest, RateLimiterKeepsOneBucketPerClientIdAndHost) {
+  scripted_server first_host({}), second_host({script_step::status_only(429, {{"Retry-After", "0"}})});
+  auto options = quick_options();
+  // One token, refilled only after 10 s: any second request of a bucket
+  // would have to wait, and with a short deadline it fails at once instead.
+  options.rate_limit.requests_per_second = 0.1;
+  options.rate_limit.burst = 1;
+  options.rate_limit.minimum_requests_per_second = 0.05;
+  options.retry.max_throttle_waits = 0;
+  http_client client(executor(), options);
+  auto from = [](const std::string& client_id, std::string url) {
+    request req = get(std::move(url));
+    req.rate_limit_client_id = client_id;
+    req.timeout = 2s;
+    return req;
+  };
+  EXPECT_EQ(send(client, from("client-a", url_of(first_host.port()))).status, 200u);
+  // Another host, same client id: its own bucket. (It answers 429.)
+  EXPECT_EQ(send(client, from("client-a", url_of(second_host.port()))).status, 429u);
+  // Same host, another client id: its own bucket too.
+  EXPECT_EQ(send(client, from("client-b", url_of(first_host.port()))).status, 200u);
+  EXPECT_EQ(client.metrics()["rate_limiter"]["waits"], 0);
+
+  // Same client id and host again: the bucket is empty.
+  auto error = send_expecting_error(client, from("client-a", url_of(first_host.port(), "/again")));
+  EXPECT_EQ(error.code_value(), errc::timeout);
+  const std::string first_key = "client-a @ http://127.0.0.1:" + std::to_string(first_host.port());
+  EXPECT_NE(error.message().find(first_key), std::string::npos) << error.message();
+  EXPECT_EQ(first_host.requests().size(), 2u);
+
+  auto metrics = client.metrics();
+  EXPECT_EQ(metrics["rate_limiter"]["waits"], 1);
+  // The 429 lowered the rate of that (client id, host) only.
+  const nlohmann::json lowered = metrics["rate_limiter"]["lowered_rates"];
+  ASSERT_EQ(lowered.size(), 1u) << lowered.dump();
+  EXPECT_TRUE(lowered.contains("client-a @ http://127.0.0.1:" + std::to_string(second_host.port())))
+      << lowered.dump();
+}
+
+TEST_F(NetTest, OversizedChunkedBodyIsAProtocolError) {
+  auto chunked = script_step::ok(std::string(4096, 'x'));
+  chunked.chunked = true;
+  scripted_server server({chunked});
+  auto options = quick_options();
+  options.max_response_body_bytes = 1024;
+  http_client client(executor(), options);
+  auto error = send_expecting_error(client, get(url_of(server.port())));
+  EXPECT_EQ(error.code_value(), errc::protocol);
+  EXPECT_NE(error.message().find("max_response_body_bytes"), std::string::npos) << error.message();
+  EXPECT_EQ(server.requests().size(), 1u);
+}
+
+TEST_F(NetTest, ChunkedBodyWithinTheLimitIsRead) {
+  auto chunked = script_step::ok(std::string(1000, 'y'));
+  chunked.chunked = true;
+  scripted_server server({chunked});
+  auto options = quick_options();
+  options.max_response_body_bytes = 1024;
+  http_client client(executor(), options);
+  auto reply = send(client, get(url_of(server.port())));
+  EXPECT_EQ(reply.status, 200u);
+  EXPECT_EQ(reply.body, std::string(1000, 'y'));
+  EXPECT_EQ(reply.header("Transfer-Encoding"), "chunked");
+}
+
 TEST_F(NetTest, OversizedBodyIsAProtocolError) {
   scripted_server server({script_step::ok(std::string(4096, 'x'))});
   auto options = quick_options();
@@ -334,6 +444,22 @@ TEST_F(NetTest, WriteDeadline) {
   auto error = send_expecting_error(client, put);
   EXPECT_EQ(error.code_value(), errc::timeout);
   EXPECT_NE(error.message().find("write"), std::string::npos) << error.message();
+}
+
+TEST_F(NetTest, ProxyConnectDeadline) {
+  // A proxy that accepts the connection and never answers CONNECT.
+  server_options silent;
+  silent.silent = true;
+  scripted_server proxy({}, silent);
+  auto options = single_attempt(quick_options());
+  options.proxy.https_proxy = "http://127.0.0.1:" + std::to_string(proxy.port());
+  options.timeouts.handshake = 200ms;
+  http_client client(executor(), options);
+  auto error = send_expecting_error(client, get(url_of(443, "/", "https", "example.invalid")));
+  EXPECT_EQ(error.code_value(), errc::timeout);
+  EXPECT_EQ(error.detail()["phase"], "proxy") << error.detail().dump();
+  EXPECT_NE(error.message().find("phase proxy"), std::string::npos) << error.message();
+  EXPECT_EQ(proxy.connections_accepted(), 1u);
 }
 
 // A listening socket whose accept queue is full: the kernel drops further

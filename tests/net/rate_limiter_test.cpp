@@ -1,5 +1,7 @@
 #include "net/rate_limiter.hpp"
 
+#include "net/url.hpp"
+
 #include <gtest/gtest.h>
 
 namespace amc::net {
@@ -87,6 +89,21 @@ TEST(RateLimiter, ManyWaitersAreSpacedByTheRate) {
     EXPECT_EQ(std::chrono::round<std::chrono::milliseconds>(wait - previous), 200ms);
     previous = wait;
   }
+}
+
+TEST(RateLimiter, KeyIsClientIdAndHost) {
+  const auto amc = parse_url("https://advertising-api.amazon.com/amc/reporting/x/workflows?nextToken=t");
+  const auto amc_other_path = parse_url("https://advertising-api.amazon.com:443/amc/accounts");
+  const auto lwa = parse_url("https://api.amazon.com/auth/o2/token");
+  EXPECT_EQ(rate_limit_key("amzn1.application-oa2-client.abc", amc),
+            "amzn1.application-oa2-client.abc @ https://advertising-api.amazon.com:443");
+  // Path, query and an explicit default port do not make another bucket.
+  EXPECT_EQ(rate_limit_key("id", amc), rate_limit_key("id", amc_other_path));
+  // Another host or another client id does.
+  EXPECT_NE(rate_limit_key("id", amc), rate_limit_key("id", lwa));
+  EXPECT_NE(rate_limit_key("id", amc), rate_limit_key("other", amc));
+  // Without a client id: the host alone.
+  EXPECT_EQ(rate_limit_key("", lwa), "https://api.amazon.com:443");
 }
 
 }  // namespace

@@ -166,7 +166,8 @@ struct scripted_server::impl {
       response.set(http::field::server, "scripted");
       for (const auto& [name, value] : step.headers) response.insert(name, value);
       response.body() = step.body;
-      response.prepare_payload();
+      if (step.chunked) response.chunked(true);
+      else response.prepare_payload();
       response.keep_alive(!step.connection_close);
       http::response_serializer<http::string_body> serializer(response);
       auto [header_ec, header_bytes] = co_await http::async_write_header(stream, serializer, use_tuple);

@@ -37,6 +37,7 @@ struct script_step {
   std::chrono::milliseconds delay_before_headers{0};
   std::chrono::milliseconds delay_before_body{0};
   bool connection_close = false;  // "Connection: close" and close after the response
+  bool chunked = false;           // Transfer-Encoding: chunked instead of Content-Length
 
   static script_step ok(std::string body = "ok") {
     script_step step;

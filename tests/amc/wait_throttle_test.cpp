@@ -1,0 +1,133 @@
+// wait_for_execution against the sandbox when AMC throttles the status reads
+// for longer than the HTTP retry policy waits: the throttle must not end the
+// caller's wait (it is logged once), the next read honours Retry-After, and
+// the wait's own timeout still bounds it.
+#include "amc/executions.hpp"
+
+#include "amc/operations.hpp"
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "sandbox/service.hpp"
+#include "support/sandbox_fixture.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace amc::api {
+namespace {
+
+using boost::beast::http::verb;
+using namespace std::chrono_literals;
+
+class WaitThrottle : public testing::sandbox_fixture {
+ protected:
+  void configure(sandbox::sandbox_options& options) override {
+    options.time_scale = 2000;  // AMC's minutes become milliseconds
+    options.instances = {{"amcinstance01", "Test instance", "ENTITYAAAAAAAAAAAAA1", "ATVPDKIKX0DER"}};
+  }
+  void SetUp() override {
+    sandbox_fixture::SetUp();
+    // The transport gives up on a 429 after one wait, so that a short burst
+    // of throttles already outlasts it and reaches the wait loop.
+    client_ = make_client({{"retry", {{"max_attempts", 1}, {"max_throttle_waits", 1}}}});
+    client_->log().set_sink(
+        [this](log_level level, std::string_view message) {
+          note_error(std::string(message));
+          const std::lock_guard lock{lines_mutex_};
+          lines_.emplace_back(level, message);
+        },
+        log_level::debug);
+    store::credential_update update;
+    update.credential_id = "conn";
+    update.client_id = server_->service().client_id();
+    update.refresh_token = new_grant();
+    client_->store().put(update);
+    context_ = {"conn", "amcinstance01", "ENTITYAAAAAAAAAAAAA1", "ATVPDKIKX0DER"};
+  }
+  void TearDown() override {
+    client_.reset();
+    expect_no_secret_in_captured_text({server_->service().client_secret(), fernet_key_});
+    sandbox_fixture::TearDown();
+  }
+
+  template <class T>
+  T run(boost::asio::awaitable<T> operation) {
+    return client_->run_blocking(std::move(operation), std::chrono::seconds(60));
+  }
+  std::string submit(const std::string& sql) {
+    return run(submit_execution(client_->amc(), client_->journal(), context_, "", {{"workflow", {{"sqlQuery", sql}}}},
+                                client_->log()))
+        .amc_execution_id;
+  }
+  nlohmann::json wait(const std::string& amc_id, std::chrono::milliseconds timeout) {
+    wait_options options;
+    options.first_poll = 50ms;
+    options.max_poll = 200ms;
+    options.timeout = timeout;
+    return run(wait_for_execution(client_->amc(), context_, amc_id, options, nullptr, client_->log()));
+  }
+  void throttle_status_reads(long count, int retry_after_seconds) {
+    admin(verb::post, "/_sandbox/faults",
+          {{"kind", "rate_limit"},
+           {"operation", "getWorkflowExecution"},
+           {"count", count},
+           {"retry_after", retry_after_seconds}});
+  }
+  std::uint64_t throttles_sent() { return admin(verb::get, "/_sandbox/stats")["faults"]["rate_limit"]; }
+  // Log lines that report the throttled wait, at any level.
+  std::vector<std::pair<log_level, std::string>> throttle_lines() const {
+    const std::lock_guard lock{lines_mutex_};
+    std::vector<std::pair<log_level, std::string>> found;
+    std::copy_if(lines_.begin(), lines_.end(), std::back_inserter(found),
+                 [](const auto& line) { return line.second.find("throttling the status reads") != std::string::npos; });
+    return found;
+  }
+
+  std::unique_ptr<client::client> client_;
+  call_context context_;
+  mutable std::mutex lines_mutex_;
+  std::vector<std::pair<log_level, std::string>> lines_;
+};
+
+TEST_F(WaitThrottle, ThrottledStatusReadsDoNotEndTheWait) {
+  const auto amc_id = submit("SELECT 1");
+  // 6 throttles = 3 reads the transport gives up on (2 sends each).
+  throttle_status_reads(6, 0);
+  const auto done = wait(amc_id, 30s);
+  EXPECT_EQ(done["status"], "SUCCEEDED");
+  EXPECT_EQ(throttles_sent(), 6u) << "every throttle reached the client";
+  const auto lines = throttle_lines();
+  ASSERT_EQ(lines.size(), 1u) << "logged once, not once per throttled read";
+  EXPECT_EQ(lines[0].first, log_level::warning);
+  EXPECT_NE(lines[0].second.find(amc_id), std::string::npos) << lines[0].second;
+}
+
+TEST_F(WaitThrottle, NextReadHonoursRetryAfter) {
+  client_ = make_client({{"retry", {{"max_throttle_waits", 0}}}});  // each 429 reaches the wait at once
+  const auto amc_id = submit("SELECT 1");
+  throttle_status_reads(2, 1);
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(wait(amc_id, 30s)["status"], "SUCCEEDED");
+  // Two reads asked for a second each; the wait's own 50 ms and 100 ms
+  // polls would have been much quicker.
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 2s);
+  EXPECT_EQ(throttles_sent(), 2u);
+}
+
+TEST_F(WaitThrottle, TheWaitsTimeoutStillBoundsAThrottle) {
+  const auto amc_id = submit("SELECT 1");
+  throttle_status_reads(-1, 0);  // until cleared
+  std::string message;
+  EXPECT_EQ(testing::error_code_of([&] { wait(amc_id, 1500ms); }, &message), errc::timeout);
+  EXPECT_NE(message.find("throttling"), std::string::npos) << message;
+  EXPECT_GE(throttles_sent(), 2u);
+}
+
+}  // namespace
+}  // namespace amc::api
