@@ -56,8 +56,9 @@ struct wait_options {
 };
 
 // Polls until the execution is terminal and returns it. Throws timeout,
-// cancelled, or the read's error. Unknown statuses keep it waiting (logged
-// once).
+// cancelled, or the read's error, except `throttled`: a throttled read is
+// waited out (honouring Retry-After) within the timeout. Unknown statuses and
+// throttling keep it waiting (each logged once).
 boost::asio::awaitable<nlohmann::json> wait_for_execution(session& amc, const call_context& context,
                                                           std::string amc_execution_id, wait_options options,
                                                           std::shared_ptr<wait_cancellation> cancellation,
