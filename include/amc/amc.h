@@ -391,10 +391,29 @@ AMC_API amc_status amc_instances_list(amc_client *client, const char *request_js
 /* Workflows. Requests carry "workflow" (AMC's Workflow object) for
  * create/update/sync, or "workflow_id" for get/delete.
  *
+ * Workflow ids are checked before any request (AMC_E_INVALID_ARGUMENT) and
+ * never truncated: AMC's charset (letters, digits, '.', '-', '_'), at most
+ * 128 characters, and not ending in a UUID cut short, such as
+ * "wf_e27c2385_b1ed_4bcf_a". Cut short means the id ends with a strict
+ * prefix of 8-4-4-4-12 hex digits joined by '-' or '_', starting at the
+ * id's start or after '_', '-' or '.', reaching at least two digits into
+ * the second group, with a letter a-f in the first group. So
+ * "wf_e27c2385_b1ed_4b" and "wf_e27c2385_b1ed_4bcf_a1b2" are refused, while
+ * a whole UUID, "sales_20240131_2024_0131" (no letter: a date) and
+ * "wf_daily_3f0c1a2b_2" (one digit: too little to tell) are accepted.
+ *
  * Example (sync: create, or update when it differs, or leave it):
  *   {"credential_id": "c", "instance": {...},
  *    "workflow": {"workflowId": "wf_daily", "sqlQuery": "SELECT …"}}
  *   → {"action": "created" | "updated" | "unchanged", "workflow": {...}}
+ * Sync compares only the fields the given workflow sets (sqlQuery,
+ * inputParameters, outputColumns, outputFormat,
+ * filteredMetricsDiscriminatorColumn, distinctUserCountColumn,
+ * filteredReasonColumn, privacyFilteringBehavior), and within objects only
+ * the keys it sets, so defaults AMC fills in do not count as a difference.
+ * The update it sends is the whole given workflow (AMC's PUT): to remove a
+ * field AMC holds, set it to its empty or default value, or call
+ * amc_workflow_update.
  */
 
 /* Creates a workflow; AMC_E_CONFLICT when the id exists. → the workflow.
@@ -412,7 +431,8 @@ AMC_API amc_status amc_workflow_get(amc_client *client, const char *request_json
  * Example: amc_workflow_list(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE}", &json); */
 AMC_API amc_status amc_workflow_list(amc_client *client, const char *request_json, char **out_json);
 
-/* Replaces the whole definition (AMC's PUT). → the workflow.
+/* Replaces the whole definition (AMC's PUT); AMC_E_NOT_FOUND when no
+ * workflow has the id. → the workflow.
  * Example: as amc_workflow_create, with the changed "workflow". */
 AMC_API amc_status amc_workflow_update(amc_client *client, const char *request_json, char **out_json);
 
@@ -426,10 +446,16 @@ AMC_API amc_status amc_workflow_sync(amc_client *client, const char *request_jso
 
 /* A valid AMC workflow id derived from a human name, deterministically:
  * "wf_" + the name's letters and digits in lower case with other runs
- * folded to "_", plus "_" and 8 hex characters of the name's SHA-256 when
- * the name had to be changed or shortened (so two names never collide).
- * Example: "Daily Sales (EU)" → "wf_daily_sales_eu_3f0c…". Ids are never
- * truncated otherwise. */
+ * folded to "_", plus "_" and 8 hex characters of the name's SHA-256
+ * unless the name was kept exactly as it is. It is kept only when folding
+ * changed nothing, "wf_" + name fits 128 characters, and it neither ends
+ * in "_" + 8 hex (the look of a hash suffix) nor in a UUID cut short; a
+ * longer name is shortened before the hash is added (the hash covers the
+ * whole name), and a name ending in four whole UUID groups gets "_x"
+ * before the hash. So two names never give one id (unless their SHA-256
+ * share the first 32 bits), and "foo_<hash of Foo>" does not take Foo's id.
+ * Examples: "daily_sales" → "wf_daily_sales";
+ * "Daily Sales (EU)" → "wf_daily_sales_eu_3f0c…". */
 /* Example:
  *   char *id = NULL;
  *   amc_workflow_id_from_name("Daily Sales (EU)", &id);  ...  amc_free(id);

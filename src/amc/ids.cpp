@@ -6,7 +6,7 @@
 #include <openssl/sha.h>
 
 #include <cctype>
-#include <regex>
+#include <iterator>
 
 namespace amc::api {
 namespace {
@@ -23,14 +23,71 @@ std::string short_hash(std::string_view text) {
   return fmt::format("{:02x}{:02x}{:02x}{:02x}", digest[0], digest[1], digest[2], digest[3]);
 }
 
-// A UUID's groups are 8-4-4-4-12 hex digits. An id that carries the first
-// groups of one and then stops short (with '-' or '_' between groups) was
-// cut by someone's length limit.
+bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+
+bool is_hex_letter(char c) {
+  const char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower >= 'a' && lower <= 'f';
+}
+
+// Whether `tail`, all of it, is a UUID cut short (the rule is spelled out at
+// looks_like_truncated_uuid).
+bool is_cut_uuid(std::string_view tail) {
+  static constexpr std::size_t group_lengths[] = {8, 4, 4, 4, 12};
+  std::size_t at = 0;
+  bool first_group_has_letter = false;
+  for (std::size_t group = 0; group < std::size(group_lengths); ++group) {
+    if (group > 0) {
+      if (tail[at] != '-' && tail[at] != '_') return false;
+      ++at;
+    }
+    std::size_t digits = 0;
+    while (at < tail.size() && digits < group_lengths[group] && is_hex(tail[at])) {
+      if (group == 0 && is_hex_letter(tail[at])) first_group_has_letter = true;
+      ++at;
+      ++digits;
+    }
+    if (at == tail.size()) {
+      if (group == 0 || !first_group_has_letter) return false;
+      if (group == 1 && digits < 2) return false;  // too little to tell
+      if (group == 4 && digits == group_lengths[4]) return false;  // a whole UUID
+      return true;
+    }
+    if (digits < group_lengths[group]) return false;  // not hex, or a group too short
+  }
+  return false;  // a whole UUID with more after it
+}
+
+// The seed application cut UUID-based ids to a length limit
+// ("wf_e27c2385_b1ed_4bcf_a"); two such ids can collide, so they are
+// refused. The rule: the id ENDS with a strict prefix of a UUID — hex
+// groups of 8-4-4-4-12 digits joined by '-' or '_' — that starts at the
+// beginning of the id or right after '_', '-' or '.', and
+//  - reaches at least two digits into the second group (8 hex digits and
+//    one more character say too little: "wf_foo_1a2b3c4d_2" is a version
+//    number after a derived id far more often than a cut UUID), cuts
+//    inside a group and right after one (with or without its separator)
+//    both count; and
+//  - has at least one letter a-f (either case) in its first group: eight
+//    decimal digits are a date far more often ("sales_20240131_2024_0131"),
+//    while a random UUID's first group is all decimal only (10/16)^8 ≈ 2%
+//    of the time — that 2% is the accepted miss.
+// A whole UUID at the end, or one followed by anything else, is fine.
 bool looks_like_truncated_uuid(std::string_view id) {
-  static const std::regex pattern(
-      R"((^|[_.-])[0-9a-f]{8}[_-][0-9a-f]{4}[_-][0-9a-f]{4}([_-]([0-9a-f]{0,3}|[0-9a-f]{4}[_-][0-9a-f]{0,11}))?$)",
-      std::regex::icase | std::regex::optimize);
-  return std::regex_search(id.begin(), id.end(), pattern);
+  for (std::size_t start = 0; start < id.size(); ++start) {
+    if (start > 0 && id[start - 1] != '_' && id[start - 1] != '-' && id[start - 1] != '.') continue;
+    if (is_cut_uuid(id.substr(start))) return true;
+  }
+  return false;
+}
+
+// Whether `id` ends the way a derived id with a hash does: '_' and exactly
+// 8 lower-case hex digits.
+bool ends_like_hash_suffix(std::string_view id) {
+  if (id.size() < 9 || id[id.size() - 9] != '_') return false;
+  for (const char c : id.substr(id.size() - 8))
+    if (!(std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f'))) return false;
+  return true;
 }
 
 }  // namespace
@@ -56,6 +113,13 @@ void validate_workflow_id(std::string_view workflow_id) {
                             workflow_id));
 }
 
+// Why no two names give one id: an id either keeps the folded name as it is
+// ("wf_" + name, only for names that are already lower-case letters, digits
+// and single '_', and never ends in '_' + 8 hex) or ends in '_' + 8 hex of
+// the name's SHA-256. Kept ids differ because the names do; a kept id never
+// equals a hashed one because of how it ends (so "foo_<hash of Foo>" is
+// hashed too, and cannot take "Foo"'s id); hashed ids differ unless two
+// names share the first 32 bits of their SHA-256.
 std::string workflow_id_from_name(std::string_view name) {
   std::string folded;
   bool last_was_separator = false;
@@ -70,12 +134,18 @@ std::string workflow_id_from_name(std::string_view name) {
   }
   while (!folded.empty() && folded.back() == '_') folded.pop_back();
   std::string id = "wf_" + folded;
-  const bool changed = folded != name;
-  constexpr std::size_t hash_suffix = 9;  // "_" + 8 hex
-  const bool shortened = id.size() > max_workflow_id_length - hash_suffix;
-  if (shortened) id.resize(max_workflow_id_length - hash_suffix);
-  if (changed || shortened || folded.empty()) id += "_" + short_hash(name);
-  return id;
+  const bool keep_as_is = folded == name && !folded.empty() && id.size() <= max_workflow_id_length &&
+                          !ends_like_hash_suffix(id) && !looks_like_truncated_uuid(id);
+  if (keep_as_is) return id;
+  const std::string suffix = "_" + short_hash(name);
+  if (id.size() > max_workflow_id_length - suffix.size()) id.resize(max_workflow_id_length - suffix.size());
+  if (!looks_like_truncated_uuid(id + suffix)) return id + suffix;
+  // Only a name ending in four whole UUID groups gets here: the hash would
+  // read as the start of the fifth. A non-hex "_x" in between stops that.
+  const std::string separated = "_x" + suffix;
+  if (id.size() > max_workflow_id_length - separated.size())
+    id.resize(max_workflow_id_length - separated.size());
+  return id + separated;
 }
 
 bool looks_like_entity_id(std::string_view advertiser_id) {

@@ -10,15 +10,24 @@ namespace amc::api {
 // AMC's workflowId charset: letters, digits, '.', '-', '_'; at most 128
 // characters here (AMC publishes no maximum; ids longer than that are most
 // likely a mistake). Throws invalid_argument naming the id and the problem.
-// Ids that look like a truncated UUID (the seed application's
-// "wf_e27c2385_b1ed_4bcf_a") are refused too: they come from code that cut
-// an id short, and two of them can collide.
+// Ids that END with a UUID cut short are refused too (the seed
+// application's "wf_e27c2385_b1ed_4bcf_a"): they come from code that cut an
+// id short, and two of them can collide. Cut short means: a strict prefix
+// of 8-4-4-4-12 hex digits joined by '-' or '_', starting at the id's
+// start or after '_', '-' or '.', reaching at least two digits into the
+// second group, with a letter a-f in the first group (so dates such as
+// "sales_20240131_2024_0131" pass). See looks_like_truncated_uuid in
+// ids.cpp for why.
 void validate_workflow_id(std::string_view workflow_id);
 
 // A valid workflow id derived from a human name, deterministically: letters
-// and digits kept, everything else folded to '_', prefixed "wf_", and — when
-// the name had to be changed or shortened — suffixed with 8 hex characters
-// of the name's SHA-256, so that two different names never give one id.
+// and digits kept in lower case, every other run folded to '_', prefixed
+// "wf_". The name is kept as it is only when folding changed nothing, it
+// fits, and the id neither ends in '_' + 8 hex nor looks like a cut UUID;
+// otherwise '_' + 8 hex of the name's SHA-256 is appended (after shortening
+// the folded part to fit 128; a name ending in four whole UUID groups gets
+// "_x" before it). Two different names never give one id, unless their
+// SHA-256 share the first 32 bits.
 std::string workflow_id_from_name(std::string_view name);
 
 // The advertiser id of AMC calls is the AMC account's entity id

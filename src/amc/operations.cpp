@@ -78,18 +78,49 @@ std::string required_workflow_id(const nlohmann::json& workflow) {
   return id->get<std::string>();
 }
 
-// The fields that define a workflow, for comparing ours with AMC's.
-nlohmann::json comparable(const nlohmann::json& workflow) {
-  nlohmann::json picked = nlohmann::json::object();
-  for (const char* field :
-       {"workflowId", "sqlQuery", "inputParameters", "outputColumns", "filteredMetricsDiscriminatorColumn",
-        "distinctUserCountColumn", "filteredReasonColumn", "privacyFilteringBehavior", "outputFormat"}) {
-    const auto found = workflow.find(field);
-    if (found != workflow.end() && !found->is_null() &&
-        !(found->is_array() && found->empty()))
-      picked[field] = *found;
+// Whether AMC's copy of a value (null when AMC has none) holds what the
+// local definition asks for. Objects compare only the keys the local one
+// sets and arrays element by element, because AMC may fill in what the
+// caller left out (privacyFilteringBehavior, a column's description, the
+// CSV dialect): comparing those would make every sync an update. An empty
+// local list or object asks for nothing more than AMC having none.
+bool holds(const nlohmann::json* held, const nlohmann::json& wanted) {
+  if (held != nullptr && held->is_null()) held = nullptr;
+  if (wanted.is_object()) {
+    if (held == nullptr) return wanted.empty();
+    if (!held->is_object()) return false;
+    for (const auto& [key, value] : wanted.items()) {
+      if (value.is_null()) continue;
+      const auto found = held->find(key);
+      if (!holds(found == held->end() ? nullptr : &*found, value)) return false;
+    }
+    return true;
   }
-  return picked;
+  if (wanted.is_array()) {
+    if (held == nullptr) return wanted.empty();
+    if (!held->is_array() || held->size() != wanted.size()) return false;
+    for (std::size_t i = 0; i < wanted.size(); ++i)
+      if (!holds(&(*held)[i], wanted[i])) return false;
+    return true;
+  }
+  return held != nullptr && *held == wanted;
+}
+
+// Whether AMC's workflow already is the local definition: the fields of
+// AMC's Workflow schema that the local definition sets. Fields outside the
+// schema are not compared (AMC does not keep them, so they would always
+// differ).
+bool amc_holds_definition(const nlohmann::json& amc_workflow, const nlohmann::json& local) {
+  for (const char* field :
+       {"sqlQuery", "inputParameters", "outputColumns", "outputFormat", "filteredMetricsDiscriminatorColumn",
+        "distinctUserCountColumn", "filteredReasonColumn", "privacyFilteringBehavior", "inputSchema",
+        "query"}) {
+    const auto wanted = local.find(field);
+    if (wanted == local.end() || wanted->is_null()) continue;
+    const auto held = amc_workflow.find(field);
+    if (!holds(held == amc_workflow.end() ? nullptr : &*held, *wanted)) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -182,7 +213,7 @@ asio::awaitable<nlohmann::json> sync_workflow(session& amc, const call_context& 
     auto created = co_await create_workflow(amc, context, workflow);
     result["action"] = "created";
     result["workflow"] = std::move(created);
-  } else if (comparable(*existing) == comparable(workflow)) {
+  } else if (amc_holds_definition(*existing, workflow)) {
     result["action"] = "unchanged";
     result["workflow"] = *existing;
   } else {

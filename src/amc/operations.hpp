@@ -33,8 +33,14 @@ boost::asio::awaitable<nlohmann::json> update_workflow(session& amc, const call_
                                                        nlohmann::json workflow);
 boost::asio::awaitable<void> delete_workflow(session& amc, const call_context& context,
                                              std::string workflow_id);
-// Makes AMC hold `workflow`: creates it, updates it when it differs, or
-// leaves it. {"action": "created"|"updated"|"unchanged", "workflow": {...}}
+// Makes AMC hold `workflow`: creates it, updates it (PUT of the whole
+// `workflow`) when it differs, or leaves it.
+// {"action": "created"|"updated"|"unchanged", "workflow": {...}}
+// Differs means: a field of AMC's Workflow schema that `workflow` sets
+// (sqlQuery, inputParameters, outputColumns, outputFormat, the aggregation-
+// threshold fields, …) is not what AMC holds, comparing within objects only
+// the keys `workflow` sets, so defaults AMC fills in are no difference. A
+// field only AMC has is no difference either: set it explicitly to change it.
 boost::asio::awaitable<nlohmann::json> sync_workflow(session& amc, const call_context& context,
                                                      nlohmann::json workflow);
 

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <mutex>
 
 namespace amc::api {
 
@@ -93,13 +94,36 @@ std::vector<std::string> url_list(const nlohmann::json& reply) {
 // S3 answers an expired or no longer valid pre-signed URL with 403 (or 400).
 bool url_expired(unsigned status) { return status == 403 || status == 400 || status == 410; }
 
+// The parts' URLs, shared by the parts: one part replaces them all when
+// they have expired while the others read them. The parts are separate
+// coroutines on the client's io_context, which with io_threads > 1 runs
+// them on several threads at once, so every access takes the mutex (never
+// held across a co_await). A mutex rather than a strand, so that the parts'
+// CSV checks of large files still run in parallel.
+class shared_urls {
+ public:
+  explicit shared_urls(std::vector<std::string> urls) : urls_(std::move(urls)) {}
+  std::string of_part(int part) const {
+    std::lock_guard lock(mutex_);
+    return urls_.at(static_cast<std::size_t>(part - 1));
+  }
+  void replace(std::vector<std::string> fresh) {
+    std::lock_guard lock(mutex_);
+    urls_ = std::move(fresh);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> urls_;
+};
+
 struct download_job {
   session& amc;
   net::http_client& http;
   const call_context& context;
   const std::string& amc_execution_id;
   const download_options& options;
-  std::vector<std::string>& urls;  // shared: refreshed when one expires
+  shared_urls& urls;  // refreshed when they expire
   int parts;
 };
 
@@ -108,9 +132,10 @@ asio::awaitable<nlohmann::json> download_part(download_job& job, int part) {
   const auto partial_path = job.options.directory / fmt::format("part-{}.csv.partial", part);
   for (int refreshes = 0;; ++refreshes) {
     net::request request;
-    const std::string url_used = job.urls[static_cast<std::size_t>(part - 1)];
+    const std::string url_used = job.urls.of_part(part);
     request.url = url_used;
-    // A pre-signed URL carries its own authorisation: no AMC headers.
+    // A pre-signed URL carries its own authorisation: no AMC headers, and no
+    // client id, so the rate limiter keys it by its host alone.
     const auto reply = co_await job.http.download(
         std::move(request), partial_path, [&](std::uint64_t bytes, std::uint64_t total) {
           if (job.options.progress) job.options.progress({part, job.parts, bytes, total});
@@ -138,11 +163,11 @@ asio::awaitable<nlohmann::json> download_part(download_job& job, int part) {
                   {{"http_status", reply.status}, {"part", part}});
     // The URL expired. Another part may have fetched fresh URLs already;
     // otherwise ask AMC for them, then try this part again.
-    if (job.urls[static_cast<std::size_t>(part - 1)] != url_used) continue;
-    const auto fresh = url_list(co_await download_urls(job.amc, job.context, job.amc_execution_id));
+    if (job.urls.of_part(part) != url_used) continue;
+    auto fresh = url_list(co_await download_urls(job.amc, job.context, job.amc_execution_id));
     if (static_cast<int>(fresh.size()) != job.parts)
       throw error(errc::protocol, "AMC changed the number of result parts between two downloadUrls calls");
-    job.urls = fresh;
+    job.urls.replace(std::move(fresh));
   }
 }
 
@@ -174,11 +199,14 @@ asio::awaitable<nlohmann::json> download_results(session& amc, net::http_client&
                   refused.detail());
     throw;
   }
-  auto urls = url_list(reply);
-  download_job job{amc, http, context, amc_execution_id, options, urls, static_cast<int>(urls.size())};
+  const auto first_urls = url_list(reply);
+  const auto part_count = first_urls.size();
+  shared_urls urls(first_urls);
+  download_job job{amc, http, context, amc_execution_id, options, urls, static_cast<int>(part_count)};
 
-  // Parts run in waves of `parallelism` coroutines on this executor.
-  std::vector<nlohmann::json> files(urls.size());
+  // Parts run in waves of `parallelism` coroutines on this executor (not a
+  // strand: see shared_urls).
+  std::vector<nlohmann::json> files(part_count);
   const auto executor = co_await asio::this_coro::executor;
   for (int first = 1; first <= job.parts; first += options.parallelism) {
     const int last = std::min(job.parts, first + options.parallelism - 1);

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace amc::api {
 namespace {
 
@@ -33,6 +35,27 @@ TEST(WorkflowIds, TruncatedUuidsAreReported) {
   EXPECT_NE(message.find("cut short"), std::string::npos);
   EXPECT_EQ(code_of([] { validate_workflow_id("wf_e27c2385_b1ed_4bcf"); }), errc::invalid_argument);
   EXPECT_EQ(code_of([] { validate_workflow_id("e27c2385-b1ed-4bcf-a123-4567"); }), errc::invalid_argument);
+  // Cut right after a whole group, with or without its separator.
+  for (const char* cut : {"wf_e27c2385_b1ed_4bcf_a1b2", "wf_e27c2385_b1ed_4bcf_a1b2_", "wf_e27c2385_b1ed",
+                          "wf_e27c2385_b1ed_"})
+    EXPECT_EQ(code_of([&] { validate_workflow_id(cut); }), errc::invalid_argument) << cut;
+  // Cut inside the second and third groups, and inside the last.
+  for (const char* cut : {"wf_e27c2385_b1ed_4b", "wf_e27c2385_b1", "wf_e27c2385_b1ed_4bcf_a1b2_456789ab",
+                          "report.e27c2385-b1ed-4b", "E27C2385_B1ED_4BCF"})
+    EXPECT_EQ(code_of([&] { validate_workflow_id(cut); }), errc::invalid_argument) << cut;
+}
+
+TEST(WorkflowIds, DatesAndNumbersAreNotMistakenForCutUuids) {
+  // No letter in the first group: a date and a time, not a UUID.
+  for (const char* fine : {"sales_20240131_2024_0131", "sales_20240131_2024", "run_20240131_1200_ad",
+                           // Too little of a second group to tell: a version after a derived id.
+                           "wf_daily_3f0c1a2b_2", "wf_e27c2385_b",
+                           // Whole UUIDs, and UUIDs with more after them.
+                           "e27c2385-b1ed-4bcf-a123-456789abcdef", "wf_e27c2385_b1ed_4bcf_a123_456789abcdef",
+                           "wf_e27c2385_b1ed_4bcf_v2", "e27c2385-b1ed-4bcf-a123-456789abcdef_v2",
+                           // Not starting at a separator.
+                           "wfe27c2385_b1ed_4b", "x_0123456789abcdef_1234"})
+    EXPECT_EQ(code_of([&] { validate_workflow_id(fine); }), errc::ok) << fine;
 }
 
 TEST(WorkflowIds, DerivedFromNamesDeterministicallyWithoutCollisions) {
@@ -48,6 +71,43 @@ TEST(WorkflowIds, DerivedFromNamesDeterministicallyWithoutCollisions) {
   EXPECT_NE(long_one, long_two) << "shortened names keep a hash of the whole name";
   for (const auto& id : {spaced, long_one, long_two, workflow_id_from_name("!!!")})
     EXPECT_EQ(code_of([&] { validate_workflow_id(id); }), errc::ok) << id;
+}
+
+TEST(WorkflowIds, ANameThatLooksHashedCannotTakeAnotherNamesId) {
+  const auto foo = workflow_id_from_name("Foo");
+  ASSERT_EQ(foo.size(), std::string("wf_foo_").size() + 8) << foo;
+  const auto forged_name = foo.substr(3);  // "foo_" + the first 8 hex of SHA-256("Foo")
+  EXPECT_NE(workflow_id_from_name(forged_name), foo);
+  EXPECT_EQ(code_of([&] { validate_workflow_id(workflow_id_from_name(forged_name)); }), errc::ok);
+  // Names that are already valid, folded ids are kept unless they end like a
+  // hash suffix.
+  EXPECT_EQ(workflow_id_from_name("sales_2024_q1"), "wf_sales_2024_q1");
+  EXPECT_EQ(workflow_id_from_name("sales_a20240131"), "wf_sales_a20240131");
+  EXPECT_NE(workflow_id_from_name("sales_20240131"), "wf_sales_20240131");
+}
+
+TEST(WorkflowIds, DerivedIdsAreAlwaysValidAndDistinct) {
+  std::vector<std::string> names = {"Foo", "foo", "foo_", "FOO", "e27c2385_b1ed", "e27c2385-b1ed",
+                                    "e27c2385_b1ed_4bcf_a1b2", "e27c2385-b1ed-4bcf-a1b2",
+                                    "e27c2385_b1ed_4bcf_a1b2_x", "e27c2385-b1ed-4bcf-a123-456789abcdef",
+                                    "sales_20240131_2024_0131", "", "_", "wf", std::string(128, 'a'),
+                                    std::string(125, 'a'), std::string(126, 'a')};
+  names.push_back(workflow_id_from_name("Foo").substr(3));
+  names.push_back(workflow_id_from_name("e27c2385-b1ed-4bcf-a1b2").substr(3));
+  // A UUID in a long name, cut by the shortening at every possible place.
+  for (std::size_t pad = 70; pad < 130; ++pad) {
+    names.push_back(std::string(pad, 'x') + "_e27c2385_b1ed_4bcf_a1b2_456789abcdef");
+    names.push_back(std::string(pad, 'x') + " e27c2385 b1ed 4bcf a1b2");
+  }
+  // A hash right after four whole UUID groups would read as a cut fifth.
+  EXPECT_EQ(workflow_id_from_name("e27c2385-b1ed-4bcf-a1b2").rfind("wf_e27c2385_b1ed_4bcf_a1b2_x_", 0), 0u);
+  std::set<std::string> ids;
+  for (const auto& name : names) {
+    const auto id = workflow_id_from_name(name);
+    EXPECT_EQ(code_of([&] { validate_workflow_id(id); }), errc::ok) << "name '" << name << "' gave " << id;
+    EXPECT_TRUE(ids.insert(id).second) << "name '" << name << "' gave an id already taken: " << id;
+    EXPECT_EQ(id, workflow_id_from_name(name));
+  }
 }
 
 TEST(AdvertiserIds, ProfileIdsAreRefusedWithDirections) {

@@ -11,8 +11,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 namespace amc::api {
@@ -103,6 +106,84 @@ TEST_P(Operations, WorkflowLifecycle) {
   EXPECT_EQ(run(list_workflows(amc, context_))["workflows"].size(), 1u);
 }
 
+// A definition that sets every non-SQL field sync compares.
+nlohmann::json full_definition(const std::string& id) {
+  return {{"workflowId", id},
+          {"sqlQuery", "SELECT campaign, impressions FROM t WHERE campaign_id = CUSTOM_PARAMETER('campaign_id')"},
+          {"inputParameters",
+           {{{"name", "campaign_id"}, {"dataType", "STRING"}, {"columnType", "DIMENSION"}, {"defaultValue", "1"}}}},
+          {"outputColumns",
+           {{{"name", "campaign"}, {"dataType", "STRING"}, {"columnType", "DIMENSION"}},
+            {{"name", "impressions"}, {"dataType", "LONG"}, {"columnType", "METRIC"}}}},
+          {"filteredMetricsDiscriminatorColumn", "filtered"},
+          {"distinctUserCountColumn", "distinct_users"},
+          {"filteredReasonColumn", "filtered_reason"},
+          {"privacyFilteringBehavior", "REMOVE_VALUES"}};
+}
+
+TEST_P(Operations, SyncCoversParametersColumnsAndAggregationThresholdFields) {
+  auto& amc = client_->amc();
+  auto definition = full_definition("wf_full");
+  ASSERT_EQ(run(sync_workflow(amc, context_, definition))["action"], "created");
+  const auto stored = run(get_workflow(amc, context_, "wf_full"));
+  for (const auto& [field, value] : definition.items()) EXPECT_EQ(stored[field], value) << field;
+  EXPECT_EQ(run(sync_workflow(amc, context_, definition))["action"], "unchanged");
+  EXPECT_EQ(requests_of("updateWorkflow"), 0);
+
+  // Each field on its own makes a difference, and is what AMC then holds.
+  const std::vector<std::pair<std::string, std::function<void(nlohmann::json&)>>> changes = {
+      {"inputParameters", [](nlohmann::json& d) { d["inputParameters"][0]["defaultValue"] = "2"; }},
+      {"outputColumns", [](nlohmann::json& d) { d["outputColumns"][1]["dataType"] = "DOUBLE"; }},
+      {"outputColumns", [](nlohmann::json& d) { d["outputColumns"].erase(1); }},
+      {"filteredMetricsDiscriminatorColumn", [](nlohmann::json& d) { d["filteredMetricsDiscriminatorColumn"] = "kept"; }},
+      {"distinctUserCountColumn", [](nlohmann::json& d) { d["distinctUserCountColumn"] = "users"; }},
+      {"filteredReasonColumn", [](nlohmann::json& d) { d["filteredReasonColumn"] = "why"; }},
+      {"privacyFilteringBehavior", [](nlohmann::json& d) { d["privacyFilteringBehavior"] = "REMOVE_ROWS"; }},
+  };
+  int updates = 0;
+  for (const auto& [field, change] : changes) {
+    change(definition);
+    EXPECT_EQ(run(sync_workflow(amc, context_, definition))["action"], "updated") << field;
+    EXPECT_EQ(requests_of("updateWorkflow"), ++updates) << field;
+    EXPECT_EQ(run(get_workflow(amc, context_, "wf_full"))[field], definition[field]) << field;
+    EXPECT_EQ(run(sync_workflow(amc, context_, definition))["action"], "unchanged") << field;
+    EXPECT_EQ(requests_of("updateWorkflow"), updates) << field;
+  }
+}
+
+TEST_P(Operations, SyncIgnoresDefaultsAmcFillsIn) {
+  auto& amc = client_->amc();
+  auto local = full_definition("wf_defaults");
+  local.erase("privacyFilteringBehavior");
+  local.erase("filteredReasonColumn");
+  // What AMC might hold after creating `local`: defaults for what it left
+  // out, at the top and inside the columns.
+  auto held = local;
+  held["privacyFilteringBehavior"] = "REMOVE_ROWS";
+  held["filteredReasonColumn"] = "";
+  held["outputFormat"] = {{"separatorCharacter", ","}, {"quoteCharacter", "\""}, {"escapeCharacter", "\\"}};
+  held["outputColumns"][0]["description"] = "";
+  held["outputColumns"][1]["dataTypePrecision"] = 0;
+  held["inputParameters"][0]["displayName"] = "campaign_id";
+  run(create_workflow(amc, context_, held));
+
+  EXPECT_EQ(run(sync_workflow(amc, context_, local))["action"], "unchanged");
+  EXPECT_EQ(requests_of("updateWorkflow"), 0);
+  // What the local definition does set still counts, inside the columns too.
+  local["outputColumns"][0]["description"] = "the campaign";
+  EXPECT_EQ(run(sync_workflow(amc, context_, local))["action"], "updated");
+  local["privacyFilteringBehavior"] = "REMOVE_VALUES";
+  EXPECT_EQ(run(sync_workflow(amc, context_, local))["action"], "updated");
+  EXPECT_EQ(run(get_workflow(amc, context_, "wf_defaults"))["privacyFilteringBehavior"], "REMOVE_VALUES");
+  EXPECT_EQ(run(sync_workflow(amc, context_, local))["action"], "unchanged");
+  // An empty list asks for none: a difference when AMC has some.
+  local["inputParameters"] = nlohmann::json::array();
+  local["sqlQuery"] = "SELECT campaign, impressions FROM t";
+  EXPECT_EQ(run(sync_workflow(amc, context_, local))["action"], "updated");
+  EXPECT_EQ(run(sync_workflow(amc, context_, local))["action"], "unchanged");
+  EXPECT_EQ(requests_of("updateWorkflow"), 3);
+}
+
 TEST_P(Operations, BadIdsNeverReachAmc) {
   auto amc_requests = [this] {
     long long total = 0;
@@ -141,6 +222,72 @@ TEST_P(Operations, SavedWorkflowRunsToSuccess) {
   const auto listing = run(list_executions(client_->amc(), context_, {{"workflowId", "wf_run"}}));
   ASSERT_EQ(listing["executions"].size(), 1u);
   EXPECT_EQ(listing["executions"][0]["workflowExecutionId"], submitted.amc_execution_id);
+}
+
+// "2026-11-28T18:41:46Z" → "2026-11-01T00:00:00Z"; months before it with
+// `back`.
+std::string first_of_month(const std::string& timestamp, int back = 0) {
+  int year = std::stoi(timestamp.substr(0, 4));
+  int month = std::stoi(timestamp.substr(5, 2)) - back;
+  while (month < 1) {
+    month += 12;
+    --year;
+  }
+  return fmt::format("{:04}-{:02}-01T00:00:00Z", year, month);
+}
+
+TEST_P(Operations, SubmitPassesEveryExecutionOptionToAmc) {
+  auto& amc = client_->amc();
+  run(sync_workflow(amc, context_,
+                    {{"workflowId", "wf_options"},
+                     {"sqlQuery", "SELECT campaign FROM t WHERE campaign_id = CUSTOM_PARAMETER('campaign_id')"},
+                     {"inputParameters", {{{"name", "campaign_id"}, {"dataType", "STRING"}}}}}));
+  auto execution_of = [&](const nlohmann::json& request) {
+    const auto submitted = submit("", request);
+    return run(get_execution(amc, context_, submitted.amc_execution_id));
+  };
+  const nlohmann::json parameter = {{"campaign_id", "12345"}};
+
+  const auto explicit_window = execution_of({{"workflowId", "wf_options"},
+                                             {"parameterValues", parameter},
+                                             {"timeWindowType", "EXPLICIT"},
+                                             {"timeWindowStart", "2026-01-01T00:00:00"},
+                                             {"timeWindowEnd", "2026-01-08T00:00:00"},
+                                             {"timeWindowTimeZone", "America/New_York"},
+                                             {"workflowExecutionTimeoutSeconds", 3600}});
+  EXPECT_EQ(explicit_window["timeWindowStartOriginal"], "2026-01-01T00:00:00");
+  EXPECT_EQ(explicit_window["timeWindowEndOriginal"], "2026-01-08T00:00:00");
+  EXPECT_EQ(explicit_window["timeWindowTimeZoneOriginal"], "America/New_York");
+  EXPECT_EQ(explicit_window["parameterValues"], parameter);
+  EXPECT_EQ(explicit_window["workflowExecutionTimeoutSeconds"], 3600);
+
+  const auto current_month = execution_of(
+      {{"workflowId", "wf_options"}, {"parameterValues", parameter}, {"timeWindowType", "CURRENT_MONTH"},
+       {"timeWindowTimeZone", "UTC"}});
+  const std::string created = current_month["createTime"];
+  EXPECT_EQ(current_month["timeWindowStart"], first_of_month(created)) << created;
+  EXPECT_EQ(current_month["timeWindowTimeZoneOriginal"], "UTC");
+  EXPECT_NE(current_month["workflowExecutionTimeoutSeconds"], 3600) << "AMC's default when none is sent";
+
+  const auto previous_month =
+      execution_of({{"workflowId", "wf_options"}, {"parameterValues", parameter}, {"timeWindowType", "PREVIOUS_MONTH"}});
+  const std::string also_created = previous_month["createTime"];
+  EXPECT_EQ(previous_month["timeWindowStart"], first_of_month(also_created, 1)) << also_created;
+  EXPECT_EQ(previous_month["timeWindowEnd"], first_of_month(also_created)) << also_created;
+
+  // The parameter value is what AMC needs to run the workflow at all.
+  EXPECT_EQ(code_of([&] { submit("", {{"workflowId", "wf_options"}}); }), errc::invalid_argument);
+
+  // A dry run succeeds without results; a real one has them.
+  const auto dry = submit("", {{"workflowId", "wf_options"}, {"parameterValues", parameter}, {"dryRun", true}});
+  const auto dry_done = wait(dry.amc_execution_id);
+  ASSERT_EQ(dry_done["status"], "SUCCEEDED");
+  EXPECT_EQ(dry_done["outputChannels"][0]["status"], "UNAVAILABLE");
+  EXPECT_FALSE(dry_done.contains("outputS3URI"));
+  const auto real = submit("", {{"workflowId", "wf_options"}, {"parameterValues", parameter}, {"dryRun", false}});
+  const auto real_done = wait(real.amc_execution_id);
+  ASSERT_EQ(real_done["status"], "SUCCEEDED");
+  EXPECT_EQ(real_done["outputChannels"][0]["status"], "AVAILABLE");
 }
 
 TEST_P(Operations, SameExecutionIdReattachesInsteadOfRunningTwice) {
@@ -188,6 +335,14 @@ TEST_P(Operations, FailedExecutionCarriesAmcsReason) {
   const auto done = wait(submitted.amc_execution_id);
   EXPECT_EQ(done["status"], "FAILED");
   EXPECT_EQ(failure_reason(done), "Table nowhere does not exist");
+}
+
+TEST_P(Operations, RejectedExecutionCarriesAmcsReason) {
+  const auto submitted =
+      submit("", {{"workflow", {{"sqlQuery", "SELECT 1\n-- sandbox: reject \"Instance amcinstance01 is paused\""}}}});
+  const auto done = wait(submitted.amc_execution_id);
+  EXPECT_EQ(done["status"], "REJECTED");
+  EXPECT_EQ(failure_reason(done), "Instance amcinstance01 is paused");
 }
 
 TEST_P(Operations, CancelARunningExecution) {
@@ -253,6 +408,28 @@ TEST_P(Operations, EveryResultPartIsDownloadedAndExpiredUrlsAreRenewed) {
   EXPECT_GT(events.load(), 0);
   for (const auto& entry : std::filesystem::directory_iterator(options.directory))
     EXPECT_EQ(entry.path().extension(), ".csv") << "no partial files left behind";
+}
+
+// Parts are coroutines that the io_context may run on two threads at once:
+// they share the URL list, which one of them replaces when it has expired.
+// (Run under ThreadSanitizer, this shows a race on it at once.)
+TEST_P(Operations, PartsOnSeveralIoThreadsShareRenewedUrlsSafely) {
+  client_ = make_client({{"io_threads", 2}});
+  const auto submitted = submit("", {{"workflow", {{"sqlQuery", "SELECT 1\n-- sandbox: parts=5 rows=2000"}}}});
+  ASSERT_EQ(wait(submitted.amc_execution_id)["status"], "SUCCEEDED");
+  for (int round = 0; round < 3; ++round) {
+    admin(verb::post, "/_sandbox/faults", {{"kind", "expired_download_urls"}, {"count", 1}});
+    download_options options;
+    options.directory = directory_.path() / fmt::format("threads-{}", round);
+    options.parallelism = 5;
+    const auto manifest = run(download_results(client_->amc(), client_->http(), context_,
+                                               submitted.amc_execution_id, options));
+    ASSERT_EQ(manifest["files"].size(), 5u);
+    EXPECT_EQ(manifest["total_rows"], 2000);
+    for (const auto& file : manifest["files"])
+      EXPECT_EQ(std::filesystem::file_size(file["path"].get<std::string>()), file["bytes"].get<std::uint64_t>());
+  }
+  EXPECT_GE(requests_of("getWorkflowExecutionDownloadUrls"), 6) << "each round renewed the expired URLs";
 }
 
 TEST_P(Operations, ResultsOfAnUnfinishedExecutionAreAConflict) {

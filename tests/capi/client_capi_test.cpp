@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <thread>
 
 namespace {
@@ -161,6 +163,123 @@ TEST_F(ClientCapi, FailedExecutionIsExecutionFailedWithTheReason) {
   EXPECT_NE(std::string(amc_last_error()).find("Column x is unknown"), std::string::npos) << amc_last_error();
   EXPECT_EQ(json::parse(amc_last_error_json())["execution"]["status"], "FAILED");
   EXPECT_EQ(out, nullptr);
+}
+
+TEST_F(ClientCapi, RejectedExecutionIsExecutionFailedWithTheReason) {
+  char* out = nullptr;
+  const auto submit =
+      request({{"request", {{"workflow", {{"sqlQuery", "SELECT 1\n-- sandbox: reject \"Instance is paused for maintenance\""}}}}}});
+  ASSERT_EQ(call(amc_execution_submit(client_, submit.dump().c_str(), &out)), AMC_OK) << amc_last_error();
+  const auto amc_id = json::parse(take(out))["amc_execution_id"];
+  const auto wait = request({{"amc_execution_id", amc_id}, {"first_poll_ms", 50}, {"max_poll_ms", 100}});
+  EXPECT_EQ(call(amc_execution_wait(client_, wait.dump().c_str(), nullptr, nullptr, nullptr, &out)),
+            AMC_E_EXECUTION_FAILED);
+  const std::string message = amc_last_error();
+  EXPECT_NE(message.find("REJECTED"), std::string::npos) << message;
+  EXPECT_NE(message.find("Instance is paused for maintenance"), std::string::npos) << message;
+  const auto detail = json::parse(amc_last_error_json());
+  EXPECT_EQ(detail["execution"]["status"], "REJECTED");
+  EXPECT_EQ(detail["execution"]["statusReason"], "Instance is paused for maintenance");
+}
+
+TEST_F(ClientCapi, WorkflowCreateAndUpdate) {
+  char* out = nullptr;
+  const json workflow = {{"workflowId", "wf_capi_created"}, {"sqlQuery", "SELECT 1"},
+                         {"privacyFilteringBehavior", "REMOVE_ROWS"}};
+  ASSERT_EQ(call(amc_workflow_create(client_, request({{"workflow", workflow}}).dump().c_str(), &out)), AMC_OK)
+      << amc_last_error();
+  auto created = json::parse(take(out));
+  EXPECT_EQ(created["workflowId"], "wf_capi_created");
+  EXPECT_EQ(created["sqlQuery"], "SELECT 1");
+  EXPECT_EQ(created["privacyFilteringBehavior"], "REMOVE_ROWS");
+
+  out = nullptr;
+  EXPECT_EQ(call(amc_workflow_create(client_, request({{"workflow", workflow}}).dump().c_str(), &out)),
+            AMC_E_CONFLICT);
+  EXPECT_NE(std::string(amc_last_error()).find("already exists"), std::string::npos) << amc_last_error();
+  EXPECT_EQ(out, nullptr);
+
+  auto changed = workflow;
+  changed["sqlQuery"] = "SELECT 2";
+  changed["privacyFilteringBehavior"] = "REMOVE_VALUES";
+  ASSERT_EQ(call(amc_workflow_update(client_, request({{"workflow", changed}}).dump().c_str(), &out)), AMC_OK)
+      << amc_last_error();
+  const auto updated = json::parse(take(out));
+  EXPECT_EQ(updated["sqlQuery"], "SELECT 2");
+  EXPECT_EQ(updated["privacyFilteringBehavior"], "REMOVE_VALUES");
+  ASSERT_EQ(call(amc_workflow_get(client_, request({{"workflow_id", "wf_capi_created"}}).dump().c_str(), &out)),
+            AMC_OK);
+  EXPECT_EQ(json::parse(take(out))["sqlQuery"], "SELECT 2");
+  EXPECT_EQ(requests_of("updateWorkflow"), 1);
+
+  out = nullptr;
+  auto missing = changed;
+  missing["workflowId"] = "wf_capi_missing";
+  EXPECT_EQ(call(amc_workflow_update(client_, request({{"workflow", missing}}).dump().c_str(), &out)),
+            AMC_E_NOT_FOUND);
+  EXPECT_NE(std::string(amc_last_error()).find("wf_capi_missing"), std::string::npos) << amc_last_error();
+  EXPECT_EQ(call(amc_workflow_create(client_, request({{"workflow", {{"workflowId", "wf_e27c2385_b1ed_4bcf_a1b2"},
+                                                                    {"sqlQuery", "SELECT 1"}}}})
+                                                  .dump()
+                                                  .c_str(),
+                                     &out)),
+            AMC_E_INVALID_ARGUMENT);
+  EXPECT_EQ(call(amc_workflow_update(client_, request({{"workflow", {{"sqlQuery", "SELECT 1"}}}}).dump().c_str(), &out)),
+            AMC_E_INVALID_ARGUMENT);
+  EXPECT_EQ(out, nullptr);
+  EXPECT_EQ(requests_of("createWorkflow"), 2) << "bad requests never reach AMC";
+}
+
+TEST_F(ClientCapi, DownloadProgressAddsUpToTheManifest) {
+  char* out = nullptr;
+  const auto submit = request({{"request", {{"workflow", {{"sqlQuery", "SELECT 1\n-- sandbox: parts=3 rows=3000"}}}}}});
+  ASSERT_EQ(call(amc_execution_submit(client_, submit.dump().c_str(), &out)), AMC_OK) << amc_last_error();
+  const auto amc_id = json::parse(take(out))["amc_execution_id"];
+  const auto wait = request({{"amc_execution_id", amc_id}, {"first_poll_ms", 50}, {"max_poll_ms", 100}});
+  ASSERT_EQ(call(amc_execution_wait(client_, wait.dump().c_str(), nullptr, nullptr, nullptr, &out)), AMC_OK)
+      << amc_last_error();
+  amc_free(out);
+
+  struct seen_events {
+    std::mutex mutex;
+    std::vector<json> events;
+  } seen;
+  auto progress = [](const char* event, void* user) {
+    auto* into = static_cast<seen_events*>(user);
+    std::lock_guard lock(into->mutex);
+    into->events.push_back(json::parse(event));
+  };
+  const auto download = request({{"amc_execution_id", amc_id},
+                                 {"directory", (directory_.path() / "capi-results").string()},
+                                 {"parallelism", 2}});
+  ASSERT_EQ(call(amc_results_download(client_, download.dump().c_str(), progress, &seen, &out)), AMC_OK)
+      << amc_last_error();
+  const auto manifest = json::parse(take(out));
+  ASSERT_EQ(manifest["files"].size(), 3u);
+
+  std::lock_guard lock(seen.mutex);
+  std::map<int, std::uint64_t> last_bytes;  // by part: bytes only ever grow within a part
+  for (const auto& event : seen.events) {
+    ASSERT_EQ(event["event"], "download") << event;
+    EXPECT_EQ(event["parts"], 3) << event;
+    const int part = event["part"];
+    ASSERT_GE(part, 1);
+    ASSERT_LE(part, 3);
+    const auto bytes = event["bytes"].get<std::uint64_t>();
+    EXPECT_GE(bytes, last_bytes[part]) << event;
+    last_bytes[part] = bytes;
+    const auto total = event["total_bytes"].get<std::uint64_t>();
+    if (total != 0) EXPECT_LE(bytes, total) << event;
+  }
+  ASSERT_EQ(last_bytes.size(), 3u) << "every part reported progress";
+  std::uint64_t sum = 0;
+  for (const auto& file : manifest["files"]) {
+    const int part = file["part"];
+    EXPECT_EQ(last_bytes[part], file["bytes"].get<std::uint64_t>()) << "part " << part;
+    sum += last_bytes[part];
+  }
+  EXPECT_EQ(sum, manifest["total_bytes"].get<std::uint64_t>());
+  EXPECT_GT(sum, 0u);
 }
 
 TEST_F(ClientCapi, CancelTokenStopsAWaitFromAnotherThread) {
