@@ -16,6 +16,12 @@ void sandbox_fixture::SetUp() {
 }
 
 void sandbox_fixture::TearDown() {
+  // Every test's captured log lines and error messages, whatever the test:
+  // none may hold a token the sandbox issued (they all start with these
+  // prefixes; the redacting logger writes "Atz*|[redacted]"), an
+  // authorization code, the client secret or the store's Fernet key.
+  if (server_)
+    expect_no_secret_in_captured_text({"Atza|", "Atzr|", "ANsandbox", server_->service().client_secret(), fernet_key_});
   if (server_) server_->stop();
 }
 
@@ -86,7 +92,8 @@ void sandbox_fixture::expect_no_secret_in_captured_text(const std::vector<std::s
   for (const auto& line : lines)
     for (const auto& secret : secrets)
       if (!secret.empty() && line.find(secret) != std::string::npos)
-        ADD_FAILURE() << "a secret appeared in a log line or error message (line not shown)";
+        ADD_FAILURE() << "secret #" << (&secret - secrets.data()) + 1
+                      << " of the list appeared in a log line or error message (line not shown)";
 }
 
 }  // namespace amc::testing
