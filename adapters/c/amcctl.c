@@ -9,9 +9,9 @@
  *   0  success
  *   1  anything else (AMC_E_CONFLICT, AMC_E_INTERNAL, AMC_E_FORKED,
  *      AMC_E_OUT_OF_MEMORY, an unknown status)
- *   2  usage error: bad command line, unreadable --file/--sql, or a request
- *      the library rejected (AMC_E_INVALID_ARGUMENT, e.g. a numeric profile
- *      id given as --advertiser)
+ *   2  usage error: bad command line, unreadable --file/--sql/--definition,
+ *      or a request the library rejected (AMC_E_INVALID_ARGUMENT, e.g. a
+ *      numeric profile id given as --advertiser)
  *   3  authentication required (AMC_E_AUTH_REQUIRED): run amcctl auth login
  *   4  forbidden (AMC_E_FORBIDDEN)
  *   5  not found (AMC_E_NOT_FOUND)
@@ -72,9 +72,19 @@ static const char help_text[] =
     "  auth status | auth refresh\n"
     "  accounts                AMC accounts (their accountId is the --advertiser)\n"
     "  instances               AMC instances of --advertiser/--marketplace\n"
-    "  workflow sync --file QUERY.sql [--id ID | --name NAME]\n"
-    "                          create or update a saved workflow from a SQL file; the\n"
-    "                          id defaults to one derived from the file's name\n"
+    "  workflow sync [--file QUERY.sql] [--definition WORKFLOW.json]\n"
+    "                [--id ID | --name NAME]\n"
+    "                          create a saved workflow, or update it when AMC's copy\n"
+    "                          differs (else \"unchanged\"). QUERY.sql: its sqlQuery.\n"
+    "                          WORKFLOW.json: AMC's Workflow as a JSON object (what\n"
+    "                          'amcctl --json workflow get ID' prints), for the other\n"
+    "                          fields: inputParameters, outputColumns, outputFormat,\n"
+    "                          privacyFilteringBehavior, filteredReasonColumn,\n"
+    "                          filteredMetricsDiscriminatorColumn,\n"
+    "                          distinctUserCountColumn. The command line wins: --file\n"
+    "                          replaces its sqlQuery, --id/--name its workflowId.\n"
+    "                          The id: --id, else from --name, else its workflowId,\n"
+    "                          else from the file's name (QUERY, else WORKFLOW)\n"
     "  workflow get ID | workflow list | workflow delete ID\n"
     "  run (--workflow-id ID | --sql FILE) [--execution-id KEY] [window] [--param N=V]...\n"
     "      [--out DIR] [--head N] [--dry-run]\n"
@@ -137,7 +147,12 @@ static const char help_text_run[] =
     "                          EXPLICIT)\n"
     "  --time-zone TZ          timeWindowTimeZone, e.g. America/New_York\n"
     "  --param NAME=VALUE      a parameterValues entry (repeatable)\n"
-    "  --poll-ms N             first poll interval (doubles up to --max-poll-ms)\n"
+    "  --poll-ms N             first poll interval in ms (doubles up to --max-poll-ms;\n"
+    "                          defaults 5000 and 60000, 1000 and 2000 with --sandbox)\n"
+    "  --max-poll-ms N         longest poll interval in ms\n"
+    "  --dry-run               dryRun: AMC validates the query without running it or\n"
+    "                          using quota; nothing is downloaded (--json prints the\n"
+    "                          final execution instead of the download manifest)\n"
     "\n"
     "Environment: AMC_LIBRARY (path of libamc.so.1 or its directory), AMC_SANDBOX\n"
     "(the amc-sandbox program), AMC_FERNET_KEYS (store keys, as in amc_store_new).\n"
@@ -146,7 +161,8 @@ static const char help_text_run[] =
     "  0 ok, 1 other error, 2 usage error or invalid argument, 3 authentication\n"
     "  required, 4 forbidden, 5 not found, 6 execution failed/cancelled/rejected,\n"
     "  7 timeout, 8 network/TLS/remote/throttled, 9 config/crypto/store (and a\n"
-    "  library that cannot be loaded), 130 interrupted\n";
+    "  library that cannot be loaded), 130 interrupted. Errors print\n"
+    "  \"amcctl: STATUS_NAME: message\" on stderr, never a token or secret.\n";
 
 /* ------------------------------------------------------------------------
  * Command line
@@ -173,6 +189,7 @@ typedef struct options {
   int version;
   /* commands */
   const char *file;
+  const char *definition_file;
   const char *id;
   const char *name;
   const char *workflow_id;
@@ -263,7 +280,7 @@ static int parse_command_line(int argc, char **argv, options *o) {
     }
     static const char *const with_value[] = {
         "--config", "--credential", "--instance", "--advertiser", "--marketplace", "--timeout", "--sandbox-dir",
-        "--sandbox-time-scale", "--file", "--id", "--name", "--workflow-id", "--sql", "--execution-id",
+        "--sandbox-time-scale", "--file", "--definition", "--id", "--name", "--workflow-id", "--sql", "--execution-id",
         "--amc-execution-id", "--window", "--start", "--end", "--time-zone", "--param", "--out", "--head",
         "--poll-ms", "--max-poll-ms", "--code", "--redirect-uri"};
     int known = 0;
@@ -289,6 +306,7 @@ static int parse_command_line(int argc, char **argv, options *o) {
       if (end == value || *end != '\0' || !(o->sandbox_time_scale > 0))
         return usage_error("--sandbox-time-scale needs a positive number, got '%s'", value);
     } else if (strcmp(name, "--file") == 0) o->file = value;
+    else if (strcmp(name, "--definition") == 0) o->definition_file = value;
     else if (strcmp(name, "--id") == 0) o->id = value;
     else if (strcmp(name, "--name") == 0) o->name = value;
     else if (strcmp(name, "--workflow-id") == 0) o->workflow_id = value;
@@ -391,7 +409,8 @@ static int resolve_command(const options *o, command *out, const char **argument
 static int validate_command(const options *o, command cmd, const char *argument) {
   switch (cmd) {
     case CMD_WORKFLOW_SYNC:
-      if (o->file == NULL) return usage_error("workflow sync needs --file QUERY.sql");
+      if (o->file == NULL && o->definition_file == NULL)
+        return usage_error("workflow sync needs --file QUERY.sql and/or --definition WORKFLOW.json");
       if (o->id != NULL && o->name != NULL) return usage_error("give --id or --name, not both");
       break;
     case CMD_WORKFLOW_GET:
@@ -454,6 +473,16 @@ static int exit_code_for(amc_status status) {
 static int report(amc_status status) {
   fprintf(stderr, "amcctl: %s: %s\n", lib.status_name(status), lib.last_error());
   if (status == AMC_E_AUTH_REQUIRED) fputs("amcctl: hint: run 'amcctl auth login'\n", stderr);
+  else if (status == AMC_E_NETWORK)
+    fputs("amcctl: hint: check that the endpoints are reachable from here (network, proxy, firewall; \"endpoints\" "
+          "in the config; with --sandbox, that the sandbox still runs), then run the command again\n",
+          stderr);
+  else if (status == AMC_E_TLS)
+    fputs("amcctl: hint: the server's certificate was not accepted: check the system clock, a TLS-intercepting "
+          "proxy and \"tls\" (ca_file) in the config\n",
+          stderr);
+  else if (status == AMC_E_THROTTLED)
+    fputs("amcctl: hint: AMC is throttling these requests; wait a few minutes and run the command again\n", stderr);
   return exit_code_for(status);
 }
 
@@ -679,6 +708,25 @@ static int finish(const context *ctx, amc_status status, char *json, human_print
   return EXIT_OK;
 }
 
+/* The library's request/response calls (amc_workflow_get and the like). */
+typedef amc_status (*json_call)(amc_client *client, const char *request_json, char **out_json);
+
+/* Closes a request opened by request_begin, sends it and frees it. */
+static amc_status send_request(const context *ctx, json_call call, text_buffer *request, char **result) {
+  text_append(request, "}");
+  *result = NULL;
+  amc_status status = call(ctx->client, request->data, result);
+  text_free(request);
+  return status;
+}
+
+/* send_request, then finish. */
+static int call_and_finish(const context *ctx, json_call call, text_buffer *request, human_printer human) {
+  char *result = NULL;
+  amc_status status = send_request(ctx, call, request, &result);
+  return finish(ctx, status, result, human);
+}
+
 static const char *text_or(const char *value, const char *fallback) { return value != NULL ? value : fallback; }
 
 static const char *yes_no(const json_value *value) {
@@ -711,6 +759,12 @@ static void print_scalars(const json_value *object, const char *indent) {
 }
 
 static void print_execution(const json_value *execution) { print_scalars(execution, ""); }
+
+static void print_dry_run(const json_value *execution) {
+  printf("dry run %s %s: AMC validated the query; a dry run has no results to download\n",
+         text_or(json_get_text(execution, "workflowExecutionId"), "?"),
+         text_or(json_get_text(execution, "status"), "?"));
+}
 
 static void print_accounts(const json_value *document) {
   const json_value *accounts = json_get(document, "accounts");
@@ -1208,11 +1262,7 @@ static int cmd_accounts(context *ctx) {
   REQUIRE(accounts_list);
   text_buffer request;
   request_begin(ctx, &request, 0);
-  text_append(&request, "}");
-  char *result = NULL;
-  amc_status status = lib.accounts_list(ctx->client, request.data, &result);
-  text_free(&request);
-  return finish(ctx, status, result, print_accounts);
+  return call_and_finish(ctx, lib.accounts_list, &request, print_accounts);
 }
 
 static int cmd_instances(context *ctx) {
@@ -1221,11 +1271,7 @@ static int cmd_instances(context *ctx) {
   request_begin(ctx, &request, 0);
   if (ctx->advertiser_id != NULL) text_append_member(&request, "advertiser_id", ctx->advertiser_id);
   if (ctx->marketplace_id != NULL) text_append_member(&request, "marketplace_id", ctx->marketplace_id);
-  text_append(&request, "}");
-  char *result = NULL;
-  amc_status status = lib.instances_list(ctx->client, request.data, &result);
-  text_free(&request);
-  return finish(ctx, status, result, print_instances);
+  return call_and_finish(ctx, lib.instances_list, &request, print_instances);
 }
 
 static char *derive_workflow_id(const char *name, amc_status *status) {
@@ -1240,32 +1286,83 @@ static void print_sync(const json_value *result) {
          text_or(json_get_text(workflow, "workflowId"), "?"));
 }
 
+/* Reads a --definition file: one JSON object, AMC's Workflow. NULL after a
+ * message. */
+static json_value *read_definition(const char *path) {
+  char *text = read_text_file(path);
+  if (text == NULL) {
+    fprintf(stderr, "amcctl: cannot read %s: %s\n", path, strerror(errno));
+    return NULL;
+  }
+  char error[256] = "";
+  json_value *definition = json_parse(text, error, sizeof error);
+  free(text);
+  if (definition == NULL || definition->type != JSON_OBJECT) {
+    fprintf(stderr,
+            "amcctl: %s must hold one JSON object, AMC's Workflow (e.g. what 'amcctl --json workflow get ID' "
+            "prints): %s\n",
+            path, definition == NULL ? error : "it holds another kind of JSON value");
+    json_free(definition);
+    return NULL;
+  }
+  static const char *const text_fields[] = {"workflowId", "sqlQuery"};
+  for (size_t i = 0; i < sizeof text_fields / sizeof text_fields[0]; ++i) {
+    const json_value *field = json_get(definition, text_fields[i]);
+    if (field != NULL && field->type != JSON_STRING) {
+      fprintf(stderr, "amcctl: \"%s\" in %s must be text\n", text_fields[i], path);
+      json_free(definition);
+      return NULL;
+    }
+  }
+  return definition;
+}
+
+/* workflow sync: the SQL comes from --file or the definition's sqlQuery,
+ * the id from --id, --name, the definition's workflowId or the file's name
+ * (in that order); every other field of the definition is sent as it is,
+ * so the library compares all of them with AMC's copy. */
 static int cmd_workflow_sync(context *ctx) {
   REQUIRE(workflow_sync);
-  char *sql = read_text_file(ctx->o->file);
-  if (sql == NULL) {
-    fprintf(stderr, "amcctl: cannot read %s: %s\n", ctx->o->file, strerror(errno));
-    return EXIT_USAGE;
-  }
+  const options *o = ctx->o;
+  json_value *definition = NULL;
+  char *sql = NULL;
   char *derived = NULL;
-  const char *workflow_id = ctx->o->id;
+  const char *workflow_id = o->id;
+  int rc = EXIT_OK;
+  if (o->definition_file != NULL && (definition = read_definition(o->definition_file)) == NULL) return EXIT_USAGE;
+  if (o->file != NULL) {
+    sql = read_text_file(o->file);
+    if (sql == NULL) {
+      fprintf(stderr, "amcctl: cannot read %s: %s\n", o->file, strerror(errno));
+      rc = EXIT_USAGE;
+      goto done;
+    }
+  } else if (json_get_text(definition, "sqlQuery") == NULL) {
+    rc = usage_error("%s has no \"sqlQuery\": add it, or give the SQL with --file QUERY.sql", o->definition_file);
+    goto done;
+  }
+  if (workflow_id == NULL && o->name == NULL) workflow_id = json_get_text(definition, "workflowId");
   if (workflow_id == NULL) {
-    REQUIRE(workflow_id_from_name);
+    if (!amc_library_require(&lib, lib.workflow_id_from_name != NULL, "workflow_id_from_name")) {
+      rc = EXIT_CONFIG;
+      goto done;
+    }
     char name[1024];
-    if (ctx->o->name != NULL) {
-      snprintf(name, sizeof name, "%s", ctx->o->name);
+    if (o->name != NULL) {
+      snprintf(name, sizeof name, "%s", o->name);
     } else {
       /* The file's name without its folder and extension. */
-      const char *base = strrchr(ctx->o->file, '/');
-      snprintf(name, sizeof name, "%s", base ? base + 1 : ctx->o->file);
+      const char *path = o->file != NULL ? o->file : o->definition_file;
+      const char *base = strrchr(path, '/');
+      snprintf(name, sizeof name, "%s", base ? base + 1 : path);
       char *dot = strrchr(name, '.');
       if (dot != NULL && dot != name) *dot = '\0';
     }
-    amc_status status;
+    amc_status status = AMC_OK;
     derived = derive_workflow_id(name, &status);
     if (derived == NULL) {
-      free(sql);
-      return report(status);
+      rc = report(status);
+      goto done;
     }
     workflow_id = derived;
   }
@@ -1273,14 +1370,21 @@ static int cmd_workflow_sync(context *ctx) {
   request_begin(ctx, &request, 1);
   text_append(&request, ",\"workflow\":{");
   text_append_member(&request, "workflowId", workflow_id);
-  text_append_member(&request, "sqlQuery", sql);
-  text_append(&request, "}}");
+  text_append_member(&request, "sqlQuery", sql != NULL ? sql : json_get_text(definition, "sqlQuery"));
+  for (size_t i = 0; definition != NULL && i < definition->count; ++i) {
+    if (strcmp(definition->keys[i], "workflowId") == 0 || strcmp(definition->keys[i], "sqlQuery") == 0) continue;
+    text_append(&request, ",");
+    text_append_json_string(&request, definition->keys[i]);
+    text_append(&request, ":");
+    json_write(&request, &definition->items[i], NULL);
+  }
+  text_append(&request, "}");
+  rc = call_and_finish(ctx, lib.workflow_sync, &request, print_sync);
+done:
   free(sql);
   if (derived != NULL) lib.free(derived);
-  char *result = NULL;
-  amc_status status = lib.workflow_sync(ctx->client, request.data, &result);
-  text_free(&request);
-  return finish(ctx, status, result, print_sync);
+  json_free(definition);
+  return rc;
 }
 
 static const char *workflow_argument(const context *ctx) {
@@ -1293,22 +1397,14 @@ static int cmd_workflow_get(context *ctx) {
   text_buffer request;
   request_begin(ctx, &request, 1);
   text_append_member(&request, "workflow_id", workflow_argument(ctx));
-  text_append(&request, "}");
-  char *result = NULL;
-  amc_status status = lib.workflow_get(ctx->client, request.data, &result);
-  text_free(&request);
-  return finish(ctx, status, result, print_workflow);
+  return call_and_finish(ctx, lib.workflow_get, &request, print_workflow);
 }
 
 static int cmd_workflow_list(context *ctx) {
   REQUIRE(workflow_list);
   text_buffer request;
   request_begin(ctx, &request, 1);
-  text_append(&request, "}");
-  char *result = NULL;
-  amc_status status = lib.workflow_list(ctx->client, request.data, &result);
-  text_free(&request);
-  return finish(ctx, status, result, print_workflows);
+  return call_and_finish(ctx, lib.workflow_list, &request, print_workflows);
 }
 
 static int cmd_workflow_delete(context *ctx) {
@@ -1316,10 +1412,8 @@ static int cmd_workflow_delete(context *ctx) {
   text_buffer request;
   request_begin(ctx, &request, 1);
   text_append_member(&request, "workflow_id", workflow_argument(ctx));
-  text_append(&request, "}");
   char *result = NULL;
-  amc_status status = lib.workflow_delete(ctx->client, request.data, &result);
-  text_free(&request);
+  amc_status status = send_request(ctx, lib.workflow_delete, &request, &result);
   if (status == AMC_OK && !ctx->o->json) {
     printf("deleted workflow %s\n", workflow_argument(ctx));
     lib.free(result);
@@ -1424,10 +1518,15 @@ static int cmd_run(context *ctx) {
   if (o->param_count > 0) {
     text_append(&request, ",\"parameterValues\":{");
     for (int i = 0; i < o->param_count; ++i) {
+      /* NAME=VALUE: the name ends at the first '=', the value may hold more. */
       const char *equals = strchr(o->params[i], '=');
-      char name[256];
-      snprintf(name, sizeof name, "%.*s", (int)(equals - o->params[i]), o->params[i]);
+      char *name = strndup(o->params[i], (size_t)(equals - o->params[i]));
+      if (name == NULL) {
+        fputs("amcctl: out of memory\n", stderr);
+        abort();
+      }
       text_append_member(&request, name, equals + 1);
+      free(name);
     }
     text_append(&request, "}");
   }
@@ -1455,8 +1554,12 @@ static int cmd_run(context *ctx) {
             text_or(execution_id, "?"), amc_execution_id);
 
   const char *label = execution_id != NULL ? execution_id : amc_execution_id;
-  int rc = wait_for(ctx, amc_execution_id, label, NULL);
-  if (rc == EXIT_OK) {
+  char *final = NULL;
+  int rc = wait_for(ctx, amc_execution_id, label, o->dry_run ? &final : NULL);
+  if (rc == EXIT_OK && o->dry_run) {
+    /* AMC only validated the query: there is nothing to download. */
+    rc = finish(ctx, AMC_OK, final, print_dry_run);
+  } else if (rc == EXIT_OK) {
     char directory[4096];
     if (o->out_dir != NULL) snprintf(directory, sizeof directory, "%s", o->out_dir);
     else snprintf(directory, sizeof directory, "amc-results/%s", label);
@@ -1466,27 +1569,25 @@ static int cmd_run(context *ctx) {
   return rc;
 }
 
-static int cmd_status(context *ctx) {
-  REQUIRE(execution_get);
+/* Sends a request for the execution the command line names through call. */
+static amc_status call_for_execution(const context *ctx, json_call call, char **result) {
   text_buffer request;
   request_begin(ctx, &request, 1);
   append_execution_name(ctx, &request);
-  text_append(&request, "}");
+  return send_request(ctx, call, &request, result);
+}
+
+static int cmd_status(context *ctx) {
+  REQUIRE(execution_get);
   char *result = NULL;
-  amc_status status = lib.execution_get(ctx->client, request.data, &result);
-  text_free(&request);
+  amc_status status = call_for_execution(ctx, lib.execution_get, &result);
   return finish(ctx, status, result, print_execution);
 }
 
 static int cmd_cancel(context *ctx) {
   REQUIRE(execution_cancel);
-  text_buffer request;
-  request_begin(ctx, &request, 1);
-  append_execution_name(ctx, &request);
-  text_append(&request, "}");
   char *result = NULL;
-  amc_status status = lib.execution_cancel(ctx->client, request.data, &result);
-  text_free(&request);
+  amc_status status = call_for_execution(ctx, lib.execution_cancel, &result);
   return finish(ctx, status, result, print_execution);
 }
 
@@ -1494,13 +1595,8 @@ static int cmd_results(context *ctx) {
   REQUIRE(execution_get);
   /* Resolve a journaled execution_id to AMC's id first, so the download
    * directory and messages name the execution the same way run does. */
-  text_buffer request;
-  request_begin(ctx, &request, 1);
-  append_execution_name(ctx, &request);
-  text_append(&request, "}");
   char *result = NULL;
-  amc_status status = lib.execution_get(ctx->client, request.data, &result);
-  text_free(&request);
+  amc_status status = call_for_execution(ctx, lib.execution_get, &result);
   if (status != AMC_OK) return report(status);
   json_value *execution = json_parse(result, NULL, 0);
   lib.free(result);

@@ -1,7 +1,11 @@
 """amcctl end to end against the bundled amc-sandbox over HTTPS: the
-consent-flow login, discovery, workflow sync/get/list/delete, run (submit,
-wait with progress, download of every part, first rows), status, cancel,
-results, idempotent re-submission, and the exit codes of failures.
+consent-flow login, discovery, workflow sync (with a --definition file:
+inputParameters, outputColumns, aggregation-threshold fields)/get/list/delete,
+run (submit, wait with progress, download of every part with a progress line
+per part, first rows; explicit window, time zone, parameters, dry run, poll
+interval, each checked in what the sandbox recorded), status, cancel, results,
+idempotent re-submission, and the exit codes of failures (2, 3, 4, 5, 6, 7, 8,
+130).
 
 These tests need the library's client and AMC entry points
 (amc_client_new ... amc_results_download). While the library lacks one, the
@@ -13,6 +17,7 @@ import json
 import os
 import re
 import signal
+import socket
 import ssl
 import subprocess
 import time
@@ -320,3 +325,220 @@ def test_sandbox_login_without_curl_imports_the_seeded_grant(tmp_path):
     assert "credential sandbox: active" in result.out and "access token:  yes" in result.out
     refresh_token = (directory / "refresh_token").read_text().strip() if (directory / "refresh_token").exists() else ""
     assert not refresh_token or refresh_token not in result.out + result.err
+
+
+# --- workflow sync with a definition (inputParameters, outputColumns, aggregation thresholds) ---
+
+REACH_DEFINITION = {
+    "workflowId": "wf_reach_by_campaign",
+    "inputParameters": [{"name": "campaign", "dataType": "STRING", "columnType": "DIMENSION",
+                         "defaultValue": "ACME", "description": "campaign to report"}],
+    "outputColumns": [{"name": "campaign", "dataType": "STRING", "columnType": "DIMENSION"},
+                      {"name": "spend", "dataType": "DECIMAL", "columnType": "METRIC",
+                       "dataTypePrecision": 12, "dataTypeScale": 2}],
+    "filteredMetricsDiscriminatorColumn": "filtered",
+    "distinctUserCountColumn": "du_count",
+    "filteredReasonColumn": "filtered_reason",
+    "privacyFilteringBehavior": "REMOVE_VALUES",
+}
+
+DEFINITION_FIELDS = ("inputParameters", "outputColumns", "filteredMetricsDiscriminatorColumn",
+                     "distinctUserCountColumn", "filteredReasonColumn", "privacyFilteringBehavior")
+
+
+def test_workflow_sync_with_a_definition_file(logged_in, tmp_path):
+    query = tmp_path / "reach.sql"
+    query.write_text("-- sandbox: duration=1s\nSELECT CUSTOM_PARAMETER('campaign') AS campaign, SUM(spend) AS spend\n"
+                     "FROM dsp_impressions GROUP BY 1\n")
+    definition = tmp_path / "reach.json"
+    definition.write_text(json.dumps(REACH_DEFINITION))
+    # The id comes from the definition's workflowId, the SQL from --file.
+    result = logged_in("workflow", "sync", "--file", query, "--definition", definition)
+    assert result.code == 0, result
+    assert result.out.startswith("created workflow wf_reach_by_campaign"), result
+
+    result = logged_in("--json", "workflow", "get", "wf_reach_by_campaign")
+    assert result.code == 0, result
+    stored = json.loads(result.out)
+    for field in DEFINITION_FIELDS:
+        assert stored[field] == REACH_DEFINITION[field], (field, stored)
+    assert stored["sqlQuery"] == query.read_text()
+
+    # The same definition again: nothing to do.
+    result = logged_in("--json", "workflow", "sync", "--file", query, "--definition", definition)
+    assert result.code == 0, result
+    assert json.loads(result.out)["action"] == "unchanged", result
+
+    # A change in an aggregation-threshold field alone is an update.
+    changed = dict(REACH_DEFINITION, distinctUserCountColumn="users")
+    definition.write_text(json.dumps(changed))
+    result = logged_in("--json", "workflow", "sync", "--file", query, "--definition", definition)
+    assert result.code == 0, result
+    assert json.loads(result.out)["action"] == "updated", result
+    stored = json.loads(logged_in("--json", "workflow", "get", "wf_reach_by_campaign").out)
+    assert stored["distinctUserCountColumn"] == "users"
+    assert stored["outputColumns"] == REACH_DEFINITION["outputColumns"]
+
+    # The fields reach the run: the parameter's default satisfies
+    # CUSTOM_PARAMETER('campaign') and the result has the output columns.
+    out = tmp_path / "out"
+    result = logged_in("run", "--workflow-id", "wf_reach_by_campaign", "--out", out, "--head", "1")
+    assert result.code == 0, result
+    assert (out / "part-1.csv").read_text().splitlines()[0] == "campaign,spend"
+    assert logged_in("workflow", "delete", "wf_reach_by_campaign").code == 0
+
+
+def test_workflow_sync_command_line_wins_over_the_definition(logged_in, tmp_path):
+    definition = tmp_path / "Nightly Spend.json"
+    definition.write_text(json.dumps({"sqlQuery": "SELECT 1 -- sandbox: duration=1s",
+                                      "outputColumns": REACH_DEFINITION["outputColumns"]}))
+    # No workflowId anywhere: derived from the definition's file name.
+    result = logged_in("--json", "workflow", "sync", "--definition", definition)
+    assert result.code == 0, result
+    synced = json.loads(result.out)
+    assert synced["action"] == "created"
+    assert synced["workflow"]["workflowId"].startswith("wf_nightly_spend")
+    assert synced["workflow"]["sqlQuery"] == "SELECT 1 -- sandbox: duration=1s"
+
+    # --id and --file replace the definition's workflowId and sqlQuery.
+    definition.write_text(json.dumps(dict(REACH_DEFINITION, sqlQuery="SELECT 'from the definition'")))
+    query = tmp_path / "q.sql"
+    query.write_text("SELECT 'from the file'")
+    result = logged_in("--json", "workflow", "sync", "--definition", definition, "--file", query,
+                       "--id", "wf_cli_wins")
+    assert result.code == 0, result
+    stored = json.loads(logged_in("--json", "workflow", "get", "wf_cli_wins").out)
+    assert stored["sqlQuery"] == "SELECT 'from the file'"
+    assert stored["inputParameters"] == REACH_DEFINITION["inputParameters"]
+    assert logged_in("workflow", "get", "wf_reach_by_campaign").code == 5
+    for workflow_id in ("wf_cli_wins", synced["workflow"]["workflowId"]):
+        assert logged_in("workflow", "delete", workflow_id).code == 0
+
+
+def test_workflow_sync_refuses_a_bad_definition(logged_in, tmp_path):
+    definition = tmp_path / "bad.json"
+    cases = [("{not json", "must hold one JSON object"),
+             ("[1, 2]", "must hold one JSON object"),
+             (json.dumps({"workflowId": 7, "sqlQuery": "SELECT 1"}), '"workflowId" in'),
+             (json.dumps({"outputColumns": []}), 'has no "sqlQuery"')]
+    for text, message in cases:
+        definition.write_text(text)
+        result = logged_in("workflow", "sync", "--definition", definition)
+        assert result.code == 2, (text, result)
+        assert message in result.err, (text, result)
+    result = logged_in("workflow", "sync", "--definition", tmp_path / "missing.json")
+    assert result.code == 2 and "cannot read" in result.err, result
+
+
+# --- run options reach AMC ---
+
+def test_run_with_an_explicit_window_time_zone_and_parameters(logged_in, tmp_path):
+    query = tmp_path / "params.sql"
+    query.write_text("-- sandbox: duration=1s\nSELECT CUSTOM_PARAMETER('campaign'), CUSTOM_PARAMETER('filter'),\n"
+                     "CUSTOM_PARAMETER('note') FROM dsp_impressions\n")
+    result = logged_in("run", "--sql", query, "--window", "EXPLICIT", "--start", "2026-01-01T00:00:00",
+                       "--end", "2026-01-08T00:00:00", "--time-zone", "America/New_York",
+                       "--param", "campaign=ACME", "--param", "filter=a=b", "--param", 'note=say "hi"',
+                       "--execution-id", "exec_window01", "--out", tmp_path / "out", "--head", "0")
+    assert result.code == 0, result
+    execution = json.loads(logged_in("--json", "status", "exec_window01").out)
+    assert execution["timeWindowStartOriginal"] == "2026-01-01T00:00:00"
+    assert execution["timeWindowEndOriginal"] == "2026-01-08T00:00:00"
+    assert execution["timeWindowTimeZoneOriginal"] == "America/New_York"
+    assert execution["parameterValues"] == {"campaign": "ACME", "filter": "a=b", "note": 'say "hi"'}
+
+    # --start/--end alone imply EXPLICIT; a parameter left out is AMC's 422.
+    result = logged_in("--json", "run", "--sql", query, "--start", "2026-02-01T00:00:00",
+                       "--end", "2026-02-02T00:00:00", "--param", "campaign=ACME", "--param", "filter=x",
+                       "--out", tmp_path / "out2")
+    assert result.code == 2, result
+    assert result.err.startswith("amcctl: AMC_E_INVALID_ARGUMENT: "), result
+    assert "CUSTOM_PARAMETER('note')" in result.err, result
+
+
+def test_run_dry_run_validates_and_downloads_nothing(logged_in, tmp_path):
+    query = sql_file(tmp_path, "dry.sql", "duration=1s")
+    out = tmp_path / "out"
+    result = logged_in("--json", "run", "--sql", query, "--dry-run", "--start", "2026-03-01T00:00:00",
+                       "--end", "2026-03-02T00:00:00", "--execution-id", "exec_dryrun01", "--out", out)
+    assert result.code == 0, result
+    execution = json.loads(result.out)  # the final execution, not a manifest
+    assert execution["status"] == "SUCCEEDED"
+    assert execution["outputChannels"][0]["status"] == "UNAVAILABLE"  # the sandbox's mark of a dry run
+    assert "outputS3URI" not in execution and "files" not in execution
+    assert execution["timeWindowStartOriginal"] == "2026-03-01T00:00:00"
+    assert not out.exists()
+    result = logged_in("run", "--sql", query, "--dry-run", "--out", out)
+    assert result.code == 0, result
+    assert re.search(r"dry run [0-9a-f-]{36} SUCCEEDED: .*no results to download", result.out), result
+
+
+def test_run_poll_interval_reaches_the_wait(logged_in, tmp_path):
+    # PENDING for 2 s (at the sandbox's time scale 100), polled every 0.3 s
+    # then 0.6 s; the sandbox default would be 1.0 s.
+    query = sql_file(tmp_path, "polled.sql", "pending=200s duration=1s")
+    result = logged_in("run", "--sql", query, "--poll-ms", "300", "--max-poll-ms", "600", "--progress",
+                       "--out", tmp_path / "out", "--head", "0")
+    assert result.code == 0, result
+    intervals = re.findall(r"next poll in (\d+\.\d)s", result.err)
+    assert intervals and intervals[0] == "0.3", result
+    assert set(intervals) <= {"0.3", "0.6"} and "0.6" in intervals, result
+
+
+# --- download progress ---
+
+def test_download_progress_names_every_part(logged_in, tmp_path):
+    query = sql_file(tmp_path, "parts.sql", "duration=1s parts=3 rows=10")
+    result = logged_in("run", "--sql", query, "--execution-id", "exec_parts001", "--progress",
+                       "--out", tmp_path / "run", "--head", "0")
+    assert result.code == 0, result
+    for part in (1, 2, 3):
+        assert re.search(rf"exec_parts001  downloading part {part}/3  \d+ of \d+ bytes  elapsed \d+:\d\d",
+                         result.err), result
+    assert "downloaded 3 part(s), 10 rows" in result.out
+    result = logged_in("results", "exec_parts001", "--progress", "--out", tmp_path / "again", "--head", "0")
+    assert result.code == 0, result
+    assert all(f"downloading part {part}/3" in result.err for part in (1, 2, 3)), result
+    # Without --progress (stderr is not a terminal here) there is no progress line.
+    result = logged_in("results", "exec_parts001", "--out", tmp_path / "quiet", "--head", "0")
+    assert result.code == 0 and "downloading part" not in result.err, result
+
+
+# --- exit codes 4 and 8 ---
+
+def test_forbidden_advertiser_exits_four(logged_in):
+    result = logged_in("--advertiser", "ENTITY1NOTOURS0001", "workflow", "list")
+    assert result.code == 4, result
+    assert result.err.startswith("amcctl: AMC_E_FORBIDDEN: "), result
+    assert "ENTITY1NOTOURS0001" in result.err
+    no_secrets(result, logged_in)
+
+
+def closed_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_unreachable_endpoint_exits_eight_and_says_what_to_do(logged_in, tmp_path):
+    """The sandbox's own credential store and client, but every endpoint on a
+    closed local port."""
+    summary = logged_in.summary
+    url = f"https://127.0.0.1:{closed_port()}"
+    config = tmp_path / "unreachable.json"
+    config.write_text(json.dumps({
+        "endpoints": {"amc": url, "lwa_token": url + "/auth/o2/token", "lwa_consent": url + "/ap/oa"},
+        "lwa": {"client_id": summary["client_id"], "client_secret_env": "TEST_LWA_SECRET"},
+        "tls": {"ca_file": summary["ca_file"]},
+        "store": {"path": str(logged_in.directory / "credentials.json"), "fernet_keys_env": "TEST_FERNET_KEYS"},
+        "defaults": {"credential_id": "sandbox", "instance_id": summary["instance_id"],
+                     "advertiser_id": summary["advertiser_id"], "marketplace_id": summary["marketplace_id"]},
+    }))
+    env = clean_env(TEST_LWA_SECRET=(logged_in.directory / "client_secret").read_text().strip(),
+                    TEST_FERNET_KEYS=(logged_in.directory / "fernet.key").read_text().strip())
+    result = run_amcctl("--config", config, "workflow", "list", env=env)
+    assert result.code == 8, result
+    assert result.err.startswith("amcctl: AMC_E_NETWORK: "), result
+    assert url.removeprefix("https://") in result.err
+    assert "reachable" in result.err and "run the command again" in result.err, result
+    no_secrets(result, logged_in)
