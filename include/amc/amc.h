@@ -270,7 +270,9 @@ typedef struct amc_client amc_client;
  *     "proxy": {"https_proxy": "http://host:port", "no_proxy": "..."},
  *     "tokens": {"advisory_window_s": 300, "mandatory_window_s": 60},
  *     "refresh_service": {"enabled": false, "lead_time_s": 600, "interval_s": 60},
- *     "io_threads": 1
+ *     "io_threads": 1,
+ *     "journal_retention_days": 30   how long amc_execution_submit remembers
+ *                                    an execution_id (see there)
  *   }
  *
  * Example:
@@ -477,7 +479,10 @@ AMC_API amc_status amc_workflow_id_from_name(const char *name, char **out_workfl
  * returns. Submitting the same execution_id again returns the same AMC
  * execution ("reattached": true) instead of starting a second run; if the
  * create request's answer was lost, AMC's list is searched before anything
- * is sent again. */
+ * is sent again. The journal remembers an execution_id for the client's
+ * "journal_retention_days" (default 30) after its last create request;
+ * older entries are dropped at the next submit, and an id reused after
+ * that starts a new run. */
 /* Example:
  *   amc_execution_submit(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE,"
  *       " \"execution_id\": \"exec_8698d9a2\", \"request\": {\"workflowId\": \"wf_daily\","

@@ -24,7 +24,7 @@ client::client(client_config config)
   tokens_ = std::make_unique<auth::token_manager>(io_.get_executor(), *http_, *store_, settings, log_);
   amc_ = std::make_unique<api::session>(*http_, *tokens_, config_.amc_base_url,
                                         config_.lwa_client.client_id, log_);
-  journal_ = std::make_unique<store::execution_journal>(store_->backend());
+  journal_ = std::make_unique<store::execution_journal>(store_->backend(), config_.journal_retention);
   for (int i = 0; i < config_.io_threads; ++i)
     threads_.emplace_back([this] {
       running_client_io = true;

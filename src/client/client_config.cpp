@@ -78,7 +78,8 @@ std::string default_amc_base_url(std::string_view region) {
 client_config parse_client_config(const nlohmann::json& config) {
   reject_unknown_fields(config,
                         {"region", "endpoints", "lwa", "tls", "timeouts", "retry", "rate_limit",
-                         "proxy", "http", "store", "tokens", "refresh_service", "io_threads"},
+                         "proxy", "http", "store", "tokens", "refresh_service", "io_threads",
+                         "journal_retention_days"},
                         "client config");
   client_config parsed;
   parsed.region = optional_string(config, "region", "client config").value_or("na");
@@ -166,6 +167,12 @@ client_config parse_client_config(const nlohmann::json& config) {
 
   read_number(config, "io_threads", "client config", parsed.io_threads, 1);
   if (parsed.io_threads > 16) throw error(errc::config, "io_threads must be between 1 and 16");
+  int retention_days = static_cast<int>(
+      std::chrono::duration_cast<std::chrono::hours>(parsed.journal_retention).count() / 24);
+  read_number(config, "journal_retention_days", "client config", retention_days, 1);
+  if (retention_days > 3650)
+    throw error(errc::config, "journal_retention_days must be between 1 and 3650");
+  parsed.journal_retention = std::chrono::hours(24 * retention_days);
   return parsed;
 }
 

@@ -5,6 +5,7 @@
 #include "auth/refresh_service.hpp"
 #include "auth/token_manager.hpp"
 #include "net/http_client.hpp"
+#include "store/execution_journal.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -24,6 +25,7 @@ struct client_config {
   bool refresh_service = false;
   auth::refresh_service_settings refresh;
   int io_threads = 1;
+  std::chrono::seconds journal_retention = store::default_journal_retention;
 };
 
 // Throws invalid_argument for unknown fields or wrong types, config for

@@ -39,6 +39,25 @@ journal_entry from_json(const std::string& id, const nlohmann::json& value) {
   return entry;
 }
 
+// Drops entries sent more than `retention` ago; keeps entries whose time
+// cannot be read (damaged or hand-edited), since dropping them could make a
+// retried task run twice. Returns whether anything was dropped.
+bool prune(nlohmann::json& executions, std::chrono::seconds retention, unix_seconds now) {
+  bool pruned = false;
+  for (auto it = executions.begin(); it != executions.end();) {
+    const auto started = it->is_object() && (*it)["started_at"].is_string()
+                             ? parse_utc((*it)["started_at"].get<std::string>())
+                             : std::nullopt;
+    if (started && *started + retention.count() < now) {
+      it = executions.erase(it);
+      pruned = true;
+    } else {
+      ++it;
+    }
+  }
+  return pruned;
+}
+
 }  // namespace
 
 void validate_execution_id(std::string_view execution_id) {
@@ -64,10 +83,11 @@ std::pair<journal_entry, bool> execution_journal::begin(const journal_entry& pro
   std::pair<journal_entry, bool> result{proposed, true};
   backend_.update([&](nlohmann::json& document) {
     auto& executions = executions_section(document);
+    const bool pruned = prune(executions, retention_, now_unix_seconds());
     const auto found = executions.find(proposed.execution_id);
     if (found != executions.end()) {
       result = {from_json(proposed.execution_id, *found), false};
-      return false;
+      return pruned;
     }
     executions[proposed.execution_id] = to_json(proposed);
     result = {proposed, true};

@@ -8,6 +8,7 @@
 #include "common/time.hpp"
 #include "store/backend.hpp"
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -22,12 +23,21 @@ struct journal_entry {
   unix_seconds started_at = 0;   // when the (last) create request was sent
 };
 
+// How long an execution id is remembered after its last create request:
+// long enough for any task retry (AMC itself keeps executions for months),
+// short enough that a long-lived deployment's store does not grow forever.
+inline constexpr std::chrono::hours default_journal_retention{24 * 30};
+
 class execution_journal {
  public:
-  explicit execution_journal(store_backend& backend) : backend_(backend) {}
+  explicit execution_journal(store_backend& backend,
+                             std::chrono::seconds retention = default_journal_retention)
+      : backend_(backend), retention_(retention) {}
 
   // Records `proposed` unless the id is journaled already; returns the entry
-  // that is now in the journal and whether it is the proposed one.
+  // that is now in the journal and whether it is the proposed one. Entries
+  // whose last create request is older than the retention are dropped first
+  // (so an id reused after that starts a new run).
   std::pair<journal_entry, bool> begin(const journal_entry& proposed);
 
   // The create request of `execution_id` is being sent (again) now.
@@ -46,6 +56,7 @@ class execution_journal {
 
  private:
   store_backend& backend_;
+  std::chrono::seconds retention_;
 };
 
 // Execution ids: 1-128 characters, letters, digits, '.', '-', '_'.

@@ -76,7 +76,18 @@ TEST_F(ClientCapi, ConfigMistakesAreNamed) {
   EXPECT_EQ(amc_client_new("{\"lwa\": {\"client_id\": \"a\", \"client_secret_env\": \"AMC_TEST_NOT_SET\"}}", &other),
             AMC_E_CONFIG);
   EXPECT_NE(std::string(amc_last_error()).find("AMC_TEST_NOT_SET"), std::string::npos);
+  auto with = [&](const char* field, int value) {
+    auto config = json::parse(config_);
+    config[field] = value;
+    return amc_client_new(config.dump().c_str(), &other);
+  };
+  EXPECT_EQ(with("journal_retention_days", 0), AMC_E_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(amc_last_error()).find("journal_retention_days"), std::string::npos);
+  EXPECT_EQ(with("journal_retention_days", 4000), AMC_E_CONFIG);
+  EXPECT_EQ(with("io_threads", 17), AMC_E_CONFIG);
   EXPECT_EQ(other, nullptr);
+  ASSERT_EQ(with("journal_retention_days", 7), AMC_OK);
+  amc_client_free(other);
   amc_client_free(nullptr);
 }
 
@@ -269,7 +280,9 @@ TEST_F(ClientCapi, DownloadProgressAddsUpToTheManifest) {
     EXPECT_GE(bytes, last_bytes[part]) << event;
     last_bytes[part] = bytes;
     const auto total = event["total_bytes"].get<std::uint64_t>();
-    if (total != 0) EXPECT_LE(bytes, total) << event;
+    if (total != 0) {
+      EXPECT_LE(bytes, total) << event;
+    }
   }
   ASSERT_EQ(last_bytes.size(), 3u) << "every part reported progress";
   std::uint64_t sum = 0;
