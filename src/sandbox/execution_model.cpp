@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 
@@ -40,7 +41,28 @@ struct marker_settings {
   std::optional<double> pending, running, publishing;
   std::optional<int> parts;
   std::optional<long> rows;
+  std::optional<std::string> unlisted_status;
+  std::optional<double> unlisted_seconds;
 };
+
+// A status AMC might add one day: upper case, digits and '_', and not one of
+// the statuses the spec, the docs or WFM already name.
+void check_unlisted_status(std::string_view name) {
+  static constexpr std::string_view known[] = {"PENDING", "RUNNING",  "PUBLISHING", "SUCCEEDED",
+                                               "FAILED",  "CANCELLED", "REJECTED"};
+  const bool well_formed = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+  if (!well_formed) {
+    throw std::invalid_argument(fmt::format("sandbox marker status= needs an upper-case name like SOMETHING_NEW, got '{}'", name));
+  }
+  for (auto status : known) {
+    if (name == status) {
+      throw std::invalid_argument(fmt::format(
+          "sandbox marker status={} names a known status; status= is for a status clients do not know", name));
+    }
+  }
+}
 
 long parse_long(std::string_view text, std::string_view what) {
   long value = 0;
@@ -85,6 +107,10 @@ marker_settings read_markers(std::string_view sql) {
       else if (key == "parts") settings.parts = static_cast<int>(parse_long(value, "parts"));
       else if (key == "rows") settings.rows = parse_long(value, "rows");
       else if (key == "scenario") settings.scenario_name = std::string(value);
+      else if (key == "status") {
+        check_unlisted_status(value);
+        settings.unlisted_status = std::string(value);
+      } else if (key == "for") settings.unlisted_seconds = parse_duration_seconds(value);
       else throw std::invalid_argument(fmt::format("unknown sandbox marker '{}'", key));
     }
   }
@@ -102,6 +128,7 @@ std::string_view to_string(execution_phase phase) {
     case execution_phase::failed: return "FAILED";
     case execution_phase::cancelled: return "CANCELLED";
     case execution_phase::rejected: return "REJECTED";
+    case execution_phase::unlisted: return "UNLISTED";  // the plan's name is what the API shows
   }
   return "PENDING";
 }
@@ -131,8 +158,14 @@ execution_plan plan_execution(std::string_view workflow_id, std::string_view sql
       }
     }
   }
-  execution_plan plan{chosen->pending_seconds, chosen->running_seconds, chosen->publishing_seconds, chosen->outcome,
-                      chosen->reason,          chosen->parts,           chosen->rows};
+  execution_plan plan;
+  plan.pending_seconds = chosen->pending_seconds;
+  plan.running_seconds = chosen->running_seconds;
+  plan.publishing_seconds = chosen->publishing_seconds;
+  plan.outcome = chosen->outcome;
+  plan.reason = chosen->reason;
+  plan.parts = chosen->parts;
+  plan.rows = chosen->rows;
   if (markers.outcome) {
     plan.outcome = *markers.outcome;
     plan.reason = markers.reason;
@@ -142,6 +175,13 @@ execution_plan plan_execution(std::string_view workflow_id, std::string_view sql
   if (markers.publishing) plan.publishing_seconds = *markers.publishing;
   if (markers.parts) plan.parts = *markers.parts;
   if (markers.rows) plan.rows = *markers.rows;
+  if (markers.unlisted_seconds && !markers.unlisted_status) {
+    throw std::invalid_argument("sandbox marker for= needs status=NAME on the same execution");
+  }
+  if (markers.unlisted_status) {
+    plan.unlisted_status = *markers.unlisted_status;
+    plan.unlisted_seconds = markers.unlisted_seconds.value_or(60);
+  }
   if (plan.parts < 1 || plan.parts > 5) throw std::invalid_argument("sandbox marker parts must be 1 to 5");
   if (plan.rows < 0) throw std::invalid_argument("sandbox marker rows must not be negative");
   if (plan.outcome == "FAILED" && plan.reason.empty()) plan.reason = "Query failed (sandbox scenario).";
@@ -157,16 +197,20 @@ execution_status status_at(const execution_plan& plan, const execution_timing& t
   const double scale = timing.time_scale > 0 ? timing.time_scale : 1;
   const double simulated = (now - timing.created) * scale;
   auto wall = [&](double simulated_offset) { return timing.created + simulated_offset / scale; };
-  const double running_end = plan.pending_seconds + plan.running_seconds;
   if (simulated < plan.pending_seconds) return {execution_phase::pending, timing.created, {}};
+  // An unlisted status, when the plan has one, sits between PENDING and
+  // RUNNING and moves the rest of the life cycle later.
+  const double running_start = plan.pending_seconds + (plan.unlisted_status.empty() ? 0 : plan.unlisted_seconds);
+  if (simulated < running_start) return {execution_phase::unlisted, wall(plan.pending_seconds), {}};
+  const double running_end = running_start + plan.running_seconds;
   // The timeout counts from the start of RUNNING; a run longer than its
   // timeout fails when the timeout is reached.
-  const double timeout_at = plan.pending_seconds + static_cast<double>(timing.timeout_seconds);
+  const double timeout_at = running_start + static_cast<double>(timing.timeout_seconds);
   if (plan.running_seconds > static_cast<double>(timing.timeout_seconds)) {
-    if (simulated < timeout_at) return {execution_phase::running, wall(plan.pending_seconds), {}};
+    if (simulated < timeout_at) return {execution_phase::running, wall(running_start), {}};
     return {execution_phase::failed, wall(timeout_at), timed_out};
   }
-  if (simulated < running_end) return {execution_phase::running, wall(plan.pending_seconds), {}};
+  if (simulated < running_end) return {execution_phase::running, wall(running_start), {}};
   if (plan.outcome == "FAILED") return {execution_phase::failed, wall(running_end), plan.reason};
   if (simulated < running_end + plan.publishing_seconds) return {execution_phase::publishing, wall(running_end), {}};
   return {execution_phase::succeeded, wall(running_end + plan.publishing_seconds), {}};

@@ -13,7 +13,9 @@
 
 namespace amc::sandbox {
 
-enum class execution_phase { pending, running, publishing, succeeded, failed, cancelled, rejected };
+// `unlisted` is a status outside the spec's enum (the plan names it), for
+// testing that clients keep waiting through a status they do not know.
+enum class execution_phase { pending, running, publishing, succeeded, failed, cancelled, rejected, unlisted };
 
 std::string_view to_string(execution_phase phase);
 bool is_terminal(execution_phase phase);
@@ -26,6 +28,10 @@ struct execution_plan {
   std::string reason;
   int parts = 1;
   long rows = 100;
+  // Marker `status=NAME for=DURATION`: between PENDING and RUNNING the
+  // execution reports NAME for that long (simulated), then goes on as usual.
+  std::string unlisted_status;
+  double unlisted_seconds = 0;
 };
 
 // Picks the scenario (named by a marker, else the first whose workflow id

@@ -63,6 +63,22 @@ response_shape parse_response_shape(std::string_view text) {
   throw std::invalid_argument(fmt::format("response shape must be 'flat' or 'wrapped', got '{}'", text));
 }
 
+std::string_view to_string(refresh_token_reply reply) {
+  switch (reply) {
+    case refresh_token_reply::same: return "same";
+    case refresh_token_reply::rotate: return "rotate";
+    case refresh_token_reply::omit: return "omit";
+  }
+  return "same";
+}
+
+refresh_token_reply parse_refresh_token_reply(std::string_view text) {
+  if (text == "same") return refresh_token_reply::same;
+  if (text == "rotate") return refresh_token_reply::rotate;
+  if (text == "omit") return refresh_token_reply::omit;
+  throw std::invalid_argument(fmt::format("refresh token reply must be 'same', 'rotate' or 'omit', got '{}'", text));
+}
+
 double parse_duration_seconds(std::string_view text) {
   if (text.empty()) throw std::invalid_argument("empty duration");
   double unit = 1;
@@ -141,7 +157,7 @@ void apply_config_json(sandbox_options& options, const json& config) {
   if (!config.is_object()) throw std::invalid_argument("the config file must hold a JSON object");
   static const std::vector<std::string> known = {
       "port", "tls", "io_threads", "state_dir", "client_id", "client_secret", "allowed_redirect_uris", "seed_grant",
-      "access_token_ttl_seconds", "consent_code_ttl_seconds", "download_url_ttl_seconds", "response_shape",
+      "access_token_ttl_seconds", "consent_code_ttl_seconds", "download_url_ttl_seconds", "refresh_token_reply", "response_shape",
       "time_scale", "seed", "max_active_per_instance", "adhoc_executions_per_day", "accounts_page_size", "accounts",
       "instances", "default_scenario", "scenarios", "faults", "request_log_size", "log_requests"};
   for (const auto& [key, item] : config.items()) {
@@ -162,6 +178,9 @@ void apply_config_json(sandbox_options& options, const json& config) {
   options.access_token_ttl_seconds = json_number<int>(config, "access_token_ttl_seconds", options.access_token_ttl_seconds);
   options.consent_code_ttl_seconds = json_number<int>(config, "consent_code_ttl_seconds", options.consent_code_ttl_seconds);
   options.download_url_ttl_seconds = json_number<int>(config, "download_url_ttl_seconds", options.download_url_ttl_seconds);
+  if (config.contains("refresh_token_reply")) {
+    options.refresh_reply = parse_refresh_token_reply(json_text(config, "refresh_token_reply"));
+  }
   if (config.contains("response_shape")) options.shape = parse_response_shape(json_text(config, "response_shape"));
   options.time_scale = json_number<double>(config, "time_scale", options.time_scale);
   options.seed = json_number<std::uint64_t>(config, "seed", options.seed);
@@ -233,6 +252,11 @@ State and credentials
   --no-seed-grant            do not create the initial grant/refresh token
   --token-ttl SECONDS        access token lifetime, expires_in (default 3600)
   --download-url-ttl SECONDS lifetime of signed result URLs (default 600)
+  --refresh-token-reply same|rotate|omit
+                             refresh_token in the reply to a refresh_token
+                             grant: the same token (default, as Amazon Ads'
+                             docs say), a new one (the old one is then
+                             invalid_grant), or none (the old one still works)
 
 AMC behaviour
   --shape flat|wrapped       response shape: flat objects as Amazon's docs show
@@ -249,11 +273,32 @@ AMC behaviour
   --publishing DURATION      default simulated PUBLISHING time (default 10s)
   --fault JSON               add a fault rule, e.g.
                              '{"kind":"rate_limit","count":3,"retry_after":2}'
-                             (repeatable; kinds: latency, error_status,
-                             rate_limit, reset_before_headers,
-                             reset_after_headers, truncated_body,
-                             malformed_json, trickle, expired_download_urls,
-                             drop_after_accept)
+                             (repeatable; fields below)
+
+Fault rules (--fault, "faults" in the config, POST /_sandbox/faults)
+  kind                       latency, error_status, rate_limit,
+                             reset_before_headers, reset_after_headers,
+                             truncated_body, malformed_json, trickle,
+                             expired_download_urls, drop_after_accept
+  method                     match the HTTP method (GET, POST, ...)
+  operation                  match an operation: AmcpLinkListAmcAccounts,
+                             listInstances, getInstance, listWorkflows,
+                             createWorkflow, getWorkflow, updateWorkflow,
+                             deleteWorkflow, listWorkflowExecutions,
+                             createWorkflowExecution, getWorkflowExecution,
+                             UpdateWorkflowExecution,
+                             getWorkflowExecutionDownloadUrls, lwaToken,
+                             lwaConsent, downloadResult
+  path                       match the path, a glob (* matches anything)
+                             (no method, operation or path: every request)
+  skip N                     let N matching requests through first (default 0)
+  count N                    then fire N times (default -1: until cleared)
+  status N                   error_status: the HTTP status (default 500);
+                             rate_limit: default 429
+  retry_after S              rate_limit: the Retry-After seconds (default 1)
+  latency_ms N               latency: the delay (default 1000)
+  trickle_bytes N            trickle: bytes per write (default 1)
+  trickle_interval_ms N      trickle: pause between writes (default 20)
 
 Diagnostics
   --request-log-size N       requests kept for GET /_sandbox/requests (default
@@ -262,17 +307,25 @@ Diagnostics
                              path without query, status, time; never tokens)
   --help                     this text
 
-SQL markers (comments in sqlQuery):
+SQL markers (comments in sqlQuery; several may share a line):
   -- sandbox: fail "reason"          FAILED at the end of RUNNING with statusReason
   -- sandbox: reject "reason"        REJECTED at once
-  -- sandbox: duration=20m           RUNNING time (also pending=, publishing=)
+  -- sandbox: succeed                SUCCEEDED, over a failing scenario
+  -- sandbox: duration=20m           RUNNING time (running= is the same)
+  -- sandbox: pending=1m publishing=10s   the other phase times
   -- sandbox: parts=3 rows=1000      result files (1-5) and data rows
   -- sandbox: scenario=NAME          use a scenario from the config file
+  -- sandbox: status=SOMETHING_NEW for=10m
+                                     an unknown status after PENDING for that
+                                     long (default 60s), then the usual cycle
+
+Relative time windows use timeWindowTimeZone (tz database name, default UTC)
+for day and month boundaries; ALL starts 25 months back.
 
 Admin API (never on AMC paths): /_sandbox/health, /_sandbox/stats,
 /_sandbox/requests, /_sandbox/reset, /_sandbox/settings, /_sandbox/faults,
 /_sandbox/scenarios, /_sandbox/grants, /_sandbox/consent-codes,
-/_sandbox/clock/advance. See src/sandbox/README.md.
+/_sandbox/clock/advance, /_sandbox/clock/set. See src/sandbox/README.md.
 )";
 }
 
@@ -327,6 +380,7 @@ bool parse_command_line(int argc, const char* const argv[], sandbox_options& opt
     } else if (flag == "--no-seed-grant") options.seed_grant = false;
     else if (flag == "--token-ttl") options.access_token_ttl_seconds = parse_number<int>(value, flag);
     else if (flag == "--download-url-ttl") options.download_url_ttl_seconds = parse_number<int>(value, flag);
+    else if (flag == "--refresh-token-reply") options.refresh_reply = parse_refresh_token_reply(value);
     else if (flag == "--shape") options.shape = parse_response_shape(value);
     else if (flag == "--time-scale") options.time_scale = parse_double(value, flag);
     else if (flag == "--seed") options.seed = parse_number<std::uint64_t>(value, flag);

@@ -24,6 +24,20 @@ enum class response_shape { flat, wrapped };
 std::string_view to_string(response_shape shape);
 response_shape parse_response_shape(std::string_view text);  // throws std::invalid_argument
 
+// What the token endpoint puts in `refresh_token` on a refresh_token grant.
+// Amazon Ads' docs say the same token comes back (no rotation); generic LwA
+// text speaks of "a new refresh token" (amc-api.md section 6), so clients
+// must store whatever comes back and keep theirs when nothing does.
+//   same:   the grant's refresh token, unchanged (the documented behaviour)
+//   rotate: a new refresh token; the old one is then invalid_grant, as RFC
+//           6749 section 6 allows (the docs give no rule; revoking is the
+//           case that catches a client still using the old token)
+//   omit:   no refresh_token field; the old token keeps working
+enum class refresh_token_reply { same, rotate, omit };
+
+std::string_view to_string(refresh_token_reply reply);
+refresh_token_reply parse_refresh_token_reply(std::string_view text);  // throws std::invalid_argument
+
 struct account_seed {
   std::string account_id;  // ENTITY…, the AdvertiserId header value
   std::string account_name;
@@ -67,6 +81,7 @@ struct sandbox_options {
   int access_token_ttl_seconds = 3600;
   int consent_code_ttl_seconds = 300;
   int download_url_ttl_seconds = 600;
+  refresh_token_reply refresh_reply = refresh_token_reply::same;
 
   response_shape shape = response_shape::flat;
   double time_scale = 1.0;

@@ -217,6 +217,7 @@ void sandbox_service::reset_state_locked() {
   random_.seed(options_.seed);
   sequence_ = 0;
   clock_offset_seconds_ = 0;
+  frozen_clock_.reset();
   grants_by_id_.clear();
   grant_id_by_refresh_token_.clear();
   access_tokens_.clear();
@@ -240,6 +241,7 @@ void sandbox_service::reset_state_locked() {
 }
 
 double sandbox_service::now() const {
+  if (frozen_clock_) return *frozen_clock_ + clock_offset_seconds_;
   auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
   return std::chrono::duration<double>(since_epoch).count() + clock_offset_seconds_;
 }
@@ -506,6 +508,7 @@ reply sandbox_service::handle_admin(const http_request& request, std::string_vie
                         {"access_token_ttl_seconds", options_.access_token_ttl_seconds},
                         {"consent_code_ttl_seconds", options_.consent_code_ttl_seconds},
                         {"download_url_ttl_seconds", options_.download_url_ttl_seconds},
+                        {"refresh_token_reply", to_string(options_.refresh_reply)},
                         {"max_active_per_instance", options_.max_active_per_instance},
                         {"adhoc_executions_per_day", options_.adhoc_per_day},
                         {"accounts_page_size", options_.accounts_page_size},
@@ -514,7 +517,8 @@ reply sandbox_service::handle_admin(const http_request& request, std::string_vie
     } else if (rest == "settings" && (method == verb::put || method == verb::patch || method == verb::post)) {
       static const std::vector<std::string> known = {
           "response_shape", "time_scale", "access_token_ttl_seconds", "consent_code_ttl_seconds",
-          "download_url_ttl_seconds", "max_active_per_instance", "adhoc_executions_per_day", "accounts_page_size"};
+          "download_url_ttl_seconds", "refresh_token_reply", "max_active_per_instance", "adhoc_executions_per_day",
+          "accounts_page_size"};
       for (const auto& [key, value] : body.items()) {
         if (std::find(known.begin(), known.end(), key) == known.end()) throw std::invalid_argument("unknown setting '" + key + "'");
       }
@@ -525,6 +529,9 @@ reply sandbox_service::handle_admin(const http_request& request, std::string_vie
       if (body.contains("access_token_ttl_seconds")) updated.access_token_ttl_seconds = body.at("access_token_ttl_seconds").get<int>();
       if (body.contains("consent_code_ttl_seconds")) updated.consent_code_ttl_seconds = body.at("consent_code_ttl_seconds").get<int>();
       if (body.contains("download_url_ttl_seconds")) updated.download_url_ttl_seconds = body.at("download_url_ttl_seconds").get<int>();
+      if (body.contains("refresh_token_reply")) {
+        updated.refresh_reply = parse_refresh_token_reply(body.at("refresh_token_reply").get<std::string>());
+      }
       if (body.contains("max_active_per_instance")) updated.max_active_per_instance = body.at("max_active_per_instance").get<int>();
       if (body.contains("adhoc_executions_per_day")) updated.adhoc_per_day = body.at("adhoc_executions_per_day").get<int>();
       if (body.contains("accounts_page_size")) updated.accounts_page_size = std::max(1, body.at("accounts_page_size").get<int>());
@@ -629,6 +636,28 @@ reply sandbox_service::handle_admin(const http_request& request, std::string_vie
                               body.value("scope", "advertising::campaign_management"),
                               now() + options_.consent_code_ttl_seconds};
       out.message = ok({{"code", code}, {"expires_in", options_.consent_code_ttl_seconds}});
+    } else if (rest == "clock/set" && method == verb::post) {
+      // {"time": "2026-03-10T06:00:00Z", "frozen": true}: the sandbox clock
+      // reads `time` now; frozen, it stays there until advanced or set again
+      // (tests of day and month boundaries need a clock that cannot cross one).
+      if (!body.contains("time") || !body.at("time").is_string()) {
+        throw std::invalid_argument("time is required, as yyyy-MM-dd'T'HH:mm:ss'Z'");
+      }
+      const auto target = parse_utc(body.at("time").get<std::string>());
+      if (!target) throw std::invalid_argument("time must have the format yyyy-MM-dd'T'HH:mm:ss'Z'");
+      if (body.value("frozen", false)) {
+        frozen_clock_ = static_cast<double>(*target);
+        clock_offset_seconds_ = 0;
+      } else {
+        frozen_clock_.reset();
+        clock_offset_seconds_ = 0;
+        clock_offset_seconds_ = static_cast<double>(*target) - now();
+      }
+      for (auto& [id, instance] : instances_) {
+        for (auto& record : instance.executions) record->cached_phase = -1;
+      }
+      out.message = ok({{"clock_offset_seconds", clock_offset_seconds_}, {"frozen", frozen_clock_.has_value()},
+                        {"time", detail::format_time(now())}});
     } else if (rest == "clock/advance" && method == verb::post) {
       if (!body.contains("seconds") || !body.at("seconds").is_number()) throw std::invalid_argument("seconds is required");
       clock_offset_seconds_ += body.at("seconds").get<double>();

@@ -218,6 +218,7 @@ class sandbox_service {
   std::string signing_key_;
   std::string seeded_refresh_token_;
   double clock_offset_seconds_ = 0;
+  std::optional<double> frozen_clock_;  // set by POST /_sandbox/clock/set {"frozen": true}
   std::mt19937_64 random_;
   std::uint64_t sequence_ = 0;
 

@@ -4,12 +4,14 @@
 #include "common/time.hpp"
 #include "sandbox/service.hpp"
 #include "sandbox/service_detail.hpp"
+#include "sandbox/time_zone.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
-#include <ctime>
+#include <chrono>
+#include <cmath>
 
 namespace amc::sandbox {
 
@@ -87,27 +89,29 @@ bool looks_like_profile_id(std::string_view id) {
   return !id.empty() && std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
-std::pair<double, double> relative_window(std::string_view type, double now) {
-  std::time_t moment = static_cast<std::time_t>(now);
-  std::tm utc{};
-  gmtime_r(&moment, &utc);
-  utc.tm_hour = utc.tm_min = utc.tm_sec = 0;
-  const std::time_t today = timegm(&utc);
-  constexpr double day = 86400;
-  std::tm month = utc;
-  month.tm_mday = 1;
-  if (type == "MOST_RECENT_WEEK") return {static_cast<double>(today) - 7 * day, static_cast<double>(today)};
-  if (type == "CURRENT_MONTH") return {static_cast<double>(timegm(&month)), static_cast<double>(today)};
+// The relative window types, with day and month boundaries taken in the
+// execution's time zone (amc-api.md 4.1) and returned as UTC instants. Every
+// window ends at the start of today (local), the last whole day the sandbox
+// pretends to have data for. ALL has no documented start (the spec says "all
+// available data"); the sandbox starts it at the first day of the month 25
+// months back, the retention Amazon quotes for AMC data.
+std::pair<double, double> relative_window(std::string_view type, double now, const time_zone& zone) {
+  namespace chrono = std::chrono;
+  const auto utc_now = static_cast<std::int64_t>(std::floor(now));
+  const std::int64_t local_now = utc_now + zone.utc_offset(utc_now);
+  const chrono::sys_days today{chrono::days{local_now / 86400 - (local_now % 86400 < 0 ? 1 : 0)}};
+  const chrono::year_month this_month = chrono::year_month_day{today}.year() / chrono::year_month_day{today}.month();
+  auto midnight = [&](chrono::sys_days day) {
+    return static_cast<double>(zone.local_to_utc(static_cast<std::int64_t>(day.time_since_epoch().count()) * 86400));
+  };
+  auto first_day = [](chrono::year_month month) { return chrono::sys_days{month / 1}; };
+  if (type == "MOST_RECENT_WEEK") return {midnight(today - chrono::days{7}), midnight(today)};
+  if (type == "CURRENT_MONTH") return {midnight(first_day(this_month)), midnight(today)};
   if (type == "PREVIOUS_MONTH") {
-    const double end = static_cast<double>(timegm(&month));
-    month.tm_mon -= 1;
-    return {static_cast<double>(timegm(&month)), end};
+    return {midnight(first_day(this_month - chrono::months{1})), midnight(first_day(this_month))};
   }
-  if (type == "ALL") {
-    month.tm_mon -= 25;  // AMC keeps about 25 months of data
-    return {static_cast<double>(timegm(&month)), static_cast<double>(today)};
-  }
-  return {static_cast<double>(today) - day, static_cast<double>(today)};  // MOST_RECENT_DAY
+  if (type == "ALL") return {midnight(first_day(this_month - chrono::months{25})), midnight(today)};
+  return {midnight(today - chrono::days{1}), midnight(today)};  // MOST_RECENT_DAY
 }
 
 // Names used in CUSTOM_PARAMETER('name') inside the SQL.
@@ -423,7 +427,8 @@ json sandbox_service::execution_json(const execution_record& record, const execu
   json out = record.echoed;
   out["workflowExecutionId"] = record.id;
   out["workflowId"] = record.workflow_id;
-  out["status"] = to_string(current.phase);
+  out["status"] = current.phase == execution_phase::unlisted ? std::string_view(record.plan.unlisted_status)
+                                                              : to_string(current.phase);
   out["createTime"] = detail::format_time(record.timing.created);
   out["lastUpdatedTime"] = detail::format_time(current.since);
   out["expireTime"] = detail::format_time(record.timing.created + static_cast<double>(record.timing.timeout_seconds));
@@ -511,6 +516,21 @@ http_response sandbox_service::create_execution(const http_request& request, ins
 
   // Time window.
   const double current = now();
+  // The zone sets day and month boundaries of the relative windows; an
+  // unknown name is refused rather than silently read as UTC.
+  std::string zone_name = "UTC";
+  if (body.contains("timeWindowTimeZone") && !body.at("timeWindowTimeZone").is_null()) {
+    if (!body.at("timeWindowTimeZone").is_string() || body.at("timeWindowTimeZone").get_ref<const std::string&>().empty()) {
+      return bad("timeWindowTimeZone must be a tz database name such as America/New_York.");
+    }
+    zone_name = body.at("timeWindowTimeZone").get<std::string>();
+  }
+  const std::optional<time_zone> zone = time_zone::locate(zone_name);
+  if (!zone) {
+    return bad(fmt::format("timeWindowTimeZone '{}' is not a tz database time zone: use a name such as "
+                           "America/New_York or UTC.", zone_name));
+  }
+  record->echoed["timeWindowTimeZoneOriginal"] = zone_name;
   const bool has_start = body.contains("timeWindowStart") && !body.at("timeWindowStart").is_null();
   const bool has_end = body.contains("timeWindowEnd") && !body.at("timeWindowEnd").is_null();
   std::string window_type = "MOST_RECENT_DAY";
@@ -544,18 +564,10 @@ http_response sandbox_service::create_execution(const http_request& request, ins
     record->echoed["timeWindowEndOriginal"] = end_text;
   } else {
     if (has_start) return bad("timeWindowStart and timeWindowEnd are only allowed with timeWindowType EXPLICIT.");
-    auto [start, end] = relative_window(window_type, current);
+    auto [start, end] = relative_window(window_type, current, *zone);
     record->echoed["timeWindowStart"] = detail::format_time(start);
     record->echoed["timeWindowEnd"] = detail::format_time(end);
   }
-  std::string time_zone = "UTC";
-  if (body.contains("timeWindowTimeZone") && !body.at("timeWindowTimeZone").is_null()) {
-    if (!body.at("timeWindowTimeZone").is_string() || body.at("timeWindowTimeZone").get_ref<const std::string&>().empty()) {
-      return bad("timeWindowTimeZone must be a tz database name such as America/New_York.");
-    }
-    time_zone = body.at("timeWindowTimeZone").get<std::string>();
-  }
-  record->echoed["timeWindowTimeZoneOriginal"] = time_zone;
 
   // Parameters: the spec says strings; the docs also send numbers.
   json parameter_values = json::object();
@@ -761,7 +773,9 @@ http_response sandbox_service::update_execution(const http_request& request, ins
   if (is_terminal(current_status.phase)) {
     return detail::amc_error(request, status::bad_request,
                              fmt::format("Workflow execution {} cannot be cancelled: its status is {}.", execution_id,
-                                         to_string(current_status.phase)),
+                                         current_status.phase == execution_phase::unlisted
+                                             ? std::string_view(record.plan.unlisted_status)
+                                             : to_string(current_status.phase)),
                              media);
   }
   record.timing.cancelled_at = current;

@@ -135,13 +135,22 @@ http_response sandbox_service::handle_token(const http_request& request) {
     const double current = now();
     std::erase_if(access_tokens_, [&](const auto& entry) { return entry.second.expires_at <= current; });
   }
+  const bool refresh_grant = grant_type == "refresh_token";
+  if (refresh_grant && options_.refresh_reply == refresh_token_reply::rotate) {
+    // The old refresh token stops working; access tokens already issued
+    // from the grant stay valid.
+    grant_id_by_refresh_token_.erase(grant->refresh_token);
+    grant->refresh_token = "Atzr|" + random_token(96);
+    grant_id_by_refresh_token_[grant->refresh_token] = grant->id;
+  }
   std::string access_token = "Atza|" + random_token(96);
   access_tokens_[access_token] = {grant->id, grant->client_id, now() + options_.access_token_ttl_seconds};
-  auto response = detail::make_json(request, status::ok,
-                                    json{{"access_token", access_token},
-                                         {"refresh_token", grant->refresh_token},
-                                         {"token_type", "bearer"},
-                                         {"expires_in", options_.access_token_ttl_seconds}});
+  json reply_body = {{"access_token", access_token},
+                     {"refresh_token", grant->refresh_token},
+                     {"token_type", "bearer"},
+                     {"expires_in", options_.access_token_ttl_seconds}};
+  if (refresh_grant && options_.refresh_reply == refresh_token_reply::omit) reply_body.erase("refresh_token");
+  auto response = detail::make_json(request, status::ok, reply_body);
   response.set(http::field::cache_control, "no-store");
   return response;
 }

@@ -15,7 +15,10 @@
 #include <sys/wait.h>
 
 #include <fstream>
+#include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace amc::auth {
 namespace {
@@ -165,10 +168,71 @@ TEST_F(Tokens, InvalidClientIsAConfigErrorThatNamesTheClientNotTheSecret) {
 }
 
 TEST_F(Tokens, QuarantinedCredentialIsNeverSentWithAnEmptyToken) {
+  // Opening the store with a key that cannot decrypt "conn" quarantines it.
   auto other_key = make_client({{"store", {{"fernet_keys", testing::generate_fernet_key()}}}});
+  EXPECT_EQ(other_key->store().get("conn", false).state, store::credential_state::quarantined);
   EXPECT_EQ(code_of([&] { other_key->run_blocking(other_key->tokens().access_token("conn"), std::chrono::seconds(30)); }),
             errc::crypto);
   EXPECT_EQ(requests_of("lwaToken"), 0);
+  // Nor is an AMC call sent without a token: it fails before any request.
+  const auto& instance = server_->service().options().instances.front();
+  api::session session(other_key->http(), other_key->tokens(), server_->base_url(), server_->service().client_id(),
+                       other_key->log());
+  api::amc_call request;
+  request.path_and_query = "/amc/reporting/" + instance.instance_id + "/workflows";
+  EXPECT_EQ(code_of([&] {
+              other_key->run_blocking(
+                  session.call({"conn", instance.instance_id, instance.entity_id, instance.marketplace_id}, request),
+                  std::chrono::seconds(30));
+            }),
+            errc::crypto);
+  const auto stats = admin(verb::get, "/_sandbox/stats");
+  EXPECT_EQ(stats["requests"], 0) << "no AMC request and no token request: " << stats.dump();
+  EXPECT_EQ(requests_of("listWorkflows"), 0);
+  EXPECT_EQ(other_key->store().get("conn", false).state, store::credential_state::quarantined);
+}
+
+// ---- refresh-token rotation (the sandbox's refresh_token_reply) ----------
+// A refresh_token in LwA's reply replaces the stored one; a reply without
+// one never blanks it.
+
+TEST_F(Tokens, ARotatedRefreshTokenReplacesTheStoredOneAndIsUsedNext) {
+  admin(verb::put, "/_sandbox/settings", {{"refresh_token_reply", "rotate"}});
+  const auto first = token("conn");
+  const auto after_first = client_->store().get("conn", true);
+  ASSERT_TRUE(after_first.refresh_token.has_value());
+  EXPECT_FALSE(*after_first.refresh_token == refresh_token_) << "the rotated token was stored";
+  EXPECT_TRUE(after_first.refresh_token->starts_with("Atzr|"));
+  // The sandbox revoked the old token: the next refresh works only if it
+  // sends the stored, rotated one.
+  const auto second = client_->run_blocking(client_->tokens().refresh("conn", first), std::chrono::seconds(30));
+  EXPECT_FALSE(second == first);
+  EXPECT_EQ(requests_of("lwaToken"), 2);
+  const auto after_second = client_->store().get("conn", true);
+  EXPECT_EQ(after_second.state, store::credential_state::active);
+  ASSERT_TRUE(after_second.refresh_token.has_value());
+  EXPECT_FALSE(*after_second.refresh_token == *after_first.refresh_token) << "rotated again and stored again";
+  const auto log = admin(verb::get, "/_sandbox/requests");
+  int token_requests = 0;
+  for (const auto& entry : log["requests"]) {
+    if (entry["operation"] != "lwaToken") continue;
+    ++token_requests;
+    EXPECT_EQ(entry["status"], 200) << entry.dump();
+  }
+  EXPECT_EQ(token_requests, 2);
+  expect_no_secret_in_captured_text({*after_first.refresh_token, *after_second.refresh_token});
+}
+
+TEST_F(Tokens, ARefreshWithoutARefreshTokenKeepsTheStoredOne) {
+  admin(verb::put, "/_sandbox/settings", {{"refresh_token_reply", "omit"}});
+  const auto first = token("conn");
+  EXPECT_TRUE(client_->store().get("conn", true).refresh_token == refresh_token_) << "never blanked";
+  const auto second = client_->run_blocking(client_->tokens().refresh("conn", first), std::chrono::seconds(30));
+  EXPECT_FALSE(second == first);
+  EXPECT_EQ(requests_of("lwaToken"), 2);
+  const auto record = client_->store().get("conn", true);
+  EXPECT_EQ(record.state, store::credential_state::active);
+  EXPECT_TRUE(record.refresh_token == refresh_token_) << "still the original, and it still works";
 }
 
 TEST_F(Tokens, CodeExchangeStoresANewCredential) {
@@ -218,6 +282,29 @@ TEST_F(AmcAuthRules, A401RefreshesOnceAndRetriesOnce) {
   EXPECT_NO_THROW(call(instance_context(entity), workflow_list_path()));
   EXPECT_EQ(requests_of("lwaToken"), 1);
   EXPECT_EQ(requests_of("listWorkflows"), 2);
+}
+
+// session.cpp: a 401 gets one refresh and one retry; a second 401 is
+// auth_required (the refresh token is kept: AMC, not LwA, refused).
+TEST_F(AmcAuthRules, APersistent401RefreshesOnceRetriesOnceThenAuthRequired) {
+  token("conn");
+  admin(verb::delete_, "/_sandbox/requests");
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "error_status"}, {"status", 401}, {"operation", "listWorkflows"}, {"count", 3}});
+  const auto entity = server_->service().options().instances.front().entity_id;
+  std::string message;
+  EXPECT_EQ(code_of([&] { call(instance_context(entity), workflow_list_path()); }, &message), errc::auth_required);
+  EXPECT_NE(message.find("'conn'"), std::string::npos) << message;
+  EXPECT_NE(message.find("re-authenticate"), std::string::npos) << message;
+  std::vector<std::string> sequence;  // operation:status, in order
+  const auto log = admin(verb::get, "/_sandbox/requests");
+  for (const auto& entry : log["requests"])
+    sequence.push_back(entry["operation"].get<std::string>() + ":" + std::to_string(entry["status"].get<int>()));
+  EXPECT_EQ(sequence, (std::vector<std::string>{"listWorkflows:401", "lwaToken:200", "listWorkflows:401"}))
+      << "one call, one refresh, one retry, nothing more";
+  EXPECT_EQ(admin(verb::get, "/_sandbox/stats")["faults_total"], 2) << "the third 401 was never asked for";
+  const auto record = client_->store().get("conn", true);
+  EXPECT_TRUE(record.refresh_token == refresh_token_);
 }
 
 TEST_F(AmcAuthRules, A403RefreshesOnceRetriesOnceThenForbiddenAndKeepsTheToken) {
@@ -345,6 +432,28 @@ TEST_F(Tokens, RefreshServiceRefreshesWhatExpiresAndDropsDeadCredentialsOnce) {
   int drop_lines = 0;
   for (const auto& line : captured_text())
     if (line.find("stops tracking credential 'dead'") != std::string::npos) ++drop_lines;
+  EXPECT_EQ(drop_lines, 1) << "reported once, not every interval";
+}
+
+TEST_F(Tokens, RefreshServiceDropsAQuarantinedCredentialAndLogsItOnce) {
+  // The store opened with another key: "conn" is quarantined for this client.
+  auto other_key = make_client({{"store", {{"fernet_keys", testing::generate_fernet_key()}}}});
+  ASSERT_EQ(other_key->store().get("conn", false).state, store::credential_state::quarantined);
+  refresh_service service(other_key->io().get_executor(), other_key->tokens(), other_key->store(),
+                          {std::chrono::seconds(600), std::chrono::seconds(3600)}, other_key->log());
+  auto sweep = [&] { return other_key->run_blocking(service.sweep(), std::chrono::seconds(30)); };
+  EXPECT_EQ(sweep(), 0);
+  EXPECT_EQ(sweep(), 0);
+  EXPECT_EQ(sweep(), 0);
+  EXPECT_EQ(service.dropped(), (std::set<std::string>{"conn"}));
+  EXPECT_EQ(requests_of("lwaToken"), 0) << "a quarantined credential is never refreshed";
+  int drop_lines = 0;
+  for (const auto& line : captured_text()) {
+    if (line.find("stops tracking credential 'conn'") == std::string::npos) continue;
+    ++drop_lines;
+    EXPECT_NE(line.find("quarantined"), std::string::npos) << line;
+    EXPECT_NE(line.find("Fernet key"), std::string::npos) << "says what to do: " << line;
+  }
   EXPECT_EQ(drop_lines, 1) << "reported once, not every interval";
 }
 

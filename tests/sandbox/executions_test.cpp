@@ -362,5 +362,97 @@ TEST(SandboxExecutions, ScenariosFromAdminApi) {
   EXPECT_EQ(listed["scenarios"][0]["name"], "broken");
 }
 
+
+// Relative windows: day and month boundaries in timeWindowTimeZone, echoed
+// back in UTC. The clock is frozen at 2026-03-10T06:00:00Z, which is
+// 2026-03-09 23:00 in Los Angeles, the day after DST began there (Sunday
+// 2026-03-08, so that local day had 23 hours).
+TEST(SandboxExecutions, RelativeWindowsFollowTheTimeZone) {
+  running_sandbox sandbox;
+  auto set = sandbox.admin(verb::post, "clock/set", json{{"time", "2026-03-10T06:00:00Z"}, {"frozen", true}});
+  ASSERT_EQ(set.status, 200) << set.body;
+  struct expected_window {
+    const char* type;  // nullptr: no timeWindowType (MOST_RECENT_DAY by default)
+    const char* zone;  // nullptr: no timeWindowTimeZone (UTC by default)
+    const char* start;
+    const char* end;
+  };
+  const expected_window cases[] = {
+      {nullptr, nullptr, "2026-03-09T00:00:00Z", "2026-03-10T00:00:00Z"},
+      {"MOST_RECENT_DAY", "UTC", "2026-03-09T00:00:00Z", "2026-03-10T00:00:00Z"},
+      {"MOST_RECENT_WEEK", "UTC", "2026-03-03T00:00:00Z", "2026-03-10T00:00:00Z"},
+      {"CURRENT_MONTH", "UTC", "2026-03-01T00:00:00Z", "2026-03-10T00:00:00Z"},
+      {"PREVIOUS_MONTH", "UTC", "2026-02-01T00:00:00Z", "2026-03-01T00:00:00Z"},
+      {"ALL", nullptr, "2024-02-01T00:00:00Z", "2026-03-10T00:00:00Z"},  // 25 months back
+      {nullptr, "America/Los_Angeles", "2026-03-08T08:00:00Z", "2026-03-09T07:00:00Z"},
+      {"MOST_RECENT_WEEK", "America/Los_Angeles", "2026-03-02T08:00:00Z", "2026-03-09T07:00:00Z"},
+      {"CURRENT_MONTH", "America/Los_Angeles", "2026-03-01T08:00:00Z", "2026-03-09T07:00:00Z"},
+      {"PREVIOUS_MONTH", "America/Los_Angeles", "2026-02-01T08:00:00Z", "2026-03-01T08:00:00Z"},
+      {"ALL", "America/Los_Angeles", "2024-02-01T08:00:00Z", "2026-03-09T07:00:00Z"},
+      // East of UTC the local day is already 2026-03-10 (15:00 in Tokyo).
+      {nullptr, "Asia/Tokyo", "2026-03-08T15:00:00Z", "2026-03-09T15:00:00Z"},
+  };
+  for (const auto& window : cases) {
+    const std::string label = std::string(window.type ? window.type : "(default)") + " in " +
+                              (window.zone ? window.zone : "(default)");
+    json body = {{"workflow", {{"sqlQuery", "SELECT 1"}}}};
+    if (window.type) body["timeWindowType"] = window.type;
+    if (window.zone) body["timeWindowTimeZone"] = window.zone;
+    auto created = sandbox.amc(verb::post, sandbox.reporting("workflowExecutions"), body);
+    ASSERT_EQ(created.status, 200) << label << ": " << created.body;
+    const json execution = created.json();
+    EXPECT_EQ(execution["timeWindowStart"], window.start) << label;
+    EXPECT_EQ(execution["timeWindowEnd"], window.end) << label;
+    EXPECT_EQ(execution["timeWindowTimeZoneOriginal"], window.zone ? window.zone : "UTC") << label;
+    // And the same window on a later read.
+    const json read = sandbox.get_execution(execution["workflowExecutionId"].get<std::string>());
+    EXPECT_EQ(read["timeWindowStart"], window.start) << label;
+  }
+}
+
+TEST(SandboxExecutions, UnknownTimeZoneIsABadRequest) {
+  running_sandbox sandbox;
+  for (const char* zone : {"Mars/Olympus_Mons", "../../etc/passwd", "/usr/share/zoneinfo/UTC", "zone.tab", "PST"}) {
+    auto result = sandbox.amc(verb::post, sandbox.reporting("workflowExecutions"),
+                              json{{"workflow", {{"sqlQuery", "SELECT 1"}}}, {"timeWindowTimeZone", zone}});
+    EXPECT_EQ(result.status, 400) << zone << ": " << result.body;
+    EXPECT_EQ(result.json().value("code", ""), "400") << zone;
+    EXPECT_NE(result.json().value("details", "").find("tz database"), std::string::npos) << result.body;
+  }
+  EXPECT_EQ(sandbox.admin(verb::get, "stats").json()["executions"], 0) << "nothing was created";
+}
+
+// `-- sandbox: status=NAME for=D`: a status outside the spec's enum between
+// PENDING and RUNNING, then the usual life cycle, shifted by D.
+TEST(SandboxExecutions, UnlistedStatusMarkerShowsANewStatusThenGoesOn) {
+  running_sandbox sandbox;
+  const std::string id = sandbox.create_adhoc("SELECT 1 -- sandbox: status=SOMETHING_NEW for=10m");
+  EXPECT_EQ(sandbox.get_execution(id)["status"], "PENDING");
+  sandbox.advance_clock(61);
+  json unlisted = sandbox.get_execution(id);
+  EXPECT_EQ(unlisted["status"], "SOMETHING_NEW");
+  EXPECT_EQ(unlisted["outputChannels"][0]["status"], "PENDING");
+  sandbox.advance_clock(540);
+  EXPECT_EQ(sandbox.get_execution(id)["status"], "SOMETHING_NEW");
+  // It can be cancelled like any active execution, and its list entry agrees.
+  const std::string other = sandbox.create_adhoc("SELECT 2 -- sandbox: pending=0 status=NOT_YET_KNOWN for=1h");
+  EXPECT_EQ(sandbox.get_execution(other)["status"], "NOT_YET_KNOWN");
+  EXPECT_EQ(sandbox.amc(verb::put, sandbox.reporting("workflowExecutions/" + other), json{{"status", "CANCELLED"}}).status,
+            200);
+  sandbox.advance_clock(60);  // 10 min of SOMETHING_NEW are over
+  EXPECT_EQ(sandbox.get_execution(id)["status"], "RUNNING");
+  sandbox.advance_clock(900);
+  EXPECT_EQ(sandbox.get_execution(id)["status"], "PUBLISHING");
+  sandbox.advance_clock(10);
+  EXPECT_EQ(sandbox.get_execution(id)["status"], "SUCCEEDED");
+
+  for (const char* bad : {"SELECT 1 -- sandbox: status=RUNNING", "SELECT 1 -- sandbox: status=lower",
+                          "SELECT 1 -- sandbox: for=5m"}) {
+    auto result = sandbox.amc(verb::post, sandbox.reporting("workflowExecutions"),
+                              json{{"workflow", {{"sqlQuery", bad}}}});
+    EXPECT_EQ(result.status, 400) << bad << ": " << result.body;
+  }
+}
+
 }  // namespace
 }  // namespace amc::sandbox::testing

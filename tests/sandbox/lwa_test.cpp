@@ -210,5 +210,59 @@ TEST(SandboxLwa, ExpiredAccessTokenGives401) {
   EXPECT_NE(result.json()["details"].get<std::string>().find("expired"), std::string::npos);
 }
 
+
+// refresh_token_reply: rotate hands out a new refresh token and retires the
+// old one; omit leaves the field out and the old token working.
+TEST(SandboxLwa, RefreshTokenReplyCanRotateOrOmit) {
+  running_sandbox sandbox;
+  auto refresh = [&](const std::string& token) {
+    return sandbox.token_request({{"grant_type", "refresh_token"},
+                                  {"refresh_token", token},
+                                  {"client_id", sandbox.client_id()},
+                                  {"client_secret", sandbox.client_secret()}});
+  };
+  EXPECT_EQ(sandbox.admin(verb::get, "settings").json()["refresh_token_reply"], "same");
+  ASSERT_EQ(sandbox.admin(verb::put, "settings", json{{"refresh_token_reply", "rotate"}}).status, 200);
+  auto rotated = refresh(sandbox.refresh_token());
+  ASSERT_EQ(rotated.status, 200) << rotated.body;
+  const std::string second = rotated.json()["refresh_token"];
+  EXPECT_TRUE(second.starts_with("Atzr|"));
+  EXPECT_NE(second, sandbox.refresh_token());
+  auto old = refresh(sandbox.refresh_token());
+  EXPECT_EQ(old.status, 400);
+  EXPECT_EQ(old.json()["error"], "invalid_grant");
+  // An access token from before the rotation still works.
+  EXPECT_EQ(sandbox.amc(verb::get, sandbox.reporting("workflows")).status, 200);
+
+  ASSERT_EQ(sandbox.admin(verb::put, "settings", json{{"refresh_token_reply", "omit"}}).status, 200);
+  for (int i = 0; i < 2; ++i) {
+    auto omitted = refresh(second);
+    ASSERT_EQ(omitted.status, 200) << omitted.body;
+    EXPECT_FALSE(omitted.json().contains("refresh_token")) << omitted.body;
+    EXPECT_TRUE(omitted.json().contains("access_token"));
+  }
+  EXPECT_EQ(sandbox.admin(verb::put, "settings", json{{"refresh_token_reply", "sometimes"}}).status, 400);
+  // A code exchange always answers a refresh token: it creates the grant.
+  auto code = sandbox.admin(verb::post, "consent-codes", json{{"redirect_uri", "https://example.com/cb"}});
+  auto exchanged = sandbox.token_request({{"grant_type", "authorization_code"},
+                                          {"code", code.json()["code"].get<std::string>()},
+                                          {"redirect_uri", "https://example.com/cb"},
+                                          {"client_id", sandbox.client_id()},
+                                          {"client_secret", sandbox.client_secret()}});
+  ASSERT_EQ(exchanged.status, 200) << exchanged.body;
+  EXPECT_TRUE(exchanged.json().contains("refresh_token"));
+}
+
+TEST(SandboxLwa, RefreshTokenReplyFromTheCommandLineAndConfig) {
+  sandbox_options options;
+  std::string help;
+  const char* argv[] = {"amc-sandbox", "--refresh-token-reply", "rotate"};
+  ASSERT_TRUE(parse_command_line(3, argv, options, help));
+  EXPECT_EQ(options.refresh_reply, refresh_token_reply::rotate);
+  apply_config_json(options, json{{"refresh_token_reply", "omit"}});
+  EXPECT_EQ(options.refresh_reply, refresh_token_reply::omit);
+  EXPECT_THROW(apply_config_json(options, json{{"refresh_token_reply", "never"}}), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace amc::sandbox::testing

@@ -3,6 +3,8 @@
 #include "sandbox/execution_model.hpp"
 #include "sandbox/faults.hpp"
 #include "sandbox/options.hpp"
+#include "sandbox/time_zone.hpp"
+#include "common/time.hpp"
 
 #include <gtest/gtest.h>
 
@@ -112,6 +114,55 @@ TEST(SandboxOptions, CommandLineAndConfig) {
   ASSERT_EQ(configured.scenarios.size(), 1u);
   EXPECT_DOUBLE_EQ(configured.scenarios[0].running_seconds, 3600);
   EXPECT_THROW(apply_config_json(configured, {{"unknown", 1}}), std::invalid_argument);
+}
+
+
+// Offsets from the system tz database: the transition table, and the POSIX
+// rule in the file's footer for years past the table (2040 here), north and
+// south of the equator.
+TEST(SandboxTimeZone, OffsetsComeFromTheTzDatabase) {
+  auto at = [](const char* text) { return *parse_utc(text); };
+  const auto los_angeles = time_zone::locate("America/Los_Angeles");
+  ASSERT_TRUE(los_angeles.has_value());
+  EXPECT_EQ(los_angeles->utc_offset(at("2026-01-15T12:00:00Z")), -8 * 3600);
+  EXPECT_EQ(los_angeles->utc_offset(at("2026-07-15T12:00:00Z")), -7 * 3600);
+  EXPECT_EQ(los_angeles->utc_offset(at("2026-03-08T09:59:59Z")), -8 * 3600);
+  EXPECT_EQ(los_angeles->utc_offset(at("2026-03-08T10:00:00Z")), -7 * 3600);
+  EXPECT_EQ(los_angeles->utc_offset(at("2040-07-15T12:00:00Z")), -7 * 3600);
+  EXPECT_EQ(los_angeles->utc_offset(at("2040-12-15T12:00:00Z")), -8 * 3600);
+  const auto sydney = time_zone::locate("Australia/Sydney");
+  ASSERT_TRUE(sydney.has_value());
+  EXPECT_EQ(sydney->utc_offset(at("2040-01-15T12:00:00Z")), 11 * 3600);
+  EXPECT_EQ(sydney->utc_offset(at("2040-07-15T12:00:00Z")), 10 * 3600);
+  const auto kolkata = time_zone::locate("Asia/Kolkata");
+  ASSERT_TRUE(kolkata.has_value());
+  EXPECT_EQ(kolkata->utc_offset(at("2026-03-10T00:00:00Z")), 5 * 3600 + 1800);
+  EXPECT_EQ(time_zone::locate("UTC")->utc_offset(at("2026-03-10T00:00:00Z")), 0);
+  // Local wall time to UTC, with a gap (02:30 does not exist on the day DST
+  // begins: read with the offset before it) and an overlap (01:30 happens
+  // twice when it ends: the earlier).
+  EXPECT_EQ(los_angeles->local_to_utc(at("2026-03-09T00:00:00Z")), at("2026-03-09T07:00:00Z"));
+  EXPECT_EQ(los_angeles->local_to_utc(at("2026-03-08T02:30:00Z")), at("2026-03-08T10:30:00Z"));
+  EXPECT_EQ(los_angeles->local_to_utc(at("2026-11-01T01:30:00Z")), at("2026-11-01T08:30:00Z"));
+  EXPECT_FALSE(time_zone::locate("Mars/Olympus_Mons").has_value());
+  EXPECT_FALSE(time_zone::locate("../zoneinfo/UTC").has_value());
+  EXPECT_FALSE(time_zone::locate("").has_value());
+}
+
+TEST(SandboxModel, UnlistedStatusMarker) {
+  scenario base;
+  auto plan = plan_execution("w", "SELECT 1 -- sandbox: status=SOMETHING_NEW for=10m", base, {});
+  EXPECT_EQ(plan.unlisted_status, "SOMETHING_NEW");
+  EXPECT_DOUBLE_EQ(plan.unlisted_seconds, 600);
+  execution_timing timing;
+  EXPECT_EQ(status_at(plan, timing, 59).phase, execution_phase::pending);
+  EXPECT_EQ(status_at(plan, timing, 61).phase, execution_phase::unlisted);
+  EXPECT_EQ(status_at(plan, timing, 661).phase, execution_phase::running);
+  EXPECT_EQ(status_at(plan, timing, 661).since, 660);
+  EXPECT_EQ(status_at(plan, timing, 60 + 600 + 900 + 10 + 1).phase, execution_phase::succeeded);
+  EXPECT_DOUBLE_EQ(plan_execution("w", "SELECT 1 -- sandbox: status=NEW", base, {}).unlisted_seconds, 60);
+  EXPECT_THROW(plan_execution("w", "SELECT 1 -- sandbox: status=PENDING", base, {}), std::invalid_argument);
+  EXPECT_THROW(plan_execution("w", "SELECT 1 -- sandbox: for=1m", base, {}), std::invalid_argument);
 }
 
 }  // namespace

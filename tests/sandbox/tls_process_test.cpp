@@ -96,9 +96,31 @@ TEST(SandboxExecutable, HelpDocumentsTheFlags) {
   EXPECT_EQ(result.exit_code, 0);
   for (const char* flag : {"--port", "--port-file", "--tls", "--state-dir", "--config", "--shape", "--time-scale",
                            "--seed", "--fault", "--threads", "--max-active", "--adhoc-per-day", "--token-ttl",
-                           "-- sandbox: fail"}) {
+                           "--refresh-token-reply", "--pending", "--running", "--publishing", "--download-url-ttl",
+                           "--request-log-size", "--log-requests", "--client-id", "--client-secret-file",
+                           "--no-seed-grant", "--read-timeout-ms", "--write-timeout-ms", "--idle-timeout-ms"}) {
     EXPECT_NE(result.output.find(flag), std::string::npos) << flag;
   }
+  // Every field of a fault rule, every kind and every operation name.
+  for (const char* field : {"kind", "method", "operation", "path", "count", "skip", "status", "retry_after",
+                            "latency_ms", "trickle_bytes", "trickle_interval_ms"}) {
+    EXPECT_NE(result.output.find(std::string("\n  ") + field + " "), std::string::npos) << field;
+  }
+  for (const char* kind : {"latency", "error_status", "rate_limit", "reset_before_headers", "reset_after_headers",
+                           "truncated_body", "malformed_json", "trickle", "expired_download_urls",
+                           "drop_after_accept"}) {
+    EXPECT_NE(result.output.find(kind), std::string::npos) << kind;
+  }
+  for (int op = 1; op < static_cast<int>(amc::sandbox::operation_count); ++op) {
+    const std::string name(amc::sandbox::operation_name(static_cast<amc::sandbox::operation>(op)));
+    EXPECT_NE(result.output.find(name), std::string::npos) << name;
+  }
+  // Every SQL marker.
+  for (const char* marker : {"-- sandbox: fail", "reject \"", "succeed", "duration=", "running=", "pending=",
+                             "publishing=", "parts=", "rows=", "scenario=", "status=", "for="}) {
+    EXPECT_NE(result.output.find(marker), std::string::npos) << marker;
+  }
+  EXPECT_NE(result.output.find("timeWindowTimeZone"), std::string::npos);
   auto bad = amc::testing::run_process({AMC_SANDBOX_PATH, "--shape", "round"});
   EXPECT_EQ(bad.exit_code, 2);
 }

@@ -1,0 +1,106 @@
+// A wait through an execution status libamc does not know (AMC may add one
+// at any time): the sandbox's `-- sandbox: status=NAME for=D` marker makes
+// the execution report NAME between PENDING and RUNNING. The wait must keep
+// polling, warn once naming the status, and end with the real outcome.
+#include "amc/executions.hpp"
+#include "amc/operations.hpp"
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "sandbox/service.hpp"
+#include "support/sandbox_fixture.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+namespace amc::api {
+namespace {
+
+class UnknownStatus : public testing::sandbox_fixture {
+ protected:
+  void configure(sandbox::sandbox_options& options) override {
+    options.time_scale = 2000;  // 2 simulated hours of the new status take 3.6 s
+    options.instances = {{"amcinstance01", "Test instance", "ENTITYAAAAAAAAAAAAA1", "ATVPDKIKX0DER"}};
+    options.accounts = {{"ENTITYAAAAAAAAAAAAA1", "Brand One", "ATVPDKIKX0DER"}};
+  }
+  void SetUp() override {
+    sandbox_fixture::SetUp();
+    client_ = make_client();
+    // Keep the level of every line, which the fixture's capture drops.
+    client_->log().set_sink(
+        [this](log_level level, std::string_view message) {
+          const std::lock_guard lock{lines_mutex_};
+          lines_.emplace_back(level, std::string(message));
+        },
+        log_level::debug);
+    store::credential_update update;
+    update.credential_id = "conn";
+    update.client_id = server_->service().client_id();
+    update.refresh_token = new_grant();
+    client_->store().put(update);
+    context_ = {"conn", "amcinstance01", "ENTITYAAAAAAAAAAAAA1", "ATVPDKIKX0DER"};
+  }
+  void TearDown() override {
+    client_.reset();
+    sandbox_fixture::TearDown();
+  }
+
+  template <class T>
+  T run(boost::asio::awaitable<T> operation) {
+    return client_->run_blocking(std::move(operation), std::chrono::seconds(60));
+  }
+
+  std::vector<std::pair<log_level, std::string>> lines() {
+    const std::lock_guard lock{lines_mutex_};
+    return lines_;
+  }
+
+  std::unique_ptr<client::client> client_;
+  call_context context_;
+  std::mutex lines_mutex_;
+  std::vector<std::pair<log_level, std::string>> lines_;
+};
+
+TEST_F(UnknownStatus, WaitKeepsGoingThroughAnUnknownStatusAndWarnsOnce) {
+  const auto submitted =
+      run(submit_execution(client_->amc(), client_->journal(), context_, "",
+                           {{"workflow", {{"sqlQuery", "SELECT 1\n-- sandbox: status=SOMETHING_NEW for=2h"}}}},
+                           client_->log()));
+  std::vector<std::string> seen;  // every status the wait read, in order
+  wait_options options;
+  options.first_poll = std::chrono::milliseconds(50);
+  options.max_poll = std::chrono::milliseconds(200);
+  options.timeout = std::chrono::seconds(30);
+  options.progress = [&seen](const nlohmann::json& execution, std::chrono::milliseconds) {
+    seen.push_back(execution.value("status", ""));
+  };
+  const auto done =
+      run(wait_for_execution(client_->amc(), context_, submitted.amc_execution_id, options, nullptr, client_->log()));
+  EXPECT_EQ(done["status"], "SUCCEEDED");
+
+  // The wait did read the new status, more than once, so "warned once" below
+  // is a real test, and it went on to the normal statuses after it.
+  const auto unknown_reads = std::count(seen.begin(), seen.end(), "SOMETHING_NEW");
+  EXPECT_GE(unknown_reads, 2) << "the status lasts 3.6 s and polls are at most 200 ms apart";
+  const auto first_unknown = std::find(seen.begin(), seen.end(), "SOMETHING_NEW");
+  ASSERT_NE(first_unknown, seen.end());
+  EXPECT_NE(std::find(first_unknown, seen.end(), "RUNNING"), seen.end()) << "waited on into RUNNING";
+  EXPECT_EQ(seen.back(), "SUCCEEDED");
+
+  int warnings = 0;
+  for (const auto& [level, text] : lines()) {
+    if (text.find("SOMETHING_NEW") == std::string::npos) continue;
+    if (level == log_level::warning) {
+      ++warnings;
+      EXPECT_NE(text.find(submitted.amc_execution_id), std::string::npos) << text;
+    }
+    EXPECT_LT(static_cast<int>(level), static_cast<int>(log_level::error)) << "not an error: " << text;
+  }
+  EXPECT_EQ(warnings, 1) << "one warning naming the status, not one per poll";
+}
+
+}  // namespace
+}  // namespace amc::api
