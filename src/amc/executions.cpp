@@ -58,9 +58,94 @@ std::string amc_time(unix_seconds when) {
   return text;
 }
 
+// A parameter value as AMC keeps it: text (numbers and booleans are sent as
+// their JSON text, and AMC lists them as text).
+std::string parameter_text(const nlohmann::json& value) {
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+nlohmann::json parameter_map(const nlohmann::json* values) {
+  nlohmann::json map = nlohmann::json::object();
+  if (values == nullptr || !values->is_object()) return map;
+  for (const auto& [name, value] : values->items())
+    if (!value.is_null()) map[name] = parameter_text(value);
+  return map;
+}
+
+const nlohmann::json* field_of(const nlohmann::json& object, const char* name) {
+  const auto found = object.find(name);
+  return found == object.end() || found->is_null() ? nullptr : &*found;
+}
+
+// Whether two timestamps are the same instant; AMC may echo
+// "2026-01-01T00:00:00" as "2026-01-01T00:00:00Z" or with fractions.
+bool same_time(const nlohmann::json& listed, const nlohmann::json& sent) {
+  if (!listed.is_string() || !sent.is_string()) return listed == sent;
+  const auto a = parse_utc(listed.get_ref<const std::string&>());
+  const auto b = parse_utc(sent.get_ref<const std::string&>());
+  return a && b ? *a == *b : listed == sent;
+}
+
+// Why a listed execution of our workflow is not the one `request` created
+// (empty: it may be). The workflow id and creation time alone cannot tell
+// our run from another host's run of the same saved workflow at the same
+// moment, so the request's own fields must match too: every field AMC
+// lists back that `request` determines. A field AMC does not list is no
+// evidence either way. A relative window (MOST_RECENT_DAY, ...) comes back
+// only as resolved start and end, which depend on the creation time, so
+// only its type (when listed) is compared.
+std::string mismatch_of(const nlohmann::json& listed, const nlohmann::json& request) {
+  if (const auto* values = field_of(listed, "parameterValues"); values && values->is_object())
+    if (parameter_map(values) != parameter_map(field_of(request, "parameterValues")))
+      return "its parameterValues differ";
+
+  const auto* sent_zone = field_of(request, "timeWindowTimeZone");
+  const std::string zone = sent_zone && sent_zone->is_string() ? sent_zone->get<std::string>() : "UTC";
+  if (const auto* listed_zone = field_of(listed, "timeWindowTimeZoneOriginal");
+      listed_zone && listed_zone->is_string() && listed_zone->get_ref<const std::string&>() != zone)
+    return "its timeWindowTimeZone differs";
+
+  const auto* sent_start = field_of(request, "timeWindowStart");
+  const auto* sent_end = field_of(request, "timeWindowEnd");
+  const auto* sent_type = field_of(request, "timeWindowType");
+  const std::string type = sent_type && sent_type->is_string() ? sent_type->get<std::string>()
+                           : sent_start                        ? "EXPLICIT"
+                                                               : "MOST_RECENT_DAY";
+  if (const auto* listed_type = field_of(listed, "timeWindowType");
+      listed_type && listed_type->is_string() && listed_type->get_ref<const std::string&>() != type)
+    return "its timeWindowType differs";
+  if (type == "EXPLICIT") {
+    // The *Original fields echo what was sent; the plain ones are converted
+    // to UTC from the time zone, so they compare only when that is UTC.
+    const std::pair<const char*, const nlohmann::json*> ends[] = {{"timeWindowStart", sent_start},
+                                                                  {"timeWindowEnd", sent_end}};
+    for (const auto& [name, sent] : ends) {
+      if (sent == nullptr) continue;
+      const auto* original = field_of(listed, fmt::format("{}Original", name).c_str());
+      const auto* resolved = zone == "UTC" ? field_of(listed, name) : nullptr;
+      const auto* echoed = original != nullptr ? original : resolved;
+      if (echoed != nullptr && !same_time(*echoed, *sent)) return fmt::format("its {} differs", name);
+    }
+  }
+
+  if (const auto* sent_timeout = field_of(request, "workflowExecutionTimeoutSeconds")) {
+    const auto* listed_timeout = field_of(listed, "workflowExecutionTimeoutSeconds");
+    if (listed_timeout != nullptr && parameter_text(*listed_timeout) != parameter_text(*sent_timeout))
+      return "its workflowExecutionTimeoutSeconds differs";
+  }
+  for (const char* flag : {"dryRun", "skipPublish", "requireSyntheticData", "disableAggregationControls"}) {
+    const auto* listed_flag = field_of(listed, flag);
+    if (listed_flag == nullptr || !listed_flag->is_boolean()) continue;
+    const auto* sent_flag = field_of(request, flag);
+    const bool sent_value = sent_flag != nullptr && sent_flag->is_boolean() && sent_flag->get<bool>();
+    if (listed_flag->get<bool>() != sent_value) return fmt::format("its {} differs", flag);
+  }
+  return {};
+}
+
 asio::awaitable<std::optional<nlohmann::json>> find_lost_submission(
     session& amc, store::execution_journal& journal, const call_context& context,
-    const store::journal_entry& entry, const logger& log) {
+    const store::journal_entry& entry, const nlohmann::json& request, const logger& log) {
   nlohmann::json filters = {{"workflowId", entry.workflow_id},
                             {"minCreationTime", amc_time(entry.started_at - reconcile_margin_seconds)},
                             {"includeCancelled", true},
@@ -69,6 +154,11 @@ asio::awaitable<std::optional<nlohmann::json>> find_lost_submission(
   for (const auto& execution : listing["executions"]) {
     const std::string id = execution.value("workflowExecutionId", "");
     if (id.empty() || journal.is_claimed(id, entry.execution_id)) continue;
+    if (const auto why_not = mismatch_of(execution, request); !why_not.empty()) {
+      log.log(log_level::debug, fmt::format("AMC execution {} of workflow {} is not the lost submission of {}: {}",
+                                            id, entry.workflow_id, entry.execution_id, why_not));
+      continue;
+    }
     log.log(log_level::info, fmt::format("execution {} was created by an earlier attempt as AMC "
                                          "execution {}; re-attaching",
                                          entry.execution_id, id));
@@ -138,7 +228,7 @@ asio::awaitable<submission> submit_execution(session& amc, store::execution_jour
                               "retry in a few minutes to re-attach to it",
                               execution_id));
     // A submission that never recorded its outcome (a crash): look first.
-    if (auto found = co_await find_lost_submission(amc, journal, context, entry, log))
+    if (auto found = co_await find_lost_submission(amc, journal, context, entry, request, log))
       co_return adopt(journal, execution_id, std::move(*found));
     journal.mark_sending(execution_id, now_unix_seconds());
     entry.started_at = now_unix_seconds();
@@ -162,7 +252,7 @@ asio::awaitable<submission> submit_execution(session& amc, store::execution_jour
                           execution_id, problem.message()));
     }
     // Outcome unknown: never resend blindly.
-    if (auto found = co_await find_lost_submission(amc, journal, context, entry, log))
+    if (auto found = co_await find_lost_submission(amc, journal, context, entry, request, log))
       co_return adopt(journal, execution_id, std::move(*found));
     journal.mark_sending(execution_id, now_unix_seconds());
   }

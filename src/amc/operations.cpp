@@ -171,9 +171,13 @@ asio::awaitable<nlohmann::json> get_workflow(session& amc, const call_context& c
   co_return unwrap(co_await amc.call(context, request), "workflow", "getWorkflow");
 }
 
-asio::awaitable<nlohmann::json> list_workflows(session& amc, const call_context& context) {
+asio::awaitable<nlohmann::json> list_workflows(session& amc, const call_context& context, int page_size) {
   validate_instance_context(context);
-  co_return co_await all_pages(amc, context, reporting_path(context, "workflows"), {}, "workflows");
+  if (page_size < 0 || page_size > 100)
+    throw error(errc::invalid_argument, "a workflow list's page size must be 0 (AMC's default) to 100");
+  std::vector<std::pair<std::string, std::string>> query;
+  if (page_size > 0) query.emplace_back("limit", std::to_string(page_size));
+  co_return co_await all_pages(amc, context, reporting_path(context, "workflows"), std::move(query), "workflows");
 }
 
 asio::awaitable<nlohmann::json> update_workflow(session& amc, const call_context& context,

@@ -28,7 +28,10 @@ boost::asio::awaitable<nlohmann::json> create_workflow(session& amc, const call_
                                                        nlohmann::json workflow);
 boost::asio::awaitable<nlohmann::json> get_workflow(session& amc, const call_context& context,
                                                     std::string workflow_id);
-boost::asio::awaitable<nlohmann::json> list_workflows(session& amc, const call_context& context);
+// {"workflows": [...]}, every page. `page_size` (1-100) is the `limit` of
+// each page request; 0 leaves it to AMC.
+boost::asio::awaitable<nlohmann::json> list_workflows(session& amc, const call_context& context,
+                                                      int page_size = 0);
 boost::asio::awaitable<nlohmann::json> update_workflow(session& amc, const call_context& context,
                                                        nlohmann::json workflow);
 boost::asio::awaitable<void> delete_workflow(session& amc, const call_context& context,

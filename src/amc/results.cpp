@@ -13,6 +13,7 @@
 
 #include <fstream>
 #include <mutex>
+#include <optional>
 
 namespace amc::api {
 
@@ -27,17 +28,24 @@ csv_summary summarize_csv(const std::filesystem::path& path) {
   bool in_quotes = false;
   bool header_done = false;
   bool line_has_content = false;
+  std::size_t fields_in_line = 0;
+  std::size_t last_row_fields = 0;
   char c;
   auto end_field = [&] {
     if (!header_done) summary.columns.push_back(field);
     field.clear();
+    ++fields_in_line;
   };
   auto end_line = [&] {
     if (!line_has_content) return;
     end_field();
-    if (header_done) ++summary.rows;
+    if (header_done) {
+      ++summary.rows;
+      last_row_fields = fields_in_line;
+    }
     header_done = true;
     line_has_content = false;
+    fields_in_line = 0;
   };
   while (in.get(c)) {
     if (in_quotes) {
@@ -66,12 +74,27 @@ csv_summary summarize_csv(const std::filesystem::path& path) {
       line_has_content = true;
     }
   }
+  const bool ends_in_quotes = in_quotes;
   end_line();
   if (summary.columns.empty() || (summary.columns.size() == 1 && summary.columns.front().empty()))
     throw error(errc::protocol,
                 fmt::format("the result file '{}' has no CSV header row; the download is incomplete "
                             "or not a result file",
                             path.string()));
+  // A body cut short with consistent framing (a proxy, a server that sent
+  // a wrong Content-Length) passes the transport's length check; a cut
+  // inside a quoted field or a row shows here. Only the last row is held to
+  // the header's width, because a cut can only be there and a file with
+  // another separator (outputFormat) has rows of any width in commas.
+  if (ends_in_quotes)
+    throw error(errc::protocol,
+                fmt::format("the result file '{}' ends inside a quoted field; the download is incomplete",
+                            path.string()));
+  if (summary.rows > 0 && last_row_fields < summary.columns.size())
+    throw error(errc::protocol,
+                fmt::format("the last row of the result file '{}' has {} field(s) where its header has {}; "
+                            "the download is incomplete",
+                            path.string(), last_row_fields, summary.columns.size()));
   return summary;
 }
 
@@ -130,18 +153,56 @@ struct download_job {
 asio::awaitable<nlohmann::json> download_part(download_job& job, int part) {
   const auto final_path = job.options.directory / fmt::format("part-{}.csv", part);
   const auto partial_path = job.options.directory / fmt::format("part-{}.csv.partial", part);
+  auto discard_partial = [&] {
+    std::error_code ignored;
+    std::filesystem::remove(partial_path, ignored);
+  };
+  int incomplete = 0;
   for (int refreshes = 0;; ++refreshes) {
     net::request request;
     const std::string url_used = job.urls.of_part(part);
     request.url = url_used;
     // A pre-signed URL carries its own authorisation: no AMC headers, and no
-    // client id, so the rate limiter keys it by its host alone.
-    const auto reply = co_await job.http.download(
-        std::move(request), partial_path, [&](std::uint64_t bytes, std::uint64_t total) {
-          if (job.options.progress) job.options.progress({part, job.parts, bytes, total});
-        });
-    if (reply.status == 200) {
-      const auto summary = summarize_csv(partial_path);
+    // client id, so the rate limiter keys it by its host alone. The client
+    // retries a connection cut before the Content-Length was read.
+    std::optional<net::response> reply;
+    try {
+      reply = co_await job.http.download(
+          std::move(request), partial_path, [&](std::uint64_t bytes, std::uint64_t total) {
+            if (job.options.progress) job.options.progress({part, job.parts, bytes, total});
+          });
+    } catch (const error& problem) {
+      discard_partial();
+      if (problem.code_value() == errc::cancelled) throw;
+      throw error(problem.code_value(),
+                  fmt::format("downloading result part {} of execution {} failed: {}; no result was "
+                              "kept: download the results again",
+                              part, job.amc_execution_id, problem.message()),
+                  problem.detail());
+    }
+    if (reply->status == 200) {
+      // What arrived whole at the transport may still be cut short (see
+      // summarize_csv): fetch it again, and never report it as complete.
+      std::optional<csv_summary> checked;
+      std::string why_incomplete;
+      try {
+        checked = summarize_csv(partial_path);
+      } catch (const error& problem) {
+        if (problem.code_value() != errc::protocol) throw;
+        why_incomplete = problem.message();
+      }
+      if (!checked) {
+        discard_partial();
+        if (++incomplete > job.options.max_incomplete_retries)
+          throw error(errc::protocol,
+                      fmt::format("result part {} of execution {} was incomplete in each of {} downloads "
+                                  "(last: {}); no result was kept: download the results again later",
+                                  part, job.amc_execution_id, incomplete, why_incomplete),
+                      {{"part", part}});
+        --refreshes;  // the URL still works: this is not a refresh
+        continue;
+      }
+      const auto& summary = *checked;
       std::error_code problem;
       std::filesystem::rename(partial_path, final_path, problem);
       if (problem)
@@ -154,13 +215,12 @@ asio::awaitable<nlohmann::json> download_part(download_job& job, int part) {
                                {"rows", summary.rows},
                                {"columns", summary.columns}};
     }
-    std::error_code ignored;
-    std::filesystem::remove(partial_path, ignored);
-    if (!url_expired(reply.status) || refreshes >= job.options.max_url_refreshes)
+    discard_partial();
+    if (!url_expired(reply->status) || refreshes >= job.options.max_url_refreshes)
       throw error(errc::remote,
                   fmt::format("downloading result part {} of execution {} failed with HTTP {}", part,
-                              job.amc_execution_id, reply.status),
-                  {{"http_status", reply.status}, {"part", part}});
+                              job.amc_execution_id, reply->status),
+                  {{"http_status", reply->status}, {"part", part}});
     // The URL expired. Another part may have fetched fresh URLs already;
     // otherwise ask AMC for them, then try this part again.
     if (job.urls.of_part(part) != url_used) continue;

@@ -23,6 +23,9 @@ struct download_options {
   std::filesystem::path directory;
   int parallelism = 4;
   int max_url_refreshes = 3;  // per part
+  // A part that arrives cut short (see summarize_csv) is fetched again this
+  // many times before the download fails.
+  int max_incomplete_retries = 2;  // per part
   std::function<void(const download_event&)> progress;
 };
 
@@ -35,7 +38,8 @@ boost::asio::awaitable<nlohmann::json> download_results(session& amc, net::http_
 
 // Reads a downloaded CSV part: its header columns and data rows (quoted
 // fields with embedded newlines count as one row). Throws protocol when the
-// file has no header.
+// file has no header, ends inside a quoted field, or its last row has fewer
+// fields than the header (a body cut short).
 struct csv_summary {
   std::vector<std::string> columns;
   std::uint64_t rows = 0;

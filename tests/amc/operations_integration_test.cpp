@@ -6,6 +6,7 @@
 #include "amc/results.hpp"
 #include "amc/shapes.hpp"
 #include "common/error.hpp"
+#include "common/time.hpp"
 #include "sandbox/service.hpp"
 #include "support/sandbox_fixture.hpp"
 
@@ -13,8 +14,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <thread>
 
@@ -104,6 +107,75 @@ TEST_P(Operations, WorkflowLifecycle) {
   run(delete_workflow(amc, context_, "wf_other"));
   EXPECT_EQ(code_of([&] { run(get_workflow(amc, context_, "wf_other")); }), errc::not_found);
   EXPECT_EQ(run(list_workflows(amc, context_))["workflows"].size(), 1u);
+}
+
+// Ids of a list's items, in the order listed.
+std::vector<std::string> ids_of(const nlohmann::json& items, const char* id_field) {
+  std::vector<std::string> ids;
+  for (const auto& item : items) ids.push_back(item.value(id_field, ""));
+  return ids;
+}
+
+TEST_P(Operations, WorkflowListFollowsEveryPage) {
+  auto& amc = client_->amc();
+  std::vector<std::string> created;
+  for (int i = 1; i <= 7; ++i) {
+    created.push_back(fmt::format("wf_page_{}", i));
+    run(create_workflow(amc, context_, workflow(created.back(), fmt::format("SELECT {}", i))));
+  }
+  const auto before = requests_of("listWorkflows");
+  const auto listing = run(list_workflows(amc, context_, 3));
+  EXPECT_EQ(requests_of("listWorkflows") - before, 3) << "7 workflows in pages of 3";
+  // Every workflow exactly once, in AMC's (creation) order.
+  EXPECT_EQ(ids_of(listing["workflows"], "workflowId"), created);
+  EXPECT_EQ(listing["workflows"][6]["sqlQuery"], "SELECT 7");
+  // One page when AMC's default page size holds them all.
+  EXPECT_EQ(ids_of(run(list_workflows(amc, context_))["workflows"], "workflowId"), created);
+  EXPECT_EQ(requests_of("listWorkflows") - before, 4);
+  EXPECT_EQ(code_of([&] { run(list_workflows(amc, context_, 101)); }), errc::invalid_argument);
+}
+
+TEST_P(Operations, ExecutionListFollowsEveryPageAndAppliesEveryFilter) {
+  auto& amc = client_->amc();
+  run(sync_workflow(amc, context_, workflow("wf_paged", "SELECT 1\n-- sandbox: running=100h")));
+  auto submit_batch = [&](const std::string& prefix) {
+    std::vector<std::string> ids;
+    for (int i = 1; i <= 3; ++i)
+      ids.push_back(submit(fmt::format("exec_{}{}", prefix, i), {{"workflowId", "wf_paged"}}).amc_execution_id);
+    return ids;
+  };
+  // Two batches twenty sandbox minutes apart; one of each cancelled.
+  const auto early = submit_batch("early");
+  run(cancel_execution(amc, context_, early[1]));
+  const std::string early_created = run(get_execution(amc, context_, early[2]))["createTime"];
+  admin(verb::post, "/_sandbox/clock/advance", {{"seconds", 1200}});
+  const auto late = submit_batch("late");
+  run(cancel_execution(amc, context_, late[2]));
+  const auto between = format_utc(parse_utc(early_created).value() + 600);
+
+  const auto pages_of = [&](nlohmann::json filters, int expected_pages) {
+    filters["limit"] = 2;
+    const auto before = requests_of("listWorkflowExecutions");
+    auto listed = ids_of(run(list_executions(amc, context_, filters))["executions"], "workflowExecutionId");
+    EXPECT_EQ(requests_of("listWorkflowExecutions") - before, expected_pages) << filters.dump();
+    return listed;
+  };
+  using ids = std::vector<std::string>;
+  // Newest first, cancelled hidden: every other one exactly once, over two pages.
+  EXPECT_EQ(pages_of({{"workflowId", "wf_paged"}}, 2), (ids{late[1], late[0], early[2], early[0]}));
+  // includeCancelled and sortAscending: all six in creation order, three pages.
+  EXPECT_EQ(pages_of({{"workflowId", "wf_paged"}, {"includeCancelled", true}, {"sortAscending", true}}, 3),
+            (ids{early[0], early[1], early[2], late[0], late[1], late[2]}));
+  // maxCreationTime: the early batch only.
+  EXPECT_EQ(pages_of({{"workflowId", "wf_paged"}, {"includeCancelled", true}, {"maxCreationTime", between}}, 2),
+            (ids{early[2], early[1], early[0]}));
+  EXPECT_EQ(pages_of({{"workflowId", "wf_paged"}, {"maxCreationTime", between}, {"sortAscending", true}}, 1),
+            (ids{early[0], early[2]}));
+  // minCreationTime without a workflow id: the late batch only.
+  EXPECT_EQ(pages_of({{"minCreationTime", between}, {"includeCancelled", true}}, 2),
+            (ids{late[2], late[1], late[0]}));
+  EXPECT_EQ(pages_of({{"minCreationTime", between}, {"maxCreationTime", format_utc(now_unix_seconds() + 7200)}}, 1),
+            (ids{late[1], late[0]}));
 }
 
 // A definition that sets every non-SQL field sync compares.
@@ -320,6 +392,61 @@ TEST_P(Operations, LostCreateResponseIsReconciledNotResubmitted) {
   EXPECT_EQ(client_->journal().find("exec_lost0001")->amc_execution_id, submitted.amc_execution_id);
 }
 
+// Another host runs the same saved workflow at the same moment, with other
+// request fields. Its executions are in AMC's list within our window and no
+// local execution id claims them: only our own may be adopted.
+TEST_P(Operations, ReconciliationAdoptsOnlyAnExecutionOfTheSameRequest) {
+  auto& amc = client_->amc();
+  run(sync_workflow(amc, context_,
+                    {{"workflowId", "wf_shared"},
+                     {"sqlQuery", "SELECT campaign FROM t WHERE campaign_id = CUSTOM_PARAMETER('campaign_id')"},
+                     {"inputParameters", {{{"name", "campaign_id"}, {"dataType", "STRING"}}}}}));
+  const nlohmann::json ours = {{"workflowId", "wf_shared"},
+                               {"parameterValues", {{"campaign_id", "222"}}},
+                               {"timeWindowType", "EXPLICIT"},
+                               {"timeWindowStart", "2026-01-01T00:00:00"},
+                               {"timeWindowEnd", "2026-01-08T00:00:00"}};
+  auto other_parameters = ours;
+  other_parameters["parameterValues"]["campaign_id"] = "111";
+  auto other_window = ours;
+  other_window["timeWindowStart"] = "2026-01-02T00:00:00";
+  auto other_zone = ours;
+  other_zone["timeWindowTimeZone"] = "America/New_York";
+  std::vector<std::string> others;
+  for (const auto& request : {other_parameters, other_window, other_zone})
+    others.push_back(run(create_execution(amc, context_, request))["workflowExecutionId"].get<std::string>());
+  auto is_other = [&](const std::string& id) { return std::find(others.begin(), others.end(), id) != others.end(); };
+  auto expect_ours = [&](const std::string& amc_id) {
+    const auto execution = run(get_execution(amc, context_, amc_id));
+    EXPECT_EQ(execution["parameterValues"], ours["parameterValues"]);
+    EXPECT_EQ(execution["timeWindowStartOriginal"], ours["timeWindowStart"]);
+    EXPECT_EQ(execution["timeWindowTimeZoneOriginal"], "UTC");
+  };
+
+  // Our create reached AMC, its answer was lost: ours is adopted, listed
+  // after the others.
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "drop_after_accept"}, {"operation", "createWorkflowExecution"}, {"count", 1}});
+  const auto adopted = submit("exec_shared01", ours);
+  EXPECT_TRUE(adopted.reattached);
+  EXPECT_FALSE(is_other(adopted.amc_execution_id)) << "adopted another host's execution";
+  EXPECT_EQ(requests_of("createWorkflowExecution"), 4) << "found through the list, not sent again";
+  expect_ours(adopted.amc_execution_id);
+  EXPECT_EQ(client_->journal().find("exec_shared01")->amc_execution_id, adopted.amc_execution_id);
+
+  // Our create never reached AMC: nothing in the list is ours (the adopted
+  // one is claimed, the others differ), so it is sent again.
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "reset_before_headers"}, {"operation", "createWorkflowExecution"}, {"count", 1}});
+  const auto resent = submit("exec_shared02", ours);
+  EXPECT_FALSE(resent.reattached);
+  EXPECT_FALSE(is_other(resent.amc_execution_id)) << "adopted another host's execution";
+  EXPECT_NE(resent.amc_execution_id, adopted.amc_execution_id);
+  expect_ours(resent.amc_execution_id);
+  const auto listing = run(list_executions(amc, context_, {{"workflowId", "wf_shared"}}));
+  EXPECT_EQ(listing["executions"].size(), 5u) << "three others and two of ours, none twice";
+}
+
 TEST_P(Operations, AdHocRunAlsoSurvivesALostResponse) {
   admin(verb::post, "/_sandbox/faults",
         {{"kind", "drop_after_accept"}, {"operation", "createWorkflowExecution"}, {"count", 1}});
@@ -430,6 +557,85 @@ TEST_P(Operations, PartsOnSeveralIoThreadsShareRenewedUrlsSafely) {
       EXPECT_EQ(std::filesystem::file_size(file["path"].get<std::string>()), file["bytes"].get<std::uint64_t>());
   }
   EXPECT_GE(requests_of("getWorkflowExecutionDownloadUrls"), 6) << "each round renewed the expired URLs";
+}
+
+// Result files left in a directory, by extension.
+std::vector<std::string> files_in(const std::filesystem::path& directory) {
+  std::vector<std::string> names;
+  if (!std::filesystem::exists(directory)) return names;
+  for (const auto& entry : std::filesystem::directory_iterator(directory))
+    names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// A part cut short comes in two ways: the connection closes before
+// Content-Length bytes (truncated_body: the transport sees it and retries),
+// or the framing is consistent around half a body (malformed_json on the
+// download: only the CSV check can see it; with this seed and size the cut
+// falls inside a row). Either is fetched again; a part that stays cut fails
+// the download and is never in a manifest or left as a result file.
+TEST_P(Operations, IncompletePartsAreFetchedAgainAndNeverReportedComplete) {
+  const auto submitted = submit("", {{"workflow", {{"sqlQuery", "SELECT 1\n-- sandbox: parts=2 rows=100"}}}});
+  ASSERT_EQ(wait(submitted.amc_execution_id)["status"], "SUCCEEDED");
+  auto download_into = [&](const std::string& name) {
+    download_options options;
+    options.directory = directory_.path() / name;
+    options.parallelism = 1;
+    return run(download_results(client_->amc(), client_->http(), context_, submitted.amc_execution_id, options));
+  };
+  const auto complete = download_into("reference");
+  ASSERT_EQ(complete["total_rows"], 100);
+
+  for (const std::string kind : {"malformed_json", "truncated_body"}) {
+    SCOPED_TRACE(kind);
+    admin(verb::delete_, "/_sandbox/faults");
+    admin(verb::post, "/_sandbox/faults", {{"kind", kind}, {"operation", "downloadResult"}, {"count", 1}});
+    const auto before = requests_of("downloadResult");
+    const auto manifest = download_into(kind + "-once");
+    EXPECT_EQ(requests_of("downloadResult") - before, 3) << "the cut part was fetched again";
+    EXPECT_EQ(manifest["total_rows"], 100);
+    EXPECT_EQ(manifest["total_bytes"], complete["total_bytes"]);
+    for (std::size_t i = 0; i < 2; ++i) EXPECT_EQ(manifest["files"][i]["rows"], complete["files"][i]["rows"]);
+    EXPECT_EQ(files_in(directory_.path() / (kind + "-once")), (std::vector<std::string>{"part-1.csv", "part-2.csv"}));
+
+    admin(verb::delete_, "/_sandbox/faults");
+    admin(verb::post, "/_sandbox/faults", {{"kind", kind}, {"operation", "downloadResult"}, {"count", -1}});
+    std::string message;
+    const auto code = code_of([&] { download_into(kind + "-always"); }, &message);
+    EXPECT_TRUE(code == errc::protocol || code == errc::network) << message;
+    EXPECT_NE(message.find("part 1"), std::string::npos) << message;
+    EXPECT_NE(message.find("download the results again"), std::string::npos) << message;
+    if (kind == "malformed_json") EXPECT_NE(message.find("incomplete"), std::string::npos) << message;
+    EXPECT_GE(requests_of("downloadResult") - before, 5) << "fetched again before giving up";
+    EXPECT_TRUE(files_in(directory_.path() / (kind + "-always")).empty()) << "no part kept, not even partly";
+  }
+  admin(verb::delete_, "/_sandbox/faults");
+}
+
+TEST(ResultFiles, HeaderlessOrCutFilesAreIncomplete) {
+  testing::temporary_directory directory;
+  auto summary_of = [&](const std::string& text) {
+    const auto path = directory.path() / "part.csv";
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+    return summarize_csv(path);
+  };
+  auto problem_with = [&](const std::string& text) {
+    std::string message;
+    EXPECT_EQ(testing::error_code_of([&] { summary_of(text); }, &message), errc::protocol) << text;
+    return message;
+  };
+  EXPECT_NE(problem_with("").find("no CSV header"), std::string::npos);
+  EXPECT_NE(problem_with("\n\r\n\n").find("no CSV header"), std::string::npos);
+  EXPECT_NE(problem_with("a,b,c\n1,2,3\n4,5").find("has 2 field(s) where its header has 3"), std::string::npos);
+  EXPECT_NE(problem_with("a,b\n1,\"two\nlines").find("quoted field"), std::string::npos);
+
+  const auto complete = summary_of("a,b,c\r\n1,\"x,\"\"y\"\"\nz\",3\r\n4,5,\n");
+  EXPECT_EQ(complete.columns, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(complete.rows, 2u);
+  EXPECT_EQ(summary_of("a,b\n1,2").rows, 1u) << "no line break after the last row is still whole";
+  EXPECT_EQ(summary_of("a,b\n").rows, 0u);
+  EXPECT_EQ(summary_of("a;b\n1,5;2\n3;4\n").rows, 2u) << "another separator: no width check";
 }
 
 TEST_P(Operations, ResultsOfAnUnfinishedExecutionAreAConflict) {

@@ -1,8 +1,10 @@
 #!/bin/sh
 # The README's main job, offline: start the bundled amc-sandbox over HTTPS,
 # authenticate through its consent flow, sync the example workflow from
-# daily_campaign_summary.sql, run it with a live progress line, download
-# every result part and print the first rows.
+# daily_campaign_summary.sql (its output columns from
+# daily_campaign_summary.json), run it with a live progress line, download
+# every result part and print the first rows. The last line on stderr says
+# how long that took ("main job done in Ns").
 #
 # Usage: adapters/c/examples/main-job.sh BUILD_DIR [RESULTS_DIR]
 #   BUILD_DIR    a configured and built tree (amcctl, libamc.so.1, amc-sandbox)
@@ -40,7 +42,8 @@ rm -rf "$results_dir"
 started=$(date +%s)
 step sandbox start
 step auth login
-step workflow sync --file "$examples_dir/daily_campaign_summary.sql" --id wf_daily_campaign_summary
+step workflow sync --file "$examples_dir/daily_campaign_summary.sql" \
+  --definition "$examples_dir/daily_campaign_summary.json" --id wf_daily_campaign_summary
 step run --workflow-id wf_daily_campaign_summary --window MOST_RECENT_WEEK \
   --out "$results_dir" --progress --head 5
 printf '\nmain job done in %ss; results in %s\n' "$(( $(date +%s) - started ))" "$results_dir" >&2
