@@ -320,7 +320,8 @@ SQL markers (comments in sqlQuery; several may share a line):
                                      long (default 60s), then the usual cycle
 
 Relative time windows use timeWindowTimeZone (tz database name, default UTC)
-for day and month boundaries; ALL starts 25 months back.
+for day and month boundaries; ALL starts 25 months back. EXPLICIT start and
+end times without Z or offset are wall-clock times in that zone too.
 
 Admin API (never on AMC paths): /_sandbox/health, /_sandbox/stats,
 /_sandbox/requests, /_sandbox/reset, /_sandbox/settings, /_sandbox/faults,

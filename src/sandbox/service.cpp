@@ -488,9 +488,16 @@ reply sandbox_service::handle_admin(const http_request& request, std::string_vie
       json list = json::array();
       for (std::size_t i = request_log_.size() - limit; i < request_log_.size(); ++i) {
         const auto& entry = request_log_[i];
-        json item = {{"time", detail::format_time(entry.time)}, {"method", entry.method},
-                     {"path", entry.path},                       {"status", entry.status},
-                     {"operation", entry.operation},             {"duration_ms", entry.duration_ms}};
+        // `time` keeps its whole-second format for existing readers; `time_ms`
+        // (milliseconds since the epoch, sandbox clock) lets a test measure
+        // gaps such as a client's Retry-After wait to the millisecond.
+        json item = {{"time", detail::format_time(entry.time)},
+                     {"time_ms", static_cast<std::int64_t>(std::floor(entry.time * 1000.0))},
+                     {"method", entry.method},
+                     {"path", entry.path},
+                     {"status", entry.status},
+                     {"operation", entry.operation},
+                     {"duration_ms", entry.duration_ms}};
         if (!entry.fault.empty()) item["fault"] = entry.fault;
         list.push_back(std::move(item));
       }

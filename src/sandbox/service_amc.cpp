@@ -114,6 +114,22 @@ std::pair<double, double> relative_window(std::string_view type, double now, con
   return {midnight(today - chrono::days{1}), midnight(today)};  // MOST_RECENT_DAY
 }
 
+// An EXPLICIT window bound: a wall-clock time in the execution's time zone
+// (amc-api.md 4.1: the zone applies to explicit windows too; the documented
+// format has no zone), unless the text carries its own `Z` or offset, which
+// then wins (NB sends a trailing `Z`). A local time in a DST gap is read with
+// the offset before the gap, as for the relative windows.
+std::optional<std::int64_t> explicit_window_time(std::string_view text, const time_zone& zone) {
+  const auto parsed = parse_utc(text);  // a zone-less text comes back as if it were UTC
+  if (!parsed) return std::nullopt;
+  const bool has_z = !text.empty() && (text.back() == 'Z' || text.back() == 'z');
+  // "+HH:MM"/"-HH:MM" after the 19 characters of yyyy-MM-ddTHH:mm:ss.
+  const bool has_offset = text.size() >= 25 && (text[text.size() - 6] == '+' || text[text.size() - 6] == '-') &&
+                          text[text.size() - 3] == ':';
+  if (has_z || has_offset) return *parsed;
+  return zone.local_to_utc(*parsed);
+}
+
 // Names used in CUSTOM_PARAMETER('name') inside the SQL.
 std::vector<std::string> custom_parameters(std::string_view sql) {
   std::vector<std::string> names;
@@ -554,8 +570,8 @@ http_response sandbox_service::create_execution(const http_request& request, ins
     }
     const auto& start_text = body.at("timeWindowStart").get_ref<const std::string&>();
     const auto& end_text = body.at("timeWindowEnd").get_ref<const std::string&>();
-    auto start = parse_utc(start_text);
-    auto end = parse_utc(end_text);
+    auto start = explicit_window_time(start_text, *zone);
+    auto end = explicit_window_time(end_text, *zone);
     if (!start || !end) return bad("timeWindowStart and timeWindowEnd must have the format yyyy-MM-dd'T'HH:mm:ss.");
     if (*start >= *end) return bad("timeWindowStart must be before timeWindowEnd.");
     record->echoed["timeWindowStart"] = format_utc(*start);

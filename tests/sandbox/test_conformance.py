@@ -7,9 +7,14 @@ the media type is the declared one, and the body validates against the
 declared schema (jsonschema, with the spec's components as the root so that
 $refs resolve).
 
-In the flat shape, where AMC's docs show bare objects, a body that lacks the
-wrapper property is validated against the wrapped schema's inner schema
-(GetWorkflowExecutionResponse -> WorkflowExecution, and so on).
+Where the spec's response is a wrapper ({"workflowExecution": {...}},
+{"workflow": ...}, {"instance": ...}), the shape decides what passes: the
+wrapped shape must answer exactly the wrapper, the flat shape (AMC's docs'
+bare objects) must answer the bare object, which is validated against the
+wrapper's inner schema (GetWorkflowExecutionResponse -> WorkflowExecution, and
+so on). The spec marks no field of those inner schemas required, so the flat
+object must also hold at least one of the inner schema's properties (an empty
+or foreign object is not the flat answer).
 
 The statuses PUBLISHING and REJECTED are outside the spec's enum but are what
 AMC really returns (shared/amc-api.md 4.2); executions in those states are
@@ -69,6 +74,7 @@ class Sandbox:
     """One amc-sandbox process and a keep-alive connection to it."""
 
     def __init__(self, tmp_path, shape):
+        self.shape = shape
         self.state = tmp_path / f"state-{shape}"
         port_file = tmp_path / f"port-{shape}"
         self.process = subprocess.Popen(
@@ -132,7 +138,7 @@ class Sandbox:
         status, response_headers, payload = self.raw(method, path, body, headers or self.headers())
         assert status == expect, f"{method} {path}: {status} {payload[:300]!r}"
         document = json.loads(payload)
-        check_against_spec(method, path.split("?")[0], status, response_headers, document)
+        check_against_spec(method, path.split("?")[0], status, response_headers, document, self.shape)
         spec, template, operation = find_operation(method, path.split("?")[0])
         self.checked.add((operation["operationId"], status))
         return document
@@ -143,7 +149,42 @@ class Sandbox:
         return json.loads(payload)
 
 
-def check_against_spec(method, path, status, headers, document):
+def wrapper_of(spec, schema):
+    """(wrapper property, inner schema) when `schema` is a one-property wrapper
+    around a $ref, such as GetWorkflowResponse = {"workflow": Workflow}."""
+    if "$ref" not in schema:
+        return None
+    name = schema["$ref"].split("/")[-1]
+    properties = spec["components"]["schemas"][name].get("properties", {})
+    if len(properties) != 1:
+        return None
+    (wrapper, inner), = properties.items()
+    return (wrapper, inner) if "$ref" in inner else None
+
+
+def check_shape(spec, operation_id, schema, document, shape):
+    """The schema to validate `document` against, after checking that a
+    wrapped response comes in the shape the sandbox was started with."""
+    wrapped = wrapper_of(spec, schema)
+    if wrapped is None:
+        return schema
+    wrapper, inner = wrapped
+    inner_properties = spec["components"]["schemas"][inner["$ref"].split("/")[-1]].get("properties", {})
+    if shape == "wrapped":
+        assert isinstance(document, dict) and set(document) == {wrapper}, \
+            f"{operation_id}: the wrapped shape must answer {{{wrapper!r}: ...}}, got keys {sorted(document)}"
+        assert isinstance(document[wrapper], dict) and set(document[wrapper]) & set(inner_properties), \
+            f"{operation_id}: {wrapper!r} does not hold the object"
+        return schema
+    assert shape == "flat", shape
+    assert isinstance(document, dict) and wrapper not in document, \
+        f"{operation_id}: the flat shape must answer the bare object, not {{{wrapper!r}: ...}}"
+    assert set(document) & set(inner_properties), \
+        f"{operation_id}: the flat answer has none of the fields of its schema: {sorted(document)}"
+    return inner
+
+
+def check_against_spec(method, path, status, headers, document, shape):
     spec, template, operation = find_operation(method, path)
     responses = operation["responses"]
     assert str(status) in responses, f"{operation['operationId']}: {status} is not a declared response"
@@ -152,15 +193,7 @@ def check_against_spec(method, path, status, headers, document):
     assert headers.get("Content-Type") == media_type, (operation["operationId"], headers.get("Content-Type"))
     schema = media["schema"]
     schema_spec = spec
-    target = schema
-    if "$ref" in schema:
-        name = schema["$ref"].split("/")[-1]
-        properties = spec["components"]["schemas"][name].get("properties", {})
-        # A wrapped schema ({"workflowExecution": {...}}) answered flat.
-        if len(properties) == 1:
-            (wrapper, inner), = properties.items()
-            if "$ref" in inner and wrapper not in document:
-                target = inner
+    target = check_shape(spec, operation["operationId"], schema, document, shape)
     # Executions in AMC's extra statuses validate against the widened enum.
     if json.dumps(document).find('"status": "PUBLISHING"') >= 0 or json.dumps(document).find('"status": "REJECTED"') >= 0:
         schema_spec = widened_execution_schema(spec)
@@ -319,3 +352,28 @@ def test_every_operation_conforms(sandbox):
         "listWorkflowExecutions", "UpdateWorkflowExecution", "getWorkflowExecutionDownloadUrls",
     }
     assert implemented <= {operation for operation, status in sandbox.checked if status == 200}
+
+
+def test_shape_check_refuses_the_other_shape():
+    """The checker itself: for every wrapped operation the sandbox serves, a
+    flat answer fails in the wrapped shape, a wrapped one fails in the flat
+    shape, and each passes in its own."""
+    cases = {
+        ("GET", "/amc/reporting/amcsandbox01/workflows/wf"): ("workflow", {"workflowId": "wf", "sqlQuery": "SELECT 1"}),
+        ("GET", "/amc/reporting/amcsandbox01/workflowExecutions/id"):
+            ("workflowExecution", {"workflowExecutionId": "id", "status": "RUNNING"}),
+        ("POST", "/amc/reporting/amcsandbox01/workflowExecutions"):
+            ("workflowExecution", {"workflowExecutionId": "id", "status": "PENDING"}),
+        ("GET", "/amc/instances/amcsandbox01"): ("instance", {"instanceId": "amcsandbox01"}),
+    }
+    for (method, path), (wrapper, flat) in cases.items():
+        spec, _, operation = find_operation(method, path)
+        schema = operation["responses"]["200"]["content"]
+        schema = next(iter(schema.values()))["schema"]
+        assert wrapper_of(spec, schema)[0] == wrapper, operation["operationId"]
+        check_shape(spec, operation["operationId"], schema, flat, "flat")
+        check_shape(spec, operation["operationId"], schema, {wrapper: flat}, "wrapped")
+        for document, shape in [(flat, "wrapped"), ({wrapper: flat}, "flat"), ({}, "flat"),
+                                (dict(flat, **{wrapper: flat}), "wrapped")]:
+            with pytest.raises(AssertionError):
+                check_shape(spec, operation["operationId"], schema, document, shape)
