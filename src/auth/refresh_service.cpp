@@ -10,6 +10,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+
 namespace amc::auth {
 
 namespace asio = boost::asio;
@@ -36,6 +39,16 @@ void refresh_service::stop() {
   asio::post(timer_.get_executor(), [this] { timer_.cancel(); });
 }
 
+std::chrono::milliseconds jittered_interval(std::chrono::seconds interval, double unit_random) {
+  const auto base = std::chrono::duration_cast<std::chrono::milliseconds>(interval);
+  const double factor = 0.8 + 0.4 * std::clamp(unit_random, 0.0, 1.0);
+  return std::chrono::milliseconds(std::llround(static_cast<double>(base.count()) * factor));
+}
+
+std::chrono::milliseconds refresh_service::next_wait() {
+  return jittered_interval(settings_.interval, std::uniform_real_distribution<double>(0.0, 1.0)(jitter_));
+}
+
 std::set<std::string> refresh_service::dropped() const {
   const std::lock_guard lock{dropped_mutex_};
   return dropped_;
@@ -48,10 +61,7 @@ asio::awaitable<void> refresh_service::run() {
     } catch (const std::exception& problem) {
       log_.log(log_level::warning, fmt::format("token refresh sweep failed: {}", problem.what()));
     }
-    const auto base = std::chrono::duration_cast<std::chrono::milliseconds>(settings_.interval);
-    std::uniform_real_distribution<double> spread(0.8, 1.2);
-    timer_.expires_after(
-        std::chrono::milliseconds(static_cast<long long>(static_cast<double>(base.count()) * spread(jitter_))));
+    timer_.expires_after(next_wait());
     co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 }

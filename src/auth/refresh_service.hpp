@@ -22,6 +22,11 @@ struct refresh_service_settings {
   std::chrono::seconds interval{60};     // between sweeps, ±20% jitter
 };
 
+// The wait before the next sweep: `interval` times a factor from 0.8 to 1.2
+// picked by `unit_random` in [0, 1] (0.8 at 0, 1.2 at 1), so that processes started together do
+// not all sweep (and refresh) at the same moments.
+std::chrono::milliseconds jittered_interval(std::chrono::seconds interval, double unit_random);
+
 class refresh_service {
  public:
   refresh_service(boost::asio::any_io_executor executor, token_manager& tokens,
@@ -39,6 +44,11 @@ class refresh_service {
 
   // Credentials dropped from tracking (needs-reauth, quarantined) so far.
   std::set<std::string> dropped() const;
+
+  // Draws the wait before the next sweep (jittered_interval with this
+  // service's random source). Called on the service's strand by run();
+  // public for tests.
+  std::chrono::milliseconds next_wait();
 
  private:
   boost::asio::awaitable<void> run();

@@ -476,31 +476,45 @@ struct http_client::state : std::enable_shared_from_this<http_client::state> {
     return failure;
   }
 
-  // Resolves with a deadline: the resolver has none of its own, so a timer
-  // cancels it. Both run on the strand; the shared holder keeps the resolver
-  // alive for a timer handler that may already be queued.
+  // Resolves with a deadline. getaddrinfo() has none of its own, and Asio
+  // runs it on a private thread where cancel() cannot stop a lookup already
+  // started (a DNS server that never answers holds it for as long as the
+  // system resolver's own timeouts allow). So the request does not wait for
+  // the lookup itself: it waits on a timer that the lookup's completion
+  // cancels, and on its deadline (or shutdown, or the caller's cancellation)
+  // leaves a late lookup to finish on its own; its result is dropped. The
+  // shared holder keeps the resolver alive for that late completion. All of
+  // it runs on the strand.
   asio::awaitable<std::pair<error_code, tcp::resolver::results_type>> resolve(const std::string& host,
                                                                               std::uint16_t port,
                                                                               steady::duration limit,
                                                                               bool& timed_out) {
     struct resolving {
-      explicit resolving(asio::any_io_executor ex) : resolver(ex) {}
+      explicit resolving(asio::any_io_executor ex) : resolver(ex), answered_or_deadline(ex) {}
       tcp::resolver resolver;
-      bool timed_out = false;
+      asio::steady_timer answered_or_deadline;
+      bool answered = false;
+      error_code ec;
+      tcp::resolver::results_type results;
     };
     auto holder = std::make_shared<resolving>(strand);
-    asio::steady_timer timer(strand, limit);
-    timer.async_wait([holder](error_code ec) {
-      if (ec) return;
-      holder->timed_out = true;
-      holder->resolver.cancel();
-    });
-    interrupter on_shutdown(*this, [holder] { holder->resolver.cancel(); });
-    const std::string service = std::to_string(port);
-    auto [ec, results] = co_await holder->resolver.async_resolve(host, service, use_tuple);
-    timer.cancel();
-    timed_out = holder->timed_out;
-    co_return std::pair{ec, results};
+    holder->answered_or_deadline.expires_after(limit);
+    holder->resolver.async_resolve(host, std::to_string(port),
+                                   [holder](error_code ec, tcp::resolver::results_type results) {
+                                     holder->answered = true;
+                                     holder->ec = ec;
+                                     holder->results = std::move(results);
+                                     holder->answered_or_deadline.cancel();
+                                   });
+    interrupter on_shutdown(*this, [holder] { holder->answered_or_deadline.cancel(); });
+    auto [wait_ec] = co_await holder->answered_or_deadline.async_wait(use_tuple);
+    if (holder->answered) co_return std::pair{holder->ec, std::move(holder->results)};
+    // A lookup that has not started yet never will.
+    holder->resolver.cancel();
+    // Woken early without an answer: shutdown or the caller's cancellation,
+    // which the caller checks first.
+    timed_out = !wait_ec;
+    co_return std::pair{wait_ec ? wait_ec : error_code(asio::error::timed_out), tcp::resolver::results_type{}};
   }
 
   // Opens a connection: resolve, connect, CONNECT through the proxy, TLS.

@@ -121,6 +121,46 @@ TEST_F(ClientCapi, ConsentExchangeRefreshStatus) {
   EXPECT_EQ(call(amc_auth_refresh(client_, nullptr, nullptr, &out)), AMC_E_INVALID_ARGUMENT);
 }
 
+// amc_client_metrics counts each kind of event in its own field: one
+// scenario with a refresh, a retried 5xx, a 429, a request that fails and
+// a refresh that fails, and every count exact.
+TEST_F(ClientCapi, MetricsCountRequestsRetriesByCauseThrottlesRefreshesAndFailures) {
+  char* out = nullptr;
+  ASSERT_EQ(call(amc_auth_refresh(client_, "conn", nullptr, &out)), AMC_OK) << amc_last_error();
+  amc_free(out);
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "error_status"}, {"status", 500}, {"operation", "listWorkflows"}, {"count", 1}});
+  ASSERT_EQ(call(amc_workflow_list(client_, request().dump().c_str(), &out)), AMC_OK) << amc_last_error();
+  amc_free(out);
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "rate_limit"}, {"retry_after", 0}, {"operation", "listWorkflows"}, {"count", 1}});
+  ASSERT_EQ(call(amc_workflow_list(client_, request().dump().c_str(), &out)), AMC_OK) << amc_last_error();
+  amc_free(out);
+  // A create is a POST: after a reset it is reported, never resent.
+  admin(verb::post, "/_sandbox/faults", {{"kind", "reset_after_headers"}, {"operation", "createWorkflow"}, {"count", 1}});
+  out = nullptr;
+  const json workflow = {{"workflowId", "wf_metrics"}, {"sqlQuery", "SELECT 1"}};
+  EXPECT_EQ(call(amc_workflow_create(client_, request({{"workflow", workflow}}).dump().c_str(), &out)), AMC_E_NETWORK);
+  admin(verb::post, "/_sandbox/grants/revoke", {{"all", true}});
+  EXPECT_EQ(call(amc_auth_refresh(client_, "conn", nullptr, &out)), AMC_E_AUTH_REQUIRED);
+
+  ASSERT_EQ(amc_client_metrics(client_, &out), AMC_OK) << amc_last_error();
+  const auto metrics = json::parse(take(out));
+  const auto& http = metrics["http"];
+  // Two refreshes, two lists, one create; the lists were sent twice each.
+  EXPECT_EQ(http["requests"], 5) << http.dump();
+  EXPECT_EQ(http["attempts"], 7) << http.dump();
+  EXPECT_EQ(http["attempts"], admin(verb::get, "/_sandbox/stats")["requests"]) << "every attempt reached the sandbox";
+  EXPECT_EQ(http["retries"], (json{{"network", 0}, {"timeout", 0}, {"429", 1}, {"5xx", 1}})) << http.dump();
+  EXPECT_EQ(http["throttle_waits"], 1) << http.dump();
+  EXPECT_EQ(http["failures"],
+            (json{{"network", 1}, {"tls", 0}, {"timeout", 0}, {"protocol", 0}, {"cancelled", 0}, {"other", 0}}))
+      << http.dump();
+  const auto& tokens = metrics["tokens"];
+  EXPECT_EQ(tokens["refreshes"], 2) << tokens.dump();
+  EXPECT_EQ(tokens["refresh_failures"], 1) << tokens.dump();
+}
+
 TEST_F(ClientCapi, RevokedGrantIsAuthRequiredByName) {
   admin(verb::post, "/_sandbox/grants/revoke", {{"all", true}});
   char* out = nullptr;

@@ -518,6 +518,51 @@ TEST_F(NetTest, OverallDeadlineBoundsAttemptsAndWaits) {
   EXPECT_EQ(server.requests().size(), 1u);
 }
 
+TEST_F(NetTest, QueuedRequestWhoseDeadlineEndsInThePoolWaitTimesOutNamingIt) {
+  auto slow = script_step::ok();
+  slow.delay_before_headers = 10s;
+  scripted_server server({slow});
+  auto options = quick_options();
+  options.max_connections_per_host = 1;
+  http_client client(executor(), options);
+  auto in_flight = boost::asio::co_spawn(context_, client.send(get(url_of(server.port(), "/slow"))),
+                                         boost::asio::use_future);
+  ASSERT_TRUE(server.wait_for_requests(1));
+  request queued = get(url_of(server.port(), "/queued"));
+  queued.timeout = 300ms;
+  auto error = send_expecting_error(client, queued);
+  EXPECT_EQ(error.code_value(), errc::timeout) << error.message();
+  EXPECT_EQ(error.detail()["phase"], "pool_wait") << error.detail().dump();
+  EXPECT_NE(error.message().find("no connection"), std::string::npos) << error.message();
+  EXPECT_NE(error.message().find("max_connections_per_host"), std::string::npos) << error.message();
+  auto metrics = client.metrics();
+  EXPECT_EQ(metrics["connections"]["pool_waits"], 1);
+  EXPECT_EQ(metrics["failures"]["timeout"], 1);
+  // It never got a connection: nothing of it reached the server.
+  EXPECT_EQ(server.requests().size(), 1u);
+  EXPECT_EQ(server.connections_accepted(), 1u);
+  client.shutdown();
+  EXPECT_THROW(in_flight.get(), amc::error);
+}
+
+TEST_F(NetTest, AHostThatDoesNotResolveFailsInTheResolvePhase) {
+  auto options = single_attempt(quick_options());
+  options.timeouts.resolve = 2s;
+  http_client client(executor(), options);
+  // RFC 6761: names under .invalid never resolve. Offline the lookup fails
+  // at once; where DNS does not answer, the resolve deadline ends it.
+  auto error = send_expecting_error(client, get("http://no-such-host.invalid:8080/x"));
+  EXPECT_EQ(error.detail()["phase"], "resolve") << error.detail().dump();
+  if (error.code_value() == errc::timeout) {
+    EXPECT_NE(error.message().find("phase resolve"), std::string::npos) << error.message();
+  } else {
+    EXPECT_EQ(error.code_value(), errc::network) << error.message();
+    EXPECT_NE(error.message().find("could not resolve no-such-host.invalid"), std::string::npos) << error.message();
+  }
+  EXPECT_EQ(error.detail()["attempts"], 0);
+  EXPECT_EQ(client.metrics()["connections"]["opened"], 0);
+}
+
 TEST_F(NetTest, ConnectionRefusedIsANetworkErrorThatSaysSo) {
   std::uint16_t port;
   {

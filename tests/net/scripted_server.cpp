@@ -5,9 +5,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <openssl/ssl.h>
 
 #include <condition_variable>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 namespace amc::net::testing {
@@ -73,6 +75,16 @@ struct scripted_server::impl {
   std::vector<received_request> log;
   std::size_t accepted = 0, closed = 0, open = 0, peak_open = 0;
   std::vector<std::shared_ptr<tcp::socket>> silent_sockets;
+  std::vector<std::string> server_names;
+
+  // OpenSSL calls this for every ClientHello, with or without SNI.
+  static int record_server_name(SSL* ssl_handle, int* /*alert*/, void* self) {
+    const char* name = SSL_get_servername(ssl_handle, TLSEXT_NAMETYPE_host_name);
+    auto* server = static_cast<impl*>(self);
+    std::lock_guard lock(server->mutex);
+    server->server_names.emplace_back(name != nullptr ? name : "");
+    return SSL_TLSEXT_ERR_OK;
+  }
 
   script_step take_step() {
     std::lock_guard lock(mutex);
@@ -191,6 +203,23 @@ scripted_server::scripted_server(std::vector<script_step> script, server_options
     impl_->tls.emplace(ssl::context::tls_server);
     impl_->tls->use_certificate_chain(asio::buffer(options.tls_certificate_and_key->first));
     impl_->tls->use_private_key(asio::buffer(options.tls_certificate_and_key->second), ssl::context::pem);
+    SSL_CTX* context = impl_->tls->native_handle();
+    // OpenSSL's SNI setters are macros with C-style casts inside.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+    SSL_CTX_set_tlsext_servername_callback(context, &impl::record_server_name);
+    SSL_CTX_set_tlsext_servername_arg(context, impl_.get());
+#pragma GCC diagnostic pop
+    if (options.legacy_tls_only) {
+      SSL_CTX_set_min_proto_version(context, TLS1_VERSION);
+      SSL_CTX_set_max_proto_version(context, TLS1_1_VERSION);
+      // Level 0 lets this server use what OpenSSL 3 otherwise refuses;
+      // plain RSA key exchange needs no SHA-1 signature, so a client
+      // without a protocol floor of its own would get through.
+      SSL_CTX_set_security_level(context, 0);
+      if (SSL_CTX_set_cipher_list(context, "AES128-SHA:AES256-SHA:@SECLEVEL=0") != 1)
+        throw std::runtime_error("this OpenSSL has no TLS 1.1 RSA cipher for the legacy test server");
+    }
   }
   impl_->io.start();
   asio::co_spawn(impl_->io.context, impl_->accept_loop(), asio::detached);
@@ -219,6 +248,11 @@ std::size_t scripted_server::connections_closed() const {
 std::size_t scripted_server::peak_open_connections() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->peak_open;
+}
+
+std::vector<std::string> scripted_server::server_names() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->server_names;
 }
 
 bool scripted_server::wait_for_requests(std::size_t count, std::chrono::milliseconds limit) const {

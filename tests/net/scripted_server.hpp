@@ -76,6 +76,9 @@ struct server_options {
   // Accept connections but never read from them or answer (for the
   // handshake and write deadlines).
   bool silent = false;
+  // With TLS: speak only TLS 1.0 and 1.1, with RSA key exchange at OpenSSL
+  // security level 0, as an outdated server would (needs an RSA leaf).
+  bool legacy_tls_only = false;
 };
 
 class scripted_server {
@@ -91,6 +94,9 @@ class scripted_server {
   std::size_t connections_closed() const;
   // Most connections open at the same time.
   std::size_t peak_open_connections() const;
+  // With TLS: the SNI host name of every ClientHello, in order ("" for a
+  // ClientHello without one).
+  std::vector<std::string> server_names() const;
   // Blocks (up to `limit`) until `count` requests arrived / connections closed.
   bool wait_for_requests(std::size_t count, std::chrono::milliseconds limit = 10s) const;
   bool wait_for_closed_connections(std::size_t count, std::chrono::milliseconds limit = 10s) const;

@@ -37,9 +37,10 @@ void check(int result, const char* step) {
   if (result <= 0) fail(step);
 }
 
-key_ptr make_key() {
-  key_ptr key(EVP_EC_gen("P-256"));
-  if (!key) fail("EVP_EC_gen");
+key_ptr make_key(bool rsa = false) {
+  key_ptr key(rsa ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<std::size_t>(2048))
+                  : EVP_EC_gen("P-256"));
+  if (!key) fail(rsa ? "EVP_PKEY_Q_keygen(RSA)" : "EVP_EC_gen");
   return key;
 }
 
@@ -135,7 +136,7 @@ test_certificate_authority::test_certificate_authority(const std::string& name) 
 test_certificate_authority::~test_certificate_authority() = default;
 
 leaf_certificate test_certificate_authority::issue(const leaf_options& options) const {
-  key_ptr key = make_key();
+  key_ptr key = make_key(options.rsa_key);
   const std::string common_name = options.dns_names.empty() ? "test server" : options.dns_names.front();
   certificate_ptr leaf =
       make_certificate(key.get(), common_name, keys_->certificate.get(), keys_->key.get(), &options);

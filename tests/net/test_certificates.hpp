@@ -14,6 +14,11 @@ struct leaf_options {
   std::vector<std::string> dns_names{"localhost"};
   std::vector<std::string> ip_addresses{"127.0.0.1"};
   bool expired = false;  // valid from 60 to 30 days ago
+  // An RSA key instead of P-256: for a legacy server that offers only RSA
+  // key exchange (TLS 1.0/1.1 with ECDHE needs SHA-1 signatures, which
+  // OpenSSL 3 refuses at its default security level before the version
+  // check could be what refuses it).
+  bool rsa_key = false;
 };
 
 struct leaf_certificate {

@@ -13,7 +13,9 @@
 #include "client/client.hpp"
 #include "client/client_config.hpp"
 
+#include <filesystem>
 #include <fstream>
+#include <thread>
 #endif
 
 #include <cstdlib>
@@ -45,7 +47,7 @@ int usage() {
                "       amc_test_tool store-put-many PATH PREFIX COUNT\n"
                "       amc_test_tool store-churn PATH\n"
                "       amc_test_tool store-check PATH\n"
-               "       amc_test_tool access-token CLIENT_CONFIG_FILE CREDENTIAL_ID\n";
+               "       amc_test_tool access-token CLIENT_CONFIG_FILE CREDENTIAL_ID [BARRIER_DIR NAME]\n";
   return 2;
 }
 
@@ -121,14 +123,34 @@ int run(const std::vector<std::string>& args) {
     return 0;
   }
 #ifdef AMC_TEST_TOOL_HAS_CLIENT
-  if (command == "access-token" && args.size() == 3) {
+  if (command == "access-token" && (args.size() == 3 || args.size() == 5)) {
     // Gets a usable token for the credential and says only whether it did:
     // the token itself is never printed.
+    //
+    // With BARRIER_DIR and NAME, several processes ask at the same moment:
+    // each creates BARRIER_DIR/NAME.ready once its client is up, waits for
+    // BARRIER_DIR/go (the test creates it when all are ready), and after
+    // the call writes its token metrics (counters, no secrets) to
+    // BARRIER_DIR/NAME.metrics.
     std::ifstream config_file(args[1]);
     const auto config = nlohmann::json::parse(config_file);
     amc::client::client client(amc::client::parse_client_config(config));
+    if (args.size() == 5) {
+      const std::filesystem::path barrier(args[3]);
+      std::ofstream(barrier / (args[4] + ".ready")).close();
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      while (!std::filesystem::exists(barrier / "go")) {
+        if (std::chrono::steady_clock::now() > give_up) {
+          std::cerr << "error: " << (barrier / "go").string() << " never appeared\n";
+          return 1;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+    }
     const auto token =
         client.run_blocking(client.tokens().access_token(args[2]), std::chrono::seconds(60));
+    if (args.size() == 5)
+      std::ofstream(std::filesystem::path(args[3]) / (args[4] + ".metrics")) << client.tokens().metrics().dump();
     std::cout << (token.empty() ? "empty" : "ok") << "\n";
     return token.empty() ? 1 : 0;
   }
