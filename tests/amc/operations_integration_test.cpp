@@ -40,11 +40,7 @@ class Operations : public testing::sandbox_fixture, public ::testing::WithParamI
   void SetUp() override {
     sandbox_fixture::SetUp();
     client_ = make_client();
-    store::credential_update update;
-    update.credential_id = "conn";
-    update.client_id = server_->service().client_id();
-    update.refresh_token = new_grant();
-    client_->store().put(update);
+    add_credential(*client_);
     context_ = {"conn", "amcinstance01", "ENTITYAAAAAAAAAAAAA1", "ATVPDKIKX0DER"};
   }
   void TearDown() override {
@@ -606,7 +602,9 @@ TEST_P(Operations, IncompletePartsAreFetchedAgainAndNeverReportedComplete) {
     EXPECT_TRUE(code == errc::protocol || code == errc::network) << message;
     EXPECT_NE(message.find("part 1"), std::string::npos) << message;
     EXPECT_NE(message.find("download the results again"), std::string::npos) << message;
-    if (kind == "malformed_json") EXPECT_NE(message.find("incomplete"), std::string::npos) << message;
+    if (kind == "malformed_json") {
+      EXPECT_NE(message.find("incomplete"), std::string::npos) << message;
+    }
     EXPECT_GE(requests_of("downloadResult") - before, 5) << "fetched again before giving up";
     EXPECT_TRUE(files_in(directory_.path() / (kind + "-always")).empty()) << "no part kept, not even partly";
   }

@@ -102,10 +102,11 @@ TEST(EveryEntryPoint, ACoreThatThrowsComesBackAsAStatusNamingTheEntryPoint) {
     const amc_status status = entry.call();
     EXPECT_EQ(status, kind == "bad_alloc" ? AMC_E_OUT_OF_MEMORY : AMC_E_INTERNAL) << entry.name << " " << kind;
     const std::string message = amc_last_error();
-    if (kind == "bad_alloc")  // a fixed text: nothing is formatted when memory ran out
+    if (kind == "bad_alloc") {  // a fixed text: nothing is formatted when memory ran out
       EXPECT_EQ(message, "out of memory") << entry.name;
-    else
+    } else {
       EXPECT_NE(message.find(entry.name), std::string::npos) << entry.name << ": " << message;
+    }
   }
   // The library still works afterwards: an entry point without a fail point.
   EXPECT_STREQ(amc_status_name(AMC_OK), "AMC_OK");
