@@ -29,18 +29,7 @@ class UnknownStatus : public testing::sandbox_fixture {
   void SetUp() override {
     sandbox_fixture::SetUp();
     client_ = make_client();
-    // Keep the level of every line, which the fixture's capture drops.
-    client_->log().set_sink(
-        [this](log_level level, std::string_view message) {
-          const std::lock_guard lock{lines_mutex_};
-          lines_.emplace_back(level, std::string(message));
-        },
-        log_level::debug);
-    store::credential_update update;
-    update.credential_id = "conn";
-    update.client_id = server_->service().client_id();
-    update.refresh_token = new_grant();
-    client_->store().put(update);
+    add_credential(*client_);
     context_ = {"conn", "amcinstance01", "ENTITYAAAAAAAAAAAAA1", "ATVPDKIKX0DER"};
   }
   void TearDown() override {
@@ -53,15 +42,8 @@ class UnknownStatus : public testing::sandbox_fixture {
     return client_->run_blocking(std::move(operation), std::chrono::seconds(60));
   }
 
-  std::vector<std::pair<log_level, std::string>> lines() {
-    const std::lock_guard lock{lines_mutex_};
-    return lines_;
-  }
-
   std::unique_ptr<client::client> client_;
   call_context context_;
-  std::mutex lines_mutex_;
-  std::vector<std::pair<log_level, std::string>> lines_;
 };
 
 TEST_F(UnknownStatus, WaitKeepsGoingThroughAnUnknownStatusAndWarnsOnce) {
@@ -91,7 +73,7 @@ TEST_F(UnknownStatus, WaitKeepsGoingThroughAnUnknownStatusAndWarnsOnce) {
   EXPECT_EQ(seen.back(), "SUCCEEDED");
 
   int warnings = 0;
-  for (const auto& [level, text] : lines()) {
+  for (const auto& [level, text] : captured_log()) {
     if (text.find("SOMETHING_NEW") == std::string::npos) continue;
     if (level == log_level::warning) {
       ++warnings;

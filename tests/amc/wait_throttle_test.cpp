@@ -36,18 +36,7 @@ class WaitThrottle : public testing::sandbox_fixture {
     // The transport gives up on a 429 after one wait, so that a short burst
     // of throttles already outlasts it and reaches the wait loop.
     client_ = make_client({{"retry", {{"max_attempts", 1}, {"max_throttle_waits", 1}}}});
-    client_->log().set_sink(
-        [this](log_level level, std::string_view message) {
-          note_error(std::string(message));
-          const std::lock_guard lock{lines_mutex_};
-          lines_.emplace_back(level, message);
-        },
-        log_level::debug);
-    store::credential_update update;
-    update.credential_id = "conn";
-    update.client_id = server_->service().client_id();
-    update.refresh_token = new_grant();
-    client_->store().put(update);
+    add_credential(*client_);
     context_ = {"conn", "amcinstance01", "ENTITYAAAAAAAAAAAAA1", "ATVPDKIKX0DER"};
   }
   void TearDown() override {
@@ -81,18 +70,16 @@ class WaitThrottle : public testing::sandbox_fixture {
   }
   std::uint64_t throttles_sent() { return admin(verb::get, "/_sandbox/stats")["faults"]["rate_limit"]; }
   // Log lines that report the throttled wait, at any level.
-  std::vector<std::pair<log_level, std::string>> throttle_lines() const {
-    const std::lock_guard lock{lines_mutex_};
-    std::vector<std::pair<log_level, std::string>> found;
-    std::copy_if(lines_.begin(), lines_.end(), std::back_inserter(found),
-                 [](const auto& line) { return line.second.find("throttling the status reads") != std::string::npos; });
+  std::vector<log_line> throttle_lines() const {
+    const auto lines = captured_log();
+    std::vector<log_line> found;
+    std::copy_if(lines.begin(), lines.end(), std::back_inserter(found),
+                 [](const auto& line) { return line.text.find("throttling the status reads") != std::string::npos; });
     return found;
   }
 
   std::unique_ptr<client::client> client_;
   call_context context_;
-  mutable std::mutex lines_mutex_;
-  std::vector<std::pair<log_level, std::string>> lines_;
 };
 
 TEST_F(WaitThrottle, ThrottledStatusReadsDoNotEndTheWait) {
@@ -104,8 +91,8 @@ TEST_F(WaitThrottle, ThrottledStatusReadsDoNotEndTheWait) {
   EXPECT_EQ(throttles_sent(), 6u) << "every throttle reached the client";
   const auto lines = throttle_lines();
   ASSERT_EQ(lines.size(), 1u) << "logged once, not once per throttled read";
-  EXPECT_EQ(lines[0].first, log_level::warning);
-  EXPECT_NE(lines[0].second.find(amc_id), std::string::npos) << lines[0].second;
+  EXPECT_EQ(lines[0].level, log_level::warning);
+  EXPECT_NE(lines[0].text.find(amc_id), std::string::npos) << lines[0].text;
 }
 
 TEST_F(WaitThrottle, NextReadHonoursRetryAfter) {

@@ -46,9 +46,10 @@ nlohmann::json sandbox_fixture::client_config(const nlohmann::json& changes) con
 std::unique_ptr<client::client> sandbox_fixture::make_client(const nlohmann::json& changes) {
   auto made = std::make_unique<client::client>(client::parse_client_config(client_config(changes)));
   made->log().set_sink(
-      [this](log_level, std::string_view message) {
+      [this](log_level level, std::string_view message) {
         const std::lock_guard lock{captured_mutex_};
         captured_.emplace_back(message);
+        captured_log_.push_back({level, std::string(message)});
       },
       log_level::debug);
   return made;
@@ -75,6 +76,19 @@ long long sandbox_fixture::requests_of(const std::string& operation) {
 
 std::string sandbox_fixture::new_grant() {
   return admin(boost::beast::http::verb::post, "/_sandbox/grants")["refresh_token"].get<std::string>();
+}
+
+void sandbox_fixture::add_credential(client::client& client, const std::string& credential_id) {
+  store::credential_update update;
+  update.credential_id = credential_id;
+  update.client_id = server_->service().client_id();
+  update.refresh_token = new_grant();
+  client.store().put(update);
+}
+
+std::vector<sandbox_fixture::log_line> sandbox_fixture::captured_log() const {
+  const std::lock_guard lock{captured_mutex_};
+  return captured_log_;
 }
 
 std::vector<std::string> sandbox_fixture::captured_text() const {

@@ -38,10 +38,18 @@ class sandbox_fixture : public ::testing::Test {
 
   // A fresh LwA grant at the sandbox: its refresh token.
   std::string new_grant();
+  // Stores `credential_id` for a fresh grant in the client's store.
+  void add_credential(client::client& client, const std::string& credential_id = "conn");
 
   // Every log line every client of this fixture produced (already redacted
   // by libamc), and every error message the test recorded with note_error.
   std::vector<std::string> captured_text() const;
+  // The log lines alone, each with its level.
+  struct log_line {
+    log_level level;
+    std::string text;
+  };
+  std::vector<log_line> captured_log() const;
   void note_error(const std::string& message);
   // Fails the test if any captured text holds one of the secrets.
   void expect_no_secret_in_captured_text(const std::vector<std::string>& secrets) const;
@@ -51,6 +59,7 @@ class sandbox_fixture : public ::testing::Test {
   std::unique_ptr<sandbox::sandbox_server> server_;
   mutable std::mutex captured_mutex_;
   std::vector<std::string> captured_;
+  std::vector<log_line> captured_log_;
 };
 
 }  // namespace amc::testing
