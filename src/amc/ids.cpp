@@ -137,7 +137,9 @@ std::string workflow_id_from_name(std::string_view name) {
   const bool keep_as_is = folded == name && !folded.empty() && id.size() <= max_workflow_id_length &&
                           !ends_like_hash_suffix(id) && !looks_like_truncated_uuid(id);
   if (keep_as_is) return id;
-  const std::string suffix = "_" + short_hash(name);
+  // fmt rather than "_" + std::string: GCC 12 at -O3 misreads the latter as
+  // an overflowing memcpy (-Wstringop-overflow, PR 105329).
+  const std::string suffix = fmt::format("_{}", short_hash(name));
   if (id.size() > max_workflow_id_length - suffix.size()) id.resize(max_workflow_id_length - suffix.size());
   if (!looks_like_truncated_uuid(id + suffix)) return id + suffix;
   // Only a name ending in four whole UUID groups gets here: the hash would
