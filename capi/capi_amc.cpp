@@ -2,11 +2,11 @@
 // request, run the operation on the client's io_context, return flat JSON.
 #include "capi_support.hpp"
 
-#include "amc/executions.hpp"
-#include "amc/ids.hpp"
-#include "amc/operations.hpp"
-#include "amc/results.hpp"
-#include "amc/shapes.hpp"
+#include "api/executions.hpp"
+#include "api/ids.hpp"
+#include "api/operations.hpp"
+#include "api/results.hpp"
+#include "api/shapes.hpp"
 #include "client/client.hpp"
 #include "common/json_fields.hpp"
 

@@ -5,7 +5,7 @@
 // blocks there would deadlock) and in a forked child.
 #pragma once
 
-#include "amc/session.hpp"
+#include "api/session.hpp"
 #include "auth/refresh_service.hpp"
 #include "auth/token_manager.hpp"
 #include "client/client_config.hpp"

@@ -2,7 +2,7 @@
 // single flight across threads and processes, the LwA error rules, the
 // AMC 401/403 rules, the refresh service, and no secret in any log line or
 // error message.
-#include "amc/session.hpp"
+#include "api/session.hpp"
 #include "auth/refresh_service.hpp"
 #include "common/error.hpp"
 #include "common/time.hpp"

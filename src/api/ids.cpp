@@ -1,4 +1,4 @@
-#include "amc/ids.hpp"
+#include "api/ids.hpp"
 
 #include "common/error.hpp"
 

@@ -3,7 +3,7 @@
 // when they have expired (they last about 10 minutes).
 #pragma once
 
-#include "amc/session.hpp"
+#include "api/session.hpp"
 
 #include <boost/asio/awaitable.hpp>
 

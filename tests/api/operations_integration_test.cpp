@@ -1,10 +1,10 @@
 // AMC operations against the sandbox over real HTTPS, in both response
 // shapes: discovery with pagination, workflows, executions (idempotent and
 // lost-response submission, wait, cancel, failure reasons), and results.
-#include "amc/executions.hpp"
-#include "amc/operations.hpp"
-#include "amc/results.hpp"
-#include "amc/shapes.hpp"
+#include "api/executions.hpp"
+#include "api/operations.hpp"
+#include "api/results.hpp"
+#include "api/shapes.hpp"
 #include "common/error.hpp"
 #include "common/time.hpp"
 #include "sandbox/service.hpp"

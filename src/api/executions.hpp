@@ -3,7 +3,7 @@
 // request's outcome is unknown), and waiting for a terminal status.
 #pragma once
 
-#include "amc/operations.hpp"
+#include "api/operations.hpp"
 #include "store/execution_journal.hpp"
 
 #include <boost/asio/awaitable.hpp>

@@ -1,6 +1,6 @@
-#include "amc/session.hpp"
+#include "api/session.hpp"
 
-#include "amc/ids.hpp"
+#include "api/ids.hpp"
 #include "common/error.hpp"
 
 #include <fmt/format.h>

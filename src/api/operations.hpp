@@ -4,7 +4,7 @@
 // replies are normalised to flat objects.
 #pragma once
 
-#include "amc/session.hpp"
+#include "api/session.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>

@@ -1,6 +1,6 @@
-#include "amc/results.hpp"
+#include "api/results.hpp"
 
-#include "amc/operations.hpp"
+#include "api/operations.hpp"
 #include "common/error.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>

@@ -1,4 +1,4 @@
-#include "amc/shapes.hpp"
+#include "api/shapes.hpp"
 
 #include "common/error.hpp"
 

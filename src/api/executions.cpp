@@ -1,6 +1,6 @@
-#include "amc/executions.hpp"
+#include "api/executions.hpp"
 
-#include "amc/shapes.hpp"
+#include "api/shapes.hpp"
 #include "common/error.hpp"
 #include "common/time.hpp"
 #include "net/retry_policy.hpp"

@@ -2,9 +2,9 @@
 // for longer than the HTTP retry policy waits: the throttle must not end the
 // caller's wait (it is logged once), the next read honours Retry-After, and
 // the wait's own timeout still bounds it.
-#include "amc/executions.hpp"
+#include "api/executions.hpp"
 
-#include "amc/operations.hpp"
+#include "api/operations.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "sandbox/service.hpp"

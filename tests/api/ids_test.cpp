@@ -1,6 +1,6 @@
-#include "amc/ids.hpp"
+#include "api/ids.hpp"
 
-#include "amc/shapes.hpp"
+#include "api/shapes.hpp"
 #include "common/error.hpp"
 
 #include "support/test_support.hpp"

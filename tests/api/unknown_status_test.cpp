@@ -2,8 +2,8 @@
 // at any time): the sandbox's `-- sandbox: status=NAME for=D` marker makes
 // the execution report NAME between PENDING and RUNNING. The wait must keep
 // polling, warn once naming the status, and end with the real outcome.
-#include "amc/executions.hpp"
-#include "amc/operations.hpp"
+#include "api/executions.hpp"
+#include "api/operations.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "sandbox/service.hpp"

@@ -1,7 +1,7 @@
-#include "amc/operations.hpp"
+#include "api/operations.hpp"
 
-#include "amc/ids.hpp"
-#include "amc/shapes.hpp"
+#include "api/ids.hpp"
+#include "api/shapes.hpp"
 #include "common/error.hpp"
 #include "common/url_encoding.hpp"
 
