@@ -7,7 +7,8 @@
  *   amcctl_config.c    --config / --sandbox, defaults, the client
  *   amcctl_output.c    status -> exit code, errors, human and --json output,
  *                      progress lines, the first rows of a result
- *   amcctl_login.c     auth commands: login (consent flow), status, refresh
+ *   amcctl_login.c     auth commands: login (consent flow), import (a refresh
+ *                      token from a file or stdin), status, refresh
  *   amcctl_commands.c  every other command, and the command table
  */
 #ifndef AMCCTL_H
@@ -78,6 +79,7 @@ typedef struct options {
   int dry_run;
   const char *code;
   const char *redirect_uri;
+  const char *refresh_token_file;
   const char *positional[max_positional];
   int positional_count;
 } options;
@@ -88,6 +90,7 @@ typedef enum command {
   CMD_AUTH_LOGIN,
   CMD_AUTH_STATUS,
   CMD_AUTH_REFRESH,
+  CMD_AUTH_IMPORT,
   CMD_ACCOUNTS,
   CMD_INSTANCES,
   CMD_WORKFLOW_SYNC,
@@ -202,6 +205,7 @@ void on_progress(const char *event_json, void *user);
 int cmd_auth_login(context *ctx);
 int cmd_auth_status(context *ctx);
 int cmd_auth_refresh(context *ctx);
+int cmd_auth_import(context *ctx);
 
 /* amcctl_commands.c */
 int dispatch(context *ctx);

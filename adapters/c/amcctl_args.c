@@ -27,6 +27,12 @@ static const char help_text[] =
     "                          consent flow: prints the Login-with-Amazon URL, then\n"
     "                          reads the URL you were sent back to (or the code) from\n"
     "                          stdin and stores the tokens under --credential\n"
+    "  auth import --refresh-token-file FILE\n"
+    "                          store a refresh token obtained elsewhere under\n"
+    "                          --credential, with the config's LwA client id. FILE\n"
+    "                          holds the token alone on one line; \"-\" reads it from\n"
+    "                          stdin. Never give a token on the command line: any\n"
+    "                          user can read it there (ps, /proc)\n"
     "  auth status | auth refresh\n"
     "  accounts                AMC accounts (their accountId is the --advertiser)\n"
     "  instances               AMC instances of --advertiser/--marketplace\n"
@@ -194,7 +200,7 @@ int parse_command_line(int argc, char **argv, options *o) {
         "--config", "--credential", "--instance", "--advertiser", "--marketplace", "--timeout", "--sandbox-dir",
         "--sandbox-time-scale", "--file", "--definition", "--id", "--name", "--workflow-id", "--sql", "--execution-id",
         "--amc-execution-id", "--window", "--start", "--end", "--time-zone", "--param", "--out", "--head",
-        "--poll-ms", "--max-poll-ms", "--code", "--redirect-uri"};
+        "--poll-ms", "--max-poll-ms", "--code", "--redirect-uri", "--refresh-token-file", "--refresh-token"};
     int known = 0;
     for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; ++k)
       if (strcmp(name, with_value[k]) == 0) known = 1;
@@ -244,6 +250,13 @@ int parse_command_line(int argc, char **argv, options *o) {
         return usage_error("--max-poll-ms needs a positive number, got '%s'", value);
     } else if (strcmp(name, "--code") == 0) o->code = value;
     else if (strcmp(name, "--redirect-uri") == 0) o->redirect_uri = value;
+    else if (strcmp(name, "--refresh-token-file") == 0) o->refresh_token_file = value;
+    else if (strcmp(name, "--refresh-token") == 0)
+      /* Known only to be refused: a token on the command line is readable
+       * by every user of the machine. The value is never printed. */
+      return usage_error("a refresh token is never taken from the command line, where any user can read it "
+                         "(ps, /proc): put it alone in a file only you can read and give --refresh-token-file "
+                         "FILE, or pipe it in with --refresh-token-file -");
   }
   return EXIT_OK;
 }
@@ -262,6 +275,10 @@ int resolve_command(const options *o, command *out, const char **argument) {
     int words = c->second ? 2 : 1;
     if (c->second && (o->positional_count < 2 || strcmp(c->second, o->positional[1]) != 0)) continue;
     int extra = o->positional_count - words;
+    if (extra > c->max_arguments && c->id == CMD_AUTH_IMPORT)
+      /* Most likely the token itself: not echoed. */
+      return usage_error("auth import takes no argument: it reads the refresh token from --refresh-token-file "
+                         "FILE (or - for stdin), never from the command line");
     if (extra > c->max_arguments)
       return usage_error("unexpected argument '%s'", o->positional[words + c->max_arguments]);
     if (extra == 1) *argument = o->positional[words];
@@ -280,6 +297,10 @@ int resolve_command(const options *o, command *out, const char **argument) {
 /* Checks that need nothing loaded. */
 int validate_command(const options *o, command cmd, const char *argument) {
   switch (cmd) {
+    case CMD_AUTH_IMPORT:
+      if (o->refresh_token_file == NULL)
+        return usage_error("auth import needs --refresh-token-file FILE (or - to read the token from stdin)");
+      break;
     case CMD_WORKFLOW_SYNC:
       if (o->file == NULL && o->definition_file == NULL)
         return usage_error("workflow sync needs --file QUERY.sql and/or --definition WORKFLOW.json");

@@ -444,6 +444,7 @@ const command_entry commands[] = {
     {"auth", "login", CMD_AUTH_LOGIN, 0, 1, cmd_auth_login},
     {"auth", "status", CMD_AUTH_STATUS, 0, 1, cmd_auth_status},
     {"auth", "refresh", CMD_AUTH_REFRESH, 0, 1, cmd_auth_refresh},
+    {"auth", "import", CMD_AUTH_IMPORT, 0, 1, cmd_auth_import},
     {"accounts", NULL, CMD_ACCOUNTS, 0, 1, cmd_accounts},
     {"instances", NULL, CMD_INSTANCES, 0, 1, cmd_instances},
     {"workflow", "sync", CMD_WORKFLOW_SYNC, 0, 1, cmd_workflow_sync},

@@ -1,6 +1,7 @@
 /* amcctl_login.c — the auth commands: login (the Login-with-Amazon consent
  * flow, or with --sandbox the sandbox's consent page followed with curl),
- * status and refresh. */
+ * import (a refresh token obtained elsewhere, from a file or stdin), status
+ * and refresh. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "amcctl.h"
@@ -267,3 +268,39 @@ int cmd_auth_refresh(context *ctx) {
   return finish(ctx, status, result, print_credential_status);
 }
 
+/* auth import: a refresh token obtained elsewhere (another tool, another
+ * machine's consent flow) stored under --credential through
+ * amc_auth_import. The token comes from a file or stdin only: on the command
+ * line every user could read it (ps, /proc/PID/cmdline). It is wiped from
+ * memory once sent and never printed; the output is the credential's status,
+ * without secrets. No request is sent: 'amcctl auth refresh' checks the
+ * token with LwA. */
+int cmd_auth_import(context *ctx) {
+  REQUIRE(auth_import);
+  REQUIRE(auth_status);
+  const char *path = ctx->o->refresh_token_file;
+  const char *source = strcmp(path, "-") == 0 ? "stdin" : path;
+  char *token = read_text_file(path);
+  if (token == NULL) {
+    fprintf(stderr, "amcctl: cannot read the refresh token from %s: %s\n", source, strerror(errno));
+    return EXIT_USAGE;
+  }
+  /* One line: trailing line ends and blanks (an editor's, echo's) go. */
+  size_t length = strlen(token);
+  while (length > 0 && (token[length - 1] == '\n' || token[length - 1] == '\r' || token[length - 1] == ' ' ||
+                        token[length - 1] == '\t'))
+    token[--length] = '\0';
+  int well_formed = length > 0;
+  for (size_t i = 0; i < length; ++i)
+    if ((unsigned char)token[i] <= ' ' || token[i] == 0x7f) well_formed = 0;
+  if (!well_formed) {
+    memset(token, 0, length);
+    free(token);
+    return usage_error("%s must hold the refresh token alone on one line (no spaces or other lines)", source);
+  }
+  amc_status status = import_refresh_token(ctx, token);
+  if (status != AMC_OK) return report(status);
+  char *result = NULL;
+  status = lib.auth_status(ctx->client, ctx->credential, &result);
+  return finish(ctx, status, result, print_credential_status);
+}
