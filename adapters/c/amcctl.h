@@ -164,7 +164,6 @@ int resolve_command(const options *o, command *out, const char **argument);
 int validate_command(const options *o, command cmd, const char *argument);
 
 /* amcctl_config.c */
-char *read_text_file(const char *path);
 int load_configuration(context *ctx);
 int open_client(context *ctx);
 

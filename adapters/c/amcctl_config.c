@@ -17,23 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-char *read_text_file(const char *path) {
-  FILE *file = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-  if (file == NULL) return NULL;
-  text_buffer text;
-  text_init(&text);
-  char chunk[8192];
-  size_t got;
-  while ((got = fread(chunk, 1, sizeof chunk, file)) > 0) text_append_bytes(&text, chunk, got);
-  int failed = ferror(file);
-  if (file != stdin) fclose(file);
-  if (failed) {
-    text_free(&text);
-    return NULL;
-  }
-  return text.data;
-}
-
 static const char *first_set(const char *a, const char *b, const char *c, const char *d) {
   if (a != NULL && a[0] != '\0') return a;
   if (b != NULL && b[0] != '\0') return b;
