@@ -12,6 +12,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <limits>
 
 namespace amc::sandbox {
 
@@ -149,6 +150,10 @@ std::vector<std::string> custom_parameters(std::string_view sql) {
 }
 
 std::optional<long> integer_field(const json& value) {
+  // Past LONG_MAX an unsigned number would wrap negative; it is just "too big".
+  if (value.is_number_unsigned()) {
+    return static_cast<long>(std::min<std::uint64_t>(value.get<std::uint64_t>(), std::numeric_limits<long>::max()));
+  }
   if (value.is_number_integer()) return value.get<long>();
   if (value.is_string()) {  // Amazon's notebook sends the timeout as a string
     const auto& text = value.get_ref<const std::string&>();
