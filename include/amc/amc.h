@@ -269,7 +269,12 @@ typedef struct amc_client amc_client;
  *     "rate_limit": {"requests_per_second": 10, "burst": 10},
  *     "proxy": {"https_proxy": "http://host:port", "no_proxy": "..."},
  *     "tokens": {"advisory_window_s": 300, "mandatory_window_s": 60},
+ *                 seconds before expiry; for a token whose lifetime (LwA's
+ *                 expires_in) is shorter, the advisory window shrinks to
+ *                 half and the mandatory one to a quarter of that lifetime,
+ *                 so a short-lived token is not refreshed before every call
  *     "refresh_service": {"enabled": false, "lead_time_s": 600, "interval_s": 60},
+ *                 lead_time_s shrinks to half a shorter token lifetime too
  *     "io_threads": 1,
  *     "journal_retention_days": 30   how long amc_execution_submit remembers
  *                                    an execution_id (see there)

@@ -90,7 +90,9 @@ asio::awaitable<int> refresh_service::sweep() {
       dropped_.erase(id);
     }
     const bool expiring = !record.has_access_token || !record.access_token_expires_at ||
-                          *record.access_token_expires_at - now <= settings_.lead_time.count();
+                          *record.access_token_expires_at - now <=
+                              shrink_to_lifetime(settings_.lead_time, token_lifetime(record), 2)
+                                  .count();
     if (!expiring) continue;
     try {
       const auto current = store_.get(id, true).access_token.value_or("");

@@ -96,6 +96,7 @@ credential_record unseal_summary(std::string_view id, const nlohmann::json& seal
   record.has_refresh_token = sealed_string(sealed, refresh_token_field, id, location).has_value();
   record.has_access_token = sealed_string(sealed, access_token_field, id, location).has_value();
   record.access_token_expires_at = sealed_time(sealed, "access_token_expires_at", id, location);
+  record.access_token_issued_at = sealed_time(sealed, "access_token_issued_at", id, location);
   record.state = sealed_state(sealed, id, location);
   record.created_at = sealed_time(sealed, "created_at", id, location).value_or(0);
   record.updated_at = sealed_time(sealed, "updated_at", id, location).value_or(0);
@@ -229,6 +230,7 @@ void credential_store::put(const credential_update& update) {
       if (!update.access_token) {
         sealed.erase(access_token_field);
         sealed.erase("access_token_expires_at");
+        sealed.erase("access_token_issued_at");
       }
       sealed.erase("state_before_quarantine");
       sealed.erase("last_error");
@@ -237,7 +239,13 @@ void credential_store::put(const credential_update& update) {
 
     if (update.client_id) sealed["client_id"] = *update.client_id;
     if (update.refresh_token) sealed[refresh_token_field] = keys_.encrypt(*update.refresh_token);
-    if (update.access_token) sealed[access_token_field] = keys_.encrypt(*update.access_token);
+    if (update.access_token) {
+      sealed[access_token_field] = keys_.encrypt(*update.access_token);
+      if (update.access_token_issued_at)
+        sealed["access_token_issued_at"] = format_utc(*update.access_token_issued_at);
+      else
+        sealed.erase("access_token_issued_at");
+    }
     if (update.access_token_expires_at)
       sealed["access_token_expires_at"] = format_utc(*update.access_token_expires_at);
     if (update.state) sealed["state"] = to_string(*update.state);

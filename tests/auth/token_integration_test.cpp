@@ -366,6 +366,34 @@ TEST_F(AmcAuthRules, RevokedGrantOnAnAmcCallBecomesAuthRequired) {
   EXPECT_EQ(client_->store().get("conn", false).state, store::credential_state::needs_reauth);
 }
 
+// Issue 12 item 2: with expires_in 30 (shorter than the 60 s mandatory and
+// 300 s advisory windows), 13 AMC calls used to cause 14 refreshes. The
+// windows shrink with the token's lifetime, so the token is used for most
+// of its life.
+TEST_F(AmcAuthRules, AShortLivedTokenIsRefreshedOnceNotBeforeEveryCall) {
+  admin(verb::put, "/_sandbox/settings", {{"access_token_ttl_seconds", 30}});
+  const auto entity = server_->service().options().instances.front().entity_id;
+  for (int i = 0; i < 13; ++i) EXPECT_NO_THROW(call(instance_context(entity), workflow_list_path()));
+  EXPECT_EQ(requests_of("listWorkflows"), 13);
+  EXPECT_EQ(requests_of("lwaToken"), 1) << "one refresh for 13 calls within the token's life";
+  const auto record = client_->store().get("conn", false);
+  ASSERT_TRUE(record.access_token_issued_at && record.access_token_expires_at);
+  EXPECT_EQ(*record.access_token_expires_at - *record.access_token_issued_at, 30);
+}
+
+TEST(RefreshWindows, ShrinkWithTheTokensLifetime) {
+  token_settings settings;  // 300 s advisory, 60 s mandatory
+  const auto hour = windows_for(settings, 3600);
+  EXPECT_EQ(hour.advisory, std::chrono::seconds(300));
+  EXPECT_EQ(hour.mandatory, std::chrono::seconds(60));
+  const auto short_lived = windows_for(settings, 30);
+  EXPECT_EQ(short_lived.advisory, std::chrono::seconds(15));
+  EXPECT_EQ(short_lived.mandatory, std::chrono::seconds(7));
+  const auto unknown = windows_for(settings, std::nullopt);
+  EXPECT_EQ(unknown.advisory, std::chrono::seconds(300));
+  EXPECT_EQ(unknown.mandatory, std::chrono::seconds(60));
+}
+
 // ---- the sandbox's faults against the client's retry rules ----------------
 
 struct fault_case {

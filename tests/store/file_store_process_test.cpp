@@ -87,7 +87,11 @@ TEST_F(FileStoreProcesses, KillNineMidWriteNeverCorruptsTheFile) {
     ASSERT_EQ(check.exit_code, 0) << "round " << round << ": the store is damaged";
   }
   // The next writer clears temporaries that killed writers left behind.
-  open()->put({"after", "amzn1.client", "Atzr|x", {}, {}, {}, {}});
+  credential_update after;
+  after.credential_id = "after";
+  after.client_id = "amzn1.client";
+  after.refresh_token = "Atzr|x";
+  open()->put(after);
   for (const auto& entry : std::filesystem::directory_iterator(directory_.path()))
     EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos)
         << entry.path();
