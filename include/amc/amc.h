@@ -156,9 +156,14 @@ AMC_API void amc_free(void *pointer);
  * with the configured keys (MultiFernet: the first key encrypts, all keys
  * decrypt), compatible with Python's cryptography and Airflow's fernet_key.
  *
- * A record that no configured key decrypts is quarantined: it is kept as it
- * is (so adding the old key back recovers it), excluded from use, and every
- * use of it fails with AMC_E_CRYPTO naming the credential id.
+ * A record that none of this store's keys decrypts is quarantined for this
+ * handle: get and list show it with "state": "quarantined", and every use of
+ * its secrets fails with AMC_E_CRYPTO naming the credential id. Quarantine
+ * is never written to the store: reading (amc_store_new, get, list) never
+ * writes, and a handle never changes a record it cannot decrypt (except a
+ * put that brings a new refresh_token), so processes with different key
+ * lists can share one file during a rolling key change, and adding the old
+ * key back shows the record as it always was.
  * ------------------------------------------------------------------------ */
 typedef struct amc_store amc_store;
 
@@ -237,7 +242,8 @@ AMC_API amc_status amc_store_delete_credential(amc_store *store, const char *cre
 
 /* Re-encrypts every record with the first (primary) key, keeping each
  * token's original Fernet timestamp, like Airflow's rotate-fernet-key.
- * Records that no key decrypts are quarantined and reported, not changed.
+ * Records that no key decrypts are reported in "failed" and left exactly as
+ * they are (another process may hold their key).
  * *out_report_json (free with amc_free):
  *   {"total": N, "rotated": N, "failed": [{"credential_id", "reason"}]}
  * Readers see either the old or the new file, never a mix: records stay

@@ -14,6 +14,12 @@ namespace {
 constexpr std::string_view format_name = "libamc.store";
 constexpr int format_version = 1;
 
+// Why a record is quarantined, as list() and get() show it (and as older
+// libamc versions stored it).
+constexpr std::string_view quarantine_note =
+    "no configured Fernet key decrypts this record; restore the previous key or "
+    "re-authenticate";
+
 // Sealed record fields.
 constexpr const char* refresh_token_field = "refresh_token_fernet";
 constexpr const char* access_token_field = "access_token_fernet";
@@ -22,9 +28,9 @@ constexpr const char* secret_fields[] = {refresh_token_field, access_token_field
 credential_record unseal_summary(std::string_view id, const nlohmann::json& sealed,
                                  const std::string& location);
 
-// The credentials of a document about to be changed, every record checked
-// for shape first: a damaged store is refused as a whole, never half-changed.
-nlohmann::json& credentials_section(nlohmann::json& document, const std::string& location) {
+// Refuses a document that is not a libamc store this libamc can read (its
+// records are checked one by one where they are used).
+void check_document(const nlohmann::json& document, const std::string& location) {
   const auto format = document.find("format");
   if (format != document.end() && *format != format_name)
     throw error(errc::store, fmt::format("'{}' is not a libamc credential store (its format is "
@@ -35,14 +41,21 @@ nlohmann::json& credentials_section(nlohmann::json& document, const std::string&
     throw error(errc::store, fmt::format("the store '{}' was written by a newer libamc (format "
                                          "version {}); upgrade libamc to use it",
                                          location, version->dump()));
+  const auto credentials = document.find("credentials");
+  if (credentials != document.end() && !credentials->is_null() && !credentials->is_object())
+    throw error(errc::store, fmt::format("the store '{}' is damaged: \"credentials\" is not an "
+                                         "object; restore it from a backup",
+                                         location));
+}
+
+// The credentials of a document about to be changed, every record checked
+// for shape first: a damaged store is refused as a whole, never half-changed.
+nlohmann::json& credentials_section(nlohmann::json& document, const std::string& location) {
+  check_document(document, location);
   document["format"] = format_name;
   document["version"] = format_version;
   auto& credentials = document["credentials"];
   if (credentials.is_null()) credentials = nlohmann::json::object();
-  if (!credentials.is_object())
-    throw error(errc::store, fmt::format("the store '{}' is damaged: \"credentials\" is not an "
-                                         "object; restore it from a backup",
-                                         location));
   for (const auto& [id, sealed] : credentials.items()) unseal_summary(id, sealed, location);
   return credentials;
 }
@@ -98,11 +111,20 @@ credential_record unseal_summary(std::string_view id, const nlohmann::json& seal
   record.access_token_expires_at = sealed_time(sealed, "access_token_expires_at", id, location);
   record.access_token_issued_at = sealed_time(sealed, "access_token_issued_at", id, location);
   record.state = sealed_state(sealed, id, location);
+  if (record.state == credential_state::quarantined) {
+    // Written by an older libamc, which stored quarantine: the record's own
+    // state is the one it had before.
+    const auto before = sealed_string(sealed, "state_before_quarantine", id, location);
+    record.state = before ? parse_credential_state(*before).value_or(credential_state::active)
+                          : credential_state::active;
+  }
   record.created_at = sealed_time(sealed, "created_at", id, location).value_or(0);
   record.updated_at = sealed_time(sealed, "updated_at", id, location).value_or(0);
   record.last_error = sealed_string(sealed, "last_error", id, location).value_or("");
+  if (record.last_error == quarantine_note) record.last_error.clear();
   if (const auto before = sealed_string(sealed, "state_before_quarantine", id, location);
-      before && !parse_credential_state(*before))
+      before && (!parse_credential_state(*before) ||
+                 *parse_credential_state(*before) == credential_state::quarantined))
     throw error(errc::store, damaged(id, "state_before_quarantine", location));
   return record;
 }
@@ -120,21 +142,26 @@ bool secrets_decrypt(const nlohmann::json& sealed, const crypto::multi_fernet& k
   return true;
 }
 
-void quarantine(nlohmann::json& sealed, unix_seconds now) {
-  if (sealed.value("state", "active") == "quarantined") return;
-  sealed["state_before_quarantine"] = sealed.value("state", "active");
-  sealed["state"] = to_string(credential_state::quarantined);
-  sealed["last_error"] =
-      "no configured Fernet key decrypts this record; restore the previous key or "
-      "re-authenticate";
-  sealed["updated_at"] = format_utc(now);
+// The record as this process sees it: quarantined when its keys do not
+// decrypt every secret. Quarantine is never stored: another process, with
+// other keys, may read the same record.
+credential_record view(std::string_view id, const nlohmann::json& sealed,
+                       const std::string& location, const crypto::multi_fernet& keys) {
+  credential_record record = unseal_summary(id, sealed, location);
+  if (!secrets_decrypt(sealed, keys)) {
+    record.state = credential_state::quarantined;
+    record.last_error = quarantine_note;
+  }
+  return record;
 }
 
-void restore_from_quarantine(nlohmann::json& sealed, unix_seconds now) {
-  sealed["state"] = sealed.value("state_before_quarantine", "active");
+// Drops what an older libamc stored for quarantine, when a process that
+// can read the record writes it anyway.
+void drop_stored_quarantine(nlohmann::json& sealed) {
+  if (sealed.value("state", "active") == "quarantined")
+    sealed["state"] = sealed.value("state_before_quarantine", "active");
   sealed.erase("state_before_quarantine");
-  sealed.erase("last_error");
-  sealed["updated_at"] = format_utc(now);
+  if (sealed.value("last_error", "") == quarantine_note) sealed.erase("last_error");
 }
 
 std::optional<std::string> decrypt_secret(const crypto::multi_fernet& keys,
@@ -158,30 +185,8 @@ std::string quarantine_message(std::string_view credential_id) {
 credential_store::credential_store(std::unique_ptr<store_backend> backend, crypto::multi_fernet keys)
     : backend_(std::move(backend)), keys_(std::move(keys)) {}
 
-key_check_report credential_store::check_keys() {
-  key_check_report report;
-  const std::string location = backend_->location();
-  backend_->update([&](nlohmann::json& document) {
-    report = {};
-    const bool had_credentials = document.contains("credentials");
-    auto& credentials = credentials_section(document, location);
-    const auto now = now_unix_seconds();
-    for (auto& [id, sealed] : credentials.items()) {
-      if (!sealed.is_object()) throw error(errc::store, damaged(id, "(record)", location));
-      const bool quarantined = sealed.value("state", "active") == "quarantined";
-      const bool decrypts = secrets_decrypt(sealed, keys_);
-      if (!decrypts && !quarantined) {
-        quarantine(sealed, now);
-        report.newly_quarantined.push_back(id);
-      } else if (decrypts && quarantined) {
-        restore_from_quarantine(sealed, now);
-        report.recovered.push_back(id);
-      }
-    }
-    // A store that does not exist yet is not created just by opening it.
-    return had_credentials && !(report.newly_quarantined.empty() && report.recovered.empty());
-  });
-  return report;
+void credential_store::check_readable() {
+  check_document(backend_->read(), backend_->location());
 }
 
 void credential_store::put(const credential_update& update) {
@@ -197,8 +202,8 @@ void credential_store::put(const credential_update& update) {
                 "access_token must not be empty; leave the field out to keep the stored one");
   if (update.state == credential_state::quarantined)
     throw error(errc::invalid_argument,
-                "the state 'quarantined' is set by the store itself; use 'active' or "
-                "'needs-reauth'");
+                "the state 'quarantined' is how a process sees a record its keys cannot "
+                "decrypt, never stored; use 'active' or 'needs-reauth'");
 
   const std::string location = backend_->location();
   backend_->update([&](nlohmann::json& document) {
@@ -217,14 +222,12 @@ void credential_store::put(const credential_update& update) {
                                 id));
       sealed["created_at"] = format_utc(now);
       sealed["state"] = to_string(credential_state::active);
-    } else if (const bool readable = secrets_decrypt(sealed, keys_);
-               readable && sealed.value("state", "active") == "quarantined") {
-      // Quarantined by a process with other keys, but ours read it: lift it
-      // (as get() does) and apply the update as usual.
-      restore_from_quarantine(sealed, now);
-    } else if (!readable) {
-      // Only a new refresh token (re-authentication) may replace a record we
-      // cannot read; anything else would mix keys or drop data.
+    } else if (secrets_decrypt(sealed, keys_)) {
+      drop_stored_quarantine(sealed);
+    } else {
+      // Only a new refresh token (re-authentication, asked for by the host)
+      // may replace a record we cannot read; anything else would mix keys or
+      // drop data another process can still read.
       if (!update.refresh_token)
         throw error(errc::crypto, quarantine_message(id), {{"credential_id", id}});
       if (!update.access_token) {
@@ -272,46 +275,20 @@ credential_record credential_store::get(std::string_view credential_id, bool inc
                             "login, or amc_store_put_credential)",
                             credential_id, location),
                 {{"credential_id", credential_id}});
-  credential_record record = unseal_summary(credential_id, *sealed, location);
+  credential_record record = view(credential_id, *sealed, location, keys_);
   if (!include_secrets) return record;
 
+  // Nothing is written here, whatever the keys: a record this process cannot
+  // decrypt may be another process's, readable with its keys.
   const nlohmann::json detail = {{"credential_id", credential_id}};
-  if (record.state == credential_state::quarantined) {
-    // Quarantine is written to the shared file by whichever process could
-    // not decrypt (for example one still running with an old key list during
-    // a rotation). A process whose keys do decrypt the record lifts it
-    // instead of refusing a credential it can read.
-    if (!secrets_decrypt(*sealed, keys_))
-      throw error(errc::crypto, quarantine_message(credential_id), detail);
-    backend_->update([&](nlohmann::json& latest) {
-      auto& credentials = credentials_section(latest, location);
-      const auto found = credentials.find(credential_id);
-      if (found == credentials.end() || found->value("state", "active") != "quarantined" ||
-          !secrets_decrypt(*found, keys_))
-        return false;
-      restore_from_quarantine(*found, now_unix_seconds());
-      return true;
-    });
-    nlohmann::json lifted = *sealed;
-    restore_from_quarantine(lifted, now_unix_seconds());
-    record = unseal_summary(credential_id, lifted, location);
-  }
+  if (record.state == credential_state::quarantined)
+    throw error(errc::crypto, quarantine_message(credential_id), detail);
   const auto refresh = sealed_string(*sealed, refresh_token_field, credential_id, location);
   const auto access = sealed_string(*sealed, access_token_field, credential_id, location);
   record.refresh_token = decrypt_secret(keys_, refresh);
   record.access_token = decrypt_secret(keys_, access);
-  if ((refresh && !record.refresh_token) || (access && !record.access_token)) {
-    // Written with a key we do not have (another process, another config):
-    // take it out of use now rather than at the next open.
-    backend_->update([&](nlohmann::json& latest) {
-      auto& credentials = credentials_section(latest, location);
-      const auto found = credentials.find(credential_id);
-      if (found == credentials.end() || secrets_decrypt(*found, keys_)) return false;
-      quarantine(*found, now_unix_seconds());
-      return true;
-    });
+  if ((refresh && !record.refresh_token) || (access && !record.access_token))
     throw error(errc::crypto, quarantine_message(credential_id), detail);
-  }
   return record;
 }
 
@@ -322,7 +299,7 @@ std::vector<credential_record> credential_store::list() {
   const auto credentials = document.find("credentials");
   if (credentials == document.end() || !credentials->is_object()) return records;
   for (const auto& [id, sealed] : credentials->items())
-    records.push_back(unseal_summary(id, sealed, location));
+    records.push_back(view(id, sealed, location, keys_));
   return records;  // nlohmann::json objects iterate in key order
 }
 
@@ -344,7 +321,6 @@ rotation_report credential_store::rotate_keys() {
   backend_->update([&](nlohmann::json& document) {
     report = {};
     auto& credentials = credentials_section(document, location);
-    const auto now = now_unix_seconds();
     for (auto& [id, sealed] : credentials.items()) {
       if (!sealed.is_object()) throw error(errc::store, damaged(id, "(record)", location));
       ++report.total;
@@ -362,18 +338,18 @@ rotation_report credential_store::rotate_keys() {
         rotated[field] = *re_encrypted;
       }
       if (failure) {
+        // Left exactly as it is: another process may hold its key.
         report.failed.push_back(
             {id, fmt::format("no configured key decrypts it ({}); restore the previous key or "
                              "re-authenticate the credential",
                              crypto::describe(*failure))});
-        quarantine(sealed, now);
         continue;
       }
-      if (rotated.value("state", "active") == "quarantined") restore_from_quarantine(rotated, now);
+      drop_stored_quarantine(rotated);
       sealed = std::move(rotated);
       ++report.rotated;
     }
-    return report.total > 0;
+    return report.rotated > 0;
   });
   return report;
 }
