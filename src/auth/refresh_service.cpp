@@ -81,6 +81,8 @@ asio::awaitable<int> refresh_service::sweep() {
                              store::to_string(record.state),
                              record.state == store::credential_state::quarantined
                                  ? "restore the previous Fernet key or re-authenticate"
+                             : record.state == store::credential_state::damaged
+                                 ? "its record in the store is damaged; put it again to replace it"
                                  : "re-authenticate it to resume"));
       continue;
     }

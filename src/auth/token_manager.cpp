@@ -77,6 +77,17 @@ std::optional<std::int64_t> token_lifetime(const store::credential_record& recor
 
 namespace {
 
+// The range rule of interpret_token_reply, said once per clamped grant.
+void warn_if_clamped(const token_grant& grant, std::string_view credential_id, const logger& log) {
+  if (!grant.expires_in_clamped_from) return;
+  log.log(log_level::warning,
+          fmt::format("Login with Amazon said the new access token of credential '{}' lives {} s; "
+                      "libamc uses at most {} s (AMC answering 401 earlier still gets one "
+                      "refresh); check the LwA token URL",
+                      credential_id, *grant.expires_in_clamped_from,
+                      max_access_token_lifetime_seconds));
+}
+
 [[noreturn]] void throw_needs_reauth(const store::credential_record& record) {
   throw error(errc::auth_required,
               fmt::format("credential '{}' needs re-authentication{}{}: run 'amcctl auth login' "
@@ -198,6 +209,7 @@ asio::awaitable<std::string> token_manager::refresh_once(std::string credential_
   try {
     const auto reply = co_await http_.send(std::move(request));
     grant = interpret_token_reply(reply.status, reply.body, credential_id, settings_.client.client_id);
+    warn_if_clamped(grant, credential_id, log_);
   } catch (const error& problem) {
     ++refresh_failures_;
     if (is_invalid_grant(problem.detail())) {
@@ -247,6 +259,7 @@ asio::awaitable<void> token_manager::exchange_code(std::string credential_id, st
   const auto reply = co_await http_.send(std::move(request));
   const auto grant =
       interpret_token_reply(reply.status, reply.body, credential_id, settings_.client.client_id);
+  warn_if_clamped(grant, credential_id, log_);
   if (!grant.refresh_token)
     throw error(errc::protocol,
                 "Login with Amazon exchanged the code but sent no refresh_token; nothing was stored",

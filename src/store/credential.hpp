@@ -14,6 +14,8 @@ enum class credential_state {
   active,        // usable
   needs_reauth,  // LwA said invalid_grant: the user must consent again
   quarantined,   // no configured Fernet key decrypts it; kept aside, unused
+  damaged,       // a field cannot be read (wrong type, out of range); set
+                 // aside on its own until a put replaces it
 };
 
 std::string_view to_string(credential_state state);

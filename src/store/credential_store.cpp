@@ -48,15 +48,15 @@ void check_document(const nlohmann::json& document, const std::string& location)
                                          location));
 }
 
-// The credentials of a document about to be changed, every record checked
-// for shape first: a damaged store is refused as a whole, never half-changed.
+// The credentials of a document about to be changed. A record that cannot
+// be read is not checked here: it is set aside on its own (shown as
+// "damaged", kept as it is) and never makes the rest of the file unusable.
 nlohmann::json& credentials_section(nlohmann::json& document, const std::string& location) {
   check_document(document, location);
   document["format"] = format_name;
   document["version"] = format_version;
   auto& credentials = document["credentials"];
   if (credentials.is_null()) credentials = nlohmann::json::object();
-  for (const auto& [id, sealed] : credentials.items()) unseal_summary(id, sealed, location);
   return credentials;
 }
 
@@ -69,7 +69,9 @@ const nlohmann::json* find_credential(const nlohmann::json& document, std::strin
 
 std::string damaged(std::string_view id, std::string_view field, const std::string& location) {
   return fmt::format("credential '{}' in the store '{}' is damaged (field '{}' has the wrong "
-                     "type); re-add the credential or restore the store from a backup",
+                     "type or a value out of range); it is set aside and the other credentials "
+                     "work: put it again (client_id and refresh_token) to replace it, or restore "
+                     "the store from a backup",
                      id, location, field);
 }
 
@@ -86,7 +88,7 @@ std::optional<unix_seconds> sealed_time(const nlohmann::json& sealed, const char
   const auto text = sealed_string(sealed, field, id, location);
   if (!text) return std::nullopt;
   const auto parsed = parse_utc(*text);
-  if (!parsed) throw error(errc::store, damaged(id, field, location));
+  if (!parsed || !is_round_trip_utc(*parsed)) throw error(errc::store, damaged(id, field, location));
   return parsed;
 }
 
@@ -147,12 +149,56 @@ bool secrets_decrypt(const nlohmann::json& sealed, const crypto::multi_fernet& k
 // other keys, may read the same record.
 credential_record view(std::string_view id, const nlohmann::json& sealed,
                        const std::string& location, const crypto::multi_fernet& keys) {
-  credential_record record = unseal_summary(id, sealed, location);
+  credential_record record;
+  try {
+    record = unseal_summary(id, sealed, location);
+  } catch (const error& problem) {
+    if (problem.code_value() != errc::store) throw;
+    // Set aside on its own: shown by id with what is wrong, never in use.
+    credential_record set_aside;
+    set_aside.credential_id = std::string{id};
+    set_aside.state = credential_state::damaged;
+    set_aside.last_error = problem.message();
+    return set_aside;
+  }
   if (!secrets_decrypt(sealed, keys)) {
     record.state = credential_state::quarantined;
     record.last_error = quarantine_note;
   }
   return record;
+}
+
+// Why the record cannot be read, or nothing when it can.
+std::optional<std::string> damage_of(std::string_view id, const nlohmann::json& sealed,
+                                     const std::string& location) {
+  try {
+    unseal_summary(id, sealed, location);
+    return std::nullopt;
+  } catch (const error& problem) {
+    if (problem.code_value() != errc::store) throw;
+    return problem.message();
+  }
+}
+
+// The round trip of a record about to be written: read back with the same
+// reader as every later read, so that the store never writes what it
+// cannot read (a bad value is refused here, before the file is replaced).
+void check_reads_back(std::string_view id, const nlohmann::json& sealed,
+                      const std::string& location) {
+  if (const auto problem = damage_of(id, sealed, location))
+    throw error(errc::internal,
+                fmt::format("libamc refused to store credential '{}': the record would not read "
+                            "back ({}); nothing was written. Please report this bug",
+                            id, *problem),
+                {{"credential_id", id}});
+}
+
+void check_storable_time(std::optional<unix_seconds> when, std::string_view field) {
+  if (when && !is_round_trip_utc(*when))
+    throw error(errc::invalid_argument,
+                fmt::format("{} must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z "
+                            "(Unix seconds 0 to {})",
+                            field, latest_round_trip_utc));
 }
 
 // Drops what an older libamc stored for quarantine, when a process that
@@ -200,26 +246,35 @@ void credential_store::put(const credential_update& update) {
   if (update.access_token && update.access_token->empty())
     throw error(errc::invalid_argument,
                 "access_token must not be empty; leave the field out to keep the stored one");
-  if (update.state == credential_state::quarantined)
+  if (update.state == credential_state::quarantined || update.state == credential_state::damaged)
     throw error(errc::invalid_argument,
-                "the state 'quarantined' is how a process sees a record its keys cannot "
-                "decrypt, never stored; use 'active' or 'needs-reauth'");
+                "the states 'quarantined' and 'damaged' are how a process sees a record it "
+                "cannot decrypt or read, never stored; use 'active' or 'needs-reauth'");
+  check_storable_time(update.access_token_expires_at, "access_token_expires_at");
+  check_storable_time(update.access_token_issued_at, "access_token_issued_at");
 
   const std::string location = backend_->location();
   backend_->update([&](nlohmann::json& document) {
     auto& credentials = credentials_section(document, location);
     const auto now = now_unix_seconds();
     const auto existing = credentials.find(id);
-    const bool is_new = existing == credentials.end();
+    const bool is_damaged =
+        existing != credentials.end() && damage_of(id, *existing, location).has_value();
+    // A damaged record is replaced as a whole, like a new one.
+    const bool is_new = existing == credentials.end() || is_damaged;
     nlohmann::json sealed = is_new ? nlohmann::json::object() : *existing;
-    if (!sealed.is_object()) throw error(errc::store, damaged(id, "(record)", location));
 
     if (is_new) {
       if (!update.client_id || !update.refresh_token)
         throw error(errc::invalid_argument,
-                    fmt::format("credential '{}' is new: give both client_id and refresh_token "
-                                "(or exchange an authorization code)",
-                                id));
+                    is_damaged
+                        ? fmt::format("credential '{}' is damaged in the store: give both "
+                                      "client_id and refresh_token to replace it",
+                                      id)
+                        : fmt::format("credential '{}' is new: give both client_id and "
+                                      "refresh_token (or exchange an authorization code)",
+                                      id),
+                    {{"credential_id", id}});
       sealed["created_at"] = format_utc(now);
       sealed["state"] = to_string(credential_state::active);
     } else if (secrets_decrypt(sealed, keys_)) {
@@ -259,6 +314,7 @@ void credential_store::put(const credential_update& update) {
         sealed["last_error"] = *update.last_error;
     }
     sealed["updated_at"] = format_utc(now);
+    check_reads_back(id, sealed, location);
     credentials[id] = std::move(sealed);
     return true;
   });
@@ -281,6 +337,8 @@ credential_record credential_store::get(std::string_view credential_id, bool inc
   // Nothing is written here, whatever the keys: a record this process cannot
   // decrypt may be another process's, readable with its keys.
   const nlohmann::json detail = {{"credential_id", credential_id}};
+  if (record.state == credential_state::damaged)
+    throw error(errc::store, record.last_error, detail);
   if (record.state == credential_state::quarantined)
     throw error(errc::crypto, quarantine_message(credential_id), detail);
   const auto refresh = sealed_string(*sealed, refresh_token_field, credential_id, location);
@@ -322,8 +380,11 @@ rotation_report credential_store::rotate_keys() {
     report = {};
     auto& credentials = credentials_section(document, location);
     for (auto& [id, sealed] : credentials.items()) {
-      if (!sealed.is_object()) throw error(errc::store, damaged(id, "(record)", location));
       ++report.total;
+      if (auto problem = damage_of(id, sealed, location)) {
+        report.failed.push_back({id, std::move(*problem)});
+        continue;
+      }
       nlohmann::json rotated = sealed;
       std::optional<crypto::token_problem> failure;
       for (const char* field : secret_fields) {
@@ -346,6 +407,7 @@ rotation_report credential_store::rotate_keys() {
         continue;
       }
       drop_stored_quarantine(rotated);
+      check_reads_back(id, rotated, location);
       sealed = std::move(rotated);
       ++report.rotated;
     }

@@ -1,12 +1,14 @@
 #include "store/credential_store.hpp"
 
 #include "common/error.hpp"
+#include "store/credential_json.hpp"
 #include "store/store_config.hpp"
 #include "support/test_support.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 
@@ -376,8 +378,7 @@ TEST_F(FileStore, ForeignOrNewerFilesAreRefusedNotOverwritten) {
   std::filesystem::create_directories(path().parent_path());
   for (const std::string text : {R"({"format": "something-else"})",
                                  R"({"format": "libamc.store", "version": 99, "credentials": {}})",
-                                 R"({"format": "libamc.store", "credentials": []})",
-                                 R"({"credentials": {"conn": {"state": 5}}})"}) {
+                                 R"({"format": "libamc.store", "credentials": []})"}) {
     { std::ofstream(path(), std::ios::trunc) << text; }
     std::string message;
     EXPECT_EQ(code_of(
@@ -390,6 +391,103 @@ TEST_F(FileStore, ForeignOrNewerFilesAreRefusedNotOverwritten) {
         << text;
     EXPECT_EQ(read_file(path()), text);
   }
+}
+
+// Issue 12 item 1: one unreadable record (a year -31821 expiry, a field of
+// the wrong type) made the whole file unreadable. It is now set aside on its
+// own, reported by id, and a put of that id replaces it.
+TEST_F(FileStore, ADamagedRecordIsSetAsideAndTheOthersWork) {
+  const auto key = generate_fernet_key();
+  const auto refresh = generate_secret("Atzr|");
+  {
+    auto store = open(key);
+    store->put(new_credential("fine", refresh));
+    store->put(new_credential("far-future", generate_secret("Atzr|")));
+    store->put(new_credential("wrong-type", generate_secret("Atzr|")));
+  }
+  auto document = nlohmann::json::parse(read_file(path()));
+  document["credentials"]["far-future"]["access_token_expires_at"] = "-31821-06-01T00:00:00Z";
+  document["credentials"]["wrong-type"]["state"] = 5;
+  { std::ofstream(path(), std::ios::trunc) << document.dump(2); }
+  const auto damaged_before = document["credentials"]["far-future"];
+
+  auto store = open(key);  // opens
+  const auto all = store->list();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].credential_id, "far-future");
+  EXPECT_EQ(all[0].state, credential_state::damaged);
+  EXPECT_NE(all[0].last_error.find("access_token_expires_at"), std::string::npos) << all[0].last_error;
+  EXPECT_EQ(all[1].state, credential_state::active);
+  EXPECT_EQ(all[2].state, credential_state::damaged);
+  EXPECT_NE(all[2].last_error.find("'state'"), std::string::npos) << all[2].last_error;
+  std::string message;
+  EXPECT_EQ(code_of([&] { store->get("far-future", true); }, &message), errc::store);
+  EXPECT_NE(message.find("'far-future'"), std::string::npos) << message;
+  EXPECT_NE(message.find("put it again"), std::string::npos) << message;
+  EXPECT_TRUE(store->get("fine", true).refresh_token == refresh);
+
+  // Writing other records keeps the damaged one as it is.
+  store->put(new_credential("new-one", generate_secret("Atzr|")));
+  credential_update access;
+  access.credential_id = "fine";
+  access.access_token = generate_secret("Atza|");
+  access.access_token_expires_at = now_unix_seconds() + 3600;
+  store->put(access);
+  EXPECT_EQ(nlohmann::json::parse(read_file(path()))["credentials"]["far-future"], damaged_before);
+  const auto report = store->rotate_keys();
+  EXPECT_EQ(report.rotated, 2u);
+  ASSERT_EQ(report.failed.size(), 2u);
+  EXPECT_EQ(report.failed[0].credential_id, "far-future");
+
+  // A put of that id replaces it, given what a new credential needs.
+  credential_update partial;
+  partial.credential_id = "far-future";
+  partial.access_token = generate_secret("Atza|");
+  EXPECT_EQ(code_of([&] { store->put(partial); }, &message), errc::invalid_argument);
+  EXPECT_NE(message.find("damaged"), std::string::npos) << message;
+  const auto replacement = generate_secret("Atzr|");
+  store->put(new_credential("far-future", replacement));
+  const auto replaced = store->get("far-future", true);
+  EXPECT_EQ(replaced.state, credential_state::active);
+  EXPECT_TRUE(replaced.refresh_token == replacement);
+  EXPECT_FALSE(replaced.access_token_expires_at.has_value());
+}
+
+TEST_F(FileStore, TimesThatWouldNotReadBackAreRefusedAndNothingIsWritten) {
+  const auto key = generate_fernet_key();
+  auto store = open(key);
+  store->put(new_credential("conn", generate_secret("Atzr|")));
+  const auto before = read_file(path());
+  for (const unix_seconds bad : {-1LL, 253402300800LL, 1'000'000'000'000LL * 1000}) {
+    credential_update update;
+    update.credential_id = "conn";
+    update.access_token = generate_secret("Atza|");
+    update.access_token_expires_at = bad;
+    EXPECT_EQ(code_of([&] { store->put(update); }), errc::invalid_argument) << bad;
+  }
+  EXPECT_TRUE(read_file(path()) == before);
+  EXPECT_EQ(code_of([&] {
+              credential_update_from_json({{"credential_id", "conn"},
+                                           {"access_token_expires_at", 18446744073709551615ULL}});
+            }),
+            errc::invalid_argument);
+}
+
+TEST_F(FileStore, ADocumentThatWouldNotReadBackIsNeverWritten) {
+  // The round trip before the rename: NaN has no JSON form (it would be
+  // written as null), so the file backend refuses and keeps the old file.
+  const auto key = generate_fernet_key();
+  open(key)->put(new_credential("conn", generate_secret("Atzr|")));
+  const auto before = read_file(path());
+  file_backend backend(path());
+  EXPECT_EQ(code_of([&] {
+              backend.update([](nlohmann::json& document) {
+                document["executions"]["exec_1"]["started_at"] = std::nan("");
+                return true;
+              });
+            }),
+            errc::internal);
+  EXPECT_TRUE(read_file(path()) == before);
 }
 
 TEST_F(FileStore, OtherSectionsOfTheDocumentAreKept) {
