@@ -330,6 +330,8 @@ SQL markers (comments in sqlQuery; several may share a line):
   -- sandbox: pending=1m publishing=10s   the other phase times
   -- sandbox: parts=3 rows=1000      result files (1-5) and data rows
   -- sandbox: scenario=NAME          use a scenario from the config file
+  -- sandbox: quoted_newlines         some text values in the results hold a
+                                     (quoted) line break
   -- sandbox: status=SOMETHING_NEW for=10m
                                      an unknown status after PENDING for that
                                      long (default 60s), then the usual cycle

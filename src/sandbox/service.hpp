@@ -7,6 +7,8 @@
 #include "sandbox/execution_model.hpp"
 #include "sandbox/faults.hpp"
 #include "sandbox/options.hpp"
+#include "sandbox/result_rows.hpp"
+#include "sandbox/time_zone.hpp"
 
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
@@ -129,7 +131,10 @@ class sandbox_service {
     bool ad_hoc = false;
     std::string sql;
     nlohmann::json output_columns = nlohmann::json::array();
-    std::string separator = ",";
+    csv_dialect dialect;            // the workflow's outputFormat
+    time_zone zone;                 // timeWindowTimeZone
+    std::int64_t window_start = 0;  // the time window in UTC unix seconds, [start, end)
+    std::int64_t window_end = 0;
     nlohmann::json echoed = nlohmann::json::object();  // request fields AMC echoes back
     execution_plan plan;
     execution_timing timing;

@@ -275,8 +275,12 @@ std::string validate_workflow_body(const json& body) {
       return fmt::format("{} must be an array of at most 100 items.", list);
     }
   }
-  if (body.contains("outputFormat") && !body.at("outputFormat").is_object()) {
-    return "outputFormat must be an object {separatorCharacter, quoteCharacter, escapeCharacter}.";
+  if (body.contains("outputFormat")) {
+    try {
+      parse_output_format(body.at("outputFormat"));
+    } catch (const std::invalid_argument& error) {
+      return error.what();
+    }
   }
   return {};
 }
@@ -419,7 +423,10 @@ http_response sandbox_service::create_execution(const http_request& request, ins
   record->workflow_id = std::move(accepted.workflow_id);
   record->sql = std::move(accepted.sql);
   record->output_columns = std::move(accepted.output_columns);
-  record->separator = std::move(accepted.separator);
+  record->dialect = accepted.dialect;
+  record->zone = std::move(accepted.zone);
+  record->window_start = accepted.window_start;
+  record->window_end = accepted.window_end;
   record->echoed = std::move(accepted.echoed);
   const long timeout = accepted.timeout_seconds;
   const bool dry_run = accepted.dry_run;
