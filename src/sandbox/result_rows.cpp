@@ -122,13 +122,15 @@ std::string metric_text(meaning kind, const row_values& row, std::string_view ty
 std::string text_value(const result_column& column, long entity, const result_shape& shape) {
   const std::string key = lower(column.name);
   if (key == "id" || key.ends_with("_id")) return fmt::format("{}_{}", column.name, entity + 1);
+  // No spaces of their own: previews that split a printed row on
+  // whitespace (the main job's test) still see one value per column.
   std::string name = column.name;
-  std::replace(name.begin(), name.end(), '_', ' ');
+  std::replace(name.begin(), name.end(), '_', '-');
   if (!name.empty()) name[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
-  std::string out = fmt::format("{} {}", name, entity + 1);
-  if (entity % 3 == 1) out += fmt::format("{} spring sale", shape.dialect.separator);
-  if (entity % 5 == 2) out += fmt::format(" {}Prime Day{}", shape.dialect.quote, shape.dialect.quote);
-  if (shape.quoted_newlines && entity % 4 == 3) out += "\nsecond line";
+  std::string out = fmt::format("{}-{}", name, entity + 1);
+  if (entity % 3 == 1) out += fmt::format("{}Spring-Sale", shape.dialect.separator);
+  if (entity % 5 == 2) out += fmt::format("-{}Prime-Day{}", shape.dialect.quote, shape.dialect.quote);
+  if (shape.quoted_newlines && entity % 4 == 3) out += "\nsecond-line";
   return out;
 }
 
