@@ -343,7 +343,8 @@ end times without Z or offset are wall-clock times in that zone too.
 Admin API (never on AMC paths): /_sandbox/health, /_sandbox/stats,
 /_sandbox/requests, /_sandbox/reset, /_sandbox/settings, /_sandbox/faults,
 /_sandbox/scenarios, /_sandbox/grants, /_sandbox/consent-codes,
-/_sandbox/clock/advance, /_sandbox/clock/set. See src/sandbox/README.md.
+/_sandbox/clock/advance, /_sandbox/clock/set, /_sandbox/executions/bulk.
+See src/sandbox/README.md.
 )";
 }
 

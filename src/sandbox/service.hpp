@@ -5,6 +5,7 @@
 #pragma once
 
 #include "sandbox/execution_model.hpp"
+#include "sandbox/execution_request_checks.hpp"
 #include "sandbox/faults.hpp"
 #include "sandbox/options.hpp"
 #include "sandbox/result_rows.hpp"
@@ -205,6 +206,14 @@ class sandbox_service {
   http_response delete_workflow(const http_request& request, instance_state& instance, std::string_view workflow_id);
   http_response list_executions(const http_request& request, instance_state& instance, std::string_view query);
   http_response create_execution(const http_request& request, instance_state& instance);
+  // Stores a new execution (id, seed, timing at `current`) of a checked
+  // request and its plan. Quota and concurrency are the caller's business.
+  execution_record& add_execution(instance_state& instance, checked_execution_request accepted, execution_plan plan,
+                                  double current);
+  // POST /_sandbox/executions/bulk: {"instance_id", "count", "request",
+  // "scenario"} -> {"instance_id", "ids"}. Throws std::invalid_argument.
+  nlohmann::json create_executions_in_bulk(const nlohmann::json& body);
+  static constexpr std::int64_t max_bulk_executions = 100'000;
   http_response get_execution(const http_request& request, instance_state& instance, std::string_view execution_id,
                               std::string_view query);
   http_response update_execution(const http_request& request, instance_state& instance,
