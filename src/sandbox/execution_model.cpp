@@ -44,6 +44,7 @@ struct marker_settings {
   std::optional<long> rows;
   std::optional<std::string> unlisted_status;
   std::optional<double> unlisted_seconds;
+  bool quoted_newlines = false;
 };
 
 // A status AMC might add one day: upper case, digits and '_', and not one of
@@ -85,6 +86,10 @@ marker_settings read_markers(std::string_view sql) {
       }
       if (word == "succeed") {
         settings.outcome = "SUCCEEDED";
+        continue;
+      }
+      if (word == "quoted_newlines") {
+        settings.quoted_newlines = true;
         continue;
       }
       auto equals = word.find('=');
@@ -167,6 +172,7 @@ execution_plan plan_execution(std::string_view workflow_id, std::string_view sql
   if (markers.publishing) plan.publishing_seconds = *markers.publishing;
   if (markers.parts) plan.parts = *markers.parts;
   if (markers.rows) plan.rows = *markers.rows;
+  plan.quoted_newlines = markers.quoted_newlines;
   if (markers.unlisted_seconds && !markers.unlisted_status) {
     throw std::invalid_argument("sandbox marker for= needs status=NAME on the same execution");
   }

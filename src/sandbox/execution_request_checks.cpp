@@ -12,6 +12,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 namespace amc::sandbox {
@@ -130,8 +131,11 @@ std::variant<checked_execution_request, execution_request_error> check_execution
     if (definition.contains("outputColumns")) out.output_columns = definition.at("outputColumns");
     if (definition.contains("inputParameters")) input_parameters = definition.at("inputParameters");
     if (definition.contains("outputFormat")) {
-      std::string separator = definition.at("outputFormat").value("separatorCharacter", ",");
-      if (!separator.empty()) out.separator = separator;
+      try {
+        out.dialect = parse_output_format(definition.at("outputFormat"));
+      } catch (const std::invalid_argument& error) {
+        return bad(error.what());
+      }
     }
   } else {
     if (!inline_workflow->at("sqlQuery").is_string() || inline_workflow->at("sqlQuery").get_ref<const std::string&>().empty()) {
@@ -148,9 +152,12 @@ std::variant<checked_execution_request, execution_request_error> check_execution
     }
     if (inline_workflow->contains("outputColumns")) out.output_columns = inline_workflow->at("outputColumns");
     if (inline_workflow->contains("inputParameters")) input_parameters = inline_workflow->at("inputParameters");
-    if (inline_workflow->contains("outputFormat") && inline_workflow->at("outputFormat").is_object()) {
-      std::string separator = inline_workflow->at("outputFormat").value("separatorCharacter", ",");
-      if (!separator.empty()) out.separator = separator;
+    if (inline_workflow->contains("outputFormat")) {
+      try {
+        out.dialect = parse_output_format(inline_workflow->at("outputFormat"));
+      } catch (const std::invalid_argument& error) {
+        return bad(error.what());
+      }
     }
   }
 
@@ -170,6 +177,7 @@ std::variant<checked_execution_request, execution_request_error> check_execution
                            "America/New_York or UTC.", zone_name));
   }
   out.echoed["timeWindowTimeZoneOriginal"] = zone_name;
+  out.zone = *zone;
   const bool has_start = body.contains("timeWindowStart") && !body.at("timeWindowStart").is_null();
   const bool has_end = body.contains("timeWindowEnd") && !body.at("timeWindowEnd").is_null();
   std::string window_type = "MOST_RECENT_DAY";
@@ -197,6 +205,8 @@ std::variant<checked_execution_request, execution_request_error> check_execution
     auto end = explicit_window_time(end_text, *zone);
     if (!start || !end) return bad("timeWindowStart and timeWindowEnd must have the format yyyy-MM-dd'T'HH:mm:ss.");
     if (*start >= *end) return bad("timeWindowStart must be before timeWindowEnd.");
+    out.window_start = *start;
+    out.window_end = *end;
     out.echoed["timeWindowStart"] = format_utc(*start);
     out.echoed["timeWindowEnd"] = format_utc(*end);
     out.echoed["timeWindowStartOriginal"] = start_text;
@@ -204,6 +214,8 @@ std::variant<checked_execution_request, execution_request_error> check_execution
   } else {
     if (has_start) return bad("timeWindowStart and timeWindowEnd are only allowed with timeWindowType EXPLICIT.");
     auto [start, end] = relative_window(window_type, now, *zone);
+    out.window_start = static_cast<std::int64_t>(start);
+    out.window_end = static_cast<std::int64_t>(end);
     out.echoed["timeWindowStart"] = detail::format_time(start);
     out.echoed["timeWindowEnd"] = detail::format_time(end);
   }

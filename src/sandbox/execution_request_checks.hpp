@@ -5,7 +5,12 @@
 // AMC applies to the request can be read in one place.
 #pragma once
 
+#include "sandbox/result_rows.hpp"
+#include "sandbox/time_zone.hpp"
+
 #include <nlohmann/json.hpp>
+
+#include <cstdint>
 
 #include <functional>
 #include <string>
@@ -20,7 +25,10 @@ struct checked_execution_request {
   std::string workflow_id;  // empty for an ad-hoc run that named none
   std::string sql;
   nlohmann::json output_columns = nlohmann::json::array();
-  std::string separator = ",";
+  csv_dialect dialect;  // the workflow's outputFormat
+  time_zone zone;       // timeWindowTimeZone
+  std::int64_t window_start = 0;  // the time window in UTC unix seconds, [start, end)
+  std::int64_t window_end = 0;
   long timeout_seconds = 0;
   bool dry_run = false;
   nlohmann::json echoed = nlohmann::json::object();  // request fields AMC echoes back

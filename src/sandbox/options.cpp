@@ -330,6 +330,8 @@ SQL markers (comments in sqlQuery; several may share a line):
   -- sandbox: pending=1m publishing=10s   the other phase times
   -- sandbox: parts=3 rows=1000      result files (1-5) and data rows
   -- sandbox: scenario=NAME          use a scenario from the config file
+  -- sandbox: quoted_newlines         some text values in the results hold a
+                                     (quoted) line break
   -- sandbox: status=SOMETHING_NEW for=10m
                                      an unknown status after PENDING for that
                                      long (default 60s), then the usual cycle
@@ -341,7 +343,8 @@ end times without Z or offset are wall-clock times in that zone too.
 Admin API (never on AMC paths): /_sandbox/health, /_sandbox/stats,
 /_sandbox/requests, /_sandbox/reset, /_sandbox/settings, /_sandbox/faults,
 /_sandbox/scenarios, /_sandbox/grants, /_sandbox/consent-codes,
-/_sandbox/clock/advance, /_sandbox/clock/set. See src/sandbox/README.md.
+/_sandbox/clock/advance, /_sandbox/clock/set, /_sandbox/executions/bulk.
+See src/sandbox/README.md.
 )";
 }
 

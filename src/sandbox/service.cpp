@@ -655,6 +655,8 @@ reply sandbox_service::handle_admin(const http_request& request, std::string_vie
                               body.value("scope", "advertising::campaign_management"),
                               now() + options_.consent_code_ttl_seconds};
       out.message = ok({{"code", code}, {"expires_in", options_.consent_code_ttl_seconds}});
+    } else if (rest == "executions/bulk" && method == verb::post) {
+      out.message = ok(create_executions_in_bulk(body));
     } else if (rest == "clock/set" && method == verb::post) {
       // {"time": "2026-03-10T06:00:00Z", "frozen": true}: the sandbox clock
       // reads `time` now; frozen, it stays there until advanced or set again

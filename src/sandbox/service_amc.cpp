@@ -5,6 +5,7 @@
 #include "sandbox/service.hpp"
 #include "sandbox/service_detail.hpp"
 #include "sandbox/execution_request_checks.hpp"
+#include "sandbox/input_limits.hpp"
 
 #include <fmt/format.h>
 
@@ -275,8 +276,12 @@ std::string validate_workflow_body(const json& body) {
       return fmt::format("{} must be an array of at most 100 items.", list);
     }
   }
-  if (body.contains("outputFormat") && !body.at("outputFormat").is_object()) {
-    return "outputFormat must be an object {separatorCharacter, quoteCharacter, escapeCharacter}.";
+  if (body.contains("outputFormat")) {
+    try {
+      parse_output_format(body.at("outputFormat"));
+    } catch (const std::invalid_argument& error) {
+      return error.what();
+    }
   }
   return {};
 }
@@ -400,6 +405,70 @@ json sandbox_service::execution_json(const execution_record& record, const execu
   return out;
 }
 
+sandbox_service::execution_record& sandbox_service::add_execution(instance_state& instance,
+                                                                  checked_execution_request accepted,
+                                                                  execution_plan plan, double current) {
+  auto record = std::make_unique<execution_record>();
+  record->instance_id = instance.seed.instance_id;
+  record->ad_hoc = accepted.ad_hoc;
+  record->workflow_id = std::move(accepted.workflow_id);
+  record->sql = std::move(accepted.sql);
+  record->output_columns = std::move(accepted.output_columns);
+  record->dialect = accepted.dialect;
+  record->zone = std::move(accepted.zone);
+  record->window_start = accepted.window_start;
+  record->window_end = accepted.window_end;
+  record->echoed = std::move(accepted.echoed);
+  record->plan = std::move(plan);
+  record->id = next_uuid();
+  if (record->workflow_id.empty()) record->workflow_id = "transient_" + next_uuid();
+  record->data_seed = random_();
+  record->sequence = ++sequence_;
+  record->timing = {current, options_.time_scale, accepted.timeout_seconds, accepted.dry_run, std::nullopt};
+  execution_instance_[record->id] = instance.seed.instance_id;
+  instance.executions_by_id[record->id] = record.get();
+  instance.executions.push_back(std::move(record));
+  return *instance.executions.back();
+}
+
+json sandbox_service::create_executions_in_bulk(const json& body) {
+  static const std::vector<std::string> known = {"instance_id", "count", "request", "scenario"};
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      throw std::invalid_argument("unknown bulk execution field '" + key + "'");
+    }
+  }
+  std::string instance_id = options_.instances.front().instance_id;
+  if (body.contains("instance_id")) {
+    if (!body.at("instance_id").is_string()) throw std::invalid_argument("instance_id must be a string");
+    instance_id = body.at("instance_id").get<std::string>();
+  }
+  auto found = instances_.find(instance_id);
+  if (found == instances_.end()) throw std::invalid_argument("no instance '" + instance_id + "'");
+  instance_state& instance = found->second;
+  const auto count = checked_integer(body.value("count", json(1)), "count", 1, max_bulk_executions);
+  const json request = body.contains("request") ? body.at("request")
+                                                : json{{"workflow", {{"sqlQuery", "SELECT 1 -- sandbox bulk"}}}};
+  // The same checks and plan as POST workflowExecutions, once for all.
+  const double current = now();
+  auto checked = check_execution_request(request, current, [&](std::string_view id) -> const json* {
+    auto workflow = instance.workflows.find(id);
+    return workflow == instance.workflows.end() ? nullptr : &workflow->second.definition;
+  });
+  if (auto* refused = std::get_if<execution_request_error>(&checked)) {
+    throw std::invalid_argument("request: " + refused->details);
+  }
+  const auto& accepted = std::get<checked_execution_request>(checked);
+  const scenario base = body.contains("scenario") ? parse_scenario(body.at("scenario"), options_.default_scenario)
+                                                  : options_.default_scenario;
+  const std::vector<scenario> no_scenarios;
+  const execution_plan plan = plan_execution(accepted.workflow_id, accepted.sql, base,
+                                             body.contains("scenario") ? no_scenarios : options_.scenarios);
+  json ids = json::array();
+  for (std::int64_t i = 0; i < count; ++i) ids.push_back(add_execution(instance, accepted, plan, current).id);
+  return {{"instance_id", instance_id}, {"ids", std::move(ids)}};
+}
+
 http_response sandbox_service::create_execution(const http_request& request, instance_state& instance) {
   const auto media = detail::executions_media_type;
   auto bad = [&](std::string_view details) { return detail::amc_error(request, status::bad_request, details, media); };
@@ -413,25 +482,15 @@ http_response sandbox_service::create_execution(const http_request& request, ins
     return detail::amc_error(request, static_cast<http::status>(refused->status), refused->details, media);
   }
   auto& accepted = std::get<checked_execution_request>(checked);
-  auto record = std::make_unique<execution_record>();
-  record->instance_id = instance.seed.instance_id;
-  record->ad_hoc = accepted.ad_hoc;
-  record->workflow_id = std::move(accepted.workflow_id);
-  record->sql = std::move(accepted.sql);
-  record->output_columns = std::move(accepted.output_columns);
-  record->separator = std::move(accepted.separator);
-  record->echoed = std::move(accepted.echoed);
-  const long timeout = accepted.timeout_seconds;
-  const bool dry_run = accepted.dry_run;
-
+  execution_plan plan;
   try {
-    record->plan = plan_execution(record->workflow_id, record->sql, options_.default_scenario, options_.scenarios);
+    plan = plan_execution(accepted.workflow_id, accepted.sql, options_.default_scenario, options_.scenarios);
   } catch (const std::invalid_argument& error) {
     return bad(error.what());
   }
 
   // Quota and concurrency, counted at the moment of the request.
-  if (!dry_run && record->plan.outcome != "REJECTED") {
+  if (!accepted.dry_run && plan.outcome != "REJECTED") {
     int active = 0, adhoc_today = 0;
     for (const auto& other : instance.executions) {
       const execution_status other_status = status_at(other->plan, other->timing, current);
@@ -439,30 +498,22 @@ http_response sandbox_service::create_execution(const http_request& request, ins
       if (!is_terminal(other_status.phase)) ++active;
       if (other->ad_hoc && other->timing.created > current - 86400) ++adhoc_today;
     }
-    if (record->ad_hoc && adhoc_today >= options_.adhoc_per_day) {
-      record->plan.outcome = "REJECTED";
-      record->plan.reason = fmt::format(
+    if (accepted.ad_hoc && adhoc_today >= options_.adhoc_per_day) {
+      plan.outcome = "REJECTED";
+      plan.reason = fmt::format(
           "Ad hoc workflow executions are limited to {} per day per instance; instance {} has reached the limit.",
           options_.adhoc_per_day, instance.seed.instance_id);
     } else if (active >= options_.max_active_per_instance) {
-      record->plan.outcome = "REJECTED";
-      record->plan.reason = fmt::format(
+      plan.outcome = "REJECTED";
+      plan.reason = fmt::format(
           "Too many workflow executions are active on instance {} (limit {}); try again when some have finished.",
           instance.seed.instance_id, options_.max_active_per_instance);
     }
   }
 
-  record->id = next_uuid();
-  if (record->workflow_id.empty()) record->workflow_id = "transient_" + next_uuid();
-  record->data_seed = random_();
-  record->sequence = ++sequence_;
-  record->timing = {current, options_.time_scale, timeout, dry_run, std::nullopt};
-
-  const execution_status initial = status_at(record->plan, record->timing, current);
-  json execution = execution_json(*record, initial, false);
-  execution_instance_[record->id] = instance.seed.instance_id;
-  instance.executions_by_id[record->id] = record.get();
-  instance.executions.push_back(std::move(record));
+  const execution_record& record = add_execution(instance, std::move(accepted), std::move(plan), current);
+  const execution_status initial = status_at(record.plan, record.timing, current);
+  json execution = execution_json(record, initial, false);
   return detail::make_json(request, status::ok,
                            options_.shape == response_shape::wrapped ? json{{"workflowExecution", execution}}
                                                                      : execution,

@@ -37,7 +37,9 @@ TEST(SandboxExecutionRequestChecks, SavedWorkflowAndWindowInItsZone) {
   const auto& accepted = std::get<checked_execution_request>(result);
   EXPECT_FALSE(accepted.ad_hoc);
   EXPECT_EQ(accepted.sql, "SELECT 2");
-  EXPECT_EQ(accepted.separator, ";");
+  EXPECT_EQ(accepted.dialect.separator, ';');
+  EXPECT_EQ(accepted.dialect.quote, '"');
+  EXPECT_EQ(accepted.window_end - accepted.window_start, 7 * 86400);
   EXPECT_EQ(accepted.timeout_seconds, 86400);
   // Local midnights in New York (UTC-5 in November): Nov 22 and Nov 29.
   EXPECT_EQ(accepted.echoed["timeWindowStart"], "2026-11-22T05:00:00Z");
