@@ -4,7 +4,7 @@
 // the client-wide retry budget.
 #pragma once
 
-#include "net/http_client.hpp"
+#include "net/http_types.hpp"
 
 #include <chrono>
 #include <mutex>
