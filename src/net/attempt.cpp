@@ -40,8 +40,10 @@ attempt_failure timeout_failure(const request_context& rc, phase where, const ph
   failure.where = where;
   failure.nothing_sent = nothing_sent;
   if (limit.overall) {
-    failure.message = fmt::format("{} {} ran out of its overall deadline during {}", rc.message.method_string(),
-                                  rc.url.describe(), phase_name(where));
+    failure.message = fmt::format("{} {} ran out of its overall deadline during {} (a deadline of {} ms; the "
+                                  "phase's own timeout is {} ms)",
+                                  rc.message.method_string(), rc.url.describe(), phase_name(where),
+                                  rc.deadline_ms.count(), phase_timeout.count());
     failure.retryable = false;
   } else {
     failure.message = fmt::format("{} {} timed out after {} ms in phase {} (timeouts.{}); the server or network "

@@ -56,7 +56,11 @@ struct request_context {
   const url_parts& url;
   std::string pool_key;
   bool via_proxy = false;
+  // The earliest of request::deadline, request::timeout (or
+  // retry.max_total) after the request started: no phase, wait or retry
+  // goes past it.
   std::chrono::steady_clock::time_point deadline;
+  milliseconds deadline_ms{0};  // how far it was from the start, for messages
   boost::beast::http::request<boost::beast::http::string_body> message;
   boost::asio::cancellation_state cancellation;
   const download_target* download = nullptr;  // set by download()

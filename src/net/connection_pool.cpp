@@ -81,6 +81,7 @@ void connection_pool::close_idle_of(host_pool& pool) {
 void connection_pool::close_idle(const std::string& key) { close_idle_of(pools_[key]); }
 
 asio::awaitable<connection_ptr> connection_pool::acquire(const std::string& key, steady::time_point deadline,
+                                                        std::chrono::milliseconds deadline_ms,
                                                         const asio::cancellation_state& cancellation) {
   auto& metrics = owner_.metrics;
   host_pool& pool = pools_[key];
@@ -121,9 +122,9 @@ asio::awaitable<connection_ptr> connection_pool::acquire(const std::string& key,
   pools_[key].waiters.erase(position);
   owner_.check_cancelled(cancellation);
   throw amc::error(errc::timeout,
-                   fmt::format("no connection to {} became free before the request's deadline (all {} allowed "
-                               "connections stayed busy; raise max_connections_per_host or the timeout)",
-                               key, owner_.options.max_connections_per_host),
+                   fmt::format("no connection to {} became free before the request's deadline of {} ms (all {} "
+                               "allowed connections stayed busy; raise max_connections_per_host or the timeout)",
+                               key, deadline_ms.count(), owner_.options.max_connections_per_host),
                    {{"phase", phase_name(phase::pool_wait)}});
 }
 

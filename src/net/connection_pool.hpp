@@ -46,10 +46,12 @@ class connection_pool {
 
   // Returns an idle connection, or null = the caller may open a new one
   // (its slot is already counted; give it back with release()). Waits for
-  // a slot while the pool is full, until `deadline`; throws errc::timeout
-  // (phase pool_wait) then, or errc::cancelled.
+  // a slot while the pool is full, until `deadline` (`deadline_ms` after
+  // the request started, for the message); throws errc::timeout (phase
+  // pool_wait) then, or errc::cancelled.
   boost::asio::awaitable<connection_ptr> acquire(const std::string& key,
                                                  std::chrono::steady_clock::time_point deadline,
+                                                 std::chrono::milliseconds deadline_ms,
                                                  const boost::asio::cancellation_state& cancellation);
 
   // Gives a connection back (reusable = a complete response on a keep-alive

@@ -2,6 +2,7 @@
 
 #include "net/client_state.hpp"
 #include "net/connect.hpp"
+#include "net/retry_after.hpp"
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -39,6 +40,9 @@ response response_head(const http::response_header<Fields>& message) {
   reply.status = message.result_int();
   for (const auto& field : message)
     reply.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+  // Read once, here, for every layer above.
+  if (auto value = reply.header("Retry-After"))
+    reply.retry_after = parse_retry_after(*value, std::chrono::system_clock::now());
   return reply;
 }
 
@@ -237,7 +241,7 @@ void build_request_message(const client_state& s, request_context& rc) {
 }
 
 asio::awaitable<attempt_result> attempt_once(client_state& s, request_context& rc) {
-  connection_ptr conn = co_await s.pool.acquire(rc.pool_key, rc.deadline, rc.cancellation);
+  connection_ptr conn = co_await s.pool.acquire(rc.pool_key, rc.deadline, rc.deadline_ms, rc.cancellation);
   const bool reused = conn != nullptr;
   if (!conn) {
     std::optional<attempt_failure> open_failure;

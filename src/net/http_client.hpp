@@ -36,8 +36,12 @@ class http_client {
   http_client& operator=(const http_client&) = delete;
 
   // Sends `req`, retrying as the policy allows. Returns the final response
-  // (including 4xx, and the last 429/5xx when retries are exhausted, with
-  // `attempts` set); throws amc::error when no response could be had.
+  // (including 4xx, and the last 429/5xx when retries are exhausted or the
+  // next wait would end past the request's deadline, with `attempts` and
+  // `retry_after` set); throws amc::error when no response could be had:
+  // errc::timeout when a phase, or the wait before a retry after a network
+  // failure, reaches the deadline (the message names the phase and the
+  // deadline in ms; detail "phase").
   // Cancelled through the awaiting coroutine's cancellation slot (any
   // cancellation type); emit it from the awaiting coroutine's executor, as
   // Asio requires of every cancellation slot. May be awaited from any

@@ -102,10 +102,18 @@ struct request {
   // pre-signed download URL that belongs to no client id). Not a secret:
   // it appears in metrics and messages.
   std::string rate_limit_client_id;
-  // By default GET, HEAD, PUT and DELETE are retried; POST never is (a POST
-  // that may have reached the server is the caller's to reconcile).
+  // By default GET, HEAD, PUT and DELETE are retried; POST is not, except
+  // after a 429 (the server did not act on it), which is waited out for
+  // every method. Other failures of a POST that may have reached the
+  // server are the caller's to reconcile.
   std::optional<bool> retryable;
-  // Overall deadline for every attempt and wait; zero = retry.max_total.
+  // The call's deadline: every phase (resolve, connect, TLS, proxy
+  // CONNECT, write, read headers, read body, pool wait, rate-limiter wait)
+  // ends by it, and no backoff or Retry-After wait is started that would
+  // end past it. max() = none.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // Time for every attempt and wait, from when the request starts; zero =
+  // retry.max_total. The request ends by the earlier of this and deadline.
   milliseconds timeout{0};
 };
 
@@ -114,6 +122,10 @@ struct response {
   std::vector<header_field> headers;
   std::string body;
   int attempts = 0;  // how many times it was sent
+  // The Retry-After header read as a wait (delta-seconds or HTTP-date,
+  // clamped to [0, 24 h]; see retry_after.hpp), when the reply has one
+  // that parses. Read this instead of the header text.
+  std::optional<milliseconds> retry_after;
 
   // First header with this name, compared case-insensitively.
   std::optional<std::string_view> header(std::string_view name) const;

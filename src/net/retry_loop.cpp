@@ -6,11 +6,15 @@
 #include <boost/asio/this_coro.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
 #include <exception>
 #include <optional>
 #include <string>
 
 namespace amc::net::detail {
+
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -45,8 +49,14 @@ asio::awaitable<response> run_with_retries(client_state& s, const request& req,
                                            const download_target* download) {
   s.check_cancelled(cancellation);
   const url_parts url = parse_url(req.url);
-  const milliseconds overall = req.timeout > milliseconds::zero() ? req.timeout : s.options.retry.max_total;
-  request_context rc{req, url, {}, false, steady::now() + overall, {}, cancellation, download};
+  const auto& policy = s.options.retry;
+  const auto started = steady::now();
+  // A year stands for "no limit" and keeps the sum below from overflowing.
+  const milliseconds overall =
+      std::min<milliseconds>(req.timeout > milliseconds::zero() ? req.timeout : policy.max_total, 24h * 365);
+  const steady::time_point deadline = std::min(req.deadline, started + overall);
+  const auto deadline_ms = std::chrono::ceil<milliseconds>(std::max(deadline - started, steady::duration::zero()));
+  request_context rc{req, url, {}, false, deadline, deadline_ms, {}, cancellation, download};
   rc.via_proxy = url.is_tls() && s.proxy && !proxy_bypassed(s.options.proxy.no_proxy, url.host, url.port);
   rc.pool_key = fmt::format("{}://{}", url.scheme, url.authority());
   if (rc.via_proxy) rc.pool_key += " via " + s.proxy->describe();
@@ -54,7 +64,6 @@ asio::awaitable<response> run_with_retries(client_state& s, const request& req,
   build_request_message(s, rc);
 
   const bool retryable = is_retryable_request(req);
-  const auto& policy = s.options.retry;
   int counted_attempts = 0;  // network errors and 5xx, against max_attempts
   int throttle_waits = 0;
   int sends = 0;  // the request reached the socket: response::attempts
@@ -75,9 +84,28 @@ asio::awaitable<response> run_with_retries(client_state& s, const request& req,
     }
     return amc::error(errc::internal, "the retry loop ended without a response or an error");
   };
+  // The deadline came before another attempt could be sent (after a
+  // network failure: no response to return).
+  auto deadline_reached = [&](const std::string& waiting_for) -> amc::error {
+    std::string message =
+        last_failure ? fmt::format("{}; deadline of {} ms reached while waiting {} (after {} attempts)",
+                                   last_failure->message, rc.deadline_ms.count(), waiting_for, tries)
+                     : fmt::format("{} {}: deadline of {} ms reached while waiting {}", rc.message.method_string(),
+                                   url.describe(), rc.deadline_ms.count(), waiting_for);
+    return amc::error(errc::timeout, std::move(message),
+                      {{"phase", last_failure ? phase_name(last_failure->where) : "before_send"},
+                       {"deadline_ms", rc.deadline_ms.count()},
+                       {"attempts", sends},
+                       {"url", url.describe()},
+                       {"method", std::string(rc.message.method_string())}});
+  };
 
   s.budget.record_first_attempt();
   while (true) {
+    if (steady::now() >= rc.deadline) {
+      if (last_response) co_return finish(std::move(*last_response), sends);
+      throw deadline_reached("to send the request");
+    }
     if (auto wait = s.limiter.acquire(limiter_key, steady::now()); wait > steady::duration::zero()) {
       s.metrics.rate_limiter_waits++;
       s.metrics.rate_limiter_wait_ms += static_cast<std::uint64_t>(std::chrono::ceil<milliseconds>(wait).count());
@@ -85,9 +113,9 @@ asio::awaitable<response> run_with_retries(client_state& s, const request& req,
         if (last_response) co_return finish(std::move(*last_response), sends);
         throw amc::error(errc::timeout,
                          fmt::format("{} {}: the client-side rate limit for \"{}\" would delay the request past "
-                                     "its deadline",
-                                     rc.message.method_string(), url.describe(), limiter_key),
-                         {{"phase", "rate_limit"}, {"attempts", sends}});
+                                     "its deadline of {} ms",
+                                     rc.message.method_string(), url.describe(), limiter_key, rc.deadline_ms.count()),
+                         {{"phase", "rate_limit"}, {"attempts", sends}, {"deadline_ms", rc.deadline_ms.count()}});
       }
       co_await s.sleep_for(wait, rc.cancellation);
     }
@@ -127,10 +155,12 @@ asio::awaitable<response> run_with_retries(client_state& s, const request& req,
       response& reply = *result.reply;
       const retry_cause cause = classify_status(reply.status);
       if (cause == retry_cause::throttled) s.limiter.on_throttled(limiter_key, steady::now());
-      if (cause == retry_cause::none || !retryable) co_return finish(std::move(reply), sends);
-      std::optional<milliseconds> retry_after;
-      if (auto value = reply.header("Retry-After"))
-        retry_after = parse_retry_after(*value, std::chrono::system_clock::now());
+      // A 429 says the server did not act on the request, so it is retried
+      // whatever the method: a POST too (issue 12 item 3). Every other
+      // answer to a request that is not retryable is final.
+      if (cause == retry_cause::none || (!retryable && cause != retry_cause::throttled))
+        co_return finish(std::move(reply), sends);
+      const std::optional<milliseconds> retry_after = reply.retry_after;
       if (cause == retry_cause::throttled) {
         if (++throttle_waits > policy.max_throttle_waits) co_return finish(std::move(reply), sends);
         delay = retry_after ? *retry_after : full_jitter_backoff(policy, throttle_waits - 1, s.unit_random());
@@ -139,8 +169,10 @@ asio::awaitable<response> run_with_retries(client_state& s, const request& req,
         delay = full_jitter_backoff(policy, counted_attempts - 1, s.unit_random());
         if (retry_after) delay = std::max<steady::duration>(delay, *retry_after);
       }
+      // A wait that would end past the deadline is not started: the answer
+      // goes back as it is (a 429 with its retry_after), for the caller.
       if (steady::now() + delay >= rc.deadline) co_return finish(std::move(reply), sends);
-      // Only 5xx retries draw on the s.budget. A throttle wait is the
+      // Only 5xx retries draw on the budget. A throttle wait is the
       // server's own instruction, already paced by Retry-After and the
       // lowered rate limit, and bounded by max_throttle_waits and the
       // deadline; charging it to the budget would let one long throttle
@@ -161,7 +193,7 @@ asio::awaitable<response> run_with_retries(client_state& s, const request& req,
     }
     if (result.failure && steady::now() + delay >= rc.deadline) {
       if (last_response) co_return finish(std::move(*last_response), sends);
-      throw give_up("; no time left for another");
+      throw deadline_reached("to retry");
     }
     co_await s.sleep_for(delay, rc.cancellation);
   }

@@ -64,7 +64,9 @@ fault_rule parse_fault_rule(const nlohmann::json& value) {
   rule.count = read_number<long>(value, "count", -1);
   rule.skip = read_number<long>(value, "skip", 0);
   rule.status = read_number<int>(value, "status", rule.kind == fault_kind::rate_limit ? 429 : 500);
-  rule.retry_after_seconds = read_number<int>(value, "retry_after", 1);
+  // null: a 429 without Retry-After (0 is the header "Retry-After: 0").
+  const bool no_retry_after = value.contains("retry_after") && value.at("retry_after").is_null();
+  rule.retry_after_seconds = no_retry_after ? 1 : read_number<int>(value, "retry_after", 1);
   rule.latency_ms = read_number<int>(value, "latency_ms", rule.kind == fault_kind::latency ? 1000 : 0);
   rule.trickle_bytes = read_number<int>(value, "trickle_bytes", 1);
   rule.trickle_interval_ms = read_number<int>(value, "trickle_interval_ms", 20);
@@ -73,6 +75,7 @@ fault_rule parse_fault_rule(const nlohmann::json& value) {
   if (rule.latency_ms < 0 || rule.trickle_interval_ms < 0 || rule.retry_after_seconds < 0 || rule.skip < 0) {
     throw std::invalid_argument("fault times and counts must not be negative");
   }
+  if (no_retry_after) rule.retry_after_seconds = fault_rule::no_retry_after;
   return rule;
 }
 
@@ -86,7 +89,9 @@ nlohmann::json fault_rule_to_json(const fault_rule& rule) {
     case fault_kind::error_status: out["status"] = rule.status; break;
     case fault_kind::rate_limit:
       out["status"] = rule.status;
-      out["retry_after"] = rule.retry_after_seconds;
+      out["retry_after"] = rule.retry_after_seconds == fault_rule::no_retry_after
+                               ? nlohmann::json()
+                               : nlohmann::json(rule.retry_after_seconds);
       break;
     case fault_kind::latency: out["latency_ms"] = rule.latency_ms; break;
     case fault_kind::trickle:
