@@ -3,6 +3,7 @@
 #include "api/shapes.hpp"
 #include "common/error.hpp"
 #include "common/time.hpp"
+#include "net/retry_policy.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -305,8 +306,10 @@ asio::awaitable<nlohmann::json> wait_for_execution(session& amc, const call_cont
       if (problem.code_value() != errc::throttled) throw;
       throttled_for = milliseconds::zero();
       const auto& detail = problem.detail();
-      if (detail.contains("retry_after_ms") && detail["retry_after_ms"].is_number_integer())
-        throttled_for = milliseconds(detail["retry_after_ms"].get<milliseconds::rep>());
+      if (detail.contains("retry_after") && detail["retry_after"].is_string())
+        throttled_for = net::parse_retry_after(detail["retry_after"].get<std::string>(),
+                                               std::chrono::system_clock::now())
+                            .value_or(milliseconds::zero());
     }
     const auto now = std::chrono::steady_clock::now();
     const auto left = std::chrono::duration_cast<milliseconds>(

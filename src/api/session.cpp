@@ -43,7 +43,7 @@ namespace {
   if (reply_json.is_object() && reply_json.contains("code"))
     detail["amc_code"] = reply_json["code"].is_string() ? reply_json["code"].get<std::string>()
                                                         : reply_json["code"].dump();
-  if (reply.retry_after) detail["retry_after_ms"] = reply.retry_after->count();
+  if (const auto retry_after = reply.header("Retry-After")) detail["retry_after"] = std::string{*retry_after};
   const std::string said = amc_text.empty() ? "" : ": " + amc_text;
   const std::string where = fmt::format("{} {}", boost::beast::http::to_string(request.method),
                                         request.path_and_query.substr(0, request.path_and_query.find('?')));

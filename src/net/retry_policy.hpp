@@ -5,6 +5,9 @@
 #pragma once
 
 #include "net/http_types.hpp"
+// Retry-After parsing lived here; callers that include this header for it
+// keep working.
+#include "net/retry_after.hpp"
 
 #include <chrono>
 #include <mutex>
