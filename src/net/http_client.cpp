@@ -92,6 +92,8 @@ nlohmann::json http_client::metrics() const {
         {"protocol", value(m.failures_protocol)},
         {"cancelled", value(m.failures_cancelled)},
         {"other", value(m.failures_other)}}},
+      // false only when the owner switched verification off (tests).
+      {"tls", {{"verify_peer", state_->options.tls.verify_peer}}},
   };
 }
 

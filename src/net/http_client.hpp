@@ -66,7 +66,7 @@ class http_client {
   //   throttle_waits, rate_limiter {waits, wait_ms, lowered_rates: {key:
   //   requests per second (number)}}, connections {opened, reused,
   //   closed_idle, stale, open, pool_waits}, failures {network, tls,
-  //   timeout, protocol, cancelled, other}.
+  //   timeout, protocol, cancelled, other}, tls {verify_peer (bool)}.
   // Never contains URLs, query strings, secrets or bodies; the keys of
   // lowered_rates are rate-limit keys ("client id @ scheme://host:port", or
   // "scheme://host:port" without a client id; see rate_limit_key()).

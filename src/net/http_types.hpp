@@ -30,7 +30,9 @@ struct phase_timeouts {
 };
 
 struct tls_options {
-  bool verify_peer = true;     // never turned off outside tests
+  // Never turned off outside tests. When off, the client says so: a
+  // WARNING at creation (src/client) and metrics() "tls": {"verify_peer": false}.
+  bool verify_peer = true;
   std::string ca_file;         // PEM bundle to trust instead of the system store
   std::string ca_directory;    // hashed CA directory, likewise
 };
