@@ -22,11 +22,6 @@ using steady = std::chrono::steady_clock;
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-client_options single_attempt(client_options options) {
-  options.retry.max_attempts = 1;
-  return options;
-}
-
 TEST_F(NetTest, ADeadlineShorterThanThePhaseTimeoutEndsThePhaseAtTheDeadline) {
   auto slow = script_step::ok();
   slow.delay_before_headers = 5s;

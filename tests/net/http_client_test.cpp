@@ -404,11 +404,6 @@ TEST_F(NetTest, OversizedHeadersAreAProtocolError) {
   EXPECT_NE(error.message().find("max_response_header_bytes"), std::string::npos);
 }
 
-client_options single_attempt(client_options options) {
-  options.retry.max_attempts = 1;
-  return options;
-}
-
 TEST_F(NetTest, ReadHeadersDeadline) {
   auto slow = script_step::ok();
   slow.delay_before_headers = 5s;
