@@ -38,6 +38,16 @@ TEST(SandboxFaults, RateLimitBurstWithRetryAfter) {
   EXPECT_EQ(fault_count(sandbox, "rate_limit"), 3u);
 }
 
+TEST(SandboxFaults, RateLimitWithoutRetryAfter) {
+  running_sandbox sandbox;
+  add_fault(sandbox, {{"kind", "rate_limit"}, {"count", 1}, {"retry_after", nullptr}});
+  EXPECT_TRUE(sandbox.admin(verb::get, "faults").json()["faults"][0]["retry_after"].is_null());
+  auto limited = sandbox.amc(verb::get, sandbox.reporting("workflows"));
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(limited.headers.count("Retry-After"), 0u);
+  EXPECT_EQ(sandbox.amc(verb::get, sandbox.reporting("workflows")).status, 200);
+}
+
 TEST(SandboxFaults, SkipLetsRequestsThroughFirstAndPathGlobsMatch) {
   running_sandbox sandbox;
   add_fault(sandbox, {{"kind", "error_status"}, {"path", "/amc/reporting/*/workflows"}, {"skip", 1}, {"count", 1}});
