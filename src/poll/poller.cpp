@@ -472,8 +472,9 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     ++count.latency_count;
   }
 
-  // A read of `index` answered with `execution` (flat).
-  void apply_execution(std::uint32_t index, const json& execution) {
+  // A read of `index` answered with `execution` (flat), by a GET or as part
+  // of a list.
+  void apply_execution(std::uint32_t index, const json& execution, bool from_list = false) {
     auto& slot = slots[index];
     slot.flags &= static_cast<std::uint8_t>(~(in_flight | in_list));
     const auto status_field = execution.is_object() ? execution.find("status") : execution.end();
@@ -526,8 +527,9 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
         histories[slot.history].samples > 0)
       hint.seconds_to_expected_finish =
           histories[slot.history].running_seconds - static_cast<double>(now_s - slot.running_since_s);
-    schedule(index, now_ms() + delay_before_next_read(settings, milliseconds(slot.interval_ms), hint, unit_random())
-                                   .count());
+    auto interval = milliseconds(slot.interval_ms);
+    if (from_list) interval = std::min(interval, settings.batched_interval);
+    schedule(index, now_ms() + delay_before_next_read(settings, interval, hint, unit_random()).count());
   }
 
   void apply_failure(std::uint32_t index, const error& failure) {
@@ -668,7 +670,7 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
                                    ((slot.flags & in_list) || !(slot.flags & in_flight));
           if (refreshable) {
             ++count.refreshed_by_lists;
-            apply_execution(index, execution);
+            apply_execution(index, execution, true);
           }
           index = next;
         }
@@ -936,8 +938,9 @@ void poller::unwatch(std::uint64_t watch_id) {
     }
     self.changed.wait(lock, [&] { return !running(); });
   }
-  const auto destroy_user = slot.destroy_user;
-  void* const user = slot.user;
+  // (Re-read: another thread may have grown the slot vector meanwhile.)
+  const auto destroy_user = self.slots[index].destroy_user;
+  void* const user = self.slots[index].user;
   self.free_slot(index);
   lock.unlock();
   if (destroy_user != nullptr) destroy_user(user);
