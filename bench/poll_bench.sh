@@ -41,7 +41,7 @@ connections=32
 if [ "$short" = 1 ]; then
   sizes=(1000); protocols=(http); seconds=1; executions=100; scale=600
 else
-  sizes=(1000 10000 100000); protocols=(http https); seconds=5; executions=1000; scale=120
+  sizes=(1000 10000 100000); protocols=(http https); seconds=5; executions=1000; scale=60
 fi
 memory_watches=100000
 
