@@ -106,15 +106,20 @@ class Poller : public testing::sandbox_fixture {
         api::create_execution(client_->amc(), context_, {{"workflow", {{"sqlQuery", sql}}}}), 30s);
   }
 
-  watch_request request_for(const json& execution, watched& into, recorder& events, bool with_create_time = false) {
+  // A watch of this fixture's instance that reports to `events` through `into`.
+  watch_request callback_request(watched& into, recorder& events) {
     into.owner = &events;
     watch_request request;
     request.context = context_;
-    request.amc_execution_id = execution["workflowExecutionId"].get<std::string>();
-    if (with_create_time) request.create_time = execution["createTime"].get<std::string>();
     request.callback = &recorder::on_event;
     request.user = &into;
     request.destroy_user = &recorder::on_destroy;
+    return request;
+  }
+  watch_request request_for(const json& execution, watched& into, recorder& events, bool with_create_time = false) {
+    auto request = callback_request(into, events);
+    request.amc_execution_id = execution["workflowExecutionId"].get<std::string>();
+    if (with_create_time) request.create_time = execution["createTime"].get<std::string>();
     return request;
   }
 
@@ -403,8 +408,8 @@ TEST_F(Poller, UnwatchInsideACallbackIsSafe) {
   start();
   struct self_unwatching {
     poller* owner = nullptr;
-    std::uint64_t watch_id = 0;
-    std::uint64_t other_id = 0;  // unwatched from this callback too
+    std::uint64_t watch_id = 0;  // read by the test after the callbacks
+    std::uint64_t other_id = 0;  // unwatched from this callback too (set before its watch starts)
     std::atomic<int> calls{0};
     std::atomic<int> destroyed{0};
     std::atomic<int> unwatch_failures{0};
@@ -427,11 +432,13 @@ TEST_F(Poller, UnwatchInsideACallbackIsSafe) {
     watch_request request;
     request.context = context_;
     request.amc_execution_id = execution["workflowExecutionId"];
-    request.callback = [](const char*, void* user) {
+    request.callback = [](const char* event, void* user) {
       auto& self = *static_cast<self_unwatching*>(user);
       ++self.calls;
       try {
-        self.owner->unwatch(self.watch_id);
+        // The event names its watch: the callback may run before watch()
+        // has returned the id to the test.
+        self.owner->unwatch(json::parse(event)["watch_id"].get<std::uint64_t>());
         self.owner->unwatch(self.other_id);
       } catch (const error&) {
         ++self.unwatch_failures;
@@ -547,31 +554,25 @@ TEST_F(Poller, WatchesAJournaledExecutionIdAndSaysSoInItsEvents) {
       30s);
   recorder events;
   watched watch;
-  watch.owner = &events;
-  watch_request request;
-  request.context = context_;
-  request.execution_id = "exec_poll0001";
-  request.callback = &recorder::on_event;
-  request.user = &watch;
-  watch.watch_id = poller_->watch(request);
-  ASSERT_TRUE(events.wait_for_finals(1));
-  EXPECT_EQ(watch.events.back()["execution_id"], "exec_poll0001");
-  EXPECT_EQ(watch.events.back()["amc_execution_id"], submitted.amc_execution_id);
+  auto request = callback_request(watch, events);
   request.execution_id = "exec_neverseen";
   EXPECT_EQ(testing::error_code_of([&] { poller_->watch(request); }), errc::not_found);
+  request.execution_id = "exec_poll0001";
+  watch.watch_id = poller_->watch(request);
+  ASSERT_TRUE(events.wait_for_finals(1));
+  // The final callback may still be returning: stop the poller before
+  // `events` and `watch` go away.
+  poller_.reset();
+  EXPECT_EQ(watch.events.back()["execution_id"], "exec_poll0001");
+  EXPECT_EQ(watch.events.back()["amc_execution_id"], submitted.amc_execution_id);
 }
 
 TEST_F(Poller, AnExecutionThatDoesNotExistEndsWithOneErrorEvent) {
   start();
   recorder events;
   watched watch;
-  watch.owner = &events;
-  watch_request request;
-  request.context = context_;
+  auto request = callback_request(watch, events);
   request.amc_execution_id = "00000000-0000-4000-8000-000000000000";
-  request.callback = &recorder::on_event;
-  request.user = &watch;
-  request.destroy_user = &recorder::on_destroy;
   watch.watch_id = poller_->watch(request);
   ASSERT_TRUE(events.wait_for_finals(1));
   poller_.reset();
