@@ -155,22 +155,28 @@ class Poller : public testing::sandbox_fixture {
     }
   }
 
-  // Watches `count` executions made from `sql` with callbacks and waits for
-  // all their final events.
-  std::vector<std::unique_ptr<watched>> watch_all(const std::string& sql, std::size_t count, recorder& events,
-                                                  bool with_create_time = false) {
+  std::vector<json> create_all(const std::string& sql, std::size_t count) {
     std::vector<json> executions;
     for (std::size_t i = 0; i < count; ++i) executions.push_back(create(sql));
+    return executions;
+  }
+  // Watches each execution with a callback; AMC's createTime is given to
+  // none, all or every other watch (those may be batched from the start).
+  enum class create_times { none, all, every_other };
+  std::vector<std::unique_ptr<watched>> watch_each(const std::vector<json>& executions, recorder& events,
+                                                   create_times given = create_times::none) {
     std::vector<std::unique_ptr<watched>> watches;
-    for (const auto& execution : executions) {
+    for (std::size_t i = 0; i < executions.size(); ++i) {
+      const bool with_create_time =
+          given == create_times::all || (given == create_times::every_other && i % 2 == 0);
       watches.push_back(std::make_unique<watched>());
-      watches.back()->watch_id = poller_->watch(request_for(execution, *watches.back(), events, with_create_time));
+      watches.back()->watch_id = poller_->watch(request_for(executions[i], *watches.back(), events, with_create_time));
     }
     return watches;
   }
-
-  long long status_requests() {
-    return requests_of("getWorkflowExecution") + requests_of("listWorkflowExecutions");
+  std::vector<std::unique_ptr<watched>> watch_all(const std::string& sql, std::size_t count, recorder& events,
+                                                  bool with_create_time = false) {
+    return watch_each(create_all(sql, count), events, with_create_time ? create_times::all : create_times::none);
   }
 
   std::unique_ptr<client::client> client_;
@@ -300,15 +306,10 @@ class PollerThroughFailures : public Poller {
 TEST_F(PollerThroughFailures, KeepsEveryWatchThroughA429Storm) {
   start();
   recorder events;
-  std::vector<json> executions;
-  for (int i = 0; i < 40; ++i) executions.push_back(create("SELECT 1 -- sandbox: pending=10s duration=1m publishing=10s"));
+  const auto executions = create_all("SELECT 1 -- sandbox: pending=10s duration=1m publishing=10s", 40);
   admin(verb::post, "/_sandbox/faults",
         {{"kind", "rate_limit"}, {"path", "/amc/reporting/*"}, {"count", 150}, {"retry_after", 0}});
-  std::vector<std::unique_ptr<watched>> watches;
-  for (std::size_t i = 0; i < executions.size(); ++i) {
-    watches.push_back(std::make_unique<watched>());
-    watches.back()->watch_id = poller_->watch(request_for(executions[i], *watches.back(), events, i % 2 == 0));
-  }
+  const auto watches = watch_each(executions, events, create_times::every_other);
   ASSERT_TRUE(events.wait_for_finals(watches.size())) << stats().dump();
   expect_one_final_each(watches, "SUCCEEDED");
   EXPECT_EQ(admin(verb::get, "/_sandbox/stats")["faults"]["rate_limit"], 150);
@@ -318,16 +319,11 @@ TEST_F(PollerThroughFailures, KeepsEveryWatchThroughA429Storm) {
 TEST_F(PollerThroughFailures, RetryAfterHoldsBackEveryRead) {
   start();
   recorder events;
-  std::vector<json> executions;
-  for (int i = 0; i < 5; ++i) executions.push_back(create("SELECT 1 -- sandbox: duration=10s"));
+  const auto executions = create_all("SELECT 1 -- sandbox: duration=10s", 5);
   admin(verb::delete_, "/_sandbox/requests");
   admin(verb::post, "/_sandbox/faults",
         {{"kind", "rate_limit"}, {"operation", "getWorkflowExecution"}, {"count", 1}, {"retry_after", 1}});
-  std::vector<std::unique_ptr<watched>> watches;
-  for (const auto& execution : executions) {
-    watches.push_back(std::make_unique<watched>());
-    watches.back()->watch_id = poller_->watch(request_for(execution, *watches.back(), events));
-  }
+  const auto watches = watch_each(executions, events);
   ASSERT_TRUE(events.wait_for_finals(watches.size()));
   expect_one_final_each(watches, "SUCCEEDED");
   // No status request was sent within the second after the 429 answer,
@@ -350,17 +346,12 @@ TEST_F(PollerThroughFailures, RetryAfterHoldsBackEveryRead) {
 TEST_F(PollerThroughFailures, KeepsEveryWatchThroughConnectionResets) {
   start();
   recorder events;
-  std::vector<json> executions;
-  for (int i = 0; i < 30; ++i) executions.push_back(create("SELECT 1 -- sandbox: pending=10s duration=1m publishing=10s"));
+  const auto executions = create_all("SELECT 1 -- sandbox: pending=10s duration=1m publishing=10s", 30);
   admin(verb::post, "/_sandbox/faults",
         {{"kind", "reset_before_headers"}, {"path", "/amc/reporting/*"}, {"count", 60}});
   admin(verb::post, "/_sandbox/faults",
         {{"kind", "reset_after_headers"}, {"path", "/amc/reporting/*"}, {"count", 20}});
-  std::vector<std::unique_ptr<watched>> watches;
-  for (std::size_t i = 0; i < executions.size(); ++i) {
-    watches.push_back(std::make_unique<watched>());
-    watches.back()->watch_id = poller_->watch(request_for(executions[i], *watches.back(), events, i % 2 == 0));
-  }
+  const auto watches = watch_each(executions, events, create_times::every_other);
   ASSERT_TRUE(events.wait_for_finals(watches.size())) << stats().dump();
   expect_one_final_each(watches, "SUCCEEDED");
   EXPECT_GT(stats()["failed_reads"].get<long>(), 0);
