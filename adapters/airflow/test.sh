@@ -59,4 +59,4 @@ echo "airflow: ruff and mypy"
 
 echo "airflow: pytest"
 cd "$here"
-exec pytest -q -p no:cacheprovider "${@:-tests}"
+exec pytest -q -p no:cacheprovider -p no:logging "${@:-tests}"
