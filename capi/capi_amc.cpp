@@ -208,8 +208,13 @@ AMC_API amc_status amc_execution_submit(amc_client* client, const char* request_
     auto amc_request = required_object(request.body, "request", "execution request");
     const auto execution_id = amc::optional_string(request.body, "execution_id", "execution request").value_or("");
     auto& core = *request.client;
+    // The submit stops searching for an unknown outcome a little before the
+    // call's timeout, so that it can say when to submit again.
+    amc::api::submit_options options;
+    options.deadline = std::chrono::steady_clock::now() + request.timeout -
+                       std::min<std::chrono::milliseconds>(request.timeout / 10, std::chrono::seconds(5));
     const auto result = run(request, amc::api::submit_execution(core.amc(), core.journal(), request.context,
-                                                                execution_id, amc_request, core.log()));
+                                                                execution_id, amc_request, core.log(), options));
     *out_json = to_c_string(json{{"execution_id", result.execution_id},
                                  {"amc_execution_id", result.amc_execution_id},
                                  {"reattached", result.reattached},

@@ -477,9 +477,19 @@ AMC_API amc_status amc_workflow_id_from_name(const char *name, char **out_workfl
  *    "execution": {...}}
  * The execution id is journaled in the store with AMC's id before this
  * returns. Submitting the same execution_id again returns the same AMC
- * execution ("reattached": true) instead of starting a second run; if the
- * create request's answer was lost, AMC's list is searched before anything
- * is sent again. The journal remembers an execution_id for the client's
+ * execution ("reattached": true) instead of starting a second run.
+ * A create request whose outcome is unknown (its answer was lost, or the
+ * process sending it was killed) is resolved by the next submit of the same
+ * execution_id, at once and by itself: AMC's list of the workflow's
+ * executions is searched now and again every 5 s (the list may lag); the
+ * call re-attaches as soon as the execution shows up, and sends the create
+ * again only when a search that started 30 s after the creation window
+ * closed still does not show it (the window closes when the lost request
+ * failed, or, for an attempt of another process, 300 s after it was sent:
+ * longer than any create request can be in flight). If "timeout_ms" ends
+ * first: AMC_E_TIMEOUT, nothing sent, and the message says from when a
+ * submit can decide. Two processes never send the create for one
+ * execution_id at the same time. The journal remembers an execution_id for the client's
  * "journal_retention_days" (default 30) after its last create request;
  * older entries are dropped at the next submit, and an id reused after
  * that starts a new run. */

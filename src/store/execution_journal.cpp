@@ -106,6 +106,22 @@ void execution_journal::mark_sending(const std::string& execution_id, unix_secon
   });
 }
 
+bool execution_journal::claim_resend(const std::string& execution_id, unix_seconds seen_started_at,
+                                     unix_seconds when) {
+  bool claimed = false;
+  backend_.update([&](nlohmann::json& document) {
+    auto& executions = executions_section(document);
+    const auto found = executions.find(execution_id);
+    if (found == executions.end()) return false;
+    const auto entry = from_json(execution_id, *found);
+    if (!entry.amc_execution_id.empty() || entry.started_at != seen_started_at) return false;
+    (*found)["started_at"] = format_utc(when);
+    claimed = true;
+    return true;
+  });
+  return claimed;
+}
+
 void execution_journal::complete(const std::string& execution_id, const std::string& amc_execution_id) {
   backend_.update([&](nlohmann::json& document) {
     auto& executions = executions_section(document);

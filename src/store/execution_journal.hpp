@@ -43,6 +43,12 @@ class execution_journal {
   // The create request of `execution_id` is being sent (again) now.
   void mark_sending(const std::string& execution_id, unix_seconds when);
 
+  // Like mark_sending, but only while the entry is still the attempt the
+  // caller looked at (no AMC id, last sent at `seen_started_at`): two
+  // processes that both proved an earlier attempt lost must not both send.
+  // False when another process got there first (or the entry is gone).
+  bool claim_resend(const std::string& execution_id, unix_seconds seen_started_at, unix_seconds when);
+
   // AMC accepted it as `amc_execution_id`.
   void complete(const std::string& execution_id, const std::string& amc_execution_id);
 

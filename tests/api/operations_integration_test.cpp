@@ -66,9 +66,18 @@ class Operations : public testing::sandbox_fixture, public ::testing::WithParamI
     options.timeout = std::chrono::seconds(30);
     return run(wait_for_execution(client_->amc(), context_, amc_id, options, nullptr, client_->log()));
   }
+  // The sandbox's list shows an execution at once: a short list lag keeps
+  // the proof that a lost create never reached AMC quick.
+  submit_options quick_resolution() const {
+    submit_options options;
+    options.list_lag = std::chrono::milliseconds(300);
+    options.list_interval = std::chrono::milliseconds(100);
+    options.create_window = std::chrono::seconds(1);
+    return options;
+  }
   submission submit(const std::string& execution_id, const nlohmann::json& request) {
     return run(submit_execution(client_->amc(), client_->journal(), context_, execution_id, request,
-                                client_->log()));
+                                client_->log(), quick_resolution()));
   }
 
   std::unique_ptr<client::client> client_;
@@ -441,6 +450,66 @@ TEST_P(Operations, ReconciliationAdoptsOnlyAnExecutionOfTheSameRequest) {
   expect_ours(resent.amc_execution_id);
   const auto listing = run(list_executions(amc, context_, {{"workflowId", "wf_shared"}}));
   EXPECT_EQ(listing["executions"].size(), 5u) << "three others and two of ours, none twice";
+}
+
+// A process dies (here: its reconciliation fails) while the outcome of its
+// create request is unknown, and the task is retried at once. The retry
+// resolves the outcome itself instead of refusing the id for minutes: it
+// re-attaches when AMC has the execution, and creates it (once) when the
+// list, searched past the creation window, proves it was never created.
+TEST_P(Operations, RetryAfterAnUnknownOutcomeResolvesItAtOnce) {
+  run(sync_workflow(client_->amc(), context_, workflow("wf_crash", "SELECT 1")));
+  const nlohmann::json request = {{"workflowId", "wf_crash"}};
+  auto leave_outcome_unknown = [&](const std::string& execution_id, const std::string& create_fault) {
+    admin(verb::delete_, "/_sandbox/faults");
+    admin(verb::post, "/_sandbox/faults", {{"kind", create_fault}, {"operation", "createWorkflowExecution"}, {"count", 1}});
+    admin(verb::post, "/_sandbox/faults",
+          {{"kind", "error_status"}, {"status", 400}, {"operation", "listWorkflowExecutions"}, {"count", 1}});
+    EXPECT_NE(code_of([&] { submit(execution_id, request); }), errc::ok);
+    admin(verb::delete_, "/_sandbox/faults");
+    const auto entry = client_->journal().find(execution_id);
+    ASSERT_TRUE(entry.has_value());
+    EXPECT_TRUE(entry->amc_execution_id.empty()) << "the outcome is unknown";
+  };
+  auto executions_of_workflow = [&] {
+    return run(list_executions(client_->amc(), context_, {{"workflowId", "wf_crash"}, {"includeCancelled", true}}))
+        ["executions"].size();
+  };
+
+  // The create reached AMC: the retry finds it and re-attaches.
+  leave_outcome_unknown("exec_crash001", "drop_after_accept");
+  const auto creates = requests_of("createWorkflowExecution");
+  const auto reattached = submit("exec_crash001", request);
+  EXPECT_TRUE(reattached.reattached);
+  EXPECT_EQ(requests_of("createWorkflowExecution"), creates) << "nothing sent again";
+  EXPECT_EQ(executions_of_workflow(), 1u);
+  EXPECT_EQ(client_->journal().find("exec_crash001")->amc_execution_id, reattached.amc_execution_id);
+
+  // The create never reached AMC: the retry creates it, once.
+  leave_outcome_unknown("exec_crash002", "reset_before_headers");
+  const auto created = submit("exec_crash002", request);
+  EXPECT_FALSE(created.reattached);
+  EXPECT_NE(created.amc_execution_id, reattached.amc_execution_id);
+  EXPECT_EQ(executions_of_workflow(), 2u) << "one execution per execution id";
+  EXPECT_EQ(submit("exec_crash002", request).amc_execution_id, created.amc_execution_id);
+
+  // Before the window closes and with a deadline that comes first, nothing
+  // is sent: the call says when a submit can decide.
+  leave_outcome_unknown("exec_crash003", "reset_before_headers");
+  auto patient = quick_resolution();
+  patient.create_window = std::chrono::seconds(3600);
+  patient.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  const auto before = requests_of("createWorkflowExecution");
+  std::string message;
+  EXPECT_EQ(code_of([&] {
+              run(submit_execution(client_->amc(), client_->journal(), context_, "exec_crash003", request,
+                                   client_->log(), patient));
+            },
+                    &message),
+            errc::timeout);
+  EXPECT_NE(message.find("Submit the same execution_id again after"), std::string::npos) << message;
+  EXPECT_EQ(requests_of("createWorkflowExecution"), before);
+  EXPECT_EQ(executions_of_workflow(), 2u);
 }
 
 TEST_P(Operations, AdHocRunAlsoSurvivesALostResponse) {
