@@ -9,6 +9,7 @@
 #include "api/shapes.hpp"
 #include "client/client.hpp"
 #include "common/json_fields.hpp"
+#include "common/text.hpp"
 
 #include <fmt/format.h>
 
@@ -49,7 +50,7 @@ parsed_request parse(amc_client* handle, const char* request_json, std::string_v
   for (const auto& item : parsed.body.items())
     if (std::find(known.begin(), known.end(), item.key()) == known.end())
       throw amc::error(amc::errc::invalid_argument,
-                       fmt::format("unknown field '{}' in the {}; known fields: {}", item.key(), what,
+                       fmt::format("unknown field {} in the {}; known fields: {}", amc::quoted_text(item.key()), what,
                                    fmt::join(known, ", ")));
   const auto credential = amc::optional_string(parsed.body, "credential_id", what);
   if (!credential)

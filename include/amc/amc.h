@@ -21,6 +21,17 @@
  *    AMC_E_INVALID_ARGUMENT so that typos surface. Responses may gain fields
  *    in later minor versions without an ABI change.
  *  - Secrets (tokens, client secrets, Fernet keys) never appear in messages.
+ *  - Input text must be UTF-8: JSON or a C string that is not gives
+ *    AMC_E_INVALID_ARGUMENT "… is not valid UTF-8 at byte N". Every message
+ *    and JSON document the library returns is valid UTF-8; outside text
+ *    (ids, AMC's own error text) is quoted whole in single quotes, with the
+ *    code points of non-ASCII characters after it ('wf_é' (U+00E9)) and
+ *    bytes that are not UTF-8 written as \xNN.
+ *  - JSON nests at most 128 levels of arrays and objects, wherever it comes
+ *    from: deeper input is refused without being walked, as
+ *    AMC_E_INVALID_ARGUMENT (a request), AMC_E_CONFIG (a client or store
+ *    config), AMC_E_PROTOCOL (a reply of AMC or Login with Amazon) or
+ *    AMC_E_STORE (a store file, left untouched).
  *
  * See README.md ("ABI policy") for what changes the SONAME.
  */

@@ -2,6 +2,7 @@
 
 #include "api/shapes.hpp"
 #include "common/error.hpp"
+#include "common/text.hpp"
 #include "common/time.hpp"
 #include "net/retry_policy.hpp"
 
@@ -409,9 +410,9 @@ asio::awaitable<nlohmann::json> wait_for_execution(session& amc, const call_cont
       const auto phase = parse_execution_status(status);
       if (phase == execution_phase::unknown && !reported_unknown) {
         reported_unknown = true;
-        log.log(log_level::warning, fmt::format("execution {} has the status '{}', which libamc does "
+        log.log(log_level::warning, fmt::format("execution {} has the status {}, which libamc does "
                                                 "not know; waiting on as if it were running",
-                                                amc_execution_id, status));
+                                                amc_execution_id, quoted_text(status)));
       }
       if (options.progress) options.progress(execution, is_terminal(phase) ? milliseconds(0) : next_poll);
       if (is_terminal(phase)) co_return execution;

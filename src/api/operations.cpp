@@ -3,6 +3,7 @@
 #include "api/ids.hpp"
 #include "api/shapes.hpp"
 #include "common/error.hpp"
+#include "common/text.hpp"
 #include "common/url_encoding.hpp"
 
 #include <fmt/format.h>
@@ -254,9 +255,9 @@ void validate_execution_request(const nlohmann::json& request) {
                                                 "CURRENT_MONTH", "PREVIOUS_MONTH",  "ALL"};
   if (!windows.count(window))
     throw error(errc::invalid_argument,
-                fmt::format("unknown timeWindowType '{}': use EXPLICIT, MOST_RECENT_DAY, "
+                fmt::format("unknown timeWindowType {}: use EXPLICIT, MOST_RECENT_DAY, "
                             "MOST_RECENT_WEEK, CURRENT_MONTH, PREVIOUS_MONTH or ALL",
-                            window));
+                            quoted_text(window)));
   const bool has_start = request.contains("timeWindowStart") && !request["timeWindowStart"].is_null();
   const bool has_end = request.contains("timeWindowEnd") && !request["timeWindowEnd"].is_null();
   if (window == "EXPLICIT" && !(has_start && has_end))

@@ -1,6 +1,7 @@
 #include "store/execution_journal.hpp"
 
 #include "common/error.hpp"
+#include "common/text.hpp"
 
 #include <fmt/format.h>
 #include <openssl/rand.h>
@@ -63,12 +64,14 @@ bool prune(nlohmann::json& executions, std::chrono::seconds retention, unix_seco
 void validate_execution_id(std::string_view execution_id) {
   if (execution_id.empty() || execution_id.size() > 128)
     throw error(errc::invalid_argument, "an execution id must be 1 to 128 characters long");
-  for (const char c : execution_id)
+  for (std::size_t at = 0; at < execution_id.size(); ++at) {
+    const char c = execution_id[at];
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_')
       throw error(errc::invalid_argument,
-                  fmt::format("execution id '{}' has the character '{}': use letters, digits, "
+                  fmt::format("execution id {} has the character {}: use letters, digits, "
                               "'.', '-' and '_'",
-                              execution_id, c));
+                              quoted_text(execution_id), quoted_text(character_at(execution_id, at))));
+  }
 }
 
 std::string new_execution_id() {
