@@ -1,9 +1,12 @@
 #include "sandbox/options.hpp"
 
+#include "sandbox/input_limits.hpp"
+
 #include <fmt/format.h>
 
 #include <charconv>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 namespace amc::sandbox {
@@ -279,7 +282,8 @@ Fault rules (--fault, "faults" in the config, POST /_sandbox/faults)
   kind                       latency, error_status, rate_limit,
                              reset_before_headers, reset_after_headers,
                              truncated_body, malformed_json, trickle,
-                             expired_download_urls, drop_after_accept
+                             expired_download_urls, drop_after_accept,
+                             patch_reply, replace_reply
   method                     match the HTTP method (GET, POST, ...)
   operation                  match an operation: AmcpLinkListAmcAccounts,
                              listInstances, getInstance, listWorkflows,
@@ -294,11 +298,19 @@ Fault rules (--fault, "faults" in the config, POST /_sandbox/faults)
   skip N                     let N matching requests through first (default 0)
   count N                    then fire N times (default -1: until cleared)
   status N                   error_status: the HTTP status (default 500);
-                             rate_limit: default 429
+                             rate_limit: default 429; patch_reply and
+                             replace_reply: the handler's status unless given
   retry_after S              rate_limit: the Retry-After seconds (default 1)
   latency_ms N               latency: the delay (default 1000)
   trickle_bytes N            trickle: bytes per write (default 1)
   trickle_interval_ms N      trickle: pause between writes (default 20)
+  json_patch [...]           patch_reply: RFC 6902 operations applied to the
+                             handler's JSON reply (500 if they do not apply)
+  body JSON                  replace_reply: the new body, any JSON value
+  body_text "..."            replace_reply: the new body, sent as it is
+  body_base64 "..."          replace_reply: the new body as base64 bytes
+                             (for bodies that are not valid UTF-8)
+  nesting_depth N            replace_reply: [[[...]]] N deep (1 to 1000000)
 
 Diagnostics
   --request-log-size N       requests kept for GET /_sandbox/requests (default
@@ -355,11 +367,10 @@ bool parse_command_line(int argc, const char* const argv[], sandbox_options& opt
       return false;
     }
     if (flag == "--config") {
-      std::ifstream in(value);
+      std::ifstream in(value, std::ios::binary);
       if (!in) throw std::invalid_argument(fmt::format("cannot read config file '{}'", value));
-      json config = json::parse(in, nullptr, false);
-      if (config.is_discarded()) throw std::invalid_argument(fmt::format("config file '{}' is not valid JSON", value));
-      apply_config_json(options, config);
+      const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+      apply_config_json(options, parse_bounded_json(text, fmt::format("config file '{}'", value)));
     }
   }
   for (const auto& [flag, value] : flags) {
@@ -391,9 +402,7 @@ bool parse_command_line(int argc, const char* const argv[], sandbox_options& opt
     else if (flag == "--running") options.default_scenario.running_seconds = parse_duration_seconds(value);
     else if (flag == "--publishing") options.default_scenario.publishing_seconds = parse_duration_seconds(value);
     else if (flag == "--fault") {
-      json rule = json::parse(value, nullptr, false);
-      if (rule.is_discarded()) throw std::invalid_argument("--fault needs a JSON object");
-      options.faults.push_back(parse_fault_rule(rule));
+      options.faults.push_back(parse_fault_rule(parse_bounded_json(value, "--fault")));
     } else if (flag == "--request-log-size") options.request_log_capacity = parse_number<std::size_t>(value, flag);
     else if (flag == "--log-requests") options.log_to_stderr = true;
     else throw std::invalid_argument(fmt::format("unknown option '{}' (see --help)", flag));

@@ -3,6 +3,7 @@
 
 #include "common/time.hpp"
 #include "sandbox/files.hpp"
+#include "sandbox/input_limits.hpp"
 #include "sandbox/service_detail.hpp"
 
 #include <fmt/format.h>
@@ -195,10 +196,6 @@ std::string_view media_type_for(operation op) {
   }
 }
 
-json parse_body(const http_request& request) {
-  return json::parse(request.body(), nullptr, false);
-}
-
 }  // namespace
 
 std::string_view operation_name(operation op) { return operation_names.at(static_cast<std::size_t>(op)); }
@@ -363,6 +360,14 @@ reply sandbox_service::handle(const http_request& request) {
     out.message.set(http::field::retry_after, std::to_string(fault->retry_after_seconds));
   } else if (fault && kind == fault_kind::reset_before_headers) {
     out.how = delivery::reset_before_headers;
+  } else if (json_nesting_depth(request.body()) > max_json_nesting) {
+    // Refused before any parse: nothing recursive (copy, dump) ever walks
+    // such a body, so a hostile client cannot overflow an I/O thread's stack.
+    const std::string details =
+        fmt::format("The request body nests arrays and objects deeper than {} levels.", max_json_nesting);
+    out.message = target_route.op == operation::lwa_token
+                      ? detail::lwa_error(request, http::status::bad_request, "invalid_request", details)
+                      : detail::amc_error(request, http::status::bad_request, details);
   } else {
     try {
       switch (target_route.op) {
@@ -394,6 +399,22 @@ reply sandbox_service::handle(const http_request& request) {
           out.trickle_bytes = static_cast<std::size_t>(fault->trickle_bytes);
           out.trickle_interval = std::chrono::milliseconds(fault->trickle_interval_ms);
           break;
+        case fault_kind::patch_reply:
+        case fault_kind::replace_reply: {
+          // The handler ran (its state changes stay); only the answer changes.
+          replaced_body replaced = apply_reply_fault(*fault, out.message.body());
+          if (replaced.failed) {
+            // A patch that does not fit the reply is a broken test: make it loud.
+            fmt::print(stderr, "amc-sandbox: {}\n", replaced.text);
+            out.message = detail::amc_error(request, http::status::internal_server_error, replaced.text);
+            break;
+          }
+          out.message.body() = std::move(replaced.text);
+          if (kind == fault_kind::replace_reply) out.message.set(http::field::content_type, detail::json_media_type);
+          if (fault->status_given) out.message.result(static_cast<unsigned>(fault->status));
+          out.message.prepare_payload();
+          break;
+        }
         case fault_kind::malformed_json: {
           // Valid HTTP framing around a JSON document cut in half.
           std::string& body = out.message.body();
@@ -445,9 +466,10 @@ reply sandbox_service::handle_admin(const http_request& request, std::string_vie
   auto bad = [&](std::string_view details) { return detail::amc_error(request, status::bad_request, details); };
   json body;
   if (method == verb::post || method == verb::put || method == verb::patch) {
-    body = request.body().empty() ? json::object() : parse_body(request);
-    if (body.is_discarded()) {
-      out.message = bad("The admin request body is not valid JSON.");
+    try {
+      body = request.body().empty() ? json::object() : parse_bounded_json(request.body(), "The admin request body");
+    } catch (const std::invalid_argument& error) {
+      out.message = bad(fmt::format("{}.", error.what()));
       return out;
     }
   }
