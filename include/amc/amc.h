@@ -576,7 +576,11 @@ AMC_API amc_status amc_execution_wait(amc_client *client, const char *request_js
  *   "parallelism": 4              parts downloaded at once
  * → manifest {"amc_execution_id", "directory",
  *             "files": [{"part", "path", "bytes", "rows", "columns": [...]}],
- *             "total_bytes", "total_rows"}
+ *             "total_bytes", "total_rows", "warnings": ["…"]}
+ * A manifest never holds one result file twice: when AMC's downloadUrls
+ * lists the same file more than once (URLs compared without their query
+ * string, which only carries the signature), it is downloaded once and
+ * each duplicate is dropped with a line in "warnings" (empty otherwise).
  * progress (may be NULL) receives "download" events. */
 /* Example:
  *   amc_results_download(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE,"

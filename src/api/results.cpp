@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <mutex>
 #include <optional>
@@ -100,18 +101,46 @@ csv_summary summarize_csv(const std::filesystem::path& path) {
 
 namespace {
 
-std::vector<std::string> url_list(const nlohmann::json& reply) {
+// The result files of one downloadUrls reply, each once.
+struct url_list_reply {
   std::vector<std::string> urls;
+  std::vector<std::string> warnings;  // duplicates dropped
+};
+
+// A pre-signed URL without its query (the signature and expiry, which
+// differ between two signings of one file): what names the file.
+std::string_view file_of(std::string_view url) { return url.substr(0, url.find('?')); }
+
+url_list_reply url_list(const nlohmann::json& reply) {
+  url_list_reply list;
+  if (!reply.is_object())
+    throw error(errc::protocol, "AMC's reply to getWorkflowExecutionDownloadUrls is not a JSON object");
   const auto found = reply.find("downloadUrls");
   if (found == reply.end() || !found->is_array())
-    throw error(errc::protocol, "AMC's downloadUrls reply has no \"downloadUrls\" list");
-  for (const auto& url : *found) {
+    throw error(errc::protocol,
+                fmt::format("AMC's reply to getWorkflowExecutionDownloadUrls has no \"downloadUrls\" list ({})",
+                            found == reply.end() ? "missing" : found->type_name()));
+  for (std::size_t i = 0; i < found->size(); ++i) {
+    const auto& url = (*found)[i];
     if (!url.is_string() || url.get_ref<const std::string&>().empty())
-      throw error(errc::protocol, "AMC's downloadUrls reply has an entry that is not a URL");
-    urls.push_back(url.get<std::string>());
+      throw error(errc::protocol,
+                  fmt::format("AMC's reply to getWorkflowExecutionDownloadUrls has entry {} of \"downloadUrls\" "
+                              "that is not a URL ({})",
+                              i + 1, url.type_name()));
+    const auto& text = url.get_ref<const std::string&>();
+    // The same file listed twice would be downloaded and counted twice.
+    const auto earlier = std::find_if(list.urls.begin(), list.urls.end(),
+                                      [&](const std::string& kept) { return file_of(kept) == file_of(text); });
+    if (earlier != list.urls.end()) {
+      list.warnings.push_back(fmt::format("AMC listed one result file twice in downloadUrls (entries {} and {}); "
+                                          "it was downloaded once",
+                                          earlier - list.urls.begin() + 1, i + 1));
+      continue;
+    }
+    list.urls.push_back(text);
   }
-  if (urls.empty()) throw error(errc::protocol, "AMC returned no download URL for the execution");
-  return urls;
+  if (list.urls.empty()) throw error(errc::protocol, "AMC returned no download URL for the execution");
+  return list;
 }
 
 // S3 answers an expired or no longer valid pre-signed URL with 403 (or 400).
@@ -224,7 +253,7 @@ asio::awaitable<nlohmann::json> download_part(download_job& job, int part) {
     // The URL expired. Another part may have fetched fresh URLs already;
     // otherwise ask AMC for them, then try this part again.
     if (job.urls.of_part(part) != url_used) continue;
-    auto fresh = url_list(co_await download_urls(job.amc, job.context, job.amc_execution_id));
+    auto fresh = url_list(co_await download_urls(job.amc, job.context, job.amc_execution_id)).urls;
     if (static_cast<int>(fresh.size()) != job.parts)
       throw error(errc::protocol, "AMC changed the number of result parts between two downloadUrls calls");
     job.urls.replace(std::move(fresh));
@@ -259,20 +288,20 @@ asio::awaitable<nlohmann::json> download_results(session& amc, net::http_client&
                   refused.detail());
     throw;
   }
-  const auto first_urls = url_list(reply);
-  const auto part_count = first_urls.size();
-  shared_urls urls(first_urls);
+  const auto first = url_list(reply);
+  const auto part_count = first.urls.size();
+  shared_urls urls(first.urls);
   download_job job{amc, http, context, amc_execution_id, options, urls, static_cast<int>(part_count)};
 
   // Parts run in waves of `parallelism` coroutines on this executor (not a
   // strand: see shared_urls).
   std::vector<nlohmann::json> files(part_count);
   const auto executor = co_await asio::this_coro::executor;
-  for (int first = 1; first <= job.parts; first += options.parallelism) {
-    const int last = std::min(job.parts, first + options.parallelism - 1);
+  for (int first_part = 1; first_part <= job.parts; first_part += options.parallelism) {
+    const int last = std::min(job.parts, first_part + options.parallelism - 1);
     using operation = decltype(asio::co_spawn(executor, download_part(job, 1), asio::deferred));
     std::vector<operation> wave;
-    for (int part = first; part <= last; ++part)
+    for (int part = first_part; part <= last; ++part)
       wave.push_back(asio::co_spawn(executor, download_part(job, part), asio::deferred));
     auto [order, failures, results] =
         co_await asio::experimental::make_parallel_group(std::move(wave))
@@ -281,7 +310,7 @@ asio::awaitable<nlohmann::json> download_results(session& amc, net::http_client&
     for (std::size_t i = 0; i < failures.size(); ++i)
       if (failures[i]) std::rethrow_exception(failures[i]);
     for (std::size_t i = 0; i < results.size(); ++i)
-      files[static_cast<std::size_t>(first - 1) + i] = std::move(results[i]);
+      files[static_cast<std::size_t>(first_part - 1) + i] = std::move(results[i]);
   }
   std::uint64_t total_bytes = 0;
   std::uint64_t total_rows = 0;
@@ -293,7 +322,8 @@ asio::awaitable<nlohmann::json> download_results(session& amc, net::http_client&
                            {"directory", options.directory.string()},
                            {"files", files},
                            {"total_bytes", total_bytes},
-                           {"total_rows", total_rows}};
+                           {"total_rows", total_rows},
+                           {"warnings", first.warnings}};
 }
 
 }  // namespace amc::api

@@ -30,7 +30,9 @@ struct download_options {
 };
 
 // {"amc_execution_id", "directory", "files": [{"part", "path", "bytes",
-// "rows", "columns"}], "total_bytes", "total_rows"}
+// "rows", "columns"}], "total_bytes", "total_rows", "warnings": [text]}
+// A file that AMC lists twice (URLs equal without their query string) is
+// downloaded once; the duplicate is dropped with a warning.
 boost::asio::awaitable<nlohmann::json> download_results(session& amc, net::http_client& http,
                                                         const call_context& context,
                                                         std::string amc_execution_id,

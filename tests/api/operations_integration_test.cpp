@@ -680,6 +680,26 @@ TEST_P(Operations, IncompletePartsAreFetchedAgainAndNeverReportedComplete) {
   admin(verb::delete_, "/_sandbox/faults");
 }
 
+// AMC lists a result file twice ([u0, u0, u1]): the manifest holds each
+// file once, with its rows counted once, and says what it dropped.
+TEST_P(Operations, ARepeatedDownloadUrlIsDownloadedOnce) {
+  const auto submitted = submit("", {{"workflow", {{"sqlQuery", "SELECT 1\n-- sandbox: parts=2 rows=4"}}}});
+  ASSERT_EQ(wait(submitted.amc_execution_id)["status"], "SUCCEEDED");
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "patch_reply"},
+         {"operation", "getWorkflowExecutionDownloadUrls"},
+         {"json_patch", {{{"op", "copy"}, {"from", "/downloadUrls/0"}, {"path", "/downloadUrls/1"}}}}});
+  download_options options;
+  options.directory = directory_.path() / "repeated";
+  const auto manifest = run(download_results(client_->amc(), client_->http(), context_,
+                                             submitted.amc_execution_id, options));
+  EXPECT_EQ(manifest["files"].size(), 2u);
+  EXPECT_EQ(manifest["total_rows"], 4);
+  ASSERT_EQ(manifest["warnings"].size(), 1u);
+  EXPECT_NE(manifest["warnings"][0].get<std::string>().find("twice"), std::string::npos);
+  EXPECT_EQ(requests_of("downloadResult"), 2) << "each file fetched once";
+}
+
 TEST(ResultFiles, HeaderlessOrCutFilesAreIncomplete) {
   testing::temporary_directory directory;
   auto summary_of = [&](const std::string& text) {
