@@ -9,6 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include <cctype>
 #include <fstream>
 #include <functional>
 
@@ -335,6 +338,156 @@ TEST_F(HostileInput, DeepJsonIsRefusedWithoutCrashing) {
   EXPECT_EQ(expect_clean(listed, nullptr, "amc_store on a deep file"), AMC_E_STORE);
   EXPECT_NE(last_message_.find("deeper than 128 levels"), std::string::npos) << last_message_;
   EXPECT_EQ(std::filesystem::file_size(path), deep.size() + std::string("{\"credentials\": }").size());
+}
+
+// One field of one operation's reply, and whether libamc needs it (then
+// null, another type or missing must be AMC_E_PROTOCOL naming the
+// operation and the field).
+struct reply_field {
+  std::string path;         // JSON pointer into the (flat) reply
+  json wrong_type;          // a value of another type than AMC's
+  bool needed;
+};
+
+struct reply_operation {
+  std::string operation;    // the spec's operationId, as the sandbox names it
+  std::string named_field;  // what the message must name (the last path token)
+  std::function<amc_status(char** out)> call;
+  std::vector<reply_field> fields;
+};
+
+// Item 4: every operation's reply with each field null, of the wrong type,
+// and missing (the sandbox's patch_reply fault). Never AMC_E_INTERNAL; where
+// libamc needs the field, AMC_E_PROTOCOL naming the operation and the field.
+TEST_F(HostileInput, EveryReplyFieldNullWrongTypeOrMissingIsAProtocolErrorNeverABug) {
+  using boost::beast::http::verb;
+  char* out = nullptr;
+  const json workflow = {{"workflowId", "wf_sweep"}, {"sqlQuery", "SELECT 1\n-- sandbox: parts=2 rows=4"}};
+  ASSERT_EQ(amc_workflow_sync(client_, request({{"workflow", workflow}}).dump().c_str(), &out), AMC_OK)
+      << amc_last_error();
+  amc_free(out);
+  ASSERT_EQ(amc_execution_submit(client_, request({{"execution_id", "exec_sweep"}, {"request", {{"workflowId", "wf_sweep"}}}}).dump().c_str(), &out),
+            AMC_OK)
+      << amc_last_error();
+  amc_free(out);
+  const auto by_id = request({{"execution_id", "exec_sweep"}, {"first_poll_ms", 20}, {"max_poll_ms", 50}});
+  ASSERT_EQ(amc_execution_wait(client_, by_id.dump().c_str(), nullptr, nullptr, nullptr, &out), AMC_OK)
+      << amc_last_error();
+  amc_free(out);
+
+  int submits = 0;
+  const auto results = (directory_.path() / "sweep").string();
+  const std::vector<reply_operation> operations = {
+      {"getWorkflowExecution", "",
+       [&](char** o) { return amc_execution_get(client_, request({{"execution_id", "exec_sweep"}}).dump().c_str(), o); },
+       {{"/status", 42, true}, {"/workflowExecutionId", 42, true}, {"/workflowId", 42, false}, {"/createTime", 42, false}}},
+      {"getWorkflowExecution", "",
+       [&](char** o) { return amc_execution_wait(client_, by_id.dump().c_str(), nullptr, nullptr, nullptr, o); },
+       {{"/status", 42, true}, {"/outputChannels", "text", false}}},
+      {"createWorkflowExecution", "",
+       [&](char** o) {
+         const auto submit = request({{"execution_id", fmt::format("exec_sweep_{}", ++submits)},
+                                      {"request", {{"workflowId", "wf_sweep"}}}});
+         return amc_execution_submit(client_, submit.dump().c_str(), o);
+       },
+       // A create whose reply is unreadable has an unknown outcome: it is
+       // found through the list (re-attached), never a bug.
+       {{"/workflowExecutionId", 42, false}, {"/status", 42, false}}},
+      {"listWorkflowExecutions", "",
+       [&](char** o) {
+         return amc_execution_list(client_, request({{"filters", {{"workflowId", "wf_sweep"}}}}).dump().c_str(), o);
+       },
+       {{"/executions", "text", false},
+        {"/executions/0", 42, true},
+        {"/executions/0/workflowExecutionId", 42, true},
+        {"/executions/0/status", 42, false},
+        {"/nextToken", 42, false}}},
+      {"listWorkflows", "", [&](char** o) { return amc_workflow_list(client_, request().dump().c_str(), o); },
+       {{"/workflows", "text", false}, {"/workflows/0", 42, true}, {"/workflows/0/workflowId", 42, false}}},
+      {"getWorkflow", "",
+       [&](char** o) { return amc_workflow_get(client_, request({{"workflow_id", "wf_sweep"}}).dump().c_str(), o); },
+       {{"/workflowId", 42, false}, {"/sqlQuery", 42, false}}},
+      {"getWorkflow", "",
+       [&](char** o) { return amc_workflow_sync(client_, request({{"workflow", workflow}}).dump().c_str(), o); },
+       {{"/sqlQuery", 42, false}, {"/workflowId", json::array(), false}}},
+      {"AmcpLinkListAmcAccounts", "",
+       [&](char** o) { return amc_accounts_list(client_, "{\"credential_id\": \"conn\"}", o); },
+       {{"/amcAccounts", "text", false}, {"/amcAccounts/0", 42, true}, {"/amcAccounts/0/accountId", 42, false}}},
+      {"listInstances", "",
+       [&](char** o) {
+         const json listing = {{"credential_id", "conn"},
+                               {"advertiser_id", instance_["advertiser_id"]},
+                               {"marketplace_id", instance_["marketplace_id"]}};
+         return amc_instances_list(client_, listing.dump().c_str(), o);
+       },
+       {{"/instances", "text", false}, {"/instances/0", 42, true}, {"/instances/0/instanceId", 42, false}}},
+      {"getWorkflowExecutionDownloadUrls", "",
+       [&](char** o) {
+         return amc_results_download(client_, request({{"execution_id", "exec_sweep"}, {"directory", results}}).dump().c_str(),
+                                     nullptr, nullptr, o);
+       },
+       {{"/downloadUrls", "text", true}, {"/downloadUrls/0", 42, true}}},
+      {"lwaToken", "", [&](char** o) { return amc_auth_refresh(client_, "conn", nullptr, o); },
+       {{"/access_token", 42, true}, {"/expires_in", "text", false}, {"/token_type", 42, false},
+        {"/refresh_token", 42, false}}},
+  };
+  int sweeps = 0;
+  for (const auto& operation : operations)
+    for (const auto& field : operation.fields) {
+      const std::string name = field.path.substr(field.path.rfind('/') + 1);
+      const bool is_index = !name.empty() && std::isdigit(static_cast<unsigned char>(name[0]));
+      const std::vector<std::pair<std::string, json>> patches = {
+          {"null", {{"op", "replace"}, {"path", field.path}, {"value", nullptr}}},
+          {"wrong type", {{"op", "replace"}, {"path", field.path}, {"value", field.wrong_type}}},
+          {"missing", {{"op", "remove"}, {"path", field.path}}}};
+      for (const auto& [how, patch] : patches) {
+        // An item of a list removed is just a shorter list.
+        if (is_index && how == "missing") continue;
+        const std::string what = operation.operation + " " + field.path + " " + how;
+        admin(verb::delete_, "/_sandbox/faults");
+        admin(verb::post, "/_sandbox/faults",
+              {{"kind", "patch_reply"}, {"operation", operation.operation}, {"count", 1}, {"json_patch", json::array({patch})}});
+        out = nullptr;
+        const auto status = expect_clean(operation.call(&out), out, what);
+        ++sweeps;
+        EXPECT_EQ(admin(verb::get, "/_sandbox/faults")["faults"][0]["fired"], 1) << what << ": the fault did not fire";
+        const bool bad_item = is_index && how != "missing";
+        if (field.needed || bad_item) {
+          EXPECT_EQ(status, AMC_E_PROTOCOL) << what << ": " << last_message_;
+          if (operation.operation != "lwaToken") {
+            EXPECT_NE(last_message_.find(operation.operation), std::string::npos) << what << ": " << last_message_;
+          }
+          const std::string field_named = is_index ? field.path.substr(1, field.path.find('/', 1) - 1) : name;
+          EXPECT_NE(last_message_.find(field_named), std::string::npos) << what << ": " << last_message_;
+        }
+      }
+    }
+  admin(verb::delete_, "/_sandbox/faults");
+  EXPECT_GT(sweeps, 60);
+}
+
+// Item 5, replies: a server answering with ~50,000 nested arrays crashed
+// amc_workflow_get. It is a protocol error now, with no recursion.
+TEST_F(HostileInput, ADeepReplyIsAProtocolError) {
+  using boost::beast::http::verb;
+  for (const char* operation : {"getWorkflow", "lwaToken"}) {
+    admin(verb::delete_, "/_sandbox/faults");
+    admin(verb::post, "/_sandbox/faults",
+          {{"kind", "replace_reply"}, {"operation", operation}, {"count", 1}, {"status", 200}, {"nesting_depth", 50000}});
+    char* out = nullptr;
+    const auto status = std::string(operation) == "lwaToken"
+                            ? amc_auth_refresh(client_, "conn", nullptr, &out)
+                            : amc_workflow_get(client_, request({{"workflow_id", "wf_any"}}).dump().c_str(), &out);
+    EXPECT_EQ(expect_clean(status, out, operation), AMC_E_PROTOCOL) << operation << ": " << last_message_;
+  }
+  EXPECT_NE(last_message_.find("access_token"), std::string::npos) << last_message_;
+  admin(verb::delete_, "/_sandbox/faults");
+  char* out = nullptr;
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "replace_reply"}, {"operation", "getWorkflow"}, {"count", 1}, {"status", 200}, {"nesting_depth", 50000}});
+  EXPECT_EQ(amc_workflow_get(client_, request({{"workflow_id", "wf_any"}}).dump().c_str(), &out), AMC_E_PROTOCOL);
+  EXPECT_NE(std::string(amc_last_error()).find("deeper than 128 levels"), std::string::npos) << amc_last_error();
+  admin(verb::delete_, "/_sandbox/faults");
 }
 
 }  // namespace
