@@ -576,7 +576,14 @@ AMC_API amc_status amc_execution_wait(amc_client *client, const char *request_js
  *   "parallelism": 4              parts downloaded at once
  * → manifest {"amc_execution_id", "directory",
  *             "files": [{"part", "path", "bytes", "rows", "columns": [...]}],
- *             "total_bytes", "total_rows", "warnings": ["…"]}
+ *             "total_bytes", "total_rows", "warnings": ["…"],
+ *             "output_format": {"separatorCharacter", "quoteCharacter",
+ *                               "escapeCharacter"}}
+ * Each file is checked and its "columns" and "rows" counted in the CSV
+ * dialect of the workflow that produced it (Workflow.outputFormat, shown
+ * in "output_format"): an outputFormat AMC reports with the execution,
+ * else the saved workflow's (fetched), else AMC's defaults ',', '"', '\'.
+ * Quoted fields may hold separators and line breaks.
  * A manifest never holds one result file twice: when AMC's downloadUrls
  * lists the same file more than once (URLs compared without their query
  * string, which only carries the signature), it is downloaded once and

@@ -1,7 +1,9 @@
 #include "api/results.hpp"
 
 #include "api/operations.hpp"
+#include "api/shapes.hpp"
 #include "common/error.hpp"
+#include "common/text.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
@@ -20,7 +22,46 @@ namespace amc::api {
 
 namespace asio = boost::asio;
 
-csv_summary summarize_csv(const std::filesystem::path& path) {
+csv_dialect dialect_of(const nlohmann::json& output_format, std::string_view operation) {
+  csv_dialect dialect;
+  if (output_format.is_null()) return dialect;
+  require_reply_object(output_format, "outputFormat", operation);
+  // One byte each; empty switches quoting or escaping off.
+  auto character = [&](const char* field) -> std::optional<std::optional<char>> {
+    const auto text = reply_string(output_format, field, operation);
+    if (!text) return std::nullopt;  // AMC's default
+    if (text->size() > 1)
+      throw error(errc::protocol,
+                  fmt::format("AMC's {} has outputFormat.{} {}, which is not one character; libamc reads "
+                              "result files with one-byte separator, quote and escape characters",
+                              operation, field, quoted_text(*text)),
+                  {{"operation", operation}, {"field", field}});
+    return text->empty() ? std::optional<char>{} : std::optional<char>{text->front()};
+  };
+  if (const auto separator = character("separatorCharacter")) {
+    if (!*separator)
+      throw error(errc::protocol,
+                  fmt::format("AMC's {} has an empty outputFormat.separatorCharacter", operation),
+                  {{"operation", operation}, {"field", "separatorCharacter"}});
+    dialect.separator = **separator;
+  }
+  if (const auto quote = character("quoteCharacter")) dialect.quote = *quote;
+  if (const auto escape = character("escapeCharacter")) dialect.escape = *escape;
+  return dialect;
+}
+
+namespace {
+
+nlohmann::json output_format_of(const csv_dialect& dialect) {
+  auto text = [](std::optional<char> c) { return c ? std::string(1, *c) : std::string(); };
+  return {{"separatorCharacter", std::string(1, dialect.separator)},
+          {"quoteCharacter", text(dialect.quote)},
+          {"escapeCharacter", text(dialect.escape)}};
+}
+
+}  // namespace
+
+csv_summary summarize_csv(const std::filesystem::path& path, const csv_dialect& dialect) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw error(errc::protocol, fmt::format("cannot read the downloaded file '{}'", path.string()));
@@ -33,7 +74,7 @@ csv_summary summarize_csv(const std::filesystem::path& path) {
   std::size_t last_row_fields = 0;
   char c;
   auto end_field = [&] {
-    if (!header_done) summary.columns.push_back(field);
+    if (!header_done) summary.columns.push_back(to_valid_utf8(field));
     field.clear();
     ++fields_in_line;
   };
@@ -48,12 +89,20 @@ csv_summary summarize_csv(const std::filesystem::path& path) {
     line_has_content = false;
     fields_in_line = 0;
   };
+  const auto is = [](char value, std::optional<char> wanted) { return wanted && value == *wanted; };
   while (in.get(c)) {
     if (in_quotes) {
-      if (c == '"') {
-        if (in.peek() == '"') {
+      // Inside quotes the escape character makes a following quote or
+      // escape character literal (Spark's CSV writer, which AMC uses);
+      // anything else after it is itself. A doubled quote is a quote.
+      if (is(c, dialect.escape) && !is(c, dialect.quote) && in.peek() != EOF &&
+          (is(static_cast<char>(in.peek()), dialect.quote) || is(static_cast<char>(in.peek()), dialect.escape))) {
+        in.get(c);
+        field += c;
+      } else if (is(c, dialect.quote)) {
+        if (in.peek() != EOF && is(static_cast<char>(in.peek()), dialect.quote)) {
           in.get(c);
-          field += '"';
+          field += c;
         } else {
           in_quotes = false;
         }
@@ -62,10 +111,10 @@ csv_summary summarize_csv(const std::filesystem::path& path) {
       }
       continue;
     }
-    if (c == '"') {
+    if (is(c, dialect.quote)) {
       in_quotes = true;
       line_has_content = true;
-    } else if (c == ',') {
+    } else if (c == dialect.separator) {
       end_field();
       line_has_content = true;
     } else if (c == '\n') {
@@ -85,8 +134,7 @@ csv_summary summarize_csv(const std::filesystem::path& path) {
   // A body cut short with consistent framing (a proxy, a server that sent
   // a wrong Content-Length) passes the transport's length check; a cut
   // inside a quoted field or a row shows here. Only the last row is held to
-  // the header's width, because a cut can only be there and a file with
-  // another separator (outputFormat) has rows of any width in commas.
+  // the header's width, because a cut can only be there.
   if (ends_in_quotes)
     throw error(errc::protocol,
                 fmt::format("the result file '{}' ends inside a quoted field; the download is incomplete",
@@ -177,7 +225,34 @@ struct download_job {
   const download_options& options;
   shared_urls& urls;  // refreshed when they expire
   int parts;
+  csv_dialect dialect;
 };
+
+// The dialect of the workflow that produced an execution's results: an
+// outputFormat AMC reports with the execution (or its inline workflow),
+// else the saved workflow's, else AMC's defaults (an ad-hoc run's
+// transient workflow is not saved).
+asio::awaitable<csv_dialect> dialect_of_execution(session& amc, const call_context& context,
+                                                  const std::string& amc_execution_id) {
+  const auto execution = co_await get_execution(amc, context, amc_execution_id);
+  if (const auto format = execution.find("outputFormat"); format != execution.end() && !format->is_null())
+    co_return dialect_of(*format, "getWorkflowExecution");
+  if (const auto inline_workflow = execution.find("workflow");
+      inline_workflow != execution.end() && inline_workflow->is_object() && inline_workflow->contains("outputFormat"))
+    co_return dialect_of((*inline_workflow)["outputFormat"], "getWorkflowExecution");
+  const auto workflow_id = reply_string(execution, "workflowId", "getWorkflowExecution");
+  if (!workflow_id) co_return csv_dialect{};
+  std::optional<nlohmann::json> workflow;
+  try {
+    workflow = co_await get_workflow(amc, context, *workflow_id);
+  } catch (const error& problem) {
+    // Not saved (ad hoc), or an id AMC made that libamc would not send.
+    if (problem.code_value() != errc::not_found && problem.code_value() != errc::invalid_argument) throw;
+  }
+  if (!workflow) co_return csv_dialect{};
+  const auto format = workflow->find("outputFormat");
+  co_return format == workflow->end() ? csv_dialect{} : dialect_of(*format, "getWorkflow");
+}
 
 asio::awaitable<nlohmann::json> download_part(download_job& job, int part) {
   const auto final_path = job.options.directory / fmt::format("part-{}.csv", part);
@@ -215,7 +290,7 @@ asio::awaitable<nlohmann::json> download_part(download_job& job, int part) {
       std::optional<csv_summary> checked;
       std::string why_incomplete;
       try {
-        checked = summarize_csv(partial_path);
+        checked = summarize_csv(partial_path, job.dialect);
       } catch (const error& problem) {
         if (problem.code_value() != errc::protocol) throw;
         why_incomplete = problem.message();
@@ -291,7 +366,9 @@ asio::awaitable<nlohmann::json> download_results(session& amc, net::http_client&
   const auto first = url_list(reply);
   const auto part_count = first.urls.size();
   shared_urls urls(first.urls);
-  download_job job{amc, http, context, amc_execution_id, options, urls, static_cast<int>(part_count)};
+  auto dialect = options.dialect;
+  if (!dialect) dialect = co_await dialect_of_execution(amc, context, amc_execution_id);
+  download_job job{amc, http, context, amc_execution_id, options, urls, static_cast<int>(part_count), *dialect};
 
   // Parts run in waves of `parallelism` coroutines on this executor (not a
   // strand: see shared_urls).
@@ -323,7 +400,8 @@ asio::awaitable<nlohmann::json> download_results(session& amc, net::http_client&
                            {"files", files},
                            {"total_bytes", total_bytes},
                            {"total_rows", total_rows},
-                           {"warnings", first.warnings}};
+                           {"warnings", first.warnings},
+                           {"output_format", output_format_of(*dialect)}};
 }
 
 }  // namespace amc::api

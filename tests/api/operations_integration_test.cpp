@@ -722,7 +722,91 @@ TEST(ResultFiles, HeaderlessOrCutFilesAreIncomplete) {
   EXPECT_EQ(complete.rows, 2u);
   EXPECT_EQ(summary_of("a,b\n1,2").rows, 1u) << "no line break after the last row is still whole";
   EXPECT_EQ(summary_of("a,b\n").rows, 0u);
-  EXPECT_EQ(summary_of("a;b\n1,5;2\n3;4\n").rows, 2u) << "another separator: no width check";
+}
+
+// The reader in a workflow's outputFormat: separator, quote and escape
+// characters of its own, quoted separators and line breaks inside a field.
+TEST(ResultFiles, EachFileIsReadInItsWorkflowsDialect) {
+  testing::temporary_directory directory;
+  auto summary_of = [&](const std::string& text, const csv_dialect& dialect) {
+    const auto path = directory.path() / "part.csv";
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+    return summarize_csv(path, dialect);
+  };
+  const csv_dialect semicolon{';', '\'', '\\'};
+  const auto custom = summary_of(
+      "campaign_id;event_date;note\n"
+      "1;2026-01-01;'a;b'\n"                // a quoted separator
+      "2;2026-01-02;'line one\nline two'\n"  // a quoted line break
+      "3;2026-01-03;'it\\'s, \"fine\"'\n"   // an escaped quote; ',' and '\"' are text
+      "4;2026-01-04;'doubled '' quote'\r\n",
+      semicolon);
+  EXPECT_EQ(custom.columns, (std::vector<std::string>{"campaign_id", "event_date", "note"}));
+  EXPECT_EQ(custom.rows, 4u);
+  // The same file read as ',' and '"' would be wrong: one column.
+  EXPECT_EQ(summary_of("campaign_id;event_date;note\n1;2;3\n", {}).columns.size(), 1u);
+  // AMC's default escape '\\' inside '"' quotes, and a backslash that
+  // escapes nothing stays text.
+  const auto defaults = summary_of("a,b\n\"x\\\"y\",\"C:\\temp\"\n\"p\\\\\",q\n", {});
+  EXPECT_EQ(defaults.rows, 2u);
+  // Quoting off: a quote character is text.
+  EXPECT_EQ(summary_of("a|b\n\"x|y\n", {'|', std::nullopt, std::nullopt}).rows, 1u);
+  // Cut inside a quoted field in the custom dialect is still seen.
+  std::string message;
+  EXPECT_EQ(testing::error_code_of([&] { summary_of("a;b\n1;'open\n", semicolon); }, &message), errc::protocol);
+  EXPECT_NE(message.find("quoted field"), std::string::npos) << message;
+  EXPECT_EQ(testing::error_code_of([&] { summary_of("a;b;c\n1;2;3\n4;5", semicolon); }), errc::protocol);
+  // Column names that are not UTF-8 still give a manifest (JSON) that is.
+  EXPECT_EQ(summary_of("caf\xE9,b\n1,2\n", {}).columns[0], "caf\xEF\xBF\xBD");
+
+  EXPECT_EQ(dialect_of({{"separatorCharacter", ";"}, {"quoteCharacter", "'"}}, "getWorkflow"),
+            (csv_dialect{';', '\'', '\\'}));
+  EXPECT_EQ(dialect_of({{"quoteCharacter", ""}, {"escapeCharacter", ""}}, "getWorkflow"),
+            (csv_dialect{',', std::nullopt, std::nullopt}));
+  EXPECT_EQ(dialect_of(nullptr, "getWorkflow"), csv_dialect{});
+  for (const auto& bad : {nlohmann::json{{"separatorCharacter", ";;"}}, nlohmann::json{{"separatorCharacter", ""}},
+                          nlohmann::json{{"quoteCharacter", 42}}, nlohmann::json("text")}) {
+    EXPECT_EQ(testing::error_code_of([&] { dialect_of(bad, "getWorkflow"); }, &message), errc::protocol) << bad;
+    EXPECT_NE(message.find("getWorkflow"), std::string::npos) << message;
+  }
+}
+
+// A saved workflow with its own outputFormat: the sandbox writes its files
+// with ';' and the manifest counts columns and rows in that dialect, also
+// for a file holding a quoted separator and a quoted line break.
+TEST_P(Operations, TheManifestReadsFilesInTheWorkflowsOutputFormat) {
+  auto& amc = client_->amc();
+  auto definition = workflow("wf_semicolon", "SELECT 1\n-- sandbox: parts=2 rows=10");
+  definition["outputFormat"] = {{"separatorCharacter", ";"}, {"quoteCharacter", "'"}};
+  run(sync_workflow(amc, context_, definition));
+  const auto submitted = submit("", {{"workflowId", "wf_semicolon"}});
+  ASSERT_EQ(wait(submitted.amc_execution_id)["status"], "SUCCEEDED");
+  download_options options;
+  options.directory = directory_.path() / "semicolon";
+  const auto manifest = run(download_results(amc, client_->http(), context_, submitted.amc_execution_id, options));
+  EXPECT_EQ(manifest["total_rows"], 10);
+  EXPECT_EQ(manifest["output_format"]["separatorCharacter"], ";");
+  EXPECT_EQ(manifest["output_format"]["quoteCharacter"], "'");
+  for (const auto& file : manifest["files"]) {
+    EXPECT_GT(file["columns"].size(), 1u) << file.dump();
+    for (const auto& column : file["columns"])
+      EXPECT_EQ(column.get<std::string>().find(';'), std::string::npos) << file.dump();
+  }
+
+  // The file AMC serves holds a quoted separator and a quoted line break.
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "replace_reply"},
+         {"operation", "downloadResult"},
+         {"count", 2},
+         {"body_text", "campaign_id;note\n1;'a;b'\n2;'line one\nline two'\n3;'it\\'s'\n"}});
+  options.directory = directory_.path() / "semicolon-quoted";
+  const auto quoted = run(download_results(amc, client_->http(), context_, submitted.amc_execution_id, options));
+  ASSERT_EQ(quoted["files"].size(), 2u);
+  for (const auto& file : quoted["files"]) {
+    EXPECT_EQ(file["columns"], nlohmann::json({"campaign_id", "note"}));
+    EXPECT_EQ(file["rows"], 3);
+  }
+  EXPECT_EQ(quoted["total_rows"], 6);
 }
 
 TEST_P(Operations, ResultsOfAnUnfinishedExecutionAreAConflict) {
