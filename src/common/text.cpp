@@ -123,14 +123,19 @@ std::string character_at(std::string_view text, std::size_t at) {
   return std::string{text.substr(at, 1)};
 }
 
-std::string to_valid_utf8(std::string_view text) {
+namespace {
+
+// `text` with each byte that is not UTF-8 replaced by what `replace` makes
+// of it.
+template <class Replace>
+std::string replace_invalid_utf8(std::string_view text, Replace replace) {
   if (!first_invalid_utf8(text)) return std::string{text};
   std::string out;
   char32_t code_point = 0;
   for (std::size_t at = 0; at < text.size();) {
     const auto length = sequence_at(text, at, code_point);
     if (length == 0) {
-      out += "\xEF\xBF\xBD";
+      out += replace(static_cast<unsigned char>(text[at]));
       ++at;
     } else {
       out.append(text.substr(at, length));
@@ -140,21 +145,14 @@ std::string to_valid_utf8(std::string_view text) {
   return out;
 }
 
+}  // namespace
+
+std::string to_valid_utf8(std::string_view text) {
+  return replace_invalid_utf8(text, [](unsigned char) { return std::string("\xEF\xBF\xBD"); });
+}
+
 std::string escape_invalid_utf8(std::string_view text) {
-  if (!first_invalid_utf8(text)) return std::string{text};
-  std::string out;
-  char32_t code_point = 0;
-  for (std::size_t at = 0; at < text.size();) {
-    const auto length = sequence_at(text, at, code_point);
-    if (length == 0) {
-      out += fmt::format("\\x{:02X}", static_cast<unsigned char>(text[at]));
-      ++at;
-    } else {
-      out.append(text.substr(at, length));
-      at += length;
-    }
-  }
-  return out;
+  return replace_invalid_utf8(text, [](unsigned char byte) { return fmt::format("\\x{:02X}", byte); });
 }
 
 std::string cut_text(std::string_view text, std::size_t max_bytes) {

@@ -5,12 +5,14 @@
 // document it gets back is valid UTF-8 (issue 12, items 5 and 6).
 #include "amc/amc.h"
 
+#include "crypto/base64url.hpp"
 #include "support/sandbox_fixture.hpp"
 
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <functional>
@@ -464,6 +466,37 @@ TEST_F(HostileInput, EveryReplyFieldNullWrongTypeOrMissingIsAProtocolErrorNeverA
     }
   admin(verb::delete_, "/_sandbox/faults");
   EXPECT_GT(sweeps, 60);
+}
+
+// Item 6, replies: a reply that is not UTF-8 (JSON with a lone byte, or an
+// error body AMC's text is taken from) still gives the host UTF-8.
+TEST_F(HostileInput, RepliesThatAreNotUtf8GiveUtf8Messages) {
+  using boost::beast::http::verb;
+  // The sandbox takes standard base64: the url-safe one with its two
+  // symbols swapped back.
+  auto base64 = [](const std::string& bytes) {
+    auto text = amc::crypto::base64url_encode(bytes);
+    std::replace(text.begin(), text.end(), '-', '+');
+    std::replace(text.begin(), text.end(), '_', '/');
+    return text;
+  };
+  char* out = nullptr;
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "replace_reply"}, {"operation", "getWorkflow"}, {"count", 1}, {"status", 200},
+         {"body_base64", base64("{\"workflowId\": \"wf_\xC3\", \"sqlQuery\": \"SELECT 1\"}")}});
+  EXPECT_EQ(expect_clean(amc_workflow_get(client_, request({{"workflow_id", "wf_any"}}).dump().c_str(), &out), out,
+                         "getWorkflow not UTF-8"),
+            AMC_E_PROTOCOL);
+  EXPECT_NE(last_message_.find("not valid UTF-8 at byte"), std::string::npos) << last_message_;
+  out = nullptr;
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "replace_reply"}, {"operation", "getWorkflow"}, {"count", 1}, {"status", 400},
+         {"body_base64", base64("{\"code\": \"400\", \"details\": \"bad \xC3 request\"}")}});
+  EXPECT_EQ(expect_clean(amc_workflow_get(client_, request({{"workflow_id", "wf_any"}}).dump().c_str(), &out), out,
+                         "getWorkflow error text not UTF-8"),
+            AMC_E_INVALID_ARGUMENT);
+  EXPECT_NE(last_message_.find("HTTP 400"), std::string::npos) << json(last_message_).dump();
+  admin(verb::delete_, "/_sandbox/faults");
 }
 
 // Item 5, replies: a server answering with ~50,000 nested arrays crashed
