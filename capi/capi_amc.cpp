@@ -336,6 +336,7 @@ AMC_API amc_status amc_results_download(amc_client* client, const char* request_
     };
     if (!request.body.contains("timeout_ms")) request.timeout = std::chrono::hours(2);
     auto& core = *request.client;
+    options.journal = &core.journal();
     auto manifest = run(request, amc::api::download_results(core.amc(), core.http(), request.context, id, options));
     *out_manifest_json = to_c_string(manifest.dump());
   });

@@ -581,7 +581,8 @@ AMC_API amc_status amc_execution_wait(amc_client *client, const char *request_js
  *                               "escapeCharacter"}}
  * Each file is checked and its "columns" and "rows" counted in the CSV
  * dialect of the workflow that produced it (Workflow.outputFormat, shown
- * in "output_format"): an outputFormat AMC reports with the execution,
+ * in "output_format"): an ad-hoc run's own (journaled by
+ * amc_execution_submit), an outputFormat AMC reports with the execution,
  * else the saved workflow's (fetched), else AMC's defaults ',', '"', '\'.
  * Quoted fields may hold separators and line breaks.
  * A manifest never holds one result file twice: when AMC's downloadUrls

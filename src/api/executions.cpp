@@ -268,6 +268,9 @@ asio::awaitable<submission> submit_execution(session& amc, store::execution_jour
   proposed.workflow_id = workflow_id;
   proposed.fingerprint = fingerprint_of(context, request);
   proposed.started_at = now_unix_seconds();
+  if (const auto inline_workflow = request.find("workflow"); inline_workflow != request.end())
+    if (const auto format = inline_workflow->find("outputFormat"); format != inline_workflow->end() && format->is_object())
+      proposed.output_format = format->dump();
   auto [entry, is_new] = journal.begin(proposed);
 
   submission result;

@@ -3,6 +3,7 @@
 #include "api/operations.hpp"
 #include "api/shapes.hpp"
 #include "common/error.hpp"
+#include "common/json_fields.hpp"
 #include "common/text.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -233,7 +234,12 @@ struct download_job {
 // else the saved workflow's, else AMC's defaults (an ad-hoc run's
 // transient workflow is not saved).
 asio::awaitable<csv_dialect> dialect_of_execution(session& amc, const call_context& context,
-                                                  const std::string& amc_execution_id) {
+                                                  const std::string& amc_execution_id,
+                                                  store::execution_journal* journal) {
+  if (journal != nullptr)
+    if (const auto entry = journal->find_by_amc_id(amc_execution_id); entry && !entry->output_format.empty())
+      if (const auto format = parse_json_bounded(entry->output_format))
+        co_return dialect_of(*format, "createWorkflowExecution");
   const auto execution = co_await get_execution(amc, context, amc_execution_id);
   if (const auto format = execution.find("outputFormat"); format != execution.end() && !format->is_null())
     co_return dialect_of(*format, "getWorkflowExecution");
@@ -367,7 +373,7 @@ asio::awaitable<nlohmann::json> download_results(session& amc, net::http_client&
   const auto part_count = first.urls.size();
   shared_urls urls(first.urls);
   auto dialect = options.dialect;
-  if (!dialect) dialect = co_await dialect_of_execution(amc, context, amc_execution_id);
+  if (!dialect) dialect = co_await dialect_of_execution(amc, context, amc_execution_id, options.journal);
   download_job job{amc, http, context, amc_execution_id, options, urls, static_cast<int>(part_count), *dialect};
 
   // Parts run in waves of `parallelism` coroutines on this executor (not a

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "api/session.hpp"
+#include "store/execution_journal.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -45,9 +46,12 @@ struct download_options {
   // many times before the download fails.
   int max_incomplete_retries = 2;  // per part
   // The result files' dialect; unset: the one of the workflow that produced
-  // them (an outputFormat in the execution AMC reports, else the saved
-  // workflow's), else AMC's defaults.
+  // them (an ad-hoc run's, journaled when libamc submitted it; an
+  // outputFormat in the execution AMC reports; else the saved workflow's),
+  // else AMC's defaults.
   std::optional<csv_dialect> dialect;
+  // Where an ad-hoc run's outputFormat was journaled at submit (optional).
+  store::execution_journal* journal = nullptr;
   std::function<void(const download_event&)> progress;
 };
 

@@ -20,11 +20,13 @@ nlohmann::json& executions_section(nlohmann::json& document) {
 }
 
 nlohmann::json to_json(const journal_entry& entry) {
-  return {{"instance_id", entry.instance_id},
-          {"workflow_id", entry.workflow_id},
-          {"amc_execution_id", entry.amc_execution_id},
-          {"fingerprint", entry.fingerprint},
-          {"started_at", format_utc(entry.started_at)}};
+  nlohmann::json value = {{"instance_id", entry.instance_id},
+                          {"workflow_id", entry.workflow_id},
+                          {"amc_execution_id", entry.amc_execution_id},
+                          {"fingerprint", entry.fingerprint},
+                          {"started_at", format_utc(entry.started_at)}};
+  if (!entry.output_format.empty()) value["output_format"] = entry.output_format;
+  return value;
 }
 
 journal_entry from_json(const std::string& id, const nlohmann::json& value) {
@@ -37,6 +39,8 @@ journal_entry from_json(const std::string& id, const nlohmann::json& value) {
   entry.amc_execution_id = value.value("amc_execution_id", "");
   entry.fingerprint = value.value("fingerprint", "");
   entry.started_at = parse_utc(value.value("started_at", "")).value_or(0);
+  if (const auto format = value.find("output_format"); format != value.end() && format->is_string())
+    entry.output_format = format->get<std::string>();
   return entry;
 }
 
@@ -148,6 +152,15 @@ std::optional<journal_entry> execution_journal::find(const std::string& executio
   const auto found = executions->find(execution_id);
   if (found == executions->end()) return std::nullopt;
   return from_json(execution_id, *found);
+}
+
+std::optional<journal_entry> execution_journal::find_by_amc_id(const std::string& amc_execution_id) {
+  const auto document = backend_.read();
+  const auto executions = document.find("executions");
+  if (amc_execution_id.empty() || executions == document.end() || !executions->is_object()) return std::nullopt;
+  for (const auto& [id, value] : executions->items())
+    if (value.is_object() && value.value("amc_execution_id", "") == amc_execution_id) return from_json(id, value);
+  return std::nullopt;
 }
 
 bool execution_journal::is_claimed(const std::string& amc_execution_id,

@@ -21,6 +21,9 @@ struct journal_entry {
   std::string amc_execution_id;  // empty while the create request's outcome is unknown
   std::string fingerprint;       // what was asked, to refuse reuse for another request
   unix_seconds started_at = 0;   // when the (last) create request was sent
+  // An ad-hoc run's outputFormat (JSON text, empty when none): AMC keeps no
+  // saved workflow to read it from when the results are downloaded.
+  std::string output_format;
 };
 
 // How long an execution id is remembered after its last create request:
@@ -56,6 +59,9 @@ class execution_journal {
   void forget(const std::string& execution_id);
 
   std::optional<journal_entry> find(const std::string& execution_id);
+
+  // The entry journaled with this AMC execution id, if any.
+  std::optional<journal_entry> find_by_amc_id(const std::string& amc_execution_id);
 
   // True when another execution id already maps to this AMC execution.
   bool is_claimed(const std::string& amc_execution_id, const std::string& except_execution_id);

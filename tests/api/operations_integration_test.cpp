@@ -807,6 +807,18 @@ TEST_P(Operations, TheManifestReadsFilesInTheWorkflowsOutputFormat) {
     EXPECT_EQ(file["rows"], 3);
   }
   EXPECT_EQ(quoted["total_rows"], 6);
+
+  // An ad-hoc run: AMC keeps no workflow to read its outputFormat from, so
+  // submit journals it and the download reads it back.
+  const auto ad_hoc = submit("exec_adhoc_fmt", {{"workflow", {{"sqlQuery", "SELECT 1\n-- sandbox: parts=1 rows=3"},
+                                                             {"outputFormat", {{"separatorCharacter", "|"}}}}}});
+  ASSERT_EQ(wait(ad_hoc.amc_execution_id)["status"], "SUCCEEDED");
+  options.directory = directory_.path() / "adhoc-pipe";
+  options.journal = &client_->journal();
+  const auto piped = run(download_results(amc, client_->http(), context_, ad_hoc.amc_execution_id, options));
+  EXPECT_EQ(piped["output_format"]["separatorCharacter"], "|");
+  EXPECT_GT(piped["files"][0]["columns"].size(), 1u) << piped.dump();
+  EXPECT_EQ(piped["total_rows"], 3);
 }
 
 TEST_P(Operations, ResultsOfAnUnfinishedExecutionAreAConflict) {
