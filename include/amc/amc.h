@@ -162,14 +162,29 @@ AMC_API void amc_free(void *pointer);
  * Credential store
  *
  * Holds, per credential id, the LwA client id, the refresh token, the cached
- * access token and its expiry, a state ("active", "needs-reauth",
- * "quarantined") and timestamps. Every secret is Fernet-encrypted at rest
+ * access token and its expiry, a state ("active", "needs-reauth";
+ * "quarantined" and "damaged" as a handle sees a record, never stored) and
+ * timestamps. Every secret is Fernet-encrypted at rest
  * with the configured keys (MultiFernet: the first key encrypts, all keys
  * decrypt), compatible with Python's cryptography and Airflow's fernet_key.
  *
- * A record that no configured key decrypts is quarantined: it is kept as it
- * is (so adding the old key back recovers it), excluded from use, and every
- * use of it fails with AMC_E_CRYPTO naming the credential id.
+ * A record that none of this store's keys decrypts is quarantined for this
+ * handle: get and list show it with "state": "quarantined", and every use of
+ * its secrets fails with AMC_E_CRYPTO naming the credential id. Quarantine
+ * is never written to the store: reading (amc_store_new, get, list) never
+ * writes, and a handle never changes a record it cannot decrypt (except a
+ * put that brings a new refresh_token), so processes with different key
+ * lists can share one file during a rolling key change, and adding the old
+ * key back shows the record as it always was.
+ *
+ * A record that cannot be read at all (a field of the wrong type, a time
+ * out of range, e.g. after a hand edit) is set aside on its own: get and
+ * list show it with "state": "damaged" and "last_error" naming the field,
+ * a use of its secrets fails with AMC_E_STORE naming the credential id, the
+ * other credentials keep working, and a put with client_id and
+ * refresh_token replaces it. The store never writes what it cannot read
+ * back: every record and the whole file are read back before the file is
+ * replaced.
  * ------------------------------------------------------------------------ */
 typedef struct amc_store amc_store;
 
@@ -206,6 +221,9 @@ AMC_API void amc_store_free(amc_store *store);
  *     "refresh_token": "Atzr|…",            required when new
  *     "access_token": "Atza|…",             optional
  *     "access_token_expires_at": "2026-11-28T16:00:00Z" (or Unix seconds),
+ *                                            1970-01-01T00:00:00Z to
+ *                                            9999-12-31T23:59:59Z, else
+ *                                            AMC_E_INVALID_ARGUMENT
  *     "state": "active" | "needs-reauth"    optional, default "active"
  *   }
  * Fields left out keep their stored values; a missing refresh_token never
@@ -248,7 +266,8 @@ AMC_API amc_status amc_store_delete_credential(amc_store *store, const char *cre
 
 /* Re-encrypts every record with the first (primary) key, keeping each
  * token's original Fernet timestamp, like Airflow's rotate-fernet-key.
- * Records that no key decrypts are quarantined and reported, not changed.
+ * Records that no key decrypts are reported in "failed" and left exactly as
+ * they are (another process may hold their key).
  * *out_report_json (free with amc_free):
  *   {"total": N, "rotated": N, "failed": [{"credential_id", "reason"}]}
  * Readers see either the old or the new file, never a mix: records stay
@@ -275,12 +294,33 @@ typedef struct amc_client amc_client;
  *            or {"client_id_env": "VAR", "client_secret_env": "VAR"},
  *     "store": { see amc_store_new },
  *     "tls": {"verify_peer": true, "ca_file": PATH, "ca_directory": PATH},
+ *            verify_peer false turns off certificate and host-name checks:
+ *            any server is trusted, so anyone on the network path can read
+ *            and change the traffic, tokens included. For local test
+ *            servers only (trust a private CA with ca_file instead). It is
+ *            never silent: the client logs a WARNING when it is created
+ *            (delivered to the first log callback set with
+ *            amc_client_set_log, at AMC_LOG_WARNING or below), and
+ *            amc_client_metrics shows "http": {"tls": {"verify_peer": false}}.
  *     "timeouts": {"connect_ms", "handshake_ms", "read_headers_ms", ...},
  *     "retry": {"max_attempts": 5, "base_delay_ms": 500, "max_total_ms": 180000},
  *     "rate_limit": {"requests_per_second": 10, "burst": 10},
  *     "proxy": {"https_proxy": "http://host:port", "no_proxy": "..."},
  *     "tokens": {"advisory_window_s": 300, "mandatory_window_s": 60},
+ *                 seconds before expiry; for a token whose lifetime (LwA's
+ *                 expires_in) is shorter, the advisory window shrinks to
+ *                 half and the mandatory one to a quarter of that lifetime,
+ *                 so a short-lived token is not refreshed before every call
  *     "refresh_service": {"enabled": false, "lead_time_s": 600, "interval_s": 60},
+ *                 lead_time_s shrinks to half a shorter token lifetime too
+ *     Durations (*_ms, *_s) are at most one year; a number past its field's
+ *     range is AMC_E_INVALID_ARGUMENT naming the field.
+ *
+ * Token lifetimes: LwA's expires_in is read as whole seconds (a JSON number
+ * or a string of digits); missing means 3600. Above one day (86400 s) it is
+ * cut to one day with a WARNING log line naming the credential (AMC
+ * answering 401 earlier still gets its one refresh); below 1 s, or of any
+ * other type, the refresh fails with AMC_E_PROTOCOL and nothing is stored.
  *     "io_threads": 1,
  *     "journal_retention_days": 30   how long amc_execution_submit remembers
  *                                    an execution_id (see there)
@@ -314,8 +354,10 @@ typedef void (*amc_log_callback)(int level, const char *message, void *user);
 AMC_API amc_status amc_client_set_log(amc_client *client, amc_log_callback callback, void *user,
                                       int min_level);
 
-/* Counters as JSON: {"http": {...requests, retries by cause, throttles...},
- * "tokens": {"refreshes", "refresh_failures", ...}}. No secrets. */
+/* Counters as JSON: {"http": {...requests, retries by cause, throttles...,
+ * "tls": {"verify_peer": true|false}}, "tokens": {"refreshes",
+ * "refresh_failures", ...}}. "verify_peer" false means the client was made
+ * with TLS verification off (see amc_client_new). No secrets. */
 AMC_API amc_status amc_client_metrics(amc_client *client, char **out_json);
 
 /* ---------------------------------------------------------------------------

@@ -7,6 +7,10 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+
 namespace amc::auth {
 
 lwa_endpoints default_lwa_endpoints(std::string_view region) {
@@ -47,6 +51,79 @@ std::string consent_page_url(const lwa_endpoints& endpoints, const lwa_client& c
   return url;
 }
 
+namespace {
+
+// Sets grant.expires_in_seconds from the reply (rules in lwa.hpp). Every
+// value is compared as what it is (unsigned, signed, floating or text), so
+// no value can overflow on the way.
+void read_expires_in(const nlohmann::json& reply, token_grant& grant, const nlohmann::json& detail) {
+  const auto expires = reply.find("expires_in");
+  if (expires == reply.end()) {
+    grant.expires_in_seconds = default_access_token_lifetime_seconds;
+    return;
+  }
+  constexpr long long maximum = max_access_token_lifetime_seconds;
+  enum class verdict { in_range, too_small, too_large, not_a_number };
+  verdict found = verdict::not_a_number;
+  long long seconds = 0;
+  if (expires->is_number_unsigned()) {
+    const auto value = expires->get<std::uint64_t>();
+    found = value < 1 ? verdict::too_small
+            : value > static_cast<std::uint64_t>(maximum) ? verdict::too_large
+                                                           : verdict::in_range;
+    seconds = found == verdict::in_range ? static_cast<long long>(value) : 0;
+  } else if (expires->is_number_integer()) {
+    const auto value = expires->get<std::int64_t>();
+    found = value < 1 ? verdict::too_small : value > maximum ? verdict::too_large : verdict::in_range;
+    seconds = found == verdict::in_range ? value : 0;
+  } else if (expires->is_number_float()) {
+    const double value = expires->get<double>();
+    found = !std::isfinite(value)                      ? verdict::not_a_number
+            : value < 1                                ? verdict::too_small
+            : value > static_cast<double>(maximum)     ? verdict::too_large
+                                                       : verdict::in_range;
+    seconds = found == verdict::in_range ? std::llround(value) : 0;
+  } else if (expires->is_string()) {
+    // Some token endpoints send the number as text: digits only.
+    const auto& text = expires->get_ref<const std::string&>();
+    std::uint64_t value = 0;
+    const auto [end, problem] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (!text.empty() && end == text.data() + text.size() &&
+        (problem == std::errc{} || problem == std::errc::result_out_of_range)) {
+      found = problem == std::errc::result_out_of_range ? verdict::too_large
+              : value < 1                               ? verdict::too_small
+              : value > static_cast<std::uint64_t>(maximum) ? verdict::too_large
+                                                            : verdict::in_range;
+      seconds = found == verdict::in_range ? static_cast<long long>(value) : 0;
+    }
+  }
+  switch (found) {
+    case verdict::in_range:
+      grant.expires_in_seconds = seconds;
+      return;
+    case verdict::too_large:
+      grant.expires_in_seconds = maximum;
+      grant.expires_in_clamped_from = expires->dump();
+      return;
+    case verdict::too_small:
+      throw error(errc::protocol,
+                  fmt::format("Login with Amazon answered 200 with expires_in {}: the access token "
+                              "would already be expired (expected 1 to {} seconds); check the LwA "
+                              "token URL",
+                              expires->dump(), maximum),
+                  detail);
+    case verdict::not_a_number:
+      break;
+  }
+  throw error(errc::protocol,
+              fmt::format("Login with Amazon answered 200 with expires_in of type {} (expected a "
+                          "number of seconds, 1 to {}); check the LwA token URL",
+                          expires->type_name(), maximum),
+              detail);
+}
+
+}  // namespace
+
 bool is_invalid_grant(const nlohmann::json& error_detail) {
   return error_detail.is_object() && error_detail.value("lwa_error", "") == "invalid_grant";
 }
@@ -67,12 +144,7 @@ token_grant interpret_token_reply(unsigned http_status, std::string_view body,
                   detail);
     token_grant grant;
     grant.access_token = reply["access_token"].get<std::string>();
-    const auto expires = reply.find("expires_in");
-    if (expires != reply.end() && expires->is_number_integer() && expires->get<long long>() > 0)
-      grant.expires_in_seconds = expires->get<long long>();
-    else if (expires != reply.end() && expires->is_string())
-      grant.expires_in_seconds = std::atoll(expires->get_ref<const std::string&>().c_str());
-    if (grant.expires_in_seconds <= 0) grant.expires_in_seconds = 3600;  // LwA's documented life
+    read_expires_in(reply, grant, detail);
     const auto refresh = reply.find("refresh_token");
     if (refresh != reply.end() && refresh->is_string() && !refresh->get_ref<const std::string&>().empty())
       grant.refresh_token = refresh->get<std::string>();

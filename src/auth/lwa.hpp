@@ -35,9 +35,19 @@ std::string consent_page_url(const lwa_endpoints& endpoints, const lwa_client& c
                              std::string_view redirect_uri, std::string_view state,
                              std::string_view scope);
 
+// LwA's access tokens live an hour; a reply without expires_in means that.
+inline constexpr long long default_access_token_lifetime_seconds = 3600;
+// The longest lifetime believed: one day. A larger expires_in (a
+// misconfigured or hostile endpoint once sent 1000000000000, stored as the
+// year -31821) is cut to this with a warning; AMC answering 401 earlier
+// still gets its one refresh.
+inline constexpr long long max_access_token_lifetime_seconds = 86400;
+
 struct token_grant {
   std::string access_token;
-  long long expires_in_seconds = 0;
+  long long expires_in_seconds = 0;  // 1 to max_access_token_lifetime_seconds
+  // What LwA said, when it was more than the maximum (for the warning).
+  std::optional<std::string> expires_in_clamped_from;
   std::optional<std::string> refresh_token;  // only when LwA sends one
 };
 
@@ -46,6 +56,10 @@ struct token_grant {
 // re-authorised: the message says how), invalid_client → config (naming the
 // client id, never the secret), other 4xx → protocol/config, 429 →
 // throttled, 5xx → remote, a 200 without a usable token → protocol.
+// expires_in: missing → default_access_token_lifetime_seconds; an integer
+// (or a string of digits) of seconds above max_access_token_lifetime_seconds
+// → that maximum (expires_in_clamped_from says so); below 1 or of another
+// type → protocol.
 // `credential_id` is for messages.
 token_grant interpret_token_reply(unsigned http_status, std::string_view body,
                                   std::string_view credential_id, std::string_view client_id);

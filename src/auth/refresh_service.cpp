@@ -81,6 +81,8 @@ asio::awaitable<int> refresh_service::sweep() {
                              store::to_string(record.state),
                              record.state == store::credential_state::quarantined
                                  ? "restore the previous Fernet key or re-authenticate"
+                             : record.state == store::credential_state::damaged
+                                 ? "its record in the store is damaged; put it again to replace it"
                                  : "re-authenticate it to resume"));
       continue;
     }
@@ -90,7 +92,9 @@ asio::awaitable<int> refresh_service::sweep() {
       dropped_.erase(id);
     }
     const bool expiring = !record.has_access_token || !record.access_token_expires_at ||
-                          *record.access_token_expires_at - now <= settings_.lead_time.count();
+                          *record.access_token_expires_at - now <=
+                              shrink_to_lifetime(settings_.lead_time, token_lifetime(record), 2)
+                                  .count();
     if (!expiring) continue;
     try {
       const auto current = store_.get(id, true).access_token.value_or("");

@@ -18,7 +18,9 @@
 namespace amc::auth {
 
 struct refresh_service_settings {
-  std::chrono::seconds lead_time{600};   // refresh tokens expiring within this
+  // Refresh tokens expiring within this; for a token that lives shorter,
+  // within half its lifetime (see windows_for).
+  std::chrono::seconds lead_time{600};
   std::chrono::seconds interval{60};     // between sweeps, ±20% jitter
 };
 

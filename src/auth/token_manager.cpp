@@ -10,6 +10,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace amc::auth {
 
 namespace asio = boost::asio;
@@ -53,7 +55,38 @@ asio::awaitable<std::string> token_manager::refresh(std::string credential_id,
                                     use_awaitable);
 }
 
+std::chrono::seconds shrink_to_lifetime(std::chrono::seconds configured,
+                                        std::optional<std::int64_t> lifetime_seconds,
+                                        std::int64_t divisor) {
+  if (!lifetime_seconds || *lifetime_seconds <= 0) return configured;
+  return std::min(configured, std::chrono::seconds(*lifetime_seconds / divisor));
+}
+
+refresh_windows windows_for(const token_settings& settings,
+                            std::optional<std::int64_t> lifetime_seconds) {
+  return {shrink_to_lifetime(settings.advisory_window, lifetime_seconds, 2),
+          shrink_to_lifetime(settings.mandatory_window, lifetime_seconds, 4)};
+}
+
+std::optional<std::int64_t> token_lifetime(const store::credential_record& record) {
+  if (!record.access_token_issued_at || !record.access_token_expires_at) return std::nullopt;
+  const auto lifetime = *record.access_token_expires_at - *record.access_token_issued_at;
+  if (lifetime <= 0) return std::nullopt;
+  return lifetime;
+}
+
 namespace {
+
+// The range rule of interpret_token_reply, said once per clamped grant.
+void warn_if_clamped(const token_grant& grant, std::string_view credential_id, const logger& log) {
+  if (!grant.expires_in_clamped_from) return;
+  log.log(log_level::warning,
+          fmt::format("Login with Amazon said the new access token of credential '{}' lives {} s; "
+                      "libamc uses at most {} s (AMC answering 401 earlier still gets one "
+                      "refresh); check the LwA token URL",
+                      credential_id, *grant.expires_in_clamped_from,
+                      max_access_token_lifetime_seconds));
+}
 
 [[noreturn]] void throw_needs_reauth(const store::credential_record& record) {
   throw error(errc::auth_required,
@@ -77,9 +110,10 @@ asio::awaitable<std::string> token_manager::access_token_on_strand(std::string c
   const auto now = now_unix_seconds();
   const bool has_token = record.access_token && record.access_token_expires_at;
   const auto remaining = has_token ? *record.access_token_expires_at - now : 0;
-  if (has_token && remaining > settings_.advisory_window.count()) co_return *record.access_token;
+  const auto windows = windows_for(settings_, token_lifetime(record));
+  if (has_token && remaining > windows.advisory.count()) co_return *record.access_token;
 
-  if (has_token && remaining > settings_.mandatory_window.count()) {
+  if (has_token && remaining > windows.mandatory.count()) {
     // Advisory window: refresh early if nobody else is, but do not wait.
     if (!in_flight_.count(credential_id)) {
       asio::co_spawn(
@@ -154,7 +188,8 @@ asio::awaitable<std::string> token_manager::refresh_once(std::string credential_
   const auto now = now_unix_seconds();
   if (record.access_token && record.access_token_expires_at &&
       *record.access_token != triggering_token &&
-      *record.access_token_expires_at - now > settings_.mandatory_window.count()) {
+      *record.access_token_expires_at - now >
+          windows_for(settings_, token_lifetime(record)).mandatory.count()) {
     ++refreshes_skipped_fresh_;
     co_return *record.access_token;
   }
@@ -174,6 +209,7 @@ asio::awaitable<std::string> token_manager::refresh_once(std::string credential_
   try {
     const auto reply = co_await http_.send(std::move(request));
     grant = interpret_token_reply(reply.status, reply.body, credential_id, settings_.client.client_id);
+    warn_if_clamped(grant, credential_id, log_);
   } catch (const error& problem) {
     ++refresh_failures_;
     if (is_invalid_grant(problem.detail())) {
@@ -195,6 +231,7 @@ asio::awaitable<std::string> token_manager::refresh_once(std::string credential_
   update.credential_id = credential_id;
   update.access_token = grant.access_token;
   update.access_token_expires_at = started + grant.expires_in_seconds;
+  update.access_token_issued_at = started;
   if (grant.refresh_token) update.refresh_token = grant.refresh_token;  // absent: keep ours
   update.last_error = "";
   store_.put(update);
@@ -222,6 +259,7 @@ asio::awaitable<void> token_manager::exchange_code(std::string credential_id, st
   const auto reply = co_await http_.send(std::move(request));
   const auto grant =
       interpret_token_reply(reply.status, reply.body, credential_id, settings_.client.client_id);
+  warn_if_clamped(grant, credential_id, log_);
   if (!grant.refresh_token)
     throw error(errc::protocol,
                 "Login with Amazon exchanged the code but sent no refresh_token; nothing was stored",
@@ -232,6 +270,7 @@ asio::awaitable<void> token_manager::exchange_code(std::string credential_id, st
   update.refresh_token = grant.refresh_token;
   update.access_token = grant.access_token;
   update.access_token_expires_at = started + grant.expires_in_seconds;
+  update.access_token_issued_at = started;
   update.state = store::credential_state::active;
   update.last_error = "";
   store_.put(update);

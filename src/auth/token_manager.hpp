@@ -21,6 +21,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -34,6 +35,28 @@ struct token_settings {
   // How long a caller waits for another process's refresh lock.
   std::chrono::milliseconds cross_process_wait{30'000};
 };
+
+// The windows that apply to one token. A token that lives shorter than the
+// configured windows would otherwise be refreshed before every request (an
+// LwA or proxy answering expires_in 30 against a 60 s mandatory window), so
+// both shrink with the token's lifetime: advisory = min(configured,
+// lifetime / 2), mandatory = min(configured, lifetime / 4). A token whose
+// lifetime is unknown (put in by a host) gets the configured windows.
+struct refresh_windows {
+  std::chrono::seconds advisory;
+  std::chrono::seconds mandatory;
+};
+refresh_windows windows_for(const token_settings& settings,
+                            std::optional<std::int64_t> lifetime_seconds);
+
+// A lead time (how long before expiry to refresh) shrunk to half the
+// token's lifetime, as windows_for does with the advisory window.
+std::chrono::seconds shrink_to_lifetime(std::chrono::seconds configured,
+                                        std::optional<std::int64_t> lifetime_seconds,
+                                        std::int64_t divisor);
+
+// The lifetime the record's access token was issued with, when known.
+std::optional<std::int64_t> token_lifetime(const store::credential_record& record);
 
 class token_manager {
  public:

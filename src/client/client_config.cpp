@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <limits>
+
 #include <cstdlib>
 
 namespace amc::client {
@@ -20,28 +22,36 @@ const nlohmann::json& section(const nlohmann::json& config, std::string_view nam
   return *found;
 }
 
+// A year: no duration in the config means more, and a bound keeps every
+// deadline computed from one (now + duration) far from overflowing.
+constexpr double longest_duration_seconds = 365.0 * 86400;
+
+// Range-checked before the conversion: a number past the target type (say
+// 1e300 into an int) must be refused, never converted.
 template <class Number>
 void read_number(const nlohmann::json& object, std::string_view field, std::string_view what,
-                 Number& target, double minimum) {
+                 Number& target, double minimum,
+                 double maximum = static_cast<double>(std::numeric_limits<Number>::max())) {
   const auto found = object.find(field);
   if (found == object.end() || found->is_null()) return;
-  if (!found->is_number() || found->get<double>() < minimum)
+  if (!found->is_number() || !(found->get<double>() >= minimum) || !(found->get<double>() <= maximum))
     throw error(errc::invalid_argument,
-                fmt::format("field '{}' of the {} must be a number >= {}", field, what, minimum));
+                fmt::format("field '{}' of the {} must be a number from {} to {}", field, what,
+                            minimum, maximum));
   target = found->get<Number>();
 }
 
 void read_ms(const nlohmann::json& object, std::string_view field, std::string_view what,
              std::chrono::milliseconds& target) {
   long long value = target.count();
-  read_number(object, field, what, value, 1);
+  read_number(object, field, what, value, 1, longest_duration_seconds * 1000);
   target = std::chrono::milliseconds(value);
 }
 
 void read_seconds(const nlohmann::json& object, std::string_view field, std::string_view what,
                   std::chrono::seconds& target) {
   long long value = target.count();
-  read_number(object, field, what, value, 0);
+  read_number(object, field, what, value, 0, longest_duration_seconds);
   target = std::chrono::seconds(value);
 }
 

@@ -38,9 +38,31 @@ std::string redact(std::string_view text) {
 }
 
 void logger::set_sink(log_sink sink, log_level minimum) {
-  const std::lock_guard lock{mutex_};
-  sink_ = std::move(sink);
-  minimum_ = minimum;
+  std::vector<std::pair<log_level, std::string>> kept;
+  log_sink deliver;
+  {
+    const std::lock_guard lock{mutex_};
+    sink_ = std::move(sink);
+    minimum_ = minimum;
+    if (sink_) {
+      kept.swap(kept_);
+      deliver = sink_;
+    }
+  }
+  // Outside the lock: the sink may log.
+  for (const auto& [level, message] : kept)
+    if (level >= minimum) deliver(level, message);
+}
+
+void logger::log_or_keep(log_level level, std::string_view message) {
+  {
+    const std::lock_guard lock{mutex_};
+    if (!sink_) {
+      if (kept_.size() < kept_line_limit) kept_.emplace_back(level, redact(message));
+      return;
+    }
+  }
+  log(level, message);
 }
 
 bool logger::enabled(log_level level) const {

@@ -56,16 +56,21 @@ std::string_view describe(token_problem problem) {
 }
 
 fernet_key fernet_key::from_text(std::string_view key_text, std::size_t position) {
-  const auto bytes = base64url_decode(key_text);
-  if (!bytes || bytes->size() != 32)
+  // Read exactly as Python's Fernet reads its key, so that any key Airflow
+  // or another Python tool accepts works here too, as the same 32 bytes.
+  auto bytes = python_urlsafe_b64decode(key_text);
+  if (!bytes || bytes->size() != 32) {
+    if (bytes) OPENSSL_cleanse(bytes->data(), bytes->size());
     throw error(errc::config,
-                fmt::format("Fernet key #{} is not a valid key: a key is 32 bytes in url-safe "
-                            "base64 (44 characters ending in '='), as made by "
-                            "cryptography.fernet.Fernet.generate_key()",
+                fmt::format("Fernet key #{} is not a valid key: a key is 32 bytes in base64 "
+                            "(44 characters ending in '=', url-safe or standard alphabet), as "
+                            "made by cryptography.fernet.Fernet.generate_key()",
                             position));
+  }
   fernet_key key;
   std::copy_n(bytes->begin(), 16, key.signing_key_.begin());
   std::copy_n(bytes->begin() + 16, 16, key.encryption_key_.begin());
+  OPENSSL_cleanse(bytes->data(), bytes->size());
   return key;
 }
 

@@ -43,8 +43,10 @@ struct decrypt_outcome {
 
 class fernet_key {
  public:
-  // From the 44-character url-safe base64 text of 32 bytes. Throws
-  // amc::error(config) naming `position` (1-based) when it is not one.
+  // From the base64 text of 32 bytes (44 characters; url-safe or standard
+  // alphabet), read exactly as Python's cryptography.fernet.Fernet reads it
+  // (python_urlsafe_b64decode). Throws amc::error(config) naming `position`
+  // (1-based) when Python would refuse it too.
   static fernet_key from_text(std::string_view key_text, std::size_t position = 1);
 
   std::string encrypt(std::string_view plaintext) const;

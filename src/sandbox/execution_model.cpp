@@ -1,9 +1,10 @@
 #include "sandbox/execution_model.hpp"
 
+#include "sandbox/input_limits.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <stdexcept>
 
 namespace amc::sandbox {
@@ -43,6 +44,7 @@ struct marker_settings {
   std::optional<long> rows;
   std::optional<std::string> unlisted_status;
   std::optional<double> unlisted_seconds;
+  bool quoted_newlines = false;
 };
 
 // A status AMC might add one day: upper case, digits and '_', and not one of
@@ -62,15 +64,6 @@ void check_unlisted_status(std::string_view name) {
           "sandbox marker status={} names a known status; status= is for a status clients do not know", name));
     }
   }
-}
-
-long parse_long(std::string_view text, std::string_view what) {
-  long value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) {
-    throw std::invalid_argument(fmt::format("sandbox marker {} must be a whole number, got '{}'", what, text));
-  }
-  return value;
 }
 
 marker_settings read_markers(std::string_view sql) {
@@ -95,6 +88,10 @@ marker_settings read_markers(std::string_view sql) {
         settings.outcome = "SUCCEEDED";
         continue;
       }
+      if (word == "quoted_newlines") {
+        settings.quoted_newlines = true;
+        continue;
+      }
       auto equals = word.find('=');
       if (equals == std::string_view::npos) {
         throw std::invalid_argument(fmt::format("unknown sandbox marker '{}'", word));
@@ -104,8 +101,8 @@ marker_settings read_markers(std::string_view sql) {
       if (key == "duration" || key == "running") settings.running = parse_duration_seconds(value);
       else if (key == "pending") settings.pending = parse_duration_seconds(value);
       else if (key == "publishing") settings.publishing = parse_duration_seconds(value);
-      else if (key == "parts") settings.parts = static_cast<int>(parse_long(value, "parts"));
-      else if (key == "rows") settings.rows = parse_long(value, "rows");
+      else if (key == "parts") settings.parts = static_cast<int>(checked_integer(value, "sandbox marker parts", 1, limits::max_parts));
+      else if (key == "rows") settings.rows = static_cast<long>(checked_integer(value, "sandbox marker rows", 0, limits::max_rows));
       else if (key == "scenario") settings.scenario_name = std::string(value);
       else if (key == "status") {
         check_unlisted_status(value);
@@ -175,6 +172,7 @@ execution_plan plan_execution(std::string_view workflow_id, std::string_view sql
   if (markers.publishing) plan.publishing_seconds = *markers.publishing;
   if (markers.parts) plan.parts = *markers.parts;
   if (markers.rows) plan.rows = *markers.rows;
+  plan.quoted_newlines = markers.quoted_newlines;
   if (markers.unlisted_seconds && !markers.unlisted_status) {
     throw std::invalid_argument("sandbox marker for= needs status=NAME on the same execution");
   }

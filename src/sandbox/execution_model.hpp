@@ -32,6 +32,9 @@ struct execution_plan {
   // execution reports NAME for that long (simulated), then goes on as usual.
   std::string unlisted_status;
   double unlisted_seconds = 0;
+  // Marker `quoted_newlines`: some text values of the results hold a line
+  // break (quoted), for clients that must not count rows by lines.
+  bool quoted_newlines = false;
 };
 
 // Picks the scenario (named by a marker, else the first whose workflow id

@@ -178,7 +178,11 @@ fault_rule parse_fault_rule(const nlohmann::json& value) {
   rule.skip = read_number<long>(value, "skip", 0, 0, max_fault_count);
   rule.status_given = value.contains("status");
   rule.status = read_number<int>(value, "status", rule.kind == fault_kind::rate_limit ? 429 : 500, 100, 599);
-  rule.retry_after_seconds = read_number<int>(value, "retry_after", 1, 0, max_retry_after_seconds);
+  // null: a 429 without Retry-After (0 is the header "Retry-After: 0").
+  if (value.contains("retry_after") && value.at("retry_after").is_null())
+    rule.retry_after_seconds = fault_rule::no_retry_after;
+  else
+    rule.retry_after_seconds = read_number<int>(value, "retry_after", 1, 0, max_retry_after_seconds);
   rule.latency_ms = read_number<int>(value, "latency_ms", rule.kind == fault_kind::latency ? 1000 : 0, 0,
                                      max_fault_delay_ms);
   rule.trickle_bytes = read_number<int>(value, "trickle_bytes", 1, 1, max_trickle_bytes);
@@ -197,7 +201,9 @@ nlohmann::json fault_rule_to_json(const fault_rule& rule) {
     case fault_kind::error_status: out["status"] = rule.status; break;
     case fault_kind::rate_limit:
       out["status"] = rule.status;
-      out["retry_after"] = rule.retry_after_seconds;
+      out["retry_after"] = rule.retry_after_seconds == fault_rule::no_retry_after
+                               ? nlohmann::json()
+                               : nlohmann::json(rule.retry_after_seconds);
       break;
     case fault_kind::latency: out["latency_ms"] = rule.latency_ms; break;
     case fault_kind::trickle:

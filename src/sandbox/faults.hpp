@@ -42,7 +42,8 @@ struct fault_rule {
   long count = -1;        // how many times it fires; -1: until cleared
   long skip = 0;          // matching requests to let through first
   int status = 500;
-  int retry_after_seconds = 1;
+  static constexpr int no_retry_after = -1;
+  int retry_after_seconds = 1;  // no_retry_after: the 429 has no Retry-After
   int latency_ms = 0;
   int trickle_bytes = 1;
   int trickle_interval_ms = 20;

@@ -12,6 +12,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace amc::sandbox {
 
@@ -357,7 +358,8 @@ reply sandbox_service::handle(const http_request& request) {
   } else if (fault && kind == fault_kind::rate_limit) {
     out.message = detail::amc_error(request, static_cast<http::status>(fault->status),
                                     "Too many requests. The request was rate-limited. Retry later.");
-    out.message.set(http::field::retry_after, std::to_string(fault->retry_after_seconds));
+    if (fault->retry_after_seconds != fault_rule::no_retry_after)
+      out.message.set(http::field::retry_after, std::to_string(fault->retry_after_seconds));
   } else if (fault && kind == fault_kind::reset_before_headers) {
     out.how = delivery::reset_before_headers;
   } else if (json_nesting_depth(request.body()) > max_json_nesting) {
@@ -506,7 +508,9 @@ reply sandbox_service::handle_admin(const http_request& request, std::string_vie
     } else if (rest == "requests" && method == verb::get) {
       auto params = detail::parse_parameters(query);
       std::size_t limit = request_log_.size();
-      if (auto* value = detail::find_parameter(params, "limit")) limit = std::min<std::size_t>(limit, std::stoul(*value));
+      if (auto* value = detail::find_parameter(params, "limit")) {
+        limit = std::min(limit, static_cast<std::size_t>(checked_integer(std::string_view(*value), "limit", 0, limits::max_request_log)));
+      }
       json list = json::array();
       for (std::size_t i = request_log_.size() - limit; i < request_log_.size(); ++i) {
         const auto& entry = request_log_[i];
@@ -544,26 +548,12 @@ reply sandbox_service::handle_admin(const http_request& request, std::string_vie
                         {"clock_offset_seconds", clock_offset_seconds_},
                         {"client_id", options_.client_id}});
     } else if (rest == "settings" && (method == verb::put || method == verb::patch || method == verb::post)) {
-      static const std::vector<std::string> known = {
-          "response_shape", "time_scale", "access_token_ttl_seconds", "consent_code_ttl_seconds",
-          "download_url_ttl_seconds", "refresh_token_reply", "max_active_per_instance", "adhoc_executions_per_day",
-          "accounts_page_size"};
+      const auto& known = settings_names();
       for (const auto& [key, value] : body.items()) {
         if (std::find(known.begin(), known.end(), key) == known.end()) throw std::invalid_argument("unknown setting '" + key + "'");
       }
       sandbox_options updated = options_;
-      if (body.contains("response_shape")) updated.shape = parse_response_shape(body.at("response_shape").get<std::string>());
-      if (body.contains("time_scale")) updated.time_scale = body.at("time_scale").get<double>();
-      if (updated.time_scale <= 0) throw std::invalid_argument("time_scale must be positive");
-      if (body.contains("access_token_ttl_seconds")) updated.access_token_ttl_seconds = body.at("access_token_ttl_seconds").get<int>();
-      if (body.contains("consent_code_ttl_seconds")) updated.consent_code_ttl_seconds = body.at("consent_code_ttl_seconds").get<int>();
-      if (body.contains("download_url_ttl_seconds")) updated.download_url_ttl_seconds = body.at("download_url_ttl_seconds").get<int>();
-      if (body.contains("refresh_token_reply")) {
-        updated.refresh_reply = parse_refresh_token_reply(body.at("refresh_token_reply").get<std::string>());
-      }
-      if (body.contains("max_active_per_instance")) updated.max_active_per_instance = body.at("max_active_per_instance").get<int>();
-      if (body.contains("adhoc_executions_per_day")) updated.adhoc_per_day = body.at("adhoc_executions_per_day").get<int>();
-      if (body.contains("accounts_page_size")) updated.accounts_page_size = std::max(1, body.at("accounts_page_size").get<int>());
+      apply_settings_json(updated, body);
       // Existing executions keep the time scale they were created with.
       options_ = std::move(updated);
       for (auto& [id, instance] : instances_) {
@@ -589,7 +579,8 @@ reply sandbox_service::handle_admin(const http_request& request, std::string_vie
       faults_.clear();
       out.message = ok(json::object());
     } else if (rest.starts_with("faults/") && method == verb::delete_) {
-      std::uint64_t id = std::stoull(std::string(rest.substr(7)));
+      const auto id = static_cast<std::uint64_t>(
+          checked_integer(rest.substr(7), "fault id", 1, std::numeric_limits<std::int64_t>::max()));
       auto it = std::find_if(faults_.begin(), faults_.end(), [&](const fault_rule& rule) { return rule.id == id; });
       if (it == faults_.end()) {
         out.message = detail::amc_error(request, status::not_found, "No such fault rule.");
@@ -665,6 +656,8 @@ reply sandbox_service::handle_admin(const http_request& request, std::string_vie
                               body.value("scope", "advertising::campaign_management"),
                               now() + options_.consent_code_ttl_seconds};
       out.message = ok({{"code", code}, {"expires_in", options_.consent_code_ttl_seconds}});
+    } else if (rest == "executions/bulk" && method == verb::post) {
+      out.message = ok(create_executions_in_bulk(body));
     } else if (rest == "clock/set" && method == verb::post) {
       // {"time": "2026-03-10T06:00:00Z", "frozen": true}: the sandbox clock
       // reads `time` now; frozen, it stays there until advanced or set again
@@ -688,8 +681,9 @@ reply sandbox_service::handle_admin(const http_request& request, std::string_vie
       out.message = ok({{"clock_offset_seconds", clock_offset_seconds_}, {"frozen", frozen_clock_.has_value()},
                         {"time", detail::format_time(now())}});
     } else if (rest == "clock/advance" && method == verb::post) {
-      if (!body.contains("seconds") || !body.at("seconds").is_number()) throw std::invalid_argument("seconds is required");
-      clock_offset_seconds_ += body.at("seconds").get<double>();
+      if (!body.contains("seconds")) throw std::invalid_argument("seconds is required");
+      clock_offset_seconds_ += checked_real(body.at("seconds"), "seconds", -limits::max_clock_jump_seconds,
+                                            limits::max_clock_jump_seconds);
       for (auto& [id, instance] : instances_) {
         for (auto& record : instance.executions) record->cached_phase = -1;
       }

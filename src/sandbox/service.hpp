@@ -5,8 +5,11 @@
 #pragma once
 
 #include "sandbox/execution_model.hpp"
+#include "sandbox/execution_request_checks.hpp"
 #include "sandbox/faults.hpp"
 #include "sandbox/options.hpp"
+#include "sandbox/result_rows.hpp"
+#include "sandbox/time_zone.hpp"
 
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
@@ -129,7 +132,10 @@ class sandbox_service {
     bool ad_hoc = false;
     std::string sql;
     nlohmann::json output_columns = nlohmann::json::array();
-    std::string separator = ",";
+    csv_dialect dialect;            // the workflow's outputFormat
+    time_zone zone;                 // timeWindowTimeZone
+    std::int64_t window_start = 0;  // the time window in UTC unix seconds, [start, end)
+    std::int64_t window_end = 0;
     nlohmann::json echoed = nlohmann::json::object();  // request fields AMC echoes back
     execution_plan plan;
     execution_timing timing;
@@ -200,6 +206,14 @@ class sandbox_service {
   http_response delete_workflow(const http_request& request, instance_state& instance, std::string_view workflow_id);
   http_response list_executions(const http_request& request, instance_state& instance, std::string_view query);
   http_response create_execution(const http_request& request, instance_state& instance);
+  // Stores a new execution (id, seed, timing at `current`) of a checked
+  // request and its plan. Quota and concurrency are the caller's business.
+  execution_record& add_execution(instance_state& instance, checked_execution_request accepted, execution_plan plan,
+                                  double current);
+  // POST /_sandbox/executions/bulk: {"instance_id", "count", "request",
+  // "scenario"} -> {"instance_id", "ids"}. Throws std::invalid_argument.
+  nlohmann::json create_executions_in_bulk(const nlohmann::json& body);
+  static constexpr std::int64_t max_bulk_executions = 100'000;
   http_response get_execution(const http_request& request, instance_state& instance, std::string_view execution_id,
                               std::string_view query);
   http_response update_execution(const http_request& request, instance_state& instance,

@@ -4,14 +4,16 @@
 #include "common/time.hpp"
 #include "sandbox/service.hpp"
 #include "sandbox/service_detail.hpp"
-#include "sandbox/time_zone.hpp"
+#include "sandbox/execution_request_checks.hpp"
+#include "sandbox/input_limits.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <cmath>
+#include <variant>
+#include <limits>
 
 namespace amc::sandbox {
 
@@ -20,8 +22,6 @@ using http::status;
 
 namespace {
 
-constexpr long minimum_timeout_seconds = 900;
-constexpr long maximum_timeout_seconds = 86400;
 constexpr std::size_t page_limit = 100;
 
 // Page tokens are opaque to clients; inside they are an offset, written in
@@ -87,76 +87,6 @@ bool parameter_is_true(const detail::parameters& params, std::string_view name) 
 
 bool looks_like_profile_id(std::string_view id) {
   return !id.empty() && std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isdigit(c); });
-}
-
-// The relative window types, with day and month boundaries taken in the
-// execution's time zone (amc-api.md 4.1) and returned as UTC instants. Every
-// window ends at the start of today (local), the last whole day the sandbox
-// pretends to have data for. ALL has no documented start (the spec says "all
-// available data"); the sandbox starts it at the first day of the month 25
-// months back, the retention Amazon quotes for AMC data.
-std::pair<double, double> relative_window(std::string_view type, double now, const time_zone& zone) {
-  namespace chrono = std::chrono;
-  const auto utc_now = static_cast<std::int64_t>(std::floor(now));
-  const std::int64_t local_now = utc_now + zone.utc_offset(utc_now);
-  const chrono::sys_days today{chrono::days{local_now / 86400 - (local_now % 86400 < 0 ? 1 : 0)}};
-  const chrono::year_month this_month = chrono::year_month_day{today}.year() / chrono::year_month_day{today}.month();
-  auto midnight = [&](chrono::sys_days day) {
-    return static_cast<double>(zone.local_to_utc(static_cast<std::int64_t>(day.time_since_epoch().count()) * 86400));
-  };
-  auto first_day = [](chrono::year_month month) { return chrono::sys_days{month / 1}; };
-  if (type == "MOST_RECENT_WEEK") return {midnight(today - chrono::days{7}), midnight(today)};
-  if (type == "CURRENT_MONTH") return {midnight(first_day(this_month)), midnight(today)};
-  if (type == "PREVIOUS_MONTH") {
-    return {midnight(first_day(this_month - chrono::months{1})), midnight(first_day(this_month))};
-  }
-  if (type == "ALL") return {midnight(first_day(this_month - chrono::months{25})), midnight(today)};
-  return {midnight(today - chrono::days{1}), midnight(today)};  // MOST_RECENT_DAY
-}
-
-// An EXPLICIT window bound: a wall-clock time in the execution's time zone
-// (amc-api.md 4.1: the zone applies to explicit windows too; the documented
-// format has no zone), unless the text carries its own `Z` or offset, which
-// then wins (NB sends a trailing `Z`). A local time in a DST gap is read with
-// the offset before the gap, as for the relative windows.
-std::optional<std::int64_t> explicit_window_time(std::string_view text, const time_zone& zone) {
-  const auto parsed = parse_utc(text);  // a zone-less text comes back as if it were UTC
-  if (!parsed) return std::nullopt;
-  const bool has_z = !text.empty() && (text.back() == 'Z' || text.back() == 'z');
-  // "+HH:MM"/"-HH:MM" after the 19 characters of yyyy-MM-ddTHH:mm:ss.
-  const bool has_offset = text.size() >= 25 && (text[text.size() - 6] == '+' || text[text.size() - 6] == '-') &&
-                          text[text.size() - 3] == ':';
-  if (has_z || has_offset) return *parsed;
-  return zone.local_to_utc(*parsed);
-}
-
-// Names used in CUSTOM_PARAMETER('name') inside the SQL.
-std::vector<std::string> custom_parameters(std::string_view sql) {
-  std::vector<std::string> names;
-  constexpr std::string_view marker = "CUSTOM_PARAMETER(";
-  std::size_t position = 0;
-  while ((position = sql.find(marker, position)) != std::string_view::npos) {
-    position += marker.size();
-    while (position < sql.size() && sql[position] == ' ') ++position;
-    if (position >= sql.size() || (sql[position] != '\'' && sql[position] != '"')) continue;
-    const char quote = sql[position++];
-    auto close = sql.find(quote, position);
-    if (close == std::string_view::npos) break;
-    names.emplace_back(sql.substr(position, close - position));
-    position = close + 1;
-  }
-  return names;
-}
-
-std::optional<long> integer_field(const json& value) {
-  if (value.is_number_integer()) return value.get<long>();
-  if (value.is_string()) {  // Amazon's notebook sends the timeout as a string
-    const auto& text = value.get_ref<const std::string&>();
-    long parsed = 0;
-    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), parsed);
-    if (error == std::errc() && end == text.data() + text.size()) return parsed;
-  }
-  return std::nullopt;
 }
 
 }  // namespace
@@ -346,8 +276,12 @@ std::string validate_workflow_body(const json& body) {
       return fmt::format("{} must be an array of at most 100 items.", list);
     }
   }
-  if (body.contains("outputFormat") && !body.at("outputFormat").is_object()) {
-    return "outputFormat must be an object {separatorCharacter, quoteCharacter, escapeCharacter}.";
+  if (body.contains("outputFormat")) {
+    try {
+      parse_output_format(body.at("outputFormat"));
+    } catch (const std::invalid_argument& error) {
+      return error.what();
+    }
   }
   return {};
 }
@@ -471,178 +405,92 @@ json sandbox_service::execution_json(const execution_record& record, const execu
   return out;
 }
 
+sandbox_service::execution_record& sandbox_service::add_execution(instance_state& instance,
+                                                                  checked_execution_request accepted,
+                                                                  execution_plan plan, double current) {
+  auto record = std::make_unique<execution_record>();
+  record->instance_id = instance.seed.instance_id;
+  record->ad_hoc = accepted.ad_hoc;
+  record->workflow_id = std::move(accepted.workflow_id);
+  record->sql = std::move(accepted.sql);
+  record->output_columns = std::move(accepted.output_columns);
+  record->dialect = accepted.dialect;
+  record->zone = std::move(accepted.zone);
+  record->window_start = accepted.window_start;
+  record->window_end = accepted.window_end;
+  record->echoed = std::move(accepted.echoed);
+  record->plan = std::move(plan);
+  record->id = next_uuid();
+  if (record->workflow_id.empty()) record->workflow_id = "transient_" + next_uuid();
+  record->data_seed = random_();
+  record->sequence = ++sequence_;
+  record->timing = {current, options_.time_scale, accepted.timeout_seconds, accepted.dry_run, std::nullopt};
+  execution_instance_[record->id] = instance.seed.instance_id;
+  instance.executions_by_id[record->id] = record.get();
+  instance.executions.push_back(std::move(record));
+  return *instance.executions.back();
+}
+
+json sandbox_service::create_executions_in_bulk(const json& body) {
+  static const std::vector<std::string> known = {"instance_id", "count", "request", "scenario"};
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      throw std::invalid_argument("unknown bulk execution field '" + key + "'");
+    }
+  }
+  std::string instance_id = options_.instances.front().instance_id;
+  if (body.contains("instance_id")) {
+    if (!body.at("instance_id").is_string()) throw std::invalid_argument("instance_id must be a string");
+    instance_id = body.at("instance_id").get<std::string>();
+  }
+  auto found = instances_.find(instance_id);
+  if (found == instances_.end()) throw std::invalid_argument("no instance '" + instance_id + "'");
+  instance_state& instance = found->second;
+  const auto count = checked_integer(body.value("count", json(1)), "count", 1, max_bulk_executions);
+  const json request = body.contains("request") ? body.at("request")
+                                                : json{{"workflow", {{"sqlQuery", "SELECT 1 -- sandbox bulk"}}}};
+  // The same checks and plan as POST workflowExecutions, once for all.
+  const double current = now();
+  auto checked = check_execution_request(request, current, [&](std::string_view id) -> const json* {
+    auto workflow = instance.workflows.find(id);
+    return workflow == instance.workflows.end() ? nullptr : &workflow->second.definition;
+  });
+  if (auto* refused = std::get_if<execution_request_error>(&checked)) {
+    throw std::invalid_argument("request: " + refused->details);
+  }
+  const auto& accepted = std::get<checked_execution_request>(checked);
+  const scenario base = body.contains("scenario") ? parse_scenario(body.at("scenario"), options_.default_scenario)
+                                                  : options_.default_scenario;
+  const std::vector<scenario> no_scenarios;
+  const execution_plan plan = plan_execution(accepted.workflow_id, accepted.sql, base,
+                                             body.contains("scenario") ? no_scenarios : options_.scenarios);
+  json ids = json::array();
+  for (std::int64_t i = 0; i < count; ++i) ids.push_back(add_execution(instance, accepted, plan, current).id);
+  return {{"instance_id", instance_id}, {"ids", std::move(ids)}};
+}
+
 http_response sandbox_service::create_execution(const http_request& request, instance_state& instance) {
   const auto media = detail::executions_media_type;
   auto bad = [&](std::string_view details) { return detail::amc_error(request, status::bad_request, details, media); };
-  json body = json::parse(request.body(), nullptr, false);
-  if (!body.is_object()) return bad("The request body must be a JSON CreateWorkflowExecutionRequest object.");
-
-  const bool has_workflow_id = body.contains("workflowId") && !body.at("workflowId").is_null();
-  const json* inline_workflow = body.contains("workflow") && body.at("workflow").is_object() ? &body.at("workflow") : nullptr;
-  const bool has_sql = inline_workflow && inline_workflow->contains("sqlQuery");
-  if (body.contains("workflow") && !inline_workflow && !body.at("workflow").is_null()) {
-    return bad("workflow must be a Workflow object.");
-  }
-  if (has_workflow_id && has_sql) return bad("workflowId cannot be combined with workflow.sqlQuery: give one or the other.");
-  if (!has_workflow_id && !has_sql) return bad("Either workflowId or workflow.sqlQuery is required.");
-
-  auto record = std::make_unique<execution_record>();
-  record->instance_id = instance.seed.instance_id;
-  json input_parameters = json::array();
-  if (has_workflow_id) {
-    if (!body.at("workflowId").is_string()) return bad("workflowId must be a string.");
-    const auto& id = body.at("workflowId").get_ref<const std::string&>();
-    if (!detail::is_valid_workflow_id(id)) {
-      return bad(fmt::format("Invalid workflowId '{}': use only letters, digits, periods, dashes and underscores.", id));
-    }
-    auto found = instance.workflows.find(id);
-    if (found == instance.workflows.end()) {
-      return detail::amc_error(request, status::unprocessable_entity,
-                               fmt::format("Workflow with ID {} does not exist.", id), media);
-    }
-    const json& definition = found->second.definition;
-    record->workflow_id = id;
-    record->sql = definition.value("sqlQuery", "");
-    if (definition.contains("outputColumns")) record->output_columns = definition.at("outputColumns");
-    if (definition.contains("inputParameters")) input_parameters = definition.at("inputParameters");
-    if (definition.contains("outputFormat")) {
-      std::string separator = definition.at("outputFormat").value("separatorCharacter", ",");
-      if (!separator.empty()) record->separator = separator;
-    }
-  } else {
-    if (!inline_workflow->at("sqlQuery").is_string() || inline_workflow->at("sqlQuery").get_ref<const std::string&>().empty()) {
-      return bad("workflow.sqlQuery must be a non-empty string.");
-    }
-    record->ad_hoc = true;
-    record->sql = inline_workflow->at("sqlQuery").get<std::string>();
-    if (inline_workflow->contains("workflowId")) {
-      const json& id = inline_workflow->at("workflowId");
-      if (!id.is_string() || !detail::is_valid_workflow_id(id.get_ref<const std::string&>())) {
-        return bad("Invalid workflow.workflowId: use only letters, digits, periods, dashes and underscores.");
-      }
-      record->workflow_id = id.get<std::string>();
-    }
-    if (inline_workflow->contains("outputColumns")) record->output_columns = inline_workflow->at("outputColumns");
-    if (inline_workflow->contains("inputParameters")) input_parameters = inline_workflow->at("inputParameters");
-    if (inline_workflow->contains("outputFormat") && inline_workflow->at("outputFormat").is_object()) {
-      std::string separator = inline_workflow->at("outputFormat").value("separatorCharacter", ",");
-      if (!separator.empty()) record->separator = separator;
-    }
-  }
-
-  // Time window.
   const double current = now();
-  // The zone sets day and month boundaries of the relative windows; an
-  // unknown name is refused rather than silently read as UTC.
-  std::string zone_name = "UTC";
-  if (body.contains("timeWindowTimeZone") && !body.at("timeWindowTimeZone").is_null()) {
-    if (!body.at("timeWindowTimeZone").is_string() || body.at("timeWindowTimeZone").get_ref<const std::string&>().empty()) {
-      return bad("timeWindowTimeZone must be a tz database name such as America/New_York.");
-    }
-    zone_name = body.at("timeWindowTimeZone").get<std::string>();
+  const json body = json::parse(request.body(), nullptr, false);
+  auto checked = check_execution_request(body, current, [&](std::string_view id) -> const json* {
+    auto found = instance.workflows.find(id);
+    return found == instance.workflows.end() ? nullptr : &found->second.definition;
+  });
+  if (auto* refused = std::get_if<execution_request_error>(&checked)) {
+    return detail::amc_error(request, static_cast<http::status>(refused->status), refused->details, media);
   }
-  const std::optional<time_zone> zone = time_zone::locate(zone_name);
-  if (!zone) {
-    return bad(fmt::format("timeWindowTimeZone '{}' is not a tz database time zone: use a name such as "
-                           "America/New_York or UTC.", zone_name));
-  }
-  record->echoed["timeWindowTimeZoneOriginal"] = zone_name;
-  const bool has_start = body.contains("timeWindowStart") && !body.at("timeWindowStart").is_null();
-  const bool has_end = body.contains("timeWindowEnd") && !body.at("timeWindowEnd").is_null();
-  std::string window_type = "MOST_RECENT_DAY";
-  if (body.contains("timeWindowType") && !body.at("timeWindowType").is_null()) {
-    if (!body.at("timeWindowType").is_string()) return bad("timeWindowType must be a string.");
-    window_type = body.at("timeWindowType").get<std::string>();
-    static const std::vector<std::string> known = {"EXPLICIT",      "MOST_RECENT_DAY", "MOST_RECENT_WEEK",
-                                                   "CURRENT_MONTH", "PREVIOUS_MONTH",  "ALL"};
-    if (std::find(known.begin(), known.end(), window_type) == known.end()) {
-      return bad(fmt::format("timeWindowType '{}' is not one of EXPLICIT, MOST_RECENT_DAY, MOST_RECENT_WEEK, "
-                             "CURRENT_MONTH, PREVIOUS_MONTH, ALL.", window_type));
-    }
-  } else if (has_start || has_end) {
-    window_type = "EXPLICIT";
-  }
-  if (has_start != has_end) return bad("timeWindowStart and timeWindowEnd must be given together.");
-  if (window_type == "EXPLICIT") {
-    if (!has_start) return bad("timeWindowType EXPLICIT needs timeWindowStart and timeWindowEnd.");
-    if (!body.at("timeWindowStart").is_string() || !body.at("timeWindowEnd").is_string()) {
-      return bad("timeWindowStart and timeWindowEnd must be strings yyyy-MM-dd'T'HH:mm:ss.");
-    }
-    const auto& start_text = body.at("timeWindowStart").get_ref<const std::string&>();
-    const auto& end_text = body.at("timeWindowEnd").get_ref<const std::string&>();
-    auto start = explicit_window_time(start_text, *zone);
-    auto end = explicit_window_time(end_text, *zone);
-    if (!start || !end) return bad("timeWindowStart and timeWindowEnd must have the format yyyy-MM-dd'T'HH:mm:ss.");
-    if (*start >= *end) return bad("timeWindowStart must be before timeWindowEnd.");
-    record->echoed["timeWindowStart"] = format_utc(*start);
-    record->echoed["timeWindowEnd"] = format_utc(*end);
-    record->echoed["timeWindowStartOriginal"] = start_text;
-    record->echoed["timeWindowEndOriginal"] = end_text;
-  } else {
-    if (has_start) return bad("timeWindowStart and timeWindowEnd are only allowed with timeWindowType EXPLICIT.");
-    auto [start, end] = relative_window(window_type, current, *zone);
-    record->echoed["timeWindowStart"] = detail::format_time(start);
-    record->echoed["timeWindowEnd"] = detail::format_time(end);
-  }
-
-  // Parameters: the spec says strings; the docs also send numbers.
-  json parameter_values = json::object();
-  if (body.contains("parameterValues") && !body.at("parameterValues").is_null()) {
-    if (!body.at("parameterValues").is_object()) return bad("parameterValues must be an object of name to value.");
-    for (const auto& [name, value] : body.at("parameterValues").items()) {
-      if (value.is_string()) parameter_values[name] = value;
-      else if (value.is_number() || value.is_boolean()) parameter_values[name] = value.dump();
-      else return bad(fmt::format("parameterValues.{} must be a string.", name));
-    }
-  }
-  for (const auto& name : custom_parameters(record->sql)) {
-    bool has_default = false;
-    for (const auto& parameter : input_parameters) {
-      if (parameter.is_object() && parameter.value("name", "") == name && parameter.contains("defaultValue")) has_default = true;
-    }
-    if (!parameter_values.contains(name) && !has_default) {
-      return detail::amc_error(request, status::unprocessable_entity,
-                               fmt::format("No value for CUSTOM_PARAMETER('{}'): add it to parameterValues.", name),
-                               media);
-    }
-  }
-  record->echoed["parameterValues"] = parameter_values;
-
-  long timeout = maximum_timeout_seconds;
-  if (body.contains("workflowExecutionTimeoutSeconds") && !body.at("workflowExecutionTimeoutSeconds").is_null()) {
-    auto value = integer_field(body.at("workflowExecutionTimeoutSeconds"));
-    if (!value) return bad("workflowExecutionTimeoutSeconds must be a whole number of seconds.");
-    if (*value < minimum_timeout_seconds) {
-      return bad(fmt::format("workflowExecutionTimeoutSeconds must be at least {}.", minimum_timeout_seconds));
-    }
-    if (*value > maximum_timeout_seconds) {
-      return bad(fmt::format("workflowExecutionTimeoutSeconds must be at most {}.", maximum_timeout_seconds));
-    }
-    timeout = *value;
-  }
-  bool dry_run = false;
-  if (body.contains("dryRun") && !body.at("dryRun").is_null()) {
-    if (!body.at("dryRun").is_boolean()) return bad("dryRun must be a boolean.");
-    dry_run = body.at("dryRun").get<bool>();
-  }
-  for (const char* flag : {"skipPublish", "requireSyntheticData", "disableAggregationControls"}) {
-    if (body.contains(flag) && body.at(flag).is_boolean()) record->echoed[flag] = body.at(flag);
-  }
-  if (body.contains("ignoreDataGaps")) {  // legacy; the notebook sends "True"
-    const json& value = body.at("ignoreDataGaps");
-    record->echoed["ignoreDataGaps"] = value.is_boolean() ? value.get<bool>()
-                                                          : (value.is_string() && (value == "True" || value == "true"));
-  }
-  if (body.contains("advertisers") && body.at("advertisers").is_array()) record->echoed["advertisers"] = body.at("advertisers");
-
+  auto& accepted = std::get<checked_execution_request>(checked);
+  execution_plan plan;
   try {
-    record->plan = plan_execution(record->workflow_id, record->sql, options_.default_scenario, options_.scenarios);
+    plan = plan_execution(accepted.workflow_id, accepted.sql, options_.default_scenario, options_.scenarios);
   } catch (const std::invalid_argument& error) {
     return bad(error.what());
   }
 
   // Quota and concurrency, counted at the moment of the request.
-  if (!dry_run && record->plan.outcome != "REJECTED") {
+  if (!accepted.dry_run && plan.outcome != "REJECTED") {
     int active = 0, adhoc_today = 0;
     for (const auto& other : instance.executions) {
       const execution_status other_status = status_at(other->plan, other->timing, current);
@@ -650,30 +498,22 @@ http_response sandbox_service::create_execution(const http_request& request, ins
       if (!is_terminal(other_status.phase)) ++active;
       if (other->ad_hoc && other->timing.created > current - 86400) ++adhoc_today;
     }
-    if (record->ad_hoc && adhoc_today >= options_.adhoc_per_day) {
-      record->plan.outcome = "REJECTED";
-      record->plan.reason = fmt::format(
+    if (accepted.ad_hoc && adhoc_today >= options_.adhoc_per_day) {
+      plan.outcome = "REJECTED";
+      plan.reason = fmt::format(
           "Ad hoc workflow executions are limited to {} per day per instance; instance {} has reached the limit.",
           options_.adhoc_per_day, instance.seed.instance_id);
     } else if (active >= options_.max_active_per_instance) {
-      record->plan.outcome = "REJECTED";
-      record->plan.reason = fmt::format(
+      plan.outcome = "REJECTED";
+      plan.reason = fmt::format(
           "Too many workflow executions are active on instance {} (limit {}); try again when some have finished.",
           instance.seed.instance_id, options_.max_active_per_instance);
     }
   }
 
-  record->id = next_uuid();
-  if (record->workflow_id.empty()) record->workflow_id = "transient_" + next_uuid();
-  record->data_seed = random_();
-  record->sequence = ++sequence_;
-  record->timing = {current, options_.time_scale, timeout, dry_run, std::nullopt};
-
-  const execution_status initial = status_at(record->plan, record->timing, current);
-  json execution = execution_json(*record, initial, false);
-  execution_instance_[record->id] = instance.seed.instance_id;
-  instance.executions_by_id[record->id] = record.get();
-  instance.executions.push_back(std::move(record));
+  const execution_record& record = add_execution(instance, std::move(accepted), std::move(plan), current);
+  const execution_status initial = status_at(record.plan, record.timing, current);
+  json execution = execution_json(record, initial, false);
   return detail::make_json(request, status::ok,
                            options_.shape == response_shape::wrapped ? json{{"workflowExecution", execution}}
                                                                      : execution,

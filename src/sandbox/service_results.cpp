@@ -1,6 +1,6 @@
 // Result files behind the signed download URLs: CSV parts with a header row
-// and a metadata document, generated deterministically from the execution's
-// seed, answered like S3 answers (403 XML when a URL has expired).
+// (written by result_rows) and a metadata document, answered like S3
+// answers (403 XML when a URL has expired).
 #include "common/time.hpp"
 #include "sandbox/service.hpp"
 #include "sandbox/service_detail.hpp"
@@ -19,71 +19,12 @@ using http::status;
 
 namespace {
 
-std::uint64_t mix(std::uint64_t value) {  // splitmix64 finaliser
-  value += 0x9e3779b97f4a7c15ULL;
-  value = (value ^ (value >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  value = (value ^ (value >> 27)) * 0x94d049bb133111ebULL;
-  return value ^ (value >> 31);
-}
-
 http_response s3_error(const http_request& request, status code, std::string_view s3_code, std::string_view message) {
   return detail::make_response(
       request, code,
       fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message></Error>\n",
                   s3_code, message),
       "application/xml");
-}
-
-struct column {
-  std::string name;
-  std::string type;
-};
-
-std::vector<column> result_columns(const json& output_columns) {
-  std::vector<column> out;
-  for (const auto& item : output_columns) {
-    if (!item.is_object() || !item.contains("name") || !item.at("name").is_string()) continue;
-    std::string type = item.contains("dataType") && item.at("dataType").is_string() ? item.at("dataType").get<std::string>()
-                                                                                    : "STRING";
-    out.push_back({item.at("name").get<std::string>(), type});
-  }
-  if (out.empty()) {
-    out = {{"campaign_id", "STRING"}, {"event_date", "DATE"}, {"impressions", "LONG"},
-           {"clicks", "LONG"},        {"spend", "DOUBLE"}};
-  }
-  return out;
-}
-
-std::string csv_field(std::string_view text, std::string_view separator) {
-  if (text.find_first_of("\"\n") == std::string_view::npos && text.find(separator) == std::string_view::npos) {
-    return std::string(text);
-  }
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
-void append_value(std::string& out, const column& col, long row, std::uint64_t hash) {
-  constexpr unix_seconds base_day = 1767225600;  // 2026-01-01T00:00:00Z
-  const std::string& type = col.type;
-  if (type == "LONG" || type == "INTEGER" || type == "SHORT" || type == "BYTE") {
-    fmt::format_to(std::back_inserter(out), "{}", hash % 100000);
-  } else if (type == "DOUBLE" || type == "FLOAT" || type == "DECIMAL") {
-    fmt::format_to(std::back_inserter(out), "{}.{:02}", (hash % 1000000) / 100, hash % 100);
-  } else if (type == "BOOLEAN") {
-    out += (hash & 1) ? "true" : "false";
-  } else if (type == "DATE") {
-    out += format_utc(base_day + static_cast<unix_seconds>(hash % 28) * 86400).substr(0, 10);
-  } else if (type == "TIMESTAMP") {
-    std::string stamp = format_utc(base_day + static_cast<unix_seconds>(hash % (28 * 86400)));
-    stamp.pop_back();  // "Z": AMC writes yyyy-MM-dd'T'HH:mm:ss.SSS
-    fmt::format_to(std::back_inserter(out), "{}.{:03}", stamp, hash % 1000);
-  } else {
-    fmt::format_to(std::back_inserter(out), "{}_{}", col.name, row);
-  }
 }
 
 }  // namespace
@@ -132,17 +73,23 @@ http_response sandbox_service::handle_download(const http_request& request, cons
     return s3_error(request, status::not_found, "NoSuchKey", "The specified key does not exist.");
   }
   const execution_record& record = *found->second;
-  const std::vector<column> columns = result_columns(record.output_columns);
-  const std::string separator = record.separator;
-  const std::uint64_t data_seed = record.data_seed;
-  const long rows = record.plan.rows;
+  // A copy: the file is written without the state lock.
+  result_shape shape{result_columns(record.output_columns),
+                     record.dialect,
+                     record.window_start,
+                     record.window_end,
+                     record.zone,
+                     record.plan.rows,
+                     record.data_seed,
+                     record.plan.quoted_newlines};
+  const long rows = result_row_count(shape);
   const int parts = record.plan.parts;
   const std::string execution_id = record.id;
   const std::string workflow_id = record.workflow_id;
 
   if (target.file_name == "metadata.json") {
     json described = json::array();
-    for (const auto& col : columns) described.push_back({{"name", col.name}, {"dataType", col.type}});
+    for (const auto& col : shape.columns) described.push_back({{"name", col.name}, {"dataType", col.type}});
     return detail::make_json(request, status::ok,
                              json{{"workflowExecutionId", execution_id}, {"workflowId", workflow_id},
                                   {"columns", described}, {"rowCount", rows}, {"parts", parts}});
@@ -155,22 +102,7 @@ http_response sandbox_service::handle_download(const http_request& request, cons
 
   // Large results are generated without holding the state lock.
   lock.unlock();
-  const long first = rows * (part - 1) / parts;
-  const long last = rows * part / parts;
-  std::string body;
-  body.reserve(static_cast<std::size_t>(last - first + 1) * 16 * columns.size());
-  for (std::size_t i = 0; i < columns.size(); ++i) {
-    if (i) body += separator;
-    body += csv_field(columns[i].name, separator);
-  }
-  body += '\n';
-  for (long row = first; row < last; ++row) {
-    for (std::size_t i = 0; i < columns.size(); ++i) {
-      if (i) body += separator;
-      append_value(body, columns[i], row, mix(data_seed ^ mix(static_cast<std::uint64_t>(row) * 64 + i)));
-    }
-    body += '\n';
-  }
+  std::string body = result_csv(shape, rows * (part - 1) / parts, rows * part / parts);
   lock.lock();
   return detail::make_response(request, status::ok, std::move(body), "text/csv");
 }

@@ -77,6 +77,8 @@ class file_backend final : public store_backend {
 
  private:
   nlohmann::json load_unlocked() const;
+  // The reader of load_unlocked, also used on what is about to be written.
+  nlohmann::json parse_document(const std::string& text) const;
   void write_unlocked(const nlohmann::json& document) const;
   void remove_stale_temporaries() const;
 

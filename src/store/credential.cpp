@@ -12,6 +12,7 @@ std::string_view to_string(credential_state state) {
     case credential_state::active: return "active";
     case credential_state::needs_reauth: return "needs-reauth";
     case credential_state::quarantined: return "quarantined";
+    case credential_state::damaged: return "damaged";
   }
   return "active";
 }

@@ -14,6 +14,8 @@ enum class credential_state {
   active,        // usable
   needs_reauth,  // LwA said invalid_grant: the user must consent again
   quarantined,   // no configured Fernet key decrypts it; kept aside, unused
+  damaged,       // a field cannot be read (wrong type, out of range); set
+                 // aside on its own until a put replaces it
 };
 
 std::string_view to_string(credential_state state);
@@ -28,6 +30,10 @@ struct credential_record {
   std::optional<std::string> refresh_token;
   std::optional<std::string> access_token;
   std::optional<unix_seconds> access_token_expires_at;
+  // When Login with Amazon issued the access token (the refresh request was
+  // sent): with the expiry, the token's lifetime, which sizes the refresh
+  // windows. Nothing for a token a host put in itself.
+  std::optional<unix_seconds> access_token_issued_at;
   credential_state state = credential_state::active;
   unix_seconds created_at = 0;
   unix_seconds updated_at = 0;
@@ -41,6 +47,9 @@ struct credential_update {
   std::optional<std::string> refresh_token;
   std::optional<std::string> access_token;
   std::optional<unix_seconds> access_token_expires_at;
+  // Kept only together with a new access_token; a new access_token without
+  // it drops the stored one (lifetime unknown).
+  std::optional<unix_seconds> access_token_issued_at;
   std::optional<credential_state> state;
   std::optional<std::string> last_error;
 };

@@ -22,9 +22,19 @@ credential_update credential_update_from_json(const nlohmann::json& request) {
   update.access_token = optional_string(request, "access_token", what);
   update.last_error = optional_string(request, "last_error", what);
 
+  const std::string expires_at_range = fmt::format(
+      "access_token_expires_at must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z "
+      "(Unix seconds 0 to {})",
+      latest_round_trip_utc);
   if (const auto expires = request.find("access_token_expires_at");
       expires != request.end() && !expires->is_null()) {
-    if (expires->is_number_integer()) {
+    if (expires->is_number_unsigned()) {
+      // Compared unsigned: a value past int64 must not wrap into range (the
+      // store's put() checks the signed range).
+      if (expires->get<std::uint64_t>() > static_cast<std::uint64_t>(latest_round_trip_utc))
+        throw error(errc::invalid_argument, expires_at_range);
+      update.access_token_expires_at = static_cast<unix_seconds>(expires->get<std::uint64_t>());
+    } else if (expires->is_number_integer()) {
       update.access_token_expires_at = expires->get<std::int64_t>();
     } else if (expires->is_string()) {
       update.access_token_expires_at = parse_utc(expires->get_ref<const std::string&>());

@@ -14,6 +14,12 @@ namespace {
 constexpr std::string_view format_name = "libamc.store";
 constexpr int format_version = 1;
 
+// Why a record is quarantined, as list() and get() show it (and as older
+// libamc versions stored it).
+constexpr std::string_view quarantine_note =
+    "no configured Fernet key decrypts this record; restore the previous key or "
+    "re-authenticate";
+
 // Sealed record fields.
 constexpr const char* refresh_token_field = "refresh_token_fernet";
 constexpr const char* access_token_field = "access_token_fernet";
@@ -22,9 +28,9 @@ constexpr const char* secret_fields[] = {refresh_token_field, access_token_field
 credential_record unseal_summary(std::string_view id, const nlohmann::json& sealed,
                                  const std::string& location);
 
-// The credentials of a document about to be changed, every record checked
-// for shape first: a damaged store is refused as a whole, never half-changed.
-nlohmann::json& credentials_section(nlohmann::json& document, const std::string& location) {
+// Refuses a document that is not a libamc store this libamc can read (its
+// records are checked one by one where they are used).
+void check_document(const nlohmann::json& document, const std::string& location) {
   const auto format = document.find("format");
   if (format != document.end() && *format != format_name)
     throw error(errc::store, fmt::format("'{}' is not a libamc credential store (its format is "
@@ -35,15 +41,22 @@ nlohmann::json& credentials_section(nlohmann::json& document, const std::string&
     throw error(errc::store, fmt::format("the store '{}' was written by a newer libamc (format "
                                          "version {}); upgrade libamc to use it",
                                          location, version->dump()));
+  const auto credentials = document.find("credentials");
+  if (credentials != document.end() && !credentials->is_null() && !credentials->is_object())
+    throw error(errc::store, fmt::format("the store '{}' is damaged: \"credentials\" is not an "
+                                         "object; restore it from a backup",
+                                         location));
+}
+
+// The credentials of a document about to be changed. A record that cannot
+// be read is not checked here: it is set aside on its own (shown as
+// "damaged", kept as it is) and never makes the rest of the file unusable.
+nlohmann::json& credentials_section(nlohmann::json& document, const std::string& location) {
+  check_document(document, location);
   document["format"] = format_name;
   document["version"] = format_version;
   auto& credentials = document["credentials"];
   if (credentials.is_null()) credentials = nlohmann::json::object();
-  if (!credentials.is_object())
-    throw error(errc::store, fmt::format("the store '{}' is damaged: \"credentials\" is not an "
-                                         "object; restore it from a backup",
-                                         location));
-  for (const auto& [id, sealed] : credentials.items()) unseal_summary(id, sealed, location);
   return credentials;
 }
 
@@ -56,7 +69,9 @@ const nlohmann::json* find_credential(const nlohmann::json& document, std::strin
 
 std::string damaged(std::string_view id, std::string_view field, const std::string& location) {
   return fmt::format("credential '{}' in the store '{}' is damaged (field '{}' has the wrong "
-                     "type); re-add the credential or restore the store from a backup",
+                     "type or a value out of range); it is set aside and the other credentials "
+                     "work: put it again (client_id and refresh_token) to replace it, or restore "
+                     "the store from a backup",
                      id, location, field);
 }
 
@@ -73,7 +88,7 @@ std::optional<unix_seconds> sealed_time(const nlohmann::json& sealed, const char
   const auto text = sealed_string(sealed, field, id, location);
   if (!text) return std::nullopt;
   const auto parsed = parse_utc(*text);
-  if (!parsed) throw error(errc::store, damaged(id, field, location));
+  if (!parsed || !is_round_trip_utc(*parsed)) throw error(errc::store, damaged(id, field, location));
   return parsed;
 }
 
@@ -96,12 +111,22 @@ credential_record unseal_summary(std::string_view id, const nlohmann::json& seal
   record.has_refresh_token = sealed_string(sealed, refresh_token_field, id, location).has_value();
   record.has_access_token = sealed_string(sealed, access_token_field, id, location).has_value();
   record.access_token_expires_at = sealed_time(sealed, "access_token_expires_at", id, location);
+  record.access_token_issued_at = sealed_time(sealed, "access_token_issued_at", id, location);
   record.state = sealed_state(sealed, id, location);
+  if (record.state == credential_state::quarantined) {
+    // Written by an older libamc, which stored quarantine: the record's own
+    // state is the one it had before.
+    const auto before = sealed_string(sealed, "state_before_quarantine", id, location);
+    record.state = before ? parse_credential_state(*before).value_or(credential_state::active)
+                          : credential_state::active;
+  }
   record.created_at = sealed_time(sealed, "created_at", id, location).value_or(0);
   record.updated_at = sealed_time(sealed, "updated_at", id, location).value_or(0);
   record.last_error = sealed_string(sealed, "last_error", id, location).value_or("");
+  if (record.last_error == quarantine_note) record.last_error.clear();
   if (const auto before = sealed_string(sealed, "state_before_quarantine", id, location);
-      before && !parse_credential_state(*before))
+      before && (!parse_credential_state(*before) ||
+                 *parse_credential_state(*before) == credential_state::quarantined))
     throw error(errc::store, damaged(id, "state_before_quarantine", location));
   return record;
 }
@@ -119,21 +144,70 @@ bool secrets_decrypt(const nlohmann::json& sealed, const crypto::multi_fernet& k
   return true;
 }
 
-void quarantine(nlohmann::json& sealed, unix_seconds now) {
-  if (sealed.value("state", "active") == "quarantined") return;
-  sealed["state_before_quarantine"] = sealed.value("state", "active");
-  sealed["state"] = to_string(credential_state::quarantined);
-  sealed["last_error"] =
-      "no configured Fernet key decrypts this record; restore the previous key or "
-      "re-authenticate";
-  sealed["updated_at"] = format_utc(now);
+// The record as this process sees it: quarantined when its keys do not
+// decrypt every secret. Quarantine is never stored: another process, with
+// other keys, may read the same record.
+credential_record view(std::string_view id, const nlohmann::json& sealed,
+                       const std::string& location, const crypto::multi_fernet& keys) {
+  credential_record record;
+  try {
+    record = unseal_summary(id, sealed, location);
+  } catch (const error& problem) {
+    if (problem.code_value() != errc::store) throw;
+    // Set aside on its own: shown by id with what is wrong, never in use.
+    credential_record set_aside;
+    set_aside.credential_id = std::string{id};
+    set_aside.state = credential_state::damaged;
+    set_aside.last_error = problem.message();
+    return set_aside;
+  }
+  if (!secrets_decrypt(sealed, keys)) {
+    record.state = credential_state::quarantined;
+    record.last_error = quarantine_note;
+  }
+  return record;
 }
 
-void restore_from_quarantine(nlohmann::json& sealed, unix_seconds now) {
-  sealed["state"] = sealed.value("state_before_quarantine", "active");
+// Why the record cannot be read, or nothing when it can.
+std::optional<std::string> damage_of(std::string_view id, const nlohmann::json& sealed,
+                                     const std::string& location) {
+  try {
+    unseal_summary(id, sealed, location);
+    return std::nullopt;
+  } catch (const error& problem) {
+    if (problem.code_value() != errc::store) throw;
+    return problem.message();
+  }
+}
+
+// The round trip of a record about to be written: read back with the same
+// reader as every later read, so that the store never writes what it
+// cannot read (a bad value is refused here, before the file is replaced).
+void check_reads_back(std::string_view id, const nlohmann::json& sealed,
+                      const std::string& location) {
+  if (const auto problem = damage_of(id, sealed, location))
+    throw error(errc::internal,
+                fmt::format("libamc refused to store credential '{}': the record would not read "
+                            "back ({}); nothing was written. Please report this bug",
+                            id, *problem),
+                {{"credential_id", id}});
+}
+
+void check_storable_time(std::optional<unix_seconds> when, std::string_view field) {
+  if (when && !is_round_trip_utc(*when))
+    throw error(errc::invalid_argument,
+                fmt::format("{} must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z "
+                            "(Unix seconds 0 to {})",
+                            field, latest_round_trip_utc));
+}
+
+// Drops what an older libamc stored for quarantine, when a process that
+// can read the record writes it anyway.
+void drop_stored_quarantine(nlohmann::json& sealed) {
+  if (sealed.value("state", "active") == "quarantined")
+    sealed["state"] = sealed.value("state_before_quarantine", "active");
   sealed.erase("state_before_quarantine");
-  sealed.erase("last_error");
-  sealed["updated_at"] = format_utc(now);
+  if (sealed.value("last_error", "") == quarantine_note) sealed.erase("last_error");
 }
 
 std::optional<std::string> decrypt_secret(const crypto::multi_fernet& keys,
@@ -157,30 +231,8 @@ std::string quarantine_message(std::string_view credential_id) {
 credential_store::credential_store(std::unique_ptr<store_backend> backend, crypto::multi_fernet keys)
     : backend_(std::move(backend)), keys_(std::move(keys)) {}
 
-key_check_report credential_store::check_keys() {
-  key_check_report report;
-  const std::string location = backend_->location();
-  backend_->update([&](nlohmann::json& document) {
-    report = {};
-    const bool had_credentials = document.contains("credentials");
-    auto& credentials = credentials_section(document, location);
-    const auto now = now_unix_seconds();
-    for (auto& [id, sealed] : credentials.items()) {
-      if (!sealed.is_object()) throw error(errc::store, damaged(id, "(record)", location));
-      const bool quarantined = sealed.value("state", "active") == "quarantined";
-      const bool decrypts = secrets_decrypt(sealed, keys_);
-      if (!decrypts && !quarantined) {
-        quarantine(sealed, now);
-        report.newly_quarantined.push_back(id);
-      } else if (decrypts && quarantined) {
-        restore_from_quarantine(sealed, now);
-        report.recovered.push_back(id);
-      }
-    }
-    // A store that does not exist yet is not created just by opening it.
-    return had_credentials && !(report.newly_quarantined.empty() && report.recovered.empty());
-  });
-  return report;
+void credential_store::check_readable() {
+  check_document(backend_->read(), backend_->location());
 }
 
 void credential_store::put(const credential_update& update) {
@@ -194,41 +246,49 @@ void credential_store::put(const credential_update& update) {
   if (update.access_token && update.access_token->empty())
     throw error(errc::invalid_argument,
                 "access_token must not be empty; leave the field out to keep the stored one");
-  if (update.state == credential_state::quarantined)
+  if (update.state == credential_state::quarantined || update.state == credential_state::damaged)
     throw error(errc::invalid_argument,
-                "the state 'quarantined' is set by the store itself; use 'active' or "
-                "'needs-reauth'");
+                "the states 'quarantined' and 'damaged' are how a process sees a record it "
+                "cannot decrypt or read, never stored; use 'active' or 'needs-reauth'");
+  check_storable_time(update.access_token_expires_at, "access_token_expires_at");
+  check_storable_time(update.access_token_issued_at, "access_token_issued_at");
 
   const std::string location = backend_->location();
   backend_->update([&](nlohmann::json& document) {
     auto& credentials = credentials_section(document, location);
     const auto now = now_unix_seconds();
     const auto existing = credentials.find(id);
-    const bool is_new = existing == credentials.end();
+    const bool is_damaged =
+        existing != credentials.end() && damage_of(id, *existing, location).has_value();
+    // A damaged record is replaced as a whole, like a new one.
+    const bool is_new = existing == credentials.end() || is_damaged;
     nlohmann::json sealed = is_new ? nlohmann::json::object() : *existing;
-    if (!sealed.is_object()) throw error(errc::store, damaged(id, "(record)", location));
 
     if (is_new) {
       if (!update.client_id || !update.refresh_token)
         throw error(errc::invalid_argument,
-                    fmt::format("credential '{}' is new: give both client_id and refresh_token "
-                                "(or exchange an authorization code)",
-                                id));
+                    is_damaged
+                        ? fmt::format("credential '{}' is damaged in the store: give both "
+                                      "client_id and refresh_token to replace it",
+                                      id)
+                        : fmt::format("credential '{}' is new: give both client_id and "
+                                      "refresh_token (or exchange an authorization code)",
+                                      id),
+                    {{"credential_id", id}});
       sealed["created_at"] = format_utc(now);
       sealed["state"] = to_string(credential_state::active);
-    } else if (const bool readable = secrets_decrypt(sealed, keys_);
-               readable && sealed.value("state", "active") == "quarantined") {
-      // Quarantined by a process with other keys, but ours read it: lift it
-      // (as get() does) and apply the update as usual.
-      restore_from_quarantine(sealed, now);
-    } else if (!readable) {
-      // Only a new refresh token (re-authentication) may replace a record we
-      // cannot read; anything else would mix keys or drop data.
+    } else if (secrets_decrypt(sealed, keys_)) {
+      drop_stored_quarantine(sealed);
+    } else {
+      // Only a new refresh token (re-authentication, asked for by the host)
+      // may replace a record we cannot read; anything else would mix keys or
+      // drop data another process can still read.
       if (!update.refresh_token)
         throw error(errc::crypto, quarantine_message(id), {{"credential_id", id}});
       if (!update.access_token) {
         sealed.erase(access_token_field);
         sealed.erase("access_token_expires_at");
+        sealed.erase("access_token_issued_at");
       }
       sealed.erase("state_before_quarantine");
       sealed.erase("last_error");
@@ -237,7 +297,13 @@ void credential_store::put(const credential_update& update) {
 
     if (update.client_id) sealed["client_id"] = *update.client_id;
     if (update.refresh_token) sealed[refresh_token_field] = keys_.encrypt(*update.refresh_token);
-    if (update.access_token) sealed[access_token_field] = keys_.encrypt(*update.access_token);
+    if (update.access_token) {
+      sealed[access_token_field] = keys_.encrypt(*update.access_token);
+      if (update.access_token_issued_at)
+        sealed["access_token_issued_at"] = format_utc(*update.access_token_issued_at);
+      else
+        sealed.erase("access_token_issued_at");
+    }
     if (update.access_token_expires_at)
       sealed["access_token_expires_at"] = format_utc(*update.access_token_expires_at);
     if (update.state) sealed["state"] = to_string(*update.state);
@@ -248,6 +314,7 @@ void credential_store::put(const credential_update& update) {
         sealed["last_error"] = *update.last_error;
     }
     sealed["updated_at"] = format_utc(now);
+    check_reads_back(id, sealed, location);
     credentials[id] = std::move(sealed);
     return true;
   });
@@ -264,46 +331,22 @@ credential_record credential_store::get(std::string_view credential_id, bool inc
                             "login, or amc_store_put_credential)",
                             credential_id, location),
                 {{"credential_id", credential_id}});
-  credential_record record = unseal_summary(credential_id, *sealed, location);
+  credential_record record = view(credential_id, *sealed, location, keys_);
   if (!include_secrets) return record;
 
+  // Nothing is written here, whatever the keys: a record this process cannot
+  // decrypt may be another process's, readable with its keys.
   const nlohmann::json detail = {{"credential_id", credential_id}};
-  if (record.state == credential_state::quarantined) {
-    // Quarantine is written to the shared file by whichever process could
-    // not decrypt (for example one still running with an old key list during
-    // a rotation). A process whose keys do decrypt the record lifts it
-    // instead of refusing a credential it can read.
-    if (!secrets_decrypt(*sealed, keys_))
-      throw error(errc::crypto, quarantine_message(credential_id), detail);
-    backend_->update([&](nlohmann::json& latest) {
-      auto& credentials = credentials_section(latest, location);
-      const auto found = credentials.find(credential_id);
-      if (found == credentials.end() || found->value("state", "active") != "quarantined" ||
-          !secrets_decrypt(*found, keys_))
-        return false;
-      restore_from_quarantine(*found, now_unix_seconds());
-      return true;
-    });
-    nlohmann::json lifted = *sealed;
-    restore_from_quarantine(lifted, now_unix_seconds());
-    record = unseal_summary(credential_id, lifted, location);
-  }
+  if (record.state == credential_state::damaged)
+    throw error(errc::store, record.last_error, detail);
+  if (record.state == credential_state::quarantined)
+    throw error(errc::crypto, quarantine_message(credential_id), detail);
   const auto refresh = sealed_string(*sealed, refresh_token_field, credential_id, location);
   const auto access = sealed_string(*sealed, access_token_field, credential_id, location);
   record.refresh_token = decrypt_secret(keys_, refresh);
   record.access_token = decrypt_secret(keys_, access);
-  if ((refresh && !record.refresh_token) || (access && !record.access_token)) {
-    // Written with a key we do not have (another process, another config):
-    // take it out of use now rather than at the next open.
-    backend_->update([&](nlohmann::json& latest) {
-      auto& credentials = credentials_section(latest, location);
-      const auto found = credentials.find(credential_id);
-      if (found == credentials.end() || secrets_decrypt(*found, keys_)) return false;
-      quarantine(*found, now_unix_seconds());
-      return true;
-    });
+  if ((refresh && !record.refresh_token) || (access && !record.access_token))
     throw error(errc::crypto, quarantine_message(credential_id), detail);
-  }
   return record;
 }
 
@@ -314,7 +357,7 @@ std::vector<credential_record> credential_store::list() {
   const auto credentials = document.find("credentials");
   if (credentials == document.end() || !credentials->is_object()) return records;
   for (const auto& [id, sealed] : credentials->items())
-    records.push_back(unseal_summary(id, sealed, location));
+    records.push_back(view(id, sealed, location, keys_));
   return records;  // nlohmann::json objects iterate in key order
 }
 
@@ -336,10 +379,12 @@ rotation_report credential_store::rotate_keys() {
   backend_->update([&](nlohmann::json& document) {
     report = {};
     auto& credentials = credentials_section(document, location);
-    const auto now = now_unix_seconds();
     for (auto& [id, sealed] : credentials.items()) {
-      if (!sealed.is_object()) throw error(errc::store, damaged(id, "(record)", location));
       ++report.total;
+      if (auto problem = damage_of(id, sealed, location)) {
+        report.failed.push_back({id, std::move(*problem)});
+        continue;
+      }
       nlohmann::json rotated = sealed;
       std::optional<crypto::token_problem> failure;
       for (const char* field : secret_fields) {
@@ -354,18 +399,19 @@ rotation_report credential_store::rotate_keys() {
         rotated[field] = *re_encrypted;
       }
       if (failure) {
+        // Left exactly as it is: another process may hold its key.
         report.failed.push_back(
             {id, fmt::format("no configured key decrypts it ({}); restore the previous key or "
                              "re-authenticate the credential",
                              crypto::describe(*failure))});
-        quarantine(sealed, now);
         continue;
       }
-      if (rotated.value("state", "active") == "quarantined") restore_from_quarantine(rotated, now);
+      drop_stored_quarantine(rotated);
+      check_reads_back(id, rotated, location);
       sealed = std::move(rotated);
       ++report.rotated;
     }
-    return report.total > 0;
+    return report.rotated > 0;
   });
   return report;
 }

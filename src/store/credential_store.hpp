@@ -1,10 +1,14 @@
 // The credential store: credentials in, credentials out, with every secret
 // sealed by MultiFernet before it reaches a backend.
 //
-// Quarantine: a record that no configured key decrypts is marked
-// "quarantined" (its previous state remembered), left byte-for-byte as it
-// was, and refused with errc::crypto on use. When a key that decrypts it is
-// configured again, the next open (or key rotation) restores its state.
+// Quarantine is how a process sees a record that none of its keys decrypts:
+// list() and get() show it as "quarantined", and a use of its secrets is
+// refused with errc::crypto. It is never written: processes with different
+// key lists (a rolling key change across workers) share one file, and the
+// record stays byte-for-byte as it was for those whose keys read it. Reading
+// (opening, list, get) never writes; only put, remove and rotate_keys do,
+// and none of them changes a record this process cannot decrypt except a
+// put that brings a new refresh token (re-authentication).
 #pragma once
 
 #include "crypto/fernet.hpp"
@@ -28,28 +32,24 @@ struct rotation_report {
   std::vector<rotation_failure> failed;
 };
 
-// What reopening found: records quarantined now, records recovered now.
-struct key_check_report {
-  std::vector<std::string> newly_quarantined;
-  std::vector<std::string> recovered;
-};
-
 class credential_store {
  public:
   credential_store(std::unique_ptr<store_backend> backend, crypto::multi_fernet keys);
 
-  // Quarantines records the keys cannot decrypt and restores quarantined
-  // ones they now can. Writes only when something changed.
-  key_check_report check_keys();
+  // Throws errc::store when the backend holds something that is not a
+  // libamc store this libamc can read (not JSON, another format, a newer
+  // version). Reads only.
+  void check_readable();
 
   // Creates or updates a credential (see credential_update).
   void put(const credential_update& update);
 
   // Throws not_found for an unknown id; with secrets, throws crypto for a
-  // quarantined record.
+  // quarantined record. Never writes.
   credential_record get(std::string_view credential_id, bool include_secrets);
 
-  // Every credential, without secrets, sorted by id.
+  // Every credential, without secrets, sorted by id, as this process sees
+  // it (quarantined where its keys do not decrypt). Never writes.
   std::vector<credential_record> list();
 
   // False when there was no such credential.

@@ -19,28 +19,56 @@ nlohmann::json& executions_section(nlohmann::json& document) {
   return section;
 }
 
+std::string stored_time(unix_seconds when) {
+  if (!is_round_trip_utc(when))
+    throw error(errc::invalid_argument,
+                fmt::format("a journal time must be between 1970-01-01T00:00:00Z and "
+                            "9999-12-31T23:59:59Z (Unix seconds 0 to {}), not {}",
+                            latest_round_trip_utc, when));
+  return format_utc(when);
+}
+
 nlohmann::json to_json(const journal_entry& entry) {
   nlohmann::json value = {{"instance_id", entry.instance_id},
                           {"workflow_id", entry.workflow_id},
                           {"amc_execution_id", entry.amc_execution_id},
                           {"fingerprint", entry.fingerprint},
-                          {"started_at", format_utc(entry.started_at)}};
+                          {"started_at", stored_time(entry.started_at)}};
   if (!entry.output_format.empty()) value["output_format"] = entry.output_format;
   return value;
 }
 
+[[noreturn]] void throw_damaged(const std::string& id, std::string_view field) {
+  throw error(errc::store,
+              fmt::format("journal entry '{}' in the store is damaged (field '{}' has the wrong "
+                          "type or a value out of range); other executions are not affected. "
+                          "Submit it under a new execution id, or restore the store from a backup",
+                          id, field),
+              {{"execution_id", id}});
+}
+
+// Every field is checked: a damaged entry is refused on its own, by id.
 journal_entry from_json(const std::string& id, const nlohmann::json& value) {
-  if (!value.is_object())
-    throw error(errc::store, fmt::format("journal entry '{}' in the store is damaged", id));
+  if (!value.is_object()) throw_damaged(id, "(entry)");
+  const auto text = [&](const char* field) -> std::string {
+    const auto found = value.find(field);
+    if (found == value.end() || found->is_null()) return "";
+    if (!found->is_string()) throw_damaged(id, field);
+    return found->get<std::string>();
+  };
   journal_entry entry;
   entry.execution_id = id;
-  entry.instance_id = value.value("instance_id", "");
-  entry.workflow_id = value.value("workflow_id", "");
-  entry.amc_execution_id = value.value("amc_execution_id", "");
-  entry.fingerprint = value.value("fingerprint", "");
-  entry.started_at = parse_utc(value.value("started_at", "")).value_or(0);
-  if (const auto format = value.find("output_format"); format != value.end() && format->is_string())
-    entry.output_format = format->get<std::string>();
+  entry.instance_id = text("instance_id");
+  entry.workflow_id = text("workflow_id");
+  entry.amc_execution_id = text("amc_execution_id");
+  entry.fingerprint = text("fingerprint");
+  const auto started = text("started_at");
+  if (!started.empty()) {
+    const auto parsed = parse_utc(started);
+    if (!parsed || !is_round_trip_utc(*parsed)) throw_damaged(id, "started_at");
+    entry.started_at = *parsed;
+  }
+  entry.output_format = text("output_format");
   return entry;
 }
 
@@ -50,8 +78,9 @@ journal_entry from_json(const std::string& id, const nlohmann::json& value) {
 bool prune(nlohmann::json& executions, std::chrono::seconds retention, unix_seconds now) {
   bool pruned = false;
   for (auto it = executions.begin(); it != executions.end();) {
-    const auto started = it->is_object() && (*it)["started_at"].is_string()
-                             ? parse_utc((*it)["started_at"].get<std::string>())
+    const auto field = it->is_object() ? it->find("started_at") : it->end();
+    const auto started = it->is_object() && field != it->end() && field->is_string()
+                             ? parse_utc(field->get_ref<const std::string&>())
                              : std::nullopt;
     if (started && *started + retention.count() < now) {
       it = executions.erase(it);
@@ -108,7 +137,7 @@ void execution_journal::mark_sending(const std::string& execution_id, unix_secon
     auto& executions = executions_section(document);
     const auto found = executions.find(execution_id);
     if (found == executions.end()) return false;
-    (*found)["started_at"] = format_utc(when);
+    (*found)["started_at"] = stored_time(when);
     return true;
   });
 }
@@ -122,7 +151,7 @@ bool execution_journal::claim_resend(const std::string& execution_id, unix_secon
     if (found == executions.end()) return false;
     const auto entry = from_json(execution_id, *found);
     if (!entry.amc_execution_id.empty() || entry.started_at != seen_started_at) return false;
-    (*found)["started_at"] = format_utc(when);
+    (*found)["started_at"] = stored_time(when);
     claimed = true;
     return true;
   });
@@ -168,9 +197,11 @@ bool execution_journal::is_claimed(const std::string& amc_execution_id,
   const auto document = backend_.read();
   const auto executions = document.find("executions");
   if (executions == document.end() || !executions->is_object()) return false;
-  for (const auto& [id, value] : executions->items())
-    if (id != except_execution_id && value.is_object() && value.value("amc_execution_id", "") == amc_execution_id)
-      return true;
+  for (const auto& [id, value] : executions->items()) {
+    if (id == except_execution_id || !value.is_object()) continue;
+    const auto claimed = value.find("amc_execution_id");
+    if (claimed != value.end() && claimed->is_string() && *claimed == amc_execution_id) return true;
+  }
   return false;
 }
 

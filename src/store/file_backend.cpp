@@ -132,6 +132,10 @@ nlohmann::json file_backend::load_unlocked() const {
     if (got == 0) break;
     text.append(buffer, static_cast<std::size_t>(got));
   }
+  return parse_document(text);
+}
+
+nlohmann::json file_backend::parse_document(const std::string& text) const {
   if (text.empty()) return nlohmann::json::object();
   json_problem problem;
   auto parsed = parse_json_bounded(text, &problem);
@@ -154,6 +158,21 @@ nlohmann::json file_backend::load_unlocked() const {
 void file_backend::write_unlocked(const nlohmann::json& document) const {
   const std::filesystem::path temporary = path_.string() + temporary_suffix();
   const std::string text = document.dump(2) + "\n";
+  // The round trip, before anything is replaced: what is written must read
+  // back, with the reader every later open uses, as the same document.
+  bool reads_back = false;
+  try {
+    reads_back = parse_document(text) == document;
+  } catch (const error&) {
+    reads_back = false;
+  }
+  if (!reads_back)
+    throw error(errc::internal,
+                fmt::format("libamc refused to write the store '{}': the new content would not "
+                            "read back as written; the file was left as it was. Please report "
+                            "this bug",
+                            path_.string()),
+                {{"path", path_.string()}});
   try {
     file_descriptor fd{::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
     if (fd.get() < 0) throw_io_error("create", temporary, errno);

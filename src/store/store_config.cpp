@@ -45,7 +45,7 @@ std::unique_ptr<credential_store> open_store(const nlohmann::json& config) {
     backend = std::make_unique<file_backend>(path ? std::filesystem::path(*path)
                                                   : default_store_path());
   auto store = std::make_unique<credential_store>(std::move(backend), std::move(keys));
-  store->check_keys();
+  store->check_readable();
   return store;
 }
 

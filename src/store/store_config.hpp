@@ -16,8 +16,8 @@ inline constexpr const char* default_fernet_keys_env = "AMC_FERNET_KEYS";
 
 // Parses `config` ({"kind","path","fernet_keys","fernet_keys_env"}), builds
 // the keys (errc::config when none is configured or one is malformed: never a
-// generated key), opens the backend and checks every record against the
-// keys (quarantine / recovery).
+// generated key), opens the backend and checks that it holds a libamc store
+// this libamc can read. Opening never writes.
 std::unique_ptr<credential_store> open_store(const nlohmann::json& config);
 
 }  // namespace amc::store

@@ -51,6 +51,32 @@ TEST(Lwa, SuccessfulReplies) {
   EXPECT_FALSE(grant.refresh_token.has_value()) << "a missing refresh_token stays missing";
 }
 
+// Issue 12 item 1: expires_in 1000000000000 was stored as the year -31821
+// and locked out the whole store. Every expires_in is range-checked.
+TEST(Lwa, ExpiresInIsRangeChecked) {
+  const auto expires_in = [](const std::string& value) {
+    return interpret_token_reply(200, R"({"access_token":"Atza|a","expires_in":)" + value + "}", "c", "x");
+  };
+  EXPECT_EQ(expires_in("30").expires_in_seconds, 30);
+  EXPECT_EQ(expires_in("\"3600\"").expires_in_seconds, 3600);
+  EXPECT_EQ(expires_in("86400").expires_in_seconds, 86400);
+  EXPECT_FALSE(expires_in("86400").expires_in_clamped_from.has_value());
+  for (const std::string too_large : {"86401", "1000000000000", "18446744073709551615",
+                                      "1e300", "\"99999999999999999999999\""}) {
+    const auto grant = expires_in(too_large);
+    EXPECT_EQ(grant.expires_in_seconds, max_access_token_lifetime_seconds) << too_large;
+    EXPECT_TRUE(grant.expires_in_clamped_from.has_value()) << too_large;
+  }
+  for (const std::string refused : {"0", "-5", "-9223372036854775808", "0.2", "null", "true",
+                                    "\"\"", "\"1h\"", "\"-1\"", "[]", "{}"}) {
+    std::string message;
+    EXPECT_EQ(code_of([&] { expires_in(refused); }, &message), errc::protocol) << refused;
+    EXPECT_NE(message.find("expires_in"), std::string::npos) << message;
+  }
+  const auto missing = interpret_token_reply(200, R"({"access_token":"Atza|a"})", "c", "x");
+  EXPECT_EQ(missing.expires_in_seconds, default_access_token_lifetime_seconds);
+}
+
 TEST(Lwa, EveryFailureHasItsStatus) {
   std::string message;
   nlohmann::json detail;

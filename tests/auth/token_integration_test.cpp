@@ -366,6 +366,80 @@ TEST_F(AmcAuthRules, RevokedGrantOnAnAmcCallBecomesAuthRequired) {
   EXPECT_EQ(client_->store().get("conn", false).state, store::credential_state::needs_reauth);
 }
 
+// Issue 12 item 2: with expires_in 30 (shorter than the 60 s mandatory and
+// 300 s advisory windows), 13 AMC calls used to cause 14 refreshes. The
+// windows shrink with the token's lifetime, so the token is used for most
+// of its life.
+TEST_F(AmcAuthRules, AShortLivedTokenIsRefreshedOnceNotBeforeEveryCall) {
+  admin(verb::put, "/_sandbox/settings", {{"access_token_ttl_seconds", 30}});
+  const auto entity = server_->service().options().instances.front().entity_id;
+  for (int i = 0; i < 13; ++i) EXPECT_NO_THROW(call(instance_context(entity), workflow_list_path()));
+  EXPECT_EQ(requests_of("listWorkflows"), 13);
+  EXPECT_EQ(requests_of("lwaToken"), 1) << "one refresh for 13 calls within the token's life";
+  const auto record = client_->store().get("conn", false);
+  ASSERT_TRUE(record.access_token_issued_at && record.access_token_expires_at);
+  EXPECT_EQ(*record.access_token_expires_at - *record.access_token_issued_at, 30);
+}
+
+TEST(RefreshWindows, ShrinkWithTheTokensLifetime) {
+  token_settings settings;  // 300 s advisory, 60 s mandatory
+  const auto hour = windows_for(settings, 3600);
+  EXPECT_EQ(hour.advisory, std::chrono::seconds(300));
+  EXPECT_EQ(hour.mandatory, std::chrono::seconds(60));
+  const auto short_lived = windows_for(settings, 30);
+  EXPECT_EQ(short_lived.advisory, std::chrono::seconds(15));
+  EXPECT_EQ(short_lived.mandatory, std::chrono::seconds(7));
+  const auto unknown = windows_for(settings, std::nullopt);
+  EXPECT_EQ(unknown.advisory, std::chrono::seconds(300));
+  EXPECT_EQ(unknown.mandatory, std::chrono::seconds(60));
+}
+
+// Issue 12 item 1: an LwA reply with expires_in 1000000000000 was stored
+// as the year -31821, after which the store file could not be opened at all.
+// Now the lifetime is cut to one day with a warning, the store keeps
+// opening, and every other credential stays usable.
+TEST_F(Tokens, AHugeExpiresInIsClampedAndTheStoreStaysUsable) {
+  import("other", new_grant());
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "patch_reply"},
+         {"operation", "lwaToken"},
+         {"count", 1},
+         {"json_patch", {{{"op", "replace"}, {"path", "/expires_in"}, {"value", 1000000000000LL}}}}});
+  const auto before = now_unix_seconds();
+  EXPECT_FALSE(token("conn").empty());
+  const auto record = client_->store().get("conn", false);
+  ASSERT_TRUE(record.access_token_expires_at.has_value());
+  EXPECT_LE(*record.access_token_expires_at, now_unix_seconds() + auth::max_access_token_lifetime_seconds);
+  EXPECT_GE(*record.access_token_expires_at, before + auth::max_access_token_lifetime_seconds);
+  int warnings = 0;
+  for (const auto& line : captured_log())
+    if (line.level == log_level::warning && line.text.find("'conn'") != std::string::npos &&
+        line.text.find("1000000000000") != std::string::npos)
+      ++warnings;
+  EXPECT_EQ(warnings, 1) << "the clamp is said once, naming the credential and the value";
+  // The file opens (a new client reads it from scratch) and every
+  // credential in it works.
+  auto reopened = make_client();
+  EXPECT_EQ(reopened->store().list().size(), 2u);
+  EXPECT_FALSE(reopened->run_blocking(reopened->tokens().access_token("conn"), std::chrono::seconds(30)).empty());
+  EXPECT_FALSE(reopened->run_blocking(reopened->tokens().access_token("other"), std::chrono::seconds(30)).empty());
+  EXPECT_EQ(requests_of("lwaToken"), 2) << "conn's clamped token is still served from the store";
+}
+
+TEST_F(Tokens, AnExpiresInBelowOneSecondIsAProtocolErrorAndStoresNothing) {
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "patch_reply"},
+         {"operation", "lwaToken"},
+         {"count", 1},
+         {"json_patch", {{{"op", "replace"}, {"path", "/expires_in"}, {"value", -5}}}}});
+  std::string message;
+  EXPECT_EQ(code_of([&] { token("conn"); }, &message), errc::protocol);
+  EXPECT_NE(message.find("expires_in"), std::string::npos) << message;
+  EXPECT_FALSE(client_->store().get("conn", false).has_access_token);
+  EXPECT_EQ(client_->store().get("conn", false).state, store::credential_state::active);
+  EXPECT_FALSE(token("conn").empty()) << "the next, normal reply works";
+}
+
 // ---- the sandbox's faults against the client's retry rules ----------------
 
 struct fault_case {

@@ -12,6 +12,8 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 namespace {
 
@@ -85,6 +87,23 @@ TEST_F(ClientCapi, ConfigMistakesAreNamed) {
   EXPECT_NE(std::string(amc_last_error()).find("journal_retention_days"), std::string::npos);
   EXPECT_EQ(with("journal_retention_days", 4000), AMC_E_CONFIG);
   EXPECT_EQ(with("io_threads", 17), AMC_E_CONFIG);
+  // Numbers past their type or a sane bound are refused, never converted
+  // (issue 12 item 1: every number read from outside is range-checked).
+  for (const auto& [section, field, value] :
+       std::vector<std::tuple<std::string, std::string, double>>{
+           {"", "io_threads", 1e20},
+           {"tokens", "advisory_window_s", 1e300},
+           {"timeouts", "connect_ms", 1e19},
+           {"retry", "max_attempts", 1e12},
+           {"refresh_service", "lead_time_s", 400.0 * 86400}}) {
+    auto config = json::parse(config_);
+    if (section.empty())
+      config[field] = value;
+    else
+      config[section][field] = value;
+    EXPECT_EQ(amc_client_new(config.dump().c_str(), &other), AMC_E_INVALID_ARGUMENT) << field;
+    EXPECT_NE(std::string(amc_last_error()).find(field), std::string::npos) << amc_last_error();
+  }
   EXPECT_EQ(other, nullptr);
   ASSERT_EQ(with("journal_retention_days", 7), AMC_OK);
   amc_client_free(other);

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace amc::crypto {
 namespace {
 
@@ -37,6 +42,43 @@ TEST(Base64Url, RejectsAnythingNotCanonical) {
   EXPECT_FALSE(base64url_decode("===="));
   EXPECT_FALSE(base64url_decode("Zg==Zg=="));  // data after padding
   EXPECT_TRUE(base64url_decode("").has_value());
+}
+
+// Each expected value is what Python 3.11's base64.urlsafe_b64decode gives
+// for the same bytes (nothing = it raises binascii.Error); Fernet keys are
+// read with it, so libamc must agree case by case.
+TEST(PythonUrlsafeB64decode, AgreesWithPythonCaseByCase) {
+  const std::vector<std::pair<std::string, std::optional<std::string>>> cases = {
+      {"QUJD", "ABC"},
+      {"QUJD=", "ABC"},
+      {"QU=JD", "ABC"},           // '=' before a group can end is skipped
+      {"QUI=", "AB"},
+      {"QUI", std::nullopt},      // incorrect padding
+      {"QUI==", "AB"},
+      {"QUI=x", "AB"},            // data after the padding is ignored
+      {"Q=UI=", "AB"},
+      {"QU==", "A"},
+      {"QU=", std::nullopt},
+      {"QU=x=", "AL"},
+      {"QUJ=D", "AB"},
+      {"Q", std::nullopt},        // one symbol more than a multiple of four
+      {"QUJDQ", std::nullopt},
+      {"QUJDQ===", std::nullopt},
+      {"=QUJD", "ABC"},
+      {"QUJ\x80" "D", "ABC"},     // non-ASCII bytes are skipped
+      {"QU J D", "ABC"},
+      {"QUJ!D", "ABC"},
+      {"QR==", "A"},              // left-over bits are dropped
+      {"QUJ===", "AB"},
+      {"-_8=", "\xfb\xff"},        // url-safe alphabet
+      {"+/8=", "\xfb\xff"},        // standard alphabet
+      {"-/8=", "\xfb\xff"},        // both at once
+      {"", ""},
+  };
+  for (const auto& [text, expected] : cases) {
+    const auto decoded = python_urlsafe_b64decode(text);
+    EXPECT_EQ(decoded, expected) << "'" << text << "'";
+  }
 }
 
 }  // namespace

@@ -71,7 +71,10 @@ TEST(Fernet, TtlAndClockSkewRules) {
 
 TEST(Fernet, MalformedKeysAreConfigErrorsThatNeverQuoteTheKey) {
   const std::string almost_a_key = generate_fernet_key().substr(0, 40) + "AA==";
-  for (const std::string& text : {std::string{"short"}, almost_a_key, generate_fernet_key() + "x"}) {
+  // Each of these Python's Fernet refuses too (31 bytes; 33 bytes; no padding).
+  const std::string too_long = generate_fernet_key().substr(0, 43) + "AAAA";
+  const std::string unpadded = generate_fernet_key().substr(0, 43);
+  for (const std::string& text : {std::string{"short"}, almost_a_key, too_long, unpadded}) {
     try {
       fernet_key::from_text(text, 2);
       FAIL() << "accepted a malformed key";
@@ -145,6 +148,27 @@ TEST(MultiFernet, KeyListParsingLikeAirflow) {
       EXPECT_EQ(problem.message().find(a), std::string::npos);
     }
   }
+}
+
+// Fixed, non-secret test keys: the 32 bytes fb ff be ... fb ef, whose
+// standard base64 holds '+' and '/'. Python's Fernet accepts this key in
+// either alphabet, and with the spellings below, as the same key bytes
+// (tests/crypto/test_fernet_interop.py checks the same against Python).
+TEST(Fernet, KeysInEitherBase64AlphabetAreTheSameKey) {
+  const std::string standard = "+/+++/+++/+++/+++/+++/+++/+++/+++/+++/++++8=";
+  const std::string url_safe = "-_---_---_---_---_---_---_---_---_---_----8=";
+  const std::array<std::uint8_t, 16> iv{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  const auto reference = fernet_key::from_text(url_safe).encrypt("same key?", 1000, iv);
+  const std::vector<std::string> spellings = {
+      standard, "-/+++/+++/+++/+++/+++/+++/+++/+++/+++/++++8=",  // mixed alphabets
+      standard.substr(0, 20) + "\n" + standard.substr(20),       // a line break inside
+      " " + standard, standard + "=", standard + "x"};           // Python skips these
+  for (std::size_t i = 0; i < spellings.size(); ++i)
+    EXPECT_EQ(fernet_key::from_text(spellings[i]).encrypt("same key?", 1000, iv), reference)
+        << "spelling #" << i;
+  EXPECT_EQ(multi_fernet::from_key_list(standard + "," + url_safe).key_count(), 2u);
+  const auto other_alphabet = multi_fernet::from_key_list(standard);
+  EXPECT_EQ(other_alphabet.decrypt(reference).token->plaintext, "same key?");
 }
 
 }  // namespace

@@ -3,7 +3,9 @@
 libamc's side runs in amc_test_tool (path in AMC_TEST_TOOL); keys are made
 here at run time, tokens travel on stdin/stdout, never as arguments.
 """
+import base64
 import os
+import random
 import subprocess
 import time
 
@@ -121,3 +123,82 @@ def test_store_file_secrets_decrypt_with_python(tmp_path):
     sealed = json.loads(text)["credentials"]["conn_1"]["refresh_token_fernet"]
     assert Fernet(key).decrypt(sealed.encode()).decode() == refresh
     assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def python_accepts(key_text):
+    """Whether Python's Fernet takes the key as Airflow passes it (UTF-8 bytes)."""
+    try:
+        Fernet(key_text.encode("utf-8"))
+        return True
+    except ValueError:
+        return False
+
+
+def standard_alphabet_key():
+    """32 random bytes in standard base64, holding at least one '+' or '/'."""
+    while True:
+        key = base64.b64encode(os.urandom(32)).decode()
+        if "+" in key or "/" in key:
+            return key
+
+
+def test_standard_alphabet_keys_work_both_ways():
+    key = standard_alphabet_key()
+    assert python_accepts(key)
+    same_key_url_safe = key.replace("+", "-").replace("/", "_")
+    token = Fernet(key).encrypt(b"made by python").decode()
+    code, out, err = libamc("fernet-decrypt", key, token)
+    assert (code, out) == (0, "made by python"), err
+    code, token, err = libamc("fernet-encrypt", key, "made by libamc")
+    assert code == 0, err
+    assert Fernet(same_key_url_safe).decrypt(token.encode()) == b"made by libamc"
+    # In a key list, next to a url-safe key, as an Airflow fernet_key.
+    other = Fernet.generate_key().decode()
+    code, out, _ = libamc("fernet-decrypt", f"{other},{key}", Fernet(key).encrypt(b"old").decode())
+    assert (code, out) == (0, "old")
+
+
+def spellings(rng, key):
+    """Ways to write (or miswrite) a key, each with a name that never holds it."""
+    yield "as is", key
+    yield "no padding", key.rstrip("=")
+    yield "double padding", key + "="
+    yield "one symbol short", key[:42] + "="
+    yield "one symbol long", key[:43] + "A="
+    yield "data after padding", key + "AAAA"
+    yield "leading space", " " + key
+    yield "inner newline", key[:10] + "\n" + key[10:]
+    yield "non-ASCII inside", key[:5] + "é" + key[5:]
+    yield "padding in the middle", key[:21] + "=" + key[21:]
+    yield "empty", ""
+    junk = "=!.* \t-_+/é"
+    for round_number in range(120):
+        text = list(key)
+        for _ in range(rng.randint(1, 3)):
+            action = rng.choice(["insert", "delete", "replace"])
+            at = rng.randrange(len(text) + 1)
+            if action == "insert":
+                text.insert(at, rng.choice(junk))
+            elif text and at < len(text):
+                if action == "delete":
+                    del text[at]
+                else:
+                    text[at] = rng.choice(junk)
+        yield f"random mutation #{round_number}", "".join(text)
+
+
+def test_libamc_accepts_exactly_the_keys_python_accepts():
+    """Every spelling Python's Fernet accepts works in libamc as the same key
+    (Python decrypts what libamc encrypts); every one it refuses, libamc
+    refuses too."""
+    rng = random.Random(os.urandom(8))
+    for key in (Fernet.generate_key().decode(), standard_alphabet_key()):
+        for name, text in spellings(rng, key):
+            accepted = python_accepts(text)
+            code, token, err = libamc("fernet-encrypt", text, "probe")
+            assert (code == 0) == accepted, f"{name}: python accepts={accepted}, libamc exit={code}"
+            if accepted:
+                assert Fernet(text.encode("utf-8")).decrypt(token.encode()) == b"probe", name
+            else:
+                assert "Fernet key #1" in err, name
+                assert not text.strip() or text.strip() not in err, f"{name}: the key was quoted"

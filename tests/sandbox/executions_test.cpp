@@ -539,5 +539,51 @@ TEST(SandboxExecutions, UnlistedStatusMarkerShowsANewStatusThenGoesOn) {
   }
 }
 
+// Issue 8: the poller benchmarks need thousands of executions at once.
+TEST(SandboxExecutions, BulkAdminCallCreatesManyAtOnce) {
+  running_sandbox sandbox;
+  auto bulk = sandbox.admin(verb::post, "executions/bulk",
+                            json{{"count", 250}, {"scenario", {{"pending", 0}, {"running", "10s"}, {"publishing", 0}}}});
+  ASSERT_EQ(bulk.status, 200) << bulk.body;
+  const json ids = bulk.json()["ids"];
+  ASSERT_EQ(ids.size(), 250u);
+  EXPECT_EQ(bulk.json()["instance_id"], sandbox.instance_id());
+  std::set<std::string> unique;
+  for (const auto& id : ids) unique.insert(id.get<std::string>());
+  EXPECT_EQ(unique.size(), 250u);
+  EXPECT_EQ(sandbox.admin(verb::get, "stats").json()["executions"], 250);
+  // Ordinary AMC executions: readable, listed, and they run their scenario.
+  const std::string first = ids[0];
+  EXPECT_EQ(sandbox.get_execution(first)["status"], "RUNNING");
+  EXPECT_EQ(sandbox.get_execution(first)["executionCategory"], "AD_HOC");
+  sandbox.advance_clock(11);
+  EXPECT_EQ(sandbox.get_execution(ids[249])["status"], "SUCCEEDED");
+  auto listed = sandbox.amc(verb::get, sandbox.reporting("workflowExecutions?minCreationTime=2000-01-01T00:00:00"));
+  EXPECT_EQ(listed.json()["executions"].size(), 100u);  // one page
+  EXPECT_TRUE(listed.json().contains("nextToken"));
+
+  // A saved workflow through the same checks as the create call.
+  ASSERT_EQ(sandbox.amc(verb::post, sandbox.reporting("workflows"), json{{"workflowId", "bench"}, {"sqlQuery", "SELECT 1"}})
+                .status,
+            200);
+  auto saved = sandbox.admin(verb::post, "executions/bulk",
+                             json{{"count", 3}, {"request", {{"workflowId", "bench"}, {"timeWindowType", "MOST_RECENT_WEEK"}}}});
+  ASSERT_EQ(saved.status, 200) << saved.body;
+  EXPECT_EQ(sandbox.get_execution(saved.json()["ids"][2])["workflowId"], "bench");
+
+  auto refused = [&](const json& body, const std::string& fragment) {
+    auto result = sandbox.admin(verb::post, "executions/bulk", body);
+    EXPECT_EQ(result.status, 400) << body.dump();
+    EXPECT_NE(result.json().value("details", "").find(fragment), std::string::npos) << result.body;
+  };
+  refused({{"count", 0}}, "'count' is out of range");
+  refused({{"count", 1e9}}, "'count' is out of range");
+  refused({{"count", 1}, {"colour", "red"}}, "unknown bulk execution field 'colour'");
+  refused({{"instance_id", "nope"}}, "no instance 'nope'");
+  refused({{"request", {{"workflowId", "missing"}}}}, "request: Workflow with ID missing does not exist.");
+  refused({{"scenario", {{"parts", 9}}}}, "'parts' is out of range");
+  EXPECT_EQ(sandbox.admin(verb::get, "stats").json()["executions"], 253);
+}
+
 }  // namespace
 }  // namespace amc::sandbox::testing

@@ -1,12 +1,14 @@
 #include "store/credential_store.hpp"
 
 #include "common/error.hpp"
+#include "store/credential_json.hpp"
 #include "store/store_config.hpp"
 #include "support/test_support.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 
@@ -221,35 +223,60 @@ TEST_F(FileStore, QuarantineSurvivesARestartAndTheOldKeyRecoversIt) {
 
 TEST_F(FileStore, AProcessWithAStaleKeyListDoesNotTakeCredentialsFromOthers) {
   // A fleet rotation: one worker already runs with the new key list, another
-  // still with the old one. The stale worker quarantines what it cannot read;
-  // a correctly keyed handle that was open all along must keep working.
+  // still with the old one. The stale worker sees the record quarantined;
+  // it writes nothing, so the correctly keyed worker never notices it.
   const auto old_key = generate_fernet_key();
   const auto new_key = generate_fernet_key();
   const auto refresh = generate_secret("Atzr|");
   auto current = open(new_key + "," + old_key);
   current->put(new_credential("conn", refresh));
-  auto stale = open(old_key);  // opening alone quarantines the record
+  const auto file_before = read_file(path());
+  auto stale = open(old_key);
   EXPECT_EQ(stale->get("conn", false).state, credential_state::quarantined);
+  EXPECT_EQ(stale->list().at(0).state, credential_state::quarantined);
   EXPECT_EQ(code_of([&] { stale->get("conn", true); }), errc::crypto);
+  EXPECT_TRUE(read_file(path()) == file_before) << "reading with the wrong key wrote the file";
 
   const auto record = current->get("conn", true);
   EXPECT_EQ(record.state, credential_state::active);
   EXPECT_TRUE(record.refresh_token == refresh);
   EXPECT_TRUE(record.last_error.empty());
-  EXPECT_EQ(current->get("conn", false).state, credential_state::active) << "lifted in the file";
+  // Nor can the stale worker change it through an update without a new
+  // refresh token.
+  credential_update stale_access;
+  stale_access.credential_id = "conn";
+  stale_access.access_token = generate_secret("Atza|");
+  EXPECT_EQ(code_of([&] { stale->put(stale_access); }), errc::crypto);
+  EXPECT_TRUE(read_file(path()) == file_before);
+}
 
-  // The same through an update: quarantined again by the stale worker, then
-  // a token update from the current one applies and lifts it.
-  EXPECT_EQ(code_of([&] { stale->get("conn", true); }), errc::crypto);
-  ASSERT_EQ(current->get("conn", false).state, credential_state::quarantined);
-  credential_update fresh_access;
-  fresh_access.credential_id = "conn";
-  fresh_access.access_token = generate_secret("Atza|");
-  current->put(fresh_access);
-  const auto updated = current->get("conn", true);
-  EXPECT_EQ(updated.state, credential_state::active);
-  EXPECT_TRUE(updated.refresh_token == refresh) << "nothing lost";
-  EXPECT_TRUE(updated.access_token == fresh_access.access_token);
+TEST_F(FileStore, QuarantineStoredByAnOlderLibamcIsReadAsTheStateBefore) {
+  // Older versions wrote quarantine into the file; a process whose keys
+  // read the record sees its own state, and its next write drops the rest.
+  const auto key = generate_fernet_key();
+  auto update = new_credential("conn", generate_secret("Atzr|"));
+  update.state = credential_state::needs_reauth;
+  open(key)->put(update);
+  auto document = nlohmann::json::parse(read_file(path()));
+  auto& sealed = document["credentials"]["conn"];
+  sealed["state"] = "quarantined";
+  sealed["state_before_quarantine"] = "needs-reauth";
+  sealed["last_error"] =
+      "no configured Fernet key decrypts this record; restore the previous key or re-authenticate";
+  { std::ofstream(path(), std::ios::trunc) << document.dump(2); }
+  auto store = open(key);
+  const auto record = store->get("conn", true);
+  EXPECT_EQ(record.state, credential_state::needs_reauth);
+  EXPECT_TRUE(record.last_error.empty());
+  EXPECT_EQ(open(generate_fernet_key())->get("conn", false).state, credential_state::quarantined);
+  credential_update change;
+  change.credential_id = "conn";
+  change.access_token = generate_secret("Atza|");
+  store->put(change);
+  const auto written = nlohmann::json::parse(read_file(path()))["credentials"]["conn"];
+  EXPECT_EQ(written["state"], "needs-reauth");
+  EXPECT_FALSE(written.contains("state_before_quarantine"));
+  EXPECT_FALSE(written.contains("last_error"));
 }
 
 TEST_F(FileStore, QuarantineRemembersNeedsReauth) {
@@ -327,8 +354,7 @@ TEST_F(FileStore, RotationReportsRecordsNoKeyDecryptsAndKeepsThem) {
   EXPECT_EQ(report.failed[0].credential_id, "lost");
   EXPECT_NE(report.failed[0].reason.find("restore the previous key"), std::string::npos);
   const auto lost_after = nlohmann::json::parse(read_file(path()))["credentials"]["lost"];
-  EXPECT_EQ(lost_after["refresh_token_fernet"], lost_before["refresh_token_fernet"]);
-  EXPECT_EQ(lost_after["state"], "quarantined");
+  EXPECT_EQ(lost_after, lost_before) << "left exactly as it was: another process may hold its key";
   // And with the lost key back, rotation recovers it too.
   const auto second = open(primary + "," + lost_key)->rotate_keys();
   EXPECT_EQ(second.rotated, 2u);
@@ -352,8 +378,7 @@ TEST_F(FileStore, ForeignOrNewerFilesAreRefusedNotOverwritten) {
   std::filesystem::create_directories(path().parent_path());
   for (const std::string text : {R"({"format": "something-else"})",
                                  R"({"format": "libamc.store", "version": 99, "credentials": {}})",
-                                 R"({"format": "libamc.store", "credentials": []})",
-                                 R"({"credentials": {"conn": {"state": 5}}})"}) {
+                                 R"({"format": "libamc.store", "credentials": []})"}) {
     { std::ofstream(path(), std::ios::trunc) << text; }
     std::string message;
     EXPECT_EQ(code_of(
@@ -366,6 +391,103 @@ TEST_F(FileStore, ForeignOrNewerFilesAreRefusedNotOverwritten) {
         << text;
     EXPECT_EQ(read_file(path()), text);
   }
+}
+
+// Issue 12 item 1: one unreadable record (a year -31821 expiry, a field of
+// the wrong type) made the whole file unreadable. It is now set aside on its
+// own, reported by id, and a put of that id replaces it.
+TEST_F(FileStore, ADamagedRecordIsSetAsideAndTheOthersWork) {
+  const auto key = generate_fernet_key();
+  const auto refresh = generate_secret("Atzr|");
+  {
+    auto store = open(key);
+    store->put(new_credential("fine", refresh));
+    store->put(new_credential("far-future", generate_secret("Atzr|")));
+    store->put(new_credential("wrong-type", generate_secret("Atzr|")));
+  }
+  auto document = nlohmann::json::parse(read_file(path()));
+  document["credentials"]["far-future"]["access_token_expires_at"] = "-31821-06-01T00:00:00Z";
+  document["credentials"]["wrong-type"]["state"] = 5;
+  { std::ofstream(path(), std::ios::trunc) << document.dump(2); }
+  const auto damaged_before = document["credentials"]["far-future"];
+
+  auto store = open(key);  // opens
+  const auto all = store->list();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].credential_id, "far-future");
+  EXPECT_EQ(all[0].state, credential_state::damaged);
+  EXPECT_NE(all[0].last_error.find("access_token_expires_at"), std::string::npos) << all[0].last_error;
+  EXPECT_EQ(all[1].state, credential_state::active);
+  EXPECT_EQ(all[2].state, credential_state::damaged);
+  EXPECT_NE(all[2].last_error.find("'state'"), std::string::npos) << all[2].last_error;
+  std::string message;
+  EXPECT_EQ(code_of([&] { store->get("far-future", true); }, &message), errc::store);
+  EXPECT_NE(message.find("'far-future'"), std::string::npos) << message;
+  EXPECT_NE(message.find("put it again"), std::string::npos) << message;
+  EXPECT_TRUE(store->get("fine", true).refresh_token == refresh);
+
+  // Writing other records keeps the damaged one as it is.
+  store->put(new_credential("new-one", generate_secret("Atzr|")));
+  credential_update access;
+  access.credential_id = "fine";
+  access.access_token = generate_secret("Atza|");
+  access.access_token_expires_at = now_unix_seconds() + 3600;
+  store->put(access);
+  EXPECT_EQ(nlohmann::json::parse(read_file(path()))["credentials"]["far-future"], damaged_before);
+  const auto report = store->rotate_keys();
+  EXPECT_EQ(report.rotated, 2u);
+  ASSERT_EQ(report.failed.size(), 2u);
+  EXPECT_EQ(report.failed[0].credential_id, "far-future");
+
+  // A put of that id replaces it, given what a new credential needs.
+  credential_update partial;
+  partial.credential_id = "far-future";
+  partial.access_token = generate_secret("Atza|");
+  EXPECT_EQ(code_of([&] { store->put(partial); }, &message), errc::invalid_argument);
+  EXPECT_NE(message.find("damaged"), std::string::npos) << message;
+  const auto replacement = generate_secret("Atzr|");
+  store->put(new_credential("far-future", replacement));
+  const auto replaced = store->get("far-future", true);
+  EXPECT_EQ(replaced.state, credential_state::active);
+  EXPECT_TRUE(replaced.refresh_token == replacement);
+  EXPECT_FALSE(replaced.access_token_expires_at.has_value());
+}
+
+TEST_F(FileStore, TimesThatWouldNotReadBackAreRefusedAndNothingIsWritten) {
+  const auto key = generate_fernet_key();
+  auto store = open(key);
+  store->put(new_credential("conn", generate_secret("Atzr|")));
+  const auto before = read_file(path());
+  for (const unix_seconds bad : {-1LL, 253402300800LL, 1'000'000'000'000LL * 1000}) {
+    credential_update update;
+    update.credential_id = "conn";
+    update.access_token = generate_secret("Atza|");
+    update.access_token_expires_at = bad;
+    EXPECT_EQ(code_of([&] { store->put(update); }), errc::invalid_argument) << bad;
+  }
+  EXPECT_TRUE(read_file(path()) == before);
+  EXPECT_EQ(code_of([&] {
+              credential_update_from_json({{"credential_id", "conn"},
+                                           {"access_token_expires_at", 18446744073709551615ULL}});
+            }),
+            errc::invalid_argument);
+}
+
+TEST_F(FileStore, ADocumentThatWouldNotReadBackIsNeverWritten) {
+  // The round trip before the rename: NaN has no JSON form (it would be
+  // written as null), so the file backend refuses and keeps the old file.
+  const auto key = generate_fernet_key();
+  open(key)->put(new_credential("conn", generate_secret("Atzr|")));
+  const auto before = read_file(path());
+  file_backend backend(path());
+  EXPECT_EQ(code_of([&] {
+              backend.update([](nlohmann::json& document) {
+                document["executions"]["exec_1"]["started_at"] = std::nan("");
+                return true;
+              });
+            }),
+            errc::internal);
+  EXPECT_TRUE(read_file(path()) == before);
 }
 
 TEST_F(FileStore, OtherSectionsOfTheDocumentAreKept) {

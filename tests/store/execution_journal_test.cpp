@@ -1,6 +1,8 @@
 #include "store/backend.hpp"
 #include "store/execution_journal.hpp"
 
+#include "common/error.hpp"
+
 #include <gtest/gtest.h>
 
 namespace amc::store {
@@ -54,7 +56,7 @@ TEST(ExecutionJournal, EntriesOlderThanTheRetentionAreDroppedAtTheNextSubmit) {
   EXPECT_TRUE(journal.begin(entry_started_at("exec_new", now)).second);
   EXPECT_FALSE(journal.find("exec_old")) << "past the retention";
   EXPECT_TRUE(journal.find("exec_recent"));
-  EXPECT_TRUE(journal.find("exec_unreadable"));
+  EXPECT_TRUE(backend.read()["executions"].contains("exec_unreadable"));
   EXPECT_TRUE(journal.find("exec_new"));
 
   // An id reused after its entry expired is a new submission, not a reattach.
@@ -76,6 +78,38 @@ TEST(ExecutionJournal, PruningNeverTouchesTheCredentials) {
   const auto document = backend.read();
   EXPECT_EQ(document["credentials"]["conn"]["state"], "active");
   EXPECT_EQ(document["executions"].size(), 1u);
+}
+
+// Issue 12 item 1: numbers read from the store are range-checked. A
+// damaged entry (a time out of range, a field of the wrong type) is refused
+// on its own, by execution id, and every other entry keeps working.
+TEST(ExecutionJournal, ADamagedEntryIsRefusedOnItsOwn) {
+  memory_backend backend;
+  execution_journal journal(backend);
+  const auto now = now_unix_seconds();
+  write_entry(backend, "exec_fine", format_utc(now));
+  write_entry(backend, "exec_far_past", "-31821-01-01T00:00:00Z");
+  write_entry(backend, "exec_year_zero", "0000-01-01T00:00:00Z");
+  backend.update([](nlohmann::json& document) {
+    document["executions"]["exec_wrong_type"] = {{"amc_execution_id", 42}};
+    return true;
+  });
+  for (const std::string id : {"exec_far_past", "exec_year_zero", "exec_wrong_type"}) {
+    try {
+      journal.find(id);
+      ADD_FAILURE() << id << " was read as if it were fine";
+    } catch (const error& problem) {
+      EXPECT_EQ(problem.code_value(), errc::store) << id;
+      EXPECT_NE(problem.message().find("'" + id + "'"), std::string::npos) << problem.message();
+    }
+  }
+  EXPECT_EQ(journal.find("exec_fine")->started_at, now);
+  EXPECT_TRUE(journal.is_claimed("amc-exec_fine", "other"));
+  EXPECT_FALSE(journal.is_claimed("42", "other"));
+  EXPECT_TRUE(journal.begin(entry_started_at("exec_next", now)).second);
+  // Times that would not read back are never written.
+  EXPECT_THROW(journal.mark_sending("exec_next", 1'000'000'000'000'000), error);
+  EXPECT_EQ(journal.find("exec_next")->started_at, now);
 }
 
 }  // namespace

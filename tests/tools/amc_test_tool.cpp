@@ -47,6 +47,7 @@ int usage() {
                "       amc_test_tool store-put-many PATH PREFIX COUNT\n"
                "       amc_test_tool store-churn PATH\n"
                "       amc_test_tool store-check PATH\n"
+               "       amc_test_tool store-read PATH\n"
                "       amc_test_tool access-token CLIENT_CONFIG_FILE CREDENTIAL_ID [BARRIER_DIR NAME]\n";
   return 2;
 }
@@ -114,6 +115,25 @@ int run(const std::vector<std::string>& args) {
       update.access_token = "Atza|" + std::to_string(round) + padding;
       store->put(update);
     }
+  }
+  if (command == "store-read" && args.size() == 2) {
+    // What a process that only reads does: open, list, get every record
+    // with its secrets. Prints how many it could read and how many it sees
+    // quarantined (keys that do not decrypt them); never a secret.
+    auto store = open_file_store(args[1]);
+    int readable = 0;
+    int quarantined = 0;
+    for (const auto& record : store->list()) {
+      try {
+        store->get(record.credential_id, /*include_secrets=*/true);
+        ++readable;
+      } catch (const amc::error& problem) {
+        if (problem.code_value() != amc::errc::crypto) throw;
+        ++quarantined;
+      }
+    }
+    std::cout << "readable " << readable << " quarantined " << quarantined << "\n";
+    return 0;
   }
   if (command == "store-check" && args.size() == 2) {
     auto store = open_file_store(args[1]);
