@@ -9,6 +9,7 @@
 #include "api/shapes.hpp"
 #include "client/client.hpp"
 #include "common/json_fields.hpp"
+#include "common/text.hpp"
 
 #include <fmt/format.h>
 
@@ -49,7 +50,7 @@ parsed_request parse(amc_client* handle, const char* request_json, std::string_v
   for (const auto& item : parsed.body.items())
     if (std::find(known.begin(), known.end(), item.key()) == known.end())
       throw amc::error(amc::errc::invalid_argument,
-                       fmt::format("unknown field '{}' in the {}; known fields: {}", item.key(), what,
+                       fmt::format("unknown field {} in the {}; known fields: {}", amc::quoted_text(item.key()), what,
                                    fmt::join(known, ", ")));
   const auto credential = amc::optional_string(parsed.body, "credential_id", what);
   if (!credential)
@@ -208,8 +209,13 @@ AMC_API amc_status amc_execution_submit(amc_client* client, const char* request_
     auto amc_request = required_object(request.body, "request", "execution request");
     const auto execution_id = amc::optional_string(request.body, "execution_id", "execution request").value_or("");
     auto& core = *request.client;
+    // The submit stops searching for an unknown outcome a little before the
+    // call's timeout, so that it can say when to submit again.
+    amc::api::submit_options options;
+    options.deadline = std::chrono::steady_clock::now() + request.timeout -
+                       std::min<std::chrono::milliseconds>(request.timeout / 10, std::chrono::seconds(5));
     const auto result = run(request, amc::api::submit_execution(core.amc(), core.journal(), request.context,
-                                                                execution_id, amc_request, core.log()));
+                                                                execution_id, amc_request, core.log(), options));
     *out_json = to_c_string(json{{"execution_id", result.execution_id},
                                  {"amc_execution_id", result.amc_execution_id},
                                  {"reattached", result.reattached},
@@ -330,6 +336,7 @@ AMC_API amc_status amc_results_download(amc_client* client, const char* request_
     };
     if (!request.body.contains("timeout_ms")) request.timeout = std::chrono::hours(2);
     auto& core = *request.client;
+    options.journal = &core.journal();
     auto manifest = run(request, amc::api::download_results(core.amc(), core.http(), request.context, id, options));
     *out_manifest_json = to_c_string(manifest.dump());
   });

@@ -51,7 +51,7 @@ extern "C" {
 AMC_API amc_status amc_client_new(const char* config_json, amc_client** out_client) {
   return guarded("amc_client_new", [&] {
     require(out_client, "out_client");
-    const auto config = amc::parse_json_object(config_json, "client config", true);
+    const auto config = amc::parse_json_object(config_json, "client config", true, amc::errc::config);
     auto handle = std::make_unique<amc_client>();
     handle->core = std::make_unique<amc::client::client>(amc::client::parse_client_config(config));
     *out_client = handle.release();

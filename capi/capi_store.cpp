@@ -31,7 +31,7 @@ extern "C" {
 AMC_API amc_status amc_store_new(const char* config_json, amc_store** out_store) {
   return amc::capi::guarded("amc_store_new", [&] {
     amc::capi::require(out_store, "out_store");
-    const auto config = amc::parse_json_object(config_json, "store config", /*allow_empty=*/true);
+    const auto config = amc::parse_json_object(config_json, "store config", /*allow_empty=*/true, amc::errc::config);
     auto handle = std::make_unique<amc_store>();
     handle->store = amc::store::open_store(config);
     *out_store = handle.release();

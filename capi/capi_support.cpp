@@ -1,5 +1,7 @@
 #include "capi_support.hpp"
 
+#include "common/text.hpp"
+
 #include <fmt/format.h>
 
 #include <cstdlib>
@@ -31,8 +33,10 @@ amc_status set_last_error(errc code, std::string_view message,
     nlohmann::json document = detail.is_object() ? detail : nlohmann::json::object();
     document["status"] = amc_status_name(status);
     document["code"] = static_cast<int>(code);
-    document["message"] = message;
-    last_error.message.assign(message);
+    // The last guard: whatever a message quotes, hosts decode it as UTF-8.
+    const auto text = escape_invalid_utf8(message);
+    document["message"] = text;
+    last_error.message.assign(text);
     last_error.json = document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } catch (...) {
     // Out of memory while recording the error: keep the status, which is

@@ -21,6 +21,17 @@
  *    AMC_E_INVALID_ARGUMENT so that typos surface. Responses may gain fields
  *    in later minor versions without an ABI change.
  *  - Secrets (tokens, client secrets, Fernet keys) never appear in messages.
+ *  - Input text must be UTF-8: JSON or a C string that is not gives
+ *    AMC_E_INVALID_ARGUMENT "… is not valid UTF-8 at byte N". Every message
+ *    and JSON document the library returns is valid UTF-8; outside text
+ *    (ids, AMC's own error text) is quoted whole in single quotes, with the
+ *    code points of non-ASCII characters after it ('wf_é' (U+00E9)) and
+ *    bytes that are not UTF-8 written as \xNN.
+ *  - JSON nests at most 128 levels of arrays and objects, wherever it comes
+ *    from: deeper input is refused without being walked, as
+ *    AMC_E_INVALID_ARGUMENT (a request), AMC_E_CONFIG (a client or store
+ *    config), AMC_E_PROTOCOL (a reply of AMC or Login with Amazon) or
+ *    AMC_E_STORE (a store file, left untouched).
  *
  * See README.md ("ABI policy") for what changes the SONAME.
  */
@@ -520,9 +531,19 @@ AMC_API amc_status amc_workflow_id_from_name(const char *name, char **out_workfl
  *    "execution": {...}}
  * The execution id is journaled in the store with AMC's id before this
  * returns. Submitting the same execution_id again returns the same AMC
- * execution ("reattached": true) instead of starting a second run; if the
- * create request's answer was lost, AMC's list is searched before anything
- * is sent again. The journal remembers an execution_id for the client's
+ * execution ("reattached": true) instead of starting a second run.
+ * A create request whose outcome is unknown (its answer was lost, or the
+ * process sending it was killed) is resolved by the next submit of the same
+ * execution_id, at once and by itself: AMC's list of the workflow's
+ * executions is searched now and again every 5 s (the list may lag); the
+ * call re-attaches as soon as the execution shows up, and sends the create
+ * again only when a search that started 30 s after the creation window
+ * closed still does not show it (the window closes when the lost request
+ * failed, or, for an attempt of another process, 300 s after it was sent:
+ * longer than any create request can be in flight). If "timeout_ms" ends
+ * first: AMC_E_TIMEOUT, nothing sent, and the message says from when a
+ * submit can decide. Two processes never send the create for one
+ * execution_id at the same time. The journal remembers an execution_id for the client's
  * "journal_retention_days" (default 30) after its last create request;
  * older entries are dropped at the next submit, and an id reused after
  * that starts a new run. */
@@ -598,7 +619,19 @@ AMC_API amc_status amc_execution_wait(amc_client *client, const char *request_js
  *   "parallelism": 4              parts downloaded at once
  * → manifest {"amc_execution_id", "directory",
  *             "files": [{"part", "path", "bytes", "rows", "columns": [...]}],
- *             "total_bytes", "total_rows"}
+ *             "total_bytes", "total_rows", "warnings": ["…"],
+ *             "output_format": {"separatorCharacter", "quoteCharacter",
+ *                               "escapeCharacter"}}
+ * Each file is checked and its "columns" and "rows" counted in the CSV
+ * dialect of the workflow that produced it (Workflow.outputFormat, shown
+ * in "output_format"): an ad-hoc run's own (journaled by
+ * amc_execution_submit), an outputFormat AMC reports with the execution,
+ * else the saved workflow's (fetched), else AMC's defaults ',', '"', '\'.
+ * Quoted fields may hold separators and line breaks.
+ * A manifest never holds one result file twice: when AMC's downloadUrls
+ * lists the same file more than once (URLs compared without their query
+ * string, which only carries the signature), it is downloaded once and
+ * each duplicate is dropped with a line in "warnings" (empty otherwise).
  * progress (may be NULL) receives "download" events. */
 /* Example:
  *   amc_results_download(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE,"

@@ -2,6 +2,7 @@
 
 #include "api/shapes.hpp"
 #include "common/error.hpp"
+#include "common/text.hpp"
 #include "common/time.hpp"
 #include "net/retry_policy.hpp"
 
@@ -18,12 +19,13 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Another process may be between "journaled" and "AMC answered" for this
-// long; after that its create is treated as lost and reconciled.
-constexpr unix_seconds stale_submission_seconds = 300;
 // How far before the journaled send time to look for our execution in the
 // list (clocks differ between us and AMC).
 constexpr unix_seconds reconcile_margin_seconds = 120;
+
+using wall_clock = std::chrono::system_clock;
+
+wall_clock::time_point wall_time(unix_seconds when) { return wall_clock::time_point(std::chrono::seconds(when)); }
 
 std::string fingerprint_of(const call_context& context, const nlohmann::json& request) {
   const std::string text = context.instance_id + "\n" + request.dump();
@@ -178,6 +180,66 @@ submission adopt(store::execution_journal& journal, const std::string& execution
   return adopted;
 }
 
+asio::awaitable<submission> reattach(session& amc, const call_context& context, const store::journal_entry& entry) {
+  submission result;
+  result.execution_id = entry.execution_id;
+  result.amc_execution_id = entry.amc_execution_id;
+  result.execution = co_await get_execution(amc, context, entry.amc_execution_id);
+  result.reattached = true;
+  co_return result;
+}
+
+// What became of the attempt journaled in `entry`, whose outcome is
+// unknown (see submit_execution for the rule): the execution it created
+// (found in AMC's list, or journaled meanwhile by the process that sent
+// it), or nullopt once a search proves it created none. `window_end` is
+// when the attempt stopped being able to create one.
+asio::awaitable<std::optional<nlohmann::json>> resolve_unknown_outcome(
+    session& amc, store::execution_journal& journal, const call_context& context, store::journal_entry entry,
+    const nlohmann::json& request, wall_clock::time_point window_end, const submit_options& options,
+    const logger& log) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (bool logged = false;; logged = true) {
+    // The process that sent it may have recorded the answer, or sent again.
+    if (const auto current = journal.find(entry.execution_id)) {
+      if (!current->amc_execution_id.empty()) {
+        auto execution = co_await get_execution(amc, context, current->amc_execution_id);
+        co_return execution;
+      }
+      if (current->started_at != entry.started_at) {
+        window_end = std::max(window_end, wall_time(current->started_at + 1) + options.create_window);
+        entry = *current;
+      }
+    }
+    const auto searched_at = wall_clock::now();
+    if (auto found = co_await find_lost_submission(amc, journal, context, entry, request, log)) co_return found;
+    const auto proof_from = window_end + options.list_lag;
+    if (searched_at >= proof_from) co_return std::nullopt;
+    const auto wait = std::min<std::chrono::milliseconds>(
+        options.list_interval,
+        std::chrono::ceil<std::chrono::milliseconds>(proof_from - wall_clock::now()) + std::chrono::milliseconds(1));
+    if (options.deadline - std::chrono::steady_clock::now() < wait)
+      throw error(errc::timeout,
+                  fmt::format("the outcome of the create request of execution {} sent at {} is still unknown: "
+                              "AMC's list does not show it yet, and it could still appear until {}; nothing "
+                              "was sent again. Submit the same execution_id again after that time: it then "
+                              "re-attaches to the execution or creates it",
+                              entry.execution_id, format_utc(entry.started_at),
+                              format_utc(std::chrono::duration_cast<std::chrono::seconds>(
+                                             proof_from.time_since_epoch())
+                                             .count() +
+                                         1)),
+                  {{"execution_id", entry.execution_id}});
+    if (!logged)
+      log.log(log_level::info,
+              fmt::format("execution {}: AMC's list does not show the earlier create request (sent at {}) yet; "
+                          "searching again until its outcome is known",
+                          entry.execution_id, format_utc(entry.started_at)));
+    timer.expires_after(std::max(wait, std::chrono::milliseconds(1)));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
 }  // namespace
 
 std::string journaled_amc_id(store::execution_journal& journal, const std::string& execution_id) {
@@ -193,7 +255,7 @@ std::string journaled_amc_id(store::execution_journal& journal, const std::strin
 
 asio::awaitable<submission> submit_execution(session& amc, store::execution_journal& journal,
                                              const call_context& context, std::string execution_id,
-                                             nlohmann::json request, const logger& log) {
+                                             nlohmann::json request, const logger& log, submit_options options) {
   validate_instance_context(context);
   validate_execution_request(request);
   if (execution_id.empty()) execution_id = store::new_execution_id();
@@ -206,6 +268,9 @@ asio::awaitable<submission> submit_execution(session& amc, store::execution_jour
   proposed.workflow_id = workflow_id;
   proposed.fingerprint = fingerprint_of(context, request);
   proposed.started_at = now_unix_seconds();
+  if (const auto inline_workflow = request.find("workflow"); inline_workflow != request.end())
+    if (const auto format = inline_workflow->find("outputFormat"); format != inline_workflow->end() && format->is_object())
+      proposed.output_format = format->dump();
   auto [entry, is_new] = journal.begin(proposed);
 
   submission result;
@@ -216,22 +281,27 @@ asio::awaitable<submission> submit_execution(session& amc, store::execution_jour
                   fmt::format("execution id '{}' was already used for a different request; use a "
                               "new execution id for a new run",
                               execution_id));
-    if (!entry.amc_execution_id.empty()) {
-      result.amc_execution_id = entry.amc_execution_id;
-      result.execution = co_await get_execution(amc, context, entry.amc_execution_id);
-      result.reattached = true;
-      co_return result;
+    // An earlier attempt: answered (re-attach), or its outcome is unknown
+    // (another process is sending it now, or died while sending it).
+    while (entry.amc_execution_id.empty()) {
+      const auto window_end = wall_time(entry.started_at + 1) + options.create_window;
+      if (auto found = co_await resolve_unknown_outcome(amc, journal, context, entry, request, window_end,
+                                                        options, log))
+        co_return adopt(journal, execution_id, std::move(*found));
+      const auto now = now_unix_seconds();
+      if (journal.claim_resend(execution_id, entry.started_at, now)) {
+        entry.started_at = now;
+        break;
+      }
+      // Another process resent it, or AMC refused it and the id was freed.
+      auto [current, restarted] = journal.begin(proposed);
+      if (restarted) {
+        entry = current;
+        break;
+      }
+      entry = current;
     }
-    if (now_unix_seconds() - entry.started_at < stale_submission_seconds)
-      throw error(errc::conflict,
-                  fmt::format("execution '{}' is being submitted by another process right now; "
-                              "retry in a few minutes to re-attach to it",
-                              execution_id));
-    // A submission that never recorded its outcome (a crash): look first.
-    if (auto found = co_await find_lost_submission(amc, journal, context, entry, request, log))
-      co_return adopt(journal, execution_id, std::move(*found));
-    journal.mark_sending(execution_id, now_unix_seconds());
-    entry.started_at = now_unix_seconds();
+    if (!entry.amc_execution_id.empty()) co_return co_await reattach(amc, context, entry);
   }
 
   for (int attempt = 0;; ++attempt) {
@@ -251,10 +321,21 @@ asio::awaitable<submission> submit_execution(session& amc, store::execution_jour
                           "in AMC before sending it again",
                           execution_id, problem.message()));
     }
-    // Outcome unknown: never resend blindly.
-    if (auto found = co_await find_lost_submission(amc, journal, context, entry, request, log))
+    // Outcome unknown: never resend blindly. This attempt could create an
+    // execution until its request failed, which is now.
+    const auto failed_at = wall_clock::now();
+    if (auto found = co_await resolve_unknown_outcome(amc, journal, context, entry, request, failed_at, options, log))
       co_return adopt(journal, execution_id, std::move(*found));
-    journal.mark_sending(execution_id, now_unix_seconds());
+    const auto now = now_unix_seconds();
+    if (!journal.claim_resend(execution_id, entry.started_at, now)) {
+      const auto current = journal.find(execution_id);
+      if (current && !current->amc_execution_id.empty()) co_return co_await reattach(amc, context, *current);
+      throw error(errc::conflict,
+                  fmt::format("execution {} is being submitted by another process at the same time; submit "
+                              "it again to re-attach to that run",
+                              execution_id));
+    }
+    entry.started_at = now;
   }
 }
 
@@ -332,9 +413,9 @@ asio::awaitable<nlohmann::json> wait_for_execution(session& amc, const call_cont
       const auto phase = parse_execution_status(status);
       if (phase == execution_phase::unknown && !reported_unknown) {
         reported_unknown = true;
-        log.log(log_level::warning, fmt::format("execution {} has the status '{}', which libamc does "
+        log.log(log_level::warning, fmt::format("execution {} has the status {}, which libamc does "
                                                 "not know; waiting on as if it were running",
-                                                amc_execution_id, status));
+                                                amc_execution_id, quoted_text(status)));
       }
       if (options.progress) options.progress(execution, is_terminal(phase) ? milliseconds(0) : next_poll);
       if (is_terminal(phase)) co_return execution;

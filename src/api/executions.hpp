@@ -22,13 +22,41 @@ struct submission {
   bool reattached = false;   // an earlier submission of the same id was found
 };
 
+// How a submit resolves a create request whose outcome is unknown (its
+// answer was lost, or the process that sent it died).
+struct submit_options {
+  // How long after a create request was sent it may still create an
+  // execution in AMC: at least the longest a create request can be in
+  // flight (the HTTP client's overall request deadline, 180 s by default).
+  // Used for an attempt journaled by another (possibly dead) process; for
+  // the call's own attempt the window ends when its request failed.
+  std::chrono::seconds create_window{300};
+  // How long AMC's list may take to show a new execution.
+  std::chrono::milliseconds list_lag{30'000};
+  // Between two searches of the list.
+  std::chrono::milliseconds list_interval{5'000};
+  // The call gives up with errc::timeout (nothing sent) when the outcome is
+  // still unknown then.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+};
+
 // Submits `request` (AMC's CreateWorkflowExecutionRequest) under the
-// caller's execution_id (empty: a new "exec_xxxxxxxx"). A create whose
-// outcome is unknown (connection lost after sending) is looked up through the
-// list endpoint before anything is sent again.
+// caller's execution_id (empty: a new "exec_xxxxxxxx").
+// The rule for an unknown outcome (a create request that may or may not
+// have reached AMC: this call's own, answer lost, or a journaled attempt of
+// a process that died while sending): search AMC's list of the workflow's
+// executions now, and again every list_interval; re-attach to the one the
+// request created when it shows up. Create again only when a search that
+// started list_lag after the creation window closed (see submit_options)
+// still does not show it: that search proves it was never created. When
+// the deadline comes first: errc::timeout, nothing sent, and the message
+// says from when a submit can decide. Never two create requests for one
+// execution id at once: a process resends only after claiming the attempt
+// in the journal.
 boost::asio::awaitable<submission> submit_execution(session& amc, store::execution_journal& journal,
                                                     const call_context& context, std::string execution_id,
-                                                    nlohmann::json request, const logger& log);
+                                                    nlohmann::json request, const logger& log,
+                                                    submit_options options = {});
 
 // The AMC execution id of a journaled execution id; not_found otherwise.
 std::string journaled_amc_id(store::execution_journal& journal, const std::string& execution_id);

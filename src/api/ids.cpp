@@ -1,6 +1,7 @@
 #include "api/ids.hpp"
 
 #include "common/error.hpp"
+#include "common/text.hpp"
 
 #include <fmt/format.h>
 #include <openssl/sha.h>
@@ -97,20 +98,20 @@ void validate_workflow_id(std::string_view workflow_id) {
     throw error(errc::invalid_argument, "the workflow id is empty");
   if (workflow_id.size() > max_workflow_id_length)
     throw error(errc::invalid_argument,
-                fmt::format("workflow id '{}…' is {} characters long; use at most {} (derive one "
+                fmt::format("workflow id {} is {} bytes long; use at most {} (derive one "
                             "from a name with the documented rule, which never truncates)",
-                            workflow_id.substr(0, 32), workflow_id.size(), max_workflow_id_length));
-  for (const char c : workflow_id)
-    if (!allowed_in_workflow_id(c))
+                            quoted_text(cut_text(workflow_id, 32)), workflow_id.size(), max_workflow_id_length));
+  for (std::size_t at = 0; at < workflow_id.size(); ++at)
+    if (!allowed_in_workflow_id(workflow_id[at]))
       throw error(errc::invalid_argument,
-                  fmt::format("workflow id '{}' has the character '{}': AMC allows only letters, "
+                  fmt::format("workflow id {} has the character {}: AMC allows only letters, "
                               "digits, '.', '-' and '_'",
-                              workflow_id, c));
+                              quoted_text(workflow_id), quoted_text(character_at(workflow_id, at))));
   if (looks_like_truncated_uuid(workflow_id))
     throw error(errc::invalid_argument,
-                fmt::format("workflow id '{}' looks like a UUID cut short; use the whole id, or "
+                fmt::format("workflow id {} looks like a UUID cut short; use the whole id, or "
                             "derive one from the workflow's name",
-                            workflow_id));
+                            quoted_text(workflow_id)));
 }
 
 // Why no two names give one id: an id either keeps the folded name as it is
@@ -163,21 +164,27 @@ void validate_advertiser_id(std::string_view advertiser_id) {
   for (const char c : advertiser_id) all_digits = all_digits && std::isdigit(static_cast<unsigned char>(c));
   if (all_digits)
     throw error(errc::invalid_argument,
-                fmt::format("advertiser id '{}' is a numeric Amazon Ads profile id, but AMC wants "
+                fmt::format("advertiser id {} is a numeric Amazon Ads profile id, but AMC wants "
                             "the AMC account's entity id (ENTITY…): list your accounts with GET "
                             "/amc/accounts ('amcctl accounts') and use its accountId",
-                            advertiser_id));
+                            quoted_text(advertiser_id)));
   validate_path_id(advertiser_id, "advertiser id");
 }
 
 void validate_path_id(std::string_view id, std::string_view what) {
   if (id.empty()) throw error(errc::invalid_argument, fmt::format("the {} is empty", what));
-  for (const char c : id)
+  // Ids go into URL paths and headers: one line of UTF-8 text.
+  if (const auto at = first_invalid_utf8(id))
+    throw error(errc::invalid_argument,
+                fmt::format("the {} {} is not valid UTF-8 at byte {}", what, quoted_text(id), *at));
+  for (std::size_t at = 0; at < id.size(); ++at) {
+    const char c = id[at];
     if (std::isspace(static_cast<unsigned char>(c)) || c == '/' || c == '?' || c == '#' ||
         c == '%' || static_cast<unsigned char>(c) < 0x20)
       throw error(errc::invalid_argument,
-                  fmt::format("the {} '{}' contains a character that cannot be part of it ('{}')",
-                              what, id, c == '\n' ? ' ' : c));
+                  fmt::format("the {} {} contains a character that cannot be part of it ({})",
+                              what, quoted_text(id), quoted_text(character_at(id, at))));
+  }
 }
 
 }  // namespace amc::api

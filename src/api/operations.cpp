@@ -3,6 +3,7 @@
 #include "api/ids.hpp"
 #include "api/shapes.hpp"
 #include "common/error.hpp"
+#include "common/text.hpp"
 #include "common/url_encoding.hpp"
 
 #include <fmt/format.h>
@@ -33,7 +34,7 @@ std::string with_query(std::string path, const std::vector<std::pair<std::string
 // the `items_field` arrays.
 asio::awaitable<nlohmann::json> all_pages(session& amc, const call_context& context, std::string path,
                                           std::vector<std::pair<std::string, std::string>> query,
-                                          std::string items_field) {
+                                          std::string items_field, std::string operation) {
   nlohmann::json items = nlohmann::json::array();
   std::set<std::string> seen_tokens;
   std::string next_token;
@@ -43,26 +44,28 @@ asio::awaitable<nlohmann::json> all_pages(session& amc, const call_context& cont
     amc_call request;
     request.path_and_query = with_query(path, page_query);
     const auto reply = co_await amc.call(context, request);
-    if (!reply.is_object())
-      throw error(errc::protocol, fmt::format("AMC's reply to {} is not a JSON object", path));
+    require_reply_object(reply, "body", operation);
     const auto found = reply.find(items_field);
     if (found != reply.end() && !found->is_null()) {
       if (!found->is_array())
         throw error(errc::protocol,
-                    fmt::format("AMC's reply to {} has \"{}\" that is not a list", path, items_field));
-      for (const auto& item : *found) items.push_back(item);
+                    fmt::format("AMC's reply to {} has \"{}\" of type {}, where the API defines a list; retry, "
+                                "and report it if it persists",
+                                operation, items_field, found->type_name()),
+                    {{"operation", operation}, {"field", items_field}});
+      for (const auto& item : *found) {
+        require_reply_object(item, fmt::format("\"{}\" item", items_field), operation);
+        items.push_back(item);
+      }
     }
-    const auto token = reply.find("nextToken");
-    if (token == reply.end() || token->is_null() || (token->is_string() && token->get_ref<const std::string&>().empty()))
-      co_return nlohmann::json{{items_field, items}};
-    if (!token->is_string())
-      throw error(errc::protocol, fmt::format("AMC's reply to {} has a nextToken that is not text", path));
-    next_token = token->get<std::string>();
+    const auto token = reply_string(reply, "nextToken", operation);
+    if (!token || token->empty()) co_return nlohmann::json{{items_field, items}};
+    next_token = *token;
     if (!seen_tokens.insert(next_token).second)
       throw error(errc::protocol,
-                  fmt::format("AMC repeated a nextToken while listing {}; stopped to avoid a loop", path));
+                  fmt::format("AMC repeated a nextToken in {}; stopped to avoid a loop", operation));
   }
-  throw error(errc::protocol, fmt::format("AMC's list {} did not end after {} pages", path, max_pages));
+  throw error(errc::protocol, fmt::format("AMC's {} did not end after {} pages", operation, max_pages));
 }
 
 std::string required_workflow_id(const nlohmann::json& workflow) {
@@ -133,13 +136,13 @@ void validate_instance_context(const call_context& context) {
 
 asio::awaitable<nlohmann::json> list_accounts(session& amc, const call_context& context) {
   call_context account_level{context.credential_id, "", "", ""};
-  co_return co_await all_pages(amc, account_level, "/amc/accounts", {}, "amcAccounts");
+  co_return co_await all_pages(amc, account_level, "/amc/accounts", {}, "amcAccounts", "AmcpLinkListAmcAccounts");
 }
 
 asio::awaitable<nlohmann::json> list_instances(session& amc, const call_context& context) {
   validate_advertiser_id(context.advertiser_id);
   validate_path_id(context.marketplace_id, "marketplace id");
-  co_return co_await all_pages(amc, context, "/amc/instances", {}, "instances");
+  co_return co_await all_pages(amc, context, "/amc/instances", {}, "instances", "listInstances");
 }
 
 asio::awaitable<nlohmann::json> get_instance(session& amc, const call_context& context) {
@@ -168,7 +171,10 @@ asio::awaitable<nlohmann::json> get_workflow(session& amc, const call_context& c
   validate_workflow_id(workflow_id);
   amc_call request;
   request.path_and_query = reporting_path(context, "workflows/" + percent_encode(workflow_id));
-  co_return unwrap(co_await amc.call(context, request), "workflow", "getWorkflow");
+  auto workflow = unwrap(co_await amc.call(context, request), "workflow", "getWorkflow");
+  reply_string(workflow, "workflowId", "getWorkflow");
+  reply_string(workflow, "sqlQuery", "getWorkflow");
+  co_return workflow;
 }
 
 asio::awaitable<nlohmann::json> list_workflows(session& amc, const call_context& context, int page_size) {
@@ -177,7 +183,8 @@ asio::awaitable<nlohmann::json> list_workflows(session& amc, const call_context&
     throw error(errc::invalid_argument, "a workflow list's page size must be 0 (AMC's default) to 100");
   std::vector<std::pair<std::string, std::string>> query;
   if (page_size > 0) query.emplace_back("limit", std::to_string(page_size));
-  co_return co_await all_pages(amc, context, reporting_path(context, "workflows"), std::move(query), "workflows");
+  co_return co_await all_pages(amc, context, reporting_path(context, "workflows"), std::move(query), "workflows",
+                              "listWorkflows");
 }
 
 asio::awaitable<nlohmann::json> update_workflow(session& amc, const call_context& context,
@@ -254,9 +261,9 @@ void validate_execution_request(const nlohmann::json& request) {
                                                 "CURRENT_MONTH", "PREVIOUS_MONTH",  "ALL"};
   if (!windows.count(window))
     throw error(errc::invalid_argument,
-                fmt::format("unknown timeWindowType '{}': use EXPLICIT, MOST_RECENT_DAY, "
+                fmt::format("unknown timeWindowType {}: use EXPLICIT, MOST_RECENT_DAY, "
                             "MOST_RECENT_WEEK, CURRENT_MONTH, PREVIOUS_MONTH or ALL",
-                            window));
+                            quoted_text(window)));
   const bool has_start = request.contains("timeWindowStart") && !request["timeWindowStart"].is_null();
   const bool has_end = request.contains("timeWindowEnd") && !request["timeWindowEnd"].is_null();
   if (window == "EXPLICIT" && !(has_start && has_end))
@@ -289,8 +296,7 @@ asio::awaitable<nlohmann::json> create_execution(session& amc, const call_contex
   call.body = std::move(request);
   call.retryable = false;
   auto execution = unwrap(co_await amc.call(context, call), "workflowExecution", "createWorkflowExecution");
-  if (!execution.contains("workflowExecutionId") || !execution["workflowExecutionId"].is_string())
-    throw error(errc::protocol, "AMC accepted the execution but its reply has no workflowExecutionId");
+  check_execution_reply(execution, "createWorkflowExecution", false);
   co_return execution;
 }
 
@@ -300,7 +306,10 @@ asio::awaitable<nlohmann::json> get_execution(session& amc, const call_context& 
   validate_path_id(amc_execution_id, "AMC execution id");
   amc_call request;
   request.path_and_query = reporting_path(context, "workflowExecutions/" + percent_encode(amc_execution_id));
-  co_return unwrap(co_await amc.call(context, request), "workflowExecution", "getWorkflowExecution");
+  auto execution = unwrap(co_await amc.call(context, request), "workflowExecution", "getWorkflowExecution");
+  // A status read must have a status: without one a wait cannot end.
+  check_execution_reply(execution, "getWorkflowExecution", true);
+  co_return execution;
 }
 
 asio::awaitable<nlohmann::json> list_executions(session& amc, const call_context& context,
@@ -321,8 +330,11 @@ asio::awaitable<nlohmann::json> list_executions(session& amc, const call_context
   if (filters.contains("limit") && filters["limit"].is_number_integer())
     query.emplace_back("limit", std::to_string(filters["limit"].get<long long>()));
   auto listing = co_await all_pages(amc, context, reporting_path(context, "workflowExecutions"), query,
-                                    "executions");
-  for (auto& execution : listing["executions"]) execution = unwrap(execution, "workflowExecution", "listWorkflowExecutions");
+                                    "executions", "listWorkflowExecutions");
+  for (auto& execution : listing["executions"]) {
+    execution = unwrap(execution, "workflowExecution", "listWorkflowExecutions");
+    check_execution_reply(execution, "listWorkflowExecutions", false);
+  }
   co_return listing;
 }
 

@@ -1,7 +1,10 @@
 #include "api/results.hpp"
 
 #include "api/operations.hpp"
+#include "api/shapes.hpp"
 #include "common/error.hpp"
+#include "common/json_fields.hpp"
+#include "common/text.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
@@ -11,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <mutex>
 #include <optional>
@@ -19,7 +23,46 @@ namespace amc::api {
 
 namespace asio = boost::asio;
 
-csv_summary summarize_csv(const std::filesystem::path& path) {
+csv_dialect dialect_of(const nlohmann::json& output_format, std::string_view operation) {
+  csv_dialect dialect;
+  if (output_format.is_null()) return dialect;
+  require_reply_object(output_format, "outputFormat", operation);
+  // One byte each; empty switches quoting or escaping off.
+  auto character = [&](const char* field) -> std::optional<std::optional<char>> {
+    const auto text = reply_string(output_format, field, operation);
+    if (!text) return std::nullopt;  // AMC's default
+    if (text->size() > 1)
+      throw error(errc::protocol,
+                  fmt::format("AMC's {} has outputFormat.{} {}, which is not one character; libamc reads "
+                              "result files with one-byte separator, quote and escape characters",
+                              operation, field, quoted_text(*text)),
+                  {{"operation", operation}, {"field", field}});
+    return text->empty() ? std::optional<char>{} : std::optional<char>{text->front()};
+  };
+  if (const auto separator = character("separatorCharacter")) {
+    if (!*separator)
+      throw error(errc::protocol,
+                  fmt::format("AMC's {} has an empty outputFormat.separatorCharacter", operation),
+                  {{"operation", operation}, {"field", "separatorCharacter"}});
+    dialect.separator = **separator;
+  }
+  if (const auto quote = character("quoteCharacter")) dialect.quote = *quote;
+  if (const auto escape = character("escapeCharacter")) dialect.escape = *escape;
+  return dialect;
+}
+
+namespace {
+
+nlohmann::json output_format_of(const csv_dialect& dialect) {
+  auto text = [](std::optional<char> c) { return c ? std::string(1, *c) : std::string(); };
+  return {{"separatorCharacter", std::string(1, dialect.separator)},
+          {"quoteCharacter", text(dialect.quote)},
+          {"escapeCharacter", text(dialect.escape)}};
+}
+
+}  // namespace
+
+csv_summary summarize_csv(const std::filesystem::path& path, const csv_dialect& dialect) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw error(errc::protocol, fmt::format("cannot read the downloaded file '{}'", path.string()));
@@ -32,7 +75,7 @@ csv_summary summarize_csv(const std::filesystem::path& path) {
   std::size_t last_row_fields = 0;
   char c;
   auto end_field = [&] {
-    if (!header_done) summary.columns.push_back(field);
+    if (!header_done) summary.columns.push_back(to_valid_utf8(field));
     field.clear();
     ++fields_in_line;
   };
@@ -47,12 +90,20 @@ csv_summary summarize_csv(const std::filesystem::path& path) {
     line_has_content = false;
     fields_in_line = 0;
   };
+  const auto is = [](char value, std::optional<char> wanted) { return wanted && value == *wanted; };
   while (in.get(c)) {
     if (in_quotes) {
-      if (c == '"') {
-        if (in.peek() == '"') {
+      // Inside quotes the escape character makes a following quote or
+      // escape character literal (Spark's CSV writer, which AMC uses);
+      // anything else after it is itself. A doubled quote is a quote.
+      if (is(c, dialect.escape) && !is(c, dialect.quote) && in.peek() != EOF &&
+          (is(static_cast<char>(in.peek()), dialect.quote) || is(static_cast<char>(in.peek()), dialect.escape))) {
+        in.get(c);
+        field += c;
+      } else if (is(c, dialect.quote)) {
+        if (in.peek() != EOF && is(static_cast<char>(in.peek()), dialect.quote)) {
           in.get(c);
-          field += '"';
+          field += c;
         } else {
           in_quotes = false;
         }
@@ -61,10 +112,10 @@ csv_summary summarize_csv(const std::filesystem::path& path) {
       }
       continue;
     }
-    if (c == '"') {
+    if (is(c, dialect.quote)) {
       in_quotes = true;
       line_has_content = true;
-    } else if (c == ',') {
+    } else if (c == dialect.separator) {
       end_field();
       line_has_content = true;
     } else if (c == '\n') {
@@ -84,8 +135,7 @@ csv_summary summarize_csv(const std::filesystem::path& path) {
   // A body cut short with consistent framing (a proxy, a server that sent
   // a wrong Content-Length) passes the transport's length check; a cut
   // inside a quoted field or a row shows here. Only the last row is held to
-  // the header's width, because a cut can only be there and a file with
-  // another separator (outputFormat) has rows of any width in commas.
+  // the header's width, because a cut can only be there.
   if (ends_in_quotes)
     throw error(errc::protocol,
                 fmt::format("the result file '{}' ends inside a quoted field; the download is incomplete",
@@ -100,18 +150,46 @@ csv_summary summarize_csv(const std::filesystem::path& path) {
 
 namespace {
 
-std::vector<std::string> url_list(const nlohmann::json& reply) {
+// The result files of one downloadUrls reply, each once.
+struct url_list_reply {
   std::vector<std::string> urls;
+  std::vector<std::string> warnings;  // duplicates dropped
+};
+
+// A pre-signed URL without its query (the signature and expiry, which
+// differ between two signings of one file): what names the file.
+std::string_view file_of(std::string_view url) { return url.substr(0, url.find('?')); }
+
+url_list_reply url_list(const nlohmann::json& reply) {
+  url_list_reply list;
+  if (!reply.is_object())
+    throw error(errc::protocol, "AMC's reply to getWorkflowExecutionDownloadUrls is not a JSON object");
   const auto found = reply.find("downloadUrls");
   if (found == reply.end() || !found->is_array())
-    throw error(errc::protocol, "AMC's downloadUrls reply has no \"downloadUrls\" list");
-  for (const auto& url : *found) {
+    throw error(errc::protocol,
+                fmt::format("AMC's reply to getWorkflowExecutionDownloadUrls has no \"downloadUrls\" list ({})",
+                            found == reply.end() ? "missing" : found->type_name()));
+  for (std::size_t i = 0; i < found->size(); ++i) {
+    const auto& url = (*found)[i];
     if (!url.is_string() || url.get_ref<const std::string&>().empty())
-      throw error(errc::protocol, "AMC's downloadUrls reply has an entry that is not a URL");
-    urls.push_back(url.get<std::string>());
+      throw error(errc::protocol,
+                  fmt::format("AMC's reply to getWorkflowExecutionDownloadUrls has entry {} of \"downloadUrls\" "
+                              "that is not a URL ({})",
+                              i + 1, url.type_name()));
+    const auto& text = url.get_ref<const std::string&>();
+    // The same file listed twice would be downloaded and counted twice.
+    const auto earlier = std::find_if(list.urls.begin(), list.urls.end(),
+                                      [&](const std::string& kept) { return file_of(kept) == file_of(text); });
+    if (earlier != list.urls.end()) {
+      list.warnings.push_back(fmt::format("AMC listed one result file twice in downloadUrls (entries {} and {}); "
+                                          "it was downloaded once",
+                                          earlier - list.urls.begin() + 1, i + 1));
+      continue;
+    }
+    list.urls.push_back(text);
   }
-  if (urls.empty()) throw error(errc::protocol, "AMC returned no download URL for the execution");
-  return urls;
+  if (list.urls.empty()) throw error(errc::protocol, "AMC returned no download URL for the execution");
+  return list;
 }
 
 // S3 answers an expired or no longer valid pre-signed URL with 403 (or 400).
@@ -148,7 +226,39 @@ struct download_job {
   const download_options& options;
   shared_urls& urls;  // refreshed when they expire
   int parts;
+  csv_dialect dialect;
 };
+
+// The dialect of the workflow that produced an execution's results: an
+// outputFormat AMC reports with the execution (or its inline workflow),
+// else the saved workflow's, else AMC's defaults (an ad-hoc run's
+// transient workflow is not saved).
+asio::awaitable<csv_dialect> dialect_of_execution(session& amc, const call_context& context,
+                                                  const std::string& amc_execution_id,
+                                                  store::execution_journal* journal) {
+  if (journal != nullptr)
+    if (const auto entry = journal->find_by_amc_id(amc_execution_id); entry && !entry->output_format.empty())
+      if (const auto format = parse_json_bounded(entry->output_format))
+        co_return dialect_of(*format, "createWorkflowExecution");
+  const auto execution = co_await get_execution(amc, context, amc_execution_id);
+  if (const auto format = execution.find("outputFormat"); format != execution.end() && !format->is_null())
+    co_return dialect_of(*format, "getWorkflowExecution");
+  if (const auto inline_workflow = execution.find("workflow");
+      inline_workflow != execution.end() && inline_workflow->is_object() && inline_workflow->contains("outputFormat"))
+    co_return dialect_of((*inline_workflow)["outputFormat"], "getWorkflowExecution");
+  const auto workflow_id = reply_string(execution, "workflowId", "getWorkflowExecution");
+  if (!workflow_id) co_return csv_dialect{};
+  std::optional<nlohmann::json> workflow;
+  try {
+    workflow = co_await get_workflow(amc, context, *workflow_id);
+  } catch (const error& problem) {
+    // Not saved (ad hoc), or an id AMC made that libamc would not send.
+    if (problem.code_value() != errc::not_found && problem.code_value() != errc::invalid_argument) throw;
+  }
+  if (!workflow) co_return csv_dialect{};
+  const auto format = workflow->find("outputFormat");
+  co_return format == workflow->end() ? csv_dialect{} : dialect_of(*format, "getWorkflow");
+}
 
 asio::awaitable<nlohmann::json> download_part(download_job& job, int part) {
   const auto final_path = job.options.directory / fmt::format("part-{}.csv", part);
@@ -186,7 +296,7 @@ asio::awaitable<nlohmann::json> download_part(download_job& job, int part) {
       std::optional<csv_summary> checked;
       std::string why_incomplete;
       try {
-        checked = summarize_csv(partial_path);
+        checked = summarize_csv(partial_path, job.dialect);
       } catch (const error& problem) {
         if (problem.code_value() != errc::protocol) throw;
         why_incomplete = problem.message();
@@ -224,7 +334,7 @@ asio::awaitable<nlohmann::json> download_part(download_job& job, int part) {
     // The URL expired. Another part may have fetched fresh URLs already;
     // otherwise ask AMC for them, then try this part again.
     if (job.urls.of_part(part) != url_used) continue;
-    auto fresh = url_list(co_await download_urls(job.amc, job.context, job.amc_execution_id));
+    auto fresh = url_list(co_await download_urls(job.amc, job.context, job.amc_execution_id)).urls;
     if (static_cast<int>(fresh.size()) != job.parts)
       throw error(errc::protocol, "AMC changed the number of result parts between two downloadUrls calls");
     job.urls.replace(std::move(fresh));
@@ -259,20 +369,22 @@ asio::awaitable<nlohmann::json> download_results(session& amc, net::http_client&
                   refused.detail());
     throw;
   }
-  const auto first_urls = url_list(reply);
-  const auto part_count = first_urls.size();
-  shared_urls urls(first_urls);
-  download_job job{amc, http, context, amc_execution_id, options, urls, static_cast<int>(part_count)};
+  const auto first = url_list(reply);
+  const auto part_count = first.urls.size();
+  shared_urls urls(first.urls);
+  auto dialect = options.dialect;
+  if (!dialect) dialect = co_await dialect_of_execution(amc, context, amc_execution_id, options.journal);
+  download_job job{amc, http, context, amc_execution_id, options, urls, static_cast<int>(part_count), *dialect};
 
   // Parts run in waves of `parallelism` coroutines on this executor (not a
   // strand: see shared_urls).
   std::vector<nlohmann::json> files(part_count);
   const auto executor = co_await asio::this_coro::executor;
-  for (int first = 1; first <= job.parts; first += options.parallelism) {
-    const int last = std::min(job.parts, first + options.parallelism - 1);
+  for (int first_part = 1; first_part <= job.parts; first_part += options.parallelism) {
+    const int last = std::min(job.parts, first_part + options.parallelism - 1);
     using operation = decltype(asio::co_spawn(executor, download_part(job, 1), asio::deferred));
     std::vector<operation> wave;
-    for (int part = first; part <= last; ++part)
+    for (int part = first_part; part <= last; ++part)
       wave.push_back(asio::co_spawn(executor, download_part(job, part), asio::deferred));
     auto [order, failures, results] =
         co_await asio::experimental::make_parallel_group(std::move(wave))
@@ -281,7 +393,7 @@ asio::awaitable<nlohmann::json> download_results(session& amc, net::http_client&
     for (std::size_t i = 0; i < failures.size(); ++i)
       if (failures[i]) std::rethrow_exception(failures[i]);
     for (std::size_t i = 0; i < results.size(); ++i)
-      files[static_cast<std::size_t>(first - 1) + i] = std::move(results[i]);
+      files[static_cast<std::size_t>(first_part - 1) + i] = std::move(results[i]);
   }
   std::uint64_t total_bytes = 0;
   std::uint64_t total_rows = 0;
@@ -293,7 +405,9 @@ asio::awaitable<nlohmann::json> download_results(session& amc, net::http_client&
                            {"directory", options.directory.string()},
                            {"files", files},
                            {"total_bytes", total_bytes},
-                           {"total_rows", total_rows}};
+                           {"total_rows", total_rows},
+                           {"warnings", first.warnings},
+                           {"output_format", output_format_of(*dialect)}};
 }
 
 }  // namespace amc::api

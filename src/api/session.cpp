@@ -2,6 +2,8 @@
 
 #include "api/ids.hpp"
 #include "common/error.hpp"
+#include "common/json_fields.hpp"
+#include "common/text.hpp"
 
 #include <fmt/format.h>
 
@@ -18,7 +20,7 @@ session::session(net::http_client& http, auth::token_manager& tokens, std::strin
       log_(log) {}
 
 std::string amc_error_text(std::string_view body) {
-  const auto reply = nlohmann::json::parse(body, nullptr, false);
+  const auto reply = parse_json_bounded(body).value_or(nlohmann::json());
   std::string text;
   if (reply.is_object()) {
     for (const char* field : {"details", "message", "statusReason", "error_description"})
@@ -27,10 +29,8 @@ std::string amc_error_text(std::string_view body) {
         break;
       }
   }
-  if (text.empty() && !body.empty() && body.size() < 200 && !reply.is_discarded())
-    text = std::string{body};
-  if (text.size() > 300) text = text.substr(0, 300) + "…";
-  return text;
+  if (text.empty() && !body.empty() && body.size() < 200 && !reply.is_null()) text = escape_invalid_utf8(body);
+  return cut_text(text, 300);
 }
 
 namespace {
@@ -39,7 +39,7 @@ namespace {
                                    const amc_call& request) {
   const std::string amc_text = amc_error_text(reply.body);
   nlohmann::json detail = {{"http_status", reply.status}, {"credential_id", context.credential_id}};
-  const auto reply_json = nlohmann::json::parse(reply.body, nullptr, false);
+  const auto reply_json = parse_json_bounded(reply.body).value_or(nlohmann::json());
   if (reply_json.is_object() && reply_json.contains("code"))
     detail["amc_code"] = reply_json["code"].is_string() ? reply_json["code"].get<std::string>()
                                                         : reply_json["code"].dump();
@@ -133,14 +133,17 @@ asio::awaitable<nlohmann::json> session::call(const call_context& context, amc_c
   }
   if (reply.status >= 200 && reply.status < 300) {
     if (reply.body.empty()) co_return nlohmann::json::object();
-    auto parsed = nlohmann::json::parse(reply.body, nullptr, false);
-    if (parsed.is_discarded())
+    json_problem problem;
+    auto parsed = parse_json_bounded(reply.body, &problem);
+    if (!parsed)
       throw error(errc::protocol,
-                  fmt::format("AMC answered HTTP {} with a body that is not JSON ({} bytes); the "
-                              "reply was cut short or is not from AMC",
-                              reply.status, reply.body.size()),
+                  fmt::format("AMC answered HTTP {} to {} {} with a body that {} ({} bytes); the reply was cut "
+                              "short or is not from AMC",
+                              reply.status, boost::beast::http::to_string(request.method),
+                              request.path_and_query.substr(0, request.path_and_query.find('?')),
+                              describe(problem), reply.body.size()),
                   {{"http_status", reply.status}});
-    co_return parsed;
+    co_return std::move(*parsed);
   }
   throw_for_status(reply, context, request);
 }

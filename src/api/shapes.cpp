@@ -15,6 +15,52 @@ nlohmann::json unwrap(const nlohmann::json& reply, std::string_view wrapper, std
   throw error(errc::protocol, fmt::format("AMC's reply for {} is not a JSON object", what));
 }
 
+namespace {
+
+[[noreturn]] void throw_wrong_shape(std::string_view field, std::string_view operation, std::string_view found) {
+  throw error(errc::protocol,
+              fmt::format("AMC's reply to {} has \"{}\" {}, where the API defines text; the reply is not "
+                          "what AMC's API defines (a proxy or a changed API?): retry, and report it if it "
+                          "persists",
+                          operation, field, found),
+              {{"operation", operation}, {"field", field}});
+}
+
+}  // namespace
+
+std::optional<std::string> reply_string(const nlohmann::json& object, std::string_view field,
+                                        std::string_view operation) {
+  require_reply_object(object, "reply", operation);
+  const auto found = object.find(field);
+  if (found == object.end() || found->is_null()) return std::nullopt;
+  if (!found->is_string()) throw_wrong_shape(field, operation, fmt::format("of type {}", found->type_name()));
+  return found->get<std::string>();
+}
+
+std::string required_reply_string(const nlohmann::json& object, std::string_view field,
+                                  std::string_view operation) {
+  auto value = reply_string(object, field, operation);
+  if (!value) throw_wrong_shape(field, operation, object.contains(field) ? "null" : "missing");
+  return std::move(*value);
+}
+
+void require_reply_object(const nlohmann::json& value, std::string_view what, std::string_view operation) {
+  if (!value.is_object())
+    throw error(errc::protocol,
+                fmt::format("AMC's reply to {} has a {} that is {}, not a JSON object; retry, and report it if "
+                            "it persists",
+                            operation, what, value.type_name()),
+                {{"operation", operation}});
+}
+
+void check_execution_reply(const nlohmann::json& execution, std::string_view operation, bool status_required) {
+  require_reply_object(execution, "workflow execution", operation);
+  required_reply_string(execution, "workflowExecutionId", operation);
+  if (status_required) required_reply_string(execution, "status", operation);
+  else reply_string(execution, "status", operation);
+  reply_string(execution, "workflowId", operation);
+}
+
 execution_phase parse_execution_status(std::string_view status) {
   if (status == "PENDING") return execution_phase::pending;
   if (status == "RUNNING") return execution_phase::running;

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,24 @@ namespace amc::api {
 // `reply[wrapper]` when the reply wraps an object under that key, else the
 // reply itself. Throws protocol when the result is not an object.
 nlohmann::json unwrap(const nlohmann::json& reply, std::string_view wrapper, std::string_view what);
+
+// Fields of AMC's replies, read with their type checked. `operation` is the
+// spec's operationId ("getWorkflowExecution"), named in the message with
+// the field. A reply of the wrong shape is protocol (AMC, or something in
+// between, answered what the API does not define), never a library bug.
+// nullopt when the field is missing or null.
+std::optional<std::string> reply_string(const nlohmann::json& object, std::string_view field,
+                                        std::string_view operation);
+// The same for a field libamc needs: missing or null is protocol too.
+std::string required_reply_string(const nlohmann::json& object, std::string_view field,
+                                  std::string_view operation);
+// A reply (or an item of a list) that must be a JSON object.
+void require_reply_object(const nlohmann::json& value, std::string_view what, std::string_view operation);
+
+// An execution as AMC's get, list and create replies hold it: an object
+// whose workflowExecutionId and status (when present) are text, with the
+// id required. Throws protocol naming the operation and the field.
+void check_execution_reply(const nlohmann::json& execution, std::string_view operation, bool status_required);
 
 enum class execution_phase { pending, running, publishing, succeeded, failed, cancelled, rejected, unknown };
 

@@ -1,6 +1,8 @@
 #include "auth/lwa.hpp"
 
 #include "common/error.hpp"
+#include "common/json_fields.hpp"
+#include "common/text.hpp"
 #include "common/url_encoding.hpp"
 
 #include <fmt/format.h>
@@ -128,7 +130,9 @@ bool is_invalid_grant(const nlohmann::json& error_detail) {
 
 token_grant interpret_token_reply(unsigned http_status, std::string_view body,
                                   std::string_view credential_id, std::string_view client_id) {
-  const nlohmann::json reply = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  // Bounded: a reply nested past max_json_depth is no JSON here (so a 200
+  // without an access_token: protocol), never a deep recursion.
+  const nlohmann::json reply = parse_json_bounded(body).value_or(nlohmann::json());
   nlohmann::json detail = {{"http_status", http_status}, {"credential_id", credential_id}};
 
   if (http_status == 200) {
@@ -157,7 +161,7 @@ token_grant interpret_token_reply(unsigned http_status, std::string_view body,
       reply.is_object() && reply.contains("error_description") && reply["error_description"].is_string()
           ? reply["error_description"].get<std::string>()
           : "";
-  if (description.size() > 200) description.resize(200);
+  description = cut_text(description, 200);
   if (!lwa_error.empty()) detail["lwa_error"] = lwa_error;
 
   if (lwa_error == "invalid_grant")

@@ -1,28 +1,94 @@
 #include "common/json_fields.hpp"
 
 #include "common/error.hpp"
+#include "common/text.hpp"
 
 #include <fmt/format.h>
 
 namespace amc {
 
-nlohmann::json parse_json_object(const char* text, std::string_view what, bool allow_empty) {
+namespace {
+
+// Thrown from the parser callback to stop at the limit; never leaves
+// parse_json_bounded.
+struct too_deep {};
+
+}  // namespace
+
+std::optional<nlohmann::json> parse_json_bounded(std::string_view text, json_problem* problem) {
+  // The callback sees each value start with the depth it is at (0 for the
+  // top level); an array or object opened at depth max_json_depth would
+  // hold values at max_json_depth + 1.
+  const nlohmann::json::parser_callback_t limit = [&](int depth, nlohmann::json::parse_event_t event,
+                                                      nlohmann::json&) {
+    if ((event == nlohmann::json::parse_event_t::object_start ||
+         event == nlohmann::json::parse_event_t::array_start) &&
+        depth >= max_json_depth) {
+      throw too_deep{};
+    }
+    return true;
+  };
+  json_problem found;
+  try {
+    return nlohmann::json::parse(text.begin(), text.end(), limit);
+  } catch (const too_deep&) {
+    found.what = json_problem::kind::too_deep;
+    // Where: the first bracket past the limit (counted without recursion).
+    int depth = 0;
+    bool in_string = false;
+    for (std::size_t at = 0; at < text.size(); ++at) {
+      const char c = text[at];
+      if (in_string) {
+        if (c == '\\') ++at;
+        else if (c == '"') in_string = false;
+      } else if (c == '"') {
+        in_string = true;
+      } else if (c == '[' || c == '{') {
+        if (++depth > max_json_depth) {
+          found.byte = at;
+          break;
+        }
+      } else if (c == ']' || c == '}') {
+        --depth;
+      }
+    }
+  } catch (const nlohmann::json::parse_error& error) {
+    // The message is only classified, never shown: it quotes the input.
+    found.what = std::string_view(error.what()).find("UTF-8") != std::string_view::npos
+                     ? json_problem::kind::invalid_utf8
+                     : json_problem::kind::invalid;
+    found.byte = error.byte > 0 ? error.byte - 1 : 0;
+  }
+  if (problem != nullptr) *problem = found;
+  return std::nullopt;
+}
+
+std::string describe(const json_problem& problem) {
+  switch (problem.what) {
+    case json_problem::kind::invalid_utf8:
+      return fmt::format("is not valid UTF-8 at byte {}", problem.byte);
+    case json_problem::kind::too_deep:
+      return fmt::format("nests arrays and objects deeper than {} levels (byte {})", max_json_depth,
+                         problem.byte);
+    case json_problem::kind::invalid: break;
+  }
+  return fmt::format("is not valid JSON (byte {})", problem.byte);
+}
+
+nlohmann::json parse_json_object(const char* text, std::string_view what, bool allow_empty, errc too_deep) {
   if (text == nullptr || *text == '\0') {
     if (allow_empty) return nlohmann::json::object();
     throw error(errc::invalid_argument, fmt::format("the {} is missing: pass a JSON object", what));
   }
-  nlohmann::json document;
-  try {
-    document = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& problem) {
+  json_problem problem;
+  auto document = parse_json_bounded(text, &problem);
+  if (!document)
+    throw error(problem.what == json_problem::kind::too_deep ? too_deep : errc::invalid_argument,
+                fmt::format("the {} {}: pass a JSON object", what, describe(problem)));
+  if (!document->is_object())
     throw error(errc::invalid_argument,
-                fmt::format("the {} is not valid JSON (byte {}): pass a JSON object", what,
-                            problem.byte));
-  }
-  if (!document.is_object())
-    throw error(errc::invalid_argument,
-                fmt::format("the {} must be a JSON object, not {}", what, document.type_name()));
-  return document;
+                fmt::format("the {} must be a JSON object, not {}", what, document->type_name()));
+  return std::move(*document);
 }
 
 void reject_unknown_fields(const nlohmann::json& object,
@@ -32,7 +98,7 @@ void reject_unknown_fields(const nlohmann::json& object,
     for (const auto name : known) is_known = is_known || item.key() == name;
     if (!is_known)
       throw error(errc::invalid_argument,
-                  fmt::format("unknown field '{}' in the {}; known fields: {}", item.key(), what,
+                  fmt::format("unknown field {} in the {}; known fields: {}", quoted_text(item.key()), what,
                               fmt::join(known, ", ")));
   }
 }
@@ -42,8 +108,8 @@ std::optional<std::string> optional_string(const nlohmann::json& object, std::st
   const auto found = object.find(field);
   if (found == object.end() || found->is_null()) return std::nullopt;
   if (!found->is_string())
-    throw error(errc::invalid_argument, fmt::format("field '{}' of the {} must be a string, not {}",
-                                                    field, what, found->type_name()));
+    throw error(errc::invalid_argument, fmt::format("field {} of the {} must be a string, not {}",
+                                                    quoted_text(field), what, found->type_name()));
   return found->get<std::string>();
 }
 
@@ -52,8 +118,8 @@ std::optional<bool> optional_bool(const nlohmann::json& object, std::string_view
   const auto found = object.find(field);
   if (found == object.end() || found->is_null()) return std::nullopt;
   if (!found->is_boolean())
-    throw error(errc::invalid_argument, fmt::format("field '{}' of the {} must be true or false, not {}",
-                                                    field, what, found->type_name()));
+    throw error(errc::invalid_argument, fmt::format("field {} of the {} must be true or false, not {}",
+                                                    quoted_text(field), what, found->type_name()));
   return found->get<bool>();
 }
 

@@ -3,6 +3,8 @@
 // document it is in.
 #pragma once
 
+#include "common/error.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <initializer_list>
@@ -12,10 +14,37 @@
 
 namespace amc {
 
+// The deepest nesting of arrays and objects libamc reads from outside input
+// (host requests, AMC and LwA replies, store files, config). Real documents
+// nest a few levels (AMC's Workflow: 4); the limit keeps every recursive
+// walk over a parsed document (dump, copy, compare, destroy) far from the
+// end of a thread's stack, whatever a host or a server sends.
+inline constexpr int max_json_depth = 128;
+
+// Why outside text could not be read as JSON.
+struct json_problem {
+  enum class kind { invalid, invalid_utf8, too_deep } what = kind::invalid;
+  std::size_t byte = 0;  // where (0-based)
+};
+
+// Parses outside text with the max_json_depth limit, without recursion
+// (nlohmann's parser is iterative; the depth is checked in its callback, so
+// a document past the limit is abandoned where it crosses it). Never
+// throws for bad input: nullopt with `problem` filled instead.
+std::optional<nlohmann::json> parse_json_bounded(std::string_view text, json_problem* problem = nullptr);
+
+// "is not valid JSON (byte 12)", "is not valid UTF-8 at byte 12", "nests
+// arrays and objects deeper than 128 levels (byte 300)": to follow the name
+// of the document in a message. Never quotes the input.
+std::string describe(const json_problem& problem);
+
 // Parses `text` as a JSON object; `what` names the document in messages
 // ("store config"). NULL or empty text gives an empty object when
-// `allow_empty`.
-nlohmann::json parse_json_object(const char* text, std::string_view what, bool allow_empty);
+// `allow_empty`. Invalid JSON, invalid UTF-8 or not an object:
+// invalid_argument; nesting deeper than max_json_depth: `too_deep`
+// (invalid_argument for requests, config for a configuration).
+nlohmann::json parse_json_object(const char* text, std::string_view what, bool allow_empty,
+                                 errc too_deep = errc::invalid_argument);
 
 // Throws invalid_argument naming the first field of `object` that is not in
 // `known`, and listing the known ones.

@@ -1,5 +1,7 @@
 #include "common/log.hpp"
 
+#include "common/text.hpp"
+
 #include <regex>
 
 namespace amc {
@@ -75,7 +77,7 @@ void logger::log(log_level level, std::string_view message) const {
     if (!sink_ || level < minimum_) return;
     sink = sink_;
   }
-  sink(level, redact(message));
+  sink(level, redact(escape_invalid_utf8(message)));
 }
 
 }  // namespace amc

@@ -1,6 +1,7 @@
 #include "store/credential.hpp"
 
 #include "common/error.hpp"
+#include "common/text.hpp"
 
 #include <fmt/format.h>
 
@@ -24,6 +25,7 @@ std::optional<credential_state> parse_credential_state(std::string_view text) {
 }
 
 void validate_credential_id(std::string_view credential_id) {
+  require_utf8(credential_id, "credential id");
   if (credential_id.empty() || credential_id.size() > 256)
     throw error(errc::invalid_argument,
                 fmt::format("a credential id must be 1 to 256 characters long (got {})",

@@ -1,6 +1,7 @@
 #include "store/execution_journal.hpp"
 
 #include "common/error.hpp"
+#include "common/text.hpp"
 
 #include <fmt/format.h>
 #include <openssl/rand.h>
@@ -28,11 +29,13 @@ std::string stored_time(unix_seconds when) {
 }
 
 nlohmann::json to_json(const journal_entry& entry) {
-  return {{"instance_id", entry.instance_id},
-          {"workflow_id", entry.workflow_id},
-          {"amc_execution_id", entry.amc_execution_id},
-          {"fingerprint", entry.fingerprint},
-          {"started_at", stored_time(entry.started_at)}};
+  nlohmann::json value = {{"instance_id", entry.instance_id},
+                          {"workflow_id", entry.workflow_id},
+                          {"amc_execution_id", entry.amc_execution_id},
+                          {"fingerprint", entry.fingerprint},
+                          {"started_at", stored_time(entry.started_at)}};
+  if (!entry.output_format.empty()) value["output_format"] = entry.output_format;
+  return value;
 }
 
 [[noreturn]] void throw_damaged(const std::string& id, std::string_view field) {
@@ -65,6 +68,7 @@ journal_entry from_json(const std::string& id, const nlohmann::json& value) {
     if (!parsed || !is_round_trip_utc(*parsed)) throw_damaged(id, "started_at");
     entry.started_at = *parsed;
   }
+  entry.output_format = text("output_format");
   return entry;
 }
 
@@ -93,12 +97,14 @@ bool prune(nlohmann::json& executions, std::chrono::seconds retention, unix_seco
 void validate_execution_id(std::string_view execution_id) {
   if (execution_id.empty() || execution_id.size() > 128)
     throw error(errc::invalid_argument, "an execution id must be 1 to 128 characters long");
-  for (const char c : execution_id)
+  for (std::size_t at = 0; at < execution_id.size(); ++at) {
+    const char c = execution_id[at];
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_')
       throw error(errc::invalid_argument,
-                  fmt::format("execution id '{}' has the character '{}': use letters, digits, "
+                  fmt::format("execution id {} has the character {}: use letters, digits, "
                               "'.', '-' and '_'",
-                              execution_id, c));
+                              quoted_text(execution_id), quoted_text(character_at(execution_id, at))));
+  }
 }
 
 std::string new_execution_id() {
@@ -136,6 +142,22 @@ void execution_journal::mark_sending(const std::string& execution_id, unix_secon
   });
 }
 
+bool execution_journal::claim_resend(const std::string& execution_id, unix_seconds seen_started_at,
+                                     unix_seconds when) {
+  bool claimed = false;
+  backend_.update([&](nlohmann::json& document) {
+    auto& executions = executions_section(document);
+    const auto found = executions.find(execution_id);
+    if (found == executions.end()) return false;
+    const auto entry = from_json(execution_id, *found);
+    if (!entry.amc_execution_id.empty() || entry.started_at != seen_started_at) return false;
+    (*found)["started_at"] = stored_time(when);
+    claimed = true;
+    return true;
+  });
+  return claimed;
+}
+
 void execution_journal::complete(const std::string& execution_id, const std::string& amc_execution_id) {
   backend_.update([&](nlohmann::json& document) {
     auto& executions = executions_section(document);
@@ -159,6 +181,15 @@ std::optional<journal_entry> execution_journal::find(const std::string& executio
   const auto found = executions->find(execution_id);
   if (found == executions->end()) return std::nullopt;
   return from_json(execution_id, *found);
+}
+
+std::optional<journal_entry> execution_journal::find_by_amc_id(const std::string& amc_execution_id) {
+  const auto document = backend_.read();
+  const auto executions = document.find("executions");
+  if (amc_execution_id.empty() || executions == document.end() || !executions->is_object()) return std::nullopt;
+  for (const auto& [id, value] : executions->items())
+    if (value.is_object() && value.value("amc_execution_id", "") == amc_execution_id) return from_json(id, value);
+  return std::nullopt;
 }
 
 bool execution_journal::is_claimed(const std::string& amc_execution_id,

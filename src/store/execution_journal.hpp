@@ -21,6 +21,9 @@ struct journal_entry {
   std::string amc_execution_id;  // empty while the create request's outcome is unknown
   std::string fingerprint;       // what was asked, to refuse reuse for another request
   unix_seconds started_at = 0;   // when the (last) create request was sent
+  // An ad-hoc run's outputFormat (JSON text, empty when none): AMC keeps no
+  // saved workflow to read it from when the results are downloaded.
+  std::string output_format;
 };
 
 // How long an execution id is remembered after its last create request:
@@ -43,6 +46,12 @@ class execution_journal {
   // The create request of `execution_id` is being sent (again) now.
   void mark_sending(const std::string& execution_id, unix_seconds when);
 
+  // Like mark_sending, but only while the entry is still the attempt the
+  // caller looked at (no AMC id, last sent at `seen_started_at`): two
+  // processes that both proved an earlier attempt lost must not both send.
+  // False when another process got there first (or the entry is gone).
+  bool claim_resend(const std::string& execution_id, unix_seconds seen_started_at, unix_seconds when);
+
   // AMC accepted it as `amc_execution_id`.
   void complete(const std::string& execution_id, const std::string& amc_execution_id);
 
@@ -50,6 +59,9 @@ class execution_journal {
   void forget(const std::string& execution_id);
 
   std::optional<journal_entry> find(const std::string& execution_id);
+
+  // The entry journaled with this AMC execution id, if any.
+  std::optional<journal_entry> find_by_amc_id(const std::string& amc_execution_id);
 
   // True when another execution id already maps to this AMC execution.
   bool is_claimed(const std::string& amc_execution_id, const std::string& except_execution_id);

@@ -1,4 +1,5 @@
 #include "common/error.hpp"
+#include "common/json_fields.hpp"
 #include "common/failpoint.hpp"
 #include "store/backend.hpp"
 
@@ -136,16 +137,15 @@ nlohmann::json file_backend::load_unlocked() const {
 
 nlohmann::json file_backend::parse_document(const std::string& text) const {
   if (text.empty()) return nlohmann::json::object();
-  nlohmann::json document;
-  try {
-    document = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& problem) {
+  json_problem problem;
+  auto parsed = parse_json_bounded(text, &problem);
+  if (!parsed)
     throw error(errc::store,
-                fmt::format("the store file '{}' is not valid JSON (byte {}); it was left "
-                            "untouched: restore it from a backup or move it aside",
-                            path_.string(), problem.byte),
+                fmt::format("the store file '{}' {}; it was left untouched: restore it from a backup or move "
+                            "it aside",
+                            path_.string(), describe(problem)),
                 {{"path", path_.string()}});
-  }
+  nlohmann::json document = std::move(*parsed);
   if (!document.is_object())
     throw error(errc::store,
                 fmt::format("the store file '{}' does not hold a JSON object; it was left "

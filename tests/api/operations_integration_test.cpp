@@ -66,9 +66,18 @@ class Operations : public testing::sandbox_fixture, public ::testing::WithParamI
     options.timeout = std::chrono::seconds(30);
     return run(wait_for_execution(client_->amc(), context_, amc_id, options, nullptr, client_->log()));
   }
+  // The sandbox's list shows an execution at once: a short list lag keeps
+  // the proof that a lost create never reached AMC quick.
+  submit_options quick_resolution() const {
+    submit_options options;
+    options.list_lag = std::chrono::milliseconds(300);
+    options.list_interval = std::chrono::milliseconds(100);
+    options.create_window = std::chrono::seconds(1);
+    return options;
+  }
   submission submit(const std::string& execution_id, const nlohmann::json& request) {
     return run(submit_execution(client_->amc(), client_->journal(), context_, execution_id, request,
-                                client_->log()));
+                                client_->log(), quick_resolution()));
   }
 
   std::unique_ptr<client::client> client_;
@@ -443,6 +452,66 @@ TEST_P(Operations, ReconciliationAdoptsOnlyAnExecutionOfTheSameRequest) {
   EXPECT_EQ(listing["executions"].size(), 5u) << "three others and two of ours, none twice";
 }
 
+// A process dies (here: its reconciliation fails) while the outcome of its
+// create request is unknown, and the task is retried at once. The retry
+// resolves the outcome itself instead of refusing the id for minutes: it
+// re-attaches when AMC has the execution, and creates it (once) when the
+// list, searched past the creation window, proves it was never created.
+TEST_P(Operations, RetryAfterAnUnknownOutcomeResolvesItAtOnce) {
+  run(sync_workflow(client_->amc(), context_, workflow("wf_crash", "SELECT 1")));
+  const nlohmann::json request = {{"workflowId", "wf_crash"}};
+  auto leave_outcome_unknown = [&](const std::string& execution_id, const std::string& create_fault) {
+    admin(verb::delete_, "/_sandbox/faults");
+    admin(verb::post, "/_sandbox/faults", {{"kind", create_fault}, {"operation", "createWorkflowExecution"}, {"count", 1}});
+    admin(verb::post, "/_sandbox/faults",
+          {{"kind", "error_status"}, {"status", 400}, {"operation", "listWorkflowExecutions"}, {"count", 1}});
+    EXPECT_NE(code_of([&] { submit(execution_id, request); }), errc::ok);
+    admin(verb::delete_, "/_sandbox/faults");
+    const auto entry = client_->journal().find(execution_id);
+    ASSERT_TRUE(entry.has_value());
+    EXPECT_TRUE(entry->amc_execution_id.empty()) << "the outcome is unknown";
+  };
+  auto executions_of_workflow = [&] {
+    return run(list_executions(client_->amc(), context_, {{"workflowId", "wf_crash"}, {"includeCancelled", true}}))
+        ["executions"].size();
+  };
+
+  // The create reached AMC: the retry finds it and re-attaches.
+  leave_outcome_unknown("exec_crash001", "drop_after_accept");
+  const auto creates = requests_of("createWorkflowExecution");
+  const auto reattached = submit("exec_crash001", request);
+  EXPECT_TRUE(reattached.reattached);
+  EXPECT_EQ(requests_of("createWorkflowExecution"), creates) << "nothing sent again";
+  EXPECT_EQ(executions_of_workflow(), 1u);
+  EXPECT_EQ(client_->journal().find("exec_crash001")->amc_execution_id, reattached.amc_execution_id);
+
+  // The create never reached AMC: the retry creates it, once.
+  leave_outcome_unknown("exec_crash002", "reset_before_headers");
+  const auto created = submit("exec_crash002", request);
+  EXPECT_FALSE(created.reattached);
+  EXPECT_NE(created.amc_execution_id, reattached.amc_execution_id);
+  EXPECT_EQ(executions_of_workflow(), 2u) << "one execution per execution id";
+  EXPECT_EQ(submit("exec_crash002", request).amc_execution_id, created.amc_execution_id);
+
+  // Before the window closes and with a deadline that comes first, nothing
+  // is sent: the call says when a submit can decide.
+  leave_outcome_unknown("exec_crash003", "reset_before_headers");
+  auto patient = quick_resolution();
+  patient.create_window = std::chrono::seconds(3600);
+  patient.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  const auto before = requests_of("createWorkflowExecution");
+  std::string message;
+  EXPECT_EQ(code_of([&] {
+              run(submit_execution(client_->amc(), client_->journal(), context_, "exec_crash003", request,
+                                   client_->log(), patient));
+            },
+                    &message),
+            errc::timeout);
+  EXPECT_NE(message.find("Submit the same execution_id again after"), std::string::npos) << message;
+  EXPECT_EQ(requests_of("createWorkflowExecution"), before);
+  EXPECT_EQ(executions_of_workflow(), 2u);
+}
+
 TEST_P(Operations, AdHocRunAlsoSurvivesALostResponse) {
   admin(verb::post, "/_sandbox/faults",
         {{"kind", "drop_after_accept"}, {"operation", "createWorkflowExecution"}, {"count", 1}});
@@ -611,6 +680,26 @@ TEST_P(Operations, IncompletePartsAreFetchedAgainAndNeverReportedComplete) {
   admin(verb::delete_, "/_sandbox/faults");
 }
 
+// AMC lists a result file twice ([u0, u0, u1]): the manifest holds each
+// file once, with its rows counted once, and says what it dropped.
+TEST_P(Operations, ARepeatedDownloadUrlIsDownloadedOnce) {
+  const auto submitted = submit("", {{"workflow", {{"sqlQuery", "SELECT 1\n-- sandbox: parts=2 rows=4"}}}});
+  ASSERT_EQ(wait(submitted.amc_execution_id)["status"], "SUCCEEDED");
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "patch_reply"},
+         {"operation", "getWorkflowExecutionDownloadUrls"},
+         {"json_patch", {{{"op", "copy"}, {"from", "/downloadUrls/0"}, {"path", "/downloadUrls/1"}}}}});
+  download_options options;
+  options.directory = directory_.path() / "repeated";
+  const auto manifest = run(download_results(client_->amc(), client_->http(), context_,
+                                             submitted.amc_execution_id, options));
+  EXPECT_EQ(manifest["files"].size(), 2u);
+  EXPECT_EQ(manifest["total_rows"], 4);
+  ASSERT_EQ(manifest["warnings"].size(), 1u);
+  EXPECT_NE(manifest["warnings"][0].get<std::string>().find("twice"), std::string::npos);
+  EXPECT_EQ(requests_of("downloadResult"), 2) << "each file fetched once";
+}
+
 TEST(ResultFiles, HeaderlessOrCutFilesAreIncomplete) {
   testing::temporary_directory directory;
   auto summary_of = [&](const std::string& text) {
@@ -633,7 +722,103 @@ TEST(ResultFiles, HeaderlessOrCutFilesAreIncomplete) {
   EXPECT_EQ(complete.rows, 2u);
   EXPECT_EQ(summary_of("a,b\n1,2").rows, 1u) << "no line break after the last row is still whole";
   EXPECT_EQ(summary_of("a,b\n").rows, 0u);
-  EXPECT_EQ(summary_of("a;b\n1,5;2\n3;4\n").rows, 2u) << "another separator: no width check";
+}
+
+// The reader in a workflow's outputFormat: separator, quote and escape
+// characters of its own, quoted separators and line breaks inside a field.
+TEST(ResultFiles, EachFileIsReadInItsWorkflowsDialect) {
+  testing::temporary_directory directory;
+  auto summary_of = [&](const std::string& text, const csv_dialect& dialect) {
+    const auto path = directory.path() / "part.csv";
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+    return summarize_csv(path, dialect);
+  };
+  const csv_dialect semicolon{';', '\'', '\\'};
+  const auto custom = summary_of(
+      "campaign_id;event_date;note\n"
+      "1;2026-01-01;'a;b'\n"                // a quoted separator
+      "2;2026-01-02;'line one\nline two'\n"  // a quoted line break
+      "3;2026-01-03;'it\\'s, \"fine\"'\n"   // an escaped quote; ',' and '\"' are text
+      "4;2026-01-04;'doubled '' quote'\r\n",
+      semicolon);
+  EXPECT_EQ(custom.columns, (std::vector<std::string>{"campaign_id", "event_date", "note"}));
+  EXPECT_EQ(custom.rows, 4u);
+  // The same file read as ',' and '"' would be wrong: one column.
+  EXPECT_EQ(summary_of("campaign_id;event_date;note\n1;2;3\n", {}).columns.size(), 1u);
+  // AMC's default escape '\\' inside '"' quotes, and a backslash that
+  // escapes nothing stays text.
+  const auto defaults = summary_of("a,b\n\"x\\\"y\",\"C:\\temp\"\n\"p\\\\\",q\n", {});
+  EXPECT_EQ(defaults.rows, 2u);
+  // Quoting off: a quote character is text.
+  EXPECT_EQ(summary_of("a|b\n\"x|y\n", {'|', std::nullopt, std::nullopt}).rows, 1u);
+  // Cut inside a quoted field in the custom dialect is still seen.
+  std::string message;
+  EXPECT_EQ(testing::error_code_of([&] { summary_of("a;b\n1;'open\n", semicolon); }, &message), errc::protocol);
+  EXPECT_NE(message.find("quoted field"), std::string::npos) << message;
+  EXPECT_EQ(testing::error_code_of([&] { summary_of("a;b;c\n1;2;3\n4;5", semicolon); }), errc::protocol);
+  // Column names that are not UTF-8 still give a manifest (JSON) that is.
+  EXPECT_EQ(summary_of("caf\xE9,b\n1,2\n", {}).columns[0], "caf\xEF\xBF\xBD");
+
+  EXPECT_EQ(dialect_of({{"separatorCharacter", ";"}, {"quoteCharacter", "'"}}, "getWorkflow"),
+            (csv_dialect{';', '\'', '\\'}));
+  EXPECT_EQ(dialect_of({{"quoteCharacter", ""}, {"escapeCharacter", ""}}, "getWorkflow"),
+            (csv_dialect{',', std::nullopt, std::nullopt}));
+  EXPECT_EQ(dialect_of(nullptr, "getWorkflow"), csv_dialect{});
+  for (const auto& bad : {nlohmann::json{{"separatorCharacter", ";;"}}, nlohmann::json{{"separatorCharacter", ""}},
+                          nlohmann::json{{"quoteCharacter", 42}}, nlohmann::json("text")}) {
+    EXPECT_EQ(testing::error_code_of([&] { dialect_of(bad, "getWorkflow"); }, &message), errc::protocol) << bad;
+    EXPECT_NE(message.find("getWorkflow"), std::string::npos) << message;
+  }
+}
+
+// A saved workflow with its own outputFormat: the sandbox writes its files
+// with ';' and the manifest counts columns and rows in that dialect, also
+// for a file holding a quoted separator and a quoted line break.
+TEST_P(Operations, TheManifestReadsFilesInTheWorkflowsOutputFormat) {
+  auto& amc = client_->amc();
+  auto definition = workflow("wf_semicolon", "SELECT 1\n-- sandbox: parts=2 rows=10");
+  definition["outputFormat"] = {{"separatorCharacter", ";"}, {"quoteCharacter", "'"}};
+  run(sync_workflow(amc, context_, definition));
+  const auto submitted = submit("", {{"workflowId", "wf_semicolon"}});
+  ASSERT_EQ(wait(submitted.amc_execution_id)["status"], "SUCCEEDED");
+  download_options options;
+  options.directory = directory_.path() / "semicolon";
+  const auto manifest = run(download_results(amc, client_->http(), context_, submitted.amc_execution_id, options));
+  EXPECT_EQ(manifest["total_rows"], 10);
+  EXPECT_EQ(manifest["output_format"]["separatorCharacter"], ";");
+  EXPECT_EQ(manifest["output_format"]["quoteCharacter"], "'");
+  for (const auto& file : manifest["files"]) {
+    EXPECT_GT(file["columns"].size(), 1u) << file.dump();
+    for (const auto& column : file["columns"])
+      EXPECT_EQ(column.get<std::string>().find(';'), std::string::npos) << file.dump();
+  }
+
+  // The file AMC serves holds a quoted separator and a quoted line break.
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "replace_reply"},
+         {"operation", "downloadResult"},
+         {"count", 2},
+         {"body_text", "campaign_id;note\n1;'a;b'\n2;'line one\nline two'\n3;'it\\'s'\n"}});
+  options.directory = directory_.path() / "semicolon-quoted";
+  const auto quoted = run(download_results(amc, client_->http(), context_, submitted.amc_execution_id, options));
+  ASSERT_EQ(quoted["files"].size(), 2u);
+  for (const auto& file : quoted["files"]) {
+    EXPECT_EQ(file["columns"], nlohmann::json({"campaign_id", "note"}));
+    EXPECT_EQ(file["rows"], 3);
+  }
+  EXPECT_EQ(quoted["total_rows"], 6);
+
+  // An ad-hoc run: AMC keeps no workflow to read its outputFormat from, so
+  // submit journals it and the download reads it back.
+  const auto ad_hoc = submit("exec_adhoc_fmt", {{"workflow", {{"sqlQuery", "SELECT 1\n-- sandbox: parts=1 rows=3"},
+                                                             {"outputFormat", {{"separatorCharacter", "|"}}}}}});
+  ASSERT_EQ(wait(ad_hoc.amc_execution_id)["status"], "SUCCEEDED");
+  options.directory = directory_.path() / "adhoc-pipe";
+  options.journal = &client_->journal();
+  const auto piped = run(download_results(amc, client_->http(), context_, ad_hoc.amc_execution_id, options));
+  EXPECT_EQ(piped["output_format"]["separatorCharacter"], "|");
+  EXPECT_GT(piped["files"][0]["columns"].size(), 1u) << piped.dump();
+  EXPECT_EQ(piped["total_rows"], 3);
 }
 
 TEST_P(Operations, ResultsOfAnUnfinishedExecutionAreAConflict) {

@@ -1,0 +1,51 @@
+// Outside text in what libamc emits: every message and JSON document the
+// library produces is valid UTF-8, whatever bytes a host, a server or a
+// file handed it. Outside text in a message is quoted whole, code point by
+// code point, through quoted_text(); bytes that are not UTF-8 are shown as
+// escapes and reported as such.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace amc {
+
+// Where the first byte that is not part of well-formed UTF-8 is (RFC 3629:
+// no overlong forms, no surrogates, nothing past U+10FFFF); nullopt when
+// all of `text` is UTF-8.
+std::optional<std::size_t> first_invalid_utf8(std::string_view text);
+
+// `text` in single quotes for a message, always valid UTF-8 and on one
+// line: printable ASCII as is ('\' and '\'' escaped with '\'), control
+// characters as \n, \t, \r, \xNN, C1 controls as \u0085, other code points
+// as themselves, followed by their code points so that look-alikes and
+// invisible ones can be told apart, and bytes that are not UTF-8 as \xNN,
+// followed by where the first one is:
+//   quoted_text("wf_é")      -> 'wf_é' (U+00E9)
+//   quoted_text("wf_\xC3")   -> 'wf_\xC3' (not valid UTF-8 at byte 3)
+std::string quoted_text(std::string_view text);
+
+// The character of `text` that starts at byte `at`: its whole UTF-8
+// sequence, or the one byte when none starts there (to quote what a rule
+// refused, never half a character).
+std::string character_at(std::string_view text, std::size_t at);
+
+// `text` with every byte that is not UTF-8 replaced by U+FFFD: for data
+// (a CSV column name) that must go into a JSON document.
+std::string to_valid_utf8(std::string_view text);
+
+// `text` with every byte that is not UTF-8 written as \xNN: the last
+// guard on a message (log line, last error) built from outside text.
+std::string escape_invalid_utf8(std::string_view text);
+
+// `text` cut to at most `max_bytes` without splitting a code point; "…"
+// added when something was cut.
+std::string cut_text(std::string_view text, std::size_t max_bytes);
+
+// Throws invalid_argument "the {what} is not valid UTF-8 at byte N" when
+// `text` is not UTF-8.
+void require_utf8(std::string_view text, std::string_view what);
+
+}  // namespace amc
