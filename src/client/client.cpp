@@ -12,6 +12,18 @@ thread_local bool running_client_io = false;
 
 bool on_client_thread() { return running_client_io; }
 
+namespace detail {
+void rethrow_as_cancelled() {
+  try {
+    throw;
+  } catch (const error& problem) {
+    if (problem.code_value() == errc::cancelled) throw;
+  } catch (...) {
+  }
+  throw error(errc::cancelled, "the call was cancelled by its caller");
+}
+}  // namespace detail
+
 client::client(client_config config)
     : config_(std::move(config)), owner_process_(::getpid()), keep_running_(io_.get_executor()) {
   store_ = store::open_store(config_.store);
