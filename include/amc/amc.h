@@ -21,6 +21,19 @@
  *    AMC_E_INVALID_ARGUMENT so that typos surface. Responses may gain fields
  *    in later minor versions without an ABI change.
  *  - Secrets (tokens, client secrets, Fernet keys) never appear in messages.
+ *  - Threads: a client may be used from many threads at once; a blocking
+ *    call blocks only its caller. Callbacks run on a library thread (see
+ *    amc_client_set_log and amc_progress_callback for when they may run).
+ *  - Deadlines: a blocking call's "timeout_ms" is one deadline for the whole
+ *    call, counted from when the call starts. It travels with the call to
+ *    every HTTP request the call makes: each phase (connect, TLS handshake,
+ *    write, read) ends by the smaller of its own timeout and what is left,
+ *    retries and Retry-After waits never go past it, and no request is
+ *    started after it. A call that reaches its deadline fails with
+ *    AMC_E_TIMEOUT and a message giving the timeout_ms it was given.
+ *    (A token refresh through Login with Amazon is shared by all calls of a
+ *    credential and keeps its own limits; the call still returns by its
+ *    deadline plus at most one second.)
  *
  * See README.md ("ABI policy") for what changes the SONAME.
  */
@@ -135,9 +148,17 @@ AMC_API const char *amc_status_name(amc_status status);
 AMC_API const char *amc_last_error(void);
 
 /* The same detail as JSON: {"status": "AMC_E_…", "code": N, "message": "…"}
- * plus, where known, "http_status", "amc_code", "retry_after_ms",
- * "credential_id". "{}" if the last call succeeded. Same lifetime as
- * amc_last_error(). */
+ * plus, where known:
+ *   "http_status": N        the HTTP status of AMC's (or LwA's) last answer
+ *   "amc_code": "…"         AMC's own error code, as text
+ *   "retry_after_ms": N     whole milliseconds AMC asked to wait (its
+ *                           Retry-After header, delta-seconds or HTTP-date,
+ *                           RFC 9110 10.2.3); present after a throttled
+ *                           (AMC_E_THROTTLED) or failed answer that had one
+ *   "credential_id": "…"
+ *   "status": "…", "execution": {...}   for AMC_E_EXECUTION_FAILED (and
+ *                           "status" for AMC_E_TIMEOUT of a wait)
+ * "{}" if the last call succeeded. Same lifetime as amc_last_error(). */
 AMC_API const char *amc_last_error_json(void);
 
 /* ---------------------------------------------------------------------------
@@ -363,8 +384,18 @@ AMC_API amc_status amc_auth_status(amc_client *client, const char *credential_id
  *     "instance": {"instance_id": "amcXXXXXXXX",
  *                  "advertiser_id": "ENTITY…",      the AMC account's entity id
  *                  "marketplace_id": "ATVPDKIKX0DER"},
- *     "timeout_ms": 120000                          optional, whole call
+ *     "timeout_ms": 120000                          optional: the call's deadline
+ *                                                   (see "Deadlines" at the top),
+ *                                                   1 to 2592000000 (30 days)
  *   }
+ * Requests are decoded strictly and checked once, before any HTTP request:
+ * an unknown field, a field of the wrong JSON type, a number out of its
+ * range or a required field left out fails with AMC_E_INVALID_ARGUMENT and
+ * a message naming the field by its path ("instance.advertiser_id",
+ * "request.timeWindowType") and what it must be. Inside AMC's own objects
+ * ("workflow", "request", "filters") the fields named here are type-checked
+ * and the others passed to AMC as they are ("filters" takes only the fields
+ * listed at amc_execution_list).
  * The advertiser id is checked before any request: a numeric Ads profile id
  * is refused with AMC_E_INVALID_ARGUMENT and a pointer to amc_accounts_list.
  * AMC objects keep AMC's field names (workflowId, sqlQuery,
@@ -491,14 +522,15 @@ AMC_API amc_status amc_workflow_id_from_name(const char *name, char **out_workfl
 AMC_API amc_status amc_execution_submit(amc_client *client, const char *request_json, char **out_json);
 
 /* Requests name the execution by "amc_execution_id" or by the journaled
- * "execution_id". → the flat execution. */
+ * "execution_id" (exactly one of them). → the flat execution. */
 /* Example: amc_execution_get(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE,"
  *                                    " \"execution_id\": \"exec_8698d9a2\"}", &json); */
 AMC_API amc_status amc_execution_get(amc_client *client, const char *request_json, char **out_json);
 
 /* Request: {"credential_id", "instance", "filters": {"minCreationTime" or
  * "workflowId" (one is required), "maxCreationTime", "includeCancelled",
- * "sortAscending", "timeZone"}} → {"executions": [...]}, all pages. */
+ * "sortAscending", "timeZone" (strings and booleans), "limit" (page size,
+ * 1-1000)}} → {"executions": [...]}, all pages. */
 /* Example: amc_execution_list(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE,"
  *                                     " \"filters\": {\"workflowId\": \"wf_daily\"}}", &json); */
 AMC_API amc_status amc_execution_list(amc_client *client, const char *request_json, char **out_json);
@@ -528,12 +560,21 @@ typedef void (*amc_progress_callback)(const char *event_json, void *user);
 
 /* Waits until the execution is SUCCEEDED, FAILED, CANCELLED or REJECTED.
  * Request: as amc_execution_get plus "timeout_ms" (default 24 h),
- * "first_poll_ms" (5000, doubling up to) "max_poll_ms" (60000).
+ * "first_poll_ms" (5000, doubling up to) "max_poll_ms" (60000), both
+ * 1 to 86400000 with max_poll_ms >= first_poll_ms.
  * cancel, progress and user may be NULL.
  * → the final execution for SUCCEEDED. For FAILED, CANCELLED and REJECTED
  * the call fails with AMC_E_EXECUTION_FAILED, AMC's reason in the message
  * and the execution in amc_last_error_json() under "execution".
- * AMC_E_TIMEOUT when the timeout passes first (the execution keeps running). */
+ * AMC_E_TIMEOUT when the timeout passes first (the execution keeps running).
+ * The timeout is a deadline for the whole wait: every status read gets only
+ * what is left of it, and no sleep between reads goes past it. A read that
+ * AMC throttles (HTTP 429) does not end the wait; it is read again after
+ * AMC's Retry-After (or the poll interval, whichever is longer), but only
+ * within the deadline. So with timeout_ms 8000 and every read throttled,
+ * with or without Retry-After, the call returns AMC_E_TIMEOUT after about
+ * 8 s, its message saying "8000 ms" and that AMC was throttling.
+ * AMC_E_CANCELLED soon after amc_cancel_token_cancel(cancel). */
 /* Example (another thread may call amc_cancel_token_cancel(token)):
  *   amc_cancel_token *token = NULL;
  *   amc_cancel_token_new(&token);

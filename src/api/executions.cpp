@@ -354,12 +354,16 @@ asio::awaitable<nlohmann::json> wait_for_execution(session& amc, const call_cont
     try {
       read = co_await get_execution(amc, reads, amc_execution_id);
     } catch (const error& problem) {
-      if (problem.code_value() == errc::timeout && clock::now() + milliseconds(10) >= give_up) {
-        out_of_time = true;  // the read ran into the wait's own deadline
+      // A read that ran into the wait's deadline, or that the client-side
+      // rate limiter (lowered by AMC's 429s) could not start before it, is
+      // the wait running out of time, and says so with the wait's figure.
+      const auto& detail = problem.detail();
+      const bool limiter = detail.is_object() && detail.value("phase", "") == "rate_limit";
+      if (problem.code_value() == errc::timeout && (limiter || clock::now() + milliseconds(10) >= give_up)) {
+        out_of_time = true;
       } else {
         if (problem.code_value() != errc::throttled) throw;
         throttled_for = milliseconds::zero();
-        const auto& detail = problem.detail();
         if (const auto wanted = detail.find("retry_after_ms");
             wanted != detail.end() && wanted->is_number_integer())
           throttled_for = milliseconds(std::max<long long>(0, wanted->get<long long>()));

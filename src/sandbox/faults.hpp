@@ -39,7 +39,7 @@ struct fault_rule {
   long count = -1;        // how many times it fires; -1: until cleared
   long skip = 0;          // matching requests to let through first
   int status = 500;
-  int retry_after_seconds = 1;
+  int retry_after_seconds = 1;  // 0: no Retry-After header
   int latency_ms = 0;
   int trickle_bytes = 1;
   int trickle_interval_ms = 20;

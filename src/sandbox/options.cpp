@@ -295,7 +295,7 @@ Fault rules (--fault, "faults" in the config, POST /_sandbox/faults)
   count N                    then fire N times (default -1: until cleared)
   status N                   error_status: the HTTP status (default 500);
                              rate_limit: default 429
-  retry_after S              rate_limit: the Retry-After seconds (default 1)
+  retry_after S              rate_limit: the Retry-After seconds (default 1; 0: no header)
   latency_ms N               latency: the delay (default 1000)
   trickle_bytes N            trickle: bytes per write (default 1)
   trickle_interval_ms N      trickle: pause between writes (default 20)

@@ -360,7 +360,9 @@ reply sandbox_service::handle(const http_request& request) {
   } else if (fault && kind == fault_kind::rate_limit) {
     out.message = detail::amc_error(request, static_cast<http::status>(fault->status),
                                     "Too many requests. The request was rate-limited. Retry later.");
-    out.message.set(http::field::retry_after, std::to_string(fault->retry_after_seconds));
+    // retry_after 0: no Retry-After header (a client falls back to its backoff).
+    if (fault->retry_after_seconds > 0)
+      out.message.set(http::field::retry_after, std::to_string(fault->retry_after_seconds));
   } else if (fault && kind == fault_kind::reset_before_headers) {
     out.how = delivery::reset_before_headers;
   } else {

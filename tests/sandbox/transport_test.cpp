@@ -467,6 +467,20 @@ TEST_P(SandboxTransport, EveryFault) {
   for (const auto& [kind, count] : stats["faults"].items()) EXPECT_EQ(count, 1) << kind;
 }
 
+TEST_P(SandboxTransport, RateLimitWithoutRetryAfter) {
+  // retry_after 0: a 429 without Retry-After (the client must back off on
+  // its own), as some of AMC's throttles answer.
+  running_sandbox sandbox(options());
+  ASSERT_EQ(sandbox.admin(verb::post, "faults",
+                          json{{"kind", "rate_limit"}, {"retry_after", 0}, {"operation", "listInstances"}, {"count", 1}})
+                .status,
+            200);
+  auto bare = sandbox.amc(verb::get, "/amc/instances");
+  expect_amc_error(bare, 429, "rate-limited");
+  EXPECT_EQ(bare.header("Retry-After"), "");
+  EXPECT_EQ(sandbox.admin(verb::get, "faults").json()["faults"][0]["retry_after"], 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(PlainAndTls, SandboxTransport, ::testing::Values(false, true),
                          [](const ::testing::TestParamInfo<bool>& param_info) { return param_info.param ? "https" : "http"; });
 
