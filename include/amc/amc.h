@@ -306,7 +306,9 @@ typedef struct amc_client amc_client;
 AMC_API amc_status amc_client_new(const char *config_json, amc_client **out_client);
 
 /* Stops the client's threads and frees it. amc_client_free(NULL) does
- * nothing. */
+ * nothing. When it returns, no callback of the client (log or progress) is
+ * running or can run again. Call it only when no other call on the client
+ * is in progress. */
 AMC_API void amc_client_free(amc_client *client);
 
 /* Log levels for amc_log_callback. */
@@ -315,12 +317,18 @@ AMC_API void amc_client_free(amc_client *client);
 #define AMC_LOG_WARNING 30
 #define AMC_LOG_ERROR 40
 
-/* Receives log lines (secrets already redacted) on a library thread; must
- * return quickly and must not call blocking functions of the same client. */
+/* Receives log lines (secrets already redacted) on a library thread, or on
+ * the thread of a blocking call; must return quickly and must not call
+ * blocking functions of the same client. Calls may overlap when several
+ * threads log at once. */
 typedef void (*amc_log_callback)(int level, const char *message, void *user);
 
 /* Sets (or, with NULL, removes) the log callback; lines below min_level are
- * not produced. */
+ * not produced. Lifetime: when this returns, the callback it replaced (or
+ * removed) is not running and will never be called again, so `user` of the
+ * old callback may be freed at once. It waits for calls of the old callback
+ * in progress to return; called from inside the log callback itself, it
+ * waits for all but that one. */
 AMC_API amc_status amc_client_set_log(amc_client *client, amc_log_callback callback, void *user,
                                       int min_level);
 
@@ -552,7 +560,12 @@ AMC_API void amc_cancel_token_cancel(amc_cancel_token *token);
 AMC_API void amc_cancel_token_free(amc_cancel_token *token);
 
 /* Progress events as JSON, on a library thread; must return quickly and
- * must not call blocking functions of the same client. Events:
+ * must not call blocking functions of the same client. Lifetime: a progress
+ * callback runs only while the call it was given to (amc_execution_wait,
+ * amc_results_download) is running; it is not running when that call
+ * returns, whatever the outcome (success, failure, timeout, cancel), and is
+ * never called afterwards, so `user` may be freed at once. Calls of one
+ * callback never overlap. Events:
  *   {"event": "status", "execution": {...}, "next_poll_ms": N}
  *   {"event": "download", "part": i, "parts": n, "bytes": b, "total_bytes": t}
  */

@@ -56,6 +56,9 @@ client::~client() {
     [[maybe_unused]] auto* leaked = new std::vector<std::thread>(std::move(threads_));
     return;
   }
+  // First the host's log callback: when amc_client_free returns, it is not
+  // running and will not run (set_sink waits for calls in progress).
+  log_.set_sink(nullptr);
   if (refresher_) refresher_->stop();
   http_->shutdown();
   keep_running_.reset();

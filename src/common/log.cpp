@@ -1,6 +1,7 @@
 #include "common/log.hpp"
 
 #include <regex>
+#include <utility>
 
 namespace amc {
 namespace {
@@ -35,25 +36,52 @@ std::string redact(std::string_view text) {
   return result;
 }
 
+namespace {
+// The sink whose call is running on this thread, if any: a sink that
+// replaces itself must not wait for its own call to end.
+thread_local const void* sink_running_here = nullptr;
+}  // namespace
+
 void logger::set_sink(log_sink sink, log_level minimum) {
-  const std::lock_guard lock{mutex_};
-  sink_ = std::move(sink);
-  minimum_ = minimum;
+  std::shared_ptr<installed> replacement;
+  if (sink) replacement = std::make_shared<installed>(installed{std::move(sink), minimum, 0});
+  std::unique_lock lock{mutex_};
+  auto replaced = std::exchange(current_, std::move(replacement));
+  if (!replaced) return;
+  const int own_call = sink_running_here == replaced.get() ? 1 : 0;
+  sink_idle_.wait(lock, [&] { return replaced->running <= own_call; });
 }
 
 bool logger::enabled(log_level level) const {
   const std::lock_guard lock{mutex_};
-  return sink_ && level >= minimum_;
+  return current_ && level >= current_->minimum;
 }
 
 void logger::log(log_level level, std::string_view message) const {
-  log_sink sink;
+  std::shared_ptr<installed> sink;
   {
     const std::lock_guard lock{mutex_};
-    if (!sink_ || level < minimum_) return;
-    sink = sink_;
+    if (!current_ || level < current_->minimum) return;
+    sink = current_;
+    ++sink->running;
   }
-  sink(level, redact(message));
+  // Counted as running from here until the sink returns (or throws), so
+  // set_sink() can wait for it.
+  struct finish {
+    const logger& owner;
+    installed& call;
+    const void* outer;
+    ~finish() {
+      sink_running_here = outer;
+      {
+        const std::lock_guard lock{owner.mutex_};
+        --call.running;
+      }
+      owner.sink_idle_.notify_all();
+    }
+  } done{*this, *sink, sink_running_here};
+  sink_running_here = sink.get();
+  sink->sink(level, redact(message));
 }
 
 }  // namespace amc
