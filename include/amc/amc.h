@@ -606,7 +606,8 @@ AMC_API amc_status amc_execution_wait(amc_client *client, const char *request_js
  * are requested again. Request: as amc_execution_get plus
  *   "directory": "/path/to/dir"   created if missing; files are
  *                                 part-1.csv, part-2.csv, …
- *   "parallelism": 4              parts downloaded at once
+ *   "parallelism": 4              parts downloaded at once (1-16)
+ *   "timeout_ms": 7200000         default 2 h for the whole download
  * → manifest {"amc_execution_id", "directory",
  *             "files": [{"part", "path", "bytes", "rows", "columns": [...]}],
  *             "total_bytes", "total_rows"}

@@ -243,6 +243,15 @@ field_reader read_execution_named(const json& body, std::string_view what, Reque
   return reader;
 }
 
+// A request that only names an execution.
+template <class Request>
+Request decode_execution_named(const char* json_text, std::string_view what) {
+  const auto body = parse_json_object(json_text, what, false);
+  Request request;
+  read_execution_named(body, what, request, {"amc_execution_id", "execution_id"});
+  return request;
+}
+
 // AMC's CreateWorkflowExecutionRequest: the fields amc.h documents are typed.
 void check_execution_request(const field_reader& request) {
   request.typed("workflowId", json::value_t::string, "a string");
@@ -327,19 +336,11 @@ execution_submit_request decode_execution_submit_request(const char* json_text) 
 }
 
 execution_get_request decode_execution_get_request(const char* json_text) {
-  constexpr std::string_view what = "execution get request";
-  const auto body = parse_json_object(json_text, what, false);
-  execution_get_request request;
-  read_execution_named(body, what, request, {"amc_execution_id", "execution_id"});
-  return request;
+  return decode_execution_named<execution_get_request>(json_text, "execution get request");
 }
 
 execution_cancel_request decode_execution_cancel_request(const char* json_text) {
-  constexpr std::string_view what = "cancel request";
-  const auto body = parse_json_object(json_text, what, false);
-  execution_cancel_request request;
-  read_execution_named(body, what, request, {"amc_execution_id", "execution_id"});
-  return request;
+  return decode_execution_named<execution_cancel_request>(json_text, "cancel request");
 }
 
 execution_list_request decode_execution_list_request(const char* json_text) {
