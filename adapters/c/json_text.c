@@ -402,3 +402,20 @@ void json_write(text_buffer *out, const json_value *value, const char *skip_key)
     }
   }
 }
+
+char *read_text_file(const char *path) {
+  FILE *file = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+  if (file == NULL) return NULL;
+  text_buffer text;
+  text_init(&text);
+  char chunk[8192];
+  size_t got;
+  while ((got = fread(chunk, 1, sizeof chunk, file)) > 0) text_append_bytes(&text, chunk, got);
+  int failed = ferror(file);
+  if (file != stdin) fclose(file);
+  if (failed) {
+    text_free(&text);
+    return NULL;
+  }
+  return text.data;
+}

@@ -3,7 +3,8 @@
  * parser into a read-only tree for the library's responses and for config
  * files. Numbers keep their source text so that re-serialising a config
  * file never changes a value. Not a general-purpose JSON library: depth is
- * limited, and duplicate keys keep the first. */
+ * limited, and duplicate keys keep the first. Also reads a whole text file
+ * (a config, a SQL file, a token file). */
 #ifndef AMCCTL_JSON_TEXT_H
 #define AMCCTL_JSON_TEXT_H
 
@@ -18,6 +19,9 @@ typedef struct text_buffer {
 } text_buffer;
 
 void text_init(text_buffer *text);
+/* The whole file at path ("-": stdin) as a malloc'd text, or NULL with
+ * errno set. */
+char *read_text_file(const char *path);
 void text_free(text_buffer *text);
 void text_append(text_buffer *text, const char *value);
 void text_append_bytes(text_buffer *text, const char *value, size_t length);

@@ -21,20 +21,8 @@ static void sleep_ms(long milliseconds) {
   }
 }
 
-static char *read_whole_file(const char *path) {
-  FILE *file = fopen(path, "rb");
-  if (file == NULL) return NULL;
-  text_buffer text;
-  text_init(&text);
-  char chunk[4096];
-  size_t got;
-  while ((got = fread(chunk, 1, sizeof chunk, file)) > 0) text_append_bytes(&text, chunk, got);
-  fclose(file);
-  return text.data;
-}
-
 char *read_secret_file(const char *path) {
-  char *text = read_whole_file(path);
+  char *text = read_text_file(path);
   if (text == NULL) return NULL;
   size_t length = strlen(text);
   while (length > 0 && (text[length - 1] == '\n' || text[length - 1] == '\r')) text[--length] = '\0';
@@ -135,7 +123,7 @@ static int is_running_sandbox(pid_t pid) {
 static json_value *read_summary(const sandbox_info *sandbox) {
   char path[2200];
   directory_file(sandbox, "sandbox.json", path, sizeof path);
-  char *text = read_whole_file(path);
+  char *text = read_text_file(path);
   if (text == NULL) return NULL;
   json_value *summary = json_parse(text, NULL, 0);
   free(text);
@@ -171,7 +159,7 @@ static void find_sandbox_program(char *out, size_t out_size) {
 static void print_log_tail(const sandbox_info *sandbox) {
   char path[2200];
   directory_file(sandbox, "sandbox.log", path, sizeof path);
-  char *log = read_whole_file(path);
+  char *log = read_text_file(path);
   if (log == NULL) return;
   size_t length = strlen(log);
   const char *start = length > 2000 ? log + length - 2000 : log;

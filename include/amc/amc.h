@@ -285,6 +285,14 @@ typedef struct amc_client amc_client;
  *            or {"client_id_env": "VAR", "client_secret_env": "VAR"},
  *     "store": { see amc_store_new },
  *     "tls": {"verify_peer": true, "ca_file": PATH, "ca_directory": PATH},
+ *            verify_peer false turns off certificate and host-name checks:
+ *            any server is trusted, so anyone on the network path can read
+ *            and change the traffic, tokens included. For local test
+ *            servers only (trust a private CA with ca_file instead). It is
+ *            never silent: the client logs a WARNING when it is created
+ *            (delivered to the first log callback set with
+ *            amc_client_set_log, at AMC_LOG_WARNING or below), and
+ *            amc_client_metrics shows "http": {"tls": {"verify_peer": false}}.
  *     "timeouts": {"connect_ms", "handshake_ms", "read_headers_ms", ...},
  *     "retry": {"max_attempts": 5, "base_delay_ms": 500, "max_total_ms": 180000},
  *     "rate_limit": {"requests_per_second": 10, "burst": 10},
@@ -332,8 +340,10 @@ typedef void (*amc_log_callback)(int level, const char *message, void *user);
 AMC_API amc_status amc_client_set_log(amc_client *client, amc_log_callback callback, void *user,
                                       int min_level);
 
-/* Counters as JSON: {"http": {...requests, retries by cause, throttles...},
- * "tokens": {"refreshes", "refresh_failures", ...}}. No secrets. */
+/* Counters as JSON: {"http": {...requests, retries by cause, throttles...,
+ * "tls": {"verify_peer": true|false}}, "tokens": {"refreshes",
+ * "refresh_failures", ...}}. "verify_peer" false means the client was made
+ * with TLS verification off (see amc_client_new). No secrets. */
 AMC_API amc_status amc_client_metrics(amc_client *client, char **out_json);
 
 /* ---------------------------------------------------------------------------

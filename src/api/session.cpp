@@ -2,7 +2,6 @@
 
 #include "api/ids.hpp"
 #include "common/error.hpp"
-#include "net/retry_policy.hpp"
 
 #include <fmt/format.h>
 
@@ -54,10 +53,9 @@ namespace {
     detail["amc_code"] = reply_json["code"].is_string() ? reply_json["code"].get<std::string>()
                                                         : reply_json["code"].dump();
   // Retry-After as a typed duration: amc_last_error_json() promises an
-  // integer retry_after_ms (an unreadable header gives none).
-  if (const auto retry_after = reply.header("Retry-After"))
-    if (const auto wait = net::parse_retry_after(*retry_after, std::chrono::system_clock::now()))
-      detail["retry_after_ms"] = wait->count();
+  // integer retry_after_ms (an unreadable header gives none), read once
+  // by src/net (response::retry_after).
+  if (reply.retry_after) detail["retry_after_ms"] = reply.retry_after->count();
   const std::string said = amc_text.empty() ? "" : ": " + amc_text;
   const std::string where = fmt::format("{} {}", boost::beast::http::to_string(request.method),
                                         request.path_and_query.substr(0, request.path_and_query.find('?')));
@@ -131,6 +129,10 @@ asio::awaitable<nlohmann::json> session::call(const call_context& context, amc_c
     }
     http_request.rate_limit_client_id = client_id_;  // the limiter adds the host
     http_request.retryable = request.retryable;
+    // The call's deadline bounds every phase, retry and Retry-After wait of
+    // the request (net::request::deadline); time_left refuses to start a
+    // request after it.
+    http_request.deadline = context.deadline;
     http_request.timeout = time_left(context, fmt::format("{} {}", boost::beast::http::to_string(request.method),
                                                           request.path_and_query.substr(0, request.path_and_query.find('?'))));
     reply = co_await http_.send(std::move(http_request));

@@ -28,6 +28,14 @@ client::client(client_config config)
     : config_(std::move(config)), owner_process_(::getpid()), keep_running_(io_.get_executor()) {
   store_ = store::open_store(config_.store);
   http_ = std::make_unique<net::http_client>(io_.get_executor(), config_.http);
+  // Loud on purpose (issue 12 item 10): kept for the host's first log
+  // callback, which it can only set after this constructor returns.
+  if (!config_.http.tls.verify_peer)
+    log_.log_or_keep(log_level::warning,
+                     "TLS peer verification is OFF (tls.verify_peer = false): this client accepts any "
+                     "certificate, so anyone on the network path can read and change its traffic, tokens "
+                     "included. Use it only against a local test server; trust a private CA with "
+                     "tls.ca_file instead");
   auth::token_settings settings;
   settings.client = config_.lwa_client;
   settings.token_url = config_.lwa.token_url;

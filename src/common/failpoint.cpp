@@ -1,4 +1,12 @@
+// Fail points: compiled in only for test builds (CMake option AMC_FAILPOINTS,
+// which src/common/CMakeLists.txt turns into AMC_FAILPOINTS_ENABLED).
 #include "common/failpoint.hpp"
+
+#if !defined(AMC_FAILPOINTS_ENABLED)
+#error "AMC_FAILPOINTS_ENABLED must be 0 or 1 (set by src/common/CMakeLists.txt from the option AMC_FAILPOINTS)"
+#endif
+
+#if AMC_FAILPOINTS_ENABLED
 
 #include "common/error.hpp"
 
@@ -49,3 +57,13 @@ void failpoint(std::string_view name) {
 }
 
 }  // namespace amc
+
+#else  // fail points not compiled: the environment is never read.
+
+namespace amc {
+
+void failpoint(std::string_view) {}
+
+}  // namespace amc
+
+#endif

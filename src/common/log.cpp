@@ -45,11 +45,30 @@ thread_local const void* sink_running_here = nullptr;
 void logger::set_sink(log_sink sink, log_level minimum) {
   std::shared_ptr<installed> replacement;
   if (sink) replacement = std::make_shared<installed>(installed{std::move(sink), minimum, 0});
-  std::unique_lock lock{mutex_};
-  auto replaced = std::exchange(current_, std::move(replacement));
-  if (!replaced) return;
-  const int own_call = sink_running_here == replaced.get() ? 1 : 0;
-  sink_idle_.wait(lock, [&] { return replaced->running <= own_call; });
+  std::vector<std::pair<log_level, std::string>> kept;
+  {
+    std::unique_lock lock{mutex_};
+    const bool installing = replacement != nullptr;
+    auto replaced = std::exchange(current_, std::move(replacement));
+    if (installing) kept.swap(kept_);
+    if (replaced) {
+      const int own_call = sink_running_here == replaced.get() ? 1 : 0;
+      sink_idle_.wait(lock, [&] { return replaced->running <= own_call; });
+    }
+  }
+  // Outside the lock: the sink may log.
+  for (const auto& [level, message] : kept) log(level, message);
+}
+
+void logger::log_or_keep(log_level level, std::string_view message) {
+  {
+    const std::lock_guard lock{mutex_};
+    if (!current_) {
+      if (kept_.size() < kept_line_limit) kept_.emplace_back(level, redact(message));
+      return;
+    }
+  }
+  log(level, message);
 }
 
 bool logger::enabled(log_level level) const {

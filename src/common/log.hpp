@@ -9,6 +9,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace amc {
 
@@ -31,9 +33,17 @@ using log_sink = std::function<void(log_level level, std::string_view message)>;
 // may run at the same time on several threads.
 class logger {
  public:
+  // Also hands the sink the lines kept by log_or_keep() (those at or
+  // above `minimum`), on the caller's thread, before it returns.
   void set_sink(log_sink sink, log_level minimum = log_level::info);
   void log(log_level level, std::string_view message) const;
   bool enabled(log_level level) const;
+  // Like log(), but with no sink set yet the line is kept (redacted) for
+  // the first sink set, instead of dropped: for what a client says while
+  // it is created, before the host could set a sink (e.g. that TLS peer
+  // verification is off). At most kept_line_limit lines are kept.
+  void log_or_keep(log_level level, std::string_view message);
+  static constexpr std::size_t kept_line_limit = 16;
 
  private:
   // One installed sink and how many of its calls are running.
@@ -46,6 +56,7 @@ class logger {
   mutable std::mutex mutex_;
   mutable std::condition_variable sink_idle_;
   std::shared_ptr<installed> current_;
+  std::vector<std::pair<log_level, std::string>> kept_;
 };
 
 }  // namespace amc

@@ -10,128 +10,22 @@
 // amc::error (errc::network, tls, timeout, protocol, cancelled).
 #pragma once
 
+#include "net/http_types.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/beast/http/verb.hpp>
 #include <nlohmann/json.hpp>
 
-#include <chrono>
-#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
 
 namespace amc::net {
 
-using milliseconds = std::chrono::milliseconds;
-
-// A deadline for each phase of one attempt.
-struct phase_timeouts {
-  milliseconds resolve{10'000};
-  milliseconds connect{10'000};
-  milliseconds handshake{10'000};  // TLS, and the proxy's CONNECT reply
-  milliseconds write{30'000};
-  milliseconds read_headers{60'000};
-  milliseconds read_body{120'000};
-  // A pooled connection idle longer than this is closed rather than reused.
-  milliseconds idle{30'000};
-};
-
-struct tls_options {
-  bool verify_peer = true;     // never turned off outside tests
-  std::string ca_file;         // PEM bundle to trust instead of the system store
-  std::string ca_directory;    // hashed CA directory, likewise
-};
-
-struct retry_policy {
-  int max_attempts = 5;              // attempts for network errors and 5xx
-  milliseconds base_delay{500};      // full jitter: sleep U(0, min(max, base * 2^n))
-  milliseconds max_delay{30'000};
-  milliseconds max_total{180'000};   // all attempts and waits of one request
-  // 429s wait (Retry-After, else backoff) without using up max_attempts or
-  // the retry budget, up to this many times within max_total. The server
-  // directs these waits and the rate limiter already slows the client down,
-  // so they do not multiply traffic; letting them draw on the budget would
-  // let one throttled request (or a burst of 429s) use up the retries other
-  // requests need for network errors and 5xx.
-  int max_throttle_waits = 30;
-  // Retries after network errors and 5xx may add at most this fraction of
-  // first attempts (plus a small floor), across the client, so a storm of
-  // failures does not multiply traffic.
-  double retry_budget_ratio = 0.2;
-  int retry_budget_floor = 10;
-};
-
-// Token bucket per (client id, host) (see request::rate_limit_client_id),
-// shared by all requests of a client. Lowered multiplicatively on 429,
-// recovered additively (AIMD).
-struct rate_limit_options {
-  double requests_per_second = 10.0;
-  double burst = 10.0;
-  double minimum_requests_per_second = 0.5;
-  double decrease_factor = 0.5;       // on a 429
-  double recovery_per_second = 0.05;  // added to the rate each second without 429
-};
-
-struct proxy_options {
-  // "http://host:port" of an HTTP proxy used with CONNECT for https URLs;
-  // empty = none. NO_PROXY-style list of hosts/suffixes that bypass it.
-  std::string https_proxy;
-  std::string no_proxy;
-  bool from_environment = true;  // fill empty fields from HTTPS_PROXY / NO_PROXY
-};
-
-struct client_options {
-  phase_timeouts timeouts;
-  tls_options tls;
-  retry_policy retry;
-  rate_limit_options rate_limit;
-  proxy_options proxy;
-  std::size_t max_connections_per_host = 8;  // excess requests queue
-  std::size_t max_response_body_bytes = 16 * 1024 * 1024;
-  std::size_t max_response_header_bytes = 64 * 1024;
-  std::string user_agent = "libamc";
-};
-
-struct header_field {
-  std::string name;
-  std::string value;
-};
-
-struct request {
-  boost::beast::http::verb method = boost::beast::http::verb::get;
-  std::string url;  // http:// or https://, with port and query as needed
-  std::vector<header_field> headers;
-  std::string body;
-  // The client-side rate limiter keeps one token bucket per (this id,
-  // scheme://host:port of `url`): requests of one API client (e.g. its LwA
-  // client id) to one host share it. The host part is always taken from the
-  // URL, so callers cannot leave it out. Empty = per host only (e.g. a
-  // pre-signed download URL that belongs to no client id). Not a secret:
-  // it appears in metrics and messages.
-  std::string rate_limit_client_id;
-  // By default GET, HEAD, PUT and DELETE are retried; POST never is (a POST
-  // that may have reached the server is the caller's to reconcile).
-  std::optional<bool> retryable;
-  // Overall deadline for every attempt and wait; zero = retry.max_total.
-  milliseconds timeout{0};
-};
-
-struct response {
-  unsigned status = 0;
-  std::vector<header_field> headers;
-  std::string body;
-  int attempts = 0;  // how many times it was sent
-
-  // First header with this name, compared case-insensitively.
-  std::optional<std::string_view> header(std::string_view name) const;
-};
+namespace detail {
+struct client_state;
+}
 
 class http_client {
  public:
@@ -142,8 +36,12 @@ class http_client {
   http_client& operator=(const http_client&) = delete;
 
   // Sends `req`, retrying as the policy allows. Returns the final response
-  // (including 4xx, and the last 429/5xx when retries are exhausted, with
-  // `attempts` set); throws amc::error when no response could be had.
+  // (including 4xx, and the last 429/5xx when retries are exhausted or the
+  // next wait would end past the request's deadline, with `attempts` and
+  // `retry_after` set); throws amc::error when no response could be had:
+  // errc::timeout when a phase, or the wait before a retry after a network
+  // failure, reaches the deadline (the message names the phase and the
+  // deadline in ms; detail "phase").
   // Cancelled through the awaiting coroutine's cancellation slot (any
   // cancellation type); emit it from the awaiting coroutine's executor, as
   // Asio requires of every cancellation slot. May be awaited from any
@@ -168,7 +66,7 @@ class http_client {
   //   throttle_waits, rate_limiter {waits, wait_ms, lowered_rates: {key:
   //   requests per second (number)}}, connections {opened, reused,
   //   closed_idle, stale, open, pool_waits}, failures {network, tls,
-  //   timeout, protocol, cancelled, other}.
+  //   timeout, protocol, cancelled, other}, tls {verify_peer (bool)}.
   // Never contains URLs, query strings, secrets or bodies; the keys of
   // lowered_rates are rate-limit keys ("client id @ scheme://host:port", or
   // "scheme://host:port" without a client id; see rate_limit_key()).
@@ -181,8 +79,7 @@ class http_client {
   void shutdown();
 
  private:
-  struct state;
-  std::shared_ptr<state> state_;
+  std::shared_ptr<detail::client_state> state_;
 };
 
 }  // namespace amc::net

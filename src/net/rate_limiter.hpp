@@ -10,7 +10,9 @@
 // Time is passed in, so tests drive it without sleeping. Thread-safe.
 #pragma once
 
-#include "net/http_client.hpp"
+#include "net/http_types.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <mutex>

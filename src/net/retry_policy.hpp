@@ -1,15 +1,16 @@
 // The decisions of the retry loop, kept apart from the sockets so each one is
 // unit-tested: which requests may be retried, which statuses call for a
-// retry, how long to back off (full jitter), what Retry-After asks for, and
-// the client-wide retry budget.
+// retry, how long to back off (full jitter), and the client-wide retry
+// budget. What Retry-After asks for is in retry_after.hpp.
 #pragma once
 
-#include "net/http_client.hpp"
+#include "net/http_types.hpp"
+// Retry-After parsing lived here; callers that include this header for it
+// keep working.
+#include "net/retry_after.hpp"
 
 #include <chrono>
 #include <mutex>
-#include <optional>
-#include <string_view>
 
 namespace amc::net {
 
@@ -30,14 +31,6 @@ retry_cause classify_status(unsigned status);
 // uniform draw from [0, 1), passed in so tests choose it. retry_number
 // counts from 0 for the first retry.
 milliseconds full_jitter_backoff(const retry_policy& policy, int retry_number, double unit_random);
-
-// Retry-After as RFC 9110 10.2.3 defines it: delta-seconds, or an HTTP-date
-// (IMF-fixdate, with the obsolete RFC 850 and asctime forms accepted). A
-// date in the past means zero. Nothing when the value is neither.
-std::optional<milliseconds> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now);
-
-// Parses an HTTP-date into a UTC time point (exposed for tests).
-std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text);
 
 // A token bucket of retries against first attempts, shared by all requests
 // of a client: every first attempt deposits `ratio` of a retry, every retry

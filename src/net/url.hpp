@@ -3,7 +3,7 @@
 // without sockets.
 #pragma once
 
-#include "net/http_client.hpp"
+#include "net/http_types.hpp"
 
 #include <cstdint>
 #include <functional>

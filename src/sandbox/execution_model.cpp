@@ -1,9 +1,10 @@
 #include "sandbox/execution_model.hpp"
 
+#include "sandbox/input_limits.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <stdexcept>
 
 namespace amc::sandbox {
@@ -64,15 +65,6 @@ void check_unlisted_status(std::string_view name) {
   }
 }
 
-long parse_long(std::string_view text, std::string_view what) {
-  long value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) {
-    throw std::invalid_argument(fmt::format("sandbox marker {} must be a whole number, got '{}'", what, text));
-  }
-  return value;
-}
-
 marker_settings read_markers(std::string_view sql) {
   marker_settings settings;
   std::size_t position = 0;
@@ -104,8 +96,8 @@ marker_settings read_markers(std::string_view sql) {
       if (key == "duration" || key == "running") settings.running = parse_duration_seconds(value);
       else if (key == "pending") settings.pending = parse_duration_seconds(value);
       else if (key == "publishing") settings.publishing = parse_duration_seconds(value);
-      else if (key == "parts") settings.parts = static_cast<int>(parse_long(value, "parts"));
-      else if (key == "rows") settings.rows = parse_long(value, "rows");
+      else if (key == "parts") settings.parts = static_cast<int>(checked_integer(value, "sandbox marker parts", 1, limits::max_parts));
+      else if (key == "rows") settings.rows = static_cast<long>(checked_integer(value, "sandbox marker rows", 0, limits::max_rows));
       else if (key == "scenario") settings.scenario_name = std::string(value);
       else if (key == "status") {
         check_unlisted_status(value);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,8 +25,10 @@ enum class fault_kind : int {
   trickle,                // response written a few bytes at a time
   expired_download_urls,  // downloadUrls hands out URLs that have already expired
   drop_after_accept,      // handler runs (e.g. the execution is created), then a reset
+  patch_reply,            // handler runs, then an RFC 6902 JSON Patch changes its JSON reply body
+  replace_reply,          // handler runs, then its reply body is replaced by given bytes
 };
-inline constexpr std::size_t fault_kind_count = 10;
+inline constexpr std::size_t fault_kind_count = 12;
 
 std::string_view to_string(fault_kind kind);
 std::optional<fault_kind> parse_fault_kind(std::string_view text);
@@ -39,12 +42,30 @@ struct fault_rule {
   long count = -1;        // how many times it fires; -1: until cleared
   long skip = 0;          // matching requests to let through first
   int status = 500;
-  int retry_after_seconds = 1;  // 0: no Retry-After header
+  static constexpr int no_retry_after = -1;
+  int retry_after_seconds = 1;  // no_retry_after: the 429 has no Retry-After
   int latency_ms = 0;
   int trickle_bytes = 1;
   int trickle_interval_ms = 20;
+  bool status_given = false;  // patch_reply, replace_reply: the handler's status unless given
+  nlohmann::json json_patch;  // patch_reply: the RFC 6902 operations, checked for shape
+  // replace_reply: exactly one of these describes the new body.
+  std::optional<nlohmann::json> body;      // any JSON value, sent serialised
+  std::optional<std::string> body_text;    // bytes sent as they are (also what body and
+                                           // body_base64 turn into)
+  std::optional<std::string> body_base64;  // standard base64 of bytes that need not be UTF-8
+  long nesting_depth = 0;                  // [[[…]]] this deep, generated as text
   long fired = 0;  // bookkeeping
 };
+
+// What a reply fault turns the handler's body into. patch_reply: the
+// patched JSON, or an error text (`failed`) when the body is not JSON or the
+// patch does not apply. replace_reply: the rule's bytes.
+struct replaced_body {
+  std::string text;
+  bool failed = false;
+};
+replaced_body apply_reply_fault(const fault_rule& rule, const std::string& handler_body);
 
 fault_rule parse_fault_rule(const nlohmann::json& value);  // throws std::invalid_argument
 nlohmann::json fault_rule_to_json(const fault_rule& rule);

@@ -1,9 +1,11 @@
 #include "sandbox/options.hpp"
 
+#include "sandbox/input_limits.hpp"
+
 #include <fmt/format.h>
 
-#include <charconv>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 namespace amc::sandbox {
@@ -12,30 +14,8 @@ namespace {
 
 using nlohmann::json;
 
-template <class Number>
-Number parse_number(std::string_view text, std::string_view what) {
-  Number value{};
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) {
-    throw std::invalid_argument(fmt::format("{} must be a number, got '{}'", what, text));
-  }
-  return value;
-}
-
-double parse_double(std::string_view text, std::string_view what) {
-  try {
-    std::size_t used = 0;
-    std::string copy(text);
-    double value = std::stod(copy, &used);
-    if (used != copy.size()) throw std::invalid_argument("trailing text");
-    return value;
-  } catch (const std::exception&) {
-    throw std::invalid_argument(fmt::format("{} must be a number, got '{}'", what, text));
-  }
-}
-
 double json_duration(const json& value, std::string_view what) {
-  if (value.is_number()) return value.get<double>();
+  if (value.is_number()) return checked_real(value, what, 0, limits::max_duration_seconds);
   if (value.is_string()) return parse_duration_seconds(value.get<std::string>());
   throw std::invalid_argument(fmt::format("{} must be a number of seconds or a text like \"20m\"", what));
 }
@@ -46,11 +26,18 @@ std::string json_text(const json& object, const char* field, std::string fallbac
   return object.at(field).get<std::string>();
 }
 
+// A whole number field in [minimum, maximum], or `fallback` when absent.
 template <class Number>
-Number json_number(const json& object, const char* field, Number fallback) {
+Number json_integer(const json& object, const char* field, Number fallback, std::int64_t minimum,
+                    std::int64_t maximum) {
   if (!object.contains(field)) return fallback;
-  if (!object.at(field).is_number()) throw std::invalid_argument(fmt::format("config field '{}' must be a number", field));
-  return object.at(field).get<Number>();
+  return static_cast<Number>(checked_integer(object.at(field), field, minimum, maximum));
+}
+
+// A flag's whole-number value in [minimum, maximum].
+template <class Number>
+Number flag_integer(std::string_view text, std::string_view flag, std::int64_t minimum, std::int64_t maximum) {
+  return static_cast<Number>(checked_integer(text, flag, minimum, maximum));
 }
 
 }  // namespace
@@ -89,8 +76,7 @@ double parse_duration_seconds(std::string_view text) {
     case 'd': unit = 86400; text.remove_suffix(1); break;
     default: break;
   }
-  double value = parse_double(text, "duration");
-  if (value < 0) throw std::invalid_argument("durations must not be negative");
+  const double value = checked_real(text, "duration", 0, limits::max_duration_seconds / unit);
   return value * unit;
 }
 
@@ -135,10 +121,8 @@ scenario parse_scenario(const json& value, const scenario& base) {
     throw std::invalid_argument("scenario 'outcome' must be SUCCEEDED, FAILED or REJECTED");
   }
   out.reason = json_text(value, "reason", base.reason);
-  out.parts = json_number<int>(value, "parts", base.parts);
-  out.rows = json_number<long>(value, "rows", base.rows);
-  if (out.parts < 1 || out.parts > 5) throw std::invalid_argument("scenario 'parts' must be 1 to 5");
-  if (out.rows < 0) throw std::invalid_argument("scenario 'rows' must not be negative");
+  out.parts = json_integer<int>(value, "parts", base.parts, 1, limits::max_parts);
+  out.rows = json_integer<long>(value, "rows", base.rows, 0, limits::max_rows);
   return out;
 }
 
@@ -153,6 +137,37 @@ json scenario_to_json(const scenario& value) {
   return out;
 }
 
+const std::vector<std::string>& settings_names() {
+  static const std::vector<std::string> names = {
+      "response_shape",           "time_scale",          "access_token_ttl_seconds", "consent_code_ttl_seconds",
+      "download_url_ttl_seconds", "refresh_token_reply", "max_active_per_instance",  "adhoc_executions_per_day",
+      "accounts_page_size"};
+  return names;
+}
+
+void apply_settings_json(sandbox_options& options, const json& settings) {
+  if (settings.contains("response_shape")) options.shape = parse_response_shape(json_text(settings, "response_shape"));
+  if (settings.contains("time_scale")) {
+    options.time_scale =
+        checked_real(settings.at("time_scale"), "time_scale", limits::min_time_scale, limits::max_time_scale);
+  }
+  options.access_token_ttl_seconds = json_integer<int>(settings, "access_token_ttl_seconds",
+                                                       options.access_token_ttl_seconds, 1, limits::max_token_ttl_seconds);
+  options.consent_code_ttl_seconds = json_integer<int>(settings, "consent_code_ttl_seconds", options.consent_code_ttl_seconds,
+                                                       1, limits::max_consent_code_ttl_seconds);
+  options.download_url_ttl_seconds = json_integer<int>(settings, "download_url_ttl_seconds", options.download_url_ttl_seconds,
+                                                       1, limits::max_download_url_ttl_seconds);
+  if (settings.contains("refresh_token_reply")) {
+    options.refresh_reply = parse_refresh_token_reply(json_text(settings, "refresh_token_reply"));
+  }
+  options.max_active_per_instance = json_integer<int>(settings, "max_active_per_instance", options.max_active_per_instance,
+                                                      0, limits::max_per_instance);
+  options.adhoc_per_day =
+      json_integer<int>(settings, "adhoc_executions_per_day", options.adhoc_per_day, 0, limits::max_per_instance);
+  options.accounts_page_size = json_integer<int>(settings, "accounts_page_size", options.accounts_page_size, 1,
+                                                 limits::max_accounts_page_size);
+}
+
 void apply_config_json(sandbox_options& options, const json& config) {
   if (!config.is_object()) throw std::invalid_argument("the config file must hold a JSON object");
   static const std::vector<std::string> known = {
@@ -165,9 +180,9 @@ void apply_config_json(sandbox_options& options, const json& config) {
       throw std::invalid_argument(fmt::format("unknown config field '{}'", key));
     }
   }
-  options.port = json_number<std::uint16_t>(config, "port", options.port);
+  options.port = json_integer<std::uint16_t>(config, "port", options.port, 0, 65535);
   if (config.contains("tls")) options.tls = config.at("tls").get<bool>();
-  options.io_threads = json_number<int>(config, "io_threads", options.io_threads);
+  options.io_threads = json_integer<int>(config, "io_threads", options.io_threads, 1, limits::max_io_threads);
   if (config.contains("state_dir")) options.state_dir = json_text(config, "state_dir");
   options.client_id = json_text(config, "client_id", options.client_id);
   options.client_secret = json_text(config, "client_secret", options.client_secret);
@@ -175,19 +190,10 @@ void apply_config_json(sandbox_options& options, const json& config) {
     options.allowed_redirect_uris = config.at("allowed_redirect_uris").get<std::vector<std::string>>();
   }
   if (config.contains("seed_grant")) options.seed_grant = config.at("seed_grant").get<bool>();
-  options.access_token_ttl_seconds = json_number<int>(config, "access_token_ttl_seconds", options.access_token_ttl_seconds);
-  options.consent_code_ttl_seconds = json_number<int>(config, "consent_code_ttl_seconds", options.consent_code_ttl_seconds);
-  options.download_url_ttl_seconds = json_number<int>(config, "download_url_ttl_seconds", options.download_url_ttl_seconds);
-  if (config.contains("refresh_token_reply")) {
-    options.refresh_reply = parse_refresh_token_reply(json_text(config, "refresh_token_reply"));
-  }
-  if (config.contains("response_shape")) options.shape = parse_response_shape(json_text(config, "response_shape"));
-  options.time_scale = json_number<double>(config, "time_scale", options.time_scale);
-  options.seed = json_number<std::uint64_t>(config, "seed", options.seed);
-  options.max_active_per_instance = json_number<int>(config, "max_active_per_instance", options.max_active_per_instance);
-  options.adhoc_per_day = json_number<int>(config, "adhoc_executions_per_day", options.adhoc_per_day);
-  options.accounts_page_size = json_number<int>(config, "accounts_page_size", options.accounts_page_size);
-  options.request_log_capacity = json_number<std::size_t>(config, "request_log_size", options.request_log_capacity);
+  apply_settings_json(options, config);
+  options.seed = json_integer<std::uint64_t>(config, "seed", options.seed, 0, limits::max_seed);
+  options.request_log_capacity =
+      json_integer<std::size_t>(config, "request_log_size", options.request_log_capacity, 0, limits::max_request_log);
   if (config.contains("log_requests")) options.log_to_stderr = config.at("log_requests").get<bool>();
   if (config.contains("accounts")) {
     options.accounts.clear();
@@ -279,7 +285,8 @@ Fault rules (--fault, "faults" in the config, POST /_sandbox/faults)
   kind                       latency, error_status, rate_limit,
                              reset_before_headers, reset_after_headers,
                              truncated_body, malformed_json, trickle,
-                             expired_download_urls, drop_after_accept
+                             expired_download_urls, drop_after_accept,
+                             patch_reply, replace_reply
   method                     match the HTTP method (GET, POST, ...)
   operation                  match an operation: AmcpLinkListAmcAccounts,
                              listInstances, getInstance, listWorkflows,
@@ -294,11 +301,19 @@ Fault rules (--fault, "faults" in the config, POST /_sandbox/faults)
   skip N                     let N matching requests through first (default 0)
   count N                    then fire N times (default -1: until cleared)
   status N                   error_status: the HTTP status (default 500);
-                             rate_limit: default 429
-  retry_after S              rate_limit: the Retry-After seconds (default 1; 0: no header)
+                             rate_limit: default 429; patch_reply and
+                             replace_reply: the handler's status unless given
+  retry_after S              rate_limit: the Retry-After seconds (default 1; null: no header)
   latency_ms N               latency: the delay (default 1000)
   trickle_bytes N            trickle: bytes per write (default 1)
   trickle_interval_ms N      trickle: pause between writes (default 20)
+  json_patch [...]           patch_reply: RFC 6902 operations applied to the
+                             handler's JSON reply (500 if they do not apply)
+  body JSON                  replace_reply: the new body, any JSON value
+  body_text "..."            replace_reply: the new body, sent as it is
+  body_base64 "..."          replace_reply: the new body as base64 bytes
+                             (for bodies that are not valid UTF-8)
+  nesting_depth N            replace_reply: [[[...]]] N deep (1 to 1000000)
 
 Diagnostics
   --request-log-size N       requests kept for GET /_sandbox/requests (default
@@ -355,22 +370,21 @@ bool parse_command_line(int argc, const char* const argv[], sandbox_options& opt
       return false;
     }
     if (flag == "--config") {
-      std::ifstream in(value);
+      std::ifstream in(value, std::ios::binary);
       if (!in) throw std::invalid_argument(fmt::format("cannot read config file '{}'", value));
-      json config = json::parse(in, nullptr, false);
-      if (config.is_discarded()) throw std::invalid_argument(fmt::format("config file '{}' is not valid JSON", value));
-      apply_config_json(options, config);
+      const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+      apply_config_json(options, parse_bounded_json(text, fmt::format("config file '{}'", value)));
     }
   }
   for (const auto& [flag, value] : flags) {
     if (flag == "--config") continue;
-    if (flag == "--port") options.port = parse_number<std::uint16_t>(value, flag);
+    if (flag == "--port") options.port = flag_integer<std::uint16_t>(value, flag, 0, 65535);
     else if (flag == "--port-file") options.port_file = value;
-    else if (flag == "--threads") options.io_threads = parse_number<int>(value, flag);
+    else if (flag == "--threads") options.io_threads = flag_integer<int>(value, flag, 1, limits::max_io_threads);
     else if (flag == "--tls") options.tls = true;
-    else if (flag == "--read-timeout-ms") options.read_timeout = std::chrono::milliseconds(parse_number<long>(value, flag));
-    else if (flag == "--write-timeout-ms") options.write_timeout = std::chrono::milliseconds(parse_number<long>(value, flag));
-    else if (flag == "--idle-timeout-ms") options.idle_timeout = std::chrono::milliseconds(parse_number<long>(value, flag));
+    else if (flag == "--read-timeout-ms") options.read_timeout = std::chrono::milliseconds(flag_integer<long>(value, flag, 1, limits::max_timeout_ms));
+    else if (flag == "--write-timeout-ms") options.write_timeout = std::chrono::milliseconds(flag_integer<long>(value, flag, 1, limits::max_timeout_ms));
+    else if (flag == "--idle-timeout-ms") options.idle_timeout = std::chrono::milliseconds(flag_integer<long>(value, flag, 1, limits::max_timeout_ms));
     else if (flag == "--state-dir") options.state_dir = value;
     else if (flag == "--client-id") options.client_id = value;
     else if (flag == "--client-secret-file") {
@@ -379,22 +393,20 @@ bool parse_command_line(int argc, const char* const argv[], sandbox_options& opt
       std::getline(in, options.client_secret);
       if (options.client_secret.empty()) throw std::invalid_argument("the client secret file is empty");
     } else if (flag == "--no-seed-grant") options.seed_grant = false;
-    else if (flag == "--token-ttl") options.access_token_ttl_seconds = parse_number<int>(value, flag);
-    else if (flag == "--download-url-ttl") options.download_url_ttl_seconds = parse_number<int>(value, flag);
+    else if (flag == "--token-ttl") options.access_token_ttl_seconds = flag_integer<int>(value, flag, 1, limits::max_token_ttl_seconds);
+    else if (flag == "--download-url-ttl") options.download_url_ttl_seconds = flag_integer<int>(value, flag, 1, limits::max_download_url_ttl_seconds);
     else if (flag == "--refresh-token-reply") options.refresh_reply = parse_refresh_token_reply(value);
     else if (flag == "--shape") options.shape = parse_response_shape(value);
-    else if (flag == "--time-scale") options.time_scale = parse_double(value, flag);
-    else if (flag == "--seed") options.seed = parse_number<std::uint64_t>(value, flag);
-    else if (flag == "--max-active") options.max_active_per_instance = parse_number<int>(value, flag);
-    else if (flag == "--adhoc-per-day") options.adhoc_per_day = parse_number<int>(value, flag);
+    else if (flag == "--time-scale") options.time_scale = checked_real(std::string_view(value), flag, limits::min_time_scale, limits::max_time_scale);
+    else if (flag == "--seed") options.seed = flag_integer<std::uint64_t>(value, flag, 0, limits::max_seed);
+    else if (flag == "--max-active") options.max_active_per_instance = flag_integer<int>(value, flag, 0, limits::max_per_instance);
+    else if (flag == "--adhoc-per-day") options.adhoc_per_day = flag_integer<int>(value, flag, 0, limits::max_per_instance);
     else if (flag == "--pending") options.default_scenario.pending_seconds = parse_duration_seconds(value);
     else if (flag == "--running") options.default_scenario.running_seconds = parse_duration_seconds(value);
     else if (flag == "--publishing") options.default_scenario.publishing_seconds = parse_duration_seconds(value);
     else if (flag == "--fault") {
-      json rule = json::parse(value, nullptr, false);
-      if (rule.is_discarded()) throw std::invalid_argument("--fault needs a JSON object");
-      options.faults.push_back(parse_fault_rule(rule));
-    } else if (flag == "--request-log-size") options.request_log_capacity = parse_number<std::size_t>(value, flag);
+      options.faults.push_back(parse_fault_rule(parse_bounded_json(value, "--fault")));
+    } else if (flag == "--request-log-size") options.request_log_capacity = flag_integer<std::size_t>(value, flag, 0, limits::max_request_log);
     else if (flag == "--log-requests") options.log_to_stderr = true;
     else throw std::invalid_argument(fmt::format("unknown option '{}' (see --help)", flag));
   }

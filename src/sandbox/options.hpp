@@ -105,8 +105,38 @@ struct sandbox_options {
   std::size_t max_body_bytes = 1 << 20;
 };
 
+// Ranges of the numbers the sandbox takes from its config file, flags, the
+// admin API and SQL markers. Out of range is an error naming the field and
+// the range, never a silent truncation (a TTL of 1e12 once became
+// -727379968). Generous, but narrow enough that no value overflows when it
+// becomes a time, a duration or an int.
+namespace limits {
+inline constexpr std::int64_t max_io_threads = 256;
+inline constexpr std::int64_t max_timeout_ms = 86'400'000;                // a day
+inline constexpr std::int64_t max_token_ttl_seconds = 31'536'000;         // a year
+inline constexpr std::int64_t max_consent_code_ttl_seconds = 86'400;      // a day
+inline constexpr std::int64_t max_download_url_ttl_seconds = 604'800;     // S3's longest presigned URL
+inline constexpr double min_time_scale = 1e-6;
+inline constexpr double max_time_scale = 1e9;
+inline constexpr std::int64_t max_seed = 9'223'372'036'854'775'807;       // JSON readers keep it exact
+inline constexpr std::int64_t max_per_instance = 1'000'000;               // active runs, runs per day
+inline constexpr std::int64_t max_accounts_page_size = 1000;
+inline constexpr std::int64_t max_request_log = 1'000'000;
+inline constexpr std::int64_t max_parts = 5;
+inline constexpr std::int64_t max_rows = 10'000'000;                     // a part is built in memory
+inline constexpr double max_duration_seconds = 315'360'000;              // ten simulated years
+inline constexpr double max_clock_jump_seconds = 3'153'600'000;          // a century
+}  // namespace limits
+
 // Fills the defaults that depend on other fields (seed account/instance).
 void complete_defaults(sandbox_options& options);
+
+// The settings that PUT /_sandbox/settings may change at run time; the
+// config file accepts them too. apply_settings_json reads those present in
+// `settings` (other keys are the caller's business), range-checked; it
+// throws std::invalid_argument naming the field.
+const std::vector<std::string>& settings_names();
+void apply_settings_json(sandbox_options& options, const nlohmann::json& settings);
 
 // Applies a JSON config document (see README.md, "Config file").
 void apply_config_json(sandbox_options& options, const nlohmann::json& config);

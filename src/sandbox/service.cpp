@@ -3,6 +3,7 @@
 
 #include "common/time.hpp"
 #include "sandbox/files.hpp"
+#include "sandbox/input_limits.hpp"
 #include "sandbox/service_detail.hpp"
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace amc::sandbox {
 
@@ -195,10 +197,6 @@ std::string_view media_type_for(operation op) {
   }
 }
 
-json parse_body(const http_request& request) {
-  return json::parse(request.body(), nullptr, false);
-}
-
 }  // namespace
 
 std::string_view operation_name(operation op) { return operation_names.at(static_cast<std::size_t>(op)); }
@@ -360,11 +358,18 @@ reply sandbox_service::handle(const http_request& request) {
   } else if (fault && kind == fault_kind::rate_limit) {
     out.message = detail::amc_error(request, static_cast<http::status>(fault->status),
                                     "Too many requests. The request was rate-limited. Retry later.");
-    // retry_after 0: no Retry-After header (a client falls back to its backoff).
-    if (fault->retry_after_seconds > 0)
+    if (fault->retry_after_seconds != fault_rule::no_retry_after)
       out.message.set(http::field::retry_after, std::to_string(fault->retry_after_seconds));
   } else if (fault && kind == fault_kind::reset_before_headers) {
     out.how = delivery::reset_before_headers;
+  } else if (json_nesting_depth(request.body()) > max_json_nesting) {
+    // Refused before any parse: nothing recursive (copy, dump) ever walks
+    // such a body, so a hostile client cannot overflow an I/O thread's stack.
+    const std::string details =
+        fmt::format("The request body nests arrays and objects deeper than {} levels.", max_json_nesting);
+    out.message = target_route.op == operation::lwa_token
+                      ? detail::lwa_error(request, http::status::bad_request, "invalid_request", details)
+                      : detail::amc_error(request, http::status::bad_request, details);
   } else {
     try {
       switch (target_route.op) {
@@ -396,6 +401,22 @@ reply sandbox_service::handle(const http_request& request) {
           out.trickle_bytes = static_cast<std::size_t>(fault->trickle_bytes);
           out.trickle_interval = std::chrono::milliseconds(fault->trickle_interval_ms);
           break;
+        case fault_kind::patch_reply:
+        case fault_kind::replace_reply: {
+          // The handler ran (its state changes stay); only the answer changes.
+          replaced_body replaced = apply_reply_fault(*fault, out.message.body());
+          if (replaced.failed) {
+            // A patch that does not fit the reply is a broken test: make it loud.
+            fmt::print(stderr, "amc-sandbox: {}\n", replaced.text);
+            out.message = detail::amc_error(request, http::status::internal_server_error, replaced.text);
+            break;
+          }
+          out.message.body() = std::move(replaced.text);
+          if (kind == fault_kind::replace_reply) out.message.set(http::field::content_type, detail::json_media_type);
+          if (fault->status_given) out.message.result(static_cast<unsigned>(fault->status));
+          out.message.prepare_payload();
+          break;
+        }
         case fault_kind::malformed_json: {
           // Valid HTTP framing around a JSON document cut in half.
           std::string& body = out.message.body();
@@ -447,9 +468,10 @@ reply sandbox_service::handle_admin(const http_request& request, std::string_vie
   auto bad = [&](std::string_view details) { return detail::amc_error(request, status::bad_request, details); };
   json body;
   if (method == verb::post || method == verb::put || method == verb::patch) {
-    body = request.body().empty() ? json::object() : parse_body(request);
-    if (body.is_discarded()) {
-      out.message = bad("The admin request body is not valid JSON.");
+    try {
+      body = request.body().empty() ? json::object() : parse_bounded_json(request.body(), "The admin request body");
+    } catch (const std::invalid_argument& error) {
+      out.message = bad(fmt::format("{}.", error.what()));
       return out;
     }
   }
@@ -486,7 +508,9 @@ reply sandbox_service::handle_admin(const http_request& request, std::string_vie
     } else if (rest == "requests" && method == verb::get) {
       auto params = detail::parse_parameters(query);
       std::size_t limit = request_log_.size();
-      if (auto* value = detail::find_parameter(params, "limit")) limit = std::min<std::size_t>(limit, std::stoul(*value));
+      if (auto* value = detail::find_parameter(params, "limit")) {
+        limit = std::min(limit, static_cast<std::size_t>(checked_integer(std::string_view(*value), "limit", 0, limits::max_request_log)));
+      }
       json list = json::array();
       for (std::size_t i = request_log_.size() - limit; i < request_log_.size(); ++i) {
         const auto& entry = request_log_[i];
@@ -524,26 +548,12 @@ reply sandbox_service::handle_admin(const http_request& request, std::string_vie
                         {"clock_offset_seconds", clock_offset_seconds_},
                         {"client_id", options_.client_id}});
     } else if (rest == "settings" && (method == verb::put || method == verb::patch || method == verb::post)) {
-      static const std::vector<std::string> known = {
-          "response_shape", "time_scale", "access_token_ttl_seconds", "consent_code_ttl_seconds",
-          "download_url_ttl_seconds", "refresh_token_reply", "max_active_per_instance", "adhoc_executions_per_day",
-          "accounts_page_size"};
+      const auto& known = settings_names();
       for (const auto& [key, value] : body.items()) {
         if (std::find(known.begin(), known.end(), key) == known.end()) throw std::invalid_argument("unknown setting '" + key + "'");
       }
       sandbox_options updated = options_;
-      if (body.contains("response_shape")) updated.shape = parse_response_shape(body.at("response_shape").get<std::string>());
-      if (body.contains("time_scale")) updated.time_scale = body.at("time_scale").get<double>();
-      if (updated.time_scale <= 0) throw std::invalid_argument("time_scale must be positive");
-      if (body.contains("access_token_ttl_seconds")) updated.access_token_ttl_seconds = body.at("access_token_ttl_seconds").get<int>();
-      if (body.contains("consent_code_ttl_seconds")) updated.consent_code_ttl_seconds = body.at("consent_code_ttl_seconds").get<int>();
-      if (body.contains("download_url_ttl_seconds")) updated.download_url_ttl_seconds = body.at("download_url_ttl_seconds").get<int>();
-      if (body.contains("refresh_token_reply")) {
-        updated.refresh_reply = parse_refresh_token_reply(body.at("refresh_token_reply").get<std::string>());
-      }
-      if (body.contains("max_active_per_instance")) updated.max_active_per_instance = body.at("max_active_per_instance").get<int>();
-      if (body.contains("adhoc_executions_per_day")) updated.adhoc_per_day = body.at("adhoc_executions_per_day").get<int>();
-      if (body.contains("accounts_page_size")) updated.accounts_page_size = std::max(1, body.at("accounts_page_size").get<int>());
+      apply_settings_json(updated, body);
       // Existing executions keep the time scale they were created with.
       options_ = std::move(updated);
       for (auto& [id, instance] : instances_) {
@@ -569,7 +579,8 @@ reply sandbox_service::handle_admin(const http_request& request, std::string_vie
       faults_.clear();
       out.message = ok(json::object());
     } else if (rest.starts_with("faults/") && method == verb::delete_) {
-      std::uint64_t id = std::stoull(std::string(rest.substr(7)));
+      const auto id = static_cast<std::uint64_t>(
+          checked_integer(rest.substr(7), "fault id", 1, std::numeric_limits<std::int64_t>::max()));
       auto it = std::find_if(faults_.begin(), faults_.end(), [&](const fault_rule& rule) { return rule.id == id; });
       if (it == faults_.end()) {
         out.message = detail::amc_error(request, status::not_found, "No such fault rule.");
@@ -668,8 +679,9 @@ reply sandbox_service::handle_admin(const http_request& request, std::string_vie
       out.message = ok({{"clock_offset_seconds", clock_offset_seconds_}, {"frozen", frozen_clock_.has_value()},
                         {"time", detail::format_time(now())}});
     } else if (rest == "clock/advance" && method == verb::post) {
-      if (!body.contains("seconds") || !body.at("seconds").is_number()) throw std::invalid_argument("seconds is required");
-      clock_offset_seconds_ += body.at("seconds").get<double>();
+      if (!body.contains("seconds")) throw std::invalid_argument("seconds is required");
+      clock_offset_seconds_ += checked_real(body.at("seconds"), "seconds", -limits::max_clock_jump_seconds,
+                                            limits::max_clock_jump_seconds);
       for (auto& [id, instance] : instances_) {
         for (auto& record : instance.executions) record->cached_phase = -1;
       }

@@ -1,5 +1,6 @@
-"""Shared fixtures for the adapters/c tests: the programs under test and a
-runner that returns exit code, stdout and stderr.
+"""Shared fixtures for the adapters/c tests: the programs under test, a
+runner that returns exit code, stdout and stderr, one amc-sandbox per test
+module (`sandbox`) and the check that no secret was printed.
 
 Environment (set by tests/adapters/CMakeLists.txt):
   AMCCTL            the amcctl executable
@@ -10,6 +11,7 @@ Environment (set by tests/adapters/CMakeLists.txt):
 """
 
 import base64
+import json
 import os
 import pathlib
 import subprocess
@@ -65,3 +67,31 @@ def run_amcctl(*args, env=None, stdin=None, timeout=120, program=None):
 def amcctl():
     assert AMCCTL.exists(), f"{AMCCTL} is not built"
     return run_amcctl
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    """One sandbox for the module, started by `amcctl sandbox start`; every
+    call reuses it through --sandbox-dir, then `sandbox stop`."""
+    directory = tmp_path_factory.mktemp("amcctl-sandbox")
+    os.chmod(directory, 0o700)
+    result = run_amcctl("--sandbox-dir", directory, "sandbox", "start")
+    assert result.code == 0, result
+    summary = json.loads((directory / "sandbox.json").read_text())
+    assert summary["url"].startswith("https://127.0.0.1:")
+
+    def amcctl(*args, **kwargs):
+        return run_amcctl("--sandbox", "--sandbox-dir", directory, *args, **kwargs)
+
+    amcctl.directory = directory
+    amcctl.summary = summary
+    yield amcctl
+    run_amcctl("--sandbox-dir", directory, "sandbox", "stop")
+
+
+def no_secrets(result, sandbox):
+    secret = (sandbox.directory / "client_secret").read_text().strip()
+    key = (sandbox.directory / "fernet.key").read_text().strip()
+    text = result.out + result.err
+    assert secret not in text and key not in text
+    assert "Atzr|" not in text and "Atza|" not in text

@@ -28,9 +28,13 @@ class Deadlines : public ClientCapi, public ::testing::WithParamInterface<int> {
     EXPECT_EQ(call(amc_execution_submit(client_, submit.dump().c_str(), &out)), AMC_OK) << amc_last_error();
     return json::parse(take(out))["amc_execution_id"];
   }
+  // retry_after 0: no Retry-After header (the sandbox's null).
   void throttle_status_reads(int retry_after) {
     admin(verb::post, "/_sandbox/faults",
-          {{"kind", "rate_limit"}, {"operation", "getWorkflowExecution"}, {"count", -1}, {"retry_after", retry_after}});
+          {{"kind", "rate_limit"},
+           {"operation", "getWorkflowExecution"},
+           {"count", -1},
+           {"retry_after", retry_after > 0 ? json(retry_after) : json(nullptr)}});
   }
 };
 

@@ -38,5 +38,28 @@ TEST(Logger, FiltersByLevelAndRedactsBeforeTheSink) {
   EXPECT_FALSE(log.enabled(log_level::debug));
 }
 
+TEST(Logger, LinesKeptBeforeASinkReachTheFirstSink) {
+  logger log;
+  log.log_or_keep(log_level::warning, "said while being created, token Atza|leak");
+  log.log_or_keep(log_level::debug, "below the sink's level");
+  log.log(log_level::warning, "not kept: plain log() without a sink drops it");
+  std::vector<std::pair<log_level, std::string>> lines;
+  log.set_sink([&](log_level level, std::string_view message) { lines.emplace_back(level, message); },
+               log_level::info);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].first, log_level::warning);
+  EXPECT_NE(lines[0].second.find("said while being created"), std::string::npos);
+  EXPECT_EQ(lines[0].second.find("leak"), std::string::npos) << "kept lines are redacted too";
+  // Handed over once: a later sink does not get them again.
+  lines.clear();
+  log.set_sink([&](log_level level, std::string_view message) { lines.emplace_back(level, message); },
+               log_level::debug);
+  EXPECT_TRUE(lines.empty());
+  // With a sink set, log_or_keep() logs at once.
+  log.log_or_keep(log_level::warning, "now");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].second, "now");
+}
+
 }  // namespace
 }  // namespace amc

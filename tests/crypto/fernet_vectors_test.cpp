@@ -1,5 +1,5 @@
 // The acceptance vectors published with the Fernet specification
-// (shared/testdata/fernet): every case of generate.json, verify.json and
+// (tests/data/fernet, see its SOURCE.md): every case of generate.json, verify.json and
 // invalid.json.
 #include "crypto/fernet.hpp"
 
@@ -16,7 +16,7 @@ namespace {
 nlohmann::json load_vectors(const std::string& name) {
   const std::string path = std::string(AMC_FERNET_VECTORS_DIR) + "/" + name;
   std::ifstream in(path);
-  if (!in) ADD_FAILURE() << "cannot open " << path << " (set AMC_SHARED_DIR)";
+  if (!in) ADD_FAILURE() << "cannot open " << path << " (the vectors live in tests/data/fernet)";
   nlohmann::json vectors = nlohmann::json::parse(in, nullptr, false);
   if (!vectors.is_array() || vectors.empty()) ADD_FAILURE() << path << " has no vectors";
   return vectors.is_array() ? vectors : nlohmann::json::array();

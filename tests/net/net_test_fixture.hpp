@@ -45,6 +45,12 @@ class NetTest : public ::testing::Test {
     return options;
   }
 
+  // One attempt only: for phase deadlines and what one failure looks like.
+  static client_options single_attempt(client_options options) {
+    options.retry.max_attempts = 1;
+    return options;
+  }
+
   static request get(std::string url) {
     request req;
     req.url = std::move(url);

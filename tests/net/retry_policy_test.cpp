@@ -53,37 +53,6 @@ TEST(RetryPolicy, FullJitterStaysWithinTheExponentialCeiling) {
   EXPECT_EQ(full_jitter_backoff(policy, 100000, 0.25), 250ms);
 }
 
-TEST(RetryPolicy, RetryAfterInSeconds) {
-  const auto now = std::chrono::system_clock::now();
-  EXPECT_EQ(parse_retry_after("0", now), 0ms);
-  EXPECT_EQ(parse_retry_after("3", now), 3000ms);
-  EXPECT_EQ(parse_retry_after("  120 ", now), 120000ms);
-  EXPECT_EQ(parse_retry_after("99999999999999999999999", now), milliseconds::max());
-  EXPECT_FALSE(parse_retry_after("", now));
-  EXPECT_FALSE(parse_retry_after("-1", now));
-  EXPECT_FALSE(parse_retry_after("1.5", now));
-  EXPECT_FALSE(parse_retry_after("soon", now));
-}
-
-TEST(RetryPolicy, RetryAfterAsHttpDate) {
-  const auto now = std::chrono::sys_days(std::chrono::year(1994) / 11 / 6) + 8h + 49min + 30s;
-  EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now), 7000ms);
-  EXPECT_EQ(parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", now), 7000ms);
-  EXPECT_EQ(parse_retry_after("Sun Nov  6 08:49:37 1994", now), 7000ms);
-  // A date in the past: retry now.
-  EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now), 0ms);
-  EXPECT_FALSE(parse_retry_after("Sun, 31 Feb 1994 08:49:37 GMT", now));
-  EXPECT_FALSE(parse_retry_after("Sun, 06 Foo 1994 08:49:37 GMT", now));
-  EXPECT_FALSE(parse_retry_after("Sun, 06 Nov 1994 25:49:37 GMT", now));
-  EXPECT_FALSE(parse_retry_after("Sun, 06 Nov 1994 08:49:37 CET", now));
-}
-
-TEST(RetryPolicy, HttpDateIsUtc) {
-  auto parsed = parse_http_date("Thu, 01 Jan 1970 00:00:10 GMT");
-  ASSERT_TRUE(parsed);
-  EXPECT_EQ(parsed->time_since_epoch(), std::chrono::seconds(10));
-}
-
 TEST(RetryBudget, FloorAllowsABurstThenRatioOfFirstAttempts) {
   retry_budget budget(0.5, 2);
   EXPECT_TRUE(budget.try_withdraw());

@@ -38,6 +38,16 @@ TEST(SandboxFaults, RateLimitBurstWithRetryAfter) {
   EXPECT_EQ(fault_count(sandbox, "rate_limit"), 3u);
 }
 
+TEST(SandboxFaults, RateLimitWithoutRetryAfter) {
+  running_sandbox sandbox;
+  add_fault(sandbox, {{"kind", "rate_limit"}, {"count", 1}, {"retry_after", nullptr}});
+  EXPECT_TRUE(sandbox.admin(verb::get, "faults").json()["faults"][0]["retry_after"].is_null());
+  auto limited = sandbox.amc(verb::get, sandbox.reporting("workflows"));
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(limited.headers.count("Retry-After"), 0u);
+  EXPECT_EQ(sandbox.amc(verb::get, sandbox.reporting("workflows")).status, 200);
+}
+
 TEST(SandboxFaults, SkipLetsRequestsThroughFirstAndPathGlobsMatch) {
   running_sandbox sandbox;
   add_fault(sandbox, {{"kind", "error_status"}, {"path", "/amc/reporting/*/workflows"}, {"skip", 1}, {"count", 1}});
@@ -236,6 +246,49 @@ TEST(SandboxAdmin, SettingsValidate) {
   EXPECT_EQ(settings.dump().find(sandbox.client_secret()), std::string::npos);
   EXPECT_EQ(sandbox.admin(verb::get, "nothing").status, 404);
   EXPECT_EQ(sandbox.client().request(verb::post, "/_sandbox/faults", "{bad").status, 400);
+}
+
+// Issue 12: access_token_ttl_seconds 1e12 was accepted and then reported
+// as -727379968. Every number of the admin API is range-checked instead, and
+// a refused change leaves every setting as it was.
+TEST(SandboxAdmin, NumbersOutOfRangeAreRefusedNamingFieldAndRange) {
+  running_sandbox sandbox;
+  const json before = sandbox.admin(verb::get, "settings").json();
+  auto refused = [&](const std::string& path, const json& body, const std::string& fragment) {
+    auto result = sandbox.admin(path == "settings" ? verb::put : verb::post, path, body);
+    EXPECT_EQ(result.status, 400) << body.dump();
+    EXPECT_NE(result.json().value("details", "").find(fragment), std::string::npos) << body.dump() << " -> " << result.body;
+  };
+  refused("settings", {{"access_token_ttl_seconds", 1e12}},
+          "'access_token_ttl_seconds' is out of range: 1000000000000.0 is not between 1 and 31536000");
+  refused("settings", {{"access_token_ttl_seconds", 1000000000000LL}}, "is not between 1 and 31536000");
+  refused("settings", {{"consent_code_ttl_seconds", -5}}, "'consent_code_ttl_seconds' is out of range");
+  refused("settings", {{"download_url_ttl_seconds", 4294967297LL}}, "'download_url_ttl_seconds' is out of range");
+  refused("settings", {{"max_active_per_instance", 1e10}}, "'max_active_per_instance' is out of range");
+  refused("settings", {{"adhoc_executions_per_day", -1}}, "'adhoc_executions_per_day' is out of range");
+  refused("settings", {{"accounts_page_size", 0}}, "'accounts_page_size' is out of range");
+  refused("settings", {{"time_scale", 1e300}}, "'time_scale' is out of range");
+  refused("settings", {{"access_token_ttl_seconds", 3600.5}}, "'access_token_ttl_seconds' must be a whole number");
+  refused("settings", {{"access_token_ttl_seconds", 60}, {"download_url_ttl_seconds", 1e12}}, "out of range");
+  EXPECT_EQ(sandbox.admin(verb::get, "settings").json(), before);  // nothing half-applied
+
+  refused("scenarios", {{"parts", 4294967297LL}}, "'parts' is out of range: 4294967297 is not between 1 and 5");
+  refused("scenarios", {{"rows", 1e12}}, "'rows' is out of range");
+  refused("scenarios", {{"running", 1e300}}, "out of range");
+  refused("clock/advance", {{"seconds", 1e300}}, "'seconds' is out of range");
+  refused("faults", {{"kind", "rate_limit"}, {"retry_after", 4294967297LL}}, "'retry_after' is out of range");
+  EXPECT_EQ(sandbox.admin(verb::get, "requests?limit=-1").status, 400);
+  EXPECT_EQ(sandbox.admin(verb::get, "requests?limit=99999999999999999999").status, 400);
+  EXPECT_EQ(sandbox.admin(verb::delete_, "faults/abc").status, 400);
+
+  ASSERT_EQ(sandbox.admin(verb::put, "settings", json{{"access_token_ttl_seconds", 30}}).status, 200);
+  EXPECT_EQ(sandbox.admin(verb::get, "settings").json()["access_token_ttl_seconds"], 30);
+  EXPECT_EQ(sandbox.token_request({{"grant_type", "refresh_token"},
+                                   {"refresh_token", sandbox.refresh_token()},
+                                   {"client_id", sandbox.client_id()},
+                                   {"client_secret", sandbox.client_secret()}})
+                .json()["expires_in"],
+            30);
 }
 
 TEST(SandboxServer, KeepAliveReusesOneConnection) {

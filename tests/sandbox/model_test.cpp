@@ -11,6 +11,8 @@
 namespace amc::sandbox {
 namespace {
 
+using nlohmann::json;
+
 TEST(SandboxModel, DurationsParse) {
   EXPECT_DOUBLE_EQ(parse_duration_seconds("90"), 90);
   EXPECT_DOUBLE_EQ(parse_duration_seconds("90s"), 90);
@@ -114,6 +116,70 @@ TEST(SandboxOptions, CommandLineAndConfig) {
   ASSERT_EQ(configured.scenarios.size(), 1u);
   EXPECT_DOUBLE_EQ(configured.scenarios[0].running_seconds, 3600);
   EXPECT_THROW(apply_config_json(configured, {{"unknown", 1}}), std::invalid_argument);
+}
+
+// The message of the std::invalid_argument that `call` throws, or "".
+template <class Call>
+std::string refusal(Call call) {
+  try {
+    call();
+  } catch (const std::invalid_argument& error) {
+    return error.what();
+  }
+  return {};
+}
+
+// Issue 12: numbers from the command line and the config file are
+// range-checked; none is truncated to int on the way in.
+TEST(SandboxOptions, NumbersOutOfRangeAreRefusedNotTruncated) {
+  auto flag = [](const char* name, const char* value) {
+    sandbox_options options;
+    std::string help;
+    const char* argv[] = {"amc-sandbox", name, value};
+    return refusal([&] { parse_command_line(3, argv, options, help); });
+  };
+  EXPECT_NE(flag("--token-ttl", "1000000000000").find("'--token-ttl' is out of range"), std::string::npos);
+  EXPECT_NE(flag("--token-ttl", "1000000000000").find("between 1 and 31536000"), std::string::npos);
+  EXPECT_NE(flag("--port", "70000").find("out of range"), std::string::npos);
+  EXPECT_NE(flag("--threads", "0").find("out of range"), std::string::npos);
+  EXPECT_NE(flag("--seed", "-1").find("out of range"), std::string::npos);
+  EXPECT_NE(flag("--max-active", "4294967297").find("out of range"), std::string::npos);
+  EXPECT_NE(flag("--read-timeout-ms", "99999999999999999999").find("out of range"), std::string::npos);
+  EXPECT_NE(flag("--time-scale", "0").find("out of range"), std::string::npos);
+  EXPECT_NE(flag("--time-scale", "1e400").find("out of range"), std::string::npos);
+  EXPECT_NE(flag("--running", "1e300h").find("out of range"), std::string::npos);
+  EXPECT_NE(flag("--download-url-ttl", "2.5").find("whole number"), std::string::npos);
+  EXPECT_EQ(flag("--token-ttl", "30"), "");
+
+  auto config = [](const json& document) {
+    sandbox_options options;
+    return refusal([&] { apply_config_json(options, document); });
+  };
+  EXPECT_NE(config({{"access_token_ttl_seconds", 1e12}}).find("'access_token_ttl_seconds' is out of range"),
+            std::string::npos);
+  EXPECT_NE(config({{"port", 70000}}).find("'port' is out of range"), std::string::npos);
+  EXPECT_NE(config({{"io_threads", 4294967297LL}}).find("'io_threads' is out of range"), std::string::npos);
+  EXPECT_NE(config({{"request_log_size", -1}}).find("'request_log_size' is out of range"), std::string::npos);
+  EXPECT_NE(config({{"seed", 18446744073709551615ULL}}).find("'seed' is out of range"), std::string::npos);
+  EXPECT_NE(config({{"time_scale", -1}}).find("'time_scale' is out of range"), std::string::npos);
+  EXPECT_NE(config({{"accounts_page_size", 0}}).find("'accounts_page_size' is out of range"), std::string::npos);
+  EXPECT_NE(config({{"scenarios", {{{"parts", 4294967297LL}}}}}).find("'parts' is out of range"), std::string::npos);
+  EXPECT_NE(config({{"default_scenario", {{"rows", 1e15}}}}).find("'rows' is out of range"), std::string::npos);
+  EXPECT_NE(config({{"default_scenario", {{"running", 1e300}}}}).find("out of range"), std::string::npos);
+  EXPECT_NE(config({{"faults", {{{"kind", "rate_limit"}, {"retry_after", 1e12}}}}}).find("'retry_after' is out of range"),
+            std::string::npos);
+  EXPECT_EQ(config({{"access_token_ttl_seconds", 30}, {"seed", 7}}), "");
+}
+
+TEST(SandboxModel, MarkerNumbersAreRangeChecked) {
+  const scenario base;
+  auto plan = [&](const char* sql) { return refusal([&] { plan_execution("", sql, base, {}); }); };
+  EXPECT_NE(plan("SELECT 1 -- sandbox: parts=4294967297").find("'sandbox marker parts' is out of range"),
+            std::string::npos);
+  EXPECT_NE(plan("SELECT 1 -- sandbox: rows=99999999999").find("'sandbox marker rows' is out of range"),
+            std::string::npos);
+  EXPECT_NE(plan("SELECT 1 -- sandbox: duration=1e300h").find("out of range"), std::string::npos);
+  EXPECT_EQ(plan("SELECT 1 -- sandbox: parts=5 rows=10000000 duration=20m"), "");
 }
 
 

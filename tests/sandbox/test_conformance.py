@@ -21,7 +21,7 @@ AMC really returns (shared/amc-api.md 4.2); executions in those states are
 validated against WorkflowExecution with the enum widened by exactly those
 two values.
 
-Environment: AMC_SANDBOX (the executable), AMC_SPECS_DIR (shared/specs).
+Environment: AMC_SANDBOX (the executable), AMC_SPECS_DIR (tests/data/specs).
 """
 
 import copy
@@ -37,7 +37,7 @@ import urllib.parse
 import jsonschema
 import pytest
 
-SPECS_DIR = pathlib.Path(os.environ.get("AMC_SPECS_DIR", pathlib.Path(__file__).resolve().parents[3] / "shared" / "specs"))
+SPECS_DIR = pathlib.Path(os.environ.get("AMC_SPECS_DIR", pathlib.Path(__file__).resolve().parents[1] / "data" / "specs"))
 SANDBOX = os.environ.get("AMC_SANDBOX", str(pathlib.Path(__file__).resolve().parents[2] / "build" / "sandbox" / "src" / "sandbox" / "amc-sandbox"))
 
 SPECS = {

@@ -1,0 +1,212 @@
+/* amcctl.h — what the parts of amcctl share: exit codes, the parsed command
+ * line, the command table, the context of one run, and the functions each
+ * file offers the others.
+ *
+ *   amcctl.c           main, interrupts (SIGINT/SIGTERM), the loaded library
+ *   amcctl_args.c      command line, --help, usage checks
+ *   amcctl_config.c    --config / --sandbox, defaults, the client
+ *   amcctl_output.c    status -> exit code, errors, human and --json output,
+ *                      progress lines, the first rows of a result
+ *   amcctl_login.c     auth commands: login (consent flow), import (a refresh
+ *                      token from a file or stdin), status, refresh
+ *   amcctl_commands.c  every other command, and the command table
+ */
+#ifndef AMCCTL_H
+#define AMCCTL_H
+
+#include "amc/amc.h"
+#include "amc_library.h"
+#include "json_text.h"
+#include "sandbox.h"
+
+#include <stddef.h>
+#include <time.h>
+
+/* Exit codes (the list is in --help and at the top of amcctl.c). */
+enum exit_code {
+  EXIT_OK = 0,
+  EXIT_OTHER = 1,
+  EXIT_USAGE = 2,
+  EXIT_AUTH = 3,
+  EXIT_FORBIDDEN = 4,
+  EXIT_NOT_FOUND = 5,
+  EXIT_EXECUTION = 6,
+  EXIT_TIMEOUT = 7,
+  EXIT_NETWORK = 8,
+  EXIT_CONFIG = 9,
+  EXIT_INTERRUPTED = 130
+};
+
+/* The command line, as parsed by parse_command_line. */
+enum { max_positional = 8, max_params = 64 };
+
+typedef struct options {
+  /* global */
+  const char *config_file;
+  const char *credential;
+  const char *instance_id;
+  const char *advertiser_id;
+  const char *marketplace_id;
+  int json;
+  long timeout_seconds; /* 0: library defaults */
+  int progress;
+  int verbose;
+  int sandbox;
+  int keep_sandbox;
+  const char *sandbox_dir;
+  double sandbox_time_scale;
+  int help;
+  int version;
+  /* commands */
+  const char *file;
+  const char *definition_file;
+  const char *id;
+  const char *name;
+  const char *workflow_id;
+  const char *sql_file;
+  const char *execution_id;
+  const char *amc_execution_id;
+  const char *window;
+  const char *start;
+  const char *end;
+  const char *time_zone;
+  const char *params[max_params];
+  int param_count;
+  const char *out_dir;
+  long head;
+  long poll_ms;
+  long max_poll_ms;
+  int dry_run;
+  const char *code;
+  const char *redirect_uri;
+  const char *refresh_token_file;
+  const char *positional[max_positional];
+  int positional_count;
+} options;
+
+/* The commands, for validation before anything is loaded. */
+typedef enum command {
+  CMD_NONE,
+  CMD_AUTH_LOGIN,
+  CMD_AUTH_STATUS,
+  CMD_AUTH_REFRESH,
+  CMD_AUTH_IMPORT,
+  CMD_ACCOUNTS,
+  CMD_INSTANCES,
+  CMD_WORKFLOW_SYNC,
+  CMD_WORKFLOW_GET,
+  CMD_WORKFLOW_LIST,
+  CMD_WORKFLOW_DELETE,
+  CMD_RUN,
+  CMD_STATUS,
+  CMD_CANCEL,
+  CMD_RESULTS,
+  CMD_STORE_LIST,
+  CMD_STORE_ROTATE,
+  CMD_SANDBOX_START,
+  CMD_SANDBOX_STOP
+} command;
+
+/* One run: the command line, the command, the config and the client. */
+typedef struct context {
+  options *o;
+  command cmd;
+  const char *argument;
+  json_value *config;      /* the --config file, or NULL */
+  text_buffer client_config;
+  text_buffer store_config;
+  const char *credential;
+  const char *instance_id;
+  const char *advertiser_id;
+  const char *marketplace_id;
+  const char *redirect_uri;
+  sandbox_info sandbox;
+  int using_sandbox;
+  amc_client *client;
+} context;
+
+/* One row of the command table (amcctl_commands.c): the words that name
+ * the command, how many positional arguments may follow, whether it needs
+ * a client, and what runs it. */
+typedef struct command_entry {
+  const char *first;
+  const char *second; /* NULL: a one-word command */
+  command id;
+  int max_arguments;  /* positional arguments after the command words */
+  int needs_client;
+  int (*run)(context *ctx);
+} command_entry;
+
+extern const command_entry commands[];
+extern const size_t command_count;
+
+/* The loaded libamc (amcctl.c). */
+extern amc_library lib;
+
+/* Fails the command with EXIT_CONFIG when the loaded library lacks a
+ * function (see amc_library_require). */
+#define REQUIRE(field) \
+  if (!amc_library_require(&lib, lib.field != NULL, #field)) return EXIT_CONFIG
+
+/* amcctl.c: what SIGINT/SIGTERM act on. A wait being cancelled (NULL: none),
+ * and a sandbox to stop before exiting (NULL: none). */
+void interrupts_cancel_wait(amc_cancel_token *token);
+void interrupts_stop_sandbox(sandbox_info *sandbox);
+
+/* amcctl_args.c */
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+int usage_error(const char *format, ...);
+void print_help(void);
+int parse_command_line(int argc, char **argv, options *o);
+int resolve_command(const options *o, command *out, const char **argument);
+int validate_command(const options *o, command cmd, const char *argument);
+
+/* amcctl_config.c */
+int load_configuration(context *ctx);
+int open_client(context *ctx);
+
+/* amcctl_output.c */
+int report(amc_status status);
+typedef void (*human_printer)(const json_value *document);
+/* The library's request/response calls (amc_workflow_get and the like). */
+typedef amc_status (*json_call)(amc_client *client, const char *request_json, char **out_json);
+void request_begin(const context *ctx, text_buffer *request, int with_instance);
+int finish(const context *ctx, amc_status status, char *json, human_printer human);
+amc_status send_request(const context *ctx, json_call call, text_buffer *request, char **result);
+int call_and_finish(const context *ctx, json_call call, text_buffer *request, human_printer human);
+const char *text_or(const char *value, const char *fallback);
+void print_credential_status(const json_value *status);
+void print_execution(const json_value *execution);
+void print_dry_run(const json_value *execution);
+void print_accounts(const json_value *document);
+void print_instances(const json_value *document);
+void print_workflow(const json_value *workflow);
+void print_workflows(const json_value *document);
+void print_credentials(const json_value *document);
+void print_rotation(const json_value *report_json);
+void print_manifest(const json_value *manifest);
+void set_manifest_head(long rows);
+
+typedef struct progress_state {
+  int enabled;
+  int terminal;
+  int line_open;
+  struct timespec started;
+  const char *label;
+} progress_state;
+void progress_begin(progress_state *state, const context *ctx, const char *label);
+void progress_end(progress_state *state);
+void on_progress(const char *event_json, void *user);
+
+/* amcctl_login.c */
+int cmd_auth_login(context *ctx);
+int cmd_auth_status(context *ctx);
+int cmd_auth_refresh(context *ctx);
+int cmd_auth_import(context *ctx);
+
+/* amcctl_commands.c */
+int dispatch(context *ctx);
+
+#endif /* AMCCTL_H */

@@ -1,0 +1,87 @@
+// One attempt of a request, as the parts of src/net pass it around: where
+// it is (its phase), what it carries (the request context), how long each
+// phase may take, and how it failed, before the retry loop decides what to
+// do with the failure. Internal to src/net.
+#pragma once
+
+#include "common/error.hpp"
+#include "net/http_types.hpp"
+#include "net/url.hpp"
+
+#include <boost/asio/cancellation_state.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace amc::net::detail {
+
+// Where a failure happened; decides the message and whether it may be retried.
+enum class phase { pool_wait, resolve, connect, proxy, handshake, write, read_headers, read_body };
+
+const char* phase_name(phase p);
+
+// One failed attempt, before the retry loop decides what to do with it.
+struct attempt_failure {
+  errc code = errc::network;
+  std::string message;
+  phase where = phase::connect;
+  bool nothing_sent = true;    // no byte of the request reached the socket
+  bool stale_reuse = false;    // a pooled connection the server had already closed
+  bool retryable = true;       // false for TLS verification, size limits, protocol errors
+};
+
+struct attempt_result {
+  std::optional<response> reply;
+  std::optional<attempt_failure> failure;
+  bool keep_alive = false;  // the connection may carry another request
+};
+
+// Where http_client::download() streams a 200 body.
+struct download_target {
+  std::filesystem::path destination;
+  std::function<void(std::uint64_t, std::uint64_t)> progress;
+};
+
+// Everything an attempt needs to know about its request; built once per
+// request by the retry loop.
+struct request_context {
+  const request& req;
+  const url_parts& url;
+  std::string pool_key;
+  bool via_proxy = false;
+  // The earliest of request::deadline, request::timeout (or
+  // retry.max_total) after the request started: no phase, wait or retry
+  // goes past it.
+  std::chrono::steady_clock::time_point deadline;
+  milliseconds deadline_ms{0};  // how far it was from the start, for messages
+  boost::beast::http::request<boost::beast::http::string_body> message;
+  boost::asio::cancellation_state cancellation;
+  const download_target* download = nullptr;  // set by download()
+};
+
+// Deadline of one phase: the phase's own timeout or what is left of the
+// request's overall deadline, whichever comes first.
+struct phase_deadline {
+  std::chrono::steady_clock::duration budget;
+  bool overall;  // the overall deadline is the tighter one
+};
+
+phase_deadline deadline_for(milliseconds phase_timeout, std::chrono::steady_clock::time_point overall);
+
+attempt_failure timeout_failure(const request_context& rc, phase where, const phase_deadline& limit,
+                                milliseconds phase_timeout, bool nothing_sent);
+
+attempt_failure network_failure(const request_context& rc, phase where, const std::string& what, bool nothing_sent);
+
+// The peer closed or reset the connection (what a stale pooled connection
+// looks like when it is used).
+bool is_connection_lost(const boost::system::error_code& ec);
+
+}  // namespace amc::net::detail

@@ -1,0 +1,109 @@
+// What one http_client owns and every part of a request uses: the strand
+// all its I/O runs on, the options, the TLS context, the rate limiter and
+// retry budget, the counters behind metrics(), the connection pool, and the
+// registry of waits that shutdown() interrupts. Internal to src/net.
+//
+// Threading: everything marked "strand only" is touched only on `strand`,
+// so the owner may run the io_context on several threads without locks.
+#pragma once
+
+#include "common/error.hpp"
+#include "net/connection_pool.hpp"
+#include "net/http_types.hpp"
+#include "net/rate_limiter.hpp"
+#include "net/retry_policy.hpp"
+#include "net/url.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_state.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+
+namespace amc::net::detail {
+
+namespace asio = boost::asio;
+using steady = std::chrono::steady_clock;
+
+inline constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// The counters behind http_client::metrics(); read from any thread.
+struct client_counters {
+  std::atomic<std::uint64_t> requests{0}, attempts{0}, responses{0};
+  std::atomic<std::uint64_t> retries_network{0}, retries_timeout{0}, retries_throttled{0}, retries_server_error{0};
+  std::atomic<std::uint64_t> retry_budget_exhausted{0}, throttle_waits{0};
+  std::atomic<std::uint64_t> rate_limiter_waits{0}, rate_limiter_wait_ms{0};
+  std::atomic<std::uint64_t> connections_opened{0}, connections_reused{0}, connections_closed_idle{0};
+  std::atomic<std::uint64_t> stale_connections{0}, pool_waits{0};
+  std::atomic<std::uint64_t> failures_network{0}, failures_tls{0}, failures_timeout{0}, failures_protocol{0},
+      failures_cancelled{0}, failures_other{0};
+  std::atomic<std::int64_t> connections_open{0};
+};
+
+struct client_state : std::enable_shared_from_this<client_state> {
+  client_state(asio::any_io_executor executor, client_options opts);
+
+  asio::strand<asio::any_io_executor> strand;
+  client_options options;
+  asio::ssl::context tls_context;
+  std::optional<proxy_endpoint> proxy;
+  rate_limiter limiter;
+  retry_budget budget;
+  client_counters metrics;
+  std::atomic<bool> shutting_down{false};
+
+  // --- strand only ---
+  std::mt19937_64 random;
+  connection_pool pool;
+  // What shutdown() must interrupt: sleeping timers, resolvers, pool waits,
+  // connections in use. Each request registers and removes its own.
+  std::map<std::uint64_t, std::function<void()>> interrupters;
+  std::uint64_t next_interrupter = 0;
+
+  // RAII registration of something shutdown() must interrupt.
+  class interrupter {
+   public:
+    interrupter(client_state& s, std::function<void()> action) : state_(s), id_(s.next_interrupter++) {
+      s.interrupters.emplace(id_, std::move(action));
+    }
+    ~interrupter() { state_.interrupters.erase(id_); }
+    interrupter(const interrupter&) = delete;
+    interrupter& operator=(const interrupter&) = delete;
+
+   private:
+    client_state& state_;
+    std::uint64_t id_;
+  };
+
+  double unit_random() { return std::uniform_real_distribution<double>(0.0, 1.0)(random); }
+
+  bool cancelled_or_shutting_down(const asio::cancellation_state& cs) const {
+    return shutting_down || cs.cancelled() != asio::cancellation_type::none;
+  }
+  amc::error cancelled_error() const;
+  // The request's cancellation state is read once, when it starts, and
+  // checked after every wait: GCC 12 miscompiles some co_await expressions
+  // used inside conditions, and this keeps every check a plain function call.
+  void check_cancelled(const asio::cancellation_state& cancellation) const {
+    if (cancelled_or_shutting_down(cancellation)) throw cancelled_error();
+  }
+
+  // Waits on a timer that shutdown() and the caller's cancellation interrupt.
+  asio::awaitable<void> sleep_for(steady::duration delay, const asio::cancellation_state& cancellation);
+
+  // Closes pooled connections and interrupts every registered wait.
+  void shutdown_on_strand();
+};
+
+}  // namespace amc::net::detail

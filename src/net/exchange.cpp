@@ -1,0 +1,287 @@
+#include "net/exchange.hpp"
+
+#include "net/client_state.hpp"
+#include "net/connect.hpp"
+#include "net/retry_after.hpp"
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <variant>
+#include <vector>
+
+namespace amc::net::detail {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using boost::system::error_code;
+
+namespace {
+
+attempt_failure body_too_large(const client_state& s, const request_context& rc, phase where) {
+  return {errc::protocol,
+          fmt::format("{} {}: the response body exceeds max_response_body_bytes ({} bytes); raise the limit if "
+                      "such responses are expected",
+                      rc.message.method_string(), rc.url.describe(), s.options.max_response_body_bytes),
+          where, false, false, false};
+}
+
+template <class Fields>
+response response_head(const http::response_header<Fields>& message) {
+  response reply;
+  reply.status = message.result_int();
+  for (const auto& field : message)
+    reply.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+  // Read once, here, for every layer above.
+  if (auto value = reply.header("Retry-After"))
+    reply.retry_after = parse_retry_after(*value, std::chrono::system_clock::now());
+  return reply;
+}
+
+attempt_failure body_failure(const client_state& s, const request_context& rc, const error_code& ec,
+                             const phase_deadline& limit, unsigned status) {
+  if (ec == beast::error::timeout)
+    return timeout_failure(rc, phase::read_body, limit, s.options.timeouts.read_body, false);
+  if (ec == http::error::body_limit) return body_too_large(s, rc, phase::read_body);
+  if (is_connection_lost(ec) || ec == http::error::partial_message)
+    return network_failure(rc, phase::read_body,
+                           fmt::format("the connection was lost before the whole response body arrived "
+                                       "(status {}): {}",
+                                       status, ec.message()),
+                           false);
+  return {errc::protocol,
+          fmt::format("{} {}: the response body is malformed: {}", rc.message.method_string(), rc.url.describe(),
+                      ec.message()),
+          phase::read_body, false, false, false};
+}
+
+// A download's 200: the body goes to the destination file in chunks, so
+// memory stays bounded. timeouts.read_body bounds each wait for data
+// rather than the whole transfer, which may rightly take longer; the
+// overall deadline still bounds everything.
+template <class Stream>
+asio::awaitable<attempt_result> read_body_into_file(client_state& s, request_context& rc, connection& conn,
+                                                    Stream& stream,
+                                                    http::response_parser<http::empty_body>& header_parser) {
+  const download_target& target = *rc.download;
+  http::response_parser<http::buffer_body> parser{std::move(header_parser)};
+  parser.body_limit(boost::none);
+  const std::uint64_t total = parser.content_length().value_or(0);
+  std::ofstream out(target.destination, std::ios::binary | std::ios::trunc);
+  if (!out)
+    throw amc::error(errc::invalid_argument,
+                     fmt::format("cannot write the download to {}: {}", target.destination.string(),
+                                 std::strerror(errno)));
+  std::vector<char> chunk(64 * 1024);
+  std::uint64_t received = 0;
+  auto& lowest = conn.lowest();
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk.data();
+    parser.get().body().size = chunk.size();
+    const auto limit = deadline_for(s.options.timeouts.read_body, rc.deadline);
+    lowest.expires_after(limit.budget);
+    auto [ec, read] = co_await http::async_read(stream, conn.buffer, parser, use_tuple);
+    s.check_cancelled(rc.cancellation);
+    if (ec == http::error::need_buffer) ec = {};  // the chunk is full: write it out, read on
+    if (ec) co_return attempt_result{{}, body_failure(s, rc, ec, limit, 200)};
+    const std::size_t filled = chunk.size() - parser.get().body().size;
+    if (filled == 0) continue;
+    out.write(chunk.data(), static_cast<std::streamsize>(filled));
+    if (!out)
+      throw amc::error(errc::invalid_argument,
+                       fmt::format("writing the download to {} failed: {} (is the disk full?)",
+                                   target.destination.string(), std::strerror(errno)));
+    received += filled;
+    if (target.progress) target.progress(received, total);
+  }
+  out.close();
+  if (!out)
+    throw amc::error(errc::invalid_argument,
+                     fmt::format("writing the download to {} failed when closing it", target.destination.string()));
+  lowest.expires_never();
+  response reply = response_head(parser.get());
+  const bool keep_alive = parser.get().keep_alive();
+  s.metrics.responses++;
+  co_return attempt_result{std::move(reply), {}, keep_alive};
+}
+
+template <class Stream>
+asio::awaitable<attempt_result> exchange(client_state& s, request_context& rc, connection& conn, Stream& stream,
+                                         bool reused) {
+  auto& lowest = conn.lowest();
+  client_state::interrupter on_shutdown(s, [&lowest] { lowest.cancel(); });
+
+  auto limit = deadline_for(s.options.timeouts.write, rc.deadline);
+  lowest.expires_after(limit.budget);
+  s.metrics.attempts++;
+  auto [write_ec, written] = co_await http::async_write(stream, rc.message, use_tuple);
+  s.check_cancelled(rc.cancellation);
+  if (write_ec) {
+    const bool nothing_sent = written == 0;
+    if (write_ec == beast::error::timeout)
+      co_return attempt_result{{}, timeout_failure(rc, phase::write, limit, s.options.timeouts.write, nothing_sent)};
+    auto failure = network_failure(rc, phase::write,
+                                   fmt::format("sending the request failed: {}", write_ec.message()), nothing_sent);
+    failure.stale_reuse = reused && is_connection_lost(write_ec);
+    co_return attempt_result{{}, failure};
+  }
+
+  // The headers are read with an empty body type, then the parser is
+  // converted to the body the caller wants: a string (size-limited), or,
+  // for a download's 200, a file written chunk by chunk.
+  http::response_parser<http::empty_body> header_parser;
+  header_parser.header_limit(
+      static_cast<std::uint32_t>(std::min<std::size_t>(s.options.max_response_header_bytes, UINT32_MAX)));
+  if (rc.download) header_parser.body_limit(boost::none);  // checked below once the status is known
+  else header_parser.body_limit(s.options.max_response_body_bytes);
+  if (rc.message.method() == http::verb::head) header_parser.skip(true);
+
+  limit = deadline_for(s.options.timeouts.read_headers, rc.deadline);
+  lowest.expires_after(limit.budget);
+  const std::size_t buffered_before = conn.buffer.size();
+  auto [header_ec, header_bytes] = co_await http::async_read_header(stream, conn.buffer, header_parser, use_tuple);
+  s.check_cancelled(rc.cancellation);
+  if (header_ec) {
+    if (header_ec == beast::error::timeout)
+      co_return attempt_result{
+          {}, timeout_failure(rc, phase::read_headers, limit, s.options.timeouts.read_headers, false)};
+    if (header_ec == http::error::header_limit)
+      co_return attempt_result{
+          {},
+          attempt_failure{errc::protocol,
+                          fmt::format("{} {}: the response headers exceed max_response_header_bytes ({} bytes)",
+                                      rc.message.method_string(), rc.url.describe(),
+                                      s.options.max_response_header_bytes),
+                          phase::read_headers, false, false, false}};
+    // A Content-Length over the limit is refused before any body is read.
+    if (header_ec == http::error::body_limit) co_return attempt_result{{}, body_too_large(s, rc, phase::read_headers)};
+    const bool nothing_received = header_bytes == 0 && buffered_before == 0 && conn.buffer.size() == 0;
+    if (is_connection_lost(header_ec)) {
+      auto failure = network_failure(
+          rc, phase::read_headers,
+          nothing_received ? std::string("the server closed the connection without answering")
+                           : fmt::format("the connection was lost in the middle of the response headers: {}",
+                                         header_ec.message()),
+          false);
+      failure.stale_reuse = reused && nothing_received;
+      co_return attempt_result{{}, failure};
+    }
+    if (header_ec.category() == http::make_error_code(http::error::bad_version).category())
+      co_return attempt_result{
+          {},
+          attempt_failure{errc::protocol,
+                          fmt::format("{} {}: the server's response is not valid HTTP/1.1 ({})",
+                                      rc.message.method_string(), rc.url.describe(), header_ec.message()),
+                          phase::read_headers, false, false, false}};
+    co_return attempt_result{
+        {}, network_failure(rc, phase::read_headers,
+                            fmt::format("reading the response failed: {}", header_ec.message()), false)};
+  }
+
+  const unsigned status = header_parser.get().result_int();
+  if (rc.download && status == 200) {
+    attempt_result streamed = co_await read_body_into_file(s, rc, conn, stream, header_parser);
+    co_return streamed;
+  }
+  if (rc.download && header_parser.content_length() &&
+      *header_parser.content_length() > s.options.max_response_body_bytes)
+    co_return attempt_result{{}, body_too_large(s, rc, phase::read_headers)};
+
+  http::response_parser<http::string_body> parser{std::move(header_parser)};
+  parser.body_limit(s.options.max_response_body_bytes);
+  limit = deadline_for(s.options.timeouts.read_body, rc.deadline);
+  lowest.expires_after(limit.budget);
+  auto [body_ec, body_bytes] = co_await http::async_read(stream, conn.buffer, parser, use_tuple);
+  s.check_cancelled(rc.cancellation);
+  if (body_ec) co_return attempt_result{{}, body_failure(s, rc, body_ec, limit, status)};
+
+  lowest.expires_never();
+  auto& message = parser.get();
+  response reply = response_head(message);
+  const bool keep_alive = message.keep_alive();
+  reply.body = std::move(message.body());
+  s.metrics.responses++;
+  co_return attempt_result{std::move(reply), {}, keep_alive};
+}
+
+}  // namespace
+
+void build_request_message(const client_state& s, request_context& rc) {
+  const request& req = rc.req;
+  auto& message = rc.message;
+  message.method(req.method);
+  message.target(rc.url.target);
+  message.version(11);
+  const bool default_port = rc.url.port == (rc.url.is_tls() ? 443 : 80);
+  message.set(http::field::host, default_port ? (rc.url.host.find(':') != std::string::npos
+                                                     ? "[" + rc.url.host + "]"
+                                                     : rc.url.host)
+                                              : rc.url.authority());
+  message.set(http::field::user_agent, s.options.user_agent);
+  for (const auto& field : req.headers) {
+    auto has_line_break = [](const std::string& text) { return text.find_first_of("\r\n") != std::string::npos; };
+    if (field.name.empty() || has_line_break(field.name) || has_line_break(field.value))
+      // The value is not quoted: it may be a secret.
+      throw amc::error(errc::invalid_argument,
+                       fmt::format("request header \"{}\" has an empty name or a line break in its name or value",
+                                   has_line_break(field.name) ? std::string("(unprintable)") : field.name));
+    if (beast::iequals(field.name, "Host") || beast::iequals(field.name, "User-Agent")) message.erase(field.name);
+  }
+  for (const auto& field : req.headers) message.insert(field.name, field.value);
+  message.body() = req.body;
+  message.prepare_payload();
+}
+
+asio::awaitable<attempt_result> attempt_once(client_state& s, request_context& rc) {
+  connection_ptr conn = co_await s.pool.acquire(rc.pool_key, rc.deadline, rc.deadline_ms, rc.cancellation);
+  const bool reused = conn != nullptr;
+  if (!conn) {
+    std::optional<attempt_failure> open_failure;
+    try {
+      std::variant<connection_ptr, attempt_failure> opened = co_await open_connection(s, rc);
+      if (auto* failure = std::get_if<attempt_failure>(&opened)) open_failure = std::move(*failure);
+      else conn = std::move(std::get<connection_ptr>(opened));
+    } catch (...) {
+      s.pool.release(rc.pool_key, nullptr, false);
+      throw;
+    }
+    if (open_failure) {
+      s.pool.release(rc.pool_key, nullptr, false);
+      co_return attempt_result{{}, std::move(*open_failure)};
+    }
+  }
+
+  std::optional<attempt_result> exchanged;
+  try {
+    if (conn->tls) {
+      attempt_result outcome = co_await exchange(s, rc, *conn, *conn->tls, reused);
+      exchanged.emplace(std::move(outcome));
+    } else {
+      attempt_result outcome = co_await exchange(s, rc, *conn, *conn->plain, reused);
+      exchanged.emplace(std::move(outcome));
+    }
+  } catch (...) {
+    s.pool.release(rc.pool_key, std::move(conn), false);
+    throw;
+  }
+  attempt_result result = std::move(*exchanged);
+  const bool reusable = result.reply && result.keep_alive && conn->buffer.size() == 0;
+  if (result.failure && result.failure->stale_reuse) {
+    // The server dropped its idle keep-alive connections; the others of
+    // this pool are most likely gone as well.
+    s.metrics.stale_connections++;
+    s.pool.close_idle(rc.pool_key);
+  }
+  s.pool.release(rc.pool_key, std::move(conn), reusable);
+  co_return result;
+}
+
+}  // namespace amc::net::detail

@@ -1,0 +1,116 @@
+# One step of the install test (tests/consumers/CMakeLists.txt):
+#   STEP=install       cmake --install BUILD_DIR into a fresh PREFIX; check
+#                      that it holds the library, its header, the CMake
+#                      package and amc.pc, and nothing else
+#   STEP=find_package  configure, build and run find_package/ against PREFIX
+#   STEP=pkg_config    build (make + pkg-config) and run pkg_config/ against PREFIX
+cmake_minimum_required(VERSION 3.25)
+
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
+  if(NOT result EQUAL 0)
+    list(JOIN ARGN " " command)
+    message(FATAL_ERROR "failed (${result}): ${command}\n${output}")
+  endif()
+  set(run_output "${output}" PARENT_SCOPE)
+endfunction()
+
+function(expect_consumer_ok program)
+  run(${program})
+  if(NOT run_output MATCHES "consumer ok: libamc ${VERSION}")
+    message(FATAL_ERROR "${program} said: ${run_output}")
+  endif()
+  message(STATUS "${run_output}")
+endfunction()
+
+if(STEP STREQUAL "install")
+  file(REMOVE_RECURSE "${PREFIX}")
+  run(${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${PREFIX}")
+  file(GLOB_RECURSE installed RELATIVE "${PREFIX}" LIST_DIRECTORIES false "${PREFIX}/*")
+  list(SORT installed)
+  string(REPLACE ";" "\n  " listing "${installed}")
+  message(STATUS "installed:\n  ${listing}")
+  # lib or lib64 or lib/<multiarch>, as GNUInstallDirs chose.
+  list(FILTER installed INCLUDE REGEX "/libamc\\.so\\.${ABI_MAJOR}$")
+  if(NOT installed)
+    message(FATAL_ERROR "no libamc.so.${ABI_MAJOR} installed under ${PREFIX}")
+  endif()
+  get_filename_component(libdir "${PREFIX}/${installed}" DIRECTORY)
+  file(RELATIVE_PATH libdir_relative "${PREFIX}" "${libdir}")
+  set(expected
+    "include/amc/amc.h"
+    "${libdir_relative}/libamc.so"
+    "${libdir_relative}/libamc.so.${ABI_MAJOR}"
+    "${libdir_relative}/libamc.so.${VERSION}"
+    "${libdir_relative}/cmake/amc/amcConfig.cmake"
+    "${libdir_relative}/cmake/amc/amcConfigVersion.cmake"
+    "${libdir_relative}/cmake/amc/amcTargets.cmake"
+    "${libdir_relative}/pkgconfig/amc.pc")
+  file(GLOB_RECURSE all RELATIVE "${PREFIX}" LIST_DIRECTORIES false "${PREFIX}/*")
+  foreach(file IN LISTS expected)
+    if(NOT EXISTS "${PREFIX}/${file}")
+      message(FATAL_ERROR "${file} was not installed")
+    endif()
+    list(REMOVE_ITEM all "${file}")
+  endforeach()
+  # Besides those: amcctl, and the per-configuration targets file.
+  list(FILTER all EXCLUDE REGEX "^(bin/amcctl|${libdir_relative}/cmake/amc/amcTargets-[a-z]+\\.cmake)$")
+  if(all)
+    message(FATAL_ERROR "unexpected files installed (tests, benchmarks, internals?): ${all}")
+  endif()
+  # The development symlink and the SONAME link point at the real file.
+  foreach(link "libamc.so" "libamc.so.${ABI_MAJOR}")
+    if(NOT IS_SYMLINK "${libdir}/${link}")
+      message(FATAL_ERROR "${link} is not a symlink")
+    endif()
+  endforeach()
+  file(REAL_PATH "${libdir}/libamc.so" target)
+  if(NOT target STREQUAL "${libdir}/libamc.so.${VERSION}")
+    message(FATAL_ERROR "libamc.so resolves to ${target}")
+  endif()
+  # No build-tree path leaks into the package files.
+  foreach(file "${libdir_relative}/cmake/amc/amcTargets.cmake" "${libdir_relative}/pkgconfig/amc.pc")
+    file(READ "${PREFIX}/${file}" text)
+    string(FIND "${text}" "${BUILD_DIR}" at)
+    if(NOT at EQUAL -1)
+      message(FATAL_ERROR "${file} names the build tree ${BUILD_DIR}")
+    endif()
+  endforeach()
+  file(WRITE "${WORK_DIR}/libdir.txt" "${libdir}")
+
+elseif(STEP STREQUAL "find_package")
+  set(binary "${WORK_DIR}/find_package")
+  file(REMOVE_RECURSE "${binary}")
+  # Only the installed tree: no package registry, no system prefixes.
+  run(${CMAKE_COMMAND} -G "${GENERATOR}" -S "${SOURCE_DIR}/find_package" -B "${binary}"
+      -DCMAKE_C_COMPILER=${C_COMPILER} -DCMAKE_PREFIX_PATH=${PREFIX}
+      -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF
+      -DCMAKE_FIND_USE_CMAKE_SYSTEM_PATH=OFF)
+  file(STRINGS "${binary}/CMakeCache.txt" amc_dir REGEX "^amc_DIR:")
+  string(REGEX REPLACE "^amc_DIR:[A-Z]+=" "" amc_dir "${amc_dir}")
+  string(FIND "${amc_dir}" "${PREFIX}/" at)
+  if(NOT at EQUAL 0)
+    message(FATAL_ERROR "find_package(amc) found ${amc_dir}, not the package in ${PREFIX}")
+  endif()
+  run(${CMAKE_COMMAND} --build "${binary}")
+  expect_consumer_ok("${binary}/consumer")
+
+elseif(STEP STREQUAL "pkg_config")
+  file(READ "${WORK_DIR}/libdir.txt" libdir)
+  set(binary "${WORK_DIR}/pkg_config")
+  file(REMOVE_RECURSE "${binary}")
+  file(MAKE_DIRECTORY "${binary}")
+  # Only the installed tree's amc.pc.
+  set(ENV{PKG_CONFIG_LIBDIR} "${libdir}/pkgconfig")
+  unset(ENV{PKG_CONFIG_PATH})
+  run(pkg-config --modversion amc)
+  string(STRIP "${run_output}" modversion)
+  if(NOT modversion STREQUAL VERSION)
+    message(FATAL_ERROR "pkg-config says amc ${modversion}, the build is ${VERSION}")
+  endif()
+  run(make --no-print-directory -f "${SOURCE_DIR}/pkg_config/Makefile" "OUT=${binary}" "CC=${C_COMPILER}")
+  expect_consumer_ok("${binary}/consumer")
+
+else()
+  message(FATAL_ERROR "STEP must be install, find_package or pkg_config")
+endif()

@@ -1,0 +1,219 @@
+// The call's deadline against the scripted server: it cuts a phase whose own
+// timeout is longer, no Retry-After or backoff wait goes past it, and what
+// comes back then (the 429 as it is, or errc::timeout with the figure).
+// Also: a response carries Retry-After as a typed wait, and a 429 on a POST
+// is retried (the server did not act on it) while other POST failures are
+// not.
+#include "net/http_client.hpp"
+
+#include "net_test_fixture.hpp"
+#include "scripted_server.hpp"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace amc::net::testing {
+namespace {
+
+using action = script_step::action;
+using boost::beast::http::verb;
+using steady = std::chrono::steady_clock;
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST_F(NetTest, ADeadlineShorterThanThePhaseTimeoutEndsThePhaseAtTheDeadline) {
+  auto slow = script_step::ok();
+  slow.delay_before_headers = 5s;
+  scripted_server server({slow, slow});
+  auto options = quick_options();
+  options.timeouts.read_headers = 60s;
+  http_client client(executor(), options);
+
+  // Given as a time point: the figure is what was left when it started.
+  request req = get(url_of(server.port()));
+  const auto started = steady::now();
+  req.deadline = started + 300ms;
+  auto error = send_expecting_error(client, req);
+  EXPECT_LT(steady::now() - started, 4s);
+  EXPECT_EQ(error.code_value(), errc::timeout) << error.message();
+  EXPECT_EQ(error.detail()["phase"], "read_headers") << error.detail().dump();
+  EXPECT_TRUE(contains(error.message(), "overall deadline during read_headers (a deadline of")) << error.message();
+
+  // Given as a timeout: the figure is exact.
+  request timed = get(url_of(server.port()));
+  timed.timeout = 300ms;
+  auto timed_error = send_expecting_error(client, timed);
+  EXPECT_EQ(timed_error.code_value(), errc::timeout);
+  EXPECT_TRUE(contains(timed_error.message(), "during read_headers (a deadline of 300 ms;")) << timed_error.message();
+}
+
+TEST_F(NetTest, TheEarlierOfDeadlineAndTimeoutApplies) {
+  auto slow = script_step::ok();
+  slow.delay_before_headers = 5s;
+  scripted_server server({slow});
+  http_client client(executor(), quick_options());
+  request req = get(url_of(server.port()));
+  req.timeout = 250ms;
+  req.deadline = steady::now() + 1h;
+  auto error = send_expecting_error(client, req);
+  EXPECT_TRUE(contains(error.message(), "a deadline of 250 ms")) << error.message();
+}
+
+TEST_F(NetTest, ADeadlineAlreadyPassedSendsNothing) {
+  scripted_server server({});
+  http_client client(executor(), quick_options());
+  request req = get(url_of(server.port()));
+  req.deadline = steady::now() - 1s;
+  auto error = send_expecting_error(client, req);
+  EXPECT_EQ(error.code_value(), errc::timeout) << error.message();
+  EXPECT_TRUE(contains(error.message(), "deadline of 0 ms reached")) << error.message();
+  EXPECT_EQ(server.requests().size(), 0u);
+}
+
+TEST_F(NetTest, ARetryAfterPastTheDeadlineReturnsThe429AtOnce) {
+  scripted_server server(std::vector<script_step>(3, script_step::status_only(429, {{"Retry-After", "100"}})));
+  http_client client(executor(), quick_options());
+  request req = get(url_of(server.port()));
+  const auto started = steady::now();
+  req.deadline = started + 2s;
+  auto reply = send(client, req);
+  EXPECT_LT(steady::now() - started, 5s);
+  EXPECT_EQ(reply.status, 429u);
+  EXPECT_EQ(reply.retry_after, 100'000ms);
+  EXPECT_EQ(reply.attempts, 1);
+  EXPECT_EQ(server.requests().size(), 1u);
+}
+
+TEST_F(NetTest, ThrottlingWithoutRetryAfterBacksOffUntilTheDeadline) {
+  scripted_server server(std::vector<script_step>(200, script_step::status_only(429)));
+  auto options = quick_options();
+  // Without the deadline this would go on for minutes.
+  options.retry.base_delay = 200ms;
+  options.retry.max_delay = 1s;
+  options.retry.max_throttle_waits = 1000;
+  http_client client(executor(), options);
+  request req = get(url_of(server.port()));
+  const auto started = steady::now();
+  req.deadline = started + 2s;
+  auto reply = send(client, req);
+  EXPECT_LT(steady::now() - started, 5s);
+  EXPECT_EQ(reply.status, 429u);
+  EXPECT_FALSE(reply.retry_after);
+  EXPECT_GE(reply.attempts, 1);
+  // Every attempt the client counted reached the server, and no more.
+  EXPECT_EQ(server.requests().size(), static_cast<std::size_t>(reply.attempts));
+  const auto received = server.requests();
+  EXPECT_LT(received.back().received_at - started, 2s);
+}
+
+TEST_F(NetTest, NetworkFailuresUntilTheDeadlineEndAsATimeoutWithTheFigure) {
+  scripted_server server(std::vector<script_step>(200, script_step::misbehave(action::reset)));
+  auto options = quick_options();
+  options.retry.base_delay = 100ms;
+  options.retry.max_delay = 400ms;
+  options.retry.max_attempts = 1000;
+  options.retry.retry_budget_floor = 1000;
+  http_client client(executor(), options);
+  request req = get(url_of(server.port()));
+  req.timeout = 1000ms;
+  const auto started = steady::now();
+  auto error = send_expecting_error(client, req);
+  EXPECT_LT(steady::now() - started, 4s);
+  // Not errc::network: the attempts failed, but the deadline ended the call.
+  EXPECT_EQ(error.code_value(), errc::timeout) << error.message();
+  EXPECT_TRUE(contains(error.message(), "deadline of 1000 ms")) << error.message();
+  EXPECT_EQ(server.requests().size(), static_cast<std::size_t>(error.detail()["attempts"].get<int>()));
+}
+
+TEST_F(NetTest, TheRateLimiterWaitNeverGoesPastTheDeadline) {
+  scripted_server server({});
+  auto options = quick_options();
+  options.rate_limit.requests_per_second = 0.5;  // the next token in 2 s
+  options.rate_limit.burst = 1;
+  options.rate_limit.minimum_requests_per_second = 0.5;
+  http_client client(executor(), options);
+  EXPECT_EQ(send(client, get(url_of(server.port()))).status, 200u);
+  request req = get(url_of(server.port()));
+  const auto started = steady::now();
+  req.deadline = started + 300ms;
+  auto error = send_expecting_error(client, req);
+  EXPECT_LT(steady::now() - started, 1s);
+  EXPECT_EQ(error.code_value(), errc::timeout);
+  EXPECT_EQ(error.detail()["phase"], "rate_limit") << error.detail().dump();
+  EXPECT_EQ(server.requests().size(), 1u);
+}
+
+TEST_F(NetTest, TheResponseCarriesRetryAfterAsATypedWait) {
+  scripted_server server({script_step::status_only(429, {{"Retry-After", "7"}}),
+                          script_step::status_only(503, {{"Retry-After", "soon"}}), script_step::ok()});
+  auto options = single_attempt(quick_options());
+  options.retry.max_throttle_waits = 0;
+  http_client client(executor(), options);
+  auto throttled = send(client, get(url_of(server.port())));
+  EXPECT_EQ(throttled.status, 429u);
+  EXPECT_EQ(throttled.retry_after, 7000ms);
+  auto garbage = send(client, get(url_of(server.port())));
+  EXPECT_EQ(garbage.status, 503u);
+  EXPECT_EQ(garbage.header("Retry-After"), "soon");
+  EXPECT_FALSE(garbage.retry_after);
+  EXPECT_FALSE(send(client, get(url_of(server.port()))).retry_after);
+}
+
+request post_to(std::uint16_t port) {
+  request post;
+  post.url = url_of(port, "/create");
+  post.method = verb::post;
+  post.body = R"({"create":1})";
+  return post;
+}
+
+TEST_F(NetTest, APostAnswered429IsSentAgainAfterRetryAfter) {
+  scripted_server server({script_step::status_only(429, {{"Retry-After", "1"}}), script_step::ok("created")});
+  http_client client(executor(), quick_options());
+  auto reply = send(client, post_to(server.port()));
+  EXPECT_EQ(reply.status, 200u);
+  EXPECT_EQ(reply.body, "created");
+  EXPECT_EQ(reply.attempts, 2);
+  const auto received = server.requests();
+  ASSERT_EQ(received.size(), 2u);
+  EXPECT_EQ(received[1].method, "POST");
+  EXPECT_EQ(received[1].body, R"({"create":1})");
+  EXPECT_GE(received[1].received_at - received[0].received_at, 1000ms);
+}
+
+TEST_F(NetTest, APostAnswered429WithoutRetryAfterIsSentAgainAfterABackoff) {
+  scripted_server server({script_step::status_only(429), script_step::ok("created")});
+  http_client client(executor(), quick_options());
+  auto reply = send(client, post_to(server.port()));
+  EXPECT_EQ(reply.status, 200u);
+  EXPECT_EQ(reply.attempts, 2);
+  EXPECT_EQ(server.requests().size(), 2u);
+  EXPECT_EQ(client.metrics()["throttle_waits"], 1);
+}
+
+TEST_F(NetTest, APostThrottledPastTheDeadlineReturnsThe429) {
+  scripted_server server({script_step::status_only(429, {{"Retry-After", "100"}})});
+  http_client client(executor(), quick_options());
+  request post = post_to(server.port());
+  post.deadline = steady::now() + 2s;
+  auto reply = send(client, post);
+  EXPECT_EQ(reply.status, 429u);
+  EXPECT_EQ(reply.retry_after, 100'000ms);
+  EXPECT_EQ(server.requests().size(), 1u);
+}
+
+TEST_F(NetTest, APostAnsweredOtherwiseIsStillSentOnce) {
+  scripted_server server({script_step::status_only(500), script_step::misbehave(action::reset),
+                          script_step::misbehave(action::truncated_body), script_step::ok()});
+  http_client client(executor(), quick_options());
+  EXPECT_EQ(send(client, post_to(server.port())).status, 500u);
+  EXPECT_EQ(server.requests().size(), 1u);
+  EXPECT_EQ(send_expecting_error(client, post_to(server.port())).code_value(), errc::network);
+  EXPECT_EQ(server.requests().size(), 2u);
+  EXPECT_EQ(send_expecting_error(client, post_to(server.port())).code_value(), errc::network);
+  EXPECT_EQ(server.requests().size(), 3u);
+}
+
+}  // namespace
+}  // namespace amc::net::testing
