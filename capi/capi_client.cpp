@@ -17,12 +17,7 @@ namespace {
 using amc::capi::guarded;
 using amc::capi::require;
 using amc::capi::to_c_string;
-
-amc::client::client& checked(amc_client* handle) {
-  require(handle, "client");
-  handle->core->check_process();
-  return *handle->core;
-}
+using amc::capi::checked;
 
 std::string_view checked_id(const char* credential_id) {
   require(credential_id, "credential_id");

@@ -32,6 +32,19 @@
  *    AMC_E_INVALID_ARGUMENT (a request), AMC_E_CONFIG (a client or store
  *    config), AMC_E_PROTOCOL (a reply of AMC or Login with Amazon) or
  *    AMC_E_STORE (a store file, left untouched).
+ *  - Threads: a client may be used from many threads at once; a blocking
+ *    call blocks only its caller. Callbacks run on a library thread (see
+ *    amc_client_set_log and amc_progress_callback for when they may run).
+ *  - Deadlines: a blocking call's "timeout_ms" is one deadline for the whole
+ *    call, counted from when the call starts. It travels with the call to
+ *    every HTTP request the call makes: each phase (connect, TLS handshake,
+ *    write, read) ends by the smaller of its own timeout and what is left,
+ *    retries and Retry-After waits never go past it, and no request is
+ *    started after it. A call that reaches its deadline fails with
+ *    AMC_E_TIMEOUT and a message giving the timeout_ms it was given.
+ *    (A token refresh through Login with Amazon is shared by all calls of a
+ *    credential and keeps its own limits; the call still returns by its
+ *    deadline plus at most one second.)
  *
  * See README.md ("ABI policy") for what changes the SONAME.
  */
@@ -147,9 +160,17 @@ AMC_API const char *amc_status_name(amc_status status);
 AMC_API const char *amc_last_error(void);
 
 /* The same detail as JSON: {"status": "AMC_E_…", "code": N, "message": "…"}
- * plus, where known, "http_status", "amc_code", "retry_after_ms",
- * "credential_id". "{}" if the last call succeeded. Same lifetime as
- * amc_last_error(). */
+ * plus, where known:
+ *   "http_status": N        the HTTP status of AMC's (or LwA's) last answer
+ *   "amc_code": "…"         AMC's own error code, as text
+ *   "retry_after_ms": N     whole milliseconds AMC asked to wait (its
+ *                           Retry-After header, delta-seconds or HTTP-date,
+ *                           RFC 9110 10.2.3); present after a throttled
+ *                           (AMC_E_THROTTLED) or failed answer that had one
+ *   "credential_id": "…"
+ *   "status": "…", "execution": {...}   for AMC_E_EXECUTION_FAILED (and
+ *                           "status" for AMC_E_TIMEOUT of a wait)
+ * "{}" if the last call succeeded. Same lifetime as amc_last_error(). */
 AMC_API const char *amc_last_error_json(void);
 
 /* ---------------------------------------------------------------------------
@@ -337,7 +358,9 @@ typedef struct amc_client amc_client;
 AMC_API amc_status amc_client_new(const char *config_json, amc_client **out_client);
 
 /* Stops the client's threads and frees it. amc_client_free(NULL) does
- * nothing. */
+ * nothing. When it returns, no callback of the client (log or progress) is
+ * running or can run again. Call it only when no other call on the client
+ * is in progress. */
 AMC_API void amc_client_free(amc_client *client);
 
 /* Log levels for amc_log_callback. */
@@ -346,12 +369,18 @@ AMC_API void amc_client_free(amc_client *client);
 #define AMC_LOG_WARNING 30
 #define AMC_LOG_ERROR 40
 
-/* Receives log lines (secrets already redacted) on a library thread; must
- * return quickly and must not call blocking functions of the same client. */
+/* Receives log lines (secrets already redacted) on a library thread, or on
+ * the thread of a blocking call; must return quickly and must not call
+ * blocking functions of the same client. Calls may overlap when several
+ * threads log at once. */
 typedef void (*amc_log_callback)(int level, const char *message, void *user);
 
 /* Sets (or, with NULL, removes) the log callback; lines below min_level are
- * not produced. */
+ * not produced. Lifetime: when this returns, the callback it replaced (or
+ * removed) is not running and will never be called again, so `user` of the
+ * old callback may be freed at once. It waits for calls of the old callback
+ * in progress to return; called from inside the log callback itself, it
+ * waits for all but that one. */
 AMC_API amc_status amc_client_set_log(amc_client *client, amc_log_callback callback, void *user,
                                       int min_level);
 
@@ -417,8 +446,18 @@ AMC_API amc_status amc_auth_status(amc_client *client, const char *credential_id
  *     "instance": {"instance_id": "amcXXXXXXXX",
  *                  "advertiser_id": "ENTITY…",      the AMC account's entity id
  *                  "marketplace_id": "ATVPDKIKX0DER"},
- *     "timeout_ms": 120000                          optional, whole call
+ *     "timeout_ms": 120000                          optional: the call's deadline
+ *                                                   (see "Deadlines" at the top),
+ *                                                   1 to 2592000000 (30 days)
  *   }
+ * Requests are decoded strictly and checked once, before any HTTP request:
+ * an unknown field, a field of the wrong JSON type, a number out of its
+ * range or a required field left out fails with AMC_E_INVALID_ARGUMENT and
+ * a message naming the field by its path ("instance.advertiser_id",
+ * "request.timeWindowType") and what it must be. Inside AMC's own objects
+ * ("workflow", "request", "filters") the fields named here are type-checked
+ * and the others passed to AMC as they are ("filters" takes only the fields
+ * listed at amc_execution_list).
  * The advertiser id is checked before any request: a numeric Ads profile id
  * is refused with AMC_E_INVALID_ARGUMENT and a pointer to amc_accounts_list.
  * AMC objects keep AMC's field names (workflowId, sqlQuery,
@@ -555,14 +594,15 @@ AMC_API amc_status amc_workflow_id_from_name(const char *name, char **out_workfl
 AMC_API amc_status amc_execution_submit(amc_client *client, const char *request_json, char **out_json);
 
 /* Requests name the execution by "amc_execution_id" or by the journaled
- * "execution_id". → the flat execution. */
+ * "execution_id" (exactly one of them). → the flat execution. */
 /* Example: amc_execution_get(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE,"
  *                                    " \"execution_id\": \"exec_8698d9a2\"}", &json); */
 AMC_API amc_status amc_execution_get(amc_client *client, const char *request_json, char **out_json);
 
 /* Request: {"credential_id", "instance", "filters": {"minCreationTime" or
  * "workflowId" (one is required), "maxCreationTime", "includeCancelled",
- * "sortAscending", "timeZone"}} → {"executions": [...]}, all pages. */
+ * "sortAscending", "timeZone" (strings and booleans), "limit" (page size,
+ * 1-1000)}} → {"executions": [...]}, all pages. */
 /* Example: amc_execution_list(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE,"
  *                                     " \"filters\": {\"workflowId\": \"wf_daily\"}}", &json); */
 AMC_API amc_status amc_execution_list(amc_client *client, const char *request_json, char **out_json);
@@ -584,7 +624,12 @@ AMC_API void amc_cancel_token_cancel(amc_cancel_token *token);
 AMC_API void amc_cancel_token_free(amc_cancel_token *token);
 
 /* Progress events as JSON, on a library thread; must return quickly and
- * must not call blocking functions of the same client. Events:
+ * must not call blocking functions of the same client. Lifetime: a progress
+ * callback runs only while the call it was given to (amc_execution_wait,
+ * amc_results_download) is running; it is not running when that call
+ * returns, whatever the outcome (success, failure, timeout, cancel), and is
+ * never called afterwards, so `user` may be freed at once. Calls of one
+ * callback never overlap. Events:
  *   {"event": "status", "execution": {...}, "next_poll_ms": N}
  *   {"event": "download", "part": i, "parts": n, "bytes": b, "total_bytes": t}
  */
@@ -592,12 +637,21 @@ typedef void (*amc_progress_callback)(const char *event_json, void *user);
 
 /* Waits until the execution is SUCCEEDED, FAILED, CANCELLED or REJECTED.
  * Request: as amc_execution_get plus "timeout_ms" (default 24 h),
- * "first_poll_ms" (5000, doubling up to) "max_poll_ms" (60000).
+ * "first_poll_ms" (5000, doubling up to) "max_poll_ms" (60000), both
+ * 1 to 86400000 with max_poll_ms >= first_poll_ms.
  * cancel, progress and user may be NULL.
  * → the final execution for SUCCEEDED. For FAILED, CANCELLED and REJECTED
  * the call fails with AMC_E_EXECUTION_FAILED, AMC's reason in the message
  * and the execution in amc_last_error_json() under "execution".
- * AMC_E_TIMEOUT when the timeout passes first (the execution keeps running). */
+ * AMC_E_TIMEOUT when the timeout passes first (the execution keeps running).
+ * The timeout is a deadline for the whole wait: every status read gets only
+ * what is left of it, and no sleep between reads goes past it. A read that
+ * AMC throttles (HTTP 429) does not end the wait; it is read again after
+ * AMC's Retry-After (or the poll interval, whichever is longer), but only
+ * within the deadline. So with timeout_ms 8000 and every read throttled,
+ * with or without Retry-After, the call returns AMC_E_TIMEOUT after about
+ * 8 s, its message saying "8000 ms" and that AMC was throttling.
+ * AMC_E_CANCELLED soon after amc_cancel_token_cancel(cancel). */
 /* Example (another thread may call amc_cancel_token_cancel(token)):
  *   amc_cancel_token *token = NULL;
  *   amc_cancel_token_new(&token);
@@ -616,7 +670,8 @@ AMC_API amc_status amc_execution_wait(amc_client *client, const char *request_js
  * are requested again. Request: as amc_execution_get plus
  *   "directory": "/path/to/dir"   created if missing; files are
  *                                 part-1.csv, part-2.csv, …
- *   "parallelism": 4              parts downloaded at once
+ *   "parallelism": 4              parts downloaded at once (1-16)
+ *   "timeout_ms": 7200000         default 2 h for the whole download
  * → manifest {"amc_execution_id", "directory",
  *             "files": [{"part", "path", "bytes", "rows", "columns": [...]}],
  *             "total_bytes", "total_rows", "warnings": ["…"],

@@ -4,7 +4,6 @@
 #include "common/error.hpp"
 #include "common/text.hpp"
 #include "common/time.hpp"
-#include "net/retry_policy.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -341,60 +340,120 @@ asio::awaitable<submission> submit_execution(session& amc, store::execution_jour
 
 void wait_cancellation::cancel() {
   cancelled_ = true;
-  std::function<void()> action;
-  {
-    const std::lock_guard lock{mutex_};
-    action = action_;
-  }
-  if (action) action();
+  const std::lock_guard lock{mutex_};
+  // Run under the lock, so that remove() can promise the action is over.
+  for (auto& [registration, action] : actions_) action();
+  actions_.clear();
 }
 
-void wait_cancellation::on_cancel(std::function<void()> action) {
-  {
-    const std::lock_guard lock{mutex_};
-    action_ = action;
+std::uint64_t wait_cancellation::on_cancel(std::function<void()> action) {
+  const std::lock_guard lock{mutex_};
+  if (cancelled_) {
+    action();
+    return 0;
   }
-  if (cancelled_ && action) action();
+  actions_.emplace_back(++next_registration_, std::move(action));
+  return next_registration_;
 }
+
+void wait_cancellation::remove(std::uint64_t registration) {
+  const std::lock_guard lock{mutex_};
+  std::erase_if(actions_, [registration](const auto& entry) { return entry.first == registration; });
+}
+
+namespace {
+
+// Keeps a cancellation action registered for one scope.
+class cancel_registration {
+ public:
+  cancel_registration(std::shared_ptr<wait_cancellation> cancellation, std::function<void()> action)
+      : cancellation_(std::move(cancellation)) {
+    if (cancellation_) registration_ = cancellation_->on_cancel(std::move(action));
+  }
+  ~cancel_registration() {
+    if (cancellation_ && registration_ != 0) cancellation_->remove(registration_);
+  }
+  cancel_registration(const cancel_registration&) = delete;
+  cancel_registration& operator=(const cancel_registration&) = delete;
+
+ private:
+  std::shared_ptr<wait_cancellation> cancellation_;
+  std::uint64_t registration_ = 0;
+};
+
+[[noreturn]] void throw_wait_timeout(const std::string& amc_execution_id, std::chrono::milliseconds timeout,
+                                     const std::string& last_status, bool throttled) {
+  if (last_status.empty())
+    throw error(errc::timeout,
+                fmt::format("the wait's timeout of {} ms ran out before {} the status of execution {}{}; it may "
+                            "still be running in AMC: wait again later or cancel it",
+                            timeout.count(), throttled ? "AMC let libamc read" : "libamc could read", amc_execution_id,
+                            throttled ? " (AMC was throttling the status reads)" : ""),
+                {{"status", last_status}});
+  throw error(errc::timeout,
+              fmt::format("execution {} was still {} when the wait's timeout of {} ms ran out{}; it keeps running "
+                          "in AMC: wait again or cancel it",
+                          amc_execution_id, last_status, timeout.count(),
+                          throttled ? " (AMC was throttling the status reads)" : ""),
+              {{"status", last_status}});
+}
+
+}  // namespace
 
 asio::awaitable<nlohmann::json> wait_for_execution(session& amc, const call_context& context,
                                                    std::string amc_execution_id, wait_options options,
                                                    std::shared_ptr<wait_cancellation> cancellation,
                                                    const logger& log) {
   using std::chrono::milliseconds;
+  using clock = std::chrono::steady_clock;
   const auto executor = co_await asio::this_coro::executor;
   auto timer = std::make_shared<asio::steady_timer>(executor);
-  if (cancellation)
-    cancellation->on_cancel([timer, executor] { asio::post(executor, [timer] { timer->cancel(); }); });
-  const auto give_up = std::chrono::steady_clock::now() + options.timeout;
+  const cancel_registration wake_on_cancel(cancellation,
+                                           [timer, executor] { asio::post(executor, [timer] { timer->cancel(); }); });
+  // Every read carries the wait's deadline, so a read (with its retries and
+  // Retry-After waits) ends by it too.
+  call_context reads = context;
+  reads.deadline = std::min(context.deadline, clock::now() + options.timeout);
+  const auto give_up = reads.deadline;
   auto interval = options.first_poll;
   std::string last_status;
   bool reported_unknown = false;
   bool reported_throttle = false;
+  bool throttled_last = false;
   while (true) {
     if (cancellation && cancellation->cancelled())
       throw error(errc::cancelled, fmt::format("the wait for execution {} was cancelled", amc_execution_id));
     // A throttled status read does not end the wait: the transport has
-    // already waited as long as its policy allows, but the caller asked to
-    // wait up to options.timeout, and AMC's throttling says "later", not
-    // "no". The wait's timeout and cancellation still bound it. (The read
-    // is taken apart outside the handler: no co_await in a catch block.)
+    // already waited as long as its policy and the deadline allow, but the
+    // caller asked to wait up to the deadline, and AMC's throttling says
+    // "later", not "no". The deadline and cancellation still bound it. (The
+    // read is taken apart outside the handler: no co_await in a catch
+    // block.)
     std::optional<nlohmann::json> read;
     std::optional<milliseconds> throttled_for;  // set when AMC throttled the read
+    bool out_of_time = false;
     try {
-      read = co_await get_execution(amc, context, amc_execution_id);
+      read = co_await get_execution(amc, reads, amc_execution_id);
     } catch (const error& problem) {
-      if (problem.code_value() != errc::throttled) throw;
-      throttled_for = milliseconds::zero();
+      // A read that ran into the wait's deadline, or that the client-side
+      // rate limiter (lowered by AMC's 429s) could not start before it, is
+      // the wait running out of time, and says so with the wait's figure.
       const auto& detail = problem.detail();
-      if (detail.contains("retry_after") && detail["retry_after"].is_string())
-        throttled_for = net::parse_retry_after(detail["retry_after"].get<std::string>(),
-                                               std::chrono::system_clock::now())
-                            .value_or(milliseconds::zero());
+      const bool limiter = detail.is_object() && detail.value("phase", "") == "rate_limit";
+      if (problem.code_value() == errc::timeout && (limiter || clock::now() + milliseconds(10) >= give_up)) {
+        out_of_time = true;
+      } else {
+        if (problem.code_value() != errc::throttled) throw;
+        throttled_for = milliseconds::zero();
+        if (const auto wanted = detail.find("retry_after_ms");
+            wanted != detail.end() && wanted->is_number_integer())
+          throttled_for = milliseconds(std::max<long long>(0, wanted->get<long long>()));
+      }
     }
-    const auto now = std::chrono::steady_clock::now();
-    const auto left = std::chrono::duration_cast<milliseconds>(
-        std::max(give_up - now, std::chrono::steady_clock::duration::zero()));
+    if (out_of_time) throw_wait_timeout(amc_execution_id, options.timeout, last_status, throttled_last);
+    throttled_last = throttled_for.has_value();
+    const auto now = clock::now();
+    const auto left = std::chrono::duration_cast<milliseconds>(std::max(give_up - now, clock::duration::zero()));
     auto next_poll = std::min(interval, left);
     if (throttled_for) {
       // The next read honours AMC's Retry-After when it asks for more than
@@ -424,21 +483,7 @@ asio::awaitable<nlohmann::json> wait_for_execution(session& amc, const call_cont
         last_status = status;
       }
     }
-    if (now >= give_up) {
-      if (last_status.empty())
-        throw error(errc::timeout,
-                    fmt::format("the wait's timeout of {} ms ran out before AMC let libamc read the status of "
-                                "execution {} (AMC was throttling the status reads); it may still be running in "
-                                "AMC: wait again later or cancel it",
-                                options.timeout.count(), amc_execution_id),
-                    {{"status", last_status}});
-      throw error(errc::timeout,
-                  fmt::format("execution {} was still {} when the wait's timeout of {} ms ran out{}; it "
-                              "keeps running in AMC: wait again or cancel it",
-                              amc_execution_id, last_status, options.timeout.count(),
-                              throttled_for ? " (AMC was throttling the status reads)" : ""),
-                  {{"status", last_status}});
-    }
+    if (now >= give_up) throw_wait_timeout(amc_execution_id, options.timeout, last_status, throttled_last);
     timer->expires_after(next_poll);
     co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
     interval = std::min(interval * 2, options.max_poll);

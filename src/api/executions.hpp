@@ -12,6 +12,8 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <utility>
+#include <vector>
 
 namespace amc::api {
 
@@ -61,21 +63,33 @@ boost::asio::awaitable<submission> submit_execution(session& amc, store::executi
 // The AMC execution id of a journaled execution id; not_found otherwise.
 std::string journaled_amc_id(store::execution_journal& journal, const std::string& execution_id);
 
-// Lets another thread stop a wait.
+// Lets another thread stop a call (a wait, or any call of the client
+// façade). Shared between the caller who cancels and the calls that listen.
 class wait_cancellation {
  public:
+  // Sets the flag, then runs every registered action once (they are then
+  // forgotten). Safe from any thread, any number of times.
   void cancel();
   bool cancelled() const { return cancelled_; }
-  // Called (once) by cancel(); set by the waiter.
-  void on_cancel(std::function<void()> action);
+  // Registers `action` to run on cancel(), or runs it now when cancel()
+  // already happened (and returns 0). Actions must be quick and must not
+  // call back into this object (they run under its lock).
+  std::uint64_t on_cancel(std::function<void()> action);
+  // Forgets an action. When it returns, the action is not running and will
+  // never run: what it refers to may be destroyed.
+  void remove(std::uint64_t registration);
 
  private:
   std::atomic<bool> cancelled_{false};
   std::mutex mutex_;
-  std::function<void()> action_;
+  std::uint64_t next_registration_ = 0;
+  std::vector<std::pair<std::uint64_t, std::function<void()>>> actions_;
 };
 
 struct wait_options {
+  // The figure the caller asked for, for messages, and the bound of the
+  // wait when the context has no deadline of its own. With a deadline in
+  // the context, the wait ends at the earlier of the two.
   std::chrono::milliseconds timeout{std::chrono::hours(24)};
   std::chrono::milliseconds first_poll{5'000};    // then doubling …
   std::chrono::milliseconds max_poll{60'000};     // … up to this
@@ -85,8 +99,14 @@ struct wait_options {
 
 // Polls until the execution is terminal and returns it. Throws timeout,
 // cancelled, or the read's error, except `throttled`: a throttled read is
-// waited out (honouring Retry-After) within the timeout. Unknown statuses and
-// throttling keep it waiting (each logged once).
+// waited out (honouring Retry-After) within the deadline. Unknown statuses
+// and throttling keep it waiting (each logged once).
+//
+// The deadline (the earlier of context.deadline and now + options.timeout)
+// bounds everything: every status read gets only what is left of it (so no
+// retry or Retry-After wait inside a read passes it), no sleep between reads
+// goes past it, and when it passes the wait throws errc::timeout saying
+// options.timeout, whether it was sleeping, reading, or being throttled.
 boost::asio::awaitable<nlohmann::json> wait_for_execution(session& amc, const call_context& context,
                                                           std::string amc_execution_id, wait_options options,
                                                           std::shared_ptr<wait_cancellation> cancellation,

@@ -129,6 +129,7 @@ bool amc_holds_definition(const nlohmann::json& amc_workflow, const nlohmann::js
 }  // namespace
 
 void validate_instance_context(const call_context& context) {
+  if (context.instance_checked) return;  // checked once, when the request was decoded
   validate_path_id(context.instance_id, "instance id");
   validate_advertiser_id(context.advertiser_id);
   validate_path_id(context.marketplace_id, "marketplace id");

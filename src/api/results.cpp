@@ -272,6 +272,8 @@ asio::awaitable<nlohmann::json> download_part(download_job& job, int part) {
     net::request request;
     const std::string url_used = job.urls.of_part(part);
     request.url = url_used;
+    request.deadline = job.context.deadline;
+    request.timeout = time_left(job.context, fmt::format("the download of result part {}", part));
     // A pre-signed URL carries its own authorisation: no AMC headers, and no
     // client id, so the rate limiter keys it by its host alone. The client
     // retries a connection cut before the Content-Length was read.

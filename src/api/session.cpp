@@ -33,6 +33,15 @@ std::string amc_error_text(std::string_view body) {
   return cut_text(text, 300);
 }
 
+std::chrono::milliseconds time_left(const call_context& context, std::string_view what) {
+  using clock = std::chrono::steady_clock;
+  if (context.deadline == clock::time_point::max()) return std::chrono::milliseconds::zero();
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(context.deadline - clock::now());
+  if (left <= std::chrono::milliseconds::zero())
+    throw error(errc::timeout, fmt::format("the call's deadline passed before {} could be sent", what));
+  return left;
+}
+
 namespace {
 
 [[noreturn]] void throw_for_status(const net::response& reply, const call_context& context,
@@ -43,7 +52,10 @@ namespace {
   if (reply_json.is_object() && reply_json.contains("code"))
     detail["amc_code"] = reply_json["code"].is_string() ? reply_json["code"].get<std::string>()
                                                         : reply_json["code"].dump();
-  if (const auto retry_after = reply.header("Retry-After")) detail["retry_after"] = std::string{*retry_after};
+  // Retry-After as a typed duration: amc_last_error_json() promises an
+  // integer retry_after_ms (an unreadable header gives none), read once
+  // by src/net (response::retry_after).
+  if (reply.retry_after) detail["retry_after_ms"] = reply.retry_after->count();
   const std::string said = amc_text.empty() ? "" : ": " + amc_text;
   const std::string where = fmt::format("{} {}", boost::beast::http::to_string(request.method),
                                         request.path_and_query.substr(0, request.path_and_query.find('?')));
@@ -117,6 +129,12 @@ asio::awaitable<nlohmann::json> session::call(const call_context& context, amc_c
     }
     http_request.rate_limit_client_id = client_id_;  // the limiter adds the host
     http_request.retryable = request.retryable;
+    // The call's deadline bounds every phase, retry and Retry-After wait of
+    // the request (net::request::deadline); time_left refuses to start a
+    // request after it.
+    http_request.deadline = context.deadline;
+    http_request.timeout = time_left(context, fmt::format("{} {}", boost::beast::http::to_string(request.method),
+                                                          request.path_and_query.substr(0, request.path_and_query.find('?'))));
     reply = co_await http_.send(std::move(http_request));
     // 401: the token may have expired or been revoked between our check and
     // AMC's. 403: AMC also answers 403 for expired credentials. Either way,

@@ -12,18 +12,31 @@
 #include <boost/beast/http/verb.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <optional>
 #include <string>
 
 namespace amc::api {
 
-// Who is asking, for what: the credential and, for reporting calls, the
-// instance with its advertiser (entity) and marketplace ids.
+// Who is asking, for what, and until when: the credential and, for
+// reporting calls, the instance with its advertiser (entity) and marketplace
+// ids, and the call's deadline.
 struct call_context {
   std::string credential_id;
   std::string instance_id;     // empty for account-level calls
   std::string advertiser_id;   // Amazon-Advertising-API-AdvertiserId
   std::string marketplace_id;  // Amazon-Advertising-API-MarketplaceId
+  // Set by the request decoders (api/requests.hpp) once they have checked
+  // the three instance fields, so that the operations do not check them
+  // again on every request. Whoever changes those fields afterwards must
+  // clear it.
+  bool instance_checked = false;
+  // The whole call's deadline. Every HTTP request of the call gets what is
+  // left of it as its overall timeout (net::request::timeout), so no retry
+  // or Retry-After wait runs past it; a request that would start after it
+  // is not sent (errc::timeout). max(): no deadline of its own (the HTTP
+  // client's retry.max_total still bounds each request).
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 struct amc_call {
@@ -51,6 +64,12 @@ class session {
   std::string client_id_;
   const logger& log_;
 };
+
+// What is left of the call's deadline, as the overall timeout of one HTTP
+// request (rounded up; zero when the context has no deadline, which leaves
+// the HTTP client's own limit). Throws errc::timeout naming `what` when the
+// deadline has passed: a request is never started after it.
+std::chrono::milliseconds time_left(const call_context& context, std::string_view what);
 
 // AMC's error text from a reply body ({"code","details"} for reporting,
 // {"message"} for administration), short and safe to show.

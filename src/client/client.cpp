@@ -12,6 +12,18 @@ thread_local bool running_client_io = false;
 
 bool on_client_thread() { return running_client_io; }
 
+namespace detail {
+void rethrow_as_cancelled() {
+  try {
+    throw;
+  } catch (const error& problem) {
+    if (problem.code_value() == errc::cancelled) throw;
+  } catch (...) {
+  }
+  throw error(errc::cancelled, "the call was cancelled by its caller");
+}
+}  // namespace detail
+
 client::client(client_config config)
     : config_(std::move(config)), owner_process_(::getpid()), keep_running_(io_.get_executor()) {
   store_ = store::open_store(config_.store);
@@ -52,6 +64,9 @@ client::~client() {
     [[maybe_unused]] auto* leaked = new std::vector<std::thread>(std::move(threads_));
     return;
   }
+  // First the host's log callback: when amc_client_free returns, it is not
+  // running and will not run (set_sink waits for calls in progress).
+  log_.set_sink(nullptr);
   if (refresher_) refresher_->stop();
   http_->shutdown();
   keep_running_.reset();

@@ -1,10 +1,12 @@
 // A client: one configuration, one io_context with its own thread(s), and
 // everything that runs on it (HTTP, tokens, the refresh service). Blocking
 // calls from hosts run a coroutine on the io_context and wait for it, with a
-// deadline; they are refused on the client's own threads (a callback that
-// blocks there would deadlock) and in a forked child.
+// deadline and an optional cancellation; they are refused on the client's
+// own threads (a callback that blocks there would deadlock) and in a forked
+// child. The AMC operations hosts call are in client/operations.hpp.
 #pragma once
 
+#include "api/executions.hpp"
 #include "api/session.hpp"
 #include "auth/refresh_service.hpp"
 #include "auth/token_manager.hpp"
@@ -34,6 +36,25 @@
 
 namespace amc::client {
 
+// When a call must have ended: a point on the steady clock, and the budget
+// it was made from (the figure messages give, e.g. "8000 ms").
+struct call_deadline {
+  std::chrono::steady_clock::time_point at;
+  std::chrono::milliseconds budget{0};
+  static call_deadline after(std::chrono::milliseconds budget) {
+    return {std::chrono::steady_clock::now() + budget, budget};
+  }
+};
+
+// Lets another thread stop a call; shared by the one who cancels and the
+// calls that listen (api::wait_cancellation, which the wait uses too).
+using cancellation = api::wait_cancellation;
+
+// How long run_blocking lets an operation that honours its deadline (every
+// AMC operation does) end by itself, with its own message, before it cancels
+// it.
+inline constexpr std::chrono::seconds deadline_grace{1};
+
 class client {
  public:
   explicit client(client_config config);
@@ -41,10 +62,17 @@ class client {
   client(const client&) = delete;
   client& operator=(const client&) = delete;
 
-  // Runs `operation` on the client's io_context and waits at most `timeout`
-  // for it; on timeout the operation is cancelled and errc::timeout thrown.
+  // Runs `operation` on the client's io_context and waits for it until the
+  // deadline (plus deadline_grace); then the operation is cancelled and
+  // errc::timeout thrown. cancel() on `cancel` (may be null) cancels the
+  // operation at once; it then ends with errc::cancelled.
   template <class T>
-  T run_blocking(boost::asio::awaitable<T> operation, std::chrono::milliseconds timeout);
+  T run_blocking(boost::asio::awaitable<T> operation, call_deadline deadline,
+                 std::shared_ptr<cancellation> cancel = nullptr);
+  template <class T>
+  T run_blocking(boost::asio::awaitable<T> operation, std::chrono::milliseconds timeout) {
+    return run_blocking(std::move(operation), call_deadline::after(timeout));
+  }
 
   // Throws errc::forked in a child process.
   void check_process() const;
@@ -81,17 +109,38 @@ class client {
 // True on a thread that runs some client's io_context.
 bool on_client_thread();
 
+namespace detail {
+// Rethrows the exception in flight, as errc::cancelled unless it already is.
+[[noreturn]] void rethrow_as_cancelled();
+}  // namespace detail
+
 template <class T>
-T client::run_blocking(boost::asio::awaitable<T> operation, std::chrono::milliseconds timeout) {
+T client::run_blocking(boost::asio::awaitable<T> operation, call_deadline deadline,
+                       std::shared_ptr<cancellation> cancel) {
   check_process();
   refuse_blocking_on_own_thread();
-  auto cancel = std::make_shared<boost::asio::cancellation_signal>();
+  auto signal = std::make_shared<boost::asio::cancellation_signal>();
   auto result = boost::asio::co_spawn(
       io_, std::move(operation),
-      boost::asio::bind_cancellation_slot(cancel->slot(), boost::asio::use_future));
-  if (result.wait_for(timeout) == std::future_status::timeout) {
-    // The signal must be emitted on the io_context, where the operation runs.
-    boost::asio::post(io_, [cancel] { cancel->emit(boost::asio::cancellation_type::terminal); });
+      boost::asio::bind_cancellation_slot(signal->slot(), boost::asio::use_future));
+  // The signal must be emitted on the io_context, where the operation runs.
+  auto stop = [this, signal] {
+    boost::asio::post(io_, [signal] { signal->emit(boost::asio::cancellation_type::terminal); });
+  };
+  struct listening {
+    std::shared_ptr<cancellation> cancel;
+    std::uint64_t registration = 0;
+    ~listening() {
+      if (cancel && registration != 0) cancel->remove(registration);
+    }
+  } listen{cancel};
+  if (cancel) listen.registration = cancel->on_cancel(stop);
+  using clock = std::chrono::steady_clock;
+  const bool ended = deadline.at >= clock::time_point::max() - deadline_grace
+                         ? (result.wait(), true)
+                         : result.wait_until(deadline.at + deadline_grace) != std::future_status::timeout;
+  if (!ended) {
+    stop();
     if (result.wait_for(std::chrono::seconds(30)) == std::future_status::timeout)
       throw error(errc::timeout, "the operation did not stop after its deadline; the client is stuck");
     try {
@@ -99,9 +148,14 @@ T client::run_blocking(boost::asio::awaitable<T> operation, std::chrono::millise
     } catch (...) {
     }
     throw error(errc::timeout,
-                fmt::format("the operation did not finish within {} ms", timeout.count()));
+                fmt::format("the operation did not finish within {} ms", deadline.budget.count()));
   }
-  return result.get();
+  try {
+    return result.get();
+  } catch (...) {
+    if (cancel && cancel->cancelled()) detail::rethrow_as_cancelled();
+    throw;
+  }
 }
 
 }  // namespace amc::client

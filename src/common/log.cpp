@@ -3,6 +3,7 @@
 #include "common/text.hpp"
 
 #include <regex>
+#include <utility>
 
 namespace amc {
 namespace {
@@ -37,27 +38,34 @@ std::string redact(std::string_view text) {
   return result;
 }
 
+namespace {
+// The sink whose call is running on this thread, if any: a sink that
+// replaces itself must not wait for its own call to end.
+thread_local const void* sink_running_here = nullptr;
+}  // namespace
+
 void logger::set_sink(log_sink sink, log_level minimum) {
+  std::shared_ptr<installed> replacement;
+  if (sink) replacement = std::make_shared<installed>(installed{std::move(sink), minimum, 0});
   std::vector<std::pair<log_level, std::string>> kept;
-  log_sink deliver;
   {
-    const std::lock_guard lock{mutex_};
-    sink_ = std::move(sink);
-    minimum_ = minimum;
-    if (sink_) {
-      kept.swap(kept_);
-      deliver = sink_;
+    std::unique_lock lock{mutex_};
+    const bool installing = replacement != nullptr;
+    auto replaced = std::exchange(current_, std::move(replacement));
+    if (installing) kept.swap(kept_);
+    if (replaced) {
+      const int own_call = sink_running_here == replaced.get() ? 1 : 0;
+      sink_idle_.wait(lock, [&] { return replaced->running <= own_call; });
     }
   }
   // Outside the lock: the sink may log.
-  for (const auto& [level, message] : kept)
-    if (level >= minimum) deliver(level, message);
+  for (const auto& [level, message] : kept) log(level, message);
 }
 
 void logger::log_or_keep(log_level level, std::string_view message) {
   {
     const std::lock_guard lock{mutex_};
-    if (!sink_) {
+    if (!current_) {
       if (kept_.size() < kept_line_limit) kept_.emplace_back(level, redact(message));
       return;
     }
@@ -67,17 +75,34 @@ void logger::log_or_keep(log_level level, std::string_view message) {
 
 bool logger::enabled(log_level level) const {
   const std::lock_guard lock{mutex_};
-  return sink_ && level >= minimum_;
+  return current_ && level >= current_->minimum;
 }
 
 void logger::log(log_level level, std::string_view message) const {
-  log_sink sink;
+  std::shared_ptr<installed> sink;
   {
     const std::lock_guard lock{mutex_};
-    if (!sink_ || level < minimum_) return;
-    sink = sink_;
+    if (!current_ || level < current_->minimum) return;
+    sink = current_;
+    ++sink->running;
   }
-  sink(level, redact(escape_invalid_utf8(message)));
+  // Counted as running from here until the sink returns (or throws), so
+  // set_sink() can wait for it.
+  struct finish {
+    const logger& owner;
+    installed& call;
+    const void* outer;
+    ~finish() {
+      sink_running_here = outer;
+      {
+        const std::lock_guard lock{owner.mutex_};
+        --call.running;
+      }
+      owner.sink_idle_.notify_all();
+    }
+  } done{*this, *sink, sink_running_here};
+  sink_running_here = sink.get();
+  sink->sink(level, redact(escape_invalid_utf8(message)));
 }
 
 }  // namespace amc

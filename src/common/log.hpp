@@ -3,7 +3,9 @@
 // token or secret that slipped into a message is masked, not printed.
 #pragma once
 
+#include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -23,6 +25,12 @@ std::string redact(std::string_view text);
 using log_sink = std::function<void(log_level level, std::string_view message)>;
 
 // A thread-safe logger; messages are redacted before they reach the sink.
+//
+// Sink lifetime: set_sink() returns only when no call of the sink it
+// replaces is running (other than one on the calling thread, when a sink
+// replaces itself), so the host may free what that sink uses as soon as
+// set_sink() returns; the old sink is never called again. Calls of one sink
+// may run at the same time on several threads.
 class logger {
  public:
   // Also hands the sink the lines kept by log_or_keep() (those at or
@@ -38,9 +46,16 @@ class logger {
   static constexpr std::size_t kept_line_limit = 16;
 
  private:
+  // One installed sink and how many of its calls are running.
+  struct installed {
+    log_sink sink;
+    log_level minimum = log_level::info;
+    int running = 0;
+  };
+
   mutable std::mutex mutex_;
-  log_sink sink_;
-  log_level minimum_ = log_level::info;
+  mutable std::condition_variable sink_idle_;
+  std::shared_ptr<installed> current_;
   std::vector<std::pair<log_level, std::string>> kept_;
 };
 

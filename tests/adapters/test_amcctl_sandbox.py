@@ -514,3 +514,47 @@ def test_unreachable_endpoint_exits_eight_and_says_what_to_do(logged_in, tmp_pat
     assert url.removeprefix("https://") in result.err
     assert "reachable" in result.err and "run the command again" in result.err, result
     no_secrets(result, logged_in)
+
+
+# --- deadlines: a wait's timeout holds even when every status read is throttled ---
+
+def sandbox_admin(sandbox, method, path, body=None):
+    """One call of the sandbox's admin API (/_sandbox/…) over its HTTPS port."""
+    parts = urllib.parse.urlsplit(sandbox.summary["url"])
+    connection = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=30,
+                                             context=ssl.create_default_context(cafile=sandbox.summary["ca_file"]))
+    payload = json.dumps(body) if body is not None else None
+    connection.request(method, "/_sandbox/" + path, body=payload,
+                       headers={"Content-Type": "application/json"} if payload else {})
+    response = connection.getresponse()
+    text = response.read().decode()
+    connection.close()
+    assert 200 <= response.status < 300, (response.status, text)
+    return json.loads(text) if text else {}
+
+
+@pytest.mark.parametrize("retry_after", [1, None], ids=["with-retry-after", "without-retry-after"])
+def test_a_wait_with_every_status_read_throttled_ends_at_its_timeout(logged_in, tmp_path, retry_after):
+    """Issue 11: `run … --timeout 8` with every getWorkflowExecution answered
+    429 took 51.7 s (Retry-After: 1) and 128 s (none), because the call's
+    timeout never reached the HTTP requests. It must end with AMC_E_TIMEOUT
+    (exit 7) within 10 s, and say the 8000 ms it was given."""
+    query = sql_file(tmp_path, "throttled.sql", "duration=100h")
+    rule = sandbox_admin(logged_in, "POST", "faults",
+                         {"kind": "rate_limit", "operation": "getWorkflowExecution", "count": -1,
+                          "retry_after": retry_after})
+    try:
+        started = time.monotonic()
+        result = logged_in("run", "--sql", query, "--timeout", "8", "--out", tmp_path / "out", timeout=60)
+        elapsed = time.monotonic() - started
+    finally:
+        sandbox_admin(logged_in, "DELETE", f"faults/{rule['id']}")
+    assert result.code == 7, result
+    assert result.err.startswith("amcctl: AMC_E_TIMEOUT: ") or "AMC_E_TIMEOUT" in result.err, result
+    assert "8000 ms" in result.err, result
+    assert "throttling" in result.err, result
+    assert elapsed < 10.0, f"took {elapsed:.1f} s\n{result}"
+    # The execution keeps running in AMC: cancel it so it holds no slot.
+    amc_id = re.search(r"AMC execution ([0-9a-f-]{36})", result.err)
+    if amc_id:
+        assert logged_in("cancel", amc_id.group(1)).code == 0

@@ -1,0 +1,128 @@
+// The typed requests of the AMC operations: one struct per JSON request that
+// amc.h documents (amc_accounts_list … amc_results_download), each decoded
+// strictly and validated once, here, before the client façade
+// (client/operations.hpp) runs it. What comes out of a decode_* function is
+// known good: every field has its type, every number its range, every id its
+// charset, and the instance is checked (call_context::instance_checked), so
+// no later layer checks it again.
+//
+// Decoding rules (amc.h "Conventions"): an unknown field, a field of the
+// wrong JSON type, a number out of its range, or a required field left out
+// throws amc::error(errc::invalid_argument) with a message that names the
+// field by its path ("instance.advertiser_id", "request.timeWindowType") and
+// says what was expected. JSON null counts as left out. Objects that AMC
+// defines (the workflow, the execution request, the list filters) keep AMC's
+// field names; the fields amc.h documents are type-checked, other AMC fields
+// pass through untouched so new AMC fields need no libamc release.
+#pragma once
+
+#include "api/session.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace amc::api {
+
+// The default time limits of the calls (timeout_ms left out).
+inline constexpr std::chrono::milliseconds default_call_timeout{120'000};
+inline constexpr std::chrono::milliseconds default_wait_timeout{std::chrono::hours(24)};
+inline constexpr std::chrono::milliseconds default_download_timeout{std::chrono::hours(2)};
+// The largest timeout_ms accepted: 30 days.
+inline constexpr long long max_timeout_ms = 30LL * 24 * 3600 * 1000;
+
+// {"credential_id", "timeout_ms"}
+struct accounts_request {
+  call_context context;  // credential only
+  std::chrono::milliseconds timeout = default_call_timeout;
+};
+
+// {"credential_id", "advertiser_id", "marketplace_id", "timeout_ms"}
+struct instances_request {
+  call_context context;  // credential, advertiser and marketplace; no instance
+  std::chrono::milliseconds timeout = default_call_timeout;
+};
+
+// The parts every instance-level request has: {"credential_id",
+// "instance": {"instance_id", "advertiser_id", "marketplace_id"},
+// "timeout_ms"}.
+struct instance_request {
+  call_context context;  // instance_checked is true after decoding
+  std::chrono::milliseconds timeout = default_call_timeout;
+};
+
+// + "workflow": AMC's Workflow object (workflowId and sqlQuery: strings).
+struct workflow_definition_request : instance_request {
+  nlohmann::json workflow = nlohmann::json::object();
+};
+struct workflow_create_request : workflow_definition_request {};
+struct workflow_update_request : workflow_definition_request {};
+struct workflow_sync_request : workflow_definition_request {};
+
+// + "workflow_id" (checked with validate_workflow_id).
+struct workflow_named_request : instance_request {
+  std::string workflow_id;
+};
+struct workflow_get_request : workflow_named_request {};
+struct workflow_delete_request : workflow_named_request {};
+
+struct workflow_list_request : instance_request {};
+
+// + "execution_id" (optional idempotency key) + "request" (AMC's
+// CreateWorkflowExecutionRequest, checked by validate_execution_request).
+struct execution_submit_request : instance_request {
+  std::string execution_id;  // empty: a new one is made
+  nlohmann::json request = nlohmann::json::object();
+};
+
+// + exactly one of "amc_execution_id" (AMC's id) and "execution_id" (our
+// journaled id, looked up when the call runs).
+struct execution_named_request : instance_request {
+  std::string amc_execution_id;
+  std::string execution_id;
+};
+struct execution_get_request : execution_named_request {};
+struct execution_cancel_request : execution_named_request {};
+
+// + "filters": minCreationTime or workflowId (one required),
+// maxCreationTime, includeCancelled, sortAscending, timeZone, limit.
+struct execution_list_request : instance_request {
+  nlohmann::json filters = nlohmann::json::object();
+};
+
+// + "first_poll_ms" (doubling up to) "max_poll_ms"; timeout_ms defaults to
+// 24 h.
+struct execution_wait_request : execution_named_request {
+  execution_wait_request() { timeout = default_wait_timeout; }
+  std::chrono::milliseconds first_poll{5'000};
+  std::chrono::milliseconds max_poll{60'000};
+};
+
+// + "directory" (required), "parallelism" (1-16); timeout_ms defaults to 2 h.
+struct results_download_request : execution_named_request {
+  results_download_request() { timeout = default_download_timeout; }
+  std::filesystem::path directory;
+  int parallelism = 4;
+};
+
+// Each parses `json_text` (the shared parse helper, common/json_fields.hpp)
+// and decodes it; throws invalid_argument as described above.
+accounts_request decode_accounts_request(const char* json_text);
+instances_request decode_instances_request(const char* json_text);
+workflow_create_request decode_workflow_create_request(const char* json_text);
+workflow_get_request decode_workflow_get_request(const char* json_text);
+workflow_list_request decode_workflow_list_request(const char* json_text);
+workflow_update_request decode_workflow_update_request(const char* json_text);
+workflow_delete_request decode_workflow_delete_request(const char* json_text);
+workflow_sync_request decode_workflow_sync_request(const char* json_text);
+execution_submit_request decode_execution_submit_request(const char* json_text);
+execution_get_request decode_execution_get_request(const char* json_text);
+execution_list_request decode_execution_list_request(const char* json_text);
+execution_cancel_request decode_execution_cancel_request(const char* json_text);
+execution_wait_request decode_execution_wait_request(const char* json_text);
+results_download_request decode_results_download_request(const char* json_text);
+
+}  // namespace amc::api

@@ -1,0 +1,178 @@
+#include "client/operations.hpp"
+
+#include "api/ids.hpp"
+#include "api/operations.hpp"
+#include "api/shapes.hpp"
+#include "client/callback_gate.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace amc::client {
+namespace {
+
+// The request's context with the call's deadline, which every HTTP request
+// of the call then carries (see api::call_context::deadline).
+api::call_context with_deadline(const api::call_context& context, call_deadline deadline) {
+  api::call_context bounded = context;
+  bounded.deadline = deadline.at;
+  return bounded;
+}
+
+// The AMC execution id a request names: its amc_execution_id, or the one
+// journaled for its execution_id.
+std::string amc_id_of(client& core, const api::execution_named_request& request) {
+  if (!request.amc_execution_id.empty()) return request.amc_execution_id;
+  return api::journaled_amc_id(core.journal(), request.execution_id);
+}
+
+}  // namespace
+
+nlohmann::json accounts(client& core, const api::accounts_request& request, call_deadline deadline,
+                        const cancellation_ptr& cancelled_by) {
+  auto listing = core.run_blocking(api::list_accounts(core.amc(), with_deadline(request.context, deadline)),
+                                   deadline, cancelled_by);
+  return nlohmann::json{{"accounts", std::move(listing["amcAccounts"])}};
+}
+
+nlohmann::json instances(client& core, const api::instances_request& request, call_deadline deadline,
+                         const cancellation_ptr& cancelled_by) {
+  return core.run_blocking(api::list_instances(core.amc(), with_deadline(request.context, deadline)), deadline,
+                           cancelled_by);
+}
+
+nlohmann::json workflow_create(client& core, const api::workflow_create_request& request, call_deadline deadline,
+                               const cancellation_ptr& cancelled_by) {
+  return core.run_blocking(
+      api::create_workflow(core.amc(), with_deadline(request.context, deadline), request.workflow), deadline,
+      cancelled_by);
+}
+
+nlohmann::json workflow_get(client& core, const api::workflow_get_request& request, call_deadline deadline,
+                            const cancellation_ptr& cancelled_by) {
+  return core.run_blocking(
+      api::get_workflow(core.amc(), with_deadline(request.context, deadline), request.workflow_id), deadline,
+      cancelled_by);
+}
+
+nlohmann::json workflow_list(client& core, const api::workflow_list_request& request, call_deadline deadline,
+                             const cancellation_ptr& cancelled_by) {
+  return core.run_blocking(api::list_workflows(core.amc(), with_deadline(request.context, deadline)), deadline,
+                           cancelled_by);
+}
+
+nlohmann::json workflow_update(client& core, const api::workflow_update_request& request, call_deadline deadline,
+                               const cancellation_ptr& cancelled_by) {
+  return core.run_blocking(
+      api::update_workflow(core.amc(), with_deadline(request.context, deadline), request.workflow), deadline,
+      cancelled_by);
+}
+
+void workflow_delete(client& core, const api::workflow_delete_request& request, call_deadline deadline,
+                     const cancellation_ptr& cancelled_by) {
+  core.run_blocking(api::delete_workflow(core.amc(), with_deadline(request.context, deadline), request.workflow_id),
+                    deadline, cancelled_by);
+}
+
+nlohmann::json workflow_sync(client& core, const api::workflow_sync_request& request, call_deadline deadline,
+                             const cancellation_ptr& cancelled_by) {
+  return core.run_blocking(
+      api::sync_workflow(core.amc(), with_deadline(request.context, deadline), request.workflow), deadline,
+      cancelled_by);
+}
+
+std::string workflow_id_from_name(std::string_view name) {
+  if (name.empty()) throw error(errc::invalid_argument, "the workflow name is empty");
+  return api::workflow_id_from_name(name);
+}
+
+api::submission submit(client& core, const api::execution_submit_request& request, call_deadline deadline,
+                       const cancellation_ptr& cancelled_by) {
+  // A submit stops searching for an unknown outcome a little before the
+  // call's deadline, so that it can still say when to submit again.
+  api::submit_options options;
+  options.deadline = deadline.at - std::min<std::chrono::milliseconds>(request.timeout / 10, std::chrono::seconds(5));
+  return core.run_blocking(api::submit_execution(core.amc(), core.journal(), with_deadline(request.context, deadline),
+                                                 request.execution_id, request.request, core.log(), options),
+                           deadline, cancelled_by);
+}
+
+nlohmann::json get(client& core, const api::execution_get_request& request, call_deadline deadline,
+                   const cancellation_ptr& cancelled_by) {
+  return core.run_blocking(
+      api::get_execution(core.amc(), with_deadline(request.context, deadline), amc_id_of(core, request)), deadline,
+      cancelled_by);
+}
+
+nlohmann::json list(client& core, const api::execution_list_request& request, call_deadline deadline,
+                    const cancellation_ptr& cancelled_by) {
+  return core.run_blocking(
+      api::list_executions(core.amc(), with_deadline(request.context, deadline), request.filters), deadline,
+      cancelled_by);
+}
+
+namespace {
+boost::asio::awaitable<nlohmann::json> cancel_and_read(api::session& amc, api::call_context context,
+                                                       std::string amc_execution_id) {
+  co_await api::cancel_execution(amc, context, amc_execution_id);
+  co_return co_await api::get_execution(amc, context, amc_execution_id);
+}
+}  // namespace
+
+nlohmann::json cancel(client& core, const api::execution_cancel_request& request, call_deadline deadline,
+                      const cancellation_ptr& cancelled_by) {
+  return core.run_blocking(
+      cancel_and_read(core.amc(), with_deadline(request.context, deadline), amc_id_of(core, request)), deadline,
+      cancelled_by);
+}
+
+nlohmann::json wait(client& core, const api::execution_wait_request& request, call_deadline deadline,
+                    const cancellation_ptr& cancelled_by, wait_progress progress) {
+  const auto id = amc_id_of(core, request);
+  api::wait_options options;
+  options.timeout = deadline.budget;
+  options.first_poll = request.first_poll;
+  options.max_poll = request.max_poll;
+  auto gate = std::make_shared<callback_gate>();
+  const gate_closer close_gate{gate};
+  if (progress)
+    options.progress = [gate, progress = std::move(progress)](const nlohmann::json& execution,
+                                                              std::chrono::milliseconds next_poll) {
+      gate->run([&] { progress(execution, next_poll); });
+    };
+  const auto execution = core.run_blocking(
+      api::wait_for_execution(core.amc(), with_deadline(request.context, deadline), id, std::move(options),
+                              cancelled_by, core.log()),
+      deadline, cancelled_by);
+  const std::string status = execution.value("status", "");
+  if (status != "SUCCEEDED") {
+    const auto reason = api::failure_reason(execution);
+    throw error(errc::execution_failed,
+                fmt::format("execution {} ended {}{}{}", id, status, reason.empty() ? "" : ": ", reason),
+                {{"execution", execution}, {"status", status}});
+  }
+  return execution;
+}
+
+nlohmann::json download(client& core, const api::results_download_request& request, call_deadline deadline,
+                        const cancellation_ptr& cancelled_by, std::function<void(const api::download_event&)> progress) {
+  const auto id = amc_id_of(core, request);
+  api::download_options options;
+  options.directory = request.directory;
+  options.parallelism = request.parallelism;
+  // An ad-hoc run's outputFormat was journaled at submit: the files are read with it.
+  options.journal = &core.journal();
+  auto gate = std::make_shared<callback_gate>();
+  const gate_closer close_gate{gate};
+  if (progress)
+    options.progress = [gate, progress = std::move(progress)](const api::download_event& event) {
+      gate->run([&] { progress(event); });
+    };
+  return core.run_blocking(api::download_results(core.amc(), core.http(), with_deadline(request.context, deadline),
+                                                 id, std::move(options)),
+                           deadline, cancelled_by);
+}
+
+}  // namespace amc::client
