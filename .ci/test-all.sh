@@ -35,6 +35,7 @@ fi
 echo "=== TSan build ==="
 tsan_targets="amc_net_unit_tests amc_net_integration_tests amc_auth_unit_tests amc_auth_integration_tests
   amc_operations_tests amc_wait_throttle_tests amc_unknown_status_tests amc_capi_client_tests amc_store_tests
+  amc_poll_unit_tests amc_poll_tests amc_capi_poll_tests
   amc_store_process_tests amc_test_tool amc"
 if AMC_BUILD_TARGETS="$tsan_targets" bash .ci/build.sh tsan "${sanitizer_flags[@]}" -DAMC_SANITIZE=thread; then
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$repo/.ci/tsan-suppressions.txt" \

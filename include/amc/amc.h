@@ -28,6 +28,7 @@
 #define AMC_AMC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -565,6 +566,169 @@ AMC_API amc_status amc_execution_wait(amc_client *client, const char *request_js
 AMC_API amc_status amc_results_download(amc_client *client, const char *request_json,
                                         amc_progress_callback progress, void *user,
                                         char **out_manifest_json);
+
+/* ---------------------------------------------------------------------------
+ * Poller: many executions watched from one event loop
+ *
+ * A poller watches any number of executions (100,000 fit in a few tens of
+ * megabytes) on its client's I/O thread(s): no thread, timer or request per
+ * watch. It reads each execution on an adaptive schedule, refreshes several
+ * executions of one instance with one paged list call (minCreationTime)
+ * whenever that takes fewer requests than single reads, and reports every
+ * status change, with exactly one final event per watch. There is no age
+ * limit: a 30-hour run is watched to its end.
+ *
+ * The schedule (knobs of amc_poller_new, all optional; from src/poll/schedule.hpp):
+ *   "first_interval_ms": 5000       first reads, and again after each change
+ *   "max_interval_ms": 120000       an unchanged status makes the interval
+ *   "growth": 1.5                   grow by this factor up to the maximum
+ *   "jitter": 0.2                   each delay is interval x U(0.8, 1.2)
+ *   "near_finish_interval_ms": 10000  used when the execution is about to
+ *                                   finish: AMC says PUBLISHING, or it has run
+ *                                   about as long as finished runs of the
+ *                                   same workflow on the instance took
+ *   "min_interval_ms": 1000         no execution is read more often
+ *   "error_backoff_max_ms": 60000   after failed reads (network, 5xx, AMC
+ *                                   down) the delay doubles up to this
+ *   "max_in_flight": 32             reads at once (a GET or one paged list)
+ *   "requests_per_second": 0        the poller's own ceiling; 0 = none. Every
+ *                                   read also draws on the client's rate
+ *                                   limiter ("rate_limit" of amc_client_new),
+ *                                   the ceiling shared by all its requests
+ *   "batching": true                allow list calls
+ *   "list_page_size": 100           executions per list request (1-100)
+ * At most one read of a watch is in flight. A 429 (after the client's own
+ * retries) holds back every read of the poller for Retry-After (else
+ * first_interval_ms) and keeps the watch; network failures, timeouts and 5xx
+ * keep it too. A watch ends with an "error" event only when waiting cannot
+ * help: 403, the credential needs re-authentication, an invalid request, or
+ * three 404s in a row (the execution does not exist).
+ *
+ * Events (UTF-8 JSON):
+ *   {"event": "status", "watch_id": N, "amc_execution_id": "...",
+ *    "execution_id": "exec_..." (when the watch named one),
+ *    "status": "RUNNING", "previous_status": "PENDING" (null at the first
+ *    read), "terminal": false, "execution": {AMC's execution, flat}}
+ *   {"event": "error", "watch_id", "amc_execution_id", "execution_id",
+ *    "terminal": true, "error": {"code": amc_status value, "reason",
+ *    "message"}}
+ * An event comes on every status change (the first read counts as one).
+ * Exactly one event per watch has "terminal": true (SUCCEEDED, FAILED,
+ * CANCELLED, REJECTED, or a final error); it is the last one, and the watch
+ * is over after it, unless the host unwatched first.
+ *
+ * Lifetime and threads:
+ *  - Callbacks run on a client thread, one at a time for the whole poller,
+ *    and must return quickly without blocking calls on the client (those
+ *    fail with AMC_E_INVALID_ARGUMENT there). Calling amc_watch,
+ *    amc_unwatch and amc_poller_stats from a callback is allowed.
+ *  - A watch's callback may run from the moment amc_watch returns (not
+ *    before) until its final event's callback has returned, or until
+ *    amc_unwatch returns.
+ *  - amc_unwatch is safe from any thread and from inside any callback,
+ *    its own watch's included. When it returns, no callback of that watch
+ *    will start; called from another thread while that watch's callback
+ *    runs, it waits for the callback to return first. destroy_user(user)
+ *    has then run on the calling thread, except from inside the watch's own
+ *    callback: then it runs right after that callback returns.
+ *  - destroy_user (may be NULL) runs exactly once per successful amc_watch:
+ *    after the final event's callback returns; for a watch without a
+ *    callback, inside amc_poller_next_event just before it returns the
+ *    final event; in amc_unwatch; or in amc_poller_free for watches still
+ *    running. When amc_watch fails, it does not run: user is still yours.
+ *  - amc_poller_free ends every watch and returns when no callback runs
+ *    any more (none starts afterwards). Free every poller before its client,
+ *    never from inside a callback, and not while another thread is inside a
+ *    call on the same poller.
+ * ------------------------------------------------------------------------ */
+typedef struct amc_poller amc_poller;
+
+/* Creates a poller on the client's I/O thread(s). config_json may be NULL
+ * or "{}" for the defaults above; an unknown field or a value out of range is
+ * AMC_E_INVALID_ARGUMENT naming it.
+ * Example:
+ *   amc_poller *poller = NULL;
+ *   if (amc_poller_new(client, "{\"max_interval_ms\": 60000}", &poller) != AMC_OK)
+ *     fprintf(stderr, "%s\n", amc_last_error());
+ */
+AMC_API amc_status amc_poller_new(amc_client *client, const char *config_json, amc_poller **out_poller);
+
+/* Ends every watch (running their destroy_user) and frees the poller; see
+ * "Lifetime and threads" above. amc_poller_free(NULL) does nothing. */
+AMC_API void amc_poller_free(amc_poller *poller);
+
+/* Receives one event (JSON text, valid only during the call). */
+typedef void (*amc_watch_callback)(const char *event_json, void *user);
+/* Releases a watch's user data; called exactly once (see above). */
+typedef void (*amc_user_destructor)(void *user);
+
+/* What to watch and whom to tell. Versioned by its size: set `size` to
+ * sizeof(amc_watch_options); later versions only add members at the end,
+ * and a library older than the header refuses (AMC_E_INVALID_ARGUMENT) a
+ * larger struct whose unknown members are not all zero. */
+typedef struct amc_watch_options {
+  size_t size;
+  /* {"credential_id": "c", "instance": {"instance_id", "advertiser_id",
+   *  "marketplace_id"},
+   *  "amc_execution_id": "..." or "execution_id": "exec_..." (journaled by
+   *  amc_execution_submit; an unknown one is AMC_E_NOT_FOUND),
+   *  "create_time": "2026-11-28T15:26:01Z"   optional: AMC's createTime,
+   *                                          lets the first read be batched} */
+  const char *request_json;
+  /* NULL: the events wait for amc_poller_next_event. */
+  amc_watch_callback callback;
+  void *user;
+  amc_user_destructor destroy_user; /* may be NULL */
+} amc_watch_options;
+
+/* Starts watching; the first read is due at once. *out_watch_id (never 0)
+ * names the watch until its final event. Errors: AMC_E_INVALID_ARGUMENT
+ * (NULL or wrong-sized options, bad JSON, ids or instance),
+ * AMC_E_NOT_FOUND (unknown journaled execution_id), AMC_E_FORKED.
+ * Example:
+ *   static void on_event(const char *event_json, void *user) { puts(event_json); }
+ *   amc_watch_options options = {sizeof options, "{\"credential_id\": \"c\", \"instance\": INSTANCE,"
+ *                                " \"execution_id\": \"exec_8698d9a2\"}", on_event, NULL, NULL};
+ *   uint64_t watch_id = 0;
+ *   amc_watch(poller, &options, &watch_id);
+ */
+AMC_API amc_status amc_watch(amc_poller *poller, const amc_watch_options *options, uint64_t *out_watch_id);
+
+/* Stops a watch; see "Lifetime and threads" for what holds when it returns.
+ * AMC_E_NOT_FOUND when the watch is over (its final event was delivered) or
+ * never existed.
+ * Example: amc_unwatch(poller, watch_id); */
+AMC_API amc_status amc_unwatch(amc_poller *poller, uint64_t watch_id);
+
+/* For hosts without callbacks: the next event of a watch made with a NULL
+ * callback, waiting at most timeout_ms (0: do not wait). Events come in the
+ * order they happened. AMC_E_TIMEOUT when none came in time (then
+ * *out_event_json is untouched); AMC_E_INVALID_ARGUMENT from a client
+ * thread (a callback), where waiting would stall the client.
+ * Example:
+ *   char *event = NULL;
+ *   while (amc_poller_next_event(poller, 1000, &event) == AMC_OK) {
+ *     handle(event);
+ *     amc_free(event);
+ *   }
+ */
+AMC_API amc_status amc_poller_next_event(amc_poller *poller, int timeout_ms, char **out_event_json);
+
+/* Counters as JSON (integers; latency in ms):
+ *   {"watched", "requests_sent" (= get_requests + list_requests),
+ *    "get_requests", "list_requests" (list pages),
+ *    "batched_reads" (list refreshes), "executions_refreshed_by_lists",
+ *    "throttles" (reads that ended in 429), "failed_reads" (any failure),
+ *    "status_events", "final_events", "in_flight", "queued_events",
+ *    "detection_latency_ms": {"count", "p50_le", "p99_le",
+ *      "buckets": [{"le_ms": 1000, "count"}, ..., {"le_ms": null, "count"}]}}
+ * Detection latency is from AMC's lastUpdatedTime of a new status to the
+ * read that saw it (only changes seen after the first read; clocks of AMC
+ * and this host are compared, at AMC's 1 s resolution); p50_le/p99_le are
+ * the bucket bounds that hold the median and the 99th percentile ("more"
+ * beyond the last bound).
+ * Example: amc_poller_stats(poller, &json); ... amc_free(json); */
+AMC_API amc_status amc_poller_stats(amc_poller *poller, char **out_json);
 
 #ifdef __cplusplus
 } /* extern "C" */

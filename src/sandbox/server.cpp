@@ -358,7 +358,7 @@ void sandbox_server::start() {
       write_tls_material(material, self.options.state_dir);
     }
   }
-  self.service = std::make_unique<sandbox_service>(self.options, self.base_url);
+  if (!self.service) self.service = std::make_unique<sandbox_service>(self.options, self.base_url);
   self.write_state_files();
 
   asio::co_spawn(*self.contexts.front(), self.accept_loop(), asio::detached);
@@ -380,6 +380,17 @@ void sandbox_server::stop() {
     if (thread.joinable()) thread.join();
   }
   self.threads.clear();
+}
+
+std::unique_ptr<sandbox_service> sandbox_server::release_service() {
+  if (!impl_->stopped) throw std::logic_error("sandbox_server::release_service before stop");
+  return std::move(impl_->service);
+}
+
+void sandbox_server::adopt_service(std::unique_ptr<sandbox_service> service) {
+  if (impl_->started) throw std::logic_error("sandbox_server::adopt_service after start");
+  if (impl_->options.tls) throw std::logic_error("sandbox_server::adopt_service needs plain HTTP");
+  impl_->service = std::move(service);
 }
 
 std::uint16_t sandbox_server::port() const { return impl_->port; }

@@ -28,6 +28,15 @@ class sandbox_server {
   // Closes the listener and every connection, joins the threads. Idempotent.
   void stop();
 
+  // A restart that keeps the sandbox's state (executions, grants, tokens,
+  // faults, clock), as a real service keeps its data across a restart: take
+  // the service out of a stopped server, destroy that server (its
+  // connections close), and give the service to a new server, e.g. on the
+  // same port, before its start(). Plain HTTP only: a TLS server makes a new
+  // CA at start.
+  std::unique_ptr<sandbox_service> release_service();
+  void adopt_service(std::unique_ptr<sandbox_service> service);
+
   std::uint16_t port() const;
   // "http://127.0.0.1:PORT" or "https://127.0.0.1:PORT".
   const std::string& base_url() const;

@@ -59,6 +59,11 @@ const std::vector<entry_point>& entry_points() {
       {"amc_execution_wait",
        [] { return amc_execution_wait(nullptr, nullptr, nullptr, nullptr, nullptr, nullptr); }},
       {"amc_results_download", [] { return amc_results_download(nullptr, nullptr, nullptr, nullptr, nullptr); }},
+      {"amc_poller_new", [] { return amc_poller_new(nullptr, nullptr, nullptr); }},
+      {"amc_watch", [] { return amc_watch(nullptr, nullptr, nullptr); }},
+      {"amc_unwatch", [] { return amc_unwatch(nullptr, 0); }},
+      {"amc_poller_next_event", [] { return amc_poller_next_event(nullptr, 0, nullptr); }},
+      {"amc_poller_stats", [] { return amc_poller_stats(nullptr, nullptr); }},
   };
   return all;
 }

@@ -1,0 +1,195 @@
+"""Fixtures for the provider's tests in real Airflow 3.3 against the bundled
+amc-sandbox (HTTPS, its own test CA, time scale 600, three instances of one
+advertiser).
+
+Environment (adapters/airflow/test.sh sets it):
+  AMC_SANDBOX    the amc-sandbox program (default build/release/src/sandbox/amc-sandbox)
+  AIRFLOW_HOME   a temporary Airflow home whose SQLite DB `airflow db migrate` made
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import pathlib
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[3]
+HERE = pathlib.Path(__file__).resolve().parent
+SANDBOX = pathlib.Path(
+    os.environ.get("AMC_SANDBOX") or REPO / "build" / "release" / "src" / "sandbox" / "amc-sandbox"
+)
+ADVERTISER = "ENTITY1AIRFLOW01"
+INSTANCES = ["amcairflow01", "amcairflow02", "amcairflow03"]
+MARKETPLACE = "ATVPDKIKX0DER"
+
+
+class Sandbox:
+    """A running amc-sandbox and its admin API."""
+
+    def __init__(self, directory: pathlib.Path, process: subprocess.Popen[bytes]) -> None:
+        self.directory = directory
+        self.process = process
+        self.summary: dict[str, Any] = json.loads((directory / "sandbox.json").read_text())
+        self.url: str = self.summary["url"]
+        self.context = ssl.create_default_context(cafile=self.summary["ca_file"])
+
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            f"{self.url}/_sandbox/{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, context=self.context, timeout=30) as answer:
+            text = answer.read().decode()
+        return json.loads(text) if text else None
+
+    def requests(self, operation: str | None = None) -> list[dict[str, Any]]:
+        log = self.admin("GET", "requests?limit=1000")
+        entries = log["requests"] if isinstance(log, dict) else log
+        return [entry for entry in entries if operation is None or entry.get("operation") == operation]
+
+    def new_grant(self) -> str:
+        grant = self.admin(
+            "POST",
+            "grants",
+            {"client_id": self.summary["client_id"], "scope": "advertising::campaign_management"},
+        )
+        return str(grant["refresh_token"])
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    assert SANDBOX.exists(), f"{SANDBOX} is not built (set AMC_SANDBOX)"
+    directory = tmp_path_factory.mktemp("sandbox")
+    os.chmod(directory, 0o700)
+    config = {
+        "accounts": [{"accountId": ADVERTISER, "accountName": "Airflow tests", "marketplaceId": MARKETPLACE}],
+        "instances": [
+            {"instanceId": name, "instanceName": name, "entityId": ADVERTISER, "marketplaceId": MARKETPLACE}
+            for name in INSTANCES
+        ],
+    }
+    (directory / "config.json").write_text(json.dumps(config))
+    log = open(directory / "sandbox.log", "wb")  # noqa: SIM115 - open for the sandbox's lifetime
+    process = subprocess.Popen(
+        [
+            str(SANDBOX),
+            "--tls",
+            "--state-dir",
+            str(directory),
+            "--time-scale",
+            "600",
+            "--config",
+            str(directory / "config.json"),
+        ],
+        stdout=log,
+        stderr=log,
+    )
+    for _ in range(600):
+        if (directory / "sandbox.json").exists() and json.loads((directory / "sandbox.json").read_text()).get(
+            "url"
+        ):
+            break
+        assert process.poll() is None, (directory / "sandbox.log").read_text()
+        time.sleep(0.05)
+    running = Sandbox(directory, process)
+    yield running
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
+
+
+def fernet_key() -> str:
+    """A fresh key, made at test time (never committed)."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode()
+
+
+@pytest.fixture(scope="session")
+def airflow_key() -> str:
+    return fernet_key()
+
+
+def connection_json(sandbox: Sandbox, refresh_token: str, store: pathlib.Path) -> str:
+    summary = sandbox.summary
+    return json.dumps(
+        {
+            "conn_type": "amc",
+            "login": summary["client_id"],
+            "password": (sandbox.directory / "client_secret").read_text(),
+            "extra": {
+                "refresh_token": refresh_token,
+                "instance_id": INSTANCES[0],
+                "advertiser_id": ADVERTISER,
+                "marketplace_id": MARKETPLACE,
+                "amc_endpoint": summary["url"],
+                "lwa_token_endpoint": summary["token_url"],
+                "lwa_consent_endpoint": summary["consent_url"],
+                "ca_file": summary["ca_file"],
+                "store_path": str(store),
+            },
+        }
+    )
+
+
+@pytest.fixture
+def airflow_env(sandbox: Sandbox, airflow_key: str, tmp_path: pathlib.Path) -> dict[str, str]:
+    """The environment of a DAG run: a fresh grant in the amc_default
+    connection (read-only, from the environment, as Airflow 3 tasks see
+    connections), Airflow's Fernet key, the result directory Variable."""
+    assert os.environ.get("AIRFLOW_HOME"), "run through adapters/airflow/test.sh (AIRFLOW_HOME, db migrate)"
+    env = dict(os.environ)
+    env.update(
+        {
+            "AIRFLOW_CONN_AMC_DEFAULT": connection_json(
+                sandbox, sandbox.new_grant(), tmp_path / "amc" / "store.json"
+            ),
+            "AIRFLOW__CORE__FERNET_KEY": airflow_key,
+            "AIRFLOW_VAR_AMC_RESULTS_DIR": str(tmp_path / "results"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        }
+    )
+    env.pop("AMC_FERNET_KEYS", None)
+    return env
+
+
+def run_dag(
+    env: dict[str, str],
+    dag_id: str,
+    *,
+    conf: dict[str, Any] | None = None,
+    logical_date: str = "2026-03-10T00:00:00+00:00",
+    extra_env: dict[str, str] | None = None,
+    expect_exit: int | None = 0,
+) -> dict[str, Any]:
+    """Runs `dag.test()` of one DAG in its own Python process (as a task
+    process would be) and returns its summary: the run's state, each task
+    instance's state and try number, and XCom return values; plus the
+    process's output as "output"."""
+    completed = subprocess.run(
+        [sys.executable, str(HERE / "run_dag.py"), dag_id, logical_date, json.dumps(conf or {})],
+        env={**env, **(extra_env or {})},
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=600,
+    )
+    output = completed.stdout + completed.stderr
+    if expect_exit is not None:
+        assert completed.returncode == expect_exit, output[-6000:]
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("DAG_TEST_SUMMARY ")]
+    summary: dict[str, Any] = json.loads(lines[-1][len("DAG_TEST_SUMMARY ") :]) if lines else {}
+    summary["output"] = output
+    summary["returncode"] = completed.returncode
+    return summary

@@ -1,0 +1,330 @@
+"""The ctypes binding (libamc_airflow.binding): loading, ABI check, typed
+exceptions with the library's message, strings freed, callbacks, the
+context-managed client, a fresh client after fork; and that it imports
+without Airflow."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from conftest import ADVERTISER, INSTANCES, MARKETPLACE, Sandbox, fernet_key
+from libamc_airflow import binding
+from libamc_airflow.exceptions import (
+    AmcAuthRequired,
+    AmcError,
+    AmcExecutionFailed,
+    AmcForbidden,
+    AmcInvalidArgument,
+    AmcLibraryError,
+    AmcNotFound,
+    AmcThrottled,
+)
+
+
+def config(sandbox: Sandbox, store: pathlib.Path) -> dict[str, object]:
+    summary = sandbox.summary
+    return {
+        "endpoints": {
+            "amc": summary["url"],
+            "lwa_token": summary["token_url"],
+            "lwa_consent": summary["consent_url"],
+        },
+        "lwa": {
+            "client_id": summary["client_id"],
+            "client_secret": (sandbox.directory / "client_secret").read_text(),
+        },
+        "tls": {"ca_file": summary["ca_file"]},
+        "store": {"path": str(store), "fernet_keys": fernet_key()},
+        "retry": {"max_attempts": 2, "base_delay_ms": 50, "max_total_ms": 2000},
+    }
+
+
+INSTANCE = {"instance_id": INSTANCES[0], "advertiser_id": ADVERTISER, "marketplace_id": MARKETPLACE}
+
+
+@pytest.fixture
+def client(sandbox: Sandbox, tmp_path: pathlib.Path) -> binding.Client:
+    with binding.Client(config(sandbox, tmp_path / "store.json")) as native:
+        native.auth_import("c", sandbox.new_grant())
+        yield native
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+    )
+
+
+def test_imports_without_airflow() -> None:
+    # A meta path hook refuses every airflow module: the binding must not need one.
+    code = (
+        "import sys\n"
+        "class NoAirflow:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'airflow' or name.startswith('airflow.'):\n"
+        "            raise ImportError('airflow is not here')\n"
+        "sys.meta_path.insert(0, NoAirflow())\n"
+        "from libamc_airflow import binding\n"
+        "print(binding.version())\n"
+    )
+    completed = run_python(code)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip().startswith(f"{binding.ABI_MAJOR}.")
+
+
+def test_the_wheel_carries_the_library() -> None:
+    packaged = pathlib.Path(binding.__file__).parent / binding.SONAME
+    assert packaged.is_file() and not packaged.is_symlink()
+    completed = run_python(
+        "from libamc_airflow import binding; binding.library(); print('ok')", AMC_LIBRARY=""
+    )
+    assert completed.stdout.strip() == "ok", completed.stderr
+
+
+def test_a_wrong_library_lists_every_path_tried(tmp_path: pathlib.Path) -> None:
+    missing = tmp_path / "nowhere" / "libamc.so.1"
+    completed = run_python("from libamc_airflow import binding; binding.library()", AMC_LIBRARY=str(missing))
+    assert completed.returncode != 0
+    assert "AmcLibraryError" in completed.stderr and str(missing) in completed.stderr
+    assert "AMC_LIBRARY" in completed.stderr
+
+
+def test_another_library_is_refused(tmp_path: pathlib.Path) -> None:
+    # libc exists but is not libamc: refused, naming what it lacks.
+    libc = ctypes.util.find_library("c") or "libc.so.6"
+    completed = run_python("from libamc_airflow import binding; binding.library()", AMC_LIBRARY=libc)
+    assert completed.returncode != 0 and "lacks amc_" in completed.stderr
+
+
+def test_abi_major_is_checked() -> None:
+    library = binding.library()
+    assert library.amc_version_number() // 10000 == binding.ABI_MAJOR
+    assert AmcLibraryError.__mro__[1] is AmcError
+
+
+def test_every_function_is_declared() -> None:
+    library = binding.library()
+    for name, (restype, argtypes) in binding._FUNCTIONS.items():
+        function = getattr(library, name)
+        assert function.restype is restype and function.argtypes == argtypes, name
+
+
+def test_workflow_id_from_name_and_invalid_argument() -> None:
+    assert binding.workflow_id_from_name("daily_sales") == "wf_daily_sales"
+    derived = binding.workflow_id_from_name("Daily Sales (EU)")
+    assert derived.startswith("wf_daily_sales_eu_")
+    with pytest.raises(AmcInvalidArgument) as problem:
+        binding.workflow_id_from_name("")
+    assert problem.value.status == 1 and problem.value.status_name == "AMC_E_INVALID_ARGUMENT"
+    assert problem.value.message
+
+
+def test_typed_errors_carry_the_library_message_and_detail(client: binding.Client) -> None:
+    with pytest.raises(AmcInvalidArgument) as problem:
+        client.workflow_list({"credential_id": "c", "instance": INSTANCE, "no_such_field": 1})
+    assert "no_such_field" in str(problem.value)
+    with pytest.raises(AmcNotFound):
+        client.execution_get({"credential_id": "c", "instance": INSTANCE, "amc_execution_id": "nope"})
+    with pytest.raises(AmcForbidden) as forbidden:
+        client.workflow_list(
+            {"credential_id": "c", "instance": {**INSTANCE, "advertiser_id": "ENTITYNOTOURS"}}
+        )
+    assert forbidden.value.detail.get("status") == "AMC_E_FORBIDDEN"
+
+
+def test_revoked_grant_is_auth_required(sandbox: Sandbox, tmp_path: pathlib.Path) -> None:
+    with binding.client(config(sandbox, tmp_path / "store.json")) as native:
+        token = sandbox.new_grant()
+        native.auth_import("revoked", token)
+        sandbox.admin("POST", "grants/revoke", {"refresh_token": token})
+        with pytest.raises(AmcAuthRequired) as problem:
+            native.auth_refresh("revoked")
+        assert "revoked" in str(problem.value)
+        assert "Atzr|" not in str(problem.value) and token not in json.dumps(problem.value.detail)
+
+
+def test_throttled_beyond_the_retry_policy(sandbox: Sandbox, client: binding.Client) -> None:
+    sandbox.admin(
+        "POST", "faults", {"kind": "rate_limit", "operation": "listWorkflows", "count": -1, "retry_after": 0}
+    )
+    try:
+        with pytest.raises(AmcThrottled) as problem:
+            client.workflow_list({"credential_id": "c", "instance": INSTANCE})
+        assert problem.value.status == 7
+    finally:
+        sandbox.admin("DELETE", "faults")
+
+
+def test_submit_wait_progress_download(client: binding.Client, tmp_path: pathlib.Path) -> None:
+    request = {
+        "credential_id": "c",
+        "instance": INSTANCE,
+        "execution_id": "binding_run_1",
+        "request": {"workflow": {"sqlQuery": "-- sandbox: duration=1m parts=2 rows=10\nSELECT 1"}},
+    }
+    submitted = client.execution_submit(request)
+    assert client.execution_submit(request)["reattached"] is True
+    events: list[dict[str, object]] = []
+    threads: set[int] = set()
+
+    def on_event(event: dict[str, object]) -> None:
+        events.append(event)
+        threads.add(threading.get_ident())
+
+    with binding.CancelToken() as token:
+        done = client.execution_wait(
+            {
+                "credential_id": "c",
+                "instance": INSTANCE,
+                "execution_id": "binding_run_1",
+                "first_poll_ms": 100,
+                "max_poll_ms": 200,
+            },
+            cancel=token,
+            progress=on_event,
+        )
+    assert done["status"] == "SUCCEEDED" and done["workflowExecutionId"] == submitted["amc_execution_id"]
+    assert any(event.get("event") == "status" for event in events)
+    manifest = client.results_download(
+        {
+            "credential_id": "c",
+            "instance": INSTANCE,
+            "execution_id": "binding_run_1",
+            "directory": str(tmp_path / "out"),
+        },
+        progress=on_event,
+    )
+    assert manifest["total_rows"] == 10 and len(manifest["files"]) == 2
+    assert all(pathlib.Path(part["path"]).is_file() for part in manifest["files"])
+
+
+def test_failed_execution_carries_amc_reason(client: binding.Client) -> None:
+    request = {
+        "credential_id": "c",
+        "instance": INSTANCE,
+        "execution_id": "binding_failed",
+        "request": {
+            "workflow": {
+                "sqlQuery": '-- sandbox: duration=1m fail "Table x_missing does not exist"\nSELECT 1'
+            }
+        },
+    }
+    client.execution_submit(request)
+    with pytest.raises(AmcExecutionFailed) as problem:
+        client.execution_wait(
+            {
+                "credential_id": "c",
+                "instance": INSTANCE,
+                "execution_id": "binding_failed",
+                "first_poll_ms": 100,
+                "max_poll_ms": 200,
+            }
+        )
+    assert "Table x_missing does not exist" in str(problem.value)
+    assert problem.value.execution.get("status") == "FAILED"
+
+
+def test_a_wait_is_cancelled_from_another_thread(client: binding.Client) -> None:
+    request = {
+        "credential_id": "c",
+        "instance": INSTANCE,
+        "execution_id": "binding_cancel",
+        "request": {"workflow": {"sqlQuery": "-- sandbox: duration=10h\nSELECT 1"}},
+    }
+    client.execution_submit(request)
+    with binding.CancelToken() as token:
+        timer = threading.Timer(0.3, token.cancel)
+        timer.start()
+        with pytest.raises(AmcError) as problem:
+            client.execution_wait(
+                {
+                    "credential_id": "c",
+                    "instance": INSTANCE,
+                    "execution_id": "binding_cancel",
+                    "first_poll_ms": 100,
+                    "max_poll_ms": 100,
+                },
+                cancel=token,
+            )
+        timer.join()
+    assert problem.value.status_name == "AMC_E_CANCELLED"
+    client.execution_cancel({"credential_id": "c", "instance": INSTANCE, "execution_id": "binding_cancel"})
+
+
+def test_an_exception_in_a_callback_comes_back_to_the_caller(client: binding.Client) -> None:
+    request = {
+        "credential_id": "c",
+        "instance": INSTANCE,
+        "execution_id": "binding_callback",
+        "request": {"workflow": {"sqlQuery": "-- sandbox: duration=1m\nSELECT 1"}},
+    }
+    client.execution_submit(request)
+
+    def broken(_event: dict[str, object]) -> None:
+        raise RuntimeError("callback broke")
+
+    with pytest.raises(RuntimeError, match="callback broke"):
+        client.execution_wait(
+            {
+                "credential_id": "c",
+                "instance": INSTANCE,
+                "execution_id": "binding_callback",
+                "first_poll_ms": 100,
+                "max_poll_ms": 100,
+            },
+            progress=broken,
+        )
+
+
+def test_log_callback_is_kept_alive_and_masks_secrets(client: binding.Client, sandbox: Sandbox) -> None:
+    lines: list[str] = []
+    client.set_log(lambda level, line: lines.append(line), 10)
+    import gc
+
+    gc.collect()  # the callback must survive: the client holds it
+    client.auth_refresh("c")
+    client.workflow_list({"credential_id": "c", "instance": INSTANCE})
+    assert lines
+    assert not any("Atza|" in line or "Atzr|" in line for line in lines)
+    client.set_log(None)
+
+
+def test_closed_client_is_refused(sandbox: Sandbox, tmp_path: pathlib.Path) -> None:
+    native = binding.Client(config(sandbox, tmp_path / "store.json"))
+    native.close()
+    native.close()
+    with pytest.raises(AmcError, match="closed"):
+        native.metrics()
+
+
+def test_a_forked_child_gets_a_fresh_client(client: binding.Client) -> None:
+    client.auth_refresh("c")
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        try:
+            listing = client.workflow_list({"credential_id": "c", "instance": INSTANCE})
+            os.write(writer, json.dumps({"ok": "workflows" in listing}).encode())
+        except BaseException as problem:
+            os.write(writer, json.dumps({"error": str(problem)}).encode())
+        os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader) as pipe:
+        answer = json.loads(pipe.read() or "{}")
+    os.waitpid(pid, 0)
+    assert answer == {"ok": True}
+    # The parent's client still works.
+    assert "workflows" in client.workflow_list({"credential_id": "c", "instance": INSTANCE})

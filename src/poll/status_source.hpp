@@ -1,0 +1,56 @@
+// The poller's one door into the core: "read one execution" and "list the
+// executions of an instance created since T". Everything the poller asks of
+// AMC goes through here, so moving it onto another front door of the core
+// (the typed client façade) changes this file and nothing else.
+#pragma once
+
+#include "api/session.hpp"
+#include "common/log.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace amc::client {
+class client;
+}
+
+namespace amc::poll {
+
+class status_source {
+ public:
+  explicit status_source(client::client& client);
+
+  // Where the poller's timers and reads run: the client's io_context.
+  boost::asio::any_io_executor executor() const;
+  const logger& log() const;
+
+  // Checks the instance part of a context before any watch is taken.
+  void validate(const api::call_context& context) const;
+  // Checks an AMC execution id before it goes into a URL path.
+  void validate_execution_id(const std::string& amc_execution_id) const;
+
+  // The AMC execution id journaled for our execution_id; not_found otherwise.
+  std::string journaled_amc_id(const std::string& execution_id) const;
+
+  // One GET of the execution: the flat execution object.
+  boost::asio::awaitable<nlohmann::json> read_execution(api::call_context context,
+                                                        std::string amc_execution_id);
+
+  struct listing {
+    nlohmann::json executions;  // flat execution objects
+    long pages = 0;             // list requests it took
+  };
+  // Every execution of the instance created at or after `min_creation_time`
+  // ("yyyy-MM-ddTHH:mm:ss", UTC), cancelled ones included, `page_size` per
+  // request (1-100), every page.
+  boost::asio::awaitable<listing> list_since(api::call_context context, std::string min_creation_time,
+                                             int page_size);
+
+ private:
+  client::client& client_;
+};
+
+}  // namespace amc::poll

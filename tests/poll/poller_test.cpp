@@ -1,0 +1,584 @@
+// The poller against the sandbox: every status change reported, exactly one
+// final event per watch whatever happens on the way (429 storms, connection
+// resets, a sandbox restart), batching through the list call, unwatching
+// from callbacks and other threads, and draining queued events. Executions
+// run on a fast sandbox clock; no assertion depends on how fast anything is.
+#include "poll/poller.hpp"
+
+#include "api/executions.hpp"
+#include "api/operations.hpp"
+#include "common/error.hpp"
+#include "sandbox/server.hpp"
+#include "sandbox/service.hpp"
+#include "support/sandbox_fixture.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace amc::poll {
+namespace {
+
+using boost::beast::http::verb;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr auto generous = 120s;  // a bound for a hung test, not a speed claim
+
+// What one watch saw.
+struct watched {
+  struct recorder* owner = nullptr;
+  std::uint64_t watch_id = 0;
+  std::vector<json> events;
+  std::atomic<int> destroyed{0};
+};
+
+struct recorder {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::size_t finals = 0;
+  std::size_t events = 0;
+
+  static void on_event(const char* text, void* user) {
+    auto& watch = *static_cast<watched*>(user);
+    auto event = json::parse(text);
+    std::lock_guard lock(watch.owner->mutex);
+    ++watch.owner->events;
+    if (event.value("terminal", false)) ++watch.owner->finals;
+    watch.events.push_back(std::move(event));
+    watch.owner->changed.notify_all();
+  }
+  static void on_destroy(void* user) { ++static_cast<watched*>(user)->destroyed; }
+
+  bool wait_for_finals(std::size_t count) {
+    std::unique_lock lock(mutex);
+    return changed.wait_for(lock, generous, [&] { return finals >= count; });
+  }
+};
+
+class Poller : public testing::sandbox_fixture {
+ protected:
+  void configure(sandbox::sandbox_options& options) override {
+    options.time_scale = 600;  // AMC's minutes become tenths of a second
+    options.max_active_per_instance = 100'000;
+    options.adhoc_per_day = 100'000;
+    options.instances = {{"amcinstance01", "Test instance", "ENTITYAAAAAAAAAAAAA1", "ATVPDKIKX0DER"}};
+    options.request_log_capacity = 100'000;
+  }
+  virtual json client_changes() { return json::object(); }
+  void SetUp() override {
+    sandbox_fixture::SetUp();
+    client_ = make_client(client_changes());
+    add_credential(*client_);
+    context_ = {"conn", "amcinstance01", "ENTITYAAAAAAAAAAAAA1", "ATVPDKIKX0DER"};
+  }
+  void TearDown() override {
+    poller_.reset();
+    client_.reset();
+    sandbox_fixture::TearDown();
+  }
+
+  static poll_settings fast() {
+    poll_settings settings;
+    settings.first_interval = 20ms;
+    settings.max_interval = 100ms;
+    settings.near_finish_interval = 20ms;
+    settings.min_interval = 0ms;
+    settings.error_backoff_max = 200ms;
+    return settings;
+  }
+  void start(poll_settings settings = fast()) {
+    poller_ = std::make_unique<poller>(status_source(*client_), settings);
+  }
+
+  // Creates an ad-hoc execution; returns AMC's execution object.
+  json create(const std::string& sql) {
+    return client_->run_blocking(
+        api::create_execution(client_->amc(), context_, {{"workflow", {{"sqlQuery", sql}}}}), 30s);
+  }
+
+  watch_request request_for(const json& execution, watched& into, recorder& events, bool with_create_time = false) {
+    into.owner = &events;
+    watch_request request;
+    request.context = context_;
+    request.amc_execution_id = execution["workflowExecutionId"].get<std::string>();
+    if (with_create_time) request.create_time = execution["createTime"].get<std::string>();
+    request.callback = &recorder::on_event;
+    request.user = &into;
+    request.destroy_user = &recorder::on_destroy;
+    return request;
+  }
+
+  json stats() { return poller_->stats(); }
+
+  // Every watch: statuses change from event to event, exactly one final
+  // event and it is the last, and the user destructor ran once.
+  static void expect_one_final_each(const std::vector<std::unique_ptr<watched>>& watches,
+                                    const std::string& final_status = {}) {
+    for (const auto& watch : watches) {
+      ASSERT_FALSE(watch->events.empty()) << watch->watch_id;
+      int finals = 0;
+      json previous = nullptr;
+      for (const auto& event : watch->events) {
+        if (event.value("terminal", false)) ++finals;
+        EXPECT_EQ(event["watch_id"].get<std::uint64_t>(), watch->watch_id);
+        if (event["event"] == "status") {
+          EXPECT_EQ(event["previous_status"], previous) << event.dump();
+          EXPECT_NE(event["status"], previous) << "an event without a change: " << event.dump();
+          previous = event["status"];
+        }
+      }
+      EXPECT_EQ(finals, 1) << watch->events.back().dump();
+      EXPECT_TRUE(watch->events.back().value("terminal", false));
+      if (!final_status.empty()) {
+        EXPECT_EQ(watch->events.back()["status"], final_status) << watch->events.back().dump();
+      }
+      // The destructor runs right after the final callback returns.
+      for (auto until = std::chrono::steady_clock::now() + generous;
+           watch->destroyed == 0 && std::chrono::steady_clock::now() < until;)
+        std::this_thread::sleep_for(1ms);
+      EXPECT_EQ(watch->destroyed.load(), 1);
+    }
+  }
+
+  // Watches `count` executions made from `sql` with callbacks and waits for
+  // all their final events.
+  std::vector<std::unique_ptr<watched>> watch_all(const std::string& sql, std::size_t count, recorder& events,
+                                                  bool with_create_time = false) {
+    std::vector<json> executions;
+    for (std::size_t i = 0; i < count; ++i) executions.push_back(create(sql));
+    std::vector<std::unique_ptr<watched>> watches;
+    for (const auto& execution : executions) {
+      watches.push_back(std::make_unique<watched>());
+      watches.back()->watch_id = poller_->watch(request_for(execution, *watches.back(), events, with_create_time));
+    }
+    return watches;
+  }
+
+  long long status_requests() {
+    return requests_of("getWorkflowExecution") + requests_of("listWorkflowExecutions");
+  }
+
+  std::unique_ptr<client::client> client_;
+  std::unique_ptr<poller> poller_;
+  api::call_context context_;
+};
+
+TEST_F(Poller, ReportsEveryStatusChangeAndExactlyOneFinalEventPerWatch) {
+  start();
+  recorder events;
+  const std::vector<std::pair<std::string, std::string>> kinds = {
+      {"SELECT 1 -- sandbox: pending=10s duration=30s publishing=10s", "SUCCEEDED"},
+      {"SELECT 2 -- sandbox: fail \"Table x does not exist\" duration=20s", "FAILED"},
+      {"SELECT 3 -- sandbox: reject \"too many overlapping runs\"", "REJECTED"},
+      {"SELECT 4 -- sandbox: status=SOMETHING_NEW for=20s duration=20s", "SUCCEEDED"},
+  };
+  std::vector<std::unique_ptr<watched>> all;
+  std::map<std::string, std::vector<watched*>> by_outcome;
+  for (const auto& [sql, outcome] : kinds) {
+    auto watches = watch_all(sql, 25, events);
+    for (auto& watch : watches) {
+      by_outcome[outcome].push_back(watch.get());
+      all.push_back(std::move(watch));
+    }
+  }
+  // Cancelled ones: long runs cancelled while watched.
+  std::vector<std::string> to_cancel;
+  for (int i = 0; i < 10; ++i) {
+    const auto execution = create("SELECT 5 -- sandbox: duration=10h");
+    all.push_back(std::make_unique<watched>());
+    all.back()->watch_id = poller_->watch(request_for(execution, *all.back(), events));
+    by_outcome["CANCELLED"].push_back(all.back().get());
+    to_cancel.push_back(execution["workflowExecutionId"]);
+  }
+  for (const auto& id : to_cancel) client_->run_blocking(api::cancel_execution(client_->amc(), context_, id), 30s);
+
+  ASSERT_TRUE(events.wait_for_finals(all.size())) << stats().dump();
+  poller_.reset();  // no event may come after the final one
+  expect_one_final_each(all);
+  for (const auto& [outcome, watches] : by_outcome)
+    for (const auto* watch : watches) EXPECT_EQ(watch->events.back()["status"], outcome);
+  // The successful runs were seen on their way, not only at the end.
+  for (const auto* watch : by_outcome["SUCCEEDED"]) {
+    EXPECT_GE(watch->events.size(), 2u);
+    EXPECT_EQ(watch->events.back()["execution"]["workflowExecutionId"],
+              watch->events.front()["amc_execution_id"]);
+  }
+  bool saw_unknown_status = false;
+  for (const auto* watch : by_outcome["SUCCEEDED"])
+    for (const auto& event : watch->events) saw_unknown_status |= event["status"] == "SOMETHING_NEW";
+  EXPECT_TRUE(saw_unknown_status) << "an unknown status is a change, not an end";
+}
+
+TEST_F(Poller, BatchesReadsOfOneInstanceThroughTheListCall) {
+  start();
+  recorder events;
+  auto watches = watch_all("SELECT 1 -- sandbox: pending=1m duration=20m publishing=1m", 60, events, true);
+  ASSERT_TRUE(events.wait_for_finals(watches.size())) << stats().dump();
+  const auto numbers = stats();
+  expect_one_final_each(watches, "SUCCEEDED");
+  EXPECT_GT(numbers["batched_reads"].get<long>(), 0) << numbers.dump();
+  EXPECT_GT(numbers["executions_refreshed_by_lists"].get<long>(), 0) << numbers.dump();
+  // Status reads served (a GET, or an execution in a list) outnumber the
+  // requests sent for them.
+  const long reads = numbers["get_requests"].get<long>() + numbers["executions_refreshed_by_lists"].get<long>();
+  EXPECT_LT(numbers["requests_sent"].get<long>(), reads) << numbers.dump();
+  EXPECT_LT(numbers["requests_sent"].get<long>(), static_cast<long>(watches.size()) * 3) << numbers.dump();
+  // What the poller counted is what the sandbox answered.
+  EXPECT_EQ(numbers["list_requests"].get<long long>(), requests_of("listWorkflowExecutions"));
+  EXPECT_EQ(numbers["get_requests"].get<long long>(), requests_of("getWorkflowExecution"));
+}
+
+TEST_F(Poller, WithoutBatchingEveryReadIsAGet) {
+  auto settings = fast();
+  settings.batching = false;
+  start(settings);
+  recorder events;
+  auto watches = watch_all("SELECT 1 -- sandbox: pending=10s duration=30s publishing=10s", 10, events, true);
+  ASSERT_TRUE(events.wait_for_finals(watches.size()));
+  expect_one_final_each(watches, "SUCCEEDED");
+  EXPECT_EQ(stats()["list_requests"], 0);
+  EXPECT_EQ(requests_of("listWorkflowExecutions"), 0);
+}
+
+class PollerThroughFailures : public Poller {
+ protected:
+  // Each 429 or reset reaches the poller instead of being retried inside
+  // the HTTP client.
+  json client_changes() override {
+    return {{"retry", {{"max_attempts", 1}, {"max_throttle_waits", 0}}}};
+  }
+};
+
+TEST_F(PollerThroughFailures, KeepsEveryWatchThroughA429Storm) {
+  start();
+  recorder events;
+  std::vector<json> executions;
+  for (int i = 0; i < 40; ++i) executions.push_back(create("SELECT 1 -- sandbox: pending=10s duration=1m publishing=10s"));
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "rate_limit"}, {"path", "/amc/reporting/*"}, {"count", 150}, {"retry_after", 0}});
+  std::vector<std::unique_ptr<watched>> watches;
+  for (std::size_t i = 0; i < executions.size(); ++i) {
+    watches.push_back(std::make_unique<watched>());
+    watches.back()->watch_id = poller_->watch(request_for(executions[i], *watches.back(), events, i % 2 == 0));
+  }
+  ASSERT_TRUE(events.wait_for_finals(watches.size())) << stats().dump();
+  expect_one_final_each(watches, "SUCCEEDED");
+  EXPECT_EQ(admin(verb::get, "/_sandbox/stats")["faults"]["rate_limit"], 150);
+  EXPECT_GT(stats()["throttles"].get<long>(), 0);
+}
+
+TEST_F(PollerThroughFailures, RetryAfterHoldsBackEveryRead) {
+  start();
+  recorder events;
+  std::vector<json> executions;
+  for (int i = 0; i < 5; ++i) executions.push_back(create("SELECT 1 -- sandbox: duration=10s"));
+  admin(verb::delete_, "/_sandbox/requests");
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "rate_limit"}, {"operation", "getWorkflowExecution"}, {"count", 1}, {"retry_after", 1}});
+  std::vector<std::unique_ptr<watched>> watches;
+  for (const auto& execution : executions) {
+    watches.push_back(std::make_unique<watched>());
+    watches.back()->watch_id = poller_->watch(request_for(execution, *watches.back(), events));
+  }
+  ASSERT_TRUE(events.wait_for_finals(watches.size()));
+  expect_one_final_each(watches, "SUCCEEDED");
+  // No status request was sent within the second after the 429 answer,
+  // except those already on their way when it came.
+  const auto log = admin(verb::get, "/_sandbox/requests?limit=100000")["requests"];
+  double throttled_at = -1;
+  int sent_during_pause = 0;
+  for (const auto& entry : log) {
+    const auto operation = entry["operation"].get<std::string>();
+    if (operation != "getWorkflowExecution" && operation != "listWorkflowExecutions") continue;
+    const double sent_at = entry["time_ms"].get<double>() - entry["duration_ms"].get<double>();
+    if (entry["status"] == 429) throttled_at = entry["time_ms"].get<double>();
+    else if (throttled_at >= 0 && sent_at > throttled_at && sent_at < throttled_at + 1000 - 50) ++sent_during_pause;
+  }
+  ASSERT_GE(throttled_at, 0) << log.dump();
+  EXPECT_LE(sent_during_pause, poll_settings{}.max_in_flight) << log.dump();
+  EXPECT_EQ(stats()["throttles"], 1);
+}
+
+TEST_F(PollerThroughFailures, KeepsEveryWatchThroughConnectionResets) {
+  start();
+  recorder events;
+  std::vector<json> executions;
+  for (int i = 0; i < 30; ++i) executions.push_back(create("SELECT 1 -- sandbox: pending=10s duration=1m publishing=10s"));
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "reset_before_headers"}, {"path", "/amc/reporting/*"}, {"count", 60}});
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "reset_after_headers"}, {"path", "/amc/reporting/*"}, {"count", 20}});
+  std::vector<std::unique_ptr<watched>> watches;
+  for (std::size_t i = 0; i < executions.size(); ++i) {
+    watches.push_back(std::make_unique<watched>());
+    watches.back()->watch_id = poller_->watch(request_for(executions[i], *watches.back(), events, i % 2 == 0));
+  }
+  ASSERT_TRUE(events.wait_for_finals(watches.size())) << stats().dump();
+  expect_one_final_each(watches, "SUCCEEDED");
+  EXPECT_GT(stats()["failed_reads"].get<long>(), 0);
+}
+
+class PollerRestart : public PollerThroughFailures {
+ protected:
+  void configure(sandbox::sandbox_options& options) override {
+    Poller::configure(options);
+    options.tls = false;  // a restarted TLS sandbox would have a new CA
+  }
+};
+
+TEST_F(PollerRestart, KeepsEveryWatchThroughASandboxRestartOnTheSamePort) {
+  start();
+  recorder events;
+  auto watches = watch_all("SELECT 1 -- sandbox: pending=10s duration=10m publishing=10s", 20, events, true);
+  {
+    std::unique_lock lock(events.mutex);
+    ASSERT_TRUE(events.changed.wait_for(lock, generous, [&] { return events.events >= watches.size(); }));
+  }
+  const auto port = server_->port();
+  auto options = server_->options();
+  server_->stop();
+  auto service = server_->release_service();
+  server_.reset();  // every connection closes; new ones are refused
+  const auto failed_before = stats()["failed_reads"].get<long>();
+  for (auto until = std::chrono::steady_clock::now() + generous;
+       stats()["failed_reads"].get<long>() < failed_before + 5 && std::chrono::steady_clock::now() < until;)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_GE(stats()["failed_reads"].get<long>(), failed_before + 5) << "the reads failed while it was down";
+  EXPECT_EQ(stats()["watched"], watches.size()) << "no watch was dropped";
+  options.port = port;
+  server_ = std::make_unique<sandbox::sandbox_server>(options);
+  server_->adopt_service(std::move(service));
+  server_->start();
+  ASSERT_TRUE(events.wait_for_finals(watches.size())) << stats().dump();
+  expect_one_final_each(watches, "SUCCEEDED");
+}
+
+TEST_F(Poller, UnwatchInsideACallbackIsSafe) {
+  start();
+  struct self_unwatching {
+    poller* owner = nullptr;
+    std::uint64_t watch_id = 0;
+    std::uint64_t other_id = 0;  // unwatched from this callback too
+    std::atomic<int> calls{0};
+    std::atomic<int> destroyed{0};
+    std::atomic<int> unwatch_failures{0};
+  };
+  std::vector<std::unique_ptr<self_unwatching>> watches;
+  std::atomic<int> other_destroyed{0};
+  std::atomic<int> other_calls{0};
+  for (int i = 0; i < 20; ++i) {
+    const auto execution = create("SELECT 1 -- sandbox: pending=10s duration=30s publishing=10s");
+    const auto other_execution = create("SELECT 2 -- sandbox: duration=10h");
+    auto watch = std::make_unique<self_unwatching>();
+    watch->owner = poller_.get();
+    watch_request other;
+    other.context = context_;
+    other.amc_execution_id = other_execution["workflowExecutionId"];
+    other.callback = [](const char*, void* user) { ++*static_cast<std::atomic<int>*>(user); };
+    other.user = &other_calls;
+    other.destroy_user = [](void* user) { (void)user; };
+    watch->other_id = poller_->watch(other);
+    watch_request request;
+    request.context = context_;
+    request.amc_execution_id = execution["workflowExecutionId"];
+    request.callback = [](const char*, void* user) {
+      auto& self = *static_cast<self_unwatching*>(user);
+      ++self.calls;
+      try {
+        self.owner->unwatch(self.watch_id);
+        self.owner->unwatch(self.other_id);
+      } catch (const error&) {
+        ++self.unwatch_failures;
+      }
+      // Still usable here: the destructor runs after this returns.
+      EXPECT_EQ(self.destroyed.load(), 0);
+    };
+    request.user = watch.get();
+    request.destroy_user = [](void* user) { ++static_cast<self_unwatching*>(user)->destroyed; };
+    watch->watch_id = poller_->watch(request);
+    watches.push_back(std::move(watch));
+  }
+  for (const auto& watch : watches) {
+    for (auto until = std::chrono::steady_clock::now() + generous;
+         watch->destroyed == 0 && std::chrono::steady_clock::now() < until;)
+      std::this_thread::sleep_for(5ms);
+  }
+  std::this_thread::sleep_for(200ms);  // time for any wrong extra callback to show
+  for (const auto& watch : watches) {
+    EXPECT_EQ(watch->calls.load(), 1);
+    EXPECT_EQ(watch->destroyed.load(), 1);
+    EXPECT_EQ(watch->unwatch_failures.load(), 0);
+    EXPECT_EQ(testing::error_code_of([&] { poller_->unwatch(watch->watch_id); }), errc::not_found);
+  }
+  EXPECT_EQ(stats()["watched"], 0);
+}
+
+TEST_F(Poller, UnwatchFromAnotherThreadWaitsForARunningCallback) {
+  start();
+  struct slow_watch {
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool entered = false;
+    std::atomic<bool> running{false};
+    std::atomic<int> calls_after_unwatch{0};
+    std::atomic<bool> unwatched{false};
+    std::atomic<int> destroyed{0};
+  } watch;
+  const auto execution = create("SELECT 1 -- sandbox: duration=10h");
+  watch_request request;
+  request.context = context_;
+  request.amc_execution_id = execution["workflowExecutionId"];
+  request.callback = [](const char*, void* user) {
+    auto& self = *static_cast<slow_watch*>(user);
+    if (self.unwatched) ++self.calls_after_unwatch;
+    self.running = true;
+    {
+      std::lock_guard lock(self.mutex);
+      self.entered = true;
+      self.changed.notify_all();
+    }
+    std::this_thread::sleep_for(100ms);
+    self.running = false;
+  };
+  request.user = &watch;
+  request.destroy_user = [](void* user) { ++static_cast<slow_watch*>(user)->destroyed; };
+  const auto id = poller_->watch(request);
+  {
+    std::unique_lock lock(watch.mutex);
+    ASSERT_TRUE(watch.changed.wait_for(lock, generous, [&] { return watch.entered; }));
+  }
+  poller_->unwatch(id);
+  watch.unwatched = true;
+  EXPECT_FALSE(watch.running) << "unwatch returned while the callback ran";
+  EXPECT_EQ(watch.destroyed.load(), 1);
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(watch.calls_after_unwatch.load(), 0);
+}
+
+TEST_F(Poller, HostsWithoutCallbacksDrainEventsWithNextEvent) {
+  start();
+  std::map<std::uint64_t, std::vector<json>> seen;
+  std::atomic<int> destroyed{0};
+  for (int i = 0; i < 30; ++i) {
+    const auto execution = create("SELECT 1 -- sandbox: pending=10s duration=30s publishing=10s");
+    watch_request request;
+    request.context = context_;
+    request.amc_execution_id = execution["workflowExecutionId"];
+    request.user = &destroyed;
+    request.destroy_user = [](void* user) { ++*static_cast<std::atomic<int>*>(user); };
+    seen[poller_->watch(request)];
+  }
+  std::size_t finals = 0;
+  const auto until = std::chrono::steady_clock::now() + generous;
+  while (finals < seen.size() && std::chrono::steady_clock::now() < until) {
+    const auto text = poller_->next_event(200ms);
+    if (!text) continue;
+    const auto event = json::parse(*text);
+    const auto id = event["watch_id"].get<std::uint64_t>();
+    ASSERT_TRUE(seen.count(id)) << *text;
+    seen[id].push_back(event);
+    if (event["terminal"].get<bool>()) {
+      ++finals;
+      EXPECT_EQ(destroyed.load(), static_cast<int>(finals)) << "the destructor ran before the final event came out";
+    }
+  }
+  ASSERT_EQ(finals, seen.size());
+  for (const auto& [id, events] : seen) {
+    EXPECT_EQ(events.back()["status"], "SUCCEEDED");
+    int terminal = 0;
+    for (const auto& event : events) terminal += event["terminal"].get<bool>() ? 1 : 0;
+    EXPECT_EQ(terminal, 1);
+  }
+  EXPECT_EQ(destroyed.load(), 30);
+  EXPECT_FALSE(poller_->next_event(50ms)) << "nothing left: the wait times out";
+}
+
+TEST_F(Poller, WatchesAJournaledExecutionIdAndSaysSoInItsEvents) {
+  start();
+  const auto submitted = client_->run_blocking(
+      api::submit_execution(client_->amc(), client_->journal(), context_, "exec_poll0001",
+                            {{"workflow", {{"sqlQuery", "SELECT 1 -- sandbox: duration=10s"}}}}, client_->log()),
+      30s);
+  recorder events;
+  watched watch;
+  watch.owner = &events;
+  watch_request request;
+  request.context = context_;
+  request.execution_id = "exec_poll0001";
+  request.callback = &recorder::on_event;
+  request.user = &watch;
+  watch.watch_id = poller_->watch(request);
+  ASSERT_TRUE(events.wait_for_finals(1));
+  EXPECT_EQ(watch.events.back()["execution_id"], "exec_poll0001");
+  EXPECT_EQ(watch.events.back()["amc_execution_id"], submitted.amc_execution_id);
+  request.execution_id = "exec_neverseen";
+  EXPECT_EQ(testing::error_code_of([&] { poller_->watch(request); }), errc::not_found);
+}
+
+TEST_F(Poller, AnExecutionThatDoesNotExistEndsWithOneErrorEvent) {
+  start();
+  recorder events;
+  watched watch;
+  watch.owner = &events;
+  watch_request request;
+  request.context = context_;
+  request.amc_execution_id = "00000000-0000-4000-8000-000000000000";
+  request.callback = &recorder::on_event;
+  request.user = &watch;
+  request.destroy_user = &recorder::on_destroy;
+  watch.watch_id = poller_->watch(request);
+  ASSERT_TRUE(events.wait_for_finals(1));
+  poller_.reset();
+  ASSERT_EQ(watch.events.size(), 1u);
+  EXPECT_EQ(watch.events[0]["event"], "error");
+  EXPECT_EQ(watch.events[0]["error"]["code"], static_cast<int>(errc::not_found));
+  EXPECT_EQ(requests_of("getWorkflowExecution"), 3) << "three 404s in a row, then it gives up";
+  EXPECT_EQ(watch.destroyed.load(), 1);
+}
+
+TEST_F(Poller, RefusesBadWatchesWithoutTakingTheirUserData) {
+  start();
+  std::atomic<int> destroyed{0};
+  watch_request request;
+  request.context = context_;
+  request.user = &destroyed;
+  request.destroy_user = [](void* user) { ++*static_cast<std::atomic<int>*>(user); };
+  EXPECT_EQ(testing::error_code_of([&] { poller_->watch(request); }), errc::invalid_argument);  // no id
+  request.amc_execution_id = "../etc";
+  EXPECT_EQ(testing::error_code_of([&] { poller_->watch(request); }), errc::invalid_argument);
+  request.amc_execution_id = "00000000-0000-4000-8000-000000000000";
+  request.create_time = "yesterday";
+  EXPECT_EQ(testing::error_code_of([&] { poller_->watch(request); }), errc::invalid_argument);
+  request.create_time.clear();
+  request.context.advertiser_id = "12345";
+  EXPECT_EQ(testing::error_code_of([&] { poller_->watch(request); }), errc::invalid_argument);
+  EXPECT_EQ(destroyed.load(), 0);
+  EXPECT_EQ(testing::error_code_of([&] { poller_->unwatch(12345); }), errc::not_found);
+  EXPECT_EQ(stats()["watched"], 0);
+}
+
+TEST_F(Poller, FreeingThePollerEndsEveryWatchOnce) {
+  start();
+  recorder events;
+  auto watches = watch_all("SELECT 1 -- sandbox: duration=10h", 50, events);
+  {
+    std::unique_lock lock(events.mutex);
+    ASSERT_TRUE(events.changed.wait_for(lock, generous, [&] { return events.events >= watches.size(); }));
+  }
+  poller_.reset();
+  const auto seen = events.events;
+  for (const auto& watch : watches) EXPECT_EQ(watch->destroyed.load(), 1);
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(events.events, seen) << "no callback after the poller is gone";
+}
+
+}  // namespace
+}  // namespace amc::poll
