@@ -12,9 +12,9 @@ thread_local bool running_client_io = false;
 
 bool on_client_thread() { return running_client_io; }
 
-client::client(client_config config)
+client::client(client_config config, std::unique_ptr<store::store_backend> host_store)
     : config_(std::move(config)), owner_process_(::getpid()), keep_running_(io_.get_executor()) {
-  store_ = store::open_store(config_.store);
+  store_ = store::open_store(config_.store, std::move(host_store));
   http_ = std::make_unique<net::http_client>(io_.get_executor(), config_.http);
   auth::token_settings settings;
   settings.client = config_.lwa_client;
