@@ -59,4 +59,7 @@ echo "airflow: ruff and mypy"
 
 echo "airflow: pytest"
 cd "$here"
-exec pytest -q -p no:cacheprovider "${@:-tests}"
+# No global capture (-s): Airflow configures its log handlers once per
+# process, on the stream it finds then; the tests capture their DAG runs'
+# output at the file descriptors (capfd) instead.
+exec pytest -q -s -p no:cacheprovider -p no:logging "${@:-tests}"

@@ -18,7 +18,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -164,32 +165,52 @@ def airflow_env(sandbox: Sandbox, airflow_key: str, tmp_path: pathlib.Path) -> d
     return env
 
 
+@pytest.fixture
 def run_dag(
-    env: dict[str, str],
-    dag_id: str,
-    *,
-    conf: dict[str, Any] | None = None,
-    logical_date: str = "2026-03-10T00:00:00+00:00",
-    extra_env: dict[str, str] | None = None,
-    expect_exit: int | None = 0,
-) -> dict[str, Any]:
-    """Runs `dag.test()` of one DAG in its own Python process (as a task
-    process would be) and returns its summary: the run's state, each task
-    instance's state and try number, and XCom return values; plus the
-    process's output as "output"."""
-    completed = subprocess.run(
-        [sys.executable, str(HERE / "run_dag.py"), dag_id, logical_date, json.dumps(conf or {})],
-        env={**env, **(extra_env or {})},
-        capture_output=True,
-        check=False,
-        text=True,
-        timeout=600,
-    )
-    output = completed.stdout + completed.stderr
-    if expect_exit is not None:
-        assert completed.returncode == expect_exit, output[-6000:]
-    lines = [line for line in completed.stdout.splitlines() if line.startswith("DAG_TEST_SUMMARY ")]
-    summary: dict[str, Any] = json.loads(lines[-1][len("DAG_TEST_SUMMARY ") :]) if lines else {}
-    summary["output"] = output
-    summary["returncode"] = completed.returncode
-    return summary
+    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., dict[str, Any]]:
+    """Runs one DAG (see run_dag.py for the modes: dag.test(), a retry of a
+    killed task, a clear) and returns its summary plus the output as
+    "output". In this process by default (Airflow's in-process API is built
+    once); in a process of its own with ``separate_process=True`` (for a
+    task process that must die)."""
+
+    def run(
+        env: dict[str, str],
+        dag_id: str,
+        *,
+        mode: str = "test",
+        task_id: str | None = None,
+        conf: dict[str, Any] | None = None,
+        logical_date: str = "2026-03-10T00:00:00+00:00",
+        extra_env: dict[str, str] | None = None,
+        separate_process: bool = False,
+    ) -> dict[str, Any]:
+        arguments = [mode, dag_id, logical_date, json.dumps(conf or {}), *([task_id] if task_id else [])]
+        if separate_process:
+            completed = subprocess.run(
+                [sys.executable, str(HERE / "run_dag.py"), *arguments],
+                env={**env, **(extra_env or {})},
+                capture_output=True,
+                check=False,
+                text=True,
+                timeout=600,
+            )
+            lines = [line for line in completed.stdout.splitlines() if line.startswith("DAG_TEST_SUMMARY ")]
+            result: dict[str, Any] = json.loads(lines[-1].split(" ", 1)[1]) if lines else {}
+            result["output"] = completed.stdout + completed.stderr
+            result["returncode"] = completed.returncode
+            return result
+        for name, value in {**env, **(extra_env or {})}.items():
+            if os.environ.get(name) != value:
+                monkeypatch.setenv(name, value)
+        import run_dag as runner
+
+        capfd.readouterr()
+        result = runner.run(mode, dag_id, datetime.fromisoformat(logical_date), conf or {}, task_id)
+        out, err = capfd.readouterr()
+        result["output"] = out + err
+        result["returncode"] = 0
+        return result
+
+    return run

@@ -18,6 +18,7 @@ def test_trigger_serialization_round_trip() -> None:
         amc_execution_id="4f3a-…-c1",
         execution_id="airflow_0123456789abcdef0123456789abcdef",
         poll_interval=12.5,
+        instance={"instance_id": "amc2", "advertiser_id": "ENTITY2", "marketplace_id": "A1PA6795UKMFR9"},
     )
     classpath, kwargs = trigger.serialize()
     assert classpath == "libamc_airflow.triggers.amc.AmcExecutionTrigger"
@@ -31,4 +32,5 @@ def test_trigger_serialization_round_trip() -> None:
         "amc_execution_id": "4f3a-…-c1",
         "execution_id": "airflow_0123456789abcdef0123456789abcdef",
         "poll_interval": 12.5,
+        "instance": {"instance_id": "amc2", "advertiser_id": "ENTITY2", "marketplace_id": "A1PA6795UKMFR9"},
     }

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import DAG
+from airflow.sdk import DAG, CronDataIntervalTimetable
 
 from libamc_airflow.operators.amc import AmcRunWorkflowOperator, AmcSyncWorkflowOperator
 from libamc_airflow.sensors.amc import AmcExecutionSensor
 
 with DAG(
     dag_id="example_amc",
-    schedule="@daily",
+    # Each run covers the day before it (a data interval, not a point in time).
+    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
     start_date=datetime(2026, 1, 1),
     catchup=False,
     tags=["example", "amc"],

@@ -244,8 +244,12 @@ class AmcRunWorkflowOperator(BaseOperator):
             request["parameterValues"] = self.parameters
         if self.time_window_from_data_interval:
             start, end = context.get("data_interval_start"), context.get("data_interval_end")
-            if start is None or end is None:
-                raise AirflowException("time_window_from_data_interval needs a run with a data interval")
+            if start is None or end is None or start >= end:
+                raise AirflowFailException(
+                    f"time_window_from_data_interval needs a run whose data interval is not empty (it is "
+                    f"{start} to {end}): schedule the DAG with a data-interval timetable such as "
+                    "CronDataIntervalTimetable, or give time_window_start and time_window_end"
+                )
             request.update(window_from_interval(start, end, time_zone=self.time_zone, lag=self.data_latency))
         elif self.time_window_start or self.time_window_end:
             request.update(
@@ -369,6 +373,7 @@ class AmcRunWorkflowOperator(BaseOperator):
                     amc_execution_id=record["amc_execution_id"],
                     execution_id=record["execution_id"],
                     poll_interval=self.poll_interval,
+                    instance=record["instance"],
                 ),
                 method_name="execute_complete",
                 timeout=self.wait_timeout,

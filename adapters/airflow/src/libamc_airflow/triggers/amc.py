@@ -27,16 +27,24 @@ class AmcExecutionTrigger(BaseTrigger):
     :param amc_execution_id: AMC's id of the execution.
     :param execution_id: libamc's (journaled) execution id, for the event.
     :param poll_interval: seconds between status reads.
+    :param instance: overrides the connection's instance (mapped tasks).
     """
 
     def __init__(
-        self, *, amc_conn_id: str, amc_execution_id: str, execution_id: str = "", poll_interval: float = 30.0
+        self,
+        *,
+        amc_conn_id: str,
+        amc_execution_id: str,
+        execution_id: str = "",
+        poll_interval: float = 30.0,
+        instance: dict[str, str] | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.amc_conn_id = amc_conn_id
         self.amc_execution_id = amc_execution_id
         self.execution_id = execution_id
         self.poll_interval = float(poll_interval)
+        self.instance = dict(instance) if instance else None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -46,6 +54,7 @@ class AmcExecutionTrigger(BaseTrigger):
                 "amc_execution_id": self.amc_execution_id,
                 "execution_id": self.execution_id,
                 "poll_interval": self.poll_interval,
+                "instance": self.instance,
             },
         )
 
@@ -65,7 +74,7 @@ class AmcExecutionTrigger(BaseTrigger):
             client = await asyncio.to_thread(AmcHook.client_for, connection)
             request = {
                 "credential_id": self.amc_conn_id,
-                "instance": AmcHook.instance_of(connection),
+                "instance": {**AmcHook.instance_of(connection), **(self.instance or {})},
                 "amc_execution_id": self.amc_execution_id,
             }
         except AmcError as problem:
