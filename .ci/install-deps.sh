@@ -27,7 +27,7 @@ fi
 # Python packages for the tests (and later the Airflow adapter), pinned in
 # the repository, in a virtualenv of our own so the system stays untouched.
 venv="$repo/.venv"
-requirements=("$repo/tests/requirements.txt")
+requirements=("$repo/tests/requirements.txt" "$repo/bench/requirements.txt")
 wanted=$(cat "${requirements[@]}" | sha256sum | cut -c1-64)
 if [ ! -x "$venv/bin/python" ]; then
   echo "install-deps: creating $venv"

@@ -667,6 +667,9 @@ AMC_API amc_status amc_results_download(amc_client *client, const char *request_
  *                                   the ceiling shared by all its requests
  *   "batching": true                allow list calls
  *   "list_page_size": 100           executions per list request (1-100)
+ *   "batched_interval_ms": 10000    a watch refreshed by a list is read again
+ *                                   within this (a list costs the same for 2
+ *                                   executions or 100)
  * At most one read of a watch is in flight. A 429 (after the client's own
  * retries) holds back every read of the poller for Retry-After (else
  * first_interval_ms) and keeps the watch; network failures, timeouts and 5xx

@@ -24,6 +24,7 @@
 #include <random>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace amc::poll {
@@ -170,6 +171,9 @@ struct watch_group {
   std::size_t last_listed = 0;      // executions the last list returned …
   std::int64_t last_list_min = 0;   // … created since this time
   std::int64_t next_batch_check_ms = 0;
+  // Watches that came due while a list was under way: that list may
+  // refresh them; those it does not are read right after it.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> waiting_for_list;
 };
 
 struct run_history {
@@ -472,8 +476,9 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     ++count.latency_count;
   }
 
-  // A read of `index` answered with `execution` (flat).
-  void apply_execution(std::uint32_t index, const json& execution) {
+  // A read of `index` answered with `execution` (flat), by a GET or as part
+  // of a list.
+  void apply_execution(std::uint32_t index, const json& execution, bool from_list = false) {
     auto& slot = slots[index];
     slot.flags &= static_cast<std::uint8_t>(~(in_flight | in_list));
     const auto status_field = execution.is_object() ? execution.find("status") : execution.end();
@@ -526,8 +531,9 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
         histories[slot.history].samples > 0)
       hint.seconds_to_expected_finish =
           histories[slot.history].running_seconds - static_cast<double>(now_s - slot.running_since_s);
-    schedule(index, now_ms() + delay_before_next_read(settings, milliseconds(slot.interval_ms), hint, unit_random())
-                                   .count());
+    auto interval = milliseconds(slot.interval_ms);
+    if (from_list) interval = std::min(interval, settings.batched_interval);
+    schedule(index, now_ms() + delay_before_next_read(settings, interval, hint, unit_random()).count());
   }
 
   void apply_failure(std::uint32_t index, const error& failure) {
@@ -668,7 +674,7 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
                                    ((slot.flags & in_list) || !(slot.flags & in_flight));
           if (refreshable) {
             ++count.refreshed_by_lists;
-            apply_execution(index, execution);
+            apply_execution(index, execution, true);
           }
           index = next;
         }
@@ -687,6 +693,14 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
       if (problem.code_value() == errc::throttled) ++count.throttles;
       for (const auto& [index, generation] : picked)
         if (ours(index, generation)) apply_failure(index, problem);
+    }
+    const auto now = now_ms();
+    for (const auto& [index, generation] : std::exchange(group.waiting_for_list, {})) {
+      const auto& slot = slots[index];
+      const bool refreshed = slot.due_ms > now;
+      if ((slot.flags & alive) && slot.generation == generation && !(slot.flags & (in_flight | final_queued)) &&
+          !refreshed)
+        schedule(index, std::max(now, paused_until_ms));
     }
     finish(lock);
   }
@@ -756,7 +770,7 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     if (!list_is_cheaper(settings, estimate, picked.size())) {
       // Look again only after a while: scanning a large group for every
       // single read would cost more than the reads.
-      group.next_batch_check_ms = now + std::max<std::int64_t>(settings.min_interval.count(), 1000);
+      group.next_batch_check_ms = now + std::max<std::int64_t>(settings.first_interval.count(), 1);
       return false;
     }
     for (const auto& [member, generation] : picked) slots[member].flags |= in_flight | in_list;
@@ -781,6 +795,10 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
       if (!(slot.flags & alive) || slot.generation != top.generation || slot.due_ms != top.due_ms ||
           (slot.flags & (in_flight | final_queued)))
         continue;
+      if (settings.batching && slot.create_time != 0 && groups[slot.group].list_in_flight) {
+        groups[slot.group].waiting_for_list.emplace_back(top.slot, slot.generation);
+        continue;
+      }
       if (try_batch(top.slot, now)) continue;
       slot.flags |= in_flight;
       ++in_flight_reads;
@@ -895,7 +913,11 @@ std::uint64_t poller::watch(watch_request request) {
   *head = index;
   auto [group, inserted] =
       self.group_index.try_emplace(group_key(request.context), static_cast<std::uint32_t>(self.groups.size()));
-  if (inserted) self.groups.push_back(watch_group{request.context, {}, false, 0, 0, 0});
+  if (inserted) {
+    watch_group added;
+    added.context = request.context;
+    self.groups.push_back(std::move(added));
+  }
   auto& members = self.groups[group->second].members;
   slot.group = group->second;
   slot.member_position = static_cast<std::uint32_t>(members.size());
@@ -936,8 +958,9 @@ void poller::unwatch(std::uint64_t watch_id) {
     }
     self.changed.wait(lock, [&] { return !running(); });
   }
-  const auto destroy_user = slot.destroy_user;
-  void* const user = slot.user;
+  // (Re-read: another thread may have grown the slot vector meanwhile.)
+  const auto destroy_user = self.slots[index].destroy_user;
+  void* const user = self.slots[index].user;
   self.free_slot(index);
   lock.unlock();
   if (destroy_user != nullptr) destroy_user(user);

@@ -44,7 +44,7 @@ poll_settings parse_poll_settings(const nlohmann::json& config) {
   reject_unknown_fields(config,
                         {"first_interval_ms", "max_interval_ms", "growth", "jitter", "near_finish_interval_ms",
                          "min_interval_ms", "error_backoff_max_ms", "max_in_flight", "requests_per_second",
-                         "batching", "list_page_size"},
+                         "batching", "list_page_size", "batched_interval_ms"},
                         what);
   settings.first_interval = read_ms(config, "first_interval_ms", settings.first_interval, 0);
   settings.max_interval = read_ms(config, "max_interval_ms", settings.max_interval, 0);
@@ -57,6 +57,7 @@ poll_settings parse_poll_settings(const nlohmann::json& config) {
   settings.requests_per_second = read_number(config, "requests_per_second", settings.requests_per_second, 0, 1e7);
   if (const auto batching = optional_bool(config, "batching", what)) settings.batching = *batching;
   settings.list_page_size = static_cast<int>(read_number(config, "list_page_size", settings.list_page_size, 1, 100));
+  settings.batched_interval = read_ms(config, "batched_interval_ms", settings.batched_interval, 0);
   if (settings.max_interval < settings.first_interval)
     throw error(errc::invalid_argument,
                 fmt::format("max_interval_ms ({}) of the poller config must not be below first_interval_ms ({})",

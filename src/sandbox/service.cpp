@@ -677,6 +677,8 @@ reply sandbox_service::handle_admin(const http_request& request, std::string_vie
       }
       out.message = ok({{"clock_offset_seconds", clock_offset_seconds_}, {"frozen", frozen_clock_.has_value()},
                         {"time", detail::format_time(now())}});
+    } else if (rest == "executions/bulk" && method == verb::post) {
+      out.message = ok(bulk_create_executions(body));
     } else if (rest == "clock/advance" && method == verb::post) {
       if (!body.contains("seconds")) throw std::invalid_argument("seconds is required");
       clock_offset_seconds_ += checked_real(body.at("seconds"), "seconds", -limits::max_clock_jump_seconds,

@@ -176,6 +176,8 @@ class sandbox_service {
   void count_fault(fault_kind kind);
 
   reply handle_admin(const http_request& request, std::string_view path, std::string_view query);
+  // POST /_sandbox/executions/bulk: many ad-hoc executions at once (see README).
+  nlohmann::json bulk_create_executions(const nlohmann::json& body);
 
   http_response handle_token(const http_request& request);
   http_response handle_consent(const http_request& request, std::string_view query);

@@ -469,6 +469,51 @@ http_response sandbox_service::create_execution(const http_request& request, ins
                            media);
 }
 
+json sandbox_service::bulk_create_executions(const json& body) {
+  // For benchmarks that watch 100,000 executions: one call instead of
+  // 100,000 creates, and no quota or concurrency rule (those are for the
+  // create call itself).
+  constexpr long max_count = 1'000'000;
+  if (!body.contains("count") || !body.at("count").is_number_integer() || body.at("count").get<long>() < 1 ||
+      body.at("count").get<long>() > max_count) {
+    throw std::invalid_argument(fmt::format("count must be a whole number from 1 to {}", max_count));
+  }
+  if (!body.contains("sql") || !body.at("sql").is_string() || body.at("sql").get_ref<const std::string&>().empty()) {
+    throw std::invalid_argument("sql (the sqlQuery of every execution, markers included) is required");
+  }
+  for (const auto& item : body.items()) {
+    if (item.key() != "count" && item.key() != "sql" && item.key() != "instance_id") {
+      throw std::invalid_argument(fmt::format("unknown field '{}' (known: count, sql, instance_id)", item.key()));
+    }
+  }
+  const std::string instance_id = body.value("instance_id", options_.instances.front().instance_id);
+  auto found = instances_.find(instance_id);
+  if (found == instances_.end()) throw std::invalid_argument(fmt::format("unknown instance_id '{}'", instance_id));
+  instance_state& instance = found->second;
+  const std::string sql = body.at("sql").get<std::string>();
+  const execution_plan plan = plan_execution("", sql, options_.default_scenario, options_.scenarios);
+  const double current = now();
+  const long count = body.at("count").get<long>();
+  json created = json::array();
+  for (long i = 0; i < count; ++i) {
+    auto record = std::make_unique<execution_record>();
+    record->instance_id = instance.seed.instance_id;
+    record->ad_hoc = true;
+    record->sql = sql;
+    record->plan = plan;
+    record->id = next_uuid();
+    record->workflow_id = "transient_" + next_uuid();
+    record->data_seed = random_();
+    record->sequence = ++sequence_;
+    record->timing = {current, options_.time_scale, maximum_timeout_seconds, false, std::nullopt};
+    created.push_back({{"workflowExecutionId", record->id}, {"createTime", detail::format_time(current)}});
+    execution_instance_[record->id] = instance.seed.instance_id;
+    instance.executions_by_id[record->id] = record.get();
+    instance.executions.push_back(std::move(record));
+  }
+  return {{"executions", std::move(created)}};
+}
+
 http_response sandbox_service::get_execution(const http_request& request, instance_state& instance,
                                              std::string_view execution_id, std::string_view query) {
   const auto media = detail::executions_media_type;

@@ -73,7 +73,7 @@ class PollCapi : public amc::testing::sandbox_fixture {
                  {"marketplace_id", instance.marketplace_id}};
     ASSERT_EQ(amc_poller_new(client_,
                              "{\"first_interval_ms\": 20, \"max_interval_ms\": 100, \"min_interval_ms\": 0,"
-                             " \"near_finish_interval_ms\": 20, \"error_backoff_max_ms\": 200}",
+                             " \"near_finish_interval_ms\": 20, \"error_backoff_max_ms\": 200, \"batched_interval_ms\": 50}",
                              &poller_),
               AMC_OK)
         << amc_last_error();

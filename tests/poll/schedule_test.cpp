@@ -89,12 +89,13 @@ TEST(PollSchedule, AListIsUsedOnlyWhenItTakesFewerRequestsThanSingleReads) {
 TEST(PollSchedule, KnobsAreReadStrictly) {
   const auto settings = parse_poll_settings(
       {{"first_interval_ms", 100}, {"max_interval_ms", 1000}, {"min_interval_ms", 0}, {"batching", false},
-       {"max_in_flight", 8}, {"list_page_size", 50}, {"requests_per_second", 20}});
+       {"max_in_flight", 8}, {"list_page_size", 50}, {"requests_per_second", 20}, {"batched_interval_ms", 250}});
   EXPECT_EQ(settings.first_interval, 100ms);
   EXPECT_EQ(settings.max_interval, 1000ms);
   EXPECT_FALSE(settings.batching);
   EXPECT_EQ(settings.max_in_flight, 8);
   EXPECT_EQ(settings.list_page_size, 50);
+  EXPECT_EQ(settings.batched_interval, 250ms);
   EXPECT_EQ(parse_poll_settings(nullptr).first_interval, poll_settings{}.first_interval);
   std::string message;
   EXPECT_EQ(testing::error_code_of([] { parse_poll_settings({{"first_intervl_ms", 1}}); }, &message),
