@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from conftest import Sandbox, run_dag
+from conftest import Sandbox
 
 DAG_ID = "amc_deferred_on_poller"
 STATUS_READS = ("getWorkflowExecution", "listWorkflowExecutions")
@@ -36,7 +37,9 @@ def clean_sandbox(sandbox: Sandbox) -> None:
     sandbox.admin("DELETE", "requests")
 
 
-def test_deferred_run_and_sensor_succeed(sandbox: Sandbox, airflow_env: dict[str, str]) -> None:
+def test_deferred_run_and_sensor_succeed(
+    run_dag: Callable[..., dict[str, Any]], sandbox: Sandbox, airflow_env: dict[str, str]
+) -> None:
     summary = run_dag(airflow_env, DAG_ID, logical_date="2026-04-01T00:00:00+00:00")
     assert summary["state"] == "success", summary["output"][-6000:]
     result = task(summary, "run")["xcom"]
@@ -49,7 +52,7 @@ def test_deferred_run_and_sensor_succeed(sandbox: Sandbox, airflow_env: dict[str
 
 
 def test_failed_execution_fails_the_deferred_tasks_with_amc_reason(
-    sandbox: Sandbox, airflow_env: dict[str, str]
+    run_dag: Callable[..., dict[str, Any]], sandbox: Sandbox, airflow_env: dict[str, str]
 ) -> None:
     sql = '-- sandbox: duration=5m fail "Table dsp_nowhere does not exist"\nSELECT 1'
     summary = run_dag(airflow_env, DAG_ID, conf={"sql": sql}, logical_date="2026-04-02T00:00:00+00:00")
@@ -60,7 +63,7 @@ def test_failed_execution_fails_the_deferred_tasks_with_amc_reason(
 
 
 def test_throttling_storm_during_the_deferral_still_succeeds(
-    sandbox: Sandbox, airflow_env: dict[str, str]
+    run_dag: Callable[..., dict[str, Any]], sandbox: Sandbox, airflow_env: dict[str, str]
 ) -> None:
     sandbox.admin(
         "POST",
@@ -79,7 +82,9 @@ def test_throttling_storm_during_the_deferral_still_succeeds(
     deferred_through_the_poller(summary["output"])
 
 
-def test_access_token_expiring_during_the_deferral(sandbox: Sandbox, airflow_env: dict[str, str]) -> None:
+def test_access_token_expiring_during_the_deferral(
+    run_dag: Callable[..., dict[str, Any]], sandbox: Sandbox, airflow_env: dict[str, str]
+) -> None:
     """While the tasks wait in the triggerer, the sandbox clock jumps past
     the access token's lifetime: the next status read gets a 401, libamc
     refreshes the token once and goes on; the tasks succeed."""

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import pathlib
+from collections.abc import Callable
 from typing import Any
 
-import pytest
-
-from conftest import INSTANCES, Sandbox, run_dag
+from conftest import INSTANCES, Sandbox
 from libamc_airflow.lineage import namespace, operator_lineage, output_names
 
 
@@ -40,9 +39,11 @@ def events_of(path: pathlib.Path) -> list[dict[str, Any]]:
     return events
 
 
-@pytest.mark.usefixtures("sandbox")
 def test_openlineage_events_of_a_deferred_run(
-    sandbox: Sandbox, airflow_env: dict[str, str], tmp_path: pathlib.Path
+    run_dag: Callable[..., dict[str, Any]],
+    sandbox: Sandbox,
+    airflow_env: dict[str, str],
+    tmp_path: pathlib.Path,
 ) -> None:
     events_file = tmp_path / "openlineage" / "events.jsonl"
     events_file.parent.mkdir()
@@ -59,6 +60,8 @@ def test_openlineage_events_of_a_deferred_run(
             "AIRFLOW__OPENLINEAGE__NAMESPACE": "libamc-tests",
             "AIRFLOW__OPENLINEAGE__DISABLED": "False",
         },
+        # The OpenLineage listener reads its transport once per process.
+        separate_process=True,
     )
     assert summary["state"] == "success", summary["output"][-6000:]
     amc_execution_id = next(t for t in summary["tasks"] if t["task_id"] == "run")["xcom"]["amc_execution_id"]
@@ -68,7 +71,8 @@ def test_openlineage_events_of_a_deferred_run(
         for event in events
         if event.get("eventType") == "COMPLETE" and event.get("job", {}).get("name", "").endswith(".run")
     ]
-    assert complete, [(e.get("eventType"), e.get("job", {}).get("name")) for e in events]
+    seen = "; ".join(f"{e.get('eventType')} {e.get('job', {}).get('name')}" for e in events)
+    assert complete, f"no COMPLETE event of the task run among: {seen}\n{summary['output'][-4000:]}"
     event = complete[-1]
     assert event["job"]["facets"]["sql"]["query"] == sql
     external = event["run"]["facets"]["externalQuery"]

@@ -4,7 +4,8 @@ installed (it is optional: without it nothing here is imported).
 The OpenLineage provider calls ``get_openlineage_facets_on_complete`` of a
 finished task. For an AMC run it says:
 
-- the job's SQL (``SQLJobFacet``): the ad-hoc SQL, or the saved workflow's;
+- the job's SQL (``SQLJobFacet``): the ad-hoc SQL, or the saved workflow's
+  (one workflow read);
 - AMC's execution id as the external query id (``ExternalQueryRunFacet``,
   source ``amc://<instance_id>``);
 - the downloaded result files as output datasets, namespace
@@ -54,24 +55,23 @@ def operator_lineage(
 
 
 class AmcLineageMixin:
-    """``get_openlineage_facets_on_complete`` for AmcRunWorkflowOperator: the
-    facts come from the task's XCom return value (ids, instance, manifest),
-    so they are the same whether the task deferred or not."""
+    """``get_openlineage_facets_on_complete`` for AmcRunWorkflowOperator. The
+    facts are what the task kept of its finished run (``finished_run``: ids,
+    instance, manifest; the same whether it deferred or not), not XCom:
+    the OpenLineage listener calls this in a forked process, where a call
+    back into Airflow's task API may hang."""
 
     sql: str | None
     workflow_id: str | None
     instance: dict[str, str] | None
     amc_conn_id: str
+    finished_run: dict[str, Any] | None = None
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
-        result = task_instance.xcom_pull(task_ids=task_instance.task_id, key="return_value")
-        if not isinstance(result, dict) or not result.get("amc_execution_id"):
+        result = self.finished_run
+        if not result or not result.get("amc_execution_id"):
             return None
-        from libamc_airflow.hooks.amc import AmcHook
-
-        instance_id = (self.instance or {}).get("instance_id") or result.get("instance_id")
-        if not instance_id:
-            instance_id = AmcHook.field(AmcHook.get_connection(self.amc_conn_id), "instance_id") or "unknown"
+        instance_id = result.get("instance_id") or (self.instance or {}).get("instance_id") or "unknown"
         sql = self.sql if self.sql else None
         if sql is None and self.workflow_id:
             sql = self._saved_sql(str(instance_id))
