@@ -11,30 +11,19 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from conftest import Sandbox
+from test_dags import clean_sandbox, task
+
+# The same autouse fixture as the example DAGs' tests: no faults, an empty request log.
+__all__ = ["clean_sandbox"]
 
 DAG_ID = "amc_deferred_on_poller"
 STATUS_READS = ("getWorkflowExecution", "listWorkflowExecutions")
 
 
-def task(summary: dict[str, Any], task_id: str) -> dict[str, Any]:
-    for entry in summary["tasks"]:
-        if entry["task_id"] == task_id:
-            return entry
-    raise AssertionError(f"no task {task_id} in {summary['tasks']}")
-
-
 def deferred_through_the_poller(output: str) -> None:
     assert "running trigger in line" in output or "AmcExecutionTrigger" in output
     assert "on libamc's poller" in output, output[-4000:]
-
-
-@pytest.fixture(autouse=True)
-def clean_sandbox(sandbox: Sandbox) -> None:
-    sandbox.admin("DELETE", "faults")
-    sandbox.admin("DELETE", "requests")
 
 
 def test_deferred_run_and_sensor_succeed(

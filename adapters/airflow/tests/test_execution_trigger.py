@@ -118,6 +118,21 @@ async def first_event(run: AmcExecutionTrigger) -> dict[str, Any]:
     return dict(event.payload)
 
 
+async def watching(run: AmcExecutionTrigger) -> asyncio.Future[Any]:
+    """Starts run() as the triggerer would; returns once its watch is on."""
+    task = asyncio.ensure_future(run.run().__anext__())
+    while run._watch_id is None:
+        await asyncio.sleep(0.05)
+    return task
+
+
+async def cancelled(task: asyncio.Future[Any]) -> None:
+    """Cancels run() as the triggerer does when it stops or moves a trigger."""
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 def test_serialization_round_trip_is_json_safe_and_carries_no_token() -> None:
     original = AmcExecutionTrigger(
         amc_conn_id="amc_prod",
@@ -191,15 +206,11 @@ def test_cleanup_unwatches(amc_conn: str) -> None:
     run = trigger(amc_conn, amc_execution_id)
 
     async def drive() -> None:
-        task = asyncio.ensure_future(run.run().__anext__())
-        while run._watch_id is None:
-            await asyncio.sleep(0.05)
+        task = await watching(run)
         poller = run._poller
         assert poller is not None
         watched = poller.stats()["watched"]
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await cancelled(task)
         await run.cleanup()
         assert poller.stats()["watched"] == watched - 1
         assert run._watch_id is None
@@ -214,12 +225,7 @@ def test_on_kill_cancels_the_execution(amc_conn: str) -> None:
     run = trigger(amc_conn, amc_execution_id)
 
     async def drive() -> None:
-        task = asyncio.ensure_future(run.run().__anext__())
-        while run._watch_id is None:
-            await asyncio.sleep(0.05)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await cancelled(await watching(run))
         await run.on_kill()
         await run.cleanup()
 
