@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
+
+import pytest
 
 from conftest import Sandbox
 from test_dags import clean_sandbox, task
@@ -19,6 +21,16 @@ __all__ = ["clean_sandbox"]
 
 DAG_ID = "amc_deferred_on_poller"
 STATUS_READS = ("getWorkflowExecution", "listWorkflowExecutions")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ad_hoc_room(sandbox: Sandbox) -> Iterator[None]:
+    """AMC allows 30 ad-hoc runs a day per instance; the session's other DAG
+    tests may have used them up: this module's runs get room of their own."""
+    before = sandbox.admin("GET", "settings")["adhoc_executions_per_day"]
+    sandbox.admin("PUT", "settings", {"adhoc_executions_per_day": 100000})
+    yield
+    sandbox.admin("PUT", "settings", {"adhoc_executions_per_day": before})
 
 
 def deferred_through_the_poller(output: str) -> None:

@@ -8,11 +8,23 @@ from __future__ import annotations
 
 import json
 import pathlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
+
+import pytest
 
 from conftest import INSTANCES, Sandbox
 from libamc_airflow.lineage import namespace, operator_lineage, output_names
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ad_hoc_room(sandbox: Sandbox) -> Iterator[None]:
+    """AMC allows 30 ad-hoc runs a day per instance; the session's other DAG
+    tests may have used them up: this module's runs get room of their own."""
+    before = sandbox.admin("GET", "settings")["adhoc_executions_per_day"]
+    sandbox.admin("PUT", "settings", {"adhoc_executions_per_day": 100000})
+    yield
+    sandbox.admin("PUT", "settings", {"adhoc_executions_per_day": before})
 
 
 def test_facets_of_a_run_with_downloaded_files() -> None:
