@@ -36,25 +36,24 @@ def summary(dag_id: str, run: DagRun) -> dict[str, Any]:
     with create_session() as session:
         run = session.merge(run)
         for ti in run.get_task_instances(session=session):
-            rows = (
-                session.query(XComModel)
-                .filter_by(
-                    dag_id=dag_id,
-                    run_id=run.run_id,
-                    task_id=ti.task_id,
-                    map_index=ti.map_index,
-                    key="return_value",
+            values = {}
+            for key in ("return_value", "_link_AmcExecutionLink"):
+                rows = (
+                    session.query(XComModel)
+                    .filter_by(
+                        dag_id=dag_id, run_id=run.run_id, task_id=ti.task_id, map_index=ti.map_index, key=key
+                    )
+                    .all()
                 )
-                .all()
-            )
-            value = XComModel.deserialize_value(rows[0]) if rows else None
+                values[key] = XComModel.deserialize_value(rows[0]) if rows else None
             tasks.append(
                 {
                     "task_id": ti.task_id,
                     "map_index": ti.map_index,
                     "state": str(ti.state),
                     "try_number": ti.try_number,
-                    "xcom": value,
+                    "xcom": values["return_value"],
+                    "link": values["_link_AmcExecutionLink"],
                 }
             )
         state = str(run.state)

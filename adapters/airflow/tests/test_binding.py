@@ -211,82 +211,55 @@ def test_submit_wait_progress_download(client: binding.Client, tmp_path: pathlib
     assert all(pathlib.Path(part["path"]).is_file() for part in manifest["files"])
 
 
-def test_failed_execution_carries_amc_reason(client: binding.Client) -> None:
-    request = {
+def submit_adhoc(client: binding.Client, execution_id: str, sql: str) -> dict[str, object]:
+    """Submits `sql` ad hoc under `execution_id`; returns the wait request."""
+    client.execution_submit(
+        {
+            "credential_id": "c",
+            "instance": INSTANCE,
+            "execution_id": execution_id,
+            "request": {"workflow": {"sqlQuery": sql}},
+        }
+    )
+    return {
         "credential_id": "c",
         "instance": INSTANCE,
-        "execution_id": "binding_failed",
-        "request": {
-            "workflow": {
-                "sqlQuery": '-- sandbox: duration=1m fail "Table x_missing does not exist"\nSELECT 1'
-            }
-        },
+        "execution_id": execution_id,
+        "first_poll_ms": 100,
+        "max_poll_ms": 100,
     }
-    client.execution_submit(request)
+
+
+def test_failed_execution_carries_amc_reason(client: binding.Client) -> None:
+    wait = submit_adhoc(
+        client, "binding_failed", '-- sandbox: duration=1m fail "Table x_missing does not exist"\nSELECT 1'
+    )
     with pytest.raises(AmcExecutionFailed) as problem:
-        client.execution_wait(
-            {
-                "credential_id": "c",
-                "instance": INSTANCE,
-                "execution_id": "binding_failed",
-                "first_poll_ms": 100,
-                "max_poll_ms": 200,
-            }
-        )
+        client.execution_wait(wait)
     assert "Table x_missing does not exist" in str(problem.value)
     assert problem.value.execution.get("status") == "FAILED"
 
 
 def test_a_wait_is_cancelled_from_another_thread(client: binding.Client) -> None:
-    request = {
-        "credential_id": "c",
-        "instance": INSTANCE,
-        "execution_id": "binding_cancel",
-        "request": {"workflow": {"sqlQuery": "-- sandbox: duration=10h\nSELECT 1"}},
-    }
-    client.execution_submit(request)
+    wait = submit_adhoc(client, "binding_cancel", "-- sandbox: duration=10h\nSELECT 1")
     with binding.CancelToken() as token:
         timer = threading.Timer(0.3, token.cancel)
         timer.start()
         with pytest.raises(AmcError) as problem:
-            client.execution_wait(
-                {
-                    "credential_id": "c",
-                    "instance": INSTANCE,
-                    "execution_id": "binding_cancel",
-                    "first_poll_ms": 100,
-                    "max_poll_ms": 100,
-                },
-                cancel=token,
-            )
+            client.execution_wait(wait, cancel=token)
         timer.join()
     assert problem.value.status_name == "AMC_E_CANCELLED"
     client.execution_cancel({"credential_id": "c", "instance": INSTANCE, "execution_id": "binding_cancel"})
 
 
 def test_an_exception_in_a_callback_comes_back_to_the_caller(client: binding.Client) -> None:
-    request = {
-        "credential_id": "c",
-        "instance": INSTANCE,
-        "execution_id": "binding_callback",
-        "request": {"workflow": {"sqlQuery": "-- sandbox: duration=1m\nSELECT 1"}},
-    }
-    client.execution_submit(request)
+    wait = submit_adhoc(client, "binding_callback", "-- sandbox: duration=1m\nSELECT 1")
 
     def broken(_event: dict[str, object]) -> None:
         raise RuntimeError("callback broke")
 
     with pytest.raises(RuntimeError, match="callback broke"):
-        client.execution_wait(
-            {
-                "credential_id": "c",
-                "instance": INSTANCE,
-                "execution_id": "binding_callback",
-                "first_poll_ms": 100,
-                "max_poll_ms": 100,
-            },
-            progress=broken,
-        )
+        client.execution_wait(wait, progress=broken)
 
 
 def test_log_callback_is_kept_alive_and_masks_secrets(client: binding.Client, sandbox: Sandbox) -> None:

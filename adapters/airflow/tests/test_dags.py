@@ -65,6 +65,10 @@ def test_success_with_results(
     execution = result["execution"]
     assert execution["timeWindowStart"] == "2026-03-08T10:00:00Z", execution
     assert execution["timeWindowEnd"] == "2026-03-09T10:00:00Z", execution
+    # The operator's extra link: the execution at the connection's AMC endpoint.
+    assert task(summary, "run_workflow")["link"] == (
+        f"{sandbox.url}/amc/reporting/{INSTANCES[0]}/workflowExecutions/{result['amc_execution_id']}"
+    )
     assert task(summary, "check_execution")["state"] == "success"
     # XCom holds small JSON only: ids, status, the manifest, never rows.
     assert len(json.dumps(result)) < 4096
@@ -193,7 +197,11 @@ def test_a_retry_after_a_failure_past_the_create_reattaches(
     )
     assert summary["state"] == "success", summary["output"][-6000:]
     assert task(summary, "in_worker")["try_number"] == 2
-    assert "submitted by an earlier try" in summary["output"]
+    amc_lines = [line for line in summary["output"].splitlines() if "AMC execution" in line]
+    # Running still (re-attach) or done by then (finish): either way through task_state_store.
+    assert [
+        line for line in amc_lines if "submitted by an earlier try" in line or "already SUCCEEDED" in line
+    ], amc_lines
     assert len(creates(sandbox)) == 2
 
 
