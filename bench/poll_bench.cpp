@@ -24,8 +24,9 @@
 #include "poll/poller.hpp"
 #include "store/credential_store.hpp"
 
+#include "bench_support.hpp"
+
 #include <benchmark/benchmark.h>
-#include <openssl/rand.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -53,31 +54,8 @@ std::string env_or(const char* name, const std::string& fallback) {
   return value != nullptr && *value != '\0' ? value : fallback;
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string random_fernet_key() {
-  unsigned char key[32];
-  RAND_bytes(key, sizeof key);
-  static constexpr char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  int bits = 0, value = 0;
-  for (unsigned char byte : key) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 6) {
-      out += digits[(value >> (bits - 6)) & 63];
-      bits -= 6;
-    }
-  }
-  if (bits > 0) out += digits[(value << (6 - bits)) & 63];
-  while (out.size() % 4 != 0) out += '=';
-  return out;
-}
+using amc::bench::random_fernet_key;
+using amc::bench::read_text;
 
 double cpu_seconds() {
   rusage usage{};
@@ -251,7 +229,7 @@ void PollerSchedule(benchmark::State& state) {
   settings.max_interval = scaled(120);
   settings.near_finish_interval = scaled(10);
   settings.min_interval = scaled(1);
-  settings.batched_interval = scaled(10);
+  settings.batched_interval = scaled(5);
   settings.error_backoff_max = scaled(60);
   if (strategy != 0) {  // amazon-helper's 15 s, AWS's workflow manager's 5 min
     const auto every = scaled(strategy == 1 ? 15 : 300);

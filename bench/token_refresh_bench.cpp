@@ -9,8 +9,9 @@
 // Prints {"processes", "callers", "failed"} and exits 1 when a call failed.
 #include "amc/amc.h"
 
+#include "bench_support.hpp"
+
 #include <nlohmann/json.hpp>
-#include <openssl/rand.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,30 +29,8 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string random_fernet_key() {
-  unsigned char key[32];
-  RAND_bytes(key, sizeof key);
-  static constexpr char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  int bits = 0, value = 0;
-  for (unsigned char byte : key) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 6) {
-      out += digits[(value >> (bits - 6)) & 63];
-      bits -= 6;
-    }
-  }
-  if (bits > 0) out += digits[(value << (6 - bits)) & 63];
-  return out + "=";
-}
+using amc::bench::random_fernet_key;
+using amc::bench::read_text;
 
 // One process: `callers` threads released together, each needing a token.
 int run_callers(const std::string& config, int callers) {

@@ -667,7 +667,7 @@ AMC_API amc_status amc_results_download(amc_client *client, const char *request_
  *                                   the ceiling shared by all its requests
  *   "batching": true                allow list calls
  *   "list_page_size": 100           executions per list request (1-100)
- *   "batched_interval_ms": 10000    a watch refreshed by a list is read again
+ *   "batched_interval_ms": 5000     a watch refreshed by a list is read again
  *                                   within this (a list costs the same for 2
  *                                   executions or 100)
  * At most one read of a watch is in flight. A 429 (after the client's own
@@ -695,9 +695,9 @@ AMC_API amc_status amc_results_download(amc_client *client, const char *request_
  *    and must return quickly without blocking calls on the client (those
  *    fail with AMC_E_INVALID_ARGUMENT there). Calling amc_watch,
  *    amc_unwatch and amc_poller_stats from a callback is allowed.
- *  - A watch's callback may run from the moment amc_watch returns (not
- *    before) until its final event's callback has returned, or until
- *    amc_unwatch returns.
+ *  - A watch's callback may run as soon as amc_watch is called, even before
+ *    it returns the watch id (the event carries "watch_id"), and until its
+ *    final event's callback has returned, or until amc_unwatch returns.
  *  - amc_unwatch is safe from any thread and from inside any callback,
  *    its own watch's included. When it returns, no callback of that watch
  *    will start; called from another thread while that watch's callback

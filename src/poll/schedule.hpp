@@ -29,7 +29,7 @@
 //                                    one instance with one paged list call
 //                                    when that takes fewer requests
 //   list_page_size           100     executions per list request (1-100)
-//   batched_interval_ms      10000   a watch refreshed by a list call is read
+//   batched_interval_ms      5000    a watch refreshed by a list call is read
 //                                    again within this: one list costs the
 //                                    same whether it refreshes 2 executions
 //                                    or 100, so a batched watch can afford
@@ -58,7 +58,7 @@ struct poll_settings {
   double requests_per_second = 0;
   bool batching = true;
   int list_page_size = 100;
-  milliseconds batched_interval{10'000};
+  milliseconds batched_interval{5'000};
 };
 
 // Strict: unknown fields and out-of-range values are invalid_argument naming

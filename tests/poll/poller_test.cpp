@@ -106,15 +106,20 @@ class Poller : public testing::sandbox_fixture {
         api::create_execution(client_->amc(), context_, {{"workflow", {{"sqlQuery", sql}}}}), 30s);
   }
 
-  watch_request request_for(const json& execution, watched& into, recorder& events, bool with_create_time = false) {
+  // A watch of this fixture's instance that reports to `events` through `into`.
+  watch_request callback_request(watched& into, recorder& events) {
     into.owner = &events;
     watch_request request;
     request.context = context_;
-    request.amc_execution_id = execution["workflowExecutionId"].get<std::string>();
-    if (with_create_time) request.create_time = execution["createTime"].get<std::string>();
     request.callback = &recorder::on_event;
     request.user = &into;
     request.destroy_user = &recorder::on_destroy;
+    return request;
+  }
+  watch_request request_for(const json& execution, watched& into, recorder& events, bool with_create_time = false) {
+    auto request = callback_request(into, events);
+    request.amc_execution_id = execution["workflowExecutionId"].get<std::string>();
+    if (with_create_time) request.create_time = execution["createTime"].get<std::string>();
     return request;
   }
 
@@ -150,22 +155,28 @@ class Poller : public testing::sandbox_fixture {
     }
   }
 
-  // Watches `count` executions made from `sql` with callbacks and waits for
-  // all their final events.
-  std::vector<std::unique_ptr<watched>> watch_all(const std::string& sql, std::size_t count, recorder& events,
-                                                  bool with_create_time = false) {
+  std::vector<json> create_all(const std::string& sql, std::size_t count) {
     std::vector<json> executions;
     for (std::size_t i = 0; i < count; ++i) executions.push_back(create(sql));
+    return executions;
+  }
+  // Watches each execution with a callback; AMC's createTime is given to
+  // none, all or every other watch (those may be batched from the start).
+  enum class create_times { none, all, every_other };
+  std::vector<std::unique_ptr<watched>> watch_each(const std::vector<json>& executions, recorder& events,
+                                                   create_times given = create_times::none) {
     std::vector<std::unique_ptr<watched>> watches;
-    for (const auto& execution : executions) {
+    for (std::size_t i = 0; i < executions.size(); ++i) {
+      const bool with_create_time =
+          given == create_times::all || (given == create_times::every_other && i % 2 == 0);
       watches.push_back(std::make_unique<watched>());
-      watches.back()->watch_id = poller_->watch(request_for(execution, *watches.back(), events, with_create_time));
+      watches.back()->watch_id = poller_->watch(request_for(executions[i], *watches.back(), events, with_create_time));
     }
     return watches;
   }
-
-  long long status_requests() {
-    return requests_of("getWorkflowExecution") + requests_of("listWorkflowExecutions");
+  std::vector<std::unique_ptr<watched>> watch_all(const std::string& sql, std::size_t count, recorder& events,
+                                                  bool with_create_time = false) {
+    return watch_each(create_all(sql, count), events, with_create_time ? create_times::all : create_times::none);
   }
 
   std::unique_ptr<client::client> client_;
@@ -295,15 +306,10 @@ class PollerThroughFailures : public Poller {
 TEST_F(PollerThroughFailures, KeepsEveryWatchThroughA429Storm) {
   start();
   recorder events;
-  std::vector<json> executions;
-  for (int i = 0; i < 40; ++i) executions.push_back(create("SELECT 1 -- sandbox: pending=10s duration=1m publishing=10s"));
+  const auto executions = create_all("SELECT 1 -- sandbox: pending=10s duration=1m publishing=10s", 40);
   admin(verb::post, "/_sandbox/faults",
         {{"kind", "rate_limit"}, {"path", "/amc/reporting/*"}, {"count", 150}, {"retry_after", 0}});
-  std::vector<std::unique_ptr<watched>> watches;
-  for (std::size_t i = 0; i < executions.size(); ++i) {
-    watches.push_back(std::make_unique<watched>());
-    watches.back()->watch_id = poller_->watch(request_for(executions[i], *watches.back(), events, i % 2 == 0));
-  }
+  const auto watches = watch_each(executions, events, create_times::every_other);
   ASSERT_TRUE(events.wait_for_finals(watches.size())) << stats().dump();
   expect_one_final_each(watches, "SUCCEEDED");
   EXPECT_EQ(admin(verb::get, "/_sandbox/stats")["faults"]["rate_limit"], 150);
@@ -313,16 +319,11 @@ TEST_F(PollerThroughFailures, KeepsEveryWatchThroughA429Storm) {
 TEST_F(PollerThroughFailures, RetryAfterHoldsBackEveryRead) {
   start();
   recorder events;
-  std::vector<json> executions;
-  for (int i = 0; i < 5; ++i) executions.push_back(create("SELECT 1 -- sandbox: duration=10s"));
+  const auto executions = create_all("SELECT 1 -- sandbox: duration=10s", 5);
   admin(verb::delete_, "/_sandbox/requests");
   admin(verb::post, "/_sandbox/faults",
         {{"kind", "rate_limit"}, {"operation", "getWorkflowExecution"}, {"count", 1}, {"retry_after", 1}});
-  std::vector<std::unique_ptr<watched>> watches;
-  for (const auto& execution : executions) {
-    watches.push_back(std::make_unique<watched>());
-    watches.back()->watch_id = poller_->watch(request_for(execution, *watches.back(), events));
-  }
+  const auto watches = watch_each(executions, events);
   ASSERT_TRUE(events.wait_for_finals(watches.size()));
   expect_one_final_each(watches, "SUCCEEDED");
   // No status request was sent within the second after the 429 answer,
@@ -345,17 +346,12 @@ TEST_F(PollerThroughFailures, RetryAfterHoldsBackEveryRead) {
 TEST_F(PollerThroughFailures, KeepsEveryWatchThroughConnectionResets) {
   start();
   recorder events;
-  std::vector<json> executions;
-  for (int i = 0; i < 30; ++i) executions.push_back(create("SELECT 1 -- sandbox: pending=10s duration=1m publishing=10s"));
+  const auto executions = create_all("SELECT 1 -- sandbox: pending=10s duration=1m publishing=10s", 30);
   admin(verb::post, "/_sandbox/faults",
         {{"kind", "reset_before_headers"}, {"path", "/amc/reporting/*"}, {"count", 60}});
   admin(verb::post, "/_sandbox/faults",
         {{"kind", "reset_after_headers"}, {"path", "/amc/reporting/*"}, {"count", 20}});
-  std::vector<std::unique_ptr<watched>> watches;
-  for (std::size_t i = 0; i < executions.size(); ++i) {
-    watches.push_back(std::make_unique<watched>());
-    watches.back()->watch_id = poller_->watch(request_for(executions[i], *watches.back(), events, i % 2 == 0));
-  }
+  const auto watches = watch_each(executions, events, create_times::every_other);
   ASSERT_TRUE(events.wait_for_finals(watches.size())) << stats().dump();
   expect_one_final_each(watches, "SUCCEEDED");
   EXPECT_GT(stats()["failed_reads"].get<long>(), 0);
@@ -403,8 +399,8 @@ TEST_F(Poller, UnwatchInsideACallbackIsSafe) {
   start();
   struct self_unwatching {
     poller* owner = nullptr;
-    std::uint64_t watch_id = 0;
-    std::uint64_t other_id = 0;  // unwatched from this callback too
+    std::uint64_t watch_id = 0;  // read by the test after the callbacks
+    std::uint64_t other_id = 0;  // unwatched from this callback too (set before its watch starts)
     std::atomic<int> calls{0};
     std::atomic<int> destroyed{0};
     std::atomic<int> unwatch_failures{0};
@@ -427,11 +423,13 @@ TEST_F(Poller, UnwatchInsideACallbackIsSafe) {
     watch_request request;
     request.context = context_;
     request.amc_execution_id = execution["workflowExecutionId"];
-    request.callback = [](const char*, void* user) {
+    request.callback = [](const char* event, void* user) {
       auto& self = *static_cast<self_unwatching*>(user);
       ++self.calls;
       try {
-        self.owner->unwatch(self.watch_id);
+        // The event names its watch: the callback may run before watch()
+        // has returned the id to the test.
+        self.owner->unwatch(json::parse(event)["watch_id"].get<std::uint64_t>());
         self.owner->unwatch(self.other_id);
       } catch (const error&) {
         ++self.unwatch_failures;
@@ -547,31 +545,25 @@ TEST_F(Poller, WatchesAJournaledExecutionIdAndSaysSoInItsEvents) {
       30s);
   recorder events;
   watched watch;
-  watch.owner = &events;
-  watch_request request;
-  request.context = context_;
-  request.execution_id = "exec_poll0001";
-  request.callback = &recorder::on_event;
-  request.user = &watch;
-  watch.watch_id = poller_->watch(request);
-  ASSERT_TRUE(events.wait_for_finals(1));
-  EXPECT_EQ(watch.events.back()["execution_id"], "exec_poll0001");
-  EXPECT_EQ(watch.events.back()["amc_execution_id"], submitted.amc_execution_id);
+  auto request = callback_request(watch, events);
   request.execution_id = "exec_neverseen";
   EXPECT_EQ(testing::error_code_of([&] { poller_->watch(request); }), errc::not_found);
+  request.execution_id = "exec_poll0001";
+  watch.watch_id = poller_->watch(request);
+  ASSERT_TRUE(events.wait_for_finals(1));
+  // The final callback may still be returning: stop the poller before
+  // `events` and `watch` go away.
+  poller_.reset();
+  EXPECT_EQ(watch.events.back()["execution_id"], "exec_poll0001");
+  EXPECT_EQ(watch.events.back()["amc_execution_id"], submitted.amc_execution_id);
 }
 
 TEST_F(Poller, AnExecutionThatDoesNotExistEndsWithOneErrorEvent) {
   start();
   recorder events;
   watched watch;
-  watch.owner = &events;
-  watch_request request;
-  request.context = context_;
+  auto request = callback_request(watch, events);
   request.amc_execution_id = "00000000-0000-4000-8000-000000000000";
-  request.callback = &recorder::on_event;
-  request.user = &watch;
-  request.destroy_user = &recorder::on_destroy;
   watch.watch_id = poller_->watch(request);
   ASSERT_TRUE(events.wait_for_finals(1));
   poller_.reset();
