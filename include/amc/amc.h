@@ -363,6 +363,76 @@ AMC_API amc_status amc_client_new(const char *config_json, amc_client **out_clie
  * is in progress. */
 AMC_API void amc_client_free(amc_client *client);
 
+/* ---------------------------------------------------------------------------
+ * Host store: the credential store's document kept by the host
+ *
+ * Instead of a file, the host keeps the store's one JSON document and its
+ * locks, e.g. in a key-value service that all its processes share (the
+ * Airflow provider uses an Airflow Variable), so that processes on several
+ * machines share one access token per credential and refresh it once
+ * between them. The document is the same sealed JSON a file store holds
+ * (credentials and the execution journal, secrets encrypted with the
+ * store's Fernet keys): the host never sees a token in clear.
+ *
+ * Versioned by its size: set `size` to sizeof(amc_store_callbacks); later
+ * versions only add members at the end, and a library older than the header
+ * refuses (AMC_E_INVALID_ARGUMENT) a larger struct whose unknown members are
+ * not all zero.
+ *
+ * Each callback gets `user`, may run on any thread, several at once (host
+ * threads inside blocking calls and the client's I/O threads), and blocks
+ * the thread it runs on: keep it short. It must not call the same client.
+ * A callback's failure (a non-zero return) fails the operation that needed
+ * the store with AMC_E_STORE and changes nothing stored.
+ * ------------------------------------------------------------------------ */
+/* Hands the document's text to libamc inside a read callback. */
+typedef void (*amc_store_put_text)(void *sink, const char *text);
+
+typedef struct amc_store_callbacks {
+  size_t size;
+  void *user;
+  /* Reads the document: calls put(sink, text) once with its JSON text (UTF-8,
+   * NUL-terminated; copied during the call), or not at all when nothing is
+   * stored yet. Returns 0, or non-zero on failure. */
+  int (*read)(void *user, amc_store_put_text put, void *sink);
+  /* Replaces the whole document with document_json. Returns 0, or non-zero
+   * on failure (then the stored document must be the old one). */
+  int (*write)(void *user, const char *document_json);
+  /* Takes the named lock, shared by every process using the document,
+   * without waiting: 1 taken, 0 held by someone else, negative on failure.
+   * Names: "document" (held around every read-modify-write: libamc retries
+   * every 10 ms for up to 10 s, then fails with AMC_E_STORE) and
+   * "refresh:<credential id>" (held while one process refreshes that
+   * credential's access token; the others wait, then read its token). A
+   * lock should expire on its own after some seconds, so that a process
+   * that died holding it does not block the others for ever. */
+  int (*try_lock)(void *user, const char *name);
+  /* Releases a lock try_lock took. */
+  void (*unlock)(void *user, const char *name);
+  /* May be NULL. Runs exactly once: when amc_client_free frees the client,
+   * or before amc_client_new_with_store returns an error (except when
+   * callbacks is NULL or `size` is too small to hold this member). */
+  void (*destroy_user)(void *user);
+} amc_store_callbacks;
+
+/* Creates a client like amc_client_new whose credential store lives in the
+ * host (see above). The config's "store" may give "fernet_keys" or
+ * "fernet_keys_env" (needed as for any store) and "kind": "host" or nothing;
+ * a "path" or another kind is AMC_E_CONFIG. read, write, try_lock and unlock
+ * must not be NULL (AMC_E_INVALID_ARGUMENT). libamc keeps the callbacks'
+ * values (not the struct) until the client is freed.
+ * Errors: those of amc_client_new; AMC_E_STORE when the first read fails.
+ * Example:
+ *   amc_store_callbacks host = {sizeof host, &my_kv, kv_read, kv_write,
+ *                               kv_try_lock, kv_unlock, NULL};
+ *   amc_client *client = NULL;
+ *   amc_client_new_with_store("{\"lwa\": ..., \"store\": {\"fernet_keys_env\": \"K\"}}",
+ *                             &host, &client);
+ */
+AMC_API amc_status amc_client_new_with_store(const char *config_json,
+                                             const amc_store_callbacks *callbacks,
+                                             amc_client **out_client);
+
 /* Log levels for amc_log_callback. */
 #define AMC_LOG_DEBUG 10
 #define AMC_LOG_INFO 20

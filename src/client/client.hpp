@@ -57,7 +57,9 @@ inline constexpr std::chrono::seconds deadline_grace{1};
 
 class client {
  public:
-  explicit client(client_config config);
+  // `host_store`: a backend the host keeps (amc_client_new_with_store); null:
+  // the one config.store names.
+  explicit client(client_config config, std::unique_ptr<store::store_backend> host_store = nullptr);
   ~client();
   client(const client&) = delete;
   client& operator=(const client&) = delete;

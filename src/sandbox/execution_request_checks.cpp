@@ -21,9 +21,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr long minimum_timeout_seconds = 900;
-constexpr long maximum_timeout_seconds = 86400;
-
 // The relative window types, with day and month boundaries taken in the
 // execution's time zone (amc-api.md 4.1) and returned as UTC instants. Every
 // window ends at the start of today (local), the last whole day the sandbox

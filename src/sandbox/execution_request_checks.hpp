@@ -19,6 +19,11 @@
 
 namespace amc::sandbox {
 
+// workflowExecutionTimeoutSeconds: AMC's range; the maximum is also the
+// default (amc-api.md).
+inline constexpr long minimum_timeout_seconds = 900;
+inline constexpr long maximum_timeout_seconds = 86400;
+
 // A request that passed every check: what the new execution is made of.
 struct checked_execution_request {
   bool ad_hoc = false;

@@ -9,16 +9,22 @@
 
 namespace amc::store {
 
-std::unique_ptr<credential_store> open_store(const nlohmann::json& config) {
+std::unique_ptr<credential_store> open_store(const nlohmann::json& config,
+                                             std::unique_ptr<store_backend> host) {
   constexpr std::string_view what = "store config";
   reject_unknown_fields(config, {"kind", "path", "fernet_keys", "fernet_keys_env"}, what);
-  const std::string kind = optional_string(config, "kind", what).value_or("file");
-  if (kind != "file" && kind != "memory")
+  const std::string kind = optional_string(config, "kind", what).value_or(host ? "host" : "file");
+  if (host && kind != "host")
+    throw error(errc::config, fmt::format("store kind '{}' was given together with host store "
+                                          "callbacks: leave \"kind\" out or set it to \"host\"",
+                                          kind));
+  if (!host && kind != "file" && kind != "memory")
     throw error(errc::config,
-                fmt::format("unknown store kind '{}': use \"file\" or \"memory\"", kind));
+                fmt::format("unknown store kind '{}': use \"file\" or \"memory\"{}", kind,
+                            kind == "host" ? " (kind \"host\" needs amc_client_new_with_store)" : ""));
   const auto path = optional_string(config, "path", what);
-  if (kind == "memory" && path)
-    throw error(errc::config, "a memory store has no path: remove \"path\" or use kind \"file\"");
+  if (kind != "file" && path)
+    throw error(errc::config, fmt::format("a {} store has no path: remove \"path\" or use kind \"file\"", kind));
 
   const std::string keys_env =
       optional_string(config, "fernet_keys_env", what).value_or(default_fernet_keys_env);
@@ -38,10 +44,10 @@ std::unique_ptr<credential_store> open_store(const nlohmann::json& config) {
                             keys_env));
   auto keys = crypto::multi_fernet::from_key_list(*key_list);
 
-  std::unique_ptr<store_backend> backend;
+  std::unique_ptr<store_backend> backend = std::move(host);
   if (kind == "memory")
     backend = std::make_unique<memory_backend>();
-  else
+  else if (kind == "file")
     backend = std::make_unique<file_backend>(path ? std::filesystem::path(*path)
                                                   : default_store_path());
   auto store = std::make_unique<credential_store>(std::move(backend), std::move(keys));

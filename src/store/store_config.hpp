@@ -17,7 +17,9 @@ inline constexpr const char* default_fernet_keys_env = "AMC_FERNET_KEYS";
 // Parses `config` ({"kind","path","fernet_keys","fernet_keys_env"}), builds
 // the keys (errc::config when none is configured or one is malformed: never a
 // generated key), opens the backend and checks that it holds a libamc store
-// this libamc can read. Opening never writes.
-std::unique_ptr<credential_store> open_store(const nlohmann::json& config);
+// this libamc can read. Opening never writes. With `host` (a host_backend),
+// the document lives there and "kind" may only be "host".
+std::unique_ptr<credential_store> open_store(const nlohmann::json& config,
+                                             std::unique_ptr<store_backend> host = nullptr);
 
 }  // namespace amc::store

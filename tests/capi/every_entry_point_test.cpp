@@ -64,6 +64,7 @@ const std::vector<entry_point>& entry_points() {
       {"amc_unwatch", [] { return amc_unwatch(nullptr, 0); }},
       {"amc_poller_next_event", [] { return amc_poller_next_event(nullptr, 0, nullptr); }},
       {"amc_poller_stats", [] { return amc_poller_stats(nullptr, nullptr); }},
+      {"amc_client_new_with_store", [] { return amc_client_new_with_store(nullptr, nullptr, nullptr); }},
   };
   return all;
 }

@@ -357,12 +357,16 @@ class Client:
             if self._closed:
                 raise AmcError("the client is closed")
             if self._handle is None or self._pid != os.getpid():
-                out = ctypes.c_void_p()
-                _check(library().amc_client_new(self._config_json, ctypes.byref(out)))
-                self._handle, self._pid = out, os.getpid()
+                self._handle, self._pid = self._new_native(self._config_json), os.getpid()
                 if self._log_args is not None:
                     self._install_log(*self._log_args)
             return self._handle
+
+    def _new_native(self, config_json: bytes | None) -> ctypes.c_void_p:
+        """A new native client (a subclass may make it another way)."""
+        out = ctypes.c_void_p()
+        _check(library().amc_client_new(config_json, ctypes.byref(out)))
+        return out
 
     # -- logging ------------------------------------------------------------
     def set_log(self, handler: LogHandler | None, min_level: int = 20) -> None:

@@ -43,6 +43,8 @@ _FIELDS = (
     "lwa_consent_endpoint",
     "ca_file",
     "store_path",
+    "token_sharing",
+    "token_variable",
 )
 
 
@@ -145,6 +147,9 @@ class AmcHook(BaseHook):
                 "fernet_keys": _fernet_keys(),
             },
         }
+        if cls.shares_tokens(connection):
+            # The document lives in an Airflow Variable (libamc_airflow.shared_tokens).
+            config["store"] = {"kind": "host", "fernet_keys": _fernet_keys()}
         endpoints = {
             key: value
             for key, name in (
@@ -160,6 +165,19 @@ class AmcHook(BaseHook):
             config["tls"] = {"ca_file": ca_file}
         return config
 
+    @classmethod
+    def shares_tokens(cls, connection: Connection) -> bool:
+        """Extra ``token_sharing``: "process" (default: a store file per
+        machine) or "variable" (one store in an Airflow Variable for every
+        worker and triggerer; see libamc_airflow.shared_tokens)."""
+        sharing = cls.field(connection, "token_sharing") or "process"
+        if sharing not in ("process", "variable"):
+            raise AmcError(
+                f'connection {connection.conn_id!r}: token_sharing is {sharing!r}; use "process" or '
+                '"variable"'
+            )
+        return sharing == "variable"
+
     # -- the client -------------------------------------------------------------
     @classmethod
     def client_for(cls, connection: Connection) -> Client:
@@ -173,8 +191,16 @@ class AmcHook(BaseHook):
         with _clients_lock:
             client = _clients.get(key)
             if client is None:
-                Path(config["store"]["path"]).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                client = Client(config)
+                if cls.shares_tokens(connection):
+                    from libamc_airflow.shared_tokens import SharedStoreClient, store_variable
+
+                    variable = store_variable(
+                        str(connection.conn_id), cls.field(connection, "token_variable")
+                    )
+                    client = SharedStoreClient(config, variable)
+                else:
+                    Path(config["store"]["path"]).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                    client = Client(config)
                 if refresh_token:
                     client.auth_import(str(connection.conn_id), refresh_token)
                 _clients[key] = client

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -48,8 +49,9 @@ from libamc_airflow.exceptions import (
 )
 from libamc_airflow.executions import SUCCEEDED, is_active, reason_of, status_of, summary
 from libamc_airflow.hooks.amc import AmcHook
+from libamc_airflow.lineage import AmcLineageMixin
 from libamc_airflow.links.amc import REGION_AMC_ENDPOINTS, AmcExecutionLink, execution_url
-from libamc_airflow.triggers.amc import AmcExecutionTrigger
+from libamc_airflow.triggers.execution import AmcExecutionTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -128,7 +130,7 @@ class AmcSyncWorkflowOperator(BaseOperator):
         return {"workflow_id": workflow_id, "action": result.get("action")}
 
 
-class AmcRunWorkflowOperator(BaseOperator):
+class AmcRunWorkflowOperator(AmcLineageMixin, BaseOperator):
     """Runs an AMC workflow: submit, wait, and optionally download the results.
 
     :param workflow_id: a saved workflow to run; or
@@ -374,9 +376,11 @@ class AmcRunWorkflowOperator(BaseOperator):
                     execution_id=record["execution_id"],
                     poll_interval=self.poll_interval,
                     instance=record["instance"],
+                    deadline=time.time() + self.wait_timeout.total_seconds(),
                 ),
                 method_name="execute_complete",
-                timeout=self.wait_timeout,
+                # Airflow's own limit a minute later: the trigger's clear timeout event comes first.
+                timeout=self.wait_timeout + timedelta(minutes=1),
             )
         return self._finish(context, hook, record, self._wait_here(hook, record))
 
@@ -453,13 +457,16 @@ class AmcRunWorkflowOperator(BaseOperator):
                 self._call(hook, amc_execution_id=record["amc_execution_id"], directory=self.download_dir)
             )
         self._remember(context, {**record, "finished": True})
-        return {
+        result = {
             "execution_id": record["execution_id"],
             "amc_execution_id": record["amc_execution_id"],
             "status": SUCCEEDED,
             "execution": summary(execution or {}),
             "manifest": manifest,
         }
+        # For the OpenLineage facets (AmcLineageMixin), read on this task object.
+        self.finished_run = {**result, "instance_id": (record.get("instance") or {}).get("instance_id")}
+        return result
 
     def on_kill(self) -> None:
         """Stops waiting and cancels the AMC execution this task is running."""

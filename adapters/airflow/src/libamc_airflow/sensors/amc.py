@@ -1,16 +1,21 @@
 """AmcExecutionSensor: waits for an AMC execution another task submitted,
-in ``poke`` or ``reschedule`` mode (Airflow's sensor modes)."""
+in ``poke`` or ``reschedule`` mode (Airflow's sensor modes), or deferred to
+the triggerer (``deferrable=True``), where libamc's native poller watches it
+(AmcExecutionTrigger)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk import BaseSensorOperator, conf
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from libamc_airflow.executions import SUCCEEDED, is_active, reason_of, status_of
 from libamc_airflow.hooks.amc import AmcHook
+from libamc_airflow.triggers.execution import AmcExecutionTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -23,6 +28,9 @@ class AmcExecutionSensor(BaseSensorOperator):
     :param amc_execution_id: AMC's id of the execution (templated), e.g.
         ``{{ ti.xcom_pull('run')['amc_execution_id'] }}``.
     :param instance: overrides the connection's instance.
+    :param deferrable: wait in the triggerer on libamc's poller (default:
+        ``[operators] default_deferrable``); ``poke_interval`` is the longest
+        time between status reads and ``timeout`` the deadline.
     """
 
     template_fields: Sequence[str] = ("amc_execution_id", "instance")
@@ -34,12 +42,50 @@ class AmcExecutionSensor(BaseSensorOperator):
         amc_execution_id: str,
         instance: dict[str, str] | None = None,
         amc_conn_id: str = AmcHook.default_conn_name,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.amc_execution_id = amc_execution_id
         self.instance = instance
         self.amc_conn_id = amc_conn_id
+        self.deferrable = deferrable
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        if self.poke(context):
+            return True
+        hook = AmcHook(self.amc_conn_id)
+        timeout = float(self.timeout)
+        self.defer(
+            trigger=AmcExecutionTrigger(
+                amc_conn_id=self.amc_conn_id,
+                amc_execution_id=self.amc_execution_id,
+                instance={**hook.instance, **(self.instance or {})},
+                poll_interval=float(self.poke_interval),
+                deadline=time.time() + timeout,
+            ),
+            method_name="execute_complete",
+            # Airflow's own limit a minute later: the trigger's clear timeout event comes first.
+            timeout=timedelta(seconds=timeout + 60),
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> bool:
+        """The trigger's event: success, failed (AMC's reason) or error."""
+        if event.get("status") == "success":
+            self.log.info("AMC execution %s SUCCEEDED", self.amc_execution_id)
+            return True
+        if event.get("status") == "failed":
+            execution = event.get("execution") or {}
+            raise AirflowException(
+                f"AMC execution {self.amc_execution_id} ended {status_of(execution)}: "
+                f"{event.get('reason') or reason_of(execution)}"
+            )
+        message = f"waiting for AMC execution {self.amc_execution_id} failed: {event.get('error')}"
+        if event.get("error_status") in ("AMC_E_AUTH_REQUIRED", "AMC_E_FORBIDDEN", "AMC_E_TIMEOUT"):
+            raise AirflowFailException(message)
+        raise AirflowException(message)
 
     def poke(self, context: Context) -> bool:
         hook = AmcHook(self.amc_conn_id)
