@@ -192,7 +192,7 @@ done
 
 # --- The schedules, on a scaled clock.
 echo "== schedules: $executions executions, running 15-60 AMC minutes, time scale $scale"
-start_sandbox schedule --threads 1 --time-scale "$scale" --max-active 10000000 --adhoc-per-day 10000000
+start_sandbox schedule --threads 1 --time-scale "$scale" --max-active 1000000 --adhoc-per-day 1000000
 for strategy in 0 1 2; do
   AMC_BENCH_SCHEDULE_SANDBOX="$work/schedule" AMC_BENCH_TIME_SCALE="$scale" AMC_BENCH_EXECUTIONS="$executions" \
     "$poll_bench" --benchmark_filter="PollerSchedule/$strategy/" --benchmark_format=json >"$work/schedule.json" \
