@@ -94,6 +94,22 @@ def test_the_wheel_carries_the_library() -> None:
     assert completed.stdout.strip() == "ok", completed.stderr
 
 
+def test_the_wheel_carries_fmt_and_the_library_loads_it_from_beside_itself() -> None:
+    # pip install is all a deployment needs: libfmt (not in a plain Debian or
+    # Python image) comes in the wheel, found through libamc's RUNPATH $ORIGIN.
+    package = pathlib.Path(binding.__file__).parent
+    assert (package / "libfmt.so.9").is_file()
+    completed = run_python(
+        "import pathlib\n"
+        "from libamc_airflow import binding\n"
+        "binding.library()\n"
+        "maps = pathlib.Path('/proc/self/maps').read_text().splitlines()\n"
+        "print(sorted({line.split()[-1] for line in maps if 'libfmt.so' in line}))\n",
+        AMC_LIBRARY="",
+    )
+    assert completed.stdout.strip() == repr([str(package / "libfmt.so.9")]), completed.stderr
+
+
 def test_a_wrong_library_lists_every_path_tried(tmp_path: pathlib.Path) -> None:
     missing = tmp_path / "nowhere" / "libamc.so.1"
     completed = run_python("from libamc_airflow import binding; binding.library()", AMC_LIBRARY=str(missing))
