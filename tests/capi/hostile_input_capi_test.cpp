@@ -14,8 +14,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstddef>
 #include <fstream>
 #include <functional>
+#include <utility>
 
 namespace {
 
@@ -117,8 +119,10 @@ class HostileInput : public amc::testing::sandbox_fixture {
   // What every call must give a host, whatever went in: a status that is
   // not a library bug, a message and an error JSON that are UTF-8, and an
   // output that is UTF-8.
-  amc_status expect_clean(amc_status status, char* out, const std::string& what) {
-    const std::string output = take(out);
+  // `out` is read only here, after the call that fills it has returned (a
+  // function's arguments are evaluated in no set order).
+  amc_status expect_clean(amc_status status, char** out, const std::string& what) {
+    const std::string output = take(std::exchange(*out, nullptr));
     EXPECT_NE(status, AMC_E_INTERNAL) << what << ": " << json(amc_last_error()).dump();
     const std::string message = amc_last_error();
     const std::string error_json = amc_last_error_json();
@@ -131,6 +135,11 @@ class HostileInput : public amc::testing::sandbox_fixture {
     }
     last_message_ = message;
     return status;
+  }
+  // A call with no output.
+  amc_status expect_clean(amc_status status, std::nullptr_t, const std::string& what) {
+    char* none = nullptr;
+    return expect_clean(status, &none, what);
   }
 
   std::string config_;
@@ -239,7 +248,7 @@ TEST_F(HostileInput, EveryStringFieldOfEveryEntryPointGivesAStatusAndUtf8) {
       for (const auto& text : hostile_texts()) {
         const std::string what = std::string(entry.name) + " " + document.dump() + " with " + text.name;
         char* out = nullptr;
-        const auto status = expect_clean(entry.call(with_raw(document, text.raw).c_str(), &out), out, what);
+        const auto status = expect_clean(entry.call(with_raw(document, text.raw).c_str(), &out), &out, what);
         ++calls;
         if (!text.valid_utf8) {
           EXPECT_EQ(status, AMC_E_INVALID_ARGUMENT) << what;
@@ -260,18 +269,18 @@ TEST_F(HostileInput, EveryCStringParameterGivesAStatusAndUtf8) {
     const std::string what = std::string(" with ") + text.name;
     char* out = nullptr;
     std::vector<amc_status> statuses;
-    statuses.push_back(expect_clean(amc_auth_status(client_, text.raw.c_str(), &out), out, "amc_auth_status" + what));
+    statuses.push_back(expect_clean(amc_auth_status(client_, text.raw.c_str(), &out), &out, "amc_auth_status" + what));
     out = nullptr;
     statuses.push_back(
-        expect_clean(amc_auth_refresh(client_, text.raw.c_str(), nullptr, &out), out, "amc_auth_refresh" + what));
+        expect_clean(amc_auth_refresh(client_, text.raw.c_str(), nullptr, &out), &out, "amc_auth_refresh" + what));
     out = nullptr;
-    statuses.push_back(expect_clean(amc_store_get_credential(store, text.raw.c_str(), nullptr, &out), out,
+    statuses.push_back(expect_clean(amc_store_get_credential(store, text.raw.c_str(), nullptr, &out), &out,
                                     "amc_store_get_credential" + what));
     statuses.push_back(
         expect_clean(amc_store_delete_credential(store, text.raw.c_str()), nullptr, "amc_store_delete_credential" + what));
     out = nullptr;
     const auto derived = amc_workflow_id_from_name(text.raw.c_str(), &out);
-    expect_clean(derived, out, "amc_workflow_id_from_name" + what);
+    expect_clean(derived, &out, "amc_workflow_id_from_name" + what);
     EXPECT_EQ(derived, AMC_OK) << "a name of any bytes gives an id";
     if (!text.valid_utf8) {
       for (const auto status : statuses) EXPECT_EQ(status, AMC_E_INVALID_ARGUMENT) << what;
@@ -314,7 +323,7 @@ TEST_F(HostileInput, DeepJsonIsRefusedWithoutCrashing) {
        [&] { return amc_execution_submit(client_, request_with({{"request", {{"workflowId", "wf_deep"}, {"parameterValues", "@@"}}}}).c_str(), &out); }},
   };
   for (const auto& [name, call] : calls) {
-    EXPECT_EQ(expect_clean(call(), out, name), AMC_E_INVALID_ARGUMENT) << name;
+    EXPECT_EQ(expect_clean(call(), &out, name), AMC_E_INVALID_ARGUMENT) << name;
     out = nullptr;
     EXPECT_NE(last_message_.find("deeper than 128 levels"), std::string::npos) << name << ": " << last_message_;
   }
@@ -450,7 +459,7 @@ TEST_F(HostileInput, EveryReplyFieldNullWrongTypeOrMissingIsAProtocolErrorNeverA
         admin(verb::post, "/_sandbox/faults",
               {{"kind", "patch_reply"}, {"operation", operation.operation}, {"count", 1}, {"json_patch", json::array({patch})}});
         out = nullptr;
-        const auto status = expect_clean(operation.call(&out), out, what);
+        const auto status = expect_clean(operation.call(&out), &out, what);
         ++sweeps;
         EXPECT_EQ(admin(verb::get, "/_sandbox/faults")["faults"][0]["fired"], 1) << what << ": the fault did not fire";
         const bool bad_item = is_index && how != "missing";
@@ -484,7 +493,7 @@ TEST_F(HostileInput, RepliesThatAreNotUtf8GiveUtf8Messages) {
   admin(verb::post, "/_sandbox/faults",
         {{"kind", "replace_reply"}, {"operation", "getWorkflow"}, {"count", 1}, {"status", 200},
          {"body_base64", base64("{\"workflowId\": \"wf_\xC3\", \"sqlQuery\": \"SELECT 1\"}")}});
-  EXPECT_EQ(expect_clean(amc_workflow_get(client_, request({{"workflow_id", "wf_any"}}).dump().c_str(), &out), out,
+  EXPECT_EQ(expect_clean(amc_workflow_get(client_, request({{"workflow_id", "wf_any"}}).dump().c_str(), &out), &out,
                          "getWorkflow not UTF-8"),
             AMC_E_PROTOCOL);
   EXPECT_NE(last_message_.find("not valid UTF-8 at byte"), std::string::npos) << last_message_;
@@ -492,7 +501,7 @@ TEST_F(HostileInput, RepliesThatAreNotUtf8GiveUtf8Messages) {
   admin(verb::post, "/_sandbox/faults",
         {{"kind", "replace_reply"}, {"operation", "getWorkflow"}, {"count", 1}, {"status", 400},
          {"body_base64", base64("{\"code\": \"400\", \"details\": \"bad \xC3 request\"}")}});
-  EXPECT_EQ(expect_clean(amc_workflow_get(client_, request({{"workflow_id", "wf_any"}}).dump().c_str(), &out), out,
+  EXPECT_EQ(expect_clean(amc_workflow_get(client_, request({{"workflow_id", "wf_any"}}).dump().c_str(), &out), &out,
                          "getWorkflow error text not UTF-8"),
             AMC_E_INVALID_ARGUMENT);
   EXPECT_NE(last_message_.find("HTTP 400"), std::string::npos) << json(last_message_).dump();
@@ -511,7 +520,7 @@ TEST_F(HostileInput, ADeepReplyIsAProtocolError) {
     const auto status = std::string(operation) == "lwaToken"
                             ? amc_auth_refresh(client_, "conn", nullptr, &out)
                             : amc_workflow_get(client_, request({{"workflow_id", "wf_any"}}).dump().c_str(), &out);
-    EXPECT_EQ(expect_clean(status, out, operation), AMC_E_PROTOCOL) << operation << ": " << last_message_;
+    EXPECT_EQ(expect_clean(status, &out, operation), AMC_E_PROTOCOL) << operation << ": " << last_message_;
   }
   EXPECT_NE(last_message_.find("access_token"), std::string::npos) << last_message_;
   admin(verb::delete_, "/_sandbox/faults");
