@@ -333,6 +333,12 @@ typedef struct amc_client amc_client;
  *                 expires_in) is shorter, the advisory window shrinks to
  *                 half and the mandatory one to a quarter of that lifetime,
  *                 so a short-lived token is not refreshed before every call
+ *               "store_recheck_ms": 1000 (0 to 60000): an access token read
+ *                 from the store outside its advisory window is reused from
+ *                 memory for this long before the store is read again (0:
+ *                 read it for every request). Writes through this client's
+ *                 store are seen at once; another process's (a refresh, a
+ *                 removal, a re-authorisation) within this time
  *     "refresh_service": {"enabled": false, "lead_time_s": 600, "interval_s": 60},
  *                 lead_time_s shrinks to half a shorter token lifetime too
  *     Durations (*_ms, *_s) are at most one year; a number past its field's
@@ -800,6 +806,10 @@ AMC_API amc_status amc_results_download(amc_client *client, const char *request_
  *   "batched_interval_ms": 5000     a watch refreshed by a list is read again
  *                                   within this (a list costs the same for 2
  *                                   executions or 100)
+ *   "read_timeout_ms": 60000        deadline of one read (a GET, or a list
+ *                                   with all its pages), retries and
+ *                                   Retry-After waits included; reaching it
+ *                                   is a failed read, and the watch goes on
  * At most one read of a watch is in flight. A 429 (after the client's own
  * retries) holds back every read of the poller for Retry-After (else
  * first_interval_ms) and keeps the watch; network failures, timeouts and 5xx

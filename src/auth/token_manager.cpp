@@ -41,7 +41,32 @@ token_manager::token_manager(asio::any_io_executor executor, net::http_client& h
 
 token_manager::~token_manager() = default;
 
+std::optional<std::string> token_manager::cached(const std::string& credential_id) const {
+  const std::shared_lock lock(cache_mutex_);
+  const auto found = cache_.find(credential_id);
+  if (found == cache_.end()) return std::nullopt;
+  const auto& entry = found->second;
+  if (entry.store_generation != store_.generation() ||
+      std::chrono::steady_clock::now() >= entry.recheck_at || now_unix_seconds() >= entry.fresh_until)
+    return std::nullopt;
+  return entry.token;
+}
+
+void token_manager::remember(const std::string& credential_id, const std::string& token,
+                             std::int64_t fresh_until, std::uint64_t store_generation) {
+  if (settings_.store_recheck.count() <= 0) return;
+  const std::unique_lock lock(cache_mutex_);
+  cache_[credential_id] = {token, fresh_until, std::chrono::steady_clock::now() + settings_.store_recheck,
+                           store_generation};
+}
+
+void token_manager::forget(const std::string& credential_id) {
+  const std::unique_lock lock(cache_mutex_);
+  cache_.erase(credential_id);
+}
+
 asio::awaitable<std::string> token_manager::access_token(std::string credential_id) {
+  if (auto token = cached(credential_id)) co_return std::move(*token);
   // Run on the strand (no locks needed for in_flight_), resume the caller on
   // its own executor.
   co_return co_await asio::co_spawn(strand_, access_token_on_strand(std::move(credential_id)),
@@ -50,6 +75,7 @@ asio::awaitable<std::string> token_manager::access_token(std::string credential_
 
 asio::awaitable<std::string> token_manager::refresh(std::string credential_id,
                                                     std::string stale_token) {
+  forget(credential_id);
   co_return co_await asio::co_spawn(strand_,
                                     join_or_start(std::move(credential_id), std::move(stale_token)),
                                     use_awaitable);
@@ -105,13 +131,20 @@ void check_usable(const store::credential_record& record) {
 }  // namespace
 
 asio::awaitable<std::string> token_manager::access_token_on_strand(std::string credential_id) {
+  // Noted before the read: a write that lands during it moves the generation
+  // past this value, so what is remembered below can never outlive it.
+  const auto generation = store_.generation();
   const auto record = store_.get(credential_id, /*include_secrets=*/true);
   check_usable(record);
   const auto now = now_unix_seconds();
   const bool has_token = record.access_token && record.access_token_expires_at;
   const auto remaining = has_token ? *record.access_token_expires_at - now : 0;
   const auto windows = windows_for(settings_, token_lifetime(record));
-  if (has_token && remaining > windows.advisory.count()) co_return *record.access_token;
+  if (has_token && remaining > windows.advisory.count()) {
+    remember(credential_id, *record.access_token, *record.access_token_expires_at - windows.advisory.count(),
+             generation);
+    co_return *record.access_token;
+  }
 
   if (has_token && remaining > windows.mandatory.count()) {
     // Advisory window: refresh early if nobody else is, but do not wait.

@@ -7,6 +7,18 @@
 // Two windows before expiry: in the advisory window a caller gets the current
 // token and a refresh starts in the background if nobody's is running; in the
 // mandatory window (or when expired) callers wait for the refresh.
+//
+// Memory cache: reading the store costs a file read, a JSON parse and two
+// Fernet decryptions (tens of µs; a host store calls into the host), too
+// much for every AMC request. A token read from the store while it is
+// outside its advisory window is kept in memory and handed out without the
+// strand or the store until (a) its advisory window begins, (b) this
+// process writes to the store (any put, remove or key rotation moves the
+// store's generation), (c) settings.store_recheck has passed since the read
+// (another process may have removed the credential, re-authorised it, or
+// refreshed it), or (d) AMC refused it (refresh() drops it). Old access
+// tokens stay valid at LwA until they expire, so a token another process
+// replaced is still a working one meanwhile.
 #pragma once
 
 #include "auth/lwa.hpp"
@@ -19,6 +31,8 @@
 #include <boost/asio/strand.hpp>
 
 #include <atomic>
+#include <shared_mutex>
+#include <unordered_map>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -34,6 +48,11 @@ struct token_settings {
   std::chrono::seconds mandatory_window{60};
   // How long a caller waits for another process's refresh lock.
   std::chrono::milliseconds cross_process_wait{30'000};
+  // How long a token read from the store is handed out from memory before
+  // the store is read again (0: read the store on every request). Writes
+  // through this process's store are seen at once (the store's generation);
+  // another process's writes within this time. See token_manager.
+  std::chrono::milliseconds store_recheck{1'000};
 };
 
 // The windows that apply to one token. A token that lives shorter than the
@@ -101,6 +120,19 @@ class token_manager {
   token_settings settings_;
   const logger& log_;
   std::map<std::string, std::shared_ptr<flight>> in_flight_;  // touched on strand_ only
+
+  struct cached_token {
+    std::string token;
+    std::int64_t fresh_until = 0;  // unix seconds: where the advisory window begins
+    std::chrono::steady_clock::time_point recheck_at;
+    std::uint64_t store_generation = 0;
+  };
+  std::optional<std::string> cached(const std::string& credential_id) const;
+  void remember(const std::string& credential_id, const std::string& token, std::int64_t fresh_until,
+                std::uint64_t store_generation);
+  void forget(const std::string& credential_id);
+  mutable std::shared_mutex cache_mutex_;
+  std::unordered_map<std::string, cached_token> cache_;  // guarded by cache_mutex_
 
   std::atomic<std::uint64_t> refreshes_{0};
   std::atomic<std::uint64_t> refresh_failures_{0};

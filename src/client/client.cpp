@@ -41,6 +41,7 @@ client::client(client_config config, std::unique_ptr<store::store_backend> host_
   settings.token_url = config_.lwa.token_url;
   settings.advisory_window = config_.advisory_window;
   settings.mandatory_window = config_.mandatory_window;
+  settings.store_recheck = config_.store_recheck;
   tokens_ = std::make_unique<auth::token_manager>(io_.get_executor(), *http_, *store_, settings, log_);
   amc_ = std::make_unique<api::session>(*http_, *tokens_, config_.amc_base_url,
                                         config_.lwa_client.client_id, log_);

@@ -163,8 +163,11 @@ client_config parse_client_config(const nlohmann::json& config) {
   parsed.store = section(config, "store");
 
   const auto& tokens = section(config, "tokens");
-  reject_unknown_fields(tokens, {"advisory_window_s", "mandatory_window_s"}, "tokens config");
+  reject_unknown_fields(tokens, {"advisory_window_s", "mandatory_window_s", "store_recheck_ms"}, "tokens config");
   read_seconds(tokens, "advisory_window_s", "tokens config", parsed.advisory_window);
+  long long store_recheck_ms = parsed.store_recheck.count();
+  read_number(tokens, "store_recheck_ms", "tokens config", store_recheck_ms, 0, 60'000);
+  parsed.store_recheck = std::chrono::milliseconds(store_recheck_ms);
   read_seconds(tokens, "mandatory_window_s", "tokens config", parsed.mandatory_window);
   if (parsed.mandatory_window > parsed.advisory_window)
     throw error(errc::config, "tokens.mandatory_window_s must not exceed tokens.advisory_window_s");

@@ -22,6 +22,7 @@ struct client_config {
   nlohmann::json store = nlohmann::json::object();  // see amc_store_new
   std::chrono::seconds advisory_window{300};
   std::chrono::seconds mandatory_window{60};
+  std::chrono::milliseconds store_recheck{1'000};
   bool refresh_service = false;
   auth::refresh_service_settings refresh;
   int io_threads = 1;

@@ -235,7 +235,16 @@ void credential_store::check_readable() {
   check_document(backend_->read(), backend_->location());
 }
 
+// Moves the generation when a write ends, however it ends: after the
+// write, so that a reader who saw the old generation cannot have read the
+// new record under it.
+struct credential_store::generation_bump {
+  std::atomic<std::uint64_t>& generation;
+  ~generation_bump() { generation.fetch_add(1, std::memory_order_acq_rel); }
+};
+
 void credential_store::put(const credential_update& update) {
+  const generation_bump bump{generation_};
   validate_credential_id(update.credential_id);
   const auto& id = update.credential_id;
   if (update.client_id && update.client_id->empty())
@@ -362,6 +371,7 @@ std::vector<credential_record> credential_store::list() {
 }
 
 bool credential_store::remove(std::string_view credential_id) {
+  const generation_bump bump{generation_};
   validate_credential_id(credential_id);
   const std::string location = backend_->location();
   bool removed = false;
@@ -374,6 +384,7 @@ bool credential_store::remove(std::string_view credential_id) {
 }
 
 rotation_report credential_store::rotate_keys() {
+  const generation_bump bump{generation_};
   rotation_report report;
   const std::string location = backend_->location();
   backend_->update([&](nlohmann::json& document) {

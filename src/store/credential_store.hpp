@@ -15,6 +15,8 @@
 #include "store/backend.hpp"
 #include "store/credential.hpp"
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,6 +61,13 @@ class credential_store {
 
   std::string location() const { return backend_->location(); }
 
+  // Bumped after every put, remove and key rotation through this object
+  // (also one that failed part-way): a reader that noted the generation
+  // before a get() knows the record it read is still what this process
+  // last wrote when the generation has not moved since. Changes made by
+  // other processes (or other store objects) do not move it.
+  std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+
   // For other sections of the same document (the execution journal).
   store_backend& backend() { return *backend_; }
 
@@ -69,8 +78,10 @@ class credential_store {
   }
 
  private:
+  struct generation_bump;
   std::unique_ptr<store_backend> backend_;
   crypto::multi_fernet keys_;
+  std::atomic<std::uint64_t> generation_{0};
 };
 
 // The message every refusal of a quarantined record carries.

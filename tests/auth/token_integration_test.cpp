@@ -90,6 +90,54 @@ TEST_F(Tokens, RefreshesOnceThenServesFromTheStore) {
   EXPECT_EQ(requests_of("lwaToken"), 1);
 }
 
+// The memory cache (token_manager.hpp): a token read from the store is
+// handed out from memory; writes through the same store are seen at once,
+// another writer's within tokens.store_recheck_ms.
+TEST_F(Tokens, CachedTokensSeeTheirOwnStoreAtOnceAndAnotherWriterAfterTheRecheckTime) {
+  const auto first = token("conn");
+  auto other_writer = make_client();  // the same file: another process, in effect
+  auto read_with = [&](client::client& reader) {
+    return reader.run_blocking(reader.tokens().access_token("conn"), std::chrono::seconds(30));
+  };
+
+  // A long recheck time: another writer's removal is not seen yet, the
+  // token in memory still serves (it is still valid at LwA).
+  auto long_cache = make_client({{"tokens", {{"store_recheck_ms", 60'000}}}});
+  EXPECT_TRUE(read_with(*long_cache) == first);
+  // A write through the reader's own store is seen at once.
+  store::credential_update update;
+  update.credential_id = "conn";
+  update.access_token = "host-supplied-token-for-the-cache-test";
+  update.access_token_expires_at = now_unix_seconds() + 3600;
+  update.access_token_issued_at = now_unix_seconds();
+  long_cache->store().put(update);
+  EXPECT_TRUE(read_with(*long_cache) == *update.access_token);
+  other_writer->store().remove("conn");
+  EXPECT_TRUE(read_with(*long_cache) == *update.access_token) << "served from memory";
+
+  // store_recheck_ms 0: every request reads the store.
+  import("conn", refresh_token_);
+  long_cache->store().put(update);
+  auto no_cache = make_client({{"tokens", {{"store_recheck_ms", 0}}}});
+  EXPECT_TRUE(read_with(*no_cache) == *update.access_token);
+  other_writer->store().remove("conn");
+  EXPECT_EQ(code_of([&] { read_with(*no_cache); }), errc::not_found);
+
+  // A short recheck time: the removal is seen once it has passed.
+  import("conn", refresh_token_);
+  long_cache->store().put(update);
+  auto short_cache = make_client({{"tokens", {{"store_recheck_ms", 50}}}});
+  EXPECT_TRUE(read_with(*short_cache) == *update.access_token);
+  other_writer->store().remove("conn");
+  errc seen = errc::ok;
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+       seen == errc::ok && std::chrono::steady_clock::now() < until;
+       std::this_thread::sleep_for(std::chrono::milliseconds(10)))
+    seen = code_of([&] { read_with(*short_cache); });
+  EXPECT_EQ(seen, errc::not_found);
+  EXPECT_EQ(requests_of("lwaToken"), 1) << "no refresh for any of this";
+}
+
 TEST_F(Tokens, FiftyThreadsCauseExactlyOneRefresh) {
   slow_token_endpoint(300);  // so that every thread arrives while it is in flight
   std::vector<std::thread> threads;

@@ -48,6 +48,8 @@ TEST_F(ClientCapi, ConfigMistakesAreNamed) {
        std::vector<std::tuple<std::string, std::string, double>>{
            {"", "io_threads", 1e20},
            {"tokens", "advisory_window_s", 1e300},
+           {"tokens", "store_recheck_ms", 60'001},
+           {"tokens", "store_recheck_ms", -1},
            {"timeouts", "connect_ms", 1e19},
            {"retry", "max_attempts", 1e12},
            {"refresh_service", "lead_time_s", 400.0 * 86400}}) {
