@@ -8,7 +8,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <functional>
 #include <set>
+#include <string_view>
 
 namespace amc::api {
 
@@ -301,16 +304,40 @@ asio::awaitable<nlohmann::json> create_execution(session& amc, const call_contex
   co_return execution;
 }
 
-asio::awaitable<nlohmann::json> get_execution(session& amc, const call_context& context,
-                                              std::string amc_execution_id) {
+namespace {
+
+amc_call execution_read_call(const call_context& context, const std::string& amc_execution_id) {
   validate_instance_context(context);
   validate_path_id(amc_execution_id, "AMC execution id");
   amc_call request;
   request.path_and_query = reporting_path(context, "workflowExecutions/" + percent_encode(amc_execution_id));
-  auto execution = unwrap(co_await amc.call(context, request), "workflowExecution", "getWorkflowExecution");
+  return request;
+}
+
+nlohmann::json checked_execution(nlohmann::json reply) {
+  auto execution = unwrap(std::move(reply), "workflowExecution", "getWorkflowExecution");
   // A status read must have a status: without one a wait cannot end.
   check_execution_reply(execution, "getWorkflowExecution", true);
-  co_return execution;
+  return execution;
+}
+
+}  // namespace
+
+asio::awaitable<nlohmann::json> get_execution(session& amc, const call_context& context,
+                                              std::string amc_execution_id) {
+  const amc_call request = execution_read_call(context, amc_execution_id);
+  co_return checked_execution(co_await amc.call(context, request));
+}
+
+asio::awaitable<execution_read> get_execution_if_changed(session& amc, const call_context& context,
+                                                         std::string amc_execution_id, std::uint64_t seen) {
+  const amc_call request = execution_read_call(context, amc_execution_id);
+  const net::response reply = co_await amc.call_reply(context, request);
+  execution_read read;
+  read.fingerprint = std::max<std::uint64_t>(1, std::hash<std::string_view>{}(reply.body));
+  if (seen != 0 && read.fingerprint == seen) co_return read;
+  read.execution = checked_execution(session::parse_reply(reply, request));
+  co_return read;
 }
 
 asio::awaitable<nlohmann::json> list_executions(session& amc, const call_context& context,
@@ -333,7 +360,7 @@ asio::awaitable<nlohmann::json> list_executions(session& amc, const call_context
   auto listing = co_await all_pages(amc, context, reporting_path(context, "workflowExecutions"), query,
                                     "executions", "listWorkflowExecutions");
   for (auto& execution : listing["executions"]) {
-    execution = unwrap(execution, "workflowExecution", "listWorkflowExecutions");
+    execution = unwrap(std::move(execution), "workflowExecution", "listWorkflowExecutions");
     check_execution_reply(execution, "listWorkflowExecutions", false);
   }
   co_return listing;

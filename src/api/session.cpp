@@ -110,6 +110,26 @@ namespace {
 }  // namespace
 
 asio::awaitable<nlohmann::json> session::call(const call_context& context, amc_call request) {
+  const net::response reply = co_await call_reply(context, request);
+  co_return parse_reply(reply, request);
+}
+
+nlohmann::json session::parse_reply(const net::response& reply, const amc_call& request) {
+  if (reply.body.empty()) return nlohmann::json::object();
+  json_problem problem;
+  auto parsed = parse_json_bounded(reply.body, &problem);
+  if (!parsed)
+    throw error(errc::protocol,
+                fmt::format("AMC answered HTTP {} to {} {} with a body that {} ({} bytes); the reply was cut "
+                            "short or is not from AMC",
+                            reply.status, boost::beast::http::to_string(request.method),
+                            request.path_and_query.substr(0, request.path_and_query.find('?')), describe(problem),
+                            reply.body.size()),
+                {{"http_status", reply.status}});
+  return std::move(*parsed);
+}
+
+asio::awaitable<net::response> session::call_reply(const call_context& context, amc_call request) {
   std::string token = co_await tokens_.access_token(context.credential_id);
   net::response reply;
   for (int attempt = 0;; ++attempt) {
@@ -133,8 +153,10 @@ asio::awaitable<nlohmann::json> session::call(const call_context& context, amc_c
     // the request (net::request::deadline); time_left refuses to start a
     // request after it.
     http_request.deadline = context.deadline;
-    http_request.timeout = time_left(context, fmt::format("{} {}", boost::beast::http::to_string(request.method),
-                                                          request.path_and_query.substr(0, request.path_and_query.find('?'))));
+    http_request.timeout = time_left_lazy(context, [&] {
+      return fmt::format("{} {}", boost::beast::http::to_string(request.method),
+                         request.path_and_query.substr(0, request.path_and_query.find('?')));
+    });
     reply = co_await http_.send(std::move(http_request));
     // 401: the token may have expired or been revoked between our check and
     // AMC's. 403: AMC also answers 403 for expired credentials. Either way,
@@ -149,20 +171,7 @@ asio::awaitable<nlohmann::json> session::call(const call_context& context, amc_c
     }
     break;
   }
-  if (reply.status >= 200 && reply.status < 300) {
-    if (reply.body.empty()) co_return nlohmann::json::object();
-    json_problem problem;
-    auto parsed = parse_json_bounded(reply.body, &problem);
-    if (!parsed)
-      throw error(errc::protocol,
-                  fmt::format("AMC answered HTTP {} to {} {} with a body that {} ({} bytes); the reply was cut "
-                              "short or is not from AMC",
-                              reply.status, boost::beast::http::to_string(request.method),
-                              request.path_and_query.substr(0, request.path_and_query.find('?')),
-                              describe(problem), reply.body.size()),
-                  {{"http_status", reply.status}});
-    co_return std::move(*parsed);
-  }
+  if (reply.status >= 200 && reply.status < 300) co_return reply;
   throw_for_status(reply, context, request);
 }
 

@@ -55,6 +55,15 @@ class session {
   // amc::error mapped from the status with AMC's own message.
   boost::asio::awaitable<nlohmann::json> call(const call_context& context, amc_call request);
 
+  // The same call, the 2xx reply returned unparsed (for a caller that may
+  // not need to parse it: get_execution_if_changed). Other statuses throw
+  // as call() does.
+  boost::asio::awaitable<net::response> call_reply(const call_context& context, amc_call request);
+
+  // The 2xx reply's body as JSON ({} when empty); protocol when it is not
+  // JSON (cut short, or not from AMC), naming the request.
+  static nlohmann::json parse_reply(const net::response& reply, const amc_call& request);
+
   const std::string& base_url() const { return base_url_; }
 
  private:
@@ -70,6 +79,15 @@ class session {
 // the HTTP client's own limit). Throws errc::timeout naming `what` when the
 // deadline has passed: a request is never started after it.
 std::chrono::milliseconds time_left(const call_context& context, std::string_view what);
+// The same, with the text made only when it is needed (`describe()` returns
+// what would have been `what`): for calls on a hot path.
+template <class Describe>
+std::chrono::milliseconds time_left_lazy(const call_context& context, const Describe& describe) {
+  if (context.deadline == std::chrono::steady_clock::time_point::max()) return std::chrono::milliseconds::zero();
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(context.deadline - std::chrono::steady_clock::now());
+  if (left <= std::chrono::milliseconds::zero()) return time_left(context, describe());  // throws
+  return left;
+}
 
 // AMC's error text from a reply body ({"code","details"} for reporting,
 // {"message"} for administration), short and safe to show.

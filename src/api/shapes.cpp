@@ -6,10 +6,10 @@
 
 namespace amc::api {
 
-nlohmann::json unwrap(const nlohmann::json& reply, std::string_view wrapper, std::string_view what) {
+nlohmann::json unwrap(nlohmann::json reply, std::string_view wrapper, std::string_view what) {
   if (reply.is_object()) {
     const auto inner = reply.find(wrapper);
-    if (inner != reply.end() && inner->is_object()) return *inner;
+    if (inner != reply.end() && inner->is_object()) return std::move(*inner);
     return reply;
   }
   throw error(errc::protocol, fmt::format("AMC's reply for {} is not a JSON object", what));

@@ -12,8 +12,9 @@
 namespace amc::api {
 
 // `reply[wrapper]` when the reply wraps an object under that key, else the
-// reply itself. Throws protocol when the result is not an object.
-nlohmann::json unwrap(const nlohmann::json& reply, std::string_view wrapper, std::string_view what);
+// reply itself (moved out, never copied). Throws protocol when the result is
+// not an object.
+nlohmann::json unwrap(nlohmann::json reply, std::string_view wrapper, std::string_view what);
 
 // Fields of AMC's replies, read with their type checked. `operation` is the
 // spec's operationId ("getWorkflowExecution"), named in the message with

@@ -108,9 +108,21 @@ nlohmann::json get(client& core, const api::execution_get_request& request, call
 
 nlohmann::json list(client& core, const api::execution_list_request& request, call_deadline deadline,
                     const cancellation_ptr& cancelled_by) {
-  return core.run_blocking(
-      api::list_executions(core.amc(), with_deadline(request.context, deadline), request.filters), deadline,
-      cancelled_by);
+  return core.run_blocking(list_async(core, request, deadline), deadline, cancelled_by);
+}
+
+boost::asio::awaitable<api::execution_read> get_if_changed(client& core, api::execution_get_request request,
+                                                           call_deadline deadline, std::uint64_t seen) {
+  // Named locals, not temporaries in the co_await (GCC PR c++/100611).
+  const api::call_context context = with_deadline(request.context, deadline);
+  std::string amc_id = amc_id_of(core, request);
+  co_return co_await api::get_execution_if_changed(core.amc(), context, std::move(amc_id), seen);
+}
+
+boost::asio::awaitable<nlohmann::json> list_async(client& core, api::execution_list_request request,
+                                                  call_deadline deadline) {
+  const api::call_context context = with_deadline(request.context, deadline);
+  co_return co_await api::list_executions(core.amc(), context, std::move(request.filters));
 }
 
 namespace {

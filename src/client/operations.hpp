@@ -25,12 +25,16 @@
 #pragma once
 
 #include "api/executions.hpp"
+#include "api/operations.hpp"
 #include "api/requests.hpp"
 #include "api/results.hpp"
 #include "client/client.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -75,6 +79,17 @@ nlohmann::json get(client& core, const api::execution_get_request& request, call
 // {"executions": [...]}, all pages.
 nlohmann::json list(client& core, const api::execution_list_request& request, call_deadline deadline,
                     const cancellation_ptr& cancelled_by = nullptr);
+
+// Awaitable forms, for code that runs on the client's io_context (the
+// poller, src/poll) and must not block a thread: the same operations and
+// rules as get() and list() (the deadline travels to every HTTP request;
+// the same errors), cancelled through the awaiting coroutine's
+// cancellation slot. get_if_changed is api::get_execution_if_changed: the
+// reply is parsed only when its fingerprint differs from `seen`.
+boost::asio::awaitable<api::execution_read> get_if_changed(client& core, api::execution_get_request request,
+                                                           call_deadline deadline, std::uint64_t seen);
+boost::asio::awaitable<nlohmann::json> list_async(client& core, api::execution_list_request request,
+                                                  call_deadline deadline);
 // Cancels the execution in AMC and returns it as AMC reports it afterwards.
 nlohmann::json cancel(client& core, const api::execution_cancel_request& request, call_deadline deadline,
                       const cancellation_ptr& cancelled_by = nullptr);

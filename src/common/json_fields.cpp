@@ -13,9 +13,40 @@ namespace {
 // parse_json_bounded.
 struct too_deep {};
 
+// Where the first '[' or '{' (outside strings) that opens a level past
+// max_json_depth is, counted without recursion; nothing when none does. For
+// valid JSON the count is exact.
+std::optional<std::size_t> first_bracket_past_limit(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t at = 0; at < text.size(); ++at) {
+    const char c = text[at];
+    if (in_string) {
+      if (c == '\\') ++at;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_json_depth) return at;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<nlohmann::json> parse_json_bounded(std::string_view text, json_problem* problem) {
+  // Fast path (every AMC reply goes through here): when no bracket nests
+  // past the limit, nlohmann's plain parser, about twice as fast as the
+  // callback one. It returns a document only for valid JSON, for which the
+  // count above is exact; anything else takes the checked path below, which
+  // also says what is wrong and where.
+  if (!first_bracket_past_limit(text)) {
+    auto document = nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+    if (!document.is_discarded()) return document;
+  }
   // The callback sees each value start with the depth it is at (0 for the
   // top level); an array or object opened at depth max_json_depth would
   // hold values at max_json_depth + 1.
@@ -33,25 +64,7 @@ std::optional<nlohmann::json> parse_json_bounded(std::string_view text, json_pro
     return nlohmann::json::parse(text.begin(), text.end(), limit);
   } catch (const too_deep&) {
     found.what = json_problem::kind::too_deep;
-    // Where: the first bracket past the limit (counted without recursion).
-    int depth = 0;
-    bool in_string = false;
-    for (std::size_t at = 0; at < text.size(); ++at) {
-      const char c = text[at];
-      if (in_string) {
-        if (c == '\\') ++at;
-        else if (c == '"') in_string = false;
-      } else if (c == '"') {
-        in_string = true;
-      } else if (c == '[' || c == '{') {
-        if (++depth > max_json_depth) {
-          found.byte = at;
-          break;
-        }
-      } else if (c == ']' || c == '}') {
-        --depth;
-      }
-    }
+    found.byte = first_bracket_past_limit(text).value_or(0);
   } catch (const nlohmann::json::parse_error& error) {
     // The message is only classified, never shown: it quotes the input.
     found.what = std::string_view(error.what()).find("UTF-8") != std::string_view::npos

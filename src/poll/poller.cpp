@@ -139,6 +139,7 @@ struct watch_slot {
   uuid_key id;
   std::int64_t create_time = 0;  // AMC's createTime (unix seconds); 0: not known yet
   std::int64_t due_ms = 0;       // when the next read is due (poller clock)
+  std::uint64_t fingerprint = 0;  // of the last GET reply parsed (api::execution_read); 0: none
   event_callback callback = nullptr;
   void* user = nullptr;
   user_destructor destroy_user = nullptr;
@@ -302,6 +303,7 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
 
   struct counters {
     std::uint64_t get_requests = 0, list_requests = 0, batched_reads = 0, refreshed_by_lists = 0, throttles = 0,
+                  unchanged_reads = 0,
                   failed_reads = 0, status_events = 0, final_events = 0;
     std::array<std::uint64_t, latency_bounds_ms.size() + 1> latency{};
     std::uint64_t latency_count = 0;
@@ -481,6 +483,8 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
   void apply_execution(std::uint32_t index, const json& execution, bool from_list = false) {
     auto& slot = slots[index];
     slot.flags &= static_cast<std::uint8_t>(~(in_flight | in_list));
+    // A list entry is not a GET reply: the next GET is parsed in full.
+    if (from_list) slot.fingerprint = 0;
     const auto status_field = execution.is_object() ? execution.find("status") : execution.end();
     if (!execution.is_object() || status_field == execution.end() || !status_field->is_string()) {
       apply_failure(index, error(errc::protocol, "AMC's execution has no status"));
@@ -523,6 +527,24 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
       queue_event(index, std::move(event), final);
     }
     if (final) return;
+    schedule_after_read(index, phase, status_changed, from_list);
+  }
+
+  // A GET whose reply was byte for byte the last one parsed: the status
+  // (never terminal: a terminal one ended the watch) is unchanged.
+  void apply_unchanged(std::uint32_t index) {
+    auto& slot = slots[index];
+    slot.flags &= static_cast<std::uint8_t>(~(in_flight | in_list));
+    slot.failures = 0;
+    slot.not_found = 0;
+    schedule_after_read(index, api::parse_execution_status(statuses[slot.status]), false, false);
+  }
+
+  // The next read of a watch after a successful one: the interval grows (or
+  // starts again after a change), shortened near the expected finish.
+  void schedule_after_read(std::uint32_t index, api::execution_phase phase, bool status_changed, bool from_list) {
+    auto& slot = slots[index];
+    const auto now_s = now_seconds();
     slot.interval_ms = static_cast<std::uint32_t>(
         next_interval(settings, milliseconds(slot.interval_ms), status_changed).count());
     finish_hint hint;
@@ -539,6 +561,7 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
   void apply_failure(std::uint32_t index, const error& failure) {
     auto& slot = slots[index];
     slot.flags &= static_cast<std::uint8_t>(~(in_flight | in_list));
+    slot.fingerprint = 0;  // after any failure the next reply is parsed in full
     const auto code = failure.code_value();
     const auto now = now_ms();
     if (code == errc::throttled) {
@@ -620,7 +643,7 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     }
   }
 
-  void finish_get(std::uint32_t index, std::uint32_t generation, std::optional<json> execution,
+  void finish_get(std::uint32_t index, std::uint32_t generation, std::optional<api::execution_read> read,
                   std::exception_ptr failure) {
     std::unique_lock lock(mutex);
     --in_flight_reads;
@@ -629,8 +652,12 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     auto& slot = slots[index];
     if ((slot.flags & alive) && slot.generation == generation && (slot.flags & in_flight) &&
         !(slot.flags & final_queued)) {
-      if (execution) {
-        apply_execution(index, *execution);
+      if (read && read->execution) {
+        slot.fingerprint = read->fingerprint;
+        apply_execution(index, *read->execution);
+      } else if (read) {
+        ++count.unchanged_reads;
+        apply_unchanged(index);
       } else {
         ++count.failed_reads;
         const auto problem = as_error(failure);
@@ -713,16 +740,18 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
   }
 
   static asio::awaitable<void> read_one(std::shared_ptr<state> self, std::uint32_t index, std::uint32_t generation,
-                                        api::call_context context, std::string id, steady::duration wait) {
-    std::optional<json> execution;
+                                        api::call_context context, std::string id, std::uint64_t seen,
+                                        steady::duration wait) {
+    std::optional<api::execution_read> read;
     std::exception_ptr failure;
     try {
       co_await pace(wait);
-      execution = co_await self->source.read_execution(std::move(context), std::move(id));
+      read = co_await self->source.read_execution(std::move(context), std::move(id), seen,
+                                                  self->settings.read_timeout);
     } catch (...) {
       failure = std::current_exception();
     }
-    self->finish_get(index, generation, std::move(execution), failure);
+    self->finish_get(index, generation, std::move(read), failure);
   }
 
   static asio::awaitable<void> read_list(std::shared_ptr<state> self, std::uint32_t group_id,
@@ -734,7 +763,8 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
       co_await pace(wait);
       std::string since = format_utc(min_create);
       since.pop_back();  // AMC's filter is yyyy-MM-ddTHH:mm:ss, without the Z
-      listing = co_await self->source.list_since(std::move(context), std::move(since), self->settings.list_page_size);
+      listing = co_await self->source.list_since(std::move(context), std::move(since), self->settings.list_page_size,
+                                                 self->settings.read_timeout);
     } catch (...) {
       failure = std::current_exception();
     }
@@ -776,7 +806,7 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     for (const auto& [member, generation] : picked) slots[member].flags |= in_flight | in_list;
     group.list_in_flight = true;
     ++in_flight_reads;
-    asio::co_spawn(source.executor(),
+    asio::co_spawn(source.read_executor(),
                    read_list(shared_from_this(), slot.group, std::move(picked), group.context, min_create,
                              take_request_token()),
                    asio::detached);
@@ -802,9 +832,9 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
       if (try_batch(top.slot, now)) continue;
       slot.flags |= in_flight;
       ++in_flight_reads;
-      asio::co_spawn(source.executor(),
+      asio::co_spawn(source.read_executor(),
                      read_one(shared_from_this(), top.slot, slot.generation, groups[slot.group].context,
-                              execution_text(slot), take_request_token()),
+                              execution_text(slot), slot.fingerprint, take_request_token()),
                      asio::detached);
     }
     if (in_flight_reads >= settings.max_in_flight) return never;  // a finishing read kicks
@@ -1000,6 +1030,7 @@ nlohmann::json poller::stats() const {
   return {{"watched", self.watched},
           {"requests_sent", count.get_requests + count.list_requests},
           {"get_requests", count.get_requests},
+          {"unchanged_reads", count.unchanged_reads},
           {"list_requests", count.list_requests},
           {"batched_reads", count.batched_reads},
           {"executions_refreshed_by_lists", count.refreshed_by_lists},

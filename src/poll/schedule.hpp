@@ -34,6 +34,11 @@
 //                                    same whether it refreshes 2 executions
 //                                    or 100, so a batched watch can afford
 //                                    short intervals (and a fast detection)
+//   read_timeout_ms          60000   the deadline of one read (a GET, or a
+//                                    paged list with all its pages), its
+//                                    retries and Retry-After waits included;
+//                                    a read that reaches it counts as a
+//                                    failed read (the watch goes on)
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -59,6 +64,7 @@ struct poll_settings {
   bool batching = true;
   int list_page_size = 100;
   milliseconds batched_interval{5'000};
+  milliseconds read_timeout{60'000};
 };
 
 // Strict: unknown fields and out-of-range values are invalid_argument naming

@@ -2,14 +2,16 @@
 
 #include "api/executions.hpp"
 #include "api/ids.hpp"
-#include "api/operations.hpp"
 #include "client/client.hpp"
+#include "client/operations.hpp"
 
 namespace amc::poll {
 
 status_source::status_source(client::client& client) : client_(client) {}
 
 boost::asio::any_io_executor status_source::executor() const { return client_.io().get_executor(); }
+
+boost::asio::any_io_executor status_source::read_executor() const { return client_.http().executor(); }
 
 const logger& status_source::log() const { return client_.log(); }
 
@@ -23,19 +25,27 @@ std::string status_source::journaled_amc_id(const std::string& execution_id) con
   return api::journaled_amc_id(client_.journal(), execution_id);
 }
 
-boost::asio::awaitable<nlohmann::json> status_source::read_execution(api::call_context context,
-                                                                     std::string amc_execution_id) {
-  co_return co_await api::get_execution(client_.amc(), context, std::move(amc_execution_id));
+boost::asio::awaitable<api::execution_read> status_source::read_execution(api::call_context context,
+                                                                         std::string amc_execution_id,
+                                                                         std::uint64_t seen,
+                                                                         std::chrono::milliseconds deadline) {
+  api::execution_get_request request;
+  request.context = std::move(context);
+  request.amc_execution_id = std::move(amc_execution_id);
+  co_return co_await client::get_if_changed(client_, std::move(request), client::call_deadline::after(deadline), seen);
 }
 
 boost::asio::awaitable<status_source::listing> status_source::list_since(api::call_context context,
                                                                          std::string min_creation_time,
-                                                                         int page_size) {
-  nlohmann::json filters = {{"minCreationTime", std::move(min_creation_time)},
-                            {"includeCancelled", true},
-                            {"sortAscending", true},
-                            {"limit", page_size}};
-  auto listed = co_await api::list_executions(client_.amc(), context, std::move(filters));
+                                                                         int page_size,
+                                                                         std::chrono::milliseconds deadline) {
+  api::execution_list_request request;
+  request.context = std::move(context);
+  request.filters = {{"minCreationTime", std::move(min_creation_time)},
+                     {"includeCancelled", true},
+                     {"sortAscending", true},
+                     {"limit", page_size}};
+  auto listed = co_await client::list_async(client_, std::move(request), client::call_deadline::after(deadline));
   listing result;
   result.executions = std::move(listed["executions"]);
   // list_executions follows nextToken to the end with `page_size` per page,

@@ -1,9 +1,10 @@
 // The poller's one door into the core: "read one execution" and "list the
-// executions of an instance created since T". Everything the poller asks of
-// AMC goes through here, so moving it onto another front door of the core
-// (the typed client façade) changes this file and nothing else.
+// executions of an instance created since T", both through the client
+// façade (src/client/operations.hpp) with a deadline on every read.
+// Everything the poller asks of AMC goes through here.
 #pragma once
 
+#include "api/operations.hpp"
 #include "api/session.hpp"
 #include "common/log.hpp"
 
@@ -11,6 +12,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 
 namespace amc::client {
@@ -23,8 +26,11 @@ class status_source {
  public:
   explicit status_source(client::client& client);
 
-  // Where the poller's timers and reads run: the client's io_context.
+  // Where the poller's scheduler and its timers run: the client's io_context.
   boost::asio::any_io_executor executor() const;
+  // Where the poller's reads run: the HTTP client's strand, so that a read
+  // reaches its socket without a hop. A read must never block there.
+  boost::asio::any_io_executor read_executor() const;
   const logger& log() const;
 
   // Checks the instance part of a context before any watch is taken.
@@ -35,9 +41,12 @@ class status_source {
   // The AMC execution id journaled for our execution_id; not_found otherwise.
   std::string journaled_amc_id(const std::string& execution_id) const;
 
-  // One GET of the execution: the flat execution object.
-  boost::asio::awaitable<nlohmann::json> read_execution(api::call_context context,
-                                                        std::string amc_execution_id);
+  // One GET of the execution through the client façade
+  // (client::get_if_changed), within `deadline`: the flat execution, or
+  // nothing when AMC's reply is byte for byte the one with fingerprint
+  // `seen` (0: always parse); with the reply's fingerprint.
+  boost::asio::awaitable<api::execution_read> read_execution(api::call_context context, std::string amc_execution_id,
+                                                             std::uint64_t seen, std::chrono::milliseconds deadline);
 
   struct listing {
     nlohmann::json executions;  // flat execution objects
@@ -45,9 +54,10 @@ class status_source {
   };
   // Every execution of the instance created at or after `min_creation_time`
   // ("yyyy-MM-ddTHH:mm:ss", UTC), cancelled ones included, `page_size` per
-  // request (1-100), every page.
+  // request (1-100), every page, through the client façade
+  // (client::list_async), all within `deadline`.
   boost::asio::awaitable<listing> list_since(api::call_context context, std::string min_creation_time,
-                                             int page_size);
+                                             int page_size, std::chrono::milliseconds deadline);
 
  private:
   client::client& client_;

@@ -294,6 +294,24 @@ TEST_F(Poller, WithoutBatchingEveryReadIsAGet) {
   EXPECT_EQ(requests_of("listWorkflowExecutions"), 0);
 }
 
+// A status read whose reply is byte for byte the last one is not parsed
+// again (api::get_execution_if_changed); every change still comes.
+TEST_F(Poller, RepliesThatDidNotChangeAreNotParsedAgainAndEveryChangeStillComes) {
+  auto settings = fast();
+  settings.batching = false;
+  start(settings);
+  recorder events;
+  // Twenty AMC minutes (two seconds) of RUNNING: many reads find the same reply.
+  auto watches = watch_all("SELECT 1 -- sandbox: pending=10s duration=20m publishing=10s", 5, events);
+  ASSERT_TRUE(events.wait_for_finals(watches.size())) << stats().dump();
+  // Statuses change from event to event and end in SUCCEEDED: a reply that
+  // changed was parsed.
+  expect_one_final_each(watches, "SUCCEEDED");
+  const auto numbers = stats();
+  EXPECT_GT(numbers["unchanged_reads"].get<long>(), 0) << numbers.dump();
+  EXPECT_LT(numbers["unchanged_reads"].get<long>(), numbers["get_requests"].get<long>()) << numbers.dump();
+}
+
 class PollerThroughFailures : public Poller {
  protected:
   // Each 429 or reset reaches the poller instead of being retried inside
@@ -355,6 +373,23 @@ TEST_F(PollerThroughFailures, KeepsEveryWatchThroughConnectionResets) {
   ASSERT_TRUE(events.wait_for_finals(watches.size())) << stats().dump();
   expect_one_final_each(watches, "SUCCEEDED");
   EXPECT_GT(stats()["failed_reads"].get<long>(), 0);
+}
+
+// Every read has a deadline (read_timeout_ms): a reply slower than it is a
+// failed read, and the watch goes on.
+TEST_F(PollerThroughFailures, AReadPastItsDeadlineIsAFailedReadAndTheWatchGoesOn) {
+  auto settings = fast();
+  settings.batching = false;
+  settings.read_timeout = 300ms;
+  start(settings);
+  recorder events;
+  const auto executions = create_all("SELECT 1 -- sandbox: pending=10s duration=1m publishing=10s", 3);
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "latency"}, {"operation", "getWorkflowExecution"}, {"count", 3}, {"latency_ms", 3000}});
+  const auto watches = watch_each(executions, events);
+  ASSERT_TRUE(events.wait_for_finals(watches.size())) << stats().dump();
+  expect_one_final_each(watches, "SUCCEEDED");
+  EXPECT_GE(stats()["failed_reads"].get<long>(), 3) << stats().dump();
 }
 
 class PollerRestart : public PollerThroughFailures {
