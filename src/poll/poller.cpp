@@ -625,9 +625,12 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     changed.notify_all();
   }
 
+  // After a read: the freed place goes at once to a read that is due (no
+  // round trip through the scheduler's strand and timer, which matters when
+  // every place is busy); the scheduler is woken only when it now sleeps
+  // past the next due read.
   void finish(std::unique_lock<std::mutex>& lock) {
-    // The scheduler waits for a free place when every one was taken.
-    if (in_flight_reads == settings.max_in_flight - 1) kick();
+    if (!stopping && dispatch(now_ms()) < planned_wake_ms) kick();
     deliver(lock);
   }
 
