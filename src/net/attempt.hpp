@@ -64,6 +64,9 @@ struct request_context {
   boost::beast::http::request<boost::beast::http::string_body> message;
   boost::asio::cancellation_state cancellation;
   const download_target* download = nullptr;  // set by download()
+  // Sent again at once on a new connection when a pooled one turns out to
+  // have been closed by the server (retry_loop's stale resend).
+  bool resendable = false;
 };
 
 // Deadline of one phase: the phase's own timeout or what is left of the

@@ -82,7 +82,8 @@ void connection_pool::close_idle(const std::string& key) { close_idle_of(pools_[
 
 asio::awaitable<connection_ptr> connection_pool::acquire(const std::string& key, steady::time_point deadline,
                                                         std::chrono::milliseconds deadline_ms,
-                                                        const asio::cancellation_state& cancellation) {
+                                                        const asio::cancellation_state& cancellation,
+                                                        bool resendable) {
   auto& metrics = owner_.metrics;
   host_pool& pool = pools_[key];
   const auto now = steady::now();
@@ -90,7 +91,8 @@ asio::awaitable<connection_ptr> connection_pool::acquire(const std::string& key,
     auto conn = std::move(pool.idle.back());
     pool.idle.pop_back();
     const bool expired = now - conn->idle_since >= owner_.options.timeouts.idle;
-    if (expired || !idle_connection_usable(*conn)) {
+    const bool peek = !resendable || now - conn->idle_since >= recent_use;
+    if (expired || (peek && !idle_connection_usable(*conn))) {
       (expired ? metrics.connections_closed_idle : metrics.stale_connections)++;
       --pool.open;
       discard(std::move(conn), expired);

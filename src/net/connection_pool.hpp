@@ -48,11 +48,18 @@ class connection_pool {
   // (its slot is already counted; give it back with release()). Waits for
   // a slot while the pool is full, until `deadline` (`deadline_ms` after
   // the request started, for the message); throws errc::timeout (phase
-  // pool_wait) then, or errc::cancelled.
+  // pool_wait) then, or errc::cancelled. An idle connection is checked
+  // for a close by the server (a non-blocking peek) before it is handed
+  // out, except, when the request is `resendable` (sent again at once on a
+  // new connection if this one turns out closed: retry_loop's stale
+  // resend), one that was busy within recent_use: saves a system call per
+  // request on a busy pool.
   boost::asio::awaitable<connection_ptr> acquire(const std::string& key,
                                                  std::chrono::steady_clock::time_point deadline,
                                                  std::chrono::milliseconds deadline_ms,
-                                                 const boost::asio::cancellation_state& cancellation);
+                                                 const boost::asio::cancellation_state& cancellation,
+                                                 bool resendable = false);
+  static constexpr std::chrono::seconds recent_use{1};
 
   // Gives a connection back (reusable = a complete response on a keep-alive
   // connection), or with null/unusable frees its slot for the next waiter.

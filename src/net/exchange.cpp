@@ -241,7 +241,7 @@ void build_request_message(const client_state& s, request_context& rc) {
 }
 
 asio::awaitable<attempt_result> attempt_once(client_state& s, request_context& rc) {
-  connection_ptr conn = co_await s.pool.acquire(rc.pool_key, rc.deadline, rc.deadline_ms, rc.cancellation);
+  connection_ptr conn = co_await s.pool.acquire(rc.pool_key, rc.deadline, rc.deadline_ms, rc.cancellation, rc.resendable);
   const bool reused = conn != nullptr;
   if (!conn) {
     std::optional<attempt_failure> open_failure;

@@ -64,6 +64,7 @@ asio::awaitable<response> run_with_retries(client_state& s, const request& req,
   build_request_message(s, rc);
 
   const bool retryable = is_retryable_request(req);
+  rc.resendable = retryable;
   int counted_attempts = 0;  // network errors and 5xx, against max_attempts
   int throttle_waits = 0;
   int sends = 0;  // the request reached the socket: response::attempts
