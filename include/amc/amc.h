@@ -328,17 +328,21 @@ typedef struct amc_client amc_client;
  *     "retry": {"max_attempts": 5, "base_delay_ms": 500, "max_total_ms": 180000},
  *     "rate_limit": {"requests_per_second": 10, "burst": 10},
  *     "proxy": {"https_proxy": "http://host:port", "no_proxy": "..."},
- *     "tokens": {"advisory_window_s": 300, "mandatory_window_s": 60},
- *                 seconds before expiry; for a token whose lifetime (LwA's
+ *     "tokens": {"advisory_window_s": 300, "mandatory_window_s": 60, "store_recheck_ms": 1000},
+ *                 windows: seconds before expiry; for a token whose lifetime (LwA's
  *                 expires_in) is shorter, the advisory window shrinks to
  *                 half and the mandatory one to a quarter of that lifetime,
  *                 so a short-lived token is not refreshed before every call
- *               "store_recheck_ms": 1000 (0 to 60000): an access token read
- *                 from the store outside its advisory window is reused from
+ *                 store_recheck_ms (0 to 60000): an access token read from
+ *                 the store outside its advisory window is reused from
  *                 memory for this long before the store is read again (0:
  *                 read it for every request). Writes through this client's
- *                 store are seen at once; another process's (a refresh, a
- *                 removal, a re-authorisation) within this time
+ *                 store are seen at once. Writes by anyone else (another
+ *                 process, or another client or amc_store handle in this
+ *                 process: a refresh, a removal, a re-authorisation,
+ *                 possibly by another Amazon user) are seen within this
+ *                 time; until then the old token, still valid at LwA, is
+ *                 used
  *     "refresh_service": {"enabled": false, "lead_time_s": 600, "interval_s": 60},
  *                 lead_time_s shrinks to half a shorter token lifetime too
  *     Durations (*_ms, *_s) are at most one year; a number past its field's
@@ -809,7 +813,11 @@ AMC_API amc_status amc_results_download(amc_client *client, const char *request_
  *   "read_timeout_ms": 60000        deadline of one read (a GET, or a list
  *                                   with all its pages), retries and
  *                                   Retry-After waits included; reaching it
- *                                   is a failed read, and the watch goes on
+ *                                   is a failed read, and the watch goes on.
+ *                                   A token refresh the read waits for is
+ *                                   shared with other calls and keeps its
+ *                                   own limits (the "retry" policy, and up
+ *                                   to 30 s for another process's refresh)
  * At most one read of a watch is in flight. A 429 (after the client's own
  * retries) holds back every read of the poller for Retry-After (else
  * first_interval_ms) and keeps the watch; network failures, timeouts and 5xx
@@ -930,6 +938,8 @@ AMC_API amc_status amc_poller_next_event(amc_poller *poller, int timeout_ms, cha
 /* Counters as JSON (integers; latency in ms):
  *   {"watched", "requests_sent" (= get_requests + list_requests),
  *    "get_requests", "list_requests" (list pages),
+ *    "unchanged_reads" (GETs whose reply was byte for byte the last one,
+ *      so it was not parsed again; part of get_requests),
  *    "batched_reads" (list refreshes), "executions_refreshed_by_lists",
  *    "throttles" (reads that ended in 429), "failed_reads" (any failure),
  *    "status_events", "final_events", "in_flight", "queued_events",

@@ -334,7 +334,10 @@ asio::awaitable<execution_read> get_execution_if_changed(session& amc, const cal
   const amc_call request = execution_read_call(context, amc_execution_id);
   const net::response reply = co_await amc.call_reply(context, request);
   execution_read read;
-  read.fingerprint = std::max<std::uint64_t>(1, std::hash<std::string_view>{}(reply.body));
+  // std::hash of the bytes (64 bits on the 64-bit targets libamc builds
+  // for) mixed with the length; 0 is kept for "none".
+  const auto hash = static_cast<std::uint64_t>(std::hash<std::string_view>{}(reply.body));
+  read.fingerprint = std::max<std::uint64_t>(1, hash ^ (static_cast<std::uint64_t>(reply.body.size()) * 0x9E3779B97F4A7C15ULL));
   if (seen != 0 && read.fingerprint == seen) co_return read;
   read.execution = checked_execution(session::parse_reply(reply, request));
   co_return read;

@@ -12,11 +12,12 @@
 // Fernet decryptions (tens of µs; a host store calls into the host), too
 // much for every AMC request. A token read from the store while it is
 // outside its advisory window is kept in memory and handed out without the
-// strand or the store until (a) its advisory window begins, (b) this
-// process writes to the store (any put, remove or key rotation moves the
-// store's generation), (c) settings.store_recheck has passed since the read
-// (another process may have removed the credential, re-authorised it, or
-// refreshed it), or (d) AMC refused it (refresh() drops it). Old access
+// strand or the store until (a) its advisory window begins, (b) something
+// is written through this credential_store object (any put, remove or key
+// rotation moves its generation), (c) settings.store_recheck has passed
+// since the read (another process, or another store object in this one,
+// may have removed the credential, re-authorised it, or refreshed it), or
+// (d) AMC refused it (refresh() drops it). Old access
 // tokens stay valid at LwA until they expire, so a token another process
 // replaced is still a working one meanwhile.
 #pragma once

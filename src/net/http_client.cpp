@@ -44,17 +44,9 @@ asio::awaitable<response> http_client::send(request req) {
   // PR c++/100611.)
   std::shared_ptr<detail::client_state> self = state_;
   asio::awaitable<response> work = detail::run_request(*self, req, nullptr);
-  if (self->strand.running_in_this_thread()) {
-    // Already on the strand (a coroutine started on executor()): no hop,
-    // and the caller's cancellation slot is this coroutine's own.
-    response reply = co_await std::move(work);
-    co_return reply;
-  }
   response reply = co_await asio::co_spawn(self->strand, std::move(work), asio::use_awaitable);
   co_return reply;
 }
-
-asio::any_io_executor http_client::executor() const { return state_->strand; }
 
 asio::awaitable<response> http_client::download(request req, std::filesystem::path destination,
                                                 std::function<void(std::uint64_t, std::uint64_t)> progress) {

@@ -48,11 +48,6 @@ class http_client {
   // executor: the work runs on the client's strand.
   boost::asio::awaitable<response> send(request req);
 
-  // The client's strand. A coroutine started here (the poller's reads) sends
-  // without hopping: send() runs the request in the caller's frame when it
-  // is already on the strand. Such a coroutine must not block.
-  boost::asio::any_io_executor executor() const;
-
   // Like send(), but a 200 body is streamed into `destination` (created or
   // truncated; memory stays bounded whatever the size) and not kept in
   // the response; `progress(bytes_so_far, total_or_0)` is called as it

@@ -63,6 +63,13 @@ rate_limiter::clock::duration rate_limiter::acquire(const std::string& key, cloc
   return std::chrono::ceil<clock::duration>(std::chrono::duration<double>(-b.tokens / rate_of(b, now)));
 }
 
+void rate_limiter::give_back(const std::string& key, clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  bucket& b = bucket_for(key, now);
+  refill(b, now);
+  b.tokens = std::min(options_.burst, b.tokens + 1.0);
+}
+
 void rate_limiter::on_throttled(const std::string& key, clock::time_point now) {
   std::lock_guard lock(mutex_);
   bucket& b = bucket_for(key, now);

@@ -37,9 +37,15 @@ class rate_limiter {
   explicit rate_limiter(rate_limit_options options);
 
   // Takes one token from `key`'s bucket. Returns zero when one was there,
-  // else how long until the reserved token is due. A caller that gives up
-  // while waiting does not return its token: the limiter stays conservative.
+  // else how long until the reserved token is due.
   clock::duration acquire(const std::string& key, clock::time_point now);
+
+  // Returns a token acquire() reserved to a caller that will not send after
+  // all (its deadline comes before the token, or it was cancelled while
+  // waiting). Without this, callers that give up would keep pushing every
+  // later request further out: with short deadlines, nothing would ever be
+  // sent again. Never raises the bucket above its burst.
+  void give_back(const std::string& key, clock::time_point now);
 
   // The server answered 429 for a request of `key`.
   void on_throttled(const std::string& key, clock::time_point now);

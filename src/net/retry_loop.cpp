@@ -111,6 +111,8 @@ asio::awaitable<response> run_with_retries(client_state& s, const request& req,
       s.metrics.rate_limiter_waits++;
       s.metrics.rate_limiter_wait_ms += static_cast<std::uint64_t>(std::chrono::ceil<milliseconds>(wait).count());
       if (steady::now() + wait >= rc.deadline) {
+        // Not sent: the reserved token goes back (rate_limiter::give_back).
+        s.limiter.give_back(limiter_key, steady::now());
         if (last_response) co_return finish(std::move(*last_response), sends);
         throw amc::error(errc::timeout,
                          fmt::format("{} {}: the client-side rate limit for \"{}\" would delay the request past "
@@ -118,7 +120,17 @@ asio::awaitable<response> run_with_retries(client_state& s, const request& req,
                                      rc.message.method_string(), url.describe(), limiter_key, rc.deadline_ms.count()),
                          {{"phase", "rate_limit"}, {"attempts", sends}, {"deadline_ms", rc.deadline_ms.count()}});
       }
-      co_await s.sleep_for(wait, rc.cancellation);
+      std::exception_ptr interrupted;
+      try {
+        co_await s.sleep_for(wait, rc.cancellation);
+      } catch (...) {
+        interrupted = std::current_exception();
+      }
+      if (interrupted) {
+        // Cancelled or shut down while waiting: not sent either.
+        s.limiter.give_back(limiter_key, steady::now());
+        std::rethrow_exception(interrupted);
+      }
     }
 
     attempt_result result = co_await attempt_once(s, rc);

@@ -155,7 +155,13 @@ struct watch_slot {
   std::uint8_t flags = 0;
   std::uint8_t failures = 0;   // failed reads in a row
   std::uint8_t not_found = 0;  // 404s in a row
+  std::uint8_t unchanged = 0;  // GET replies in a row that matched `fingerprint`
 };
+
+// Every this many unchanged replies in a row, a reply is parsed in full
+// anyway: a fingerprint collision (two different replies with one 64-bit
+// fingerprint, a chance of 2^-64) cannot hide a change for longer.
+constexpr std::uint8_t full_parse_every = 16;
 
 struct heap_entry {
   std::int64_t due_ms;
@@ -657,9 +663,11 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
         !(slot.flags & final_queued)) {
       if (read && read->execution) {
         slot.fingerprint = read->fingerprint;
+        slot.unchanged = 0;
         apply_execution(index, *read->execution);
       } else if (read) {
         ++count.unchanged_reads;
+        ++slot.unchanged;
         apply_unchanged(index);
       } else {
         ++count.failed_reads;
@@ -735,8 +743,16 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     finish(lock);
   }
 
+  // The first step of every read. It always suspends: dispatch() starts
+  // reads with the poller's mutex held (from the scheduler, and from
+  // finish() on a read's completion), and co_spawn may run a new coroutine
+  // inline up to its first suspension; a read that ended there (a
+  // synchronous failure) would lock the mutex again in finish_get.
   static asio::awaitable<void> pace(steady::duration wait) {
-    if (wait <= steady::duration::zero()) co_return;
+    if (wait <= steady::duration::zero()) {
+      co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+      co_return;
+    }
     asio::steady_timer timer(co_await asio::this_coro::executor);
     timer.expires_after(wait);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -809,7 +825,7 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     for (const auto& [member, generation] : picked) slots[member].flags |= in_flight | in_list;
     group.list_in_flight = true;
     ++in_flight_reads;
-    asio::co_spawn(source.read_executor(),
+    asio::co_spawn(source.executor(),
                    read_list(shared_from_this(), slot.group, std::move(picked), group.context, min_create,
                              take_request_token()),
                    asio::detached);
@@ -835,12 +851,13 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
       if (try_batch(top.slot, now)) continue;
       slot.flags |= in_flight;
       ++in_flight_reads;
-      asio::co_spawn(source.read_executor(),
+      asio::co_spawn(source.executor(),
                      read_one(shared_from_this(), top.slot, slot.generation, groups[slot.group].context,
-                              execution_text(slot), slot.fingerprint, take_request_token()),
+                              execution_text(slot), slot.unchanged + 1 >= full_parse_every ? 0 : slot.fingerprint,
+                              take_request_token()),
                      asio::detached);
     }
-    if (in_flight_reads >= settings.max_in_flight) return never;  // a finishing read kicks
+    if (in_flight_reads >= settings.max_in_flight) return never;  // a finishing read dispatches (finish())
     if (paused_until_ms > now) return paused_until_ms;
     return due.empty() ? never : due.top().due_ms;
   }

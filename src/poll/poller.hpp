@@ -80,7 +80,7 @@ class poller {
   // `timeout`; nothing when none came.
   std::optional<std::string> next_event(std::chrono::milliseconds timeout);
 
-  // {"watched", "requests_sent", "get_requests", "list_requests",
+  // {"watched", "requests_sent", "get_requests", "unchanged_reads", "list_requests",
   //  "batched_reads", "executions_refreshed_by_lists", "throttles",
   //  "failed_reads", "status_events", "final_events", "in_flight",
   //  "queued_events", "detection_latency_ms": {"count", "p50", "p99",

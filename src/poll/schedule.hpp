@@ -38,7 +38,9 @@
 //                                    paged list with all its pages), its
 //                                    retries and Retry-After waits included;
 //                                    a read that reaches it counts as a
-//                                    failed read (the watch goes on)
+//                                    failed read (the watch goes on); a
+//                                    token refresh it waits for keeps its
+//                                    own limits (shared with other calls)
 #pragma once
 
 #include <nlohmann/json.hpp>

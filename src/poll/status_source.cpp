@@ -11,8 +11,6 @@ status_source::status_source(client::client& client) : client_(client) {}
 
 boost::asio::any_io_executor status_source::executor() const { return client_.io().get_executor(); }
 
-boost::asio::any_io_executor status_source::read_executor() const { return client_.http().executor(); }
-
 const logger& status_source::log() const { return client_.log(); }
 
 void status_source::validate(const api::call_context& context) const { api::validate_instance_context(context); }
@@ -28,24 +26,27 @@ std::string status_source::journaled_amc_id(const std::string& execution_id) con
 boost::asio::awaitable<api::execution_read> status_source::read_execution(api::call_context context,
                                                                          std::string amc_execution_id,
                                                                          std::uint64_t seen,
-                                                                         std::chrono::milliseconds deadline) {
+                                                                         std::chrono::milliseconds budget) {
   api::execution_get_request request;
   request.context = std::move(context);
   request.amc_execution_id = std::move(amc_execution_id);
-  co_return co_await client::get_if_changed(client_, std::move(request), client::call_deadline::after(deadline), seen);
+  // Named locals, not temporaries in the co_await (GCC PR c++/100611).
+  const auto deadline = client::call_deadline::after(budget);
+  co_return co_await client::get_if_changed(client_, std::move(request), deadline, seen);
 }
 
 boost::asio::awaitable<status_source::listing> status_source::list_since(api::call_context context,
                                                                          std::string min_creation_time,
                                                                          int page_size,
-                                                                         std::chrono::milliseconds deadline) {
+                                                                         std::chrono::milliseconds budget) {
   api::execution_list_request request;
   request.context = std::move(context);
   request.filters = {{"minCreationTime", std::move(min_creation_time)},
                      {"includeCancelled", true},
                      {"sortAscending", true},
                      {"limit", page_size}};
-  auto listed = co_await client::list_async(client_, std::move(request), client::call_deadline::after(deadline));
+  const auto deadline = client::call_deadline::after(budget);
+  auto listed = co_await client::list_async(client_, std::move(request), deadline);
   listing result;
   result.executions = std::move(listed["executions"]);
   // list_executions follows nextToken to the end with `page_size` per page,

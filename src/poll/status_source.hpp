@@ -26,11 +26,8 @@ class status_source {
  public:
   explicit status_source(client::client& client);
 
-  // Where the poller's scheduler and its timers run: the client's io_context.
+  // Where the poller's timers and reads run: the client's io_context.
   boost::asio::any_io_executor executor() const;
-  // Where the poller's reads run: the HTTP client's strand, so that a read
-  // reaches its socket without a hop. A read must never block there.
-  boost::asio::any_io_executor read_executor() const;
   const logger& log() const;
 
   // Checks the instance part of a context before any watch is taken.
@@ -42,11 +39,11 @@ class status_source {
   std::string journaled_amc_id(const std::string& execution_id) const;
 
   // One GET of the execution through the client façade
-  // (client::get_if_changed), within `deadline`: the flat execution, or
+  // (client::get_if_changed), within `budget` from now: the flat execution, or
   // nothing when AMC's reply is byte for byte the one with fingerprint
   // `seen` (0: always parse); with the reply's fingerprint.
   boost::asio::awaitable<api::execution_read> read_execution(api::call_context context, std::string amc_execution_id,
-                                                             std::uint64_t seen, std::chrono::milliseconds deadline);
+                                                             std::uint64_t seen, std::chrono::milliseconds budget);
 
   struct listing {
     nlohmann::json executions;  // flat execution objects
@@ -55,9 +52,9 @@ class status_source {
   // Every execution of the instance created at or after `min_creation_time`
   // ("yyyy-MM-ddTHH:mm:ss", UTC), cancelled ones included, `page_size` per
   // request (1-100), every page, through the client façade
-  // (client::list_async), all within `deadline`.
+  // (client::list_async), all within `budget` from now.
   boost::asio::awaitable<listing> list_since(api::call_context context, std::string min_creation_time,
-                                             int page_size, std::chrono::milliseconds deadline);
+                                             int page_size, std::chrono::milliseconds budget);
 
  private:
   client::client& client_;

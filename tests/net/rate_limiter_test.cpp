@@ -33,6 +33,25 @@ TEST(RateLimiter, BurstThenOneTokenPerInterval) {
   EXPECT_GT(limiter.acquire("k", later), clock_type::duration::zero());
 }
 
+// A caller that will not send (its deadline comes first, or it was
+// cancelled) gives its reserved token back: callers that keep giving up do
+// not push everyone else further out, and the bucket never grows past its
+// burst.
+TEST(RateLimiter, TokensGivenBackAreNotCountedAgainstLaterRequests) {
+  rate_limiter limiter(options(10, 3));
+  const auto start = clock_type::time_point{} + 1h;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(limiter.acquire("k", start), clock_type::duration::zero());
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(std::chrono::round<std::chrono::milliseconds>(limiter.acquire("k", start)), 100ms);
+    limiter.give_back("k", start);  // gave up: its wait was past its deadline
+  }
+  EXPECT_EQ(std::chrono::round<std::chrono::milliseconds>(limiter.acquire("k", start)), 100ms);
+  // Giving back more than was taken leaves the bucket at its burst.
+  for (int i = 0; i < 10; ++i) limiter.give_back("k", start + 10s);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(limiter.acquire("k", start + 10s), clock_type::duration::zero());
+  EXPECT_GT(limiter.acquire("k", start + 10s), clock_type::duration::zero());
+}
+
 TEST(RateLimiter, KeysHaveTheirOwnBuckets) {
   rate_limiter limiter(options(1, 1));
   const auto now = clock_type::time_point{} + 1h;

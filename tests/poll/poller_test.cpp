@@ -392,6 +392,28 @@ TEST_F(PollerThroughFailures, AReadPastItsDeadlineIsAFailedReadAndTheWatchGoesOn
   EXPECT_GE(stats()["failed_reads"].get<long>(), 3) << stats().dump();
 }
 
+class PollerRateLimited : public Poller {
+ protected:
+  json client_changes() override { return {{"rate_limit", {{"requests_per_second", 10}, {"burst", 10}}}}; }
+};
+
+// Reads that the client's rate limiter would hold past their deadline fail
+// at once, some of them while the scheduler is still starting others (with
+// the poller's mutex held): each is a failed read, never a deadlock, and
+// every watch still ends.
+TEST_F(PollerRateLimited, ReadsTheRateLimitHoldsPastTheirDeadlineFailAndEveryWatchGoesOn) {
+  auto settings = fast();
+  settings.batching = false;
+  settings.read_timeout = 300ms;
+  start(settings);
+  recorder events;
+  const auto executions = create_all("SELECT 1 -- sandbox: duration=1m", 40);
+  const auto watches = watch_each(executions, events);
+  ASSERT_TRUE(events.wait_for_finals(watches.size())) << stats().dump();
+  expect_one_final_each(watches, "SUCCEEDED");
+  EXPECT_GT(stats()["failed_reads"].get<long>(), 0) << stats().dump();
+}
+
 class PollerRestart : public PollerThroughFailures {
  protected:
   void configure(sandbox::sandbox_options& options) override {
