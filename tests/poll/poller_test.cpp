@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -177,6 +178,28 @@ class Poller : public testing::sandbox_fixture {
   std::vector<std::unique_ptr<watched>> watch_all(const std::string& sql, std::size_t count, recorder& events,
                                                   bool with_create_time = false) {
     return watch_each(create_all(sql, count), events, with_create_time ? create_times::all : create_times::none);
+  }
+
+  // Watches `count` executions of `sql` with single reads (no batching) of
+  // at most `read_timeout` each, `before_watching` done once they exist
+  // (a fault, say), until every watch has ended once in SUCCEEDED; the
+  // poller's stats then.
+  json watch_until_succeeded(const std::string& sql, std::size_t count, std::chrono::milliseconds read_timeout,
+                             const std::function<void()>& before_watching = {}) {
+    auto settings = fast();
+    settings.batching = false;
+    settings.read_timeout = read_timeout;
+    start(settings);
+    recorder events;
+    const auto executions = create_all(sql, count);
+    if (before_watching) before_watching();
+    const auto watches = watch_each(executions, events);
+    if (!events.wait_for_finals(watches.size())) {
+      ADD_FAILURE() << "not every watch ended: " << stats().dump();
+      return stats();
+    }
+    expect_one_final_each(watches, "SUCCEEDED");
+    return stats();
   }
 
   std::unique_ptr<client::client> client_;
@@ -378,18 +401,11 @@ TEST_F(PollerThroughFailures, KeepsEveryWatchThroughConnectionResets) {
 // Every read has a deadline (read_timeout_ms): a reply slower than it is a
 // failed read, and the watch goes on.
 TEST_F(PollerThroughFailures, AReadPastItsDeadlineIsAFailedReadAndTheWatchGoesOn) {
-  auto settings = fast();
-  settings.batching = false;
-  settings.read_timeout = 300ms;
-  start(settings);
-  recorder events;
-  const auto executions = create_all("SELECT 1 -- sandbox: pending=10s duration=1m publishing=10s", 3);
-  admin(verb::post, "/_sandbox/faults",
-        {{"kind", "latency"}, {"operation", "getWorkflowExecution"}, {"count", 3}, {"latency_ms", 3000}});
-  const auto watches = watch_each(executions, events);
-  ASSERT_TRUE(events.wait_for_finals(watches.size())) << stats().dump();
-  expect_one_final_each(watches, "SUCCEEDED");
-  EXPECT_GE(stats()["failed_reads"].get<long>(), 3) << stats().dump();
+  const auto numbers = watch_until_succeeded("SELECT 1 -- sandbox: pending=10s duration=1m publishing=10s", 3, 300ms, [&] {
+    admin(verb::post, "/_sandbox/faults",
+          {{"kind", "latency"}, {"operation", "getWorkflowExecution"}, {"count", 3}, {"latency_ms", 3000}});
+  });
+  EXPECT_GE(numbers["failed_reads"].get<long>(), 3) << numbers.dump();
 }
 
 class PollerRateLimited : public Poller {
@@ -402,16 +418,8 @@ class PollerRateLimited : public Poller {
 // the poller's mutex held): each is a failed read, never a deadlock, and
 // every watch still ends.
 TEST_F(PollerRateLimited, ReadsTheRateLimitHoldsPastTheirDeadlineFailAndEveryWatchGoesOn) {
-  auto settings = fast();
-  settings.batching = false;
-  settings.read_timeout = 300ms;
-  start(settings);
-  recorder events;
-  const auto executions = create_all("SELECT 1 -- sandbox: duration=1m", 40);
-  const auto watches = watch_each(executions, events);
-  ASSERT_TRUE(events.wait_for_finals(watches.size())) << stats().dump();
-  expect_one_final_each(watches, "SUCCEEDED");
-  EXPECT_GT(stats()["failed_reads"].get<long>(), 0) << stats().dump();
+  const auto numbers = watch_until_succeeded("SELECT 1 -- sandbox: duration=1m", 40, 300ms);
+  EXPECT_GT(numbers["failed_reads"].get<long>(), 0) << numbers.dump();
 }
 
 class PollerRestart : public PollerThroughFailures {
