@@ -2,6 +2,8 @@
 // and the rest of the admin API (request log, reset, settings).
 #include "sandbox_fixture.hpp"
 
+#include <poll.h>
+
 #include <thread>
 
 namespace amc::sandbox::testing {
@@ -300,6 +302,13 @@ TEST(SandboxServer, KeepAliveReusesOneConnection) {
   EXPECT_EQ(second.local_port, third.local_port);
 }
 
+// Waits at most 10 s for `socket` to become readable (data, or the peer's
+// close): a server that never closes fails the test instead of hanging it.
+bool readable_within_10s(asio::ip::tcp::socket& socket) {
+  pollfd watched{socket.native_handle(), POLLIN, 0};
+  return ::poll(&watched, 1, 10'000) == 1;
+}
+
 TEST(SandboxServer, DeadlinesCloseSilentAndIdleConnections) {
   auto options = test_options();
   options.read_timeout = std::chrono::milliseconds(200);
@@ -312,6 +321,7 @@ TEST(SandboxServer, DeadlinesCloseSilentAndIdleConnections) {
   const auto connected = std::chrono::steady_clock::now();
   char byte = 0;
   boost::system::error_code error;
+  ASSERT_TRUE(readable_within_10s(silent)) << "the sandbox never closed a silent connection";
   silent.read_some(asio::buffer(&byte, 1), error);
   EXPECT_EQ(error, asio::error::eof);
   EXPECT_GE(std::chrono::steady_clock::now() - connected, std::chrono::milliseconds(150));
@@ -336,6 +346,7 @@ TEST(SandboxServer, DeadlinesCloseSilentAndIdleConnections) {
     EXPECT_TRUE(response.keep_alive());
   }
   const auto idle_since = std::chrono::steady_clock::now();
+  ASSERT_TRUE(readable_within_10s(stream.socket())) << "the sandbox never closed an idle connection";
   stream.socket().read_some(asio::buffer(&byte, 1), error);
   EXPECT_EQ(error, asio::error::eof);
   EXPECT_GE(std::chrono::steady_clock::now() - idle_since, std::chrono::milliseconds(700));
