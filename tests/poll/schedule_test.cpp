@@ -89,13 +89,15 @@ TEST(PollSchedule, AListIsUsedOnlyWhenItTakesFewerRequestsThanSingleReads) {
 TEST(PollSchedule, KnobsAreReadStrictly) {
   const auto settings = parse_poll_settings(
       {{"first_interval_ms", 100}, {"max_interval_ms", 1000}, {"min_interval_ms", 0}, {"batching", false},
-       {"max_in_flight", 8}, {"list_page_size", 50}, {"requests_per_second", 20}, {"batched_interval_ms", 250}});
+       {"max_in_flight", 8}, {"list_page_size", 50}, {"requests_per_second", 20}, {"batched_interval_ms", 250},
+       {"read_timeout_ms", 1500}});
   EXPECT_EQ(settings.first_interval, 100ms);
   EXPECT_EQ(settings.max_interval, 1000ms);
   EXPECT_FALSE(settings.batching);
   EXPECT_EQ(settings.max_in_flight, 8);
   EXPECT_EQ(settings.list_page_size, 50);
   EXPECT_EQ(settings.batched_interval, 250ms);
+  EXPECT_EQ(settings.read_timeout, 1500ms);
   EXPECT_EQ(parse_poll_settings(nullptr).first_interval, poll_settings{}.first_interval);
   std::string message;
   EXPECT_EQ(testing::error_code_of([] { parse_poll_settings({{"first_intervl_ms", 1}}); }, &message),
@@ -103,6 +105,13 @@ TEST(PollSchedule, KnobsAreReadStrictly) {
   EXPECT_NE(message.find("first_intervl_ms"), std::string::npos) << message;
   EXPECT_EQ(testing::error_code_of([] { parse_poll_settings({{"list_page_size", 101}}); }), errc::invalid_argument);
   EXPECT_EQ(testing::error_code_of([] { parse_poll_settings({{"growth", "fast"}}); }), errc::invalid_argument);
+  // A read needs some time: 0 ms, a negative or a non-number is refused, naming the knob.
+  for (const auto& bad : {nlohmann::json(0), nlohmann::json(-5), nlohmann::json("60s"), nlohmann::json(1e12)}) {
+    EXPECT_EQ(testing::error_code_of([&] { parse_poll_settings({{"read_timeout_ms", bad}}); }, &message),
+              errc::invalid_argument)
+        << bad.dump();
+    EXPECT_NE(message.find("read_timeout_ms"), std::string::npos) << message;
+  }
   EXPECT_EQ(testing::error_code_of([] { parse_poll_settings({{"first_interval_ms", 10}, {"max_interval_ms", 5}}); }),
             errc::invalid_argument);
   EXPECT_EQ(testing::error_code_of([] { parse_poll_settings(nlohmann::json::array()); }), errc::invalid_argument);
