@@ -6,7 +6,7 @@
 
 #include "api/operations.hpp"
 #include "sandbox/service.hpp"
-#include "support/sandbox_fixture.hpp"
+#include "support/amc_client_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -20,27 +20,12 @@ namespace {
 
 using boost::beast::http::verb;
 
-class CreateThrottle : public testing::sandbox_fixture, public ::testing::WithParamInterface<int> {
+class CreateThrottle : public testing::amc_client_fixture, public ::testing::WithParamInterface<int> {
  protected:
   void configure(sandbox::sandbox_options& options) override {
-    options.instances = {{"amcinstance01", "Test instance", "ENTITYAAAAAAAAAAAAA1", "ATVPDKIKX0DER"}};
-  }
-  void SetUp() override {
-    sandbox_fixture::SetUp();
-    client_ = make_client();
-    add_credential(*client_);
-    context_ = {"conn", "amcinstance01", "ENTITYAAAAAAAAAAAAA1", "ATVPDKIKX0DER"};
-  }
-  void TearDown() override {
-    client_.reset();
-    expect_no_secret_in_captured_text({server_->service().client_secret(), fernet_key_});
-    sandbox_fixture::TearDown();
+    amc_client_fixture::configure(options);
   }
 
-  template <class T>
-  T run(boost::asio::awaitable<T> operation) {
-    return client_->run_blocking(std::move(operation), std::chrono::seconds(60));
-  }
   // The parameter: Retry-After seconds, or -1 for a 429 without it.
   void throttle_once(const std::string& operation) {
     nlohmann::json rule = {{"kind", "rate_limit"}, {"operation", operation}, {"count", 1}};
@@ -70,9 +55,6 @@ class CreateThrottle : public testing::sandbox_fixture, public ::testing::WithPa
       EXPECT_GE(gap, GetParam() * 1000) << "Retry-After was not waited out";
     }
   }
-
-  std::unique_ptr<client::client> client_;
-  call_context context_;
 };
 
 TEST_P(CreateThrottle, SubmitIsSentAgainAndSucceeds) {

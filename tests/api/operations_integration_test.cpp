@@ -8,7 +8,7 @@
 #include "common/error.hpp"
 #include "common/time.hpp"
 #include "sandbox/service.hpp"
-#include "support/sandbox_fixture.hpp"
+#include "support/amc_client_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -26,33 +26,18 @@ namespace {
 
 using boost::beast::http::verb;
 
-class Operations : public testing::sandbox_fixture, public ::testing::WithParamInterface<std::string> {
+class Operations : public testing::amc_client_fixture, public ::testing::WithParamInterface<std::string> {
  protected:
   void configure(sandbox::sandbox_options& options) override {
+    amc_client_fixture::configure(options);
     options.shape = sandbox::parse_response_shape(GetParam());
     options.time_scale = 2000;  // AMC's 15+ minutes become well under a second
     options.accounts_page_size = 1;
     options.accounts = {{"ENTITYAAAAAAAAAAAAA1", "Brand One", "ATVPDKIKX0DER"},
                         {"ENTITYAAAAAAAAAAAAA2", "Brand Two", "ATVPDKIKX0DER"},
                         {"ENTITYAAAAAAAAAAAAA3", "Brand Three", "A1PA6795UKMFR9"}};
-    options.instances = {{"amcinstance01", "Test instance", "ENTITYAAAAAAAAAAAAA1", "ATVPDKIKX0DER"}};
-  }
-  void SetUp() override {
-    sandbox_fixture::SetUp();
-    client_ = make_client();
-    add_credential(*client_);
-    context_ = {"conn", "amcinstance01", "ENTITYAAAAAAAAAAAAA1", "ATVPDKIKX0DER"};
-  }
-  void TearDown() override {
-    client_.reset();
-    expect_no_secret_in_captured_text({server_->service().client_secret(), fernet_key_});
-    sandbox_fixture::TearDown();
   }
 
-  template <class T>
-  T run(boost::asio::awaitable<T> operation) {
-    return client_->run_blocking(std::move(operation), std::chrono::seconds(60));
-  }
   errc code_of(const std::function<void()>& action, std::string* message = nullptr) {
     return testing::error_code_of(action, message);
   }
@@ -79,9 +64,6 @@ class Operations : public testing::sandbox_fixture, public ::testing::WithParamI
     return run(submit_execution(client_->amc(), client_->journal(), context_, execution_id, request,
                                 client_->log(), quick_resolution()));
   }
-
-  std::unique_ptr<client::client> client_;
-  call_context context_;
 };
 
 TEST_P(Operations, DiscoveryFollowsEveryPage) {

@@ -7,7 +7,7 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "sandbox/service.hpp"
-#include "support/sandbox_fixture.hpp"
+#include "support/amc_client_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -19,31 +19,13 @@
 namespace amc::api {
 namespace {
 
-class UnknownStatus : public testing::sandbox_fixture {
+class UnknownStatus : public testing::amc_client_fixture {
  protected:
   void configure(sandbox::sandbox_options& options) override {
+    amc_client_fixture::configure(options);
     options.time_scale = 2000;  // 2 simulated hours of the new status take 3.6 s
-    options.instances = {{"amcinstance01", "Test instance", "ENTITYAAAAAAAAAAAAA1", "ATVPDKIKX0DER"}};
     options.accounts = {{"ENTITYAAAAAAAAAAAAA1", "Brand One", "ATVPDKIKX0DER"}};
   }
-  void SetUp() override {
-    sandbox_fixture::SetUp();
-    client_ = make_client();
-    add_credential(*client_);
-    context_ = {"conn", "amcinstance01", "ENTITYAAAAAAAAAAAAA1", "ATVPDKIKX0DER"};
-  }
-  void TearDown() override {
-    client_.reset();
-    sandbox_fixture::TearDown();
-  }
-
-  template <class T>
-  T run(boost::asio::awaitable<T> operation) {
-    return client_->run_blocking(std::move(operation), std::chrono::seconds(60));
-  }
-
-  std::unique_ptr<client::client> client_;
-  call_context context_;
 };
 
 TEST_F(UnknownStatus, WaitKeepsGoingThroughAnUnknownStatusAndWarnsOnce) {

@@ -8,7 +8,7 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "sandbox/service.hpp"
-#include "support/sandbox_fixture.hpp"
+#include "support/amc_client_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -25,30 +25,18 @@ namespace {
 using boost::beast::http::verb;
 using namespace std::chrono_literals;
 
-class WaitThrottle : public testing::sandbox_fixture {
+class WaitThrottle : public testing::amc_client_fixture {
  protected:
   void configure(sandbox::sandbox_options& options) override {
+    amc_client_fixture::configure(options);
     options.time_scale = 2000;  // AMC's minutes become milliseconds
-    options.instances = {{"amcinstance01", "Test instance", "ENTITYAAAAAAAAAAAAA1", "ATVPDKIKX0DER"}};
   }
-  void SetUp() override {
-    sandbox_fixture::SetUp();
-    // The transport gives up on a 429 after one wait, so that a short burst
-    // of throttles already outlasts it and reaches the wait loop.
-    client_ = make_client({{"retry", {{"max_attempts", 1}, {"max_throttle_waits", 1}}}});
-    add_credential(*client_);
-    context_ = {"conn", "amcinstance01", "ENTITYAAAAAAAAAAAAA1", "ATVPDKIKX0DER"};
-  }
-  void TearDown() override {
-    client_.reset();
-    expect_no_secret_in_captured_text({server_->service().client_secret(), fernet_key_});
-    sandbox_fixture::TearDown();
+  // The transport gives up on a 429 after one wait, so that a short burst
+  // of throttles already outlasts it and reaches the wait loop.
+  nlohmann::json client_changes() override {
+    return {{"retry", {{"max_attempts", 1}, {"max_throttle_waits", 1}}}};
   }
 
-  template <class T>
-  T run(boost::asio::awaitable<T> operation) {
-    return client_->run_blocking(std::move(operation), std::chrono::seconds(60));
-  }
   std::string submit(const std::string& sql) {
     return run(submit_execution(client_->amc(), client_->journal(), context_, "", {{"workflow", {{"sqlQuery", sql}}}},
                                 client_->log()))
@@ -77,9 +65,6 @@ class WaitThrottle : public testing::sandbox_fixture {
                  [](const auto& line) { return line.text.find("throttling the status reads") != std::string::npos; });
     return found;
   }
-
-  std::unique_ptr<client::client> client_;
-  call_context context_;
 };
 
 TEST_F(WaitThrottle, ThrottledStatusReadsDoNotEndTheWait) {

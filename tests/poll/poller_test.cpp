@@ -11,7 +11,7 @@
 #include "common/time.hpp"
 #include "sandbox/server.hpp"
 #include "sandbox/service.hpp"
-#include "support/sandbox_fixture.hpp"
+#include "support/amc_client_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -65,26 +65,18 @@ struct recorder {
   }
 };
 
-class Poller : public testing::sandbox_fixture {
+class Poller : public testing::amc_client_fixture {
  protected:
   void configure(sandbox::sandbox_options& options) override {
+    amc_client_fixture::configure(options);
     options.time_scale = 600;  // AMC's minutes become tenths of a second
     options.max_active_per_instance = 100'000;
     options.adhoc_per_day = 100'000;
-    options.instances = {{"amcinstance01", "Test instance", "ENTITYAAAAAAAAAAAAA1", "ATVPDKIKX0DER"}};
     options.request_log_capacity = 100'000;
   }
-  virtual json client_changes() { return json::object(); }
-  void SetUp() override {
-    sandbox_fixture::SetUp();
-    client_ = make_client(client_changes());
-    add_credential(*client_);
-    context_ = {"conn", "amcinstance01", "ENTITYAAAAAAAAAAAAA1", "ATVPDKIKX0DER"};
-  }
   void TearDown() override {
-    poller_.reset();
-    client_.reset();
-    sandbox_fixture::TearDown();
+    poller_.reset();  // before its client
+    amc_client_fixture::TearDown();
   }
 
   static poll_settings fast() {
@@ -202,9 +194,7 @@ class Poller : public testing::sandbox_fixture {
     return stats();
   }
 
-  std::unique_ptr<client::client> client_;
   std::unique_ptr<poller> poller_;
-  api::call_context context_;
 };
 
 TEST_F(Poller, ReportsEveryStatusChangeAndExactlyOneFinalEventPerWatch) {
