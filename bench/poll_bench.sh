@@ -35,6 +35,7 @@ if [ -z "${1:-}" ] && [ ! -f "$root/build/release/build.ninja" ]; then
   # From a clean checkout: configure the release tree and build what the
   # benchmarks need (the rest of the tree is left for the test command).
   echo "poll_bench: configuring build/release and building $targets"
+  mkdir -p "$root/build"
   AMC_BUILD_TARGETS="$targets" bash "$root/.ci/build.sh" release -DCMAKE_BUILD_TYPE=Release
 fi
 build="$(cd "${1:-$root/build/release}" && pwd)"
