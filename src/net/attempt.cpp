@@ -42,13 +42,13 @@ attempt_failure timeout_failure(const request_context& rc, phase where, const ph
   if (limit.overall) {
     failure.message = fmt::format("{} {} ran out of its overall deadline during {} (a deadline of {} ms; the "
                                   "phase's own timeout is {} ms)",
-                                  rc.message.method_string(), rc.url.describe(), phase_name(where),
+                                  rc.method_name(), rc.url.describe(), phase_name(where),
                                   rc.deadline_ms.count(), phase_timeout.count());
     failure.retryable = false;
   } else {
     failure.message = fmt::format("{} {} timed out after {} ms in phase {} (timeouts.{}); the server or network "
                                   "is too slow or unreachable",
-                                  rc.message.method_string(), rc.url.describe(), phase_timeout.count(),
+                                  rc.method_name(), rc.url.describe(), phase_timeout.count(),
                                   phase_name(where), where == phase::proxy ? "handshake" : phase_name(where));
   }
   return failure;
@@ -59,7 +59,7 @@ attempt_failure network_failure(const request_context& rc, phase where, const st
   failure.code = errc::network;
   failure.where = where;
   failure.nothing_sent = nothing_sent;
-  failure.message = fmt::format("{} {} failed: {}", rc.message.method_string(), rc.url.describe(), what);
+  failure.message = fmt::format("{} {} failed: {}", rc.method_name(), rc.url.describe(), what);
   return failure;
 }
 

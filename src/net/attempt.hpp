@@ -9,8 +9,7 @@
 #include "net/url.hpp"
 
 #include <boost/asio/cancellation_state.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <chrono>
@@ -19,6 +18,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace amc::net::detail {
 
@@ -61,7 +61,10 @@ struct request_context {
   // goes past it.
   std::chrono::steady_clock::time_point deadline;
   milliseconds deadline_ms{0};  // how far it was from the start, for messages
-  boost::beast::http::request<boost::beast::http::string_body> message;
+  // The request as it goes on the wire (head and body), rendered once by
+  // build_request_message and written as one buffer by every attempt.
+  std::string wire;
+  std::string_view method_name() const { return boost::beast::http::to_string(req.method); }
   boost::asio::cancellation_state cancellation;
   const download_target* download = nullptr;  // set by download()
   // Sent again at once on a new connection when a pooled one turns out to

@@ -200,6 +200,9 @@ asio::awaitable<std::variant<connection_ptr, attempt_failure>> open_connection(c
         true);
 
   auto conn = std::make_unique<connection>();
+  // Room for a whole typical response, so each is read with one recv
+  // (Beast reads at most the free capacity, and at least 512 bytes).
+  conn->buffer.reserve(connection::read_buffer_bytes);
   beast::tcp_stream stream(s.strand);
   limit = deadline_for(s.options.timeouts.connect, rc.deadline);
   stream.expires_after(limit.budget);

@@ -28,6 +28,7 @@ struct client_state;
 struct connection {
   std::unique_ptr<boost::beast::tcp_stream> plain;                                 // http://
   std::unique_ptr<boost::beast::ssl_stream<boost::beast::tcp_stream>> tls;         // https://
+  static constexpr std::size_t read_buffer_bytes = 16 * 1024;
   boost::beast::flat_buffer buffer;
   std::chrono::steady_clock::time_point idle_since{};
 

@@ -4,6 +4,7 @@
 #include "net/connect.hpp"
 #include "net/retry_after.hpp"
 
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -30,7 +31,7 @@ attempt_failure body_too_large(const client_state& s, const request_context& rc,
   return {errc::protocol,
           fmt::format("{} {}: the response body exceeds max_response_body_bytes ({} bytes); raise the limit if "
                       "such responses are expected",
-                      rc.message.method_string(), rc.url.describe(), s.options.max_response_body_bytes),
+                      rc.method_name(), rc.url.describe(), s.options.max_response_body_bytes),
           where, false, false, false};
 }
 
@@ -58,7 +59,7 @@ attempt_failure body_failure(const client_state& s, const request_context& rc, c
                                        status, ec.message()),
                            false);
   return {errc::protocol,
-          fmt::format("{} {}: the response body is malformed: {}", rc.message.method_string(), rc.url.describe(),
+          fmt::format("{} {}: the response body is malformed: {}", rc.method_name(), rc.url.describe(),
                       ec.message()),
           phase::read_body, false, false, false};
 }
@@ -122,7 +123,7 @@ asio::awaitable<attempt_result> exchange(client_state& s, request_context& rc, c
   auto limit = deadline_for(s.options.timeouts.write, rc.deadline);
   lowest.expires_after(limit.budget);
   s.metrics.attempts++;
-  auto [write_ec, written] = co_await http::async_write(stream, rc.message, use_tuple);
+  auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(rc.wire), use_tuple);
   s.check_cancelled(rc.cancellation);
   if (write_ec) {
     const bool nothing_sent = written == 0;
@@ -142,7 +143,7 @@ asio::awaitable<attempt_result> exchange(client_state& s, request_context& rc, c
       static_cast<std::uint32_t>(std::min<std::size_t>(s.options.max_response_header_bytes, UINT32_MAX)));
   if (rc.download) header_parser.body_limit(boost::none);  // checked below once the status is known
   else header_parser.body_limit(s.options.max_response_body_bytes);
-  if (rc.message.method() == http::verb::head) header_parser.skip(true);
+  if (rc.req.method == http::verb::head) header_parser.skip(true);
 
   limit = deadline_for(s.options.timeouts.read_headers, rc.deadline);
   lowest.expires_after(limit.budget);
@@ -158,7 +159,7 @@ asio::awaitable<attempt_result> exchange(client_state& s, request_context& rc, c
           {},
           attempt_failure{errc::protocol,
                           fmt::format("{} {}: the response headers exceed max_response_header_bytes ({} bytes)",
-                                      rc.message.method_string(), rc.url.describe(),
+                                      rc.method_name(), rc.url.describe(),
                                       s.options.max_response_header_bytes),
                           phase::read_headers, false, false, false}};
     // A Content-Length over the limit is refused before any body is read.
@@ -179,7 +180,7 @@ asio::awaitable<attempt_result> exchange(client_state& s, request_context& rc, c
           {},
           attempt_failure{errc::protocol,
                           fmt::format("{} {}: the server's response is not valid HTTP/1.1 ({})",
-                                      rc.message.method_string(), rc.url.describe(), header_ec.message()),
+                                      rc.method_name(), rc.url.describe(), header_ec.message()),
                           phase::read_headers, false, false, false}};
     co_return attempt_result{
         {}, network_failure(rc, phase::read_headers,
@@ -216,28 +217,46 @@ asio::awaitable<attempt_result> exchange(client_state& s, request_context& rc, c
 
 void build_request_message(const client_state& s, request_context& rc) {
   const request& req = rc.req;
-  auto& message = rc.message;
-  message.method(req.method);
-  message.target(rc.url.target);
-  message.version(11);
-  const bool default_port = rc.url.port == (rc.url.is_tls() ? 443 : 80);
-  message.set(http::field::host, default_port ? (rc.url.host.find(':') != std::string::npos
-                                                     ? "[" + rc.url.host + "]"
-                                                     : rc.url.host)
-                                              : rc.url.authority());
-  message.set(http::field::user_agent, s.options.user_agent);
+  auto has_line_break = [](std::string_view text) { return text.find_first_of("\r\n") != std::string_view::npos; };
+  bool own_host = false, own_user_agent = false;
+  std::size_t size = 64 + rc.url.target.size() + rc.url.host.size() + s.options.user_agent.size() + req.body.size();
   for (const auto& field : req.headers) {
-    auto has_line_break = [](const std::string& text) { return text.find_first_of("\r\n") != std::string::npos; };
     if (field.name.empty() || has_line_break(field.name) || has_line_break(field.value))
       // The value is not quoted: it may be a secret.
       throw amc::error(errc::invalid_argument,
                        fmt::format("request header \"{}\" has an empty name or a line break in its name or value",
                                    has_line_break(field.name) ? std::string("(unprintable)") : field.name));
-    if (beast::iequals(field.name, "Host") || beast::iequals(field.name, "User-Agent")) message.erase(field.name);
+    own_host = own_host || beast::iequals(field.name, "Host");
+    own_user_agent = own_user_agent || beast::iequals(field.name, "User-Agent");
+    size += field.name.size() + field.value.size() + 4;
   }
-  for (const auto& field : req.headers) message.insert(field.name, field.value);
-  message.body() = req.body;
-  message.prepare_payload();
+  // What Beast's serializer would write for a request<string_body> after
+  // prepare_payload(), rendered straight into one buffer: the request line,
+  // Host and User-Agent (unless the caller gives its own), the caller's
+  // headers in their order (Content-Length and Transfer-Encoding are the
+  // client's to set), Content-Length when there is a body or the method
+  // carries one, the body.
+  std::string& wire = rc.wire;
+  wire.clear();
+  wire.reserve(size);
+  auto add = [&wire](std::string_view name, std::string_view value) {
+    wire.append(name).append(": ").append(value).append("\r\n");
+  };
+  wire.append(rc.method_name()).append(" ").append(rc.url.target).append(" HTTP/1.1\r\n");
+  if (!own_host) {
+    const bool default_port = rc.url.port == (rc.url.is_tls() ? 443 : 80);
+    if (!default_port) add("Host", rc.url.authority());
+    else if (rc.url.host.find(':') != std::string::npos) add("Host", "[" + rc.url.host + "]");
+    else add("Host", rc.url.host);
+  }
+  if (!own_user_agent) add("User-Agent", s.options.user_agent);
+  for (const auto& field : req.headers)
+    if (!beast::iequals(field.name, "Content-Length") && !beast::iequals(field.name, "Transfer-Encoding"))
+      add(field.name, field.value);
+  const bool method_has_body =
+      req.method == http::verb::post || req.method == http::verb::put || req.method == http::verb::options;
+  if (!req.body.empty() || method_has_body) add("Content-Length", std::to_string(req.body.size()));
+  wire.append("\r\n").append(req.body);
 }
 
 asio::awaitable<attempt_result> attempt_once(client_state& s, request_context& rc) {

@@ -81,7 +81,7 @@ asio::awaitable<response> run_with_retries(client_state& s, const request& req,
                         {{"phase", phase_name(last_failure->where)},
                          {"attempts", sends},
                          {"url", url.describe()},
-                         {"method", std::string(rc.message.method_string())}});
+                         {"method", std::string(rc.method_name())}});
     }
     return amc::error(errc::internal, "the retry loop ended without a response or an error");
   };
@@ -91,14 +91,14 @@ asio::awaitable<response> run_with_retries(client_state& s, const request& req,
     std::string message =
         last_failure ? fmt::format("{}; deadline of {} ms reached while waiting {} (after {} attempts)",
                                    last_failure->message, rc.deadline_ms.count(), waiting_for, tries)
-                     : fmt::format("{} {}: deadline of {} ms reached while waiting {}", rc.message.method_string(),
+                     : fmt::format("{} {}: deadline of {} ms reached while waiting {}", rc.method_name(),
                                    url.describe(), rc.deadline_ms.count(), waiting_for);
     return amc::error(errc::timeout, std::move(message),
                       {{"phase", last_failure ? phase_name(last_failure->where) : "before_send"},
                        {"deadline_ms", rc.deadline_ms.count()},
                        {"attempts", sends},
                        {"url", url.describe()},
-                       {"method", std::string(rc.message.method_string())}});
+                       {"method", std::string(rc.method_name())}});
   };
 
   s.budget.record_first_attempt();
@@ -117,7 +117,7 @@ asio::awaitable<response> run_with_retries(client_state& s, const request& req,
         throw amc::error(errc::timeout,
                          fmt::format("{} {}: the client-side rate limit for \"{}\" would delay the request past "
                                      "its deadline of {} ms",
-                                     rc.message.method_string(), url.describe(), limiter_key, rc.deadline_ms.count()),
+                                     rc.method_name(), url.describe(), limiter_key, rc.deadline_ms.count()),
                          {{"phase", "rate_limit"}, {"attempts", sends}, {"deadline_ms", rc.deadline_ms.count()}});
       }
       std::exception_ptr interrupted;
