@@ -33,7 +33,7 @@ struct token_manager::flight {
 token_manager::token_manager(asio::any_io_executor executor, net::http_client& http,
                              store::credential_store& store, token_settings settings,
                              const logger& log)
-    : strand_(asio::make_strand(executor)),
+    : strand_(net::make_io_strand(executor)),
       http_(http),
       store_(store),
       settings_(std::move(settings)),

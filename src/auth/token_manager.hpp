@@ -25,6 +25,7 @@
 #include "auth/lwa.hpp"
 #include "common/log.hpp"
 #include "net/http_client.hpp"
+#include "net/io_strand.hpp"
 #include "store/credential_store.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -115,7 +116,7 @@ class token_manager {
   boost::asio::awaitable<std::unique_ptr<store::held_lock>> acquire_cross_process_lock(
       const std::string& credential_id);
 
-  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  net::io_strand strand_;
   net::http_client& http_;
   store::credential_store& store_;
   token_settings settings_;

@@ -5,7 +5,7 @@
 namespace amc::net::detail {
 
 client_state::client_state(asio::any_io_executor executor, client_options opts)
-    : strand(asio::make_strand(executor)),
+    : strand(make_io_strand(executor)),
       options(std::move(opts)),
       tls_context(asio::ssl::context::tls_client),
       limiter(options.rate_limit),

@@ -10,6 +10,7 @@
 #include "common/error.hpp"
 #include "net/connection_pool.hpp"
 #include "net/http_types.hpp"
+#include "net/io_strand.hpp"
 #include "net/rate_limiter.hpp"
 #include "net/retry_policy.hpp"
 #include "net/url.hpp"
@@ -19,7 +20,6 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
@@ -54,7 +54,7 @@ struct client_counters {
 struct client_state : std::enable_shared_from_this<client_state> {
   client_state(asio::any_io_executor executor, client_options opts);
 
-  asio::strand<asio::any_io_executor> strand;
+  io_strand strand;
   client_options options;
   asio::ssl::context tls_context;
   std::optional<proxy_endpoint> proxy;

@@ -3,6 +3,7 @@
 #include "api/shapes.hpp"
 #include "common/error.hpp"
 #include "common/time.hpp"
+#include "net/io_strand.hpp"
 #include "net/rate_limiter.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -253,7 +254,7 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
   state(status_source source_in, poll_settings settings_in)
       : source(std::move(source_in)),
         settings(settings_in),
-        strand(asio::make_strand(source.executor())),
+        strand(net::make_io_strand(source.executor())),
         started(steady::now()),
         random(std::random_device{}()) {
     if (settings.requests_per_second > 0) {
@@ -268,7 +269,7 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
 
   status_source source;
   const poll_settings settings;
-  asio::strand<asio::any_io_executor> strand;
+  net::io_strand strand;
   const steady::time_point started;
 
   mutable std::mutex mutex;
