@@ -6,14 +6,13 @@
 #include <fmt/format.h>
 #include <openssl/sha.h>
 
-#include <cctype>
 #include <iterator>
 
 namespace amc::api {
 namespace {
 
 bool allowed_in_workflow_id(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+  return is_ascii_alnum(c) || c == '.' || c == '-' || c == '_';
 }
 
 constexpr std::size_t max_workflow_id_length = 128;
@@ -24,10 +23,10 @@ std::string short_hash(std::string_view text) {
   return fmt::format("{:02x}{:02x}{:02x}{:02x}", digest[0], digest[1], digest[2], digest[3]);
 }
 
-bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+bool is_hex(char c) { return is_ascii_hex_digit(c); }
 
 bool is_hex_letter(char c) {
-  const char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const char lower = ascii_lower(c);
   return lower >= 'a' && lower <= 'f';
 }
 
@@ -87,7 +86,7 @@ bool looks_like_truncated_uuid(std::string_view id) {
 bool ends_like_hash_suffix(std::string_view id) {
   if (id.size() < 9 || id[id.size() - 9] != '_') return false;
   for (const char c : id.substr(id.size() - 8))
-    if (!(std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f'))) return false;
+    if (!(is_ascii_digit(c) || (c >= 'a' && c <= 'f'))) return false;
   return true;
 }
 
@@ -125,8 +124,8 @@ std::string workflow_id_from_name(std::string_view name) {
   std::string folded;
   bool last_was_separator = false;
   for (const char c : name) {
-    if (std::isalnum(static_cast<unsigned char>(c))) {
-      folded += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (is_ascii_alnum(c)) {
+      folded += ascii_lower(c);
       last_was_separator = false;
     } else if (!last_was_separator && !folded.empty()) {
       folded += '_';
@@ -161,7 +160,7 @@ void validate_advertiser_id(std::string_view advertiser_id) {
                 "the advertiser id is empty: use the AMC account's entity id (ENTITY…), listed "
                 "by GET /amc/accounts ('amcctl accounts')");
   bool all_digits = true;
-  for (const char c : advertiser_id) all_digits = all_digits && std::isdigit(static_cast<unsigned char>(c));
+  for (const char c : advertiser_id) all_digits = all_digits && is_ascii_digit(c);
   if (all_digits)
     throw error(errc::invalid_argument,
                 fmt::format("advertiser id {} is a numeric Amazon Ads profile id, but AMC wants "
@@ -179,7 +178,7 @@ void validate_path_id(std::string_view id, std::string_view what) {
                 fmt::format("the {} {} is not valid UTF-8 at byte {}", what, quoted_text(id), *at));
   for (std::size_t at = 0; at < id.size(); ++at) {
     const char c = id[at];
-    if (std::isspace(static_cast<unsigned char>(c)) || c == '/' || c == '?' || c == '#' ||
+    if (is_ascii_space(c) || c == '/' || c == '?' || c == '#' ||
         c == '%' || static_cast<unsigned char>(c) < 0x20)
       throw error(errc::invalid_argument,
                   fmt::format("the {} {} contains a character that cannot be part of it ({})",

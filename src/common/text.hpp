@@ -48,4 +48,16 @@ std::string cut_text(std::string_view text, std::size_t max_bytes);
 // `text` is not UTF-8.
 void require_utf8(std::string_view text, std::string_view what);
 
+// ASCII character classes, the same in every process. The <cctype>
+// functions follow the C locale a host may have set with setlocale(): in a
+// single-byte locale such as de_DE.ISO-8859-1, std::isalnum is true for
+// bytes above 0x7F, which must never pass as URL-safe or as id text.
+constexpr bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool is_ascii_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+constexpr bool is_ascii_alnum(char c) { return is_ascii_digit(c) || is_ascii_alpha(c); }
+constexpr bool is_ascii_hex_digit(char c) { return is_ascii_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+// ' ', \t, \n, \v, \f, \r: what std::isspace matches in the "C" locale.
+constexpr bool is_ascii_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+constexpr char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
 }  // namespace amc

@@ -1,8 +1,9 @@
 #include "common/time.hpp"
 
+#include "common/text.hpp"
+
 #include <fmt/format.h>
 
-#include <cctype>
 
 namespace amc {
 
@@ -31,7 +32,7 @@ std::optional<int> read_digits(std::string_view text, std::size_t& pos, std::siz
   int value = 0;
   for (std::size_t i = 0; i < width; ++i) {
     const char c = text[pos + i];
-    if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    if (!is_ascii_digit(c)) return std::nullopt;
     value = value * 10 + (c - '0');
   }
   pos += width;
@@ -65,7 +66,7 @@ std::optional<unix_seconds> parse_utc(std::string_view text) {
   if (pos < text.size() && text[pos] == '.') {
     ++pos;
     const std::size_t start = pos;
-    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) ++pos;
+    while (pos < text.size() && is_ascii_digit(text[pos])) ++pos;
     if (pos == start) return std::nullopt;
   }
   int offset_seconds = 0;

@@ -1,6 +1,6 @@
 #include "common/url_encoding.hpp"
 
-#include <cctype>
+#include "common/text.hpp"
 
 namespace amc {
 
@@ -10,7 +10,7 @@ std::string percent_encode(std::string_view text) {
   out.reserve(text.size());
   for (const char c : text) {
     const auto byte = static_cast<unsigned char>(c);
-    if (std::isalnum(byte) || c == '-' || c == '.' || c == '_' || c == '~') {
+    if (is_ascii_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
       out += c;
     } else {
       out += '%';

@@ -1,8 +1,9 @@
 #include "net/retry_after.hpp"
 
+#include "common/text.hpp"
+
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <vector>
@@ -99,7 +100,7 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
 std::optional<milliseconds> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {
   value = trim(value);
   if (value.empty()) return std::nullopt;
-  if (std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
+  if (std::all_of(value.begin(), value.end(), [](char c) { return is_ascii_digit(c); })) {
     std::uint64_t seconds = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
     // A number too large for 64 bits is "a very long time".

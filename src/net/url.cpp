@@ -1,12 +1,12 @@
 #include "net/url.hpp"
 
 #include "common/error.hpp"
+#include "common/text.hpp"
 
 #include <boost/asio/ip/address.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 
 namespace amc::net {
@@ -16,7 +16,7 @@ namespace {
 std::string lower(std::string_view text) {
   std::string result(text);
   std::transform(result.begin(), result.end(), result.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+                 [](char c) { return ascii_lower(c); });
   return result;
 }
 
@@ -124,8 +124,8 @@ std::string proxy_endpoint::describe() const {
 }
 
 std::optional<proxy_endpoint> parse_proxy(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && is_ascii_space(text.back())) text.remove_suffix(1);
+  while (!text.empty() && is_ascii_space(text.front())) text.remove_prefix(1);
   if (text.empty()) return std::nullopt;
   auto invalid = [](std::string_view why) {
     return amc::error(errc::config, fmt::format("invalid HTTPS proxy setting: {}", why));

@@ -2,6 +2,7 @@
 
 #include "api/shapes.hpp"
 #include "common/error.hpp"
+#include "common/text.hpp"
 #include "common/time.hpp"
 #include "net/io_strand.hpp"
 #include "net/rate_limiter.hpp"
@@ -232,7 +233,7 @@ std::optional<milliseconds> retry_after_of(const json& detail) {
   if (text->is_number()) return milliseconds(static_cast<long long>(text->get<double>() * 1000));
   if (!text->is_string()) return std::nullopt;
   const auto& value = text->get_ref<const std::string&>();
-  if (value.empty() || value.size() > 9 || !std::all_of(value.begin(), value.end(), ::isdigit)) return std::nullopt;
+  if (value.empty() || value.size() > 9 || !std::all_of(value.begin(), value.end(), is_ascii_digit)) return std::nullopt;
   return milliseconds(std::stoll(value) * 1000);
 }
 

@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 #include <openssl/rand.h>
 
-#include <cctype>
 
 namespace amc::store {
 namespace {
@@ -99,7 +98,7 @@ void validate_execution_id(std::string_view execution_id) {
     throw error(errc::invalid_argument, "an execution id must be 1 to 128 characters long");
   for (std::size_t at = 0; at < execution_id.size(); ++at) {
     const char c = execution_id[at];
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_')
+    if (!is_ascii_alnum(c) && c != '.' && c != '-' && c != '_')
       throw error(errc::invalid_argument,
                   fmt::format("execution id {} has the character {}: use letters, digits, "
                               "'.', '-' and '_'",

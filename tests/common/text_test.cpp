@@ -2,10 +2,15 @@
 
 #include "common/error.hpp"
 #include "common/json_fields.hpp"
+#include "common/url_encoding.hpp"
 
 #include "support/test_support.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <cctype>
+#include <clocale>
 
 namespace amc {
 namespace {
@@ -79,6 +84,36 @@ TEST(JsonDepth, LimitHoldsWithoutRecursion) {
   EXPECT_NE(message.find("deeper than 128"), std::string::npos) << message;
   EXPECT_EQ(testing::error_code_of([&] { parse_json_object(deep_request.c_str(), "client config", false, errc::config); }),
             errc::config);
+}
+
+// The library's own character classes match <cctype> in the "C" locale for
+// every byte, and never follow a locale a host sets: percent_encode leaves
+// exactly the RFC 3986 unreserved ASCII characters as they are.
+TEST(AsciiClasses, AreTheCLocalesForEveryByteWhateverTheHostsLocale) {
+  ASSERT_NE(std::setlocale(LC_CTYPE, "C"), nullptr);
+  for (int value = 0; value < 256; ++value) {
+    const char c = static_cast<char>(value);
+    const auto byte = static_cast<unsigned char>(value);
+    EXPECT_EQ(is_ascii_digit(c), std::isdigit(byte) != 0) << value;
+    EXPECT_EQ(is_ascii_alpha(c), std::isalpha(byte) != 0) << value;
+    EXPECT_EQ(is_ascii_alnum(c), std::isalnum(byte) != 0) << value;
+    EXPECT_EQ(is_ascii_hex_digit(c), std::isxdigit(byte) != 0) << value;
+    EXPECT_EQ(is_ascii_space(c), std::isspace(byte) != 0) << value;
+    EXPECT_EQ(ascii_lower(c), static_cast<char>(std::tolower(byte))) << value;
+  }
+  // A host may run in any locale (a single-byte one makes std::isalnum true
+  // above 0x7F); whichever of these exists here, nothing changes.
+  for (const char* locale : {"C.UTF-8", "de_DE.ISO-8859-1", "en_US.ISO-8859-1", "C"}) {
+    if (std::setlocale(LC_CTYPE, locale) == nullptr) continue;
+    for (int value = 0; value < 256; ++value) {
+      const char c = static_cast<char>(value);
+      const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                              c == '-' || c == '.' || c == '_' || c == '~';
+      EXPECT_EQ(percent_encode(std::string(1, c)), unreserved ? std::string(1, c) : fmt::format("%{:02X}", value))
+          << locale << " " << value;
+    }
+  }
+  std::setlocale(LC_CTYPE, "C");
 }
 
 }  // namespace
