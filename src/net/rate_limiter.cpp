@@ -2,7 +2,6 @@
 
 #include "net/url.hpp"
 
-#include <fmt/format.h>
 
 #include <algorithm>
 
@@ -17,9 +16,11 @@ double seconds_between(rate_limiter::clock::time_point from, rate_limiter::clock
 }  // namespace
 
 std::string rate_limit_key(std::string_view client_id, const url_parts& url) {
-  const std::string host = fmt::format("{}://{}", url.scheme, url.authority());
-  if (client_id.empty()) return host;
-  return fmt::format("{} @ {}", client_id, host);
+  std::string origin = url.origin();
+  if (client_id.empty()) return origin;
+  std::string key;
+  key.reserve(client_id.size() + 3 + origin.size());
+  return key.append(client_id).append(" @ ").append(origin);
 }
 
 rate_limiter::rate_limiter(rate_limit_options options) : options_(options) {

@@ -58,7 +58,7 @@ asio::awaitable<response> run_with_retries(client_state& s, const request& req,
   const auto deadline_ms = std::chrono::ceil<milliseconds>(std::max(deadline - started, steady::duration::zero()));
   request_context rc{req, url, {}, false, deadline, deadline_ms, {}, cancellation, download};
   rc.via_proxy = url.is_tls() && s.proxy && !proxy_bypassed(s.options.proxy.no_proxy, url.host, url.port);
-  rc.pool_key = fmt::format("{}://{}", url.scheme, url.authority());
+  rc.pool_key = url.origin();
   if (rc.via_proxy) rc.pool_key += " via " + s.proxy->describe();
   const std::string limiter_key = rate_limit_key(req.rate_limit_client_id, url);
   build_request_message(s, rc);

@@ -69,8 +69,24 @@ host_and_port split_authority(std::string_view authority) {
 }  // namespace
 
 std::string url_parts::authority() const {
-  if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
-  return fmt::format("{}:{}", host, port);
+  // Built by appending: it is made for every request (pool and limiter keys).
+  const bool bracketed = host.find(':') != std::string::npos;
+  char digits[8];
+  const auto end = std::to_chars(digits, digits + sizeof digits, port).ptr;
+  std::string text;
+  text.reserve(host.size() + 8);
+  if (bracketed) text += '[';
+  text += host;
+  if (bracketed) text += ']';
+  text += ':';
+  text.append(digits, end);
+  return text;
+}
+
+std::string url_parts::origin() const {
+  std::string text;
+  text.reserve(scheme.size() + host.size() + 11);
+  return text.append(scheme).append("://").append(authority());
 }
 
 std::string url_parts::describe() const {

@@ -22,6 +22,8 @@ struct url_parts {
   bool is_tls() const { return scheme == "https"; }
   // "host:port" as the Host header and CONNECT want it (brackets for IPv6).
   std::string authority() const;
+  // "scheme://host:port": the pool's and the rate limiter's key for a host.
+  std::string origin() const;
   // "https://host:port/path" without the query, for messages and logs:
   // queries may carry identifiers callers did not mean to log.
   std::string describe() const;
