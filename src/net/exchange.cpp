@@ -39,6 +39,7 @@ template <class Fields>
 response response_head(const http::response_header<Fields>& message) {
   response reply;
   reply.status = message.result_int();
+  reply.headers.reserve(8);
   for (const auto& field : message)
     reply.headers.push_back({std::string(field.name_string()), std::string(field.value())});
   // Read once, here, for every layer above.

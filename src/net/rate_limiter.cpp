@@ -16,7 +16,10 @@ double seconds_between(rate_limiter::clock::time_point from, rate_limiter::clock
 }  // namespace
 
 std::string rate_limit_key(std::string_view client_id, const url_parts& url) {
-  std::string origin = url.origin();
+  return rate_limit_key(client_id, url.origin());
+}
+
+std::string rate_limit_key(std::string_view client_id, std::string origin) {
   if (client_id.empty()) return origin;
   std::string key;
   key.reserve(client_id.size() + 3 + origin.size());

@@ -59,8 +59,8 @@ asio::awaitable<response> run_with_retries(client_state& s, const request& req,
   request_context rc{req, url, {}, false, deadline, deadline_ms, {}, cancellation, download};
   rc.via_proxy = url.is_tls() && s.proxy && !proxy_bypassed(s.options.proxy.no_proxy, url.host, url.port);
   rc.pool_key = url.origin();
+  const std::string limiter_key = rate_limit_key(req.rate_limit_client_id, rc.pool_key);
   if (rc.via_proxy) rc.pool_key += " via " + s.proxy->describe();
-  const std::string limiter_key = rate_limit_key(req.rate_limit_client_id, url);
   build_request_message(s, rc);
 
   const bool retryable = is_retryable_request(req);

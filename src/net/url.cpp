@@ -73,8 +73,7 @@ std::string url_parts::authority() const {
   const bool bracketed = host.find(':') != std::string::npos;
   char digits[8];
   const auto end = std::to_chars(digits, digits + sizeof digits, port).ptr;
-  std::string text;
-  text.reserve(host.size() + 8);
+  std::string text;  // short enough for the string's own buffer in most cases: no reserve
   if (bracketed) text += '[';
   text += host;
   if (bracketed) text += ']';
