@@ -18,6 +18,28 @@ failed=0
 # log (--output-on-failure), so a flaky test is still seen and can be fixed;
 # a test that fails twice fails the run.
 retry=(--repeat until-pass:2)
+flaky_list="$repo/build/flaky-tests.txt"
+: >"$flaky_list"
+# run_ctest TREE [ctest args...]: ctest on build/TREE with the retry; the
+# tests that failed before they passed are added to build/flaky-tests.txt
+# and, except for the last tree (the run ends with ctest's own summary),
+# named after the tree's summary.
+run_ctest() {
+  local tree=$1
+  shift
+  ctest --test-dir "build/$tree" --output-on-failure "${retry[@]}" -j "$jobs" "$@" 2>&1 | tee "build/$tree/ctest.log"
+  local status=${PIPESTATUS[0]}
+  local flaky
+  flaky=$(grep -E '^[0-9/ ]*Test +#[0-9]+: .*\*\*\*(Failed|Exception|Timeout)' "build/$tree/ctest.log" |
+    sed -E 's/^[0-9/ ]*Test +#[0-9]+: ([^ ]+) .*\*\*\*([A-Za-z]+).*/\1 (\2)/' | sort -u || true)
+  if [ -n "$flaky" ] && [ "$status" = 0 ]; then
+    echo "$flaky" | sed "s/^/$tree: /" >>"$flaky_list"
+    [ "$tree" = release ] && return 0
+    echo "NOTE ($tree): these tests failed once and passed when run again; their first output is above:"
+    echo "$flaky" | sed 's/^/  /'
+  fi
+  return "$status"
+}
 # Sanitizer trees are compiled at -O1 with line tables only: they build much
 # faster than -O2 -g and run fast enough.
 # The sanitizer trees build with -Werror: no warnings in our code. The -O3
@@ -31,7 +53,7 @@ echo "=== ASan + UBSan build ==="
 if bash .ci/build.sh asan "${sanitizer_flags[@]}" -DAMC_SANITIZE=address,undefined; then
   ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build/asan --output-on-failure "${retry[@]}" -j "$jobs" || failed=1
+    run_ctest asan || failed=1
 else
   echo "ASan build failed"; failed=1
 fi
@@ -47,15 +69,14 @@ tsan_targets="amc_net_unit_tests amc_net_integration_tests amc_auth_unit_tests a
   amc_store_process_tests amc_test_tool amc"
 if AMC_BUILD_TARGETS="$tsan_targets" bash .ci/build.sh tsan "${sanitizer_flags[@]}" -DAMC_SANITIZE=thread; then
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$repo/.ci/tsan-suppressions.txt" \
-    ctest --test-dir build/tsan --output-on-failure "${retry[@]}" -j "$jobs" \
-      -LE "adapters|sandbox|interop|conformance|smoke" -E "NOT_BUILT" || failed=1
+    run_ctest tsan -LE "adapters|sandbox|interop|conformance|smoke" -E "NOT_BUILT" || failed=1
 else
   echo "TSan build failed"; failed=1
 fi
 
 echo "=== Release build ==="
 if bash .ci/build.sh release -DCMAKE_BUILD_TYPE=Release; then
-  ctest --test-dir build/release --output-on-failure "${retry[@]}" -j "$jobs" || failed=1
+  run_ctest release || failed=1
 else
   echo "release build failed"; failed=1
 fi

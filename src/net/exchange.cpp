@@ -223,7 +223,9 @@ void build_request_message(const client_state& s, request_context& rc) {
     return text.find('\r') != std::string_view::npos || text.find('\n') != std::string_view::npos;
   };
   bool own_host = false, own_user_agent = false;
-  std::size_t size = 64 + rc.url.target.size() + rc.url.host.size() + s.options.user_agent.size() + req.body.size();
+  // The request line, Host, Content-Length and the separators take less
+  // than 128 bytes besides the strings counted here.
+  std::size_t size = 128 + rc.url.target.size() + rc.url.host.size() + s.options.user_agent.size() + req.body.size();
   for (const auto& field : req.headers) {
     if (field.name.empty() || has_line_break(field.name) || has_line_break(field.value))
       // The value is not quoted: it may be a secret.
@@ -234,12 +236,15 @@ void build_request_message(const client_state& s, request_context& rc) {
     own_user_agent = own_user_agent || beast::iequals(field.name, "User-Agent");
     size += field.name.size() + field.value.size() + 4;
   }
-  // What Beast's serializer would write for a request<string_body> after
-  // prepare_payload(), rendered straight into one buffer: the request line,
-  // Host and User-Agent (unless the caller gives its own), the caller's
-  // headers in their order (Content-Length and Transfer-Encoding are the
-  // client's to set), Content-Length when there is a body or the method
-  // carries one, the body.
+  // The request line, Host and User-Agent (unless the caller gives its
+  // own), the caller's headers in their order, Content-Length when there is
+  // a body or the method is POST, PUT or OPTIONS (Beast's prepare_payload()
+  // rule), the body: for every request libamc makes, the bytes Beast's
+  // serializer wrote for a request<string_body>. Two differences, on
+  // purpose: a caller's Content-Length or Transfer-Encoding is dropped (the
+  // client frames the request; a stale one would make the server wait for
+  // a body that never comes), and repeated names stay in the caller's order
+  // (Beast grouped them; HTTP treats both alike).
   std::string& wire = rc.wire;
   wire.clear();
   wire.reserve(size);

@@ -95,6 +95,12 @@ struct header_field {
 struct request {
   boost::beast::http::verb method = boost::beast::http::verb::get;
   std::string url;  // http:// or https://, with port and query as needed
+  // Sent in this order after Host and User-Agent (a header of either name
+  // here replaces the client's own). Content-Length and Transfer-Encoding
+  // are not taken from here: the client frames every request itself
+  // (Content-Length when there is a body or the method is POST, PUT or
+  // OPTIONS; never chunked). A name that is empty or a name or value with a
+  // line break is errc::invalid_argument.
   std::vector<header_field> headers;
   std::string body;
   // The client-side rate limiter keeps one token bucket per (this id,

@@ -19,8 +19,8 @@ std::string rate_limit_key(std::string_view client_id, const url_parts& url) {
   return rate_limit_key(client_id, url.origin());
 }
 
-std::string rate_limit_key(std::string_view client_id, std::string origin) {
-  if (client_id.empty()) return origin;
+std::string rate_limit_key(std::string_view client_id, std::string_view origin) {
+  if (client_id.empty()) return std::string(origin);
   std::string key;
   key.reserve(client_id.size() + 3 + origin.size());
   return key.append(client_id).append(" @ ").append(origin);

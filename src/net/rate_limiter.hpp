@@ -30,7 +30,7 @@ struct url_parts;
 // so that every caller keys by host as well as by client.
 std::string rate_limit_key(std::string_view client_id, const url_parts& url);
 // The same from the URL's origin (url_parts::origin()), when the caller has it already.
-std::string rate_limit_key(std::string_view client_id, std::string origin);
+std::string rate_limit_key(std::string_view client_id, std::string_view origin);
 
 class rate_limiter {
  public:

@@ -1,6 +1,8 @@
 // The request as it goes on the wire (build_request_message): the same bytes
-// Beast's serializer writes for the request it used to build, and the strand
-// helper's refusal of an executor that is not an io_context's.
+// Beast's serializer wrote for the request the client used to build, except
+// the two documented differences (framing headers are the client's; repeated
+// names keep the caller's order), and the strand helper's refusal of an
+// executor that is not an io_context's.
 #include "net/client_state.hpp"
 #include "net/exchange.hpp"
 #include "net/io_strand.hpp"
@@ -95,6 +97,33 @@ TEST_F(RequestWire, IsWhatBeastWroteForEveryShapeOfRequest) {
   request put = post;
   put.method = http::verb::put;
   render(put);
+  for (const auto method : {http::verb::delete_, http::verb::patch, http::verb::options}) {
+    request bodiless = get;
+    bodiless.method = method;
+    render(bodiless);
+    bodiless.body = "x";
+    render(bodiless);
+  }
+  request other_port = get;
+  other_port.url = "https://advertising-api.amazon.com:8443/amc/accounts";
+  EXPECT_NE(render(other_port).find("\r\nHost: advertising-api.amazon.com:8443\r\n"), std::string::npos);
+}
+
+TEST_F(RequestWire, FramingIsTheClientsAndRepeatedNamesKeepTheCallersOrder) {
+  request get;
+  get.method = http::verb::delete_;
+  get.url = "http://127.0.0.1:8080/x";
+  get.headers = {{"Content-Length", "5"}, {"A", "1"}, {"Transfer-Encoding", "gzip, chunked"}, {"B", "2"}, {"A", "3"}};
+  const url_parts url = parse_url(get.url);
+  request_context rc{get, url, {}, false, {}, {}, {}, {}, nullptr};
+  build_request_message(state_, rc);
+  EXPECT_EQ(rc.wire, "DELETE /x HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: " + state_.options.user_agent +
+                         "\r\nA: 1\r\nB: 2\r\nA: 3\r\n\r\n");
+  get.method = http::verb::post;
+  get.body = "{}";
+  build_request_message(state_, rc);
+  EXPECT_EQ(rc.wire, "POST /x HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: " + state_.options.user_agent +
+                         "\r\nA: 1\r\nB: 2\r\nA: 3\r\nContent-Length: 2\r\n\r\n{}");
 }
 
 TEST_F(RequestWire, AHeaderThatCannotBeSentIsRefusedWithoutItsValue) {
