@@ -254,9 +254,7 @@ void build_request_message(const client_state& s, request_context& rc) {
   wire.append(rc.method_name()).append(" ").append(rc.url.target).append(" HTTP/1.1\r\n");
   if (!own_host) {
     const bool default_port = rc.url.port == (rc.url.is_tls() ? 443 : 80);
-    if (!default_port) add("Host", rc.url.authority());
-    else if (rc.url.host.find(':') != std::string::npos) add("Host", "[" + rc.url.host + "]");
-    else add("Host", rc.url.host);
+    add("Host", default_port ? rc.url.host_text() : rc.url.authority());
   }
   if (!own_user_agent) add("User-Agent", s.options.user_agent);
   for (const auto& field : req.headers)

@@ -68,15 +68,18 @@ host_and_port split_authority(std::string_view authority) {
 
 }  // namespace
 
+std::string url_parts::host_text() const {
+  if (host.find(':') == std::string::npos) return host;
+  std::string text;
+  text.reserve(host.size() + 2);
+  return text.append("[").append(host).append("]");
+}
+
 std::string url_parts::authority() const {
   // Built by appending: it is made for every request (pool and limiter keys).
-  const bool bracketed = host.find(':') != std::string::npos;
   char digits[8];
   const auto end = std::to_chars(digits, digits + sizeof digits, port).ptr;
-  std::string text;  // short enough for the string's own buffer in most cases: no reserve
-  if (bracketed) text += '[';
-  text += host;
-  if (bracketed) text += ']';
+  std::string text = host_text();
   text += ':';
   text.append(digits, end);
   return text;
@@ -90,8 +93,8 @@ std::string url_parts::origin() const {
 
 std::string url_parts::describe() const {
   auto query = target.find('?');
-  return fmt::format("{}://{}{}", scheme, authority(),
-                     query == std::string::npos ? std::string_view(target) : std::string_view(target).substr(0, query));
+  return origin().append(query == std::string::npos ? std::string_view(target)
+                                                   : std::string_view(target).substr(0, query));
 }
 
 bool is_ip_literal(std::string_view host) {

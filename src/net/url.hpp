@@ -20,6 +20,9 @@ struct url_parts {
   std::string target;  // path and query, at least "/"
 
   bool is_tls() const { return scheme == "https"; }
+  // The host as it is written in a URL or a Host header: "[::1]" for an
+  // IPv6 literal, the name or IPv4 address as it is otherwise.
+  std::string host_text() const;
   // "host:port" as the Host header and CONNECT want it (brackets for IPv6).
   std::string authority() const;
   // "scheme://host:port": the pool's and the rate limiter's key for a host.
