@@ -6,6 +6,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
@@ -65,12 +67,25 @@ void token_manager::forget(const std::string& credential_id) {
   cache_.erase(credential_id);
 }
 
+namespace {
+
+// use_awaitable without the caller's cancellation slot. Asio 1.81's co_spawn
+// forwards a caller's cancellation by dispatching a lambda that holds a raw
+// pointer into the caller's slot handler; when the spawned coroutine
+// finishes before that lambda runs, the lambda uses freed memory (seen as
+// a crash of amcctl on Ctrl-C while a token was being read). A token wait
+// is short and bounded on its own (the store's lock wait, LwA's retry
+// budget), so a cancelled caller notices at its next step instead.
+auto not_cancelled_by_caller() { return asio::bind_cancellation_slot(asio::cancellation_slot(), use_awaitable); }
+
+}  // namespace
+
 asio::awaitable<std::string> token_manager::access_token(std::string credential_id) {
   if (auto token = cached(credential_id)) co_return std::move(*token);
   // Run on the strand (no locks needed for in_flight_), resume the caller on
   // its own executor.
   co_return co_await asio::co_spawn(strand_, access_token_on_strand(std::move(credential_id)),
-                                    use_awaitable);
+                                    not_cancelled_by_caller());
 }
 
 asio::awaitable<std::string> token_manager::refresh(std::string credential_id,
@@ -78,7 +93,7 @@ asio::awaitable<std::string> token_manager::refresh(std::string credential_id,
   forget(credential_id);
   co_return co_await asio::co_spawn(strand_,
                                     join_or_start(std::move(credential_id), std::move(stale_token)),
-                                    use_awaitable);
+                                    not_cancelled_by_caller());
 }
 
 std::chrono::seconds shrink_to_lifetime(std::chrono::seconds configured,
