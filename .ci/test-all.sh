@@ -11,6 +11,19 @@ bash .ci/install-deps.sh || exit 1
 
 jobs=${AMC_JOBS:-$(nproc)}
 failed=0
+# Disk: the three trees take about 6 GB together. Under CI (a fresh clone,
+# nothing to reuse later) a sanitizer tree is deleted once its tests ran,
+# keeping its ctest.log; locally the trees stay for incremental rebuilds.
+# AMC_KEEP_TREES=1 keeps them under CI too.
+prune_trees=0
+[ "${CI:-}" = true ] && [ "${AMC_KEEP_TREES:-0}" != 1 ] && prune_trees=1
+# prune_tree TREE: under CI, everything in build/TREE but its ctest.log.
+prune_tree() {
+  [ "$prune_trees" = 1 ] || return 0
+  find "build/$1" -mindepth 1 -depth ! -name ctest.log -delete
+  echo "(CI: build/$1 deleted after its tests; disk now: $(df -h --output=avail build | tail -1 | tr -d ' ') free)"
+}
+echo "Disk: $(df -h --output=avail build | tail -1 | tr -d ' ') free in $repo/build"
 # A test that fails is run once more before the stage fails: on a loaded
 # 2-core CI machine a timing-dependent test (or a ThreadSanitizer report
 # from uninstrumented libstdc++, see .ci/tsan-suppressions.txt) can fail
@@ -57,6 +70,7 @@ if bash .ci/build.sh asan "${sanitizer_flags[@]}" -DAMC_SANITIZE=address,undefin
 else
   echo "ASan build failed"; failed=1
 fi
+prune_tree asan
 
 # ThreadSanitizer where threads meet: the HTTP client, tokens (single
 # flight across threads and processes), AMC calls, the client through the C
@@ -73,6 +87,7 @@ if AMC_BUILD_TARGETS="$tsan_targets" bash .ci/build.sh tsan "${sanitizer_flags[@
 else
   echo "TSan build failed"; failed=1
 fi
+prune_tree tsan
 
 echo "=== Release build ==="
 if bash .ci/build.sh release -DCMAKE_BUILD_TYPE=Release; then

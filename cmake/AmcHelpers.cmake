@@ -34,3 +34,25 @@ function(amc_sources_using_std_regex)
     set_source_files_properties(${ARGN} PROPERTIES COMPILE_OPTIONS -Wno-maybe-uninitialized)
   endif()
 endfunction()
+
+# amc_use_net_pch(TARGET...): the targets parse the Asio/Beast/JSON/fmt
+# headers from a shared precompiled header instead of one of their own. One
+# PCH is about 300 MB (Asio and Beast with SSL), so a PCH per target cost
+# about 3 GB per build tree and filled the CI machine's disk. GCC accepts a
+# PCH only where -fPIC/-fPIE match, so there are two: libraries reuse
+# amc_net's, executables amc-sandbox's. CMake compiles
+# every PCH user with -Winvalid-pch, an error under AMC_WERROR, so a target
+# where the shared PCH would be ignored fails the sanitizer builds.
+function(amc_use_net_pch)
+  foreach(target IN LISTS ARGN)
+    get_target_property(type ${target} TYPE)
+    if(type STREQUAL "EXECUTABLE" AND NOT TARGET amc-sandbox)
+      # Built without the sandbox (-DAMC_BUILD_SANDBOX=OFF): its own PCH.
+      target_precompile_headers(${target} PRIVATE ${AMC_NET_PRECOMPILED_HEADERS})
+    elseif(type STREQUAL "EXECUTABLE")
+      target_precompile_headers(${target} REUSE_FROM amc-sandbox)
+    else()
+      target_precompile_headers(${target} REUSE_FROM amc_net)
+    endif()
+  endforeach()
+endfunction()
