@@ -9,14 +9,13 @@
 //   retry_loop.*         attempts, backoff, Retry-After, budget, deadline
 //   retry_policy.*, rate_limiter.*, url.*   the pure decisions they use
 // Callers' coroutines may run anywhere: send() hops onto the strand with
-// co_spawn, which also forwards the caller's cancellation onto the strand.
+// run_on (io_strand.hpp), which also forwards the caller's cancellation.
 #include "net/http_client.hpp"
 
 #include "net/client_state.hpp"
 #include "net/connect.hpp"
 #include "net/retry_loop.hpp"
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 
 #include <cstdlib>
@@ -37,14 +36,14 @@ http_client::http_client(asio::any_io_executor executor, client_options options)
 http_client::~http_client() { shutdown(); }
 
 asio::awaitable<response> http_client::send(request req) {
-  // The request runs on the client's strand; co_spawn forwards the caller's
+  // The request runs on the client's strand; run_on forwards the caller's
   // cancellation there. `self` keeps the state alive and `req` stays in this
   // frame until the request is done. (Named locals rather than temporaries
   // in the co_await expression: GCC 12 destroys such temporaries twice,
   // PR c++/100611.)
   std::shared_ptr<detail::client_state> self = state_;
   asio::awaitable<response> work = detail::run_request(*self, req, nullptr);
-  response reply = co_await asio::co_spawn(self->strand, std::move(work), asio::use_awaitable);
+  response reply = co_await run_on(self->strand, std::move(work));
   co_return reply;
 }
 
@@ -53,7 +52,7 @@ asio::awaitable<response> http_client::download(request req, std::filesystem::pa
   std::shared_ptr<detail::client_state> self = state_;
   const detail::download_target target{std::move(destination), std::move(progress)};
   asio::awaitable<response> work = detail::run_request(*self, req, &target);
-  response reply = co_await asio::co_spawn(self->strand, std::move(work), asio::use_awaitable);
+  response reply = co_await run_on(self->strand, std::move(work));
   co_return reply;
 }
 

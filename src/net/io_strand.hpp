@@ -10,8 +10,18 @@
 #include "common/error.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <memory>
+#include <utility>
 
 namespace amc::net {
 
@@ -26,6 +36,39 @@ inline io_strand make_io_strand(const boost::asio::any_io_executor& executor) {
     throw amc::error(errc::invalid_argument,
                      "libamc needs an io_context's executor (io_context::get_executor()) for its strands");
   return boost::asio::make_strand(*io);
+}
+
+// co_await run_on(strand, work): runs `work` on `strand` and returns its
+// result (or rethrows its exception) to the awaiting coroutine, wherever
+// that runs; a terminal cancellation of the awaiting coroutine reaches
+// `work`. Use it instead of co_await co_spawn(strand, work, use_awaitable):
+// Asio 1.81's co_spawn forwards the caller's cancellation by dispatching
+// onto the strand a lambda that holds a raw pointer into the handler it put
+// in the caller's cancellation slot, and the caller's coroutine destroys that
+// handler as soon as `work` completes. A cancellation that races completion
+// (Ctrl-C as a reply arrives) then runs on freed memory. Here the caller's
+// slot holds a handler that shares ownership of a signal and emits it on the
+// strand, where co_spawn's own forwarding runs inline.
+template <typename T>
+boost::asio::awaitable<T> run_on(io_strand strand, boost::asio::awaitable<T> work) {
+  namespace asio = boost::asio;
+  asio::cancellation_state caller = co_await asio::this_coro::cancellation_state;
+  asio::cancellation_slot caller_slot = caller.slot();
+  if (!caller_slot.is_connected()) {
+    // Nothing can cancel the caller (a detached coroutine): co_spawn
+    // forwards nothing either.
+    T result = co_await asio::co_spawn(strand, std::move(work), asio::use_awaitable);
+    co_return result;
+  }
+  auto signal = std::make_shared<asio::cancellation_signal>();
+  caller_slot.assign([signal, strand](asio::cancellation_type type) {
+    asio::dispatch(strand, [signal, type] { signal->emit(type); });
+  });
+  // Named locals, not temporaries in the co_await expression: GCC 12
+  // destroys such temporaries twice (PR c++/100611).
+  auto completion = asio::bind_cancellation_slot(signal->slot(), asio::use_awaitable);
+  T result = co_await asio::co_spawn(strand, std::move(work), completion);
+  co_return result;
 }
 
 }  // namespace amc::net
