@@ -197,10 +197,11 @@ bool url_expired(unsigned status) { return status == 403 || status == 400 || sta
 
 // The parts' URLs, shared by the parts: one part replaces them all when
 // they have expired while the others read them. The parts are separate
-// coroutines on the client's io_context, which with io_threads > 1 runs
-// them on several threads at once, so every access takes the mutex (never
-// held across a co_await). A mutex rather than a strand, so that the parts'
-// CSV checks of large files still run in parallel.
+// coroutines on the calling coroutine's executor. A blocking call
+// (client::run_blocking) runs on a strand, so they take turns there; an
+// executor without a strand with io_threads > 1 would run them on several
+// threads at once, so every access takes the mutex (never held across a
+// co_await).
 class shared_urls {
  public:
   explicit shared_urls(std::vector<std::string> urls) : urls_(std::move(urls)) {}
@@ -378,8 +379,8 @@ asio::awaitable<nlohmann::json> download_results(session& amc, net::http_client&
   if (!dialect) dialect = co_await dialect_of_execution(amc, context, amc_execution_id, options.journal);
   download_job job{amc, http, context, amc_execution_id, options, urls, static_cast<int>(part_count), *dialect};
 
-  // Parts run in waves of `parallelism` coroutines on this executor (not a
-  // strand: see shared_urls).
+  // Parts run in waves of `parallelism` coroutines on this executor (see
+  // shared_urls).
   std::vector<nlohmann::json> files(part_count);
   const auto executor = co_await asio::this_coro::executor;
   for (int first_part = 1; first_part <= job.parts; first_part += options.parallelism) {

@@ -122,12 +122,17 @@ T client::run_blocking(boost::asio::awaitable<T> operation, call_deadline deadli
   check_process();
   refuse_blocking_on_own_thread();
   auto signal = std::make_shared<boost::asio::cancellation_signal>();
+  // The operation runs on a strand of its own, and the signal is emitted on
+  // that strand: Asio requires a cancellation to be emitted where the
+  // operation's coroutine runs, one at a time. On the bare io_context with
+  // io_threads > 1 the emit could run on one thread while the operation
+  // resumed on another and tore down the slot handler being invoked.
+  auto strand = boost::asio::make_strand(io_);
   auto result = boost::asio::co_spawn(
-      io_, std::move(operation),
+      strand, std::move(operation),
       boost::asio::bind_cancellation_slot(signal->slot(), boost::asio::use_future));
-  // The signal must be emitted on the io_context, where the operation runs.
-  auto stop = [this, signal] {
-    boost::asio::post(io_, [signal] { signal->emit(boost::asio::cancellation_type::terminal); });
+  auto stop = [strand, signal] {
+    boost::asio::post(strand, [signal] { signal->emit(boost::asio::cancellation_type::terminal); });
   };
   struct listening {
     std::shared_ptr<cancellation> cancel;
