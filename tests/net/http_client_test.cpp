@@ -681,8 +681,15 @@ TEST_F(NetTest, ShutdownFailsWaitingAndQueuedRequestsAsCancelled) {
   auto in_flight = boost::asio::co_spawn(context_, client.send(get(url_of(server.port()))), boost::asio::use_future);
   auto queued = boost::asio::co_spawn(context_, client.send(get(url_of(server.port()))), boost::asio::use_future);
   ASSERT_TRUE(server.wait_for_requests(1));
+  // The second request waits in the pool for the only connection.
+  const auto limit = std::chrono::steady_clock::now() + 10s;
+  while (client.metrics()["connections"]["pool_waits"] != 1 && std::chrono::steady_clock::now() < limit)
+    std::this_thread::sleep_for(1ms);
+  ASSERT_EQ(client.metrics()["connections"]["pool_waits"], 1);
   client.shutdown();
   for (auto* future : {&in_flight, &queued}) {
+    // Well before the server's 10 s delay: shutdown ends both at once.
+    ASSERT_EQ(future->wait_for(5s), std::future_status::ready);
     try {
       future->get();
       ADD_FAILURE() << "expected cancellation";
