@@ -2,12 +2,11 @@
 
 #include "common/error.hpp"
 #include "common/time.hpp"
+#include "net/io_strand.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
@@ -67,33 +66,18 @@ void token_manager::forget(const std::string& credential_id) {
   cache_.erase(credential_id);
 }
 
-namespace {
-
-// use_awaitable without the caller's cancellation slot. Asio 1.81's co_spawn
-// forwards a caller's cancellation by dispatching a lambda that holds a raw
-// pointer into the caller's slot handler; when the spawned coroutine
-// finishes before that lambda runs, the lambda uses freed memory (seen as
-// a crash of amcctl on Ctrl-C while a token was being read). A token wait
-// is short and bounded on its own (the store's lock wait, LwA's retry
-// budget), so a cancelled caller notices at its next step instead.
-auto not_cancelled_by_caller() { return asio::bind_cancellation_slot(asio::cancellation_slot(), use_awaitable); }
-
-}  // namespace
-
 asio::awaitable<std::string> token_manager::access_token(std::string credential_id) {
   if (auto token = cached(credential_id)) co_return std::move(*token);
   // Run on the strand (no locks needed for in_flight_), resume the caller on
-  // its own executor.
-  co_return co_await asio::co_spawn(strand_, access_token_on_strand(std::move(credential_id)),
-                                    not_cancelled_by_caller());
+  // its own executor. run_on forwards the caller's cancellation: it ends this
+  // caller's wait, never a refresh that others joined (join_or_start).
+  co_return co_await net::run_on(strand_, access_token_on_strand(std::move(credential_id)));
 }
 
 asio::awaitable<std::string> token_manager::refresh(std::string credential_id,
                                                     std::string stale_token) {
   forget(credential_id);
-  co_return co_await asio::co_spawn(strand_,
-                                    join_or_start(std::move(credential_id), std::move(stale_token)),
-                                    not_cancelled_by_caller());
+  co_return co_await net::run_on(strand_, join_or_start(std::move(credential_id), std::move(stale_token)));
 }
 
 std::chrono::seconds shrink_to_lifetime(std::chrono::seconds configured,
@@ -187,15 +171,35 @@ asio::awaitable<std::string> token_manager::access_token_on_strand(std::string c
 
 asio::awaitable<std::string> token_manager::join_or_start(std::string credential_id,
                                                           std::string triggering_token) {
+  std::shared_ptr<flight> current;
   if (const auto running = in_flight_.find(credential_id); running != in_flight_.end()) {
-    const auto joined = running->second;
+    current = running->second;
     ++waits_for_refresh_;
-    co_await joined->finished.async_wait(asio::as_tuple(use_awaitable));
-    if (joined->failure) std::rethrow_exception(joined->failure);
-    co_return joined->token;
+  } else {
+    current = std::make_shared<flight>(strand_);
+    in_flight_.emplace(credential_id, current);
+    // The refresh runs on its own, and every caller (the one who started it
+    // too) only waits for it: a caller that stops waiting, cancelled or past
+    // its deadline, never aborts a refresh that others joined.
+    asio::co_spawn(strand_, run_flight(credential_id, std::move(triggering_token), current), asio::detached);
   }
-  const auto mine = std::make_shared<flight>(strand_);
-  in_flight_.emplace(credential_id, mine);
+  while (!current->done) {
+    // `finished` never expires by itself: it completes when run_flight
+    // cancels it (done is set first), or when this caller is cancelled.
+    co_await current->finished.async_wait(asio::as_tuple(use_awaitable));
+    if (!current->done)
+      throw error(errc::cancelled,
+                  fmt::format("stopped waiting for the token refresh of credential '{}' (the call was "
+                              "cancelled); the refresh goes on for other callers",
+                              credential_id),
+                  {{"credential_id", credential_id}});
+  }
+  if (current->failure) std::rethrow_exception(current->failure);
+  co_return current->token;
+}
+
+asio::awaitable<void> token_manager::run_flight(std::string credential_id, std::string triggering_token,
+                                                std::shared_ptr<flight> mine) {
   try {
     mine->token = co_await refresh_once(credential_id, triggering_token);
   } catch (...) {
@@ -204,8 +208,6 @@ asio::awaitable<std::string> token_manager::join_or_start(std::string credential
   mine->done = true;
   in_flight_.erase(credential_id);
   mine->finished.cancel();
-  if (mine->failure) std::rethrow_exception(mine->failure);
-  co_return mine->token;
 }
 
 asio::awaitable<std::unique_ptr<store::held_lock>> token_manager::acquire_cross_process_lock(

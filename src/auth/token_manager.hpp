@@ -87,7 +87,9 @@ class token_manager {
 
   // A usable access token (refreshing when needed). Throws auth_required
   // (needs re-authentication), crypto (quarantined), not_found, and the
-  // transport's errors.
+  // transport's errors. A terminal cancellation of the awaiting coroutine
+  // ends its wait for a refresh with errc::cancelled; the refresh itself
+  // goes on for the other callers (and is stored for the next one).
   boost::asio::awaitable<std::string> access_token(std::string credential_id);
 
   // Refreshes now, unless the token was already replaced since `stale_token`
@@ -111,6 +113,8 @@ class token_manager {
   boost::asio::awaitable<std::string> access_token_on_strand(std::string credential_id);
   boost::asio::awaitable<std::string> join_or_start(std::string credential_id,
                                                     std::string triggering_token);
+  boost::asio::awaitable<void> run_flight(std::string credential_id, std::string triggering_token,
+                                          std::shared_ptr<flight> mine);
   boost::asio::awaitable<std::string> refresh_once(std::string credential_id,
                                                    std::string triggering_token);
   boost::asio::awaitable<std::unique_ptr<store::held_lock>> acquire_cross_process_lock(

@@ -4,6 +4,7 @@
 // error message.
 #include "api/session.hpp"
 #include "auth/refresh_service.hpp"
+#include "client/client.hpp"
 #include "common/error.hpp"
 #include "common/time.hpp"
 #include "support/sandbox_fixture.hpp"
@@ -15,6 +16,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -207,6 +209,38 @@ TEST_F(Tokens, AdvisoryWindowServesTheCurrentTokenAndRefreshesInTheBackground) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(requests_of("lwaToken"), 1);
   EXPECT_FALSE(token("conn") == "Atza|still-valid-for-two-minutes");
+}
+
+// A caller that stops waiting (cancelled, or run_blocking's deadline) gets
+// its answer at once; the refresh it started still completes, once, for
+// the caller who joined it.
+TEST_F(Tokens, ACancelledWaitEndsAtOnceAndTheRefreshGoesOnForOthers) {
+  slow_token_endpoint(3000);
+  auto cancellation = std::make_shared<client::cancellation>();
+  std::atomic<bool> other_has_token{false};
+  std::string other_token;
+  std::thread canceller([cancellation] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancellation->cancel();
+  });
+  std::thread other([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // joins the refresh in flight
+    other_token = token("conn");
+    other_has_token = true;
+  });
+  // The first caller starts the refresh, then is cancelled.
+  EXPECT_EQ(code_of([&] {
+              client_->run_blocking(client_->tokens().access_token("conn"),
+                                    client::call_deadline::after(std::chrono::seconds(30)), cancellation);
+            }),
+            errc::cancelled);
+  EXPECT_FALSE(other_has_token) << "the cancelled caller waited for the refresh to finish";
+  canceller.join();
+  other.join();
+  EXPECT_FALSE(other_token.empty());
+  EXPECT_EQ(requests_of("lwaToken"), 1);
+  EXPECT_EQ(token("conn"), other_token) << "the refresh was stored";
+  EXPECT_EQ(requests_of("lwaToken"), 1);
 }
 
 TEST_F(Tokens, MandatoryWindowWaitsForTheRefresh) {
