@@ -8,11 +8,24 @@
 #include <utility>
 
 namespace amc::store {
+
+struct host_backend::shared_functions {
+  explicit shared_functions(host_functions functions) : host(std::move(functions)) {}
+  ~shared_functions() {
+    if (host.release) host.release();
+  }
+  shared_functions(const shared_functions&) = delete;
+  shared_functions& operator=(const shared_functions&) = delete;
+  host_functions host;
+};
+
 namespace {
 
+// Keeps the host's functions (and so its user data) alive until released.
 class host_lock final : public held_lock {
  public:
-  host_lock(const host_functions& host, std::string name) : host_(host), name_(std::move(name)) {}
+  host_lock(std::shared_ptr<const void> keep, const host_functions& host, std::string name)
+      : keep_(std::move(keep)), host_(host), name_(std::move(name)) {}
   ~host_lock() override {
     try {
       host_.unlock(name_);
@@ -23,25 +36,31 @@ class host_lock final : public held_lock {
   host_lock& operator=(const host_lock&) = delete;
 
  private:
+  std::shared_ptr<const void> keep_;  // owns host_
   const host_functions& host_;
   std::string name_;
 };
 
 }  // namespace
 
-host_backend::host_backend(host_functions host, std::chrono::milliseconds update_lock_wait)
-    : host_(std::move(host)), update_lock_wait_(update_lock_wait) {
-  if (!host_.read || !host_.write || !host_.try_lock || !host_.unlock)
-    throw error(errc::invalid_argument,
-                "the host store needs all of read, write, try_lock and unlock");
+namespace {
+// Checked before anything owns the functions: a refused backend never runs
+// `release` (the caller still owns the host's user data then).
+host_functions checked(host_functions host) {
+  if (!host.read || !host.write || !host.try_lock || !host.unlock)
+    throw error(errc::invalid_argument, "the host store needs all of read, write, try_lock and unlock");
+  return host;
 }
+}  // namespace
 
-host_backend::~host_backend() {
-  if (host_.release) host_.release();
-}
+host_backend::host_backend(host_functions host, std::chrono::milliseconds update_lock_wait)
+    : host_(std::make_shared<const shared_functions>(checked(std::move(host)))),
+      update_lock_wait_(update_lock_wait) {}
+
+host_backend::~host_backend() = default;
 
 nlohmann::json host_backend::read() {
-  const auto text = host_.read();
+  const auto text = host_->host.read();
   if (!text || text->empty()) return nlohmann::json::object();
   auto document = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (!document.is_object())
@@ -65,13 +84,13 @@ void host_backend::update(const std::function<bool(nlohmann::json&)>& change) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   auto document = read();
-  if (change(document)) host_.write(document.dump());
+  if (change(document)) host_->host.write(document.dump());
 }
 
 std::unique_ptr<held_lock> host_backend::try_lock(std::string_view name) {
   std::string owned{name};
-  if (!host_.try_lock(owned)) return nullptr;
-  return std::make_unique<host_lock>(host_, std::move(owned));
+  if (!host_->host.try_lock(owned)) return nullptr;
+  return std::make_unique<host_lock>(host_, host_->host, std::move(owned));
 }
 
 }  // namespace amc::store

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -26,7 +27,10 @@ struct host_functions {
   // waiting: true when taken.
   std::function<bool(const std::string& name)> try_lock;
   std::function<void(const std::string& name)> unlock;
-  // Runs once when the backend goes (the host's user data).
+  // Runs once, when the backend and the last lock it handed out are gone
+  // (the host's user data). A lock can outlive the backend: a token refresh
+  // suspended when the client is freed is unwound after the store, still
+  // inside amc_client_free.
   std::function<void()> release;
 };
 
@@ -46,7 +50,9 @@ class host_backend final : public store_backend {
   std::string location() const override { return "host store callbacks"; }
 
  private:
-  host_functions host_;
+  // Shared with the locks handed out; runs `release` when the last goes.
+  struct shared_functions;
+  std::shared_ptr<const shared_functions> host_;
   std::chrono::milliseconds update_lock_wait_;
 };
 
