@@ -42,12 +42,18 @@ class user_guard {
   void* user_;
 };
 
-void check_size(const amc_store_callbacks* callbacks) {
+// Too small to hold destroy_user: refused before anything owns the user data.
+void check_minimum_size(const amc_store_callbacks* callbacks) {
   if (callbacks->size < callbacks_v1_size)
     throw amc::error(amc::errc::invalid_argument,
                      fmt::format("amc_store_callbacks.size is {}, less than the {} bytes of its first "
                                  "version: set it to sizeof(amc_store_callbacks)",
                                  callbacks->size, callbacks_v1_size));
+}
+
+// A newer host's members: zero is fine, set ones are refused (after the
+// user data is guarded: amc.h promises destroy_user runs on this error).
+void check_unknown_members(const amc_store_callbacks* callbacks) {
   const auto* bytes = reinterpret_cast<const unsigned char*>(callbacks);
   for (std::size_t at = callbacks_v1_size; at < callbacks->size; ++at)
     if (bytes[at] != 0)
@@ -104,8 +110,9 @@ AMC_API amc_status amc_client_new_with_store(const char* config_json, const amc_
                                              amc_client** out_client) {
   return guarded("amc_client_new_with_store", [&] {
     require(callbacks, "callbacks");
-    check_size(callbacks);
+    check_minimum_size(callbacks);
     user_guard user{*callbacks};
+    check_unknown_members(callbacks);
     require(out_client, "out_client");
     auto backend = std::make_unique<amc::store::host_backend>(functions_of(*callbacks));
     user.handed_over();  // from here the backend runs destroy_user, also when this call fails

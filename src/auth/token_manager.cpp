@@ -181,7 +181,12 @@ asio::awaitable<std::string> token_manager::join_or_start(std::string credential
     // The refresh runs on its own, and every caller (the one who started it
     // too) only waits for it: a caller that stops waiting, cancelled or past
     // its deadline, never aborts a refresh that others joined.
-    asio::co_spawn(strand_, run_flight(credential_id, std::move(triggering_token), current), asio::detached);
+    try {
+      asio::co_spawn(strand_, run_flight(credential_id, std::move(triggering_token), current), asio::detached);
+    } catch (...) {
+      in_flight_.erase(credential_id);  // nobody may wait for a flight that never started
+      throw;
+    }
   }
   while (!current->done) {
     // `finished` never expires by itself: it completes when run_flight

@@ -166,8 +166,10 @@ TEST_F(HostStoreCapi, StructIsVersionedBySize) {
   ASSERT_EQ(amc_client_new_with_store(host_config().dump().c_str(), &bigger.v1, &client), AMC_OK)
       << amc_last_error();
   amc_client_free(client);
+  const int destroyed = host.destroyed;
   bigger.later = &host;
   EXPECT_EQ(amc_client_new_with_store(host_config().dump().c_str(), &bigger.v1, &client), AMC_E_INVALID_ARGUMENT);
+  EXPECT_EQ(host.destroyed, destroyed + 1) << "destroy_user runs on every error but a NULL or too small struct";
   EXPECT_EQ(amc_client_new_with_store(host_config().dump().c_str(), nullptr, &client), AMC_E_INVALID_ARGUMENT);
 }
 
