@@ -53,20 +53,20 @@ template <typename T>
 boost::asio::awaitable<T> run_on(io_strand strand, boost::asio::awaitable<T> work) {
   namespace asio = boost::asio;
   asio::cancellation_state caller = co_await asio::this_coro::cancellation_state;
-  asio::cancellation_slot caller_slot = caller.slot();
-  if (!caller_slot.is_connected()) {
-    // Nothing can cancel the caller (a detached coroutine): co_spawn
-    // forwards nothing either.
-    T result = co_await asio::co_spawn(strand, std::move(work), asio::use_awaitable);
-    co_return result;
+  // Stays unconnected when nothing can cancel the caller (a detached
+  // coroutine): then co_spawn forwards nothing either.
+  asio::cancellation_slot forward;
+  std::shared_ptr<asio::cancellation_signal> signal;  // held until `work` is done
+  if (asio::cancellation_slot slot = caller.slot(); slot.is_connected()) {
+    signal = std::make_shared<asio::cancellation_signal>();
+    slot.assign([signal, strand](asio::cancellation_type type) {
+      asio::dispatch(strand, [signal, type] { signal->emit(type); });
+    });
+    forward = signal->slot();
   }
-  auto signal = std::make_shared<asio::cancellation_signal>();
-  caller_slot.assign([signal, strand](asio::cancellation_type type) {
-    asio::dispatch(strand, [signal, type] { signal->emit(type); });
-  });
   // Named locals, not temporaries in the co_await expression: GCC 12
   // destroys such temporaries twice (PR c++/100611).
-  auto completion = asio::bind_cancellation_slot(signal->slot(), asio::use_awaitable);
+  auto completion = asio::bind_cancellation_slot(forward, asio::use_awaitable);
   T result = co_await asio::co_spawn(strand, std::move(work), completion);
   co_return result;
 }
