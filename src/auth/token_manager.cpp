@@ -171,36 +171,50 @@ asio::awaitable<std::string> token_manager::access_token_on_strand(std::string c
 
 asio::awaitable<std::string> token_manager::join_or_start(std::string credential_id,
                                                           std::string triggering_token) {
-  std::shared_ptr<flight> current;
-  if (const auto running = in_flight_.find(credential_id); running != in_flight_.end()) {
-    current = running->second;
-    ++waits_for_refresh_;
-  } else {
-    current = std::make_shared<flight>(strand_);
-    in_flight_.emplace(credential_id, current);
-    // The refresh runs on its own, and every caller (the one who started it
-    // too) only waits for it: a caller that stops waiting, cancelled or past
-    // its deadline, never aborts a refresh that others joined.
-    try {
-      asio::co_spawn(strand_, run_flight(credential_id, std::move(triggering_token), current), asio::detached);
-    } catch (...) {
-      in_flight_.erase(credential_id);  // nobody may wait for a flight that never started
-      throw;
+  // At most two rounds: the second only when the flight this caller joined
+  // brought back the very token the caller was told is stale (below).
+  for (int round = 0;; ++round) {
+    std::shared_ptr<flight> current;
+    bool joined = false;
+    if (const auto running = in_flight_.find(credential_id); running != in_flight_.end()) {
+      current = running->second;
+      joined = true;
+      ++waits_for_refresh_;
+    } else {
+      current = std::make_shared<flight>(strand_);
+      in_flight_.emplace(credential_id, current);
+      // The refresh runs on its own, and every caller (the one who started it
+      // too) only waits for it: a caller that stops waiting, cancelled or past
+      // its deadline, never aborts a refresh that others joined.
+      try {
+        asio::co_spawn(strand_, run_flight(credential_id, triggering_token, current), asio::detached);
+      } catch (...) {
+        in_flight_.erase(credential_id);  // nobody may wait for a flight that never started
+        throw;
+      }
     }
+    while (!current->done) {
+      // `finished` never expires by itself: it completes when run_flight
+      // cancels it (done is set first), or when this caller is cancelled.
+      co_await current->finished.async_wait(asio::as_tuple(use_awaitable));
+      if (!current->done)
+        throw error(errc::cancelled,
+                    fmt::format("stopped waiting for the token refresh of credential '{}' (the call was "
+                                "cancelled); the refresh goes on for other callers",
+                                credential_id),
+                    {{"credential_id", credential_id}});
+    }
+    if (current->failure) std::rethrow_exception(current->failure);
+    // A flight started for an older token ends, when another writer stored
+    // a fresh one meanwhile, with that stored token (refresh_once). For a
+    // caller that AMC just refused that very token (a 401 after a
+    // revocation), it is no answer: it starts a flight of its own, whose
+    // refresh_once sees the stale token in the store and really refreshes.
+    if (joined && round == 0 && !triggering_token.empty() && current->token == triggering_token) {
+      continue;
+    }
+    co_return current->token;
   }
-  while (!current->done) {
-    // `finished` never expires by itself: it completes when run_flight
-    // cancels it (done is set first), or when this caller is cancelled.
-    co_await current->finished.async_wait(asio::as_tuple(use_awaitable));
-    if (!current->done)
-      throw error(errc::cancelled,
-                  fmt::format("stopped waiting for the token refresh of credential '{}' (the call was "
-                              "cancelled); the refresh goes on for other callers",
-                              credential_id),
-                  {{"credential_id", credential_id}});
-  }
-  if (current->failure) std::rethrow_exception(current->failure);
-  co_return current->token;
 }
 
 asio::awaitable<void> token_manager::run_flight(std::string credential_id, std::string triggering_token,

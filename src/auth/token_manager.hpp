@@ -94,7 +94,9 @@ class token_manager {
 
   // Refreshes now, unless the token was already replaced since `stale_token`
   // was handed out (then returns the newer one without a request). Used
-  // after AMC answers 401/403.
+  // after AMC answers 401/403. Never returns `stale_token` itself: joining a
+  // refresh that was started for an older token and ended with the stored
+  // one (which is `stale_token`) is followed by a refresh of its own.
   boost::asio::awaitable<std::string> refresh(std::string credential_id, std::string stale_token);
 
   // Exchanges an authorization code for tokens and stores them under

@@ -348,6 +348,38 @@ TEST_F(Tokens, ARefreshWithoutARefreshTokenKeepsTheStoredOne) {
   EXPECT_TRUE(record.refresh_token == refresh_token_) << "still the original, and it still works";
 }
 
+// A caller refused by AMC with token T (a 401 after a revocation) that
+// joins a refresh started for an older token must not get T back: that
+// flight ends with the stored token, which is T. It refreshes on its own.
+TEST_F(Tokens, ARefreshForARefusedTokenNeverJoinsItsWayBackToThatToken) {
+  const auto refused = token("conn");
+  ASSERT_EQ(requests_of("lwaToken"), 1);
+  // Another process holds the credential's refresh lock, so that the first
+  // flight waits (token_manager::acquire_cross_process_lock) while the
+  // second caller joins it.
+  auto held = client_->store().try_lock_refresh("conn");
+  ASSERT_TRUE(held);
+  std::string for_older, for_refused;
+  std::thread older([&] {
+    for_older = client_->run_blocking(client_->tokens().refresh("conn", "Atza|an-older-token"),
+                                      std::chrono::seconds(30));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // its flight is waiting for the lock
+  std::thread refused_caller([&] {
+    for_refused = client_->run_blocking(client_->tokens().refresh("conn", refused), std::chrono::seconds(30));
+  });
+  for (int i = 0; i < 500 && client_->tokens().metrics()["waits_for_refresh"].get<long long>() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(client_->tokens().metrics()["waits_for_refresh"].get<long long>(), 1) << "the second caller joined";
+  held.reset();
+  older.join();
+  refused_caller.join();
+  EXPECT_TRUE(for_older == refused) << "the older token's caller gets the stored, newer token";
+  EXPECT_FALSE(for_refused == refused) << "AMC refused this token: a refresh must not hand it back";
+  EXPECT_FALSE(for_refused.empty());
+  EXPECT_EQ(requests_of("lwaToken"), 2) << "one real refresh, for the refused token";
+}
+
 TEST_F(Tokens, CodeExchangeStoresANewCredential) {
   const auto code = admin(verb::post, "/_sandbox/consent-codes",
                           {{"redirect_uri", "https://example.com/cb"}})["code"].get<std::string>();
