@@ -392,9 +392,11 @@ asio::awaitable<nlohmann::json> download_results(session& amc, net::http_client&
     auto [order, failures, results] =
         co_await asio::experimental::make_parallel_group(std::move(wave))
             .async_wait(asio::experimental::wait_for_one_error(), asio::use_awaitable);
-    (void)order;
-    for (std::size_t i = 0; i < failures.size(); ++i)
-      if (failures[i]) std::rethrow_exception(failures[i]);
+    // The first failure in completion order is the cause: with
+    // wait_for_one_error, the parts still running are cancelled because of
+    // it and fail after it (errc::cancelled), whatever their part number.
+    for (const std::size_t index : order)
+      if (failures[index]) std::rethrow_exception(failures[index]);
     for (std::size_t i = 0; i < results.size(); ++i)
       files[static_cast<std::size_t>(first_part - 1) + i] = std::move(results[i]);
   }

@@ -709,6 +709,31 @@ TEST_P(Operations, IncompletePartsAreFetchedAgainAndNeverReportedComplete) {
   admin(verb::delete_, "/_sandbox/faults");
 }
 
+// Parts download side by side; when one fails for good, the others are
+// cancelled. The error reported is the failure itself, never the
+// cancellation of a sibling that happened to come first in part order.
+TEST_P(Operations, AFailedPartIsReportedNotTheSiblingsItCancelled) {
+  const auto submitted = submit("", {{"workflow", {{"sqlQuery", "SELECT 1\n-- sandbox: parts=2 rows=100"}}}});
+  ASSERT_EQ(wait(submitted.amc_execution_id)["status"], "SUCCEEDED");
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "latency"}, {"operation", "downloadResult"}, {"path", "*part-00001.csv"}, {"latency_ms", 3000}});
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "malformed_json"}, {"operation", "downloadResult"}, {"path", "*part-00002.csv"}, {"count", -1}});
+  download_options options;
+  options.directory = directory_.path() / "results";
+  options.parallelism = 2;
+  std::string message;
+  const auto code = code_of(
+      [&] {
+        run(download_results(client_->amc(), client_->http(), context_, submitted.amc_execution_id, options));
+      },
+      &message);
+  EXPECT_EQ(code, errc::protocol) << message;
+  EXPECT_NE(message.find("part 2"), std::string::npos) << message;
+  EXPECT_TRUE(files_in(options.directory).empty()) << "no part kept";
+  admin(verb::delete_, "/_sandbox/faults");
+}
+
 // AMC lists a result file twice ([u0, u0, u1]): the manifest holds each
 // file once, with its rows counted once, and says what it dropped.
 TEST_P(Operations, ARepeatedDownloadUrlIsDownloadedOnce) {
