@@ -56,6 +56,8 @@ asio::awaitable<response> http_client::download(request req, std::filesystem::pa
   co_return reply;
 }
 
+io_strand http_client::strand() const { return state_->strand; }
+
 void http_client::shutdown() {
   if (state_->shutting_down.exchange(true)) return;
   asio::post(state_->strand, [self = state_] { self->shutdown_on_strand(); });

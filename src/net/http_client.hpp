@@ -11,6 +11,7 @@
 #pragma once
 
 #include "net/http_types.hpp"
+#include "net/io_strand.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -47,6 +48,11 @@ class http_client {
   // Asio requires of every cancellation slot. May be awaited from any
   // executor: the work runs on the client's strand.
   boost::asio::awaitable<response> send(request req);
+
+  // The strand every request runs on. A coroutine started on it sends
+  // without hopping there and back (run_on runs the work inline): the
+  // poller starts its reads here.
+  io_strand strand() const;
 
   // Like send(), but a 200 body is streamed into `destination` (created or
   // truncated; memory stays bounded whatever the size) and not kept in

@@ -52,6 +52,12 @@ inline io_strand make_io_strand(const boost::asio::any_io_executor& executor) {
 template <typename T>
 boost::asio::awaitable<T> run_on(io_strand strand, boost::asio::awaitable<T> work) {
   namespace asio = boost::asio;
+  if (strand.running_in_this_thread()) {
+    // Already there: the work runs in the caller's own frame chain, and the
+    // caller's cancellation reaches it as for any awaited coroutine.
+    T result = co_await std::move(work);
+    co_return result;
+  }
   asio::cancellation_state caller = co_await asio::this_coro::cancellation_state;
   // Stays unconnected when nothing can cancel the caller (a detached
   // coroutine): then co_spawn forwards nothing either.

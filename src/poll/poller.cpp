@@ -827,7 +827,7 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     for (const auto& [member, generation] : picked) slots[member].flags |= in_flight | in_list;
     group.list_in_flight = true;
     ++in_flight_reads;
-    asio::co_spawn(source.executor(),
+    asio::co_spawn(source.read_executor(),
                    read_list(shared_from_this(), slot.group, std::move(picked), group.context, min_create,
                              take_request_token()),
                    asio::detached);
@@ -853,7 +853,7 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
       if (try_batch(top.slot, now)) continue;
       slot.flags |= in_flight;
       ++in_flight_reads;
-      asio::co_spawn(source.executor(),
+      asio::co_spawn(source.read_executor(),
                      read_one(shared_from_this(), top.slot, slot.generation, groups[slot.group].context,
                               execution_text(slot), slot.unchanged + 1 >= full_parse_every ? 0 : slot.fingerprint,
                               take_request_token()),

@@ -11,6 +11,8 @@ status_source::status_source(client::client& client) : client_(client) {}
 
 boost::asio::any_io_executor status_source::executor() const { return client_.io().get_executor(); }
 
+boost::asio::any_io_executor status_source::read_executor() const { return client_.http().strand(); }
+
 const logger& status_source::log() const { return client_.log(); }
 
 void status_source::validate(const api::call_context& context) const { api::validate_instance_context(context); }

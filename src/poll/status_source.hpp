@@ -28,6 +28,10 @@ class status_source {
 
   // Where the poller's timers and reads run: the client's io_context.
   boost::asio::any_io_executor executor() const;
+  // Where the poller starts its reads: the HTTP client's strand, so that a
+  // read's request starts and its reply resumes the read without a hop
+  // through the io_context's queue (net::run_on runs inline there).
+  boost::asio::any_io_executor read_executor() const;
   const logger& log() const;
 
   // Checks the instance part of a context before any watch is taken.
