@@ -5,7 +5,8 @@
 #   status reads/s and CPU-seconds per 1,000 reads: the poller vs wrk (same
 #     connection count), a Python aiohttp poller and Python requests
 #     (sequential), over HTTP and HTTPS, with 1k, 10k and 100k distinct
-#     execution ids, and the ratios;
+#     execution ids, and the ratios; over HTTP also a bare Asio + Beast
+#     loop (bench/bare_loop_peer.cpp), the floor of the poller's own stack;
 #   resident memory per watched execution at 100k watched;
 #   requests per completed execution and p50/p99 detection latency over
 #     1,000 executions (running 15-60 AMC minutes, on a scaled clock) for
@@ -30,7 +31,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 short=0
 if [ "${1:-}" = "--short" ]; then short=1; shift; fi
-targets="amc-sandbox amc_poll_bench amc_token_refresh_bench"
+targets="amc-sandbox amc_poll_bench amc_token_refresh_bench amc_bare_loop_peer"
 if [ -z "${1:-}" ] && [ ! -f "$root/build/release/build.ninja" ]; then
   # From a clean checkout: configure the release tree and build what the
   # benchmarks need (the rest of the tree is left for the test command).
@@ -44,6 +45,7 @@ cmake --build "$build" --target $targets >/dev/null || { echo "could not build $
 sandbox="$build/src/sandbox/amc-sandbox"
 poll_bench="$build/bench/amc_poll_bench"
 token_bench="$build/bench/amc_token_refresh_bench"
+bare_peer="$build/bench/amc_bare_loop_peer"
 out="${AMC_BENCH_OUT:-$build/bench/poll_bench.json}"
 python="${AMC_BENCH_PYTHON:-$root/.venv/bin/python}"
 [ -x "$python" ] || python=python3
@@ -55,7 +57,7 @@ else
 fi
 memory_watches=100000
 
-for tool in "$sandbox" "$poll_bench" "$token_bench"; do
+for tool in "$sandbox" "$poll_bench" "$token_bench" "$bare_peer"; do
   [ -x "$tool" ] || { echo "missing $tool ($build configured with -DAMC_BUILD_BENCH=OFF?)" >&2; exit 2; }
 done
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
@@ -162,6 +164,19 @@ print(json.dumps({"kind": "reads", "protocol": sys.argv[2], "ids": int(sys.argv[
                   "reads_per_second": run["reads_per_second"], "cpu_s_per_1000_reads": run["cpu_s_per_1000_reads"],
                   "failed": run["failed_reads"]}))
 EOF
+    # The floor of the poller's own stack: Asio + Beast and nothing else
+    # (bench/bare_loop_peer.cpp), over plain HTTP.
+    if [ "$protocol" = http ]; then
+      "$bare_peer" --url "$url" --instance "$instance" --ids "$ids" --count "$size" --seconds "$seconds" \
+        --connections "$connections" >"$work/peer.json"
+      python3 - "$work/peer.json" "$protocol" "$size" >>"$results" <<'EOF2'
+import json, sys
+run = json.load(open(sys.argv[1]))
+print(json.dumps({"kind": "reads", "protocol": sys.argv[2], "ids": int(sys.argv[3]), "peer": run["peer"],
+                  "reads_per_second": run["reads"] / run["seconds"],
+                  "cpu_s_per_1000_reads": run["cpu_seconds"] * 1000 / max(1, run["reads"]), "failed": run["failed"]}))
+EOF2
+    fi
     # The Python peers.
     if [ "$has_aiohttp" = 1 ]; then
       for peer in aiohttp requests; do
@@ -244,13 +259,14 @@ for key in sorted({(r["protocol"], r["ids"]) for r in reads}):
     line = {"protocol": key[0], "ids": key[1]}
     for peer, label, floor in (("wrk", "vs wrk", 0.7 if key[0] == "http" else None),
                                ("Python aiohttp", "vs aiohttp", 8.0),
-                               ("Python requests (sequential)", "vs requests", None)):
+                               ("Python requests (sequential)", "vs requests", None),
+                               ("bare Asio+Beast loop", "vs the bare Asio+Beast loop", None)):
         if peer in by_peer and by_peer[peer]["reads_per_second"] > 0:
             ratio = poller["reads_per_second"] / by_peer[peer]["reads_per_second"]
             line[label] = ratio
             verdict = "" if floor is None else ("  (at or above the floor)" if ratio >= floor else "  (BELOW the floor)")
             print(f"  {key[0]:5} {key[1]:>7} ids: {ratio:6.2f}x {label}{verdict}")
-        elif peer != "wrk" and sys.argv[3] != "1":
+        elif peer.startswith("Python") and sys.argv[3] != "1":
             print(f"  {key[0]:5} {key[1]:>7} ids: {label}: not measured (aiohttp not installed; see bench/requirements.txt)")
     ratios.append(line)
 memory = [r for r in rows if r["kind"] == "memory"]
