@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <fmt/format.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -16,6 +17,8 @@
 #include <cstring>
 #include <fstream>
 #include <optional>
+#include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -115,6 +118,55 @@ asio::awaitable<attempt_result> read_body_into_file(client_state& s, request_con
   co_return attempt_result{std::move(reply), {}, keep_alive};
 }
 
+// Why reading the response headers failed, for the attempt's caller.
+attempt_failure header_failure(const client_state& s, const request_context& rc, const error_code& ec,
+                               const phase_deadline& limit, bool nothing_received, bool reused) {
+  if (ec == beast::error::timeout)
+    return timeout_failure(rc, phase::read_headers, limit, s.options.timeouts.read_headers, false);
+  if (ec == http::error::header_limit)
+    return attempt_failure{errc::protocol,
+                           fmt::format("{} {}: the response headers exceed max_response_header_bytes ({} bytes)",
+                                       rc.method_name(), rc.url.describe(), s.options.max_response_header_bytes),
+                           phase::read_headers, false, false, false};
+  // A Content-Length over the limit is refused before any body is read.
+  if (ec == http::error::body_limit) return body_too_large(s, rc, phase::read_headers);
+  if (is_connection_lost(ec)) {
+    auto failure = network_failure(
+        rc, phase::read_headers,
+        nothing_received ? std::string("the server closed the connection without answering")
+                         : fmt::format("the connection was lost in the middle of the response headers: {}",
+                                       ec.message()),
+        false);
+    failure.stale_reuse = reused && nothing_received;
+    return failure;
+  }
+  if (ec.category() == http::make_error_code(http::error::bad_version).category())
+    return attempt_failure{errc::protocol,
+                           fmt::format("{} {}: the server's response is not valid HTTP/1.1 ({})", rc.method_name(),
+                                       rc.url.describe(), ec.message()),
+                           phase::read_headers, false, false, false};
+  return network_failure(rc, phase::read_headers, fmt::format("reading the response failed: {}", ec.message()),
+                         false);
+}
+
+// Writes as much of the request as the socket takes at once, without
+// waiting: on a kept-alive plain connection that is all of it, and the
+// asynchronous write (an operation, its timer and a completion) is not
+// needed. TLS records are written by the TLS stream only. Returns the bytes
+// written; a failure other than "would block" is left for async_write to
+// meet and report.
+template <class Stream>
+std::size_t write_without_waiting(Stream& stream, std::string_view wire) {
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    const ssize_t sent = ::send(stream.socket().native_handle(), wire.data(), wire.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    return sent > 0 ? static_cast<std::size_t>(sent) : 0;
+  } else {
+    (void)stream;
+    (void)wire;
+    return 0;
+  }
+}
+
 template <class Stream>
 asio::awaitable<attempt_result> exchange(client_state& s, request_context& rc, connection& conn, Stream& stream,
                                          bool reused) {
@@ -122,89 +174,94 @@ asio::awaitable<attempt_result> exchange(client_state& s, request_context& rc, c
   client_state::interrupter on_shutdown(s, [&lowest] { lowest.cancel(); });
 
   auto limit = deadline_for(s.options.timeouts.write, rc.deadline);
-  lowest.expires_after(limit.budget);
   s.metrics.attempts++;
-  auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(rc.wire), use_tuple);
-  s.check_cancelled(rc.cancellation);
-  if (write_ec) {
-    const bool nothing_sent = written == 0;
-    if (write_ec == beast::error::timeout)
-      co_return attempt_result{{}, timeout_failure(rc, phase::write, limit, s.options.timeouts.write, nothing_sent)};
-    auto failure = network_failure(rc, phase::write,
-                                   fmt::format("sending the request failed: {}", write_ec.message()), nothing_sent);
-    failure.stale_reuse = reused && is_connection_lost(write_ec);
-    co_return attempt_result{{}, failure};
-  }
-
-  // The headers are read with an empty body type, then the parser is
-  // converted to the body the caller wants: a string (size-limited), or,
-  // for a download's 200, a file written chunk by chunk.
-  http::response_parser<http::empty_body> header_parser;
-  header_parser.header_limit(
-      static_cast<std::uint32_t>(std::min<std::size_t>(s.options.max_response_header_bytes, UINT32_MAX)));
-  if (rc.download) header_parser.body_limit(boost::none);  // checked below once the status is known
-  else header_parser.body_limit(s.options.max_response_body_bytes);
-  if (rc.req.method == http::verb::head) header_parser.skip(true);
-
-  limit = deadline_for(s.options.timeouts.read_headers, rc.deadline);
-  lowest.expires_after(limit.budget);
-  const std::size_t buffered_before = conn.buffer.size();
-  auto [header_ec, header_bytes] = co_await http::async_read_header(stream, conn.buffer, header_parser, use_tuple);
-  s.check_cancelled(rc.cancellation);
-  if (header_ec) {
-    if (header_ec == beast::error::timeout)
-      co_return attempt_result{
-          {}, timeout_failure(rc, phase::read_headers, limit, s.options.timeouts.read_headers, false)};
-    if (header_ec == http::error::header_limit)
-      co_return attempt_result{
-          {},
-          attempt_failure{errc::protocol,
-                          fmt::format("{} {}: the response headers exceed max_response_header_bytes ({} bytes)",
-                                      rc.method_name(), rc.url.describe(),
-                                      s.options.max_response_header_bytes),
-                          phase::read_headers, false, false, false}};
-    // A Content-Length over the limit is refused before any body is read.
-    if (header_ec == http::error::body_limit) co_return attempt_result{{}, body_too_large(s, rc, phase::read_headers)};
-    const bool nothing_received = header_bytes == 0 && buffered_before == 0 && conn.buffer.size() == 0;
-    if (is_connection_lost(header_ec)) {
-      auto failure = network_failure(
-          rc, phase::read_headers,
-          nothing_received ? std::string("the server closed the connection without answering")
-                           : fmt::format("the connection was lost in the middle of the response headers: {}",
-                                         header_ec.message()),
-          false);
-      failure.stale_reuse = reused && nothing_received;
+  const std::string_view wire = rc.wire;
+  const std::size_t written_at_once = write_without_waiting(stream, wire);
+  if (written_at_once < wire.size()) {
+    lowest.expires_after(limit.budget);
+    auto [write_ec, written] =
+        co_await asio::async_write(stream, asio::buffer(wire.substr(written_at_once)), use_tuple);
+    s.check_cancelled(rc.cancellation);
+    if (write_ec) {
+      const bool nothing_sent = written_at_once + written == 0;
+      if (write_ec == beast::error::timeout)
+        co_return attempt_result{{}, timeout_failure(rc, phase::write, limit, s.options.timeouts.write, nothing_sent)};
+      auto failure = network_failure(rc, phase::write,
+                                     fmt::format("sending the request failed: {}", write_ec.message()), nothing_sent);
+      failure.stale_reuse = reused && is_connection_lost(write_ec);
       co_return attempt_result{{}, failure};
     }
-    if (header_ec.category() == http::make_error_code(http::error::bad_version).category())
-      co_return attempt_result{
-          {},
-          attempt_failure{errc::protocol,
-                          fmt::format("{} {}: the server's response is not valid HTTP/1.1 ({})",
-                                      rc.method_name(), rc.url.describe(), header_ec.message()),
-                          phase::read_headers, false, false, false}};
-    co_return attempt_result{
-        {}, network_failure(rc, phase::read_headers,
-                            fmt::format("reading the response failed: {}", header_ec.message()), false)};
   }
 
-  const unsigned status = header_parser.get().result_int();
-  if (rc.download && status == 200) {
-    attempt_result streamed = co_await read_body_into_file(s, rc, conn, stream, header_parser);
-    co_return streamed;
-  }
-  if (rc.download && header_parser.content_length() &&
-      *header_parser.content_length() > s.options.max_response_body_bytes)
-    co_return attempt_result{{}, body_too_large(s, rc, phase::read_headers)};
-
-  http::response_parser<http::string_body> parser{std::move(header_parser)};
-  parser.body_limit(s.options.max_response_body_bytes);
-  limit = deadline_for(s.options.timeouts.read_body, rc.deadline);
+  const std::size_t buffered_before = conn.buffer.size();
+  limit = deadline_for(s.options.timeouts.read_headers, rc.deadline);
   lowest.expires_after(limit.budget);
-  auto [body_ec, body_bytes] = co_await http::async_read(stream, conn.buffer, parser, use_tuple);
-  s.check_cancelled(rc.cancellation);
-  if (body_ec) co_return attempt_result{{}, body_failure(s, rc, body_ec, limit, status)};
+  if (rc.download) {
+    // The headers are read with an empty body type, then the parser is
+    // converted to what the status asks for: a 200 is written to the file
+    // chunk by chunk, anything else is read as a (size-limited) string.
+    http::response_parser<http::empty_body> header_parser;
+    header_parser.header_limit(
+        static_cast<std::uint32_t>(std::min<std::size_t>(s.options.max_response_header_bytes, UINT32_MAX)));
+    header_parser.body_limit(boost::none);  // checked below once the status is known
+    auto [header_ec, header_bytes] = co_await http::async_read_header(stream, conn.buffer, header_parser, use_tuple);
+    s.check_cancelled(rc.cancellation);
+    if (header_ec) {
+      const bool nothing_received = header_bytes == 0 && buffered_before == 0 && conn.buffer.size() == 0;
+      co_return attempt_result{{}, header_failure(s, rc, header_ec, limit, nothing_received, reused)};
+    }
+    const unsigned status = header_parser.get().result_int();
+    if (status == 200) {
+      attempt_result streamed = co_await read_body_into_file(s, rc, conn, stream, header_parser);
+      co_return streamed;
+    }
+    if (header_parser.content_length() && *header_parser.content_length() > s.options.max_response_body_bytes)
+      co_return attempt_result{{}, body_too_large(s, rc, phase::read_headers)};
+    http::response_parser<http::string_body> parser{std::move(header_parser)};
+    parser.body_limit(s.options.max_response_body_bytes);
+    limit = deadline_for(s.options.timeouts.read_body, rc.deadline);
+    lowest.expires_after(limit.budget);
+    auto [body_ec, body_bytes] = co_await http::async_read(stream, conn.buffer, parser, use_tuple);
+    s.check_cancelled(rc.cancellation);
+    if (body_ec) co_return attempt_result{{}, body_failure(s, rc, body_ec, limit, status)};
+    lowest.expires_never();
+    auto& message = parser.get();
+    response reply = response_head(message);
+    const bool keep_alive = message.keep_alive();
+    reply.body = std::move(message.body());
+    s.metrics.responses++;
+    co_return attempt_result{std::move(reply), {}, keep_alive};
+  }
 
+  // Anything else is read as a size-limited string. The parser is eager:
+  // each read parses all the bytes it has, so a reply that arrives whole
+  // (the usual case) takes one read for its headers and body together.
+  // The read_headers deadline holds until the headers are in, then the
+  // read_body deadline for the rest of the body, as for a download.
+  http::response_parser<http::string_body> parser;
+  parser.header_limit(
+      static_cast<std::uint32_t>(std::min<std::size_t>(s.options.max_response_header_bytes, UINT32_MAX)));
+  parser.body_limit(s.options.max_response_body_bytes);
+  if (rc.req.method == http::verb::head) parser.skip(true);
+  parser.eager(true);
+  std::size_t received = 0;
+  while (!parser.is_header_done()) {
+    auto [header_ec, header_bytes] = co_await http::async_read_some(stream, conn.buffer, parser, use_tuple);
+    s.check_cancelled(rc.cancellation);
+    received += header_bytes;
+    if (!header_ec) continue;
+    if (parser.is_header_done())  // the headers were whole; their body was not
+      co_return attempt_result{{}, body_failure(s, rc, header_ec, limit, parser.get().result_int())};
+    const bool nothing_received = received == 0 && buffered_before == 0 && conn.buffer.size() == 0;
+    co_return attempt_result{{}, header_failure(s, rc, header_ec, limit, nothing_received, reused)};
+  }
+  if (!parser.is_done()) {
+    limit = deadline_for(s.options.timeouts.read_body, rc.deadline);
+    lowest.expires_after(limit.budget);
+    auto [body_ec, body_bytes] = co_await http::async_read(stream, conn.buffer, parser, use_tuple);
+    s.check_cancelled(rc.cancellation);
+    if (body_ec) co_return attempt_result{{}, body_failure(s, rc, body_ec, limit, parser.get().result_int())};
+  }
   lowest.expires_never();
   auto& message = parser.get();
   response reply = response_head(message);

@@ -436,6 +436,26 @@ TEST_F(NetTest, ReadBodyDeadline) {
   EXPECT_NE(error.message().find("read_body"), std::string::npos) << error.message();
 }
 
+// exchange.cpp writes what the socket takes at once, then the rest with an
+// asynchronous write: a body larger than loopback buffers arrives whole and
+// in order, on a kept-alive connection too.
+TEST_F(NetTest, ABodyLargerThanTheSocketBuffersArrivesWhole) {
+  scripted_server server({});
+  http_client client(executor(), quick_options());
+  std::string body(16 * 1024 * 1024, '\0');
+  for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + (i * 7 + i / 4093) % 26);
+  for (int round = 0; round < 2; ++round) {
+    request put = get(url_of(server.port()));
+    put.method = verb::put;
+    put.body = body;
+    EXPECT_EQ(send(client, put).status, 200u);
+  }
+  const auto received = server.requests();
+  ASSERT_EQ(received.size(), 2u);
+  for (const auto& each : received) EXPECT_TRUE(each.body == body) << "the body arrived cut or out of order";
+  EXPECT_EQ(server.connections_accepted(), 1u);
+}
+
 TEST_F(NetTest, WriteDeadline) {
   server_options silent;
   silent.silent = true;
