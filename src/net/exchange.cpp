@@ -167,6 +167,19 @@ std::size_t write_without_waiting(Stream& stream, std::string_view wire) {
   }
 }
 
+// A whole string reply, read: the attempt's result, and the connection's
+// timer disarmed.
+attempt_result string_reply(client_state& s, beast::tcp_stream& lowest,
+                            http::response_parser<http::string_body>& parser) {
+  lowest.expires_never();
+  auto& message = parser.get();
+  response reply = response_head(message);
+  const bool keep_alive = message.keep_alive();
+  reply.body = std::move(message.body());
+  s.metrics.responses++;
+  return attempt_result{std::move(reply), {}, keep_alive};
+}
+
 template <class Stream>
 asio::awaitable<attempt_result> exchange(client_state& s, request_context& rc, connection& conn, Stream& stream,
                                          bool reused) {
@@ -224,13 +237,7 @@ asio::awaitable<attempt_result> exchange(client_state& s, request_context& rc, c
     auto [body_ec, body_bytes] = co_await http::async_read(stream, conn.buffer, parser, use_tuple);
     s.check_cancelled(rc.cancellation);
     if (body_ec) co_return attempt_result{{}, body_failure(s, rc, body_ec, limit, status)};
-    lowest.expires_never();
-    auto& message = parser.get();
-    response reply = response_head(message);
-    const bool keep_alive = message.keep_alive();
-    reply.body = std::move(message.body());
-    s.metrics.responses++;
-    co_return attempt_result{std::move(reply), {}, keep_alive};
+    co_return string_reply(s, lowest, parser);
   }
 
   // Anything else is read as a size-limited string. The parser is eager:
@@ -262,13 +269,7 @@ asio::awaitable<attempt_result> exchange(client_state& s, request_context& rc, c
     s.check_cancelled(rc.cancellation);
     if (body_ec) co_return attempt_result{{}, body_failure(s, rc, body_ec, limit, parser.get().result_int())};
   }
-  lowest.expires_never();
-  auto& message = parser.get();
-  response reply = response_head(message);
-  const bool keep_alive = message.keep_alive();
-  reply.body = std::move(message.body());
-  s.metrics.responses++;
-  co_return attempt_result{std::move(reply), {}, keep_alive};
+  co_return string_reply(s, lowest, parser);
 }
 
 }  // namespace
