@@ -193,16 +193,18 @@ asio::awaitable<std::string> token_manager::join_or_start(std::string credential
         throw;
       }
     }
+    auto stopped_waiting = [&credential_id] {
+      return error(errc::cancelled,
+                   fmt::format("stopped waiting for the token refresh of credential '{}' (the call was "
+                               "cancelled); the refresh goes on for other callers",
+                               credential_id),
+                   {{"credential_id", credential_id}});
+    };
     while (!current->done) {
       // `finished` never expires by itself: it completes when run_flight
       // cancels it (done is set first), or when this caller is cancelled.
       co_await current->finished.async_wait(asio::as_tuple(use_awaitable));
-      if (!current->done)
-        throw error(errc::cancelled,
-                    fmt::format("stopped waiting for the token refresh of credential '{}' (the call was "
-                                "cancelled); the refresh goes on for other callers",
-                                credential_id),
-                    {{"credential_id", credential_id}});
+      if (!current->done) throw stopped_waiting();
     }
     if (current->failure) std::rethrow_exception(current->failure);
     // A flight started for an older token ends, when another writer stored
@@ -211,6 +213,10 @@ asio::awaitable<std::string> token_manager::join_or_start(std::string credential
     // revocation), it is no answer: it starts a flight of its own, whose
     // refresh_once sees the stale token in the store and really refreshes.
     if (joined && round == 0 && !triggering_token.empty() && current->token == triggering_token) {
+      // Cancelled as the flight ended: say so, rather than let the next
+      // wait fail with Asio's operation_aborted.
+      if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+        throw stopped_waiting();
       continue;
     }
     co_return current->token;

@@ -153,18 +153,35 @@ attempt_failure header_failure(const client_state& s, const request_context& rc,
 // waiting: on a kept-alive plain connection that is all of it, and the
 // asynchronous write (an operation, its timer and a completion) is not
 // needed. TLS records are written by the TLS stream only. Returns the bytes
-// written; a failure other than "would block" is left for async_write to
-// meet and report.
+// written, and the socket's error when it refused for a reason other than
+// "would block" (a reset, a keep-alive timeout): that is the attempt's
+// failure, reported as such rather than as whatever a second write meets.
+struct written_at_once {
+  std::size_t bytes = 0;
+  error_code error;
+};
+
 template <class Stream>
-std::size_t write_without_waiting(Stream& stream, std::string_view wire) {
+written_at_once write_without_waiting(Stream& stream, std::string_view wire) {
   if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
     const ssize_t sent = ::send(stream.socket().native_handle(), wire.data(), wire.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-    return sent > 0 ? static_cast<std::size_t>(sent) : 0;
+    if (sent >= 0) return {static_cast<std::size_t>(sent), {}};
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return {};
+    return {0, error_code(errno, boost::system::system_category())};
   } else {
     (void)stream;
     (void)wire;
-    return 0;
+    return {};
   }
+}
+
+attempt_failure write_failure(const client_state& s, const request_context& rc, const error_code& ec,
+                              const phase_deadline& limit, bool nothing_sent, bool reused) {
+  if (ec == beast::error::timeout) return timeout_failure(rc, phase::write, limit, s.options.timeouts.write, nothing_sent);
+  auto failure =
+      network_failure(rc, phase::write, fmt::format("sending the request failed: {}", ec.message()), nothing_sent);
+  failure.stale_reuse = reused && is_connection_lost(ec);
+  return failure;
 }
 
 // A whole string reply, read: the attempt's result, and the connection's
@@ -189,21 +206,14 @@ asio::awaitable<attempt_result> exchange(client_state& s, request_context& rc, c
   auto limit = deadline_for(s.options.timeouts.write, rc.deadline);
   s.metrics.attempts++;
   const std::string_view wire = rc.wire;
-  const std::size_t written_at_once = write_without_waiting(stream, wire);
-  if (written_at_once < wire.size()) {
+  const auto at_once = write_without_waiting(stream, wire);
+  if (at_once.error) co_return attempt_result{{}, write_failure(s, rc, at_once.error, limit, true, reused)};
+  if (at_once.bytes < wire.size()) {
     lowest.expires_after(limit.budget);
-    auto [write_ec, written] =
-        co_await asio::async_write(stream, asio::buffer(wire.substr(written_at_once)), use_tuple);
+    auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(wire.substr(at_once.bytes)), use_tuple);
     s.check_cancelled(rc.cancellation);
-    if (write_ec) {
-      const bool nothing_sent = written_at_once + written == 0;
-      if (write_ec == beast::error::timeout)
-        co_return attempt_result{{}, timeout_failure(rc, phase::write, limit, s.options.timeouts.write, nothing_sent)};
-      auto failure = network_failure(rc, phase::write,
-                                     fmt::format("sending the request failed: {}", write_ec.message()), nothing_sent);
-      failure.stale_reuse = reused && is_connection_lost(write_ec);
-      co_return attempt_result{{}, failure};
-    }
+    if (write_ec)
+      co_return attempt_result{{}, write_failure(s, rc, write_ec, limit, at_once.bytes + written == 0, reused)};
   }
 
   const std::size_t buffered_before = conn.buffer.size();
@@ -217,6 +227,7 @@ asio::awaitable<attempt_result> exchange(client_state& s, request_context& rc, c
     header_parser.header_limit(
         static_cast<std::uint32_t>(std::min<std::size_t>(s.options.max_response_header_bytes, UINT32_MAX)));
     header_parser.body_limit(boost::none);  // checked below once the status is known
+    if (rc.req.method == http::verb::head) header_parser.skip(true);
     auto [header_ec, header_bytes] = co_await http::async_read_header(stream, conn.buffer, header_parser, use_tuple);
     s.check_cancelled(rc.cancellation);
     if (header_ec) {
@@ -240,27 +251,36 @@ asio::awaitable<attempt_result> exchange(client_state& s, request_context& rc, c
     co_return string_reply(s, lowest, parser);
   }
 
-  // Anything else is read as a size-limited string. The parser is eager:
-  // each read parses all the bytes it has, so a reply that arrives whole
-  // (the usual case) takes one read for its headers and body together.
-  // The read_headers deadline holds until the headers are in, then the
-  // read_body deadline for the rest of the body, as for a download.
+  // Anything else is read as a size-limited string, under the read_headers
+  // deadline until the headers are in, then under read_body. The headers
+  // are read by a parser that stops after them; whatever of the body came
+  // with them is parsed at once from the buffer, so a reply that arrives
+  // whole (the usual case) takes one read in all. Only a body still missing
+  // after that is waited for, under its own deadline.
   http::response_parser<http::string_body> parser;
   parser.header_limit(
       static_cast<std::uint32_t>(std::min<std::size_t>(s.options.max_response_header_bytes, UINT32_MAX)));
   parser.body_limit(s.options.max_response_body_bytes);
   if (rc.req.method == http::verb::head) parser.skip(true);
-  parser.eager(true);
   std::size_t received = 0;
   while (!parser.is_header_done()) {
     auto [header_ec, header_bytes] = co_await http::async_read_some(stream, conn.buffer, parser, use_tuple);
     s.check_cancelled(rc.cancellation);
     received += header_bytes;
     if (!header_ec) continue;
-    if (parser.is_header_done())  // the headers were whole; their body was not
-      co_return attempt_result{{}, body_failure(s, rc, header_ec, limit, parser.get().result_int())};
+    // Content-Length over the limit ends up here too (body_limit, with the
+    // headers just done): refused before any body is read.
     const bool nothing_received = received == 0 && buffered_before == 0 && conn.buffer.size() == 0;
     co_return attempt_result{{}, header_failure(s, rc, header_ec, limit, nothing_received, reused)};
+  }
+  if (!parser.is_done() && conn.buffer.size() > 0) {
+    parser.eager(true);
+    error_code body_ec;
+    conn.buffer.consume(parser.put(conn.buffer.data(), body_ec));
+    if (body_ec && body_ec != http::error::need_more) {
+      limit = deadline_for(s.options.timeouts.read_body, rc.deadline);
+      co_return attempt_result{{}, body_failure(s, rc, body_ec, limit, parser.get().result_int())};
+    }
   }
   if (!parser.is_done()) {
     limit = deadline_for(s.options.timeouts.read_body, rc.deadline);

@@ -52,9 +52,13 @@ inline io_strand make_io_strand(const boost::asio::any_io_executor& executor) {
 template <typename T>
 boost::asio::awaitable<T> run_on(io_strand strand, boost::asio::awaitable<T> work) {
   namespace asio = boost::asio;
-  if (strand.running_in_this_thread()) {
-    // Already there: the work runs in the caller's own frame chain, and the
-    // caller's cancellation reaches it as for any awaited coroutine.
+  // Already there (the awaiting coroutine's own executor is this strand):
+  // the work runs in the caller's frame chain, and the caller's cancellation
+  // reaches it as for any awaited coroutine. running_in_this_thread() would
+  // not do: it is also true in another strand's handler that Asio runs
+  // inline inside this strand's, whose coroutine must still hop.
+  const auto caller_executor = co_await asio::this_coro::executor;
+  if (const auto* on = caller_executor.template target<io_strand>(); on != nullptr && *on == strand) {
     T result = co_await std::move(work);
     co_return result;
   }

@@ -436,6 +436,53 @@ TEST_F(NetTest, ReadBodyDeadline) {
   EXPECT_NE(error.message().find("read_body"), std::string::npos) << error.message();
 }
 
+// Once the headers are in, the body is waited for under read_body, never
+// read_headers: also a chunked body whose first chunk is late (the parser
+// must not go on waiting for it inside the headers' read).
+TEST_F(NetTest, ABodyLateAfterItsHeadersIsWaitedForUnderReadBody) {
+  for (const bool chunked : {false, true}) {
+    SCOPED_TRACE(chunked ? "chunked" : "Content-Length");
+    auto late = script_step::ok(std::string(300, 'z'));
+    late.chunked = chunked;
+    late.delay_before_body = 400ms;
+    scripted_server server({late});
+    auto options = single_attempt(quick_options());
+    options.timeouts.read_headers = 150ms;
+    options.timeouts.read_body = 5s;
+    http_client client(executor(), options);
+    const auto reply = send(client, get(url_of(server.port())));
+    EXPECT_EQ(reply.status, 200u);
+    EXPECT_EQ(reply.body, std::string(300, 'z'));
+  }
+  // The headers and a whole first chunk together, the next chunk late: the
+  // bytes end where the next chunk's header would start.
+  auto split = script_step::ok();
+  split.raw_parts = {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n", "3\r\ndef\r\n0\r\n\r\n"};
+  split.delay_before_body = 400ms;
+  scripted_server server({split});
+  auto options = single_attempt(quick_options());
+  options.timeouts.read_headers = 150ms;
+  options.timeouts.read_body = 5s;
+  http_client client(executor(), options);
+  const auto reply = send(client, get(url_of(server.port())));
+  EXPECT_EQ(reply.status, 200u);
+  EXPECT_EQ(reply.body, "abcdef");
+}
+
+// A Content-Length over max_response_body_bytes is refused from the
+// headers, before any body is read, and said so (phase read_headers).
+TEST_F(NetTest, AnOversizedContentLengthIsRefusedInTheHeadersPhase) {
+  auto big = script_step::ok(std::string(4096, 'x'));
+  big.delay_before_body = 2s;  // the body never matters
+  scripted_server server({big});
+  auto options = single_attempt(quick_options());
+  options.max_response_body_bytes = 1024;
+  http_client client(executor(), options);
+  auto error = send_expecting_error(client, get(url_of(server.port())));
+  EXPECT_EQ(error.code_value(), errc::protocol);
+  EXPECT_EQ(error.detail()["phase"], "read_headers") << error.detail().dump();
+}
+
 // exchange.cpp writes what the socket takes at once, then the rest with an
 // asynchronous write: a body larger than loopback buffers arrives whole and
 // in order, on a kept-alive connection too.

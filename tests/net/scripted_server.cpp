@@ -173,6 +173,14 @@ struct scripted_server::impl {
         socket.close(ignored);
         co_return;
       }
+      if (!step.raw_parts.empty()) {
+        for (std::size_t part = 0; part < step.raw_parts.size(); ++part) {
+          if (part > 0) co_await sleep(step.delay_before_body);
+          auto [raw_ec, raw_bytes] = co_await asio::async_write(stream, asio::buffer(step.raw_parts[part]), use_tuple);
+          if (raw_ec) co_return;
+        }
+        continue;
+      }
 
       http::response<http::string_body> response{static_cast<http::status>(step.status), 11};
       response.set(http::field::server, "scripted");

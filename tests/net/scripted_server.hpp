@@ -38,6 +38,10 @@ struct script_step {
   std::chrono::milliseconds delay_before_body{0};
   bool connection_close = false;  // "Connection: close" and close after the response
   bool chunked = false;           // Transfer-Encoding: chunked instead of Content-Length
+  // When not empty: the response is these bytes as they are, instead of
+  // one made from the fields above, written part by part with
+  // delay_before_body before every part but the first.
+  std::vector<std::string> raw_parts;
 
   static script_step ok(std::string body = "ok") {
     script_step step;
