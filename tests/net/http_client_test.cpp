@@ -440,33 +440,28 @@ TEST_F(NetTest, ReadBodyDeadline) {
 // read_headers: also a chunked body whose first chunk is late (the parser
 // must not go on waiting for it inside the headers' read).
 TEST_F(NetTest, ABodyLateAfterItsHeadersIsWaitedForUnderReadBody) {
-  for (const bool chunked : {false, true}) {
-    SCOPED_TRACE(chunked ? "chunked" : "Content-Length");
-    auto late = script_step::ok(std::string(300, 'z'));
-    late.chunked = chunked;
+  auto read_late = [this](script_step late) {
     late.delay_before_body = 400ms;
-    scripted_server server({late});
+    scripted_server server({std::move(late)});
     auto options = single_attempt(quick_options());
     options.timeouts.read_headers = 150ms;
     options.timeouts.read_body = 5s;
     http_client client(executor(), options);
     const auto reply = send(client, get(url_of(server.port())));
     EXPECT_EQ(reply.status, 200u);
-    EXPECT_EQ(reply.body, std::string(300, 'z'));
+    return reply.body;
+  };
+  for (const bool chunked : {false, true}) {
+    SCOPED_TRACE(chunked ? "chunked" : "Content-Length");
+    auto late = script_step::ok(std::string(300, 'z'));
+    late.chunked = chunked;
+    EXPECT_EQ(read_late(late), std::string(300, 'z'));
   }
   // The headers and a whole first chunk together, the next chunk late: the
   // bytes end where the next chunk's header would start.
   auto split = script_step::ok();
   split.raw_parts = {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n", "3\r\ndef\r\n0\r\n\r\n"};
-  split.delay_before_body = 400ms;
-  scripted_server server({split});
-  auto options = single_attempt(quick_options());
-  options.timeouts.read_headers = 150ms;
-  options.timeouts.read_body = 5s;
-  http_client client(executor(), options);
-  const auto reply = send(client, get(url_of(server.port())));
-  EXPECT_EQ(reply.status, 200u);
-  EXPECT_EQ(reply.body, "abcdef");
+  EXPECT_EQ(read_late(split), "abcdef");
 }
 
 // A Content-Length over max_response_body_bytes is refused from the
