@@ -239,7 +239,10 @@ asio::awaitable<attempt_result> exchange(client_state& s, request_context& rc, c
       attempt_result streamed = co_await read_body_into_file(s, rc, conn, stream, header_parser);
       co_return streamed;
     }
-    if (header_parser.content_length() && *header_parser.content_length() > s.options.max_response_body_bytes)
+    // (A reply that has no body, HEAD's or a 204/304, is done already: its
+    // Content-Length describes a body that never comes.)
+    if (!header_parser.is_done() && header_parser.content_length() &&
+        *header_parser.content_length() > s.options.max_response_body_bytes)
       co_return attempt_result{{}, body_too_large(s, rc, phase::read_headers)};
     http::response_parser<http::string_body> parser{std::move(header_parser)};
     parser.body_limit(s.options.max_response_body_bytes);

@@ -815,6 +815,23 @@ TEST_F(NetTest, DownloadStreamsA200BodyToAFileWithProgress) {
   EXPECT_FALSE(std::filesystem::exists(missing));
 }
 
+// A download's HEAD gets headers only: their Content-Length, however
+// large, describes a body that never comes and is not refused.
+TEST_F(NetTest, ADownloadsHeadReplyHasNoBodyWhateverItsContentLength) {
+  auto head_reply = script_step::ok();
+  head_reply.raw_parts = {"HTTP/1.1 404 Not Found\r\nContent-Length: 99999999\r\n\r\n"};
+  scripted_server server({head_reply});
+  http_client client(executor(), single_attempt(quick_options()));
+  amc::testing::temporary_directory directory;
+  request head = get(url_of(server.port(), "/part-0"));
+  head.method = verb::head;
+  const auto reply = boost::asio::co_spawn(context_, client.download(head, directory.path() / "part.csv", nullptr),
+                                           boost::asio::use_future)
+                         .get();
+  EXPECT_EQ(reply.status, 404u);
+  EXPECT_TRUE(reply.body.empty());
+}
+
 TEST_F(NetTest, SecretsNeverReachMessagesOrMetrics) {
   scripted_server server(std::vector<script_step>(3, script_step::misbehave(action::reset)));
   auto options = single_attempt(quick_options());
