@@ -129,24 +129,44 @@ nlohmann::json session::parse_reply(const net::response& reply, const amc_call& 
   return std::move(*parsed);
 }
 
-asio::awaitable<net::response> session::call_reply(const call_context& context, amc_call request) {
-  std::string token = co_await tokens_.access_token(context.credential_id);
+std::shared_ptr<const net::header_block> session::amc_headers(const call_context& context, const std::string& token) {
+  const std::lock_guard lock(headers_mutex_);
+  for (auto entry = header_entries_.begin(); entry != header_entries_.end(); ++entry) {
+    if (entry->credential_id != context.credential_id || entry->advertiser_id != context.advertiser_id ||
+        entry->marketplace_id != context.marketplace_id)
+      continue;
+    if (entry->token != token) {
+      // A refreshed token: the old one goes with its block.
+      header_entries_.erase(entry);
+      break;
+    }
+    return entry->block;
+  }
+  std::vector<net::header_field> fields;
+  fields.reserve(5);
+  fields.push_back({"Amazon-Advertising-API-ClientId", client_id_});
+  fields.push_back({"Authorization", "Bearer " + token});
+  fields.push_back({"Accept", "application/json"});
+  if (!context.advertiser_id.empty()) fields.push_back({"Amazon-Advertising-API-AdvertiserId", context.advertiser_id});
+  if (!context.marketplace_id.empty()) fields.push_back({"Amazon-Advertising-API-MarketplaceId", context.marketplace_id});
+  auto block = std::make_shared<const net::header_block>(fields);
+  if (header_entries_.size() >= max_header_entries) header_entries_.erase(header_entries_.begin());
+  header_entries_.push_back({context.credential_id, context.advertiser_id, context.marketplace_id, token, block});
+  return block;
+}
+
+asio::awaitable<net::response> session::call_reply(const call_context& context, const amc_call& request) {
+  // Usually in memory: no coroutine of the token manager's then.
+  std::string token = tokens_.cached_access_token(context.credential_id).value_or(std::string());
+  if (token.empty()) token = co_await tokens_.access_token(context.credential_id);
   net::response reply;
   for (int attempt = 0;; ++attempt) {
     net::request http_request;
     http_request.method = request.method;
     http_request.url = base_url_ + request.path_and_query;
-    // Built in place (an initializer list would copy every string once more).
-    auto& headers = http_request.headers;
-    headers.reserve(6);
-    headers.push_back({"Amazon-Advertising-API-ClientId", client_id_});
-    headers.push_back({"Authorization", "Bearer " + token});
-    headers.push_back({"Accept", "application/json"});
-    if (!context.advertiser_id.empty()) headers.push_back({"Amazon-Advertising-API-AdvertiserId", context.advertiser_id});
-    if (!context.marketplace_id.empty())
-      headers.push_back({"Amazon-Advertising-API-MarketplaceId", context.marketplace_id});
+    http_request.common_headers = amc_headers(context, token);
     if (request.body) {
-      headers.push_back({"Content-Type", "application/json"});
+      http_request.headers.push_back({"Content-Type", "application/json"});
       http_request.body = request.body->dump();
     }
     http_request.rate_limit_client_id = client_id_;  // the limiter adds the host

@@ -13,8 +13,11 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace amc::api {
 
@@ -57,8 +60,8 @@ class session {
 
   // The same call, the 2xx reply returned unparsed (for a caller that may
   // not need to parse it: get_execution_if_changed). Other statuses throw
-  // as call() does.
-  boost::asio::awaitable<net::response> call_reply(const call_context& context, amc_call request);
+  // as call() does. `context` and `request` must outlive the awaited call.
+  boost::asio::awaitable<net::response> call_reply(const call_context& context, const amc_call& request);
 
   // The 2xx reply's body as JSON ({} when empty); protocol when it is not
   // JSON (cut short, or not from AMC), naming the request.
@@ -67,11 +70,27 @@ class session {
   const std::string& base_url() const { return base_url_; }
 
  private:
+  // AMC's headers for this context and access token, built once and then
+  // shared by its calls (a poller sends thousands a second for one
+  // context); rebuilt when the token changes.
+  std::shared_ptr<const net::header_block> amc_headers(const call_context& context, const std::string& token);
+
+  struct header_entry {
+    std::string credential_id, advertiser_id, marketplace_id, token;
+    std::shared_ptr<const net::header_block> block;
+  };
+
   net::http_client& http_;
   auth::token_manager& tokens_;
   std::string base_url_;
   std::string client_id_;
   const logger& log_;
+  std::mutex headers_mutex_;
+  // The contexts seen last (the oldest goes first), at most
+  // max_header_entries; an entry holds an access token, so the list stays
+  // short and a refreshed token replaces its entry.
+  std::vector<header_entry> header_entries_;
+  static constexpr std::size_t max_header_entries = 16;
 };
 
 // What is left of the call's deadline, as the overall timeout of one HTTP

@@ -42,7 +42,7 @@ token_manager::token_manager(asio::any_io_executor executor, net::http_client& h
 
 token_manager::~token_manager() = default;
 
-std::optional<std::string> token_manager::cached(const std::string& credential_id) const {
+std::optional<std::string> token_manager::cached_access_token(const std::string& credential_id) const {
   const std::shared_lock lock(cache_mutex_);
   const auto found = cache_.find(credential_id);
   if (found == cache_.end()) return std::nullopt;
@@ -67,7 +67,7 @@ void token_manager::forget(const std::string& credential_id) {
 }
 
 asio::awaitable<std::string> token_manager::access_token(std::string credential_id) {
-  if (auto token = cached(credential_id)) co_return std::move(*token);
+  if (auto token = cached_access_token(credential_id)) co_return std::move(*token);
   // Run on the strand (no locks needed for in_flight_), resume the caller on
   // its own executor. run_on forwards the caller's cancellation: it ends this
   // caller's wait, never a refresh that others joined (join_or_start).

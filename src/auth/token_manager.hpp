@@ -92,6 +92,12 @@ class token_manager {
   // goes on for the other callers (and is stored for the next one).
   boost::asio::awaitable<std::string> access_token(std::string credential_id);
 
+  // The token access_token() would hand out at once from memory (fresh,
+  // and the store unchanged since it was read), without a coroutine;
+  // nothing when it would have to read the store or refresh. For callers
+  // that send many requests (every AMC call, the poller's reads).
+  std::optional<std::string> cached_access_token(const std::string& credential_id) const;
+
   // Refreshes now, unless the token was already replaced since `stale_token`
   // was handed out (then returns the newer one without a request). Used
   // after AMC answers 401/403. Never returns `stale_token` itself: joining a
@@ -135,7 +141,6 @@ class token_manager {
     std::chrono::steady_clock::time_point recheck_at;
     std::uint64_t store_generation = 0;
   };
-  std::optional<std::string> cached(const std::string& credential_id) const;
   void remember(const std::string& credential_id, const std::string& token, std::int64_t fresh_until,
                 std::uint64_t store_generation);
   void forget(const std::string& credential_id);

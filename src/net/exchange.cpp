@@ -299,33 +299,26 @@ asio::awaitable<attempt_result> exchange(client_state& s, request_context& rc, c
 
 void build_request_message(const client_state& s, request_context& rc) {
   const request& req = rc.req;
-  // Two memchr passes: find_first_of("\r\n") calls memchr once per character.
-  auto has_line_break = [](std::string_view text) {
-    return text.find('\r') != std::string_view::npos || text.find('\n') != std::string_view::npos;
-  };
-  bool own_host = false, own_user_agent = false;
+  // The caller's own fields, checked (errc::invalid_argument) and rendered;
+  // the shared block was checked when it was built.
+  const header_block own(req.headers);
+  const header_block* const common = req.common_headers.get();
+  const bool own_host = own.sets_host() || (common != nullptr && common->sets_host());
+  const bool own_user_agent = own.sets_user_agent() || (common != nullptr && common->sets_user_agent());
   // The request line, Host, Content-Length and the separators take less
   // than 128 bytes besides the strings counted here.
-  std::size_t size = 128 + rc.url.target.size() + rc.url.host.size() + s.options.user_agent.size() + req.body.size();
-  for (const auto& field : req.headers) {
-    if (field.name.empty() || has_line_break(field.name) || has_line_break(field.value))
-      // The value is not quoted: it may be a secret.
-      throw amc::error(errc::invalid_argument,
-                       fmt::format("request header \"{}\" has an empty name or a line break in its name or value",
-                                   has_line_break(field.name) ? std::string("(unprintable)") : field.name));
-    own_host = own_host || beast::iequals(field.name, "Host");
-    own_user_agent = own_user_agent || beast::iequals(field.name, "User-Agent");
-    size += field.name.size() + field.value.size() + 4;
-  }
+  const std::size_t size = 128 + rc.url.target.size() + rc.url.host.size() + s.options.user_agent.size() +
+                           (common != nullptr ? common->wire().size() : 0) + own.wire().size() + req.body.size();
   // The request line, Host and User-Agent (unless the caller gives its
-  // own), the caller's headers in their order, Content-Length when there is
-  // a body or the method is POST, PUT or OPTIONS (Beast's prepare_payload()
-  // rule), the body: for every request libamc makes, the bytes Beast's
-  // serializer wrote for a request<string_body>. Two differences, on
-  // purpose: a caller's Content-Length or Transfer-Encoding is dropped (the
-  // client frames the request; a stale one would make the server wait for
-  // a body that never comes), and repeated names stay in the caller's order
-  // (Beast grouped them; HTTP treats both alike).
+  // own), the caller's headers in their order (the shared block first),
+  // Content-Length when there is a body or the method is POST, PUT or
+  // OPTIONS (Beast's prepare_payload() rule), the body: for every request
+  // libamc makes, the bytes Beast's serializer wrote for a
+  // request<string_body>. Two differences, on purpose: a caller's
+  // Content-Length or Transfer-Encoding is dropped (the client frames the
+  // request; a stale one would make the server wait for a body that never
+  // comes), and repeated names stay in the caller's order (Beast grouped
+  // them; HTTP treats both alike).
   std::string& wire = rc.wire;
   wire.clear();
   wire.reserve(size);
@@ -338,9 +331,8 @@ void build_request_message(const client_state& s, request_context& rc) {
     add("Host", default_port ? rc.url.host_text() : rc.url.authority());
   }
   if (!own_user_agent) add("User-Agent", s.options.user_agent);
-  for (const auto& field : req.headers)
-    if (!beast::iequals(field.name, "Content-Length") && !beast::iequals(field.name, "Transfer-Encoding"))
-      add(field.name, field.value);
+  if (common != nullptr) wire.append(common->wire());
+  wire.append(own.wire());
   const bool method_has_body =
       req.method == http::verb::post || req.method == http::verb::put || req.method == http::verb::options;
   if (!req.body.empty() || method_has_body) add("Content-Length", std::to_string(req.body.size()));

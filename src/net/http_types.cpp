@@ -1,8 +1,37 @@
 #include "net/http_types.hpp"
 
+#include "common/error.hpp"
+
 #include <boost/beast/core/string.hpp>
+#include <fmt/format.h>
 
 namespace amc::net {
+
+namespace {
+// Two memchr passes: find_first_of("\r\n") calls memchr once per character.
+bool has_line_break(std::string_view text) {
+  return text.find('\r') != std::string_view::npos || text.find('\n') != std::string_view::npos;
+}
+}  // namespace
+
+header_block::header_block(const std::vector<header_field>& fields) {
+  using boost::beast::iequals;
+  std::size_t size = 0;
+  for (const auto& field : fields) {
+    if (field.name.empty() || has_line_break(field.name) || has_line_break(field.value))
+      // The value is not quoted: it may be a secret.
+      throw amc::error(errc::invalid_argument,
+                       fmt::format("request header \"{}\" has an empty name or a line break in its name or value",
+                                   has_line_break(field.name) ? std::string("(unprintable)") : field.name));
+    sets_host_ = sets_host_ || iequals(field.name, "Host");
+    sets_user_agent_ = sets_user_agent_ || iequals(field.name, "User-Agent");
+    size += field.name.size() + field.value.size() + 4;
+  }
+  wire_.reserve(size);
+  for (const auto& field : fields)
+    if (!iequals(field.name, "Content-Length") && !iequals(field.name, "Transfer-Encoding"))
+      wire_.append(field.name).append(": ").append(field.value).append("\r\n");
+}
 
 std::optional<std::string_view> response::header(std::string_view name) const {
   for (const auto& field : headers)

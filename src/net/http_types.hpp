@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -92,9 +93,36 @@ struct header_field {
   std::string value;
 };
 
+// Header fields checked and rendered once, for fields that many requests
+// share (an API client's id, its access token, the advertiser): a request
+// points at the block (request::common_headers) instead of carrying
+// copies. Immutable once built; share it through a shared_ptr.
+class header_block {
+ public:
+  header_block() = default;
+  // Throws errc::invalid_argument for a field with an empty name or a line
+  // break in its name or value (the message never quotes a value: it may
+  // be a secret). Content-Length and Transfer-Encoding are left out: the
+  // client frames every request itself.
+  explicit header_block(const std::vector<header_field>& fields);
+
+  // "Name: value\r\n" for each field, in the given order.
+  std::string_view wire() const { return wire_; }
+  bool sets_host() const { return sets_host_; }
+  bool sets_user_agent() const { return sets_user_agent_; }
+
+ private:
+  std::string wire_;
+  bool sets_host_ = false;
+  bool sets_user_agent_ = false;
+};
+
 struct request {
   boost::beast::http::verb method = boost::beast::http::verb::get;
   std::string url;  // http:// or https://, with port and query as needed
+  // Sent after Host and User-Agent and before `headers` (the same rules;
+  // checked when the block was built). Null = none.
+  std::shared_ptr<const header_block> common_headers;
   // Sent in this order after Host and User-Agent (a header of either name
   // here replaces the client's own). Content-Length and Transfer-Encoding
   // are not taken from here: the client frames every request itself

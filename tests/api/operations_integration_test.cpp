@@ -78,6 +78,20 @@ TEST_P(Operations, DiscoveryFollowsEveryPage) {
   EXPECT_EQ(run(get_instance(client_->amc(), context_))["instanceId"], "amcinstance01");
 }
 
+// AMC's headers are built once per context and access token, then shared
+// (session::amc_headers): a call in another context never borrows them.
+TEST_P(Operations, EachCallSendsItsOwnContextsHeaders) {
+  call_context other = context_;
+  other.advertiser_id = context_.advertiser_id == "ENTITYAAAAAAAAAAAAA2" ? "ENTITYAAAAAAAAAAAAA3" : "ENTITYAAAAAAAAAAAAA2";
+  other.instance_checked = false;
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(run(get_instance(client_->amc(), context_))["instanceId"], "amcinstance01");
+    std::string message;
+    EXPECT_EQ(code_of([&] { run(get_instance(client_->amc(), other)); }, &message), errc::forbidden);
+    EXPECT_NE(message.find(other.advertiser_id), std::string::npos) << message;
+  }
+}
+
 TEST_P(Operations, WorkflowLifecycle) {
   auto& amc = client_->amc();
   const auto created = run(sync_workflow(amc, context_, workflow("wf_daily", "SELECT 1")));

@@ -14,8 +14,10 @@
 #include <boost/beast/http.hpp>
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace amc::net::detail {
 namespace {
@@ -142,6 +144,44 @@ TEST_F(RequestWire, AHeaderThatCannotBeSentIsRefusedWithoutItsValue) {
       EXPECT_EQ(std::string(e.what()).find("made-up"), std::string::npos) << e.what();
     }
   }
+}
+
+TEST_F(RequestWire, ASharedHeaderBlockGoesFirstWithTheSameRules) {
+  request get;
+  get.url = "http://127.0.0.1:8080/x";
+  get.common_headers = std::make_shared<const header_block>(
+      std::vector<header_field>{{"A", "1"}, {"Content-Length", "9"}, {"User-Agent", "host-app"}, {"B", "2"}});
+  get.headers = {{"C", "3"}};
+  const url_parts url = parse_url(get.url);
+  request_context rc{get, url, {}, false, {}, {}, {}, {}, nullptr};
+  build_request_message(state_, rc);
+  // The block's User-Agent replaces the client's; its Content-Length is
+  // dropped; the block comes before the request's own fields.
+  EXPECT_EQ(rc.wire, "GET /x HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nA: 1\r\nUser-Agent: host-app\r\nB: 2\r\nC: 3\r\n\r\n");
+  // The same bytes as the fields sent one by one in that order.
+  request flat = get;
+  flat.common_headers = nullptr;
+  flat.headers = {{"A", "1"}, {"User-Agent", "host-app"}, {"B", "2"}, {"C", "3"}};
+  EXPECT_EQ(render(flat), rc.wire);
+}
+
+TEST(HeaderBlock, AFieldThatCannotBeSentIsRefusedWhenTheBlockIsBuilt) {
+  for (const header_field& bad : {header_field{"", "x"}, header_field{"X-Bad\nInjected", "x"},
+                                  header_field{"Authorization", "Bearer made-up\r\nInjected: 1"}}) {
+    try {
+      header_block block(std::vector<header_field>{{"Fine", "yes"}, bad});
+      ADD_FAILURE() << "accepted header " << bad.name;
+    } catch (const amc::error& e) {
+      EXPECT_EQ(e.code_value(), errc::invalid_argument);
+      EXPECT_EQ(std::string(e.what()).find("made-up"), std::string::npos) << e.what();
+    }
+  }
+  const header_block empty;
+  EXPECT_TRUE(empty.wire().empty());
+  EXPECT_FALSE(empty.sets_host());
+  const header_block host(std::vector<header_field>{{"host", "example.com"}});
+  EXPECT_TRUE(host.sets_host());
+  EXPECT_FALSE(host.sets_user_agent());
 }
 
 TEST(IoStrand, NeedsAnIoContextsExecutor) {
