@@ -2,6 +2,9 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <utility>
+#include <vector>
+
 namespace amc::net::detail {
 
 client_state::client_state(asio::any_io_executor executor, client_options opts)
@@ -30,9 +33,18 @@ asio::awaitable<void> client_state::sleep_for(steady::duration delay, const asio
 
 void client_state::shutdown_on_strand() {
   pool.shutdown();
-  auto to_interrupt = std::move(interrupters);
-  interrupters.clear();
-  for (auto& [id, action] : to_interrupt) action();
+  // Unlinked first and their actions copied, so that an action may end the
+  // registration of another (or its own) without touching the list.
+  std::vector<std::function<void()>> actions;
+  for (interrupter* at = std::exchange(interrupters_, nullptr); at != nullptr;) {
+    interrupter* const next = at->next_;
+    at->linked_ = false;
+    at->previous_ = at->next_ = nullptr;
+    actions.push_back(at->action_);
+    at = next;
+  }
+  // Oldest first, as registered.
+  for (auto action = actions.rbegin(); action != actions.rend(); ++action) (*action)();
 }
 
 }  // namespace amc::net::detail

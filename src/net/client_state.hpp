@@ -26,7 +26,6 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -66,24 +65,34 @@ struct client_state : std::enable_shared_from_this<client_state> {
   // --- strand only ---
   std::mt19937_64 random;
   connection_pool pool;
-  // What shutdown() must interrupt: sleeping timers, resolvers, pool waits,
-  // connections in use. Each request registers and removes its own.
-  std::map<std::uint64_t, std::function<void()>> interrupters;
-  std::uint64_t next_interrupter = 0;
-
-  // RAII registration of something shutdown() must interrupt.
+  // RAII registration of something shutdown() must interrupt: sleeping
+  // timers, resolvers, pool waits, connections in use. Each request
+  // registers and removes its own. The registrations form an intrusive
+  // list (strand only): registering allocates nothing, which matters
+  // because every request registers at least once.
   class interrupter {
    public:
-    interrupter(client_state& s, std::function<void()> action) : state_(s), id_(s.next_interrupter++) {
-      s.interrupters.emplace(id_, std::move(action));
+    interrupter(client_state& s, std::function<void()> action) : state_(s), action_(std::move(action)) {
+      next_ = s.interrupters_;
+      if (next_ != nullptr) next_->previous_ = this;
+      s.interrupters_ = this;
     }
-    ~interrupter() { state_.interrupters.erase(id_); }
+    ~interrupter() {
+      if (!linked_) return;
+      if (previous_ != nullptr) previous_->next_ = next_;
+      else state_.interrupters_ = next_;
+      if (next_ != nullptr) next_->previous_ = previous_;
+    }
     interrupter(const interrupter&) = delete;
     interrupter& operator=(const interrupter&) = delete;
 
    private:
+    friend struct client_state;
     client_state& state_;
-    std::uint64_t id_;
+    std::function<void()> action_;
+    interrupter* previous_ = nullptr;
+    interrupter* next_ = nullptr;
+    bool linked_ = true;
   };
 
   double unit_random() { return std::uniform_real_distribution<double>(0.0, 1.0)(random); }
@@ -104,6 +113,9 @@ struct client_state : std::enable_shared_from_this<client_state> {
 
   // Closes pooled connections and interrupts every registered wait.
   void shutdown_on_strand();
+
+ private:
+  interrupter* interrupters_ = nullptr;  // strand only; the newest first
 };
 
 }  // namespace amc::net::detail
