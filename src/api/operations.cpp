@@ -24,8 +24,17 @@ namespace {
 // keep us looping forever.
 constexpr int max_pages = 1000;
 
-std::string reporting_path(const call_context& context, std::string_view rest) {
-  return fmt::format("/amc/reporting/{}/{}", percent_encode(context.instance_id), rest);
+// "/amc/reporting/{instance}/{rest}{tail}", the instance id and `tail` (an
+// id) percent-encoded, built in one string.
+std::string reporting_path(const call_context& context, std::string_view rest, std::string_view tail = {}) {
+  static constexpr std::string_view prefix = "/amc/reporting/";
+  std::string path;
+  path.reserve(prefix.size() + context.instance_id.size() + 1 + rest.size() + 3 * tail.size());
+  path.append(prefix);
+  append_percent_encoded(path, context.instance_id);
+  path.append("/").append(rest);
+  append_percent_encoded(path, tail);
+  return path;
 }
 
 std::string with_query(std::string path, const std::vector<std::pair<std::string, std::string>>& query) {
@@ -174,7 +183,7 @@ asio::awaitable<nlohmann::json> get_workflow(session& amc, const call_context& c
   validate_instance_context(context);
   validate_workflow_id(workflow_id);
   amc_call request;
-  request.path_and_query = reporting_path(context, "workflows/" + percent_encode(workflow_id));
+  request.path_and_query = reporting_path(context, "workflows/", workflow_id);
   auto workflow = unwrap(co_await amc.call(context, request), "workflow", "getWorkflow");
   reply_string(workflow, "workflowId", "getWorkflow");
   reply_string(workflow, "sqlQuery", "getWorkflow");
@@ -197,7 +206,7 @@ asio::awaitable<nlohmann::json> update_workflow(session& amc, const call_context
   const auto id = required_workflow_id(workflow);
   amc_call request;
   request.method = verb::put;
-  request.path_and_query = reporting_path(context, "workflows/" + percent_encode(id));
+  request.path_and_query = reporting_path(context, "workflows/", id);
   request.body = workflow;
   co_await amc.call(context, request);
   co_return co_await get_workflow(amc, context, id);
@@ -208,7 +217,7 @@ asio::awaitable<void> delete_workflow(session& amc, const call_context& context,
   validate_workflow_id(workflow_id);
   amc_call request;
   request.method = verb::delete_;
-  request.path_and_query = reporting_path(context, "workflows/" + percent_encode(workflow_id));
+  request.path_and_query = reporting_path(context, "workflows/", workflow_id);
   co_await amc.call(context, request);
 }
 
@@ -310,7 +319,7 @@ amc_call execution_read_call(const call_context& context, const std::string& amc
   validate_instance_context(context);
   validate_path_id(amc_execution_id, "AMC execution id");
   amc_call request;
-  request.path_and_query = reporting_path(context, "workflowExecutions/" + percent_encode(amc_execution_id));
+  request.path_and_query = reporting_path(context, "workflowExecutions/", amc_execution_id);
   return request;
 }
 
@@ -329,7 +338,7 @@ asio::awaitable<nlohmann::json> get_execution(session& amc, const call_context& 
   co_return checked_execution(co_await amc.call(context, request));
 }
 
-asio::awaitable<execution_read> get_execution_if_changed(session& amc, const call_context& context,
+asio::awaitable<execution_read> get_execution_if_changed(session& amc, call_context context,
                                                          std::string amc_execution_id, std::uint64_t seen) {
   const amc_call request = execution_read_call(context, amc_execution_id);
   const net::response reply = co_await amc.call_reply(context, request);
@@ -375,7 +384,7 @@ asio::awaitable<void> cancel_execution(session& amc, const call_context& context
   validate_path_id(amc_execution_id, "AMC execution id");
   amc_call request;
   request.method = verb::put;
-  request.path_and_query = reporting_path(context, "workflowExecutions/" + percent_encode(amc_execution_id));
+  request.path_and_query = reporting_path(context, "workflowExecutions/", amc_execution_id);
   request.body = nlohmann::json{{"status", "CANCELLED"}};
   try {
     co_await amc.call(context, request);

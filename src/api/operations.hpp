@@ -69,7 +69,9 @@ struct execution_read {
   std::optional<nlohmann::json> execution;
   std::uint64_t fingerprint = 0;
 };
-boost::asio::awaitable<execution_read> get_execution_if_changed(session& amc, const call_context& context,
+// `context` is taken by value (kept in the coroutine's frame), so callers
+// may return this awaitable without a coroutine of their own.
+boost::asio::awaitable<execution_read> get_execution_if_changed(session& amc, call_context context,
                                                                 std::string amc_execution_id, std::uint64_t seen);
 // `filters`: minCreationTime, maxCreationTime, workflowId, includeCancelled,
 // sortAscending, timeZone, limit (page size). {"executions": [...]}, every page.

@@ -86,6 +86,8 @@ nlohmann::json list(client& core, const api::execution_list_request& request, ca
 // the same errors), cancelled through the awaiting coroutine's
 // cancellation slot. get_if_changed is api::get_execution_if_changed: the
 // reply is parsed only when its fingerprint differs from `seen`.
+// get_if_changed may also throw when called (an execution_id that is not
+// in the journal: not_found), before there is anything to await.
 boost::asio::awaitable<api::execution_read> get_if_changed(client& core, api::execution_get_request request,
                                                            call_deadline deadline, std::uint64_t seen);
 boost::asio::awaitable<nlohmann::json> list_async(client& core, api::execution_list_request request,

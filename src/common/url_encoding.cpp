@@ -4,13 +4,19 @@
 
 namespace amc {
 
-std::string percent_encode(std::string_view text) {
+namespace {
+constexpr bool is_unreserved(char c) { return is_ascii_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~'; }
+}  // namespace
+
+void append_percent_encoded(std::string& out, std::string_view text) {
   static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
+  // Ids (UUIDs, instance ids) need no escape: they go in with one append.
+  std::size_t plain = 0;
+  while (plain < text.size() && is_unreserved(text[plain])) ++plain;
+  out.append(text.substr(0, plain));
+  for (const char c : text.substr(plain)) {
     const auto byte = static_cast<unsigned char>(c);
-    if (is_ascii_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+    if (is_unreserved(c)) {
       out += c;
     } else {
       out += '%';
@@ -18,6 +24,12 @@ std::string percent_encode(std::string_view text) {
       out += hex[byte & 15];
     }
   }
+}
+
+std::string percent_encode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  append_percent_encoded(out, text);
   return out;
 }
 

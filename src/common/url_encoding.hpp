@@ -10,6 +10,9 @@
 namespace amc {
 
 std::string percent_encode(std::string_view text);
+// Appends percent_encode(text) to `out` (no temporary string: for paths
+// built per request, like the poller's status reads).
+void append_percent_encoded(std::string& out, std::string_view text);
 
 // "a=1&b=x%20y" from name/value pairs, in order.
 std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields);

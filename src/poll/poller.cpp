@@ -968,6 +968,8 @@ std::uint64_t poller::watch(watch_request request) {
   if (inserted) {
     watch_group added;
     added.context = request.context;
+    // Checked above (source.validate): every read of the group skips it.
+    added.context.instance_checked = true;
     self.groups.push_back(std::move(added));
   }
   auto& members = self.groups[group->second].members;

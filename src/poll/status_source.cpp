@@ -29,12 +29,11 @@ boost::asio::awaitable<api::execution_read> status_source::read_execution(api::c
                                                                          std::string amc_execution_id,
                                                                          std::uint64_t seen,
                                                                          std::chrono::milliseconds budget) {
+  // Not a coroutine: the façade's awaitable is handed back as it is.
   api::execution_get_request request;
   request.context = std::move(context);
   request.amc_execution_id = std::move(amc_execution_id);
-  // Named locals, not temporaries in the co_await (GCC PR c++/100611).
-  const auto deadline = client::call_deadline::after(budget);
-  co_return co_await client::get_if_changed(client_, std::move(request), deadline, seen);
+  return client::get_if_changed(client_, std::move(request), client::call_deadline::after(budget), seen);
 }
 
 boost::asio::awaitable<status_source::listing> status_source::list_since(api::call_context context,

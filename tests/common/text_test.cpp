@@ -116,5 +116,18 @@ TEST(AsciiClasses, AreTheCLocalesForEveryByteWhateverTheHostsLocale) {
   std::setlocale(LC_CTYPE, "C");
 }
 
+// Text that starts plain and then needs escapes is encoded from the first
+// byte that needs one; append_percent_encoded adds to what is there.
+TEST(PercentEncode, EscapesFromTheFirstReservedByteOnAndAppends) {
+  EXPECT_EQ(percent_encode("abc-1/\xC3\xA9 x~"), "abc-1%2F%C3%A9%20x~");
+  EXPECT_EQ(percent_encode("/a"), "%2Fa");
+  EXPECT_EQ(percent_encode(""), "");
+  std::string path = "/amc/reporting/";
+  append_percent_encoded(path, "amc1");
+  path += '/';
+  append_percent_encoded(path, "a b");
+  EXPECT_EQ(path, "/amc/reporting/amc1/a%20b");
+}
+
 }  // namespace
 }  // namespace amc
