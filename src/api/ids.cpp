@@ -175,7 +175,7 @@ void validate_path_id(std::string_view id, std::string_view what) {
   if (id.empty()) throw error(errc::invalid_argument, fmt::format("the {} is empty", what));
   // The usual id (a UUID, an instance or marketplace id) is ASCII letters,
   // digits and '-' / '_' / '.': valid, without the checks below.
-  if (std::all_of(id.begin(), id.end(), [](char c) { return is_ascii_alnum(c) || c == '-' || c == '_' || c == '.'; }))
+  if (std::all_of(id.begin(), id.end(), [](char c) { return is_url_unreserved(c) && c != '~'; }))
     return;
   // Ids go into URL paths and headers: one line of UTF-8 text.
   if (const auto at = first_invalid_utf8(id))

@@ -5,6 +5,7 @@
 // escapes and reported as such.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -52,10 +53,35 @@ void require_utf8(std::string_view text, std::string_view what);
 // functions follow the C locale a host may have set with setlocale(): in a
 // single-byte locale such as de_DE.ISO-8859-1, std::isalnum is true for
 // bytes above 0x7F, which must never pass as URL-safe or as id text.
-constexpr bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
-constexpr bool is_ascii_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-constexpr bool is_ascii_alnum(char c) { return is_ascii_digit(c) || is_ascii_alpha(c); }
-constexpr bool is_ascii_hex_digit(char c) { return is_ascii_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+// Looked up in a table: ids and URLs mix digits and letters at random,
+// and a chain of comparisons mispredicts a branch on about every other
+// character.
+namespace detail {
+enum : unsigned char { ascii_digit_bit = 1, ascii_alpha_bit = 2, ascii_hex_bit = 4, url_unreserved_bit = 8 };
+inline constexpr std::array<unsigned char, 256> ascii_classes = [] {
+  std::array<unsigned char, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    const bool digit = c >= '0' && c <= '9';
+    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    const bool hex = digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    const bool unreserved = digit || alpha || c == '-' || c == '.' || c == '_' || c == '~';
+    table[static_cast<std::size_t>(c)] = static_cast<unsigned char>((digit ? ascii_digit_bit : 0) |
+                                                                    (alpha ? ascii_alpha_bit : 0) |
+                                                                    (hex ? ascii_hex_bit : 0) |
+                                                                    (unreserved ? url_unreserved_bit : 0));
+  }
+  return table;
+}();
+constexpr bool ascii_class(char c, unsigned char bits) {
+  return (ascii_classes[static_cast<unsigned char>(c)] & bits) != 0;
+}
+}  // namespace detail
+constexpr bool is_ascii_digit(char c) { return detail::ascii_class(c, detail::ascii_digit_bit); }
+constexpr bool is_ascii_alpha(char c) { return detail::ascii_class(c, detail::ascii_alpha_bit); }
+constexpr bool is_ascii_alnum(char c) { return detail::ascii_class(c, detail::ascii_digit_bit | detail::ascii_alpha_bit); }
+constexpr bool is_ascii_hex_digit(char c) { return detail::ascii_class(c, detail::ascii_hex_bit); }
+// RFC 3986's unreserved characters: ASCII letters and digits, - . _ ~
+constexpr bool is_url_unreserved(char c) { return detail::ascii_class(c, detail::url_unreserved_bit); }
 // ' ', \t, \n, \v, \f, \r: what std::isspace matches in the "C" locale.
 constexpr bool is_ascii_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 constexpr char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }

@@ -4,19 +4,15 @@
 
 namespace amc {
 
-namespace {
-constexpr bool is_unreserved(char c) { return is_ascii_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~'; }
-}  // namespace
-
 void append_percent_encoded(std::string& out, std::string_view text) {
   static constexpr char hex[] = "0123456789ABCDEF";
   // Ids (UUIDs, instance ids) need no escape: they go in with one append.
   std::size_t plain = 0;
-  while (plain < text.size() && is_unreserved(text[plain])) ++plain;
+  while (plain < text.size() && is_url_unreserved(text[plain])) ++plain;
   out.append(text.substr(0, plain));
   for (const char c : text.substr(plain)) {
     const auto byte = static_cast<unsigned char>(c);
-    if (is_unreserved(c)) {
+    if (is_url_unreserved(c)) {
       out += c;
     } else {
       out += '%';

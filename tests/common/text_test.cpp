@@ -100,6 +100,7 @@ TEST(AsciiClasses, AreTheCLocalesForEveryByteWhateverTheHostsLocale) {
     EXPECT_EQ(is_ascii_hex_digit(c), std::isxdigit(byte) != 0) << value;
     EXPECT_EQ(is_ascii_space(c), std::isspace(byte) != 0) << value;
     EXPECT_EQ(ascii_lower(c), static_cast<char>(std::tolower(byte))) << value;
+    EXPECT_EQ(is_url_unreserved(c), std::isalnum(byte) != 0 || c == '-' || c == '.' || c == '_' || c == '~') << value;
   }
   // A host may run in any locale (a single-byte one makes std::isalnum true
   // above 0x7F); whichever of these exists here, nothing changes.
