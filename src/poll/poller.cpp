@@ -93,14 +93,14 @@ std::optional<uuid_key> parse_uuid(std::string_view text, bool& upper) {
 
 std::string format_uuid(const uuid_key& key, bool upper) {
   const char* digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-  std::string text;
-  text.reserve(36);
+  char text[36];
+  std::size_t at = 0;
   for (int i = 0; i < 32; ++i) {
-    if (i == 8 || i == 12 || i == 16 || i == 20) text += '-';
+    if (i == 8 || i == 12 || i == 16 || i == 20) text[at++] = '-';
     const std::uint64_t half = i < 16 ? key.high : key.low;
-    text += digits[(half >> (4 * (15 - (i % 16)))) & 15];
+    text[at++] = digits[(half >> (4 * (15 - (i % 16)))) & 15];
   }
-  return text;
+  return std::string(text, sizeof text);
 }
 
 // Texts kept by index, with reuse of freed places.
