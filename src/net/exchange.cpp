@@ -203,21 +203,26 @@ asio::awaitable<attempt_result> exchange(client_state& s, request_context& rc, c
   auto& lowest = conn.lowest();
   client_state::interrupter on_shutdown(s, [&lowest] { lowest.cancel(); });
 
-  auto limit = deadline_for(s.options.timeouts.write, rc.deadline);
   s.metrics.attempts++;
   const std::string_view wire = rc.wire;
   const auto at_once = write_without_waiting(stream, wire);
-  if (at_once.error) co_return attempt_result{{}, write_failure(s, rc, at_once.error, limit, true, reused)};
+  // The write's deadline matters only when the socket refused the request
+  // or did not take all of it: one clock read less for the usual request.
+  if (at_once.error) {
+    const auto write_limit = deadline_for(s.options.timeouts.write, rc.deadline);
+    co_return attempt_result{{}, write_failure(s, rc, at_once.error, write_limit, true, reused)};
+  }
   if (at_once.bytes < wire.size()) {
-    lowest.expires_after(limit.budget);
+    const auto write_limit = deadline_for(s.options.timeouts.write, rc.deadline);
+    lowest.expires_after(write_limit.budget);
     auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(wire.substr(at_once.bytes)), use_tuple);
     s.check_cancelled(rc.cancellation);
     if (write_ec)
-      co_return attempt_result{{}, write_failure(s, rc, write_ec, limit, at_once.bytes + written == 0, reused)};
+      co_return attempt_result{{}, write_failure(s, rc, write_ec, write_limit, at_once.bytes + written == 0, reused)};
   }
 
   const std::size_t buffered_before = conn.buffer.size();
-  limit = deadline_for(s.options.timeouts.read_headers, rc.deadline);
+  auto limit = deadline_for(s.options.timeouts.read_headers, rc.deadline);
   lowest.expires_after(limit.budget);
   if (rc.download) {
     // The headers are read with an empty body type, then the parser is

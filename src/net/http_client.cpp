@@ -17,6 +17,7 @@
 #include "net/retry_loop.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 
 #include <cstdlib>
 #include <utility>
@@ -43,6 +44,13 @@ asio::awaitable<response> http_client::send(request req) {
   // PR c++/100611.)
   std::shared_ptr<detail::client_state> self = state_;
   asio::awaitable<response> work = detail::run_request(*self, req, nullptr);
+  // Already on the strand (the poller's reads start there): run_on would
+  // run the work inline anyway; awaiting it here saves run_on's frame.
+  const auto caller_executor = co_await asio::this_coro::executor;
+  if (is_on_strand(caller_executor, self->strand)) {
+    response reply = co_await std::move(work);
+    co_return reply;
+  }
   response reply = co_await run_on(self->strand, std::move(work));
   co_return reply;
 }

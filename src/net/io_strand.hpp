@@ -38,6 +38,15 @@ inline io_strand make_io_strand(const boost::asio::any_io_executor& executor) {
   return boost::asio::make_strand(*io);
 }
 
+// True when a coroutine whose executor is `executor` runs on `strand`
+// itself (then work for the strand may run inline). running_in_this_thread()
+// would not do: it is also true in another strand's handler that Asio runs
+// inline inside this strand's, whose coroutine must still hop.
+inline bool is_on_strand(const boost::asio::any_io_executor& executor, const io_strand& strand) {
+  const auto* on = executor.target<io_strand>();
+  return on != nullptr && *on == strand;
+}
+
 // co_await run_on(strand, work): runs `work` on `strand` and returns its
 // result (or rethrows its exception) to the awaiting coroutine, wherever
 // that runs; a terminal cancellation of the awaiting coroutine reaches
@@ -54,11 +63,9 @@ boost::asio::awaitable<T> run_on(io_strand strand, boost::asio::awaitable<T> wor
   namespace asio = boost::asio;
   // Already there (the awaiting coroutine's own executor is this strand):
   // the work runs in the caller's frame chain, and the caller's cancellation
-  // reaches it as for any awaited coroutine. running_in_this_thread() would
-  // not do: it is also true in another strand's handler that Asio runs
-  // inline inside this strand's, whose coroutine must still hop.
+  // reaches it as for any awaited coroutine.
   const auto caller_executor = co_await asio::this_coro::executor;
-  if (const auto* on = caller_executor.template target<io_strand>(); on != nullptr && *on == strand) {
+  if (is_on_strand(caller_executor, strand)) {
     T result = co_await std::move(work);
     co_return result;
   }

@@ -103,11 +103,12 @@ asio::awaitable<response> run_with_retries(client_state& s, const request& req,
 
   s.budget.record_first_attempt();
   while (true) {
-    if (steady::now() >= rc.deadline) {
+    const auto now = steady::now();
+    if (now >= rc.deadline) {
       if (last_response) co_return finish(std::move(*last_response), sends);
       throw deadline_reached("to send the request");
     }
-    if (auto wait = s.limiter.acquire(limiter_key, steady::now()); wait > steady::duration::zero()) {
+    if (auto wait = s.limiter.acquire(limiter_key, now); wait > steady::duration::zero()) {
       s.metrics.rate_limiter_waits++;
       s.metrics.rate_limiter_wait_ms += static_cast<std::uint64_t>(std::chrono::ceil<milliseconds>(wait).count());
       if (steady::now() + wait >= rc.deadline) {
