@@ -114,7 +114,8 @@ boost::asio::awaitable<api::execution_read> get_if_changed(client& core, api::ex
                                                            call_deadline deadline, std::uint64_t seen) {
   // Not a coroutine itself: the awaitable it returns holds all it needs
   // (one coroutine frame less per status read).
-  std::string amc_id = amc_id_of(core, request);
+  std::string amc_id = request.amc_execution_id.empty() ? amc_id_of(core, request)
+                                                        : std::move(request.amc_execution_id);
   return api::get_execution_if_changed(core.amc(), with_deadline(std::move(request.context), deadline),
                                        std::move(amc_id), seen);
 }

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <string_view>
 #include <type_traits>
@@ -42,7 +43,7 @@ template <class Fields>
 response response_head(const http::response_header<Fields>& message) {
   response reply;
   reply.status = message.result_int();
-  reply.headers.reserve(8);
+  reply.headers.reserve(static_cast<std::size_t>(std::distance(message.begin(), message.end())));
   for (const auto& field : message)
     reply.headers.push_back({std::string(field.name_string()), std::string(field.value())});
   // Read once, here, for every layer above.
