@@ -173,6 +173,12 @@ void validate_advertiser_id(std::string_view advertiser_id) {
 
 void validate_path_id(std::string_view id, std::string_view what) {
   if (id.empty()) throw error(errc::invalid_argument, fmt::format("the {} is empty", what));
+  // "." and ".." are path segments of their own: a server or proxy may
+  // resolve ".../workflowExecutions/.." to another resource.
+  if (std::all_of(id.begin(), id.end(), [](char c) { return c == '.'; }))
+    throw error(errc::invalid_argument,
+                fmt::format("the {} {} is only dots, which a URL path would read as a step up; give the id itself",
+                            what, quoted_text(id)));
   // The usual id (a UUID, an instance or marketplace id) is ASCII letters,
   // digits and '-' / '_' / '.': valid, without the checks below.
   if (std::all_of(id.begin(), id.end(), [](char c) { return is_url_unreserved(c) && c != '~'; }))

@@ -6,6 +6,9 @@
 #include "common/text.hpp"
 
 #include <fmt/format.h>
+#include <openssl/crypto.h>
+
+#include <algorithm>
 
 namespace amc::api {
 
@@ -131,16 +134,22 @@ nlohmann::json session::parse_reply(const net::response& reply, const amc_call& 
 
 std::shared_ptr<const net::header_block> session::amc_headers(const call_context& context, const std::string& token) {
   const std::lock_guard lock(headers_mutex_);
+  const auto drop = [this](std::vector<header_entry>::iterator entry) {
+    OPENSSL_cleanse(entry->token.data(), entry->token.size());
+    header_entries_.erase(entry);  // the block wipes its own copy when its last request is done
+  };
   for (auto entry = header_entries_.begin(); entry != header_entries_.end(); ++entry) {
     if (entry->credential_id != context.credential_id || entry->advertiser_id != context.advertiser_id ||
         entry->marketplace_id != context.marketplace_id)
       continue;
     if (entry->token != token) {
       // A refreshed token: the old one goes with its block.
-      header_entries_.erase(entry);
+      drop(entry);
       break;
     }
-    return entry->block;
+    // The most recently used last: the least recently used goes first.
+    std::rotate(entry, entry + 1, header_entries_.end());
+    return header_entries_.back().block;
   }
   std::vector<net::header_field> fields;
   fields.reserve(5);
@@ -150,7 +159,7 @@ std::shared_ptr<const net::header_block> session::amc_headers(const call_context
   if (!context.advertiser_id.empty()) fields.push_back({"Amazon-Advertising-API-AdvertiserId", context.advertiser_id});
   if (!context.marketplace_id.empty()) fields.push_back({"Amazon-Advertising-API-MarketplaceId", context.marketplace_id});
   auto block = std::make_shared<const net::header_block>(fields);
-  if (header_entries_.size() >= max_header_entries) header_entries_.erase(header_entries_.begin());
+  if (header_entries_.size() >= max_header_entries) drop(header_entries_.begin());
   header_entries_.push_back({context.credential_id, context.advertiser_id, context.marketplace_id, token, block});
   return block;
 }

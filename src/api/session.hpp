@@ -86,9 +86,10 @@ class session {
   std::string client_id_;
   const logger& log_;
   std::mutex headers_mutex_;
-  // The contexts seen last (the oldest goes first), at most
+  // The contexts used last (the least recently used goes first), at most
   // max_header_entries; an entry holds an access token, so the list stays
-  // short and a refreshed token replaces its entry.
+  // short, a refreshed token replaces its entry, and a dropped token is
+  // wiped.
   std::vector<header_entry> header_entries_;
   static constexpr std::size_t max_header_entries = 16;
 };

@@ -4,6 +4,7 @@
 
 #include <boost/beast/core/string.hpp>
 #include <fmt/format.h>
+#include <openssl/crypto.h>
 
 namespace amc::net {
 
@@ -32,6 +33,8 @@ header_block::header_block(const std::vector<header_field>& fields) {
     if (!iequals(field.name, "Content-Length") && !iequals(field.name, "Transfer-Encoding"))
       wire_.append(field.name).append(": ").append(field.value).append("\r\n");
 }
+
+header_block::~header_block() { OPENSSL_cleanse(wire_.data(), wire_.size()); }
 
 std::optional<std::string_view> response::header(std::string_view name) const {
   for (const auto& field : headers)

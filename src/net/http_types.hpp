@@ -105,6 +105,10 @@ class header_block {
   // be a secret). Content-Length and Transfer-Encoding are left out: the
   // client frames every request itself.
   explicit header_block(const std::vector<header_field>& fields);
+  // Wipes the rendered fields: they may carry a secret (an access token).
+  ~header_block();
+  header_block(const header_block&) = default;
+  header_block& operator=(const header_block&) = default;
 
   // "Name: value\r\n" for each field, in the given order.
   std::string_view wire() const { return wire_; }

@@ -16,6 +16,19 @@ const auto code_of = [](const std::function<void()>& action, std::string* messag
   return amc::testing::error_code_of(action, message);
 };
 
+// Ids go into URL paths: nothing that would change the path's meaning
+// passes, on the fast path (plain ids) or the slow one.
+TEST(PathIds, OnlySafePathSegmentsPass) {
+  for (const char* good : {"0f2b9c1e-8d4a-4b6e-9a61-3c2d1e0f9a8b", "amcinstance01", "ATVPDKIKX0DER", "a.b", "a..b",
+                           "x~y", "caf\xC3\xA9", "..a"})
+    EXPECT_NO_THROW(validate_path_id(good, "id")) << good;
+  for (const char* bad : {"", ".", "..", "...", "a/b", "a?b", "a#b", "a%2Fb", "a b", "a\tb", "a\x01", "\xFF"}) {
+    std::string message;
+    EXPECT_EQ(code_of([&] { validate_path_id(bad, "AMC execution id"); }, &message), errc::invalid_argument) << bad;
+    EXPECT_NE(message.find("AMC execution id"), std::string::npos) << message;
+  }
+}
+
 TEST(WorkflowIds, AmcCharsetIsEnforced) {
   for (const char* good : {"wf_4c384646", "Streaming_T.V_Performance-Report2023", "a",
                            "e27c2385-b1ed-4bcf-a123-456789abcdef"})
