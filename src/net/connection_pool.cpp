@@ -80,10 +80,7 @@ void connection_pool::close_idle_of(host_pool& pool) {
 
 void connection_pool::close_idle(const std::string& key) { close_idle_of(pools_[key]); }
 
-asio::awaitable<connection_ptr> connection_pool::acquire(const std::string& key, steady::time_point deadline,
-                                                        std::chrono::milliseconds deadline_ms,
-                                                        const asio::cancellation_state& cancellation,
-                                                        bool resendable) {
+std::optional<connection_ptr> connection_pool::try_acquire(const std::string& key, bool resendable) {
   auto& metrics = owner_.metrics;
   host_pool& pool = pools_[key];
   const auto now = steady::now();
@@ -99,13 +96,22 @@ asio::awaitable<connection_ptr> connection_pool::acquire(const std::string& key,
       continue;
     }
     metrics.connections_reused++;
-    co_return conn;
+    return conn;
   }
   if (pool.open < std::max<std::size_t>(owner_.options.max_connections_per_host, 1)) {
     ++pool.open;
-    co_return nullptr;
+    return connection_ptr();
   }
+  return std::nullopt;
+}
 
+asio::awaitable<connection_ptr> connection_pool::acquire(const std::string& key, steady::time_point deadline,
+                                                        std::chrono::milliseconds deadline_ms,
+                                                        const asio::cancellation_state& cancellation,
+                                                        bool resendable) {
+  if (auto ready = try_acquire(key, resendable)) co_return std::move(*ready);
+  auto& metrics = owner_.metrics;
+  host_pool& pool = pools_[key];
   metrics.pool_waits++;
   asio::steady_timer timer(owner_.strand, deadline);
   waiter me{&timer, false, nullptr};

@@ -18,6 +18,7 @@
 #include <deque>
 #include <list>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -61,6 +62,12 @@ class connection_pool {
                                                  const boost::asio::cancellation_state& cancellation,
                                                  bool resendable = false);
   static constexpr std::chrono::seconds recent_use{1};
+
+  // acquire() without the wait, and without a coroutine (a request on a
+  // busy keep-alive pool usually finds a connection idle): an idle
+  // connection, null (open a new one; its slot is counted), or nothing when
+  // the pool is full (then co_await acquire(), which waits).
+  std::optional<connection_ptr> try_acquire(const std::string& key, bool resendable = false);
 
   // Gives a connection back (reusable = a complete response on a keep-alive
   // connection), or with null/unusable frees its slot for the next waiter.

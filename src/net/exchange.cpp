@@ -346,7 +346,11 @@ void build_request_message(const client_state& s, request_context& rc) {
 }
 
 asio::awaitable<attempt_result> attempt_once(client_state& s, request_context& rc) {
-  connection_ptr conn = co_await s.pool.acquire(rc.pool_key, rc.deadline, rc.deadline_ms, rc.cancellation, rc.resendable);
+  // Usually a connection is idle: no coroutine for the pool then.
+  std::optional<connection_ptr> ready = s.pool.try_acquire(rc.pool_key, rc.resendable);
+  connection_ptr conn;
+  if (ready) conn = std::move(*ready);
+  else conn = co_await s.pool.acquire(rc.pool_key, rc.deadline, rc.deadline_ms, rc.cancellation, rc.resendable);
   const bool reused = conn != nullptr;
   if (!conn) {
     std::optional<attempt_failure> open_failure;

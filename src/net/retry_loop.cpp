@@ -44,196 +44,189 @@ void count_failure(client_state& s, const std::exception_ptr& failure) {
   }
 }
 
-asio::awaitable<response> run_with_retries(client_state& s, const request& req,
-                                           const asio::cancellation_state& cancellation,
-                                           const download_target* download) {
-  s.check_cancelled(cancellation);
-  const url_parts url = parse_url(req.url);
-  const auto& policy = s.options.retry;
-  const auto started = steady::now();
-  // A year stands for "no limit" and keeps the sum below from overflowing.
-  const milliseconds overall =
-      std::min<milliseconds>(req.timeout > milliseconds::zero() ? req.timeout : policy.max_total, 24h * 365);
-  const steady::time_point deadline = std::min(req.deadline, started + overall);
-  const auto deadline_ms = std::chrono::ceil<milliseconds>(std::max(deadline - started, steady::duration::zero()));
-  request_context rc{req, url, {}, false, deadline, deadline_ms, {}, cancellation, download};
-  rc.via_proxy = url.is_tls() && s.proxy && !proxy_bypassed(s.options.proxy.no_proxy, url.host, url.port);
-  rc.pool_key = url.origin();
-  const std::string limiter_key = rate_limit_key(req.rate_limit_client_id, rc.pool_key);
-  if (rc.via_proxy) rc.pool_key += " via " + s.proxy->describe();
-  build_request_message(s, rc);
-
-  const bool retryable = is_retryable_request(req);
-  rc.resendable = retryable;
-  int counted_attempts = 0;  // network errors and 5xx, against max_attempts
-  int throttle_waits = 0;
-  int sends = 0;  // the request reached the socket: response::attempts
-  int tries = 0;  // for messages: every attempt, also those that never connected
-  int stale_resends = 0;
-  std::optional<attempt_failure> last_failure;
-  std::optional<response> last_response;
-
-  auto give_up = [&](const char* why) -> amc::error {
-    if (last_failure) {
-      std::string message = last_failure->message;
-      if (tries > 1 || *why) message += fmt::format(" (after {} attempts{})", tries, why);
-      return amc::error(last_failure->code, message,
-                        {{"phase", phase_name(last_failure->where)},
-                         {"attempts", sends},
-                         {"url", url.describe()},
-                         {"method", std::string(rc.method_name())}});
-    }
-    return amc::error(errc::internal, "the retry loop ended without a response or an error");
-  };
-  // The deadline came before another attempt could be sent (after a
-  // network failure: no response to return).
-  auto deadline_reached = [&](const std::string& waiting_for) -> amc::error {
-    std::string message =
-        last_failure ? fmt::format("{}; deadline of {} ms reached while waiting {} (after {} attempts)",
-                                   last_failure->message, rc.deadline_ms.count(), waiting_for, tries)
-                     : fmt::format("{} {}: deadline of {} ms reached while waiting {}", rc.method_name(),
-                                   url.describe(), rc.deadline_ms.count(), waiting_for);
-    return amc::error(errc::timeout, std::move(message),
-                      {{"phase", last_failure ? phase_name(last_failure->where) : "before_send"},
-                       {"deadline_ms", rc.deadline_ms.count()},
-                       {"attempts", sends},
-                       {"url", url.describe()},
-                       {"method", std::string(rc.method_name())}});
-  };
-
-  s.budget.record_first_attempt();
-  while (true) {
-    const auto now = steady::now();
-    if (now >= rc.deadline) {
-      if (last_response) co_return finish(std::move(*last_response), sends);
-      throw deadline_reached("to send the request");
-    }
-    if (auto wait = s.limiter.acquire(limiter_key, now); wait > steady::duration::zero()) {
-      s.metrics.rate_limiter_waits++;
-      s.metrics.rate_limiter_wait_ms += static_cast<std::uint64_t>(std::chrono::ceil<milliseconds>(wait).count());
-      if (steady::now() + wait >= rc.deadline) {
-        // Not sent: the reserved token goes back (rate_limiter::give_back).
-        s.limiter.give_back(limiter_key, steady::now());
-        if (last_response) co_return finish(std::move(*last_response), sends);
-        throw amc::error(errc::timeout,
-                         fmt::format("{} {}: the client-side rate limit for \"{}\" would delay the request past "
-                                     "its deadline of {} ms",
-                                     rc.method_name(), url.describe(), limiter_key, rc.deadline_ms.count()),
-                         {{"phase", "rate_limit"}, {"attempts", sends}, {"deadline_ms", rc.deadline_ms.count()}});
-      }
-      std::exception_ptr interrupted;
-      try {
-        co_await s.sleep_for(wait, rc.cancellation);
-      } catch (...) {
-        interrupted = std::current_exception();
-      }
-      if (interrupted) {
-        // Cancelled or shut down while waiting: not sent either.
-        s.limiter.give_back(limiter_key, steady::now());
-        std::rethrow_exception(interrupted);
-      }
-    }
-
-    attempt_result result = co_await attempt_once(s, rc);
-    if (result.reply || !result.failure->nothing_sent) ++sends;
-    if (!(result.failure && result.failure->stale_reuse)) ++tries;
-
-    steady::duration delay{};
-    if (result.failure) {
-      attempt_failure& failure = *result.failure;
-      last_failure = failure;
-      if (failure.stale_reuse && (failure.nothing_sent || retryable) && stale_resends <= static_cast<int>(
-                                                                             s.options.max_connections_per_host)) {
-        // Not a failure of the server, only of a connection it had
-        // already closed: resend at once on a new connection.
-        ++stale_resends;
-        continue;
-      }
-      // A failure before anything was sent is safe to retry for every
-      // method; after that only retryable requests go again.
-      if (!failure.retryable || !(retryable || failure.nothing_sent)) throw give_up("");
-      // Out of retries after an earlier 429/5xx: that answer tells the
-      // caller more (status, Retry-After) than the last network error.
-      if (++counted_attempts >= policy.max_attempts) {
-        if (last_response) co_return finish(std::move(*last_response), sends);
-        throw give_up("");
-      }
-      if (!s.budget.try_withdraw()) {
-        s.metrics.retry_budget_exhausted++;
-        if (last_response) co_return finish(std::move(*last_response), sends);
-        throw give_up("; the client's retry budget is used up, so it was not retried again");
-      }
-      (failure.code == errc::timeout ? s.metrics.retries_timeout : s.metrics.retries_network)++;
-      delay = full_jitter_backoff(policy, counted_attempts - 1, s.unit_random());
-    } else {
-      response& reply = *result.reply;
-      const retry_cause cause = classify_status(reply.status);
-      if (cause == retry_cause::throttled) s.limiter.on_throttled(limiter_key, steady::now());
-      // A 429 says the server did not act on the request, so it is retried
-      // whatever the method: a POST too (issue 12 item 3). Every other
-      // answer to a request that is not retryable is final.
-      if (cause == retry_cause::none || (!retryable && cause != retry_cause::throttled))
-        co_return finish(std::move(reply), sends);
-      const std::optional<milliseconds> retry_after = reply.retry_after;
-      if (cause == retry_cause::throttled) {
-        if (++throttle_waits > policy.max_throttle_waits) co_return finish(std::move(reply), sends);
-        delay = retry_after ? *retry_after : full_jitter_backoff(policy, throttle_waits - 1, s.unit_random());
-      } else {
-        if (++counted_attempts >= policy.max_attempts) co_return finish(std::move(reply), sends);
-        delay = full_jitter_backoff(policy, counted_attempts - 1, s.unit_random());
-        if (retry_after) delay = std::max<steady::duration>(delay, *retry_after);
-      }
-      // A wait that would end past the deadline is not started: the answer
-      // goes back as it is (a 429 with its retry_after), for the caller.
-      if (steady::now() + delay >= rc.deadline) co_return finish(std::move(reply), sends);
-      // Only 5xx retries draw on the budget. A throttle wait is the
-      // server's own instruction, already paced by Retry-After and the
-      // lowered rate limit, and bounded by max_throttle_waits and the
-      // deadline; charging it to the budget would let one long throttle
-      // (or a burst of 429s) use up the retries every other request of the
-      // client needs for network errors and 5xx.
-      if (cause == retry_cause::server_error && !s.budget.try_withdraw()) {
-        s.metrics.retry_budget_exhausted++;
-        co_return finish(std::move(reply), sends);
-      }
-      if (cause == retry_cause::throttled) {
-        s.metrics.retries_throttled++;
-        s.metrics.throttle_waits++;
-      } else {
-        s.metrics.retries_server_error++;
-      }
-      last_response = std::move(reply);
-      last_failure.reset();
-    }
-    if (result.failure && steady::now() + delay >= rc.deadline) {
-      if (last_response) co_return finish(std::move(*last_response), sends);
-      throw deadline_reached("to retry");
-    }
-    co_await s.sleep_for(delay, rc.cancellation);
-  }
-}
-
 }  // namespace
 
-// `req` lives in send()'s frame, which waits for this coroutine.
+// One request, every attempt of it: the whole retry loop. `req` lives in
+// send()'s frame, which waits for this coroutine. One coroutine rather than
+// a wrapper around the loop: a frame and a resumption less per request.
 asio::awaitable<response> run_request(client_state& s, const request& req, const download_target* download) {
   co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
   co_await asio::this_coro::throw_if_cancelled(false);
   const asio::cancellation_state cancellation = co_await asio::this_coro::cancellation_state;
   s.metrics.requests++;
-  std::optional<response> reply;
-  std::exception_ptr failure;
+  // Every way out of the loop returns or throws; what it throws is counted
+  // (metrics().failures) on its way to the caller.
+  std::exception_ptr thrown;
   try {
-    response result = co_await run_with_retries(s, req, cancellation, download);
-    reply.emplace(std::move(result));
+    s.check_cancelled(cancellation);
+    const url_parts url = parse_url(req.url);
+    const auto& policy = s.options.retry;
+    const auto started = steady::now();
+    // A year stands for "no limit" and keeps the sum below from overflowing.
+    const milliseconds overall =
+        std::min<milliseconds>(req.timeout > milliseconds::zero() ? req.timeout : policy.max_total, 24h * 365);
+    const steady::time_point deadline = std::min(req.deadline, started + overall);
+    const auto deadline_ms = std::chrono::ceil<milliseconds>(std::max(deadline - started, steady::duration::zero()));
+    request_context rc{req, url, {}, false, deadline, deadline_ms, {}, cancellation, download};
+    rc.via_proxy = url.is_tls() && s.proxy && !proxy_bypassed(s.options.proxy.no_proxy, url.host, url.port);
+    rc.pool_key = url.origin();
+    const std::string limiter_key = rate_limit_key(req.rate_limit_client_id, rc.pool_key);
+    if (rc.via_proxy) rc.pool_key += " via " + s.proxy->describe();
+    build_request_message(s, rc);
+
+    const bool retryable = is_retryable_request(req);
+    rc.resendable = retryable;
+    int counted_attempts = 0;  // network errors and 5xx, against max_attempts
+    int throttle_waits = 0;
+    int sends = 0;  // the request reached the socket: response::attempts
+    int tries = 0;  // for messages: every attempt, also those that never connected
+    int stale_resends = 0;
+    std::optional<attempt_failure> last_failure;
+    std::optional<response> last_response;
+
+    auto give_up = [&](const char* why) -> amc::error {
+      if (last_failure) {
+        std::string message = last_failure->message;
+        if (tries > 1 || *why) message += fmt::format(" (after {} attempts{})", tries, why);
+        return amc::error(last_failure->code, message,
+                          {{"phase", phase_name(last_failure->where)},
+                           {"attempts", sends},
+                           {"url", url.describe()},
+                           {"method", std::string(rc.method_name())}});
+      }
+      return amc::error(errc::internal, "the retry loop ended without a response or an error");
+    };
+    // The deadline came before another attempt could be sent (after a
+    // network failure: no response to return).
+    auto deadline_reached = [&](const std::string& waiting_for) -> amc::error {
+      std::string message =
+          last_failure ? fmt::format("{}; deadline of {} ms reached while waiting {} (after {} attempts)",
+                                     last_failure->message, rc.deadline_ms.count(), waiting_for, tries)
+                       : fmt::format("{} {}: deadline of {} ms reached while waiting {}", rc.method_name(),
+                                     url.describe(), rc.deadline_ms.count(), waiting_for);
+      return amc::error(errc::timeout, std::move(message),
+                        {{"phase", last_failure ? phase_name(last_failure->where) : "before_send"},
+                         {"deadline_ms", rc.deadline_ms.count()},
+                         {"attempts", sends},
+                         {"url", url.describe()},
+                         {"method", std::string(rc.method_name())}});
+    };
+
+    s.budget.record_first_attempt();
+    while (true) {
+      const auto now = steady::now();
+      if (now >= rc.deadline) {
+        if (last_response) co_return finish(std::move(*last_response), sends);
+        throw deadline_reached("to send the request");
+      }
+      if (auto wait = s.limiter.acquire(limiter_key, now); wait > steady::duration::zero()) {
+        s.metrics.rate_limiter_waits++;
+        s.metrics.rate_limiter_wait_ms += static_cast<std::uint64_t>(std::chrono::ceil<milliseconds>(wait).count());
+        if (steady::now() + wait >= rc.deadline) {
+          // Not sent: the reserved token goes back (rate_limiter::give_back).
+          s.limiter.give_back(limiter_key, steady::now());
+          if (last_response) co_return finish(std::move(*last_response), sends);
+          throw amc::error(errc::timeout,
+                           fmt::format("{} {}: the client-side rate limit for \"{}\" would delay the request past "
+                                       "its deadline of {} ms",
+                                       rc.method_name(), url.describe(), limiter_key, rc.deadline_ms.count()),
+                           {{"phase", "rate_limit"}, {"attempts", sends}, {"deadline_ms", rc.deadline_ms.count()}});
+        }
+        std::exception_ptr interrupted;
+        try {
+          co_await s.sleep_for(wait, rc.cancellation);
+        } catch (...) {
+          interrupted = std::current_exception();
+        }
+        if (interrupted) {
+          // Cancelled or shut down while waiting: not sent either.
+          s.limiter.give_back(limiter_key, steady::now());
+          std::rethrow_exception(interrupted);
+        }
+      }
+
+      attempt_result result = co_await attempt_once(s, rc);
+      if (result.reply || !result.failure->nothing_sent) ++sends;
+      if (!(result.failure && result.failure->stale_reuse)) ++tries;
+
+      steady::duration delay{};
+      if (result.failure) {
+        attempt_failure& failure = *result.failure;
+        last_failure = failure;
+        if (failure.stale_reuse && (failure.nothing_sent || retryable) && stale_resends <= static_cast<int>(
+                                                                               s.options.max_connections_per_host)) {
+          // Not a failure of the server, only of a connection it had
+          // already closed: resend at once on a new connection.
+          ++stale_resends;
+          continue;
+        }
+        // A failure before anything was sent is safe to retry for every
+        // method; after that only retryable requests go again.
+        if (!failure.retryable || !(retryable || failure.nothing_sent)) throw give_up("");
+        // Out of retries after an earlier 429/5xx: that answer tells the
+        // caller more (status, Retry-After) than the last network error.
+        if (++counted_attempts >= policy.max_attempts) {
+          if (last_response) co_return finish(std::move(*last_response), sends);
+          throw give_up("");
+        }
+        if (!s.budget.try_withdraw()) {
+          s.metrics.retry_budget_exhausted++;
+          if (last_response) co_return finish(std::move(*last_response), sends);
+          throw give_up("; the client's retry budget is used up, so it was not retried again");
+        }
+        (failure.code == errc::timeout ? s.metrics.retries_timeout : s.metrics.retries_network)++;
+        delay = full_jitter_backoff(policy, counted_attempts - 1, s.unit_random());
+      } else {
+        response& reply = *result.reply;
+        const retry_cause cause = classify_status(reply.status);
+        if (cause == retry_cause::throttled) s.limiter.on_throttled(limiter_key, steady::now());
+        // A 429 says the server did not act on the request, so it is retried
+        // whatever the method: a POST too (issue 12 item 3). Every other
+        // answer to a request that is not retryable is final.
+        if (cause == retry_cause::none || (!retryable && cause != retry_cause::throttled))
+          co_return finish(std::move(reply), sends);
+        const std::optional<milliseconds> retry_after = reply.retry_after;
+        if (cause == retry_cause::throttled) {
+          if (++throttle_waits > policy.max_throttle_waits) co_return finish(std::move(reply), sends);
+          delay = retry_after ? *retry_after : full_jitter_backoff(policy, throttle_waits - 1, s.unit_random());
+        } else {
+          if (++counted_attempts >= policy.max_attempts) co_return finish(std::move(reply), sends);
+          delay = full_jitter_backoff(policy, counted_attempts - 1, s.unit_random());
+          if (retry_after) delay = std::max<steady::duration>(delay, *retry_after);
+        }
+        // A wait that would end past the deadline is not started: the answer
+        // goes back as it is (a 429 with its retry_after), for the caller.
+        if (steady::now() + delay >= rc.deadline) co_return finish(std::move(reply), sends);
+        // Only 5xx retries draw on the budget. A throttle wait is the
+        // server's own instruction, already paced by Retry-After and the
+        // lowered rate limit, and bounded by max_throttle_waits and the
+        // deadline; charging it to the budget would let one long throttle
+        // (or a burst of 429s) use up the retries every other request of the
+        // client needs for network errors and 5xx.
+        if (cause == retry_cause::server_error && !s.budget.try_withdraw()) {
+          s.metrics.retry_budget_exhausted++;
+          co_return finish(std::move(reply), sends);
+        }
+        if (cause == retry_cause::throttled) {
+          s.metrics.retries_throttled++;
+          s.metrics.throttle_waits++;
+        } else {
+          s.metrics.retries_server_error++;
+        }
+        last_response = std::move(reply);
+        last_failure.reset();
+      }
+      if (result.failure && steady::now() + delay >= rc.deadline) {
+        if (last_response) co_return finish(std::move(*last_response), sends);
+        throw deadline_reached("to retry");
+      }
+      co_await s.sleep_for(delay, rc.cancellation);
+    }
   } catch (...) {
-    failure = std::current_exception();
+    thrown = std::current_exception();
   }
-  if (failure) {
-    count_failure(s, failure);
-    std::rethrow_exception(failure);
-  }
-  co_return std::move(*reply);
+  count_failure(s, thrown);
+  std::rethrow_exception(thrown);
 }
 
 }  // namespace amc::net::detail
