@@ -105,11 +105,10 @@ std::optional<connection_ptr> connection_pool::try_acquire(const std::string& ke
   return std::nullopt;
 }
 
-asio::awaitable<connection_ptr> connection_pool::acquire(const std::string& key, steady::time_point deadline,
-                                                        std::chrono::milliseconds deadline_ms,
-                                                        const asio::cancellation_state& cancellation,
-                                                        bool resendable) {
-  if (auto ready = try_acquire(key, resendable)) co_return std::move(*ready);
+asio::awaitable<connection_ptr> connection_pool::wait_for_connection(const std::string& key,
+                                                                    steady::time_point deadline,
+                                                                    std::chrono::milliseconds deadline_ms,
+                                                                    const asio::cancellation_state& cancellation) {
   auto& metrics = owner_.metrics;
   host_pool& pool = pools_[key];
   metrics.pool_waits++;

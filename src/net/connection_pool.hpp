@@ -46,28 +46,28 @@ class connection_pool {
   connection_pool(const connection_pool&) = delete;
   connection_pool& operator=(const connection_pool&) = delete;
 
-  // Returns an idle connection, or null = the caller may open a new one
-  // (its slot is already counted; give it back with release()). Waits for
-  // a slot while the pool is full, until `deadline` (`deadline_ms` after
-  // the request started, for the message); throws errc::timeout (phase
-  // pool_wait) then, or errc::cancelled. An idle connection is checked
-  // for a close by the server (a non-blocking peek) before it is handed
-  // out, except, when the request is `resendable` (sent again at once on a
-  // new connection if this one turns out closed: retry_loop's stale
-  // resend), one that was busy within recent_use: saves a system call per
-  // request on a busy pool.
-  boost::asio::awaitable<connection_ptr> acquire(const std::string& key,
-                                                 std::chrono::steady_clock::time_point deadline,
-                                                 std::chrono::milliseconds deadline_ms,
-                                                 const boost::asio::cancellation_state& cancellation,
-                                                 bool resendable = false);
+  // Without waiting and without a coroutine (a request on a busy
+  // keep-alive pool usually finds a connection idle): an idle connection,
+  // null = the caller may open a new one (its slot is already counted; give
+  // it back with release()), or nothing when the pool is full (then
+  // co_await wait_for_connection()). An idle connection is checked for a
+  // close by the server (a non-blocking peek) before it is handed out,
+  // except, when the request is `resendable` (sent again at once on a new
+  // connection if this one turns out closed: retry_loop's stale resend),
+  // one that was busy within recent_use: saves a system call per request
+  // on a busy pool.
+  std::optional<connection_ptr> try_acquire(const std::string& key, bool resendable = false);
   static constexpr std::chrono::seconds recent_use{1};
 
-  // acquire() without the wait, and without a coroutine (a request on a
-  // busy keep-alive pool usually finds a connection idle): an idle
-  // connection, null (open a new one; its slot is counted), or nothing when
-  // the pool is full (then co_await acquire(), which waits).
-  std::optional<connection_ptr> try_acquire(const std::string& key, bool resendable = false);
+  // After try_acquire() found the pool full (and nothing was awaited
+  // since): waits until release() hands over a connection (non-null) or a
+  // slot (null, as above), until `deadline` (`deadline_ms` after the
+  // request started, for the message); throws errc::timeout (phase
+  // pool_wait) then, or errc::cancelled.
+  boost::asio::awaitable<connection_ptr> wait_for_connection(const std::string& key,
+                                                             std::chrono::steady_clock::time_point deadline,
+                                                             std::chrono::milliseconds deadline_ms,
+                                                             const boost::asio::cancellation_state& cancellation);
 
   // Gives a connection back (reusable = a complete response on a keep-alive
   // connection), or with null/unusable frees its slot for the next waiter.
