@@ -151,16 +151,21 @@ attempt_failure header_failure(const client_state& s, const request_context& rc,
 }
 
 // Writes as much of the request as the socket takes at once, without
-// waiting: on a kept-alive plain connection that is all of it, and the
-// asynchronous write (an operation, its timer and a completion) is not
-// needed. TLS records are written by the TLS stream only. Returns the bytes
-// written, and the socket's error when it refused for a reason other than
-// "would block" (a reset, a keep-alive timeout): that is the attempt's
+// waiting: on a kept-alive connection that is all of it, and the
+// asynchronous write (an operation, its timer and a completion, and over
+// TLS three more layers of composed operations) is not needed. Returns the
+// bytes written, and the error when the socket refused for a reason other
+// than "would block" (a reset, a keep-alive timeout): that is the attempt's
 // failure, reported as such rather than as whatever a second write meets.
 struct written_at_once {
   std::size_t bytes = 0;
   error_code error;
 };
+
+// Over TLS, requests up to this size are encrypted into one record and
+// written at once (a status read's GET is under 1 KiB); larger ones, an
+// upload's body, take the asynchronous write with its deadline.
+constexpr std::size_t tls_write_at_once_max = 8 * 1024;
 
 template <class Stream>
 written_at_once write_without_waiting(Stream& stream, std::string_view wire) {
@@ -170,17 +175,36 @@ written_at_once write_without_waiting(Stream& stream, std::string_view wire) {
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return {};
     return {0, error_code(errno, boost::system::system_category())};
   } else {
-    (void)stream;
-    (void)wire;
-    return {};
+    // The TLS stream's own synchronous write on a socket in non-blocking
+    // mode: OpenSSL encrypts the request into one record and the record
+    // goes to the socket at once, or the write fails; it never waits. A
+    // socket that does not take one small record right after a whole
+    // response was read means a server that stopped reading: the attempt
+    // fails (would_block) and the connection, its record already out of
+    // OpenSSL's hands and perhaps partly sent, is closed. The server can
+    // act on a record only once all of it has arrived, so a failed write
+    // here sent nothing the server could have acted on.
+    if (wire.size() > tls_write_at_once_max) return {};
+    auto& socket = beast::get_lowest_layer(stream).socket();
+    error_code ec;
+    if (!socket.non_blocking()) socket.non_blocking(true, ec);
+    if (ec) return {};
+    const std::size_t written = stream.write_some(asio::buffer(wire), ec);
+    if (ec) return {0, ec};
+    return {written, {}};
   }
 }
 
 attempt_failure write_failure(const client_state& s, const request_context& rc, const error_code& ec,
                               const phase_deadline& limit, bool nothing_sent, bool reused) {
   if (ec == beast::error::timeout) return timeout_failure(rc, phase::write, limit, s.options.timeouts.write, nothing_sent);
-  auto failure =
-      network_failure(rc, phase::write, fmt::format("sending the request failed: {}", ec.message()), nothing_sent);
+  auto failure = network_failure(
+      rc, phase::write,
+      ec == asio::error::would_block
+          ? std::string("sending the request failed: the server is not reading from this connection (its "
+                        "receive window is full); the connection is closed")
+          : fmt::format("sending the request failed: {}", ec.message()),
+      nothing_sent);
   failure.stale_reuse = reused && is_connection_lost(ec);
   return failure;
 }

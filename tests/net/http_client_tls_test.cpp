@@ -14,11 +14,24 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <arpa/inet.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <optional>
+#include <thread>
 
 namespace amc::net::testing {
 namespace {
+
+using boost::beast::http::verb;
 
 // The file name `openssl rehash` (c_rehash) gives a CA certificate in a
 // hashed directory: its subject name hash and ".0".
@@ -255,6 +268,137 @@ TEST_F(TlsTest, ProxyRefusalIsANetworkErrorWithItsStatus) {
   EXPECT_EQ(error.code_value(), errc::network);
   EXPECT_NE(error.message().find("407"), std::string::npos) << error.message();
   EXPECT_EQ(proxy.connect_targets().size(), 1u);  // a refusal is not retried
+}
+
+// exchange.cpp encrypts a small request (up to 8 KiB) into one record and
+// hands it to the socket at once; a larger one takes the TLS stream's
+// asynchronous write. Both kinds, mixed on one kept-alive connection,
+// arrive whole and in order.
+TEST_F(TlsTest, SmallAndLargeRequestsArriveWholeOnOneConnection) {
+  scripted_server server({}, serving(trusted_ca_.issue({})));
+  http_client client(executor(), trusting_test_ca());
+  const std::vector<std::size_t> sizes{10, 7 * 1024, 8 * 1024, 9 * 1024, 2 * 1024 * 1024, 100};
+  std::vector<std::string> bodies;
+  for (std::size_t size : sizes) {
+    std::string body(size, '\0');
+    for (std::size_t i = 0; i < size; ++i) body[i] = static_cast<char>('a' + (i * 7 + i / 4093 + size) % 26);
+    request put = get(url_of(server.port(), "/", "https", "localhost"));
+    put.method = verb::put;
+    put.body = body;
+    EXPECT_EQ(send(client, put).status, 200u) << size;
+    bodies.push_back(std::move(body));
+  }
+  const auto received = server.requests();
+  ASSERT_EQ(received.size(), bodies.size());
+  for (std::size_t i = 0; i < bodies.size(); ++i)
+    EXPECT_TRUE(received[i].body == bodies[i]) << "the body of " << sizes[i] << " bytes arrived cut or changed";
+  EXPECT_EQ(server.connections_accepted(), 1u);
+}
+
+// The client's end of the one TCP connection this process has open to
+// `server_port`, found among the process's descriptors (-1 if none).
+int client_socket_to(std::uint16_t server_port) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::stoi(entry.path().filename().string());
+    sockaddr_in peer{}, local{};
+    socklen_t peer_size = sizeof peer, local_size = sizeof local;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_size) != 0 || peer.sin_family != AF_INET) continue;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_size) != 0) continue;
+    if (ntohs(peer.sin_port) == server_port && ntohs(local.sin_port) != server_port) return fd;
+  }
+  return -1;
+}
+
+// A TLS server that reads the first request and then never reads again,
+// yet answers every 200 ms (once its last answer has arrived), with a
+// small receive buffer: the requests it does not read pile up in the
+// connection.
+class server_that_stops_reading {
+ public:
+  explicit server_that_stops_reading(const leaf_certificate& leaf)
+      : context_(boost::asio::ssl::context::tls_server), acceptor_(io_) {
+    namespace asio = boost::asio;
+    context_.use_certificate_chain(asio::buffer(leaf.certificate_pem));
+    context_.use_private_key(asio::buffer(leaf.private_key_pem), asio::ssl::context::pem);
+    acceptor_.open(asio::ip::tcp::v4());
+    acceptor_.set_option(asio::socket_base::receive_buffer_size(4096));  // inherited by the accepted socket
+    acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
+    acceptor_.listen();
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~server_that_stops_reading() {
+    stop_ = true;
+    thread_.join();
+  }
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  void serve() {
+    namespace asio = boost::asio;
+    asio::ssl::stream<asio::ip::tcp::socket> stream(io_, context_);
+    boost::system::error_code ec;
+    acceptor_.accept(stream.next_layer(), ec);
+    if (!ec) stream.handshake(asio::ssl::stream_base::server, ec);
+    std::string first;
+    char chunk[4096];
+    while (!ec && first.find("\r\n\r\n") == std::string::npos)
+      first.append(chunk, stream.read_some(asio::buffer(chunk), ec));
+    const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    if (!ec) asio::write(stream, asio::buffer(answer), ec);
+    const int fd = stream.next_layer().native_handle();
+    auto last_answer = std::chrono::steady_clock::now();
+    const auto give_up = last_answer + 30s;
+    while (!ec && !stop_ && std::chrono::steady_clock::now() < give_up) {
+      pollfd watch{fd, POLLRDHUP, 0};
+      if (::poll(&watch, 1, 10) > 0 && (watch.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) break;
+      int unsent = 0;
+      ::ioctl(fd, SIOCOUTQ, &unsent);
+      if (unsent == 0 && std::chrono::steady_clock::now() - last_answer >= 200ms) {
+        asio::write(stream, asio::buffer(answer), ec);
+        last_answer = std::chrono::steady_clock::now();
+      }
+    }
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::ssl::context context_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// A small request is encrypted into one record and handed to the socket at
+// once (exchange.cpp). A socket that cannot take it right after a whole
+// response was read means the server stopped reading: the request fails
+// with errc::network (phase write) saying so, instead of waiting or
+// blocking the I/O thread, and the client goes on working.
+TEST_F(TlsTest, AServerThatStopsReadingFailsTheRequestNotTheClient) {
+  server_that_stops_reading server(trusted_ca_.issue({}));
+  http_client client(executor(), single_attempt(trusting_test_ca()));
+  request padded = get(url_of(server.port(), "/", "https", "localhost"));
+  padded.headers.push_back({"X-Padding", std::string(6000, 'p')});  // one record of about 6 KiB each
+  ASSERT_EQ(send(client, padded).status, 200u);
+  // Loopback sockets start with send buffers of a megabyte or so; the
+  // kernel's smallest one makes the connection fill after a few requests.
+  const int fd = client_socket_to(server.port());
+  ASSERT_GE(fd, 0);
+  const int smallest = 1;
+  ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &smallest, sizeof smallest), 0);
+  std::optional<amc::error> failure;
+  int sent = 1;
+  for (; sent < 100 && !failure; ++sent) {
+    try {
+      EXPECT_EQ(send(client, padded).status, 200u);
+    } catch (const amc::error& e) {
+      failure = e;
+    }
+  }
+  ASSERT_TRUE(failure.has_value()) << "the connection took " << sent << " requests the server did not read";
+  EXPECT_EQ(failure->code_value(), errc::network) << failure->message();
+  EXPECT_EQ(failure->detail()["phase"], "write") << failure->detail().dump();
+  EXPECT_NE(failure->message().find("not reading"), std::string::npos) << failure->message();
+  scripted_server other({}, serving(trusted_ca_.issue({})));
+  EXPECT_EQ(send(client, get(url_of(other.port(), "/", "https", "localhost"))).status, 200u);
 }
 
 }  // namespace
