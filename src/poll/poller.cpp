@@ -165,6 +165,18 @@ struct watch_slot {
 // fingerprint, a chance of 2^-64) cannot hide a change for longer.
 constexpr std::uint8_t full_parse_every = 16;
 
+// A single read dispatch() has claimed: the watch (slot and generation),
+// what to read, the fingerprint of the last reply (0: parse in full) and
+// the rate limiter's wait before sending.
+struct read_job {
+  std::uint32_t index = 0;
+  std::uint32_t generation = 0;
+  api::call_context context;
+  std::string id;
+  std::uint64_t seen = 0;
+  steady::duration wait{};
+};
+
 struct heap_entry {
   std::int64_t due_ms;
   std::uint32_t slot;
@@ -636,9 +648,11 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
   // After a read: the freed place goes at once to a read that is due (no
   // round trip through the scheduler's strand and timer, which matters when
   // every place is busy); the scheduler is woken only when it now sleeps
-  // past the next due read.
-  void finish(std::unique_lock<std::mutex>& lock) {
-    if (!stopping && dispatch(now_ms()) < planned_wake_ms) kick();
+  // past the next due read. With `next`, the first due single read is
+  // handed to the finishing read's coroutine, which carries on with it,
+  // instead of being started as a coroutine of its own.
+  void finish(std::unique_lock<std::mutex>& lock, std::optional<read_job>* next = nullptr) {
+    if (!stopping && dispatch(now_ms(), next) < planned_wake_ms) kick();
     deliver(lock);
   }
 
@@ -654,12 +668,14 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     }
   }
 
-  void finish_get(std::uint32_t index, std::uint32_t generation, std::optional<api::execution_read> read,
-                  std::exception_ptr failure) {
+  // A read is done: its outcome applied, and the next due single read, if
+  // any, handed back to carry on with.
+  std::optional<read_job> finish_get(std::uint32_t index, std::uint32_t generation,
+                                     std::optional<api::execution_read> read, std::exception_ptr failure) {
     std::unique_lock lock(mutex);
     --in_flight_reads;
     ++count.get_requests;
-    if (stopping) return;
+    if (stopping) return std::nullopt;
     auto& slot = slots[index];
     if ((slot.flags & alive) && slot.generation == generation && (slot.flags & in_flight) &&
         !(slot.flags & final_queued)) {
@@ -678,7 +694,9 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
         apply_failure(index, problem);
       }
     }
-    finish(lock);
+    std::optional<read_job> next;
+    finish(lock, &next);
+    return next;
   }
 
   void finish_list(std::uint32_t group_id, std::vector<std::pair<std::uint32_t, std::uint32_t>> picked,
@@ -760,19 +778,29 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 
-  static asio::awaitable<void> read_one(std::shared_ptr<state> self, std::uint32_t index, std::uint32_t generation,
-                                        api::call_context context, std::string id, std::uint64_t seen,
-                                        steady::duration wait) {
-    std::optional<api::execution_read> read;
-    std::exception_ptr failure;
-    try {
-      co_await pace(wait);
-      read = co_await self->source.read_execution(std::move(context), std::move(id), seen,
-                                                  self->settings.read_timeout);
-    } catch (...) {
-      failure = std::current_exception();
+  // Single reads, one after another: the one dispatch() started, then each
+  // that finish_get() hands back (no coroutine, no co_spawn and no posted
+  // first step per read while reads are due back to back). The first read
+  // always suspends first (pace()); a later one only when the rate limiter
+  // asks it to wait, after a failed read, and every 64th read, so that a
+  // run of reads that fail without waiting cannot hold the thread.
+  static asio::awaitable<void> read_one(std::shared_ptr<state> self, read_job job) {
+    bool yield_first = true;
+    for (unsigned reads = 0;; ++reads) {
+      std::optional<api::execution_read> read;
+      std::exception_ptr failure;
+      try {
+        if (yield_first || job.wait > steady::duration::zero() || reads % 64 == 0) co_await pace(job.wait);
+        read = co_await self->source.read_execution(std::move(job.context), std::move(job.id), job.seen,
+                                                    self->settings.read_timeout);
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      yield_first = failure != nullptr;
+      std::optional<read_job> next = self->finish_get(job.index, job.generation, std::move(read), failure);
+      if (!next) co_return;
+      job = std::move(*next);
     }
-    self->finish_get(index, generation, std::move(read), failure);
   }
 
   static asio::awaitable<void> read_list(std::shared_ptr<state> self, std::uint32_t group_id,
@@ -835,8 +863,9 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
   }
 
   // Starts the reads that are due, as many as max_in_flight allows; returns
-  // when to look again.
-  std::int64_t dispatch(std::int64_t now) {
+  // when to look again. The first due single read goes to `next` when it is
+  // given (see finish()).
+  std::int64_t dispatch(std::int64_t now, std::optional<read_job>* next = nullptr) {
     while (in_flight_reads < settings.max_in_flight && !due.empty()) {
       if (paused_until_ms > now) return paused_until_ms;
       const heap_entry top = due.top();
@@ -853,11 +882,17 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
       if (try_batch(top.slot, now)) continue;
       slot.flags |= in_flight;
       ++in_flight_reads;
-      asio::co_spawn(source.read_executor(),
-                     read_one(shared_from_this(), top.slot, slot.generation, groups[slot.group].context,
-                              execution_text(slot), slot.unchanged + 1 >= full_parse_every ? 0 : slot.fingerprint,
-                              take_request_token()),
-                     asio::detached);
+      read_job job{top.slot,
+                   slot.generation,
+                   groups[slot.group].context,
+                   execution_text(slot),
+                   slot.unchanged + 1 >= full_parse_every ? 0 : slot.fingerprint,
+                   take_request_token()};
+      if (next != nullptr && !*next) {
+        next->emplace(std::move(job));
+        continue;
+      }
+      asio::co_spawn(source.read_executor(), read_one(shared_from_this(), std::move(job)), asio::detached);
     }
     if (in_flight_reads >= settings.max_in_flight) return never;  // a finishing read dispatches (finish())
     if (paused_until_ms > now) return paused_until_ms;
