@@ -289,6 +289,14 @@ for key in sorted({(r["protocol"], r["ids"]) for r in reads}):
             print(f"  {key[0]:5} {key[1]:>7} ids: {ratio:6.2f}x {label}{verdict}")
         elif peer.startswith("Python") and sys.argv[3] != "1":
             print(f"  {key[0]:5} {key[1]:>7} ids: {label}: not measured (aiohttp not installed; see bench/requirements.txt)")
+    # For reference only (the targets count reads/s): how many times the
+    # CPU the poller spends on a read aiohttp spends, which leaves out the
+    # shared sandbox and the other core.
+    aiohttp = by_peer.get("Python aiohttp")
+    if aiohttp and poller["cpu_s_per_1000_reads"] > 0:
+        line["aiohttp CPU per read / poller CPU per read"] = aiohttp["cpu_s_per_1000_reads"] / poller["cpu_s_per_1000_reads"]
+        print(f"  {key[0]:5} {key[1]:>7} ids: aiohttp spends {line['aiohttp CPU per read / poller CPU per read']:.2f}x "
+              "the poller's CPU per read (for reference; the targets count reads/s)")
     ratios.append(line)
 memory = [r for r in rows if r["kind"] == "memory"]
 print()
