@@ -261,7 +261,7 @@ for key in dict.fromkeys((r["protocol"], r["ids"], r["peer"]) for r in runs):
                   "failed": sum(r["failed"] for r in mine)})
 most_runs = max((r['runs'] for r in reads), default=0)
 print(f"Status reads (one execution-status GET = one read; median of {most_runs} run{'s' if most_runs != 1 else ''} "
-      "runs per client, the clients taking turns)")
+      "per client, the clients taking turns)")
 print(f"| {'protocol':8} | {'ids':>7} | {'client':32} | {'reads/s':>9} | {'runs: lowest-highest':>21} | {'CPU s / 1000 reads':>18} | {'failed':>6} |")
 print(f"|{'-'*10}|{'-'*9}|{'-'*34}|{'-'*11}|{'-'*23}|{'-'*20}|{'-'*8}|")
 for r in reads:

@@ -35,6 +35,10 @@ struct attempt_failure {
   bool nothing_sent = true;    // no byte of the request reached the socket
   bool stale_reuse = false;    // a pooled connection the server had already closed
   bool retryable = true;       // false for TLS verification, size limits, protocol errors
+  // Over TLS, the socket could not take the request written at once (see
+  // request_context::write_at_once): sent again at once with the
+  // asynchronous write. (Last: the fields above are set by position.)
+  bool write_at_once_refused = false;
 };
 
 struct attempt_result {
@@ -70,6 +74,11 @@ struct request_context {
   // Sent again at once on a new connection when a pooled one turns out to
   // have been closed by the server (retry_loop's stale resend).
   bool resendable = false;
+  // Over TLS, a small request is first written at once, without waiting
+  // (exchange.cpp); when the socket cannot take it, the attempt fails with
+  // write_at_once_refused and the retry loop sends the request again with
+  // this off: then it is written asynchronously, under its write deadline.
+  bool write_at_once = true;
 };
 
 // Deadline of one phase: the phase's own timeout or what is left of the

@@ -44,7 +44,7 @@ struct client_counters {
   std::atomic<std::uint64_t> retry_budget_exhausted{0}, throttle_waits{0};
   std::atomic<std::uint64_t> rate_limiter_waits{0}, rate_limiter_wait_ms{0};
   std::atomic<std::uint64_t> connections_opened{0}, connections_reused{0}, connections_closed_idle{0};
-  std::atomic<std::uint64_t> stale_connections{0}, pool_waits{0};
+  std::atomic<std::uint64_t> stale_connections{0}, pool_waits{0}, tls_writes_deferred{0};
   std::atomic<std::uint64_t> failures_network{0}, failures_tls{0}, failures_timeout{0}, failures_protocol{0},
       failures_cancelled{0}, failures_other{0};
   std::atomic<std::int64_t> connections_open{0};

@@ -168,8 +168,9 @@ struct written_at_once {
 constexpr std::size_t tls_write_at_once_max = 8 * 1024;
 
 template <class Stream>
-written_at_once write_without_waiting(Stream& stream, std::string_view wire) {
+written_at_once write_without_waiting(Stream& stream, std::string_view wire, bool tls_at_once) {
   if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    (void)tls_at_once;
     const ssize_t sent = ::send(stream.socket().native_handle(), wire.data(), wire.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (sent >= 0) return {static_cast<std::size_t>(sent), {}};
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return {};
@@ -177,14 +178,15 @@ written_at_once write_without_waiting(Stream& stream, std::string_view wire) {
   } else {
     // The TLS stream's own synchronous write on a socket in non-blocking
     // mode: OpenSSL encrypts the request into one record and the record
-    // goes to the socket at once, or the write fails; it never waits. A
-    // socket that does not take one small record right after a whole
-    // response was read means a server that stopped reading: the attempt
-    // fails (would_block) and the connection, its record already out of
-    // OpenSSL's hands and perhaps partly sent, is closed. The server can
-    // act on a record only once all of it has arrived, so a failed write
-    // here sent nothing the server could have acted on.
-    if (wire.size() > tls_write_at_once_max) return {};
+    // goes to the socket at once, or the write fails; it never waits. When
+    // the socket cannot take all of it (its send buffer is full or small,
+    // or the server is not reading), the write fails with would_block and
+    // the connection, its record already out of OpenSSL's hands and
+    // perhaps partly sent, is closed; the retry loop sends the request
+    // again at once with the asynchronous write (write_at_once_refused).
+    // The server can act on a record only once all of it has arrived, so a
+    // failed write here sent nothing the server could have acted on.
+    if (!tls_at_once || wire.size() > tls_write_at_once_max) return {};
     auto& socket = beast::get_lowest_layer(stream).socket();
     error_code ec;
     if (!socket.non_blocking()) socket.non_blocking(true, ec);
@@ -201,8 +203,8 @@ attempt_failure write_failure(const client_state& s, const request_context& rc, 
   auto failure = network_failure(
       rc, phase::write,
       ec == asio::error::would_block
-          ? std::string("sending the request failed: the server is not reading from this connection (its "
-                        "receive window is full); the connection is closed")
+          ? std::string("sending the request failed: the connection's send buffer could not take it at once "
+                        "(the server may not be reading); the connection is closed")
           : fmt::format("sending the request failed: {}", ec.message()),
       nothing_sent);
   failure.stale_reuse = reused && is_connection_lost(ec);
@@ -230,12 +232,14 @@ asio::awaitable<attempt_result> exchange(client_state& s, request_context& rc, c
 
   s.metrics.attempts++;
   const std::string_view wire = rc.wire;
-  const auto at_once = write_without_waiting(stream, wire);
+  const auto at_once = write_without_waiting(stream, wire, rc.write_at_once);
   // The write's deadline matters only when the socket refused the request
   // or did not take all of it: one clock read less for the usual request.
   if (at_once.error) {
     const auto write_limit = deadline_for(s.options.timeouts.write, rc.deadline);
-    co_return attempt_result{{}, write_failure(s, rc, at_once.error, write_limit, true, reused)};
+    auto failure = write_failure(s, rc, at_once.error, write_limit, true, reused);
+    failure.write_at_once_refused = at_once.error == asio::error::would_block;
+    co_return attempt_result{{}, std::move(failure)};
   }
   if (at_once.bytes < wire.size()) {
     const auto write_limit = deadline_for(s.options.timeouts.write, rc.deadline);

@@ -71,7 +71,9 @@ class http_client {
   //   retries {network, timeout, "429", "5xx"}, retry_budget_exhausted,
   //   throttle_waits, rate_limiter {waits, wait_ms, lowered_rates: {key:
   //   requests per second (number)}}, connections {opened, reused,
-  //   closed_idle, stale, open, pool_waits}, failures {network, tls,
+  //   closed_idle, stale, open, pool_waits, tls_writes_deferred (requests
+  //   a TLS socket could not take at once, sent again on another
+  //   connection with the asynchronous write)}, failures {network, tls,
   //   timeout, protocol, cancelled, other}, tls {verify_peer (bool)}.
   // Never contains URLs, query strings, secrets or bodies; the keys of
   // lowered_rates are rate-limit keys ("client id @ scheme://host:port", or

@@ -147,12 +147,20 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
 
       attempt_result result = co_await attempt_once(s, rc);
       if (result.reply || !result.failure->nothing_sent) ++sends;
-      if (!(result.failure && result.failure->stale_reuse)) ++tries;
+      if (!(result.failure && (result.failure->stale_reuse || result.failure->write_at_once_refused))) ++tries;
 
       steady::duration delay{};
       if (result.failure) {
         attempt_failure& failure = *result.failure;
         last_failure = failure;
+        if (failure.write_at_once_refused && rc.write_at_once) {
+          // The socket could not take the request at once (exchange.cpp):
+          // the same request again, now written asynchronously, under its
+          // write deadline. Nothing of it reached the server's application.
+          rc.write_at_once = false;
+          s.metrics.tls_writes_deferred++;
+          continue;
+        }
         if (failure.stale_reuse && (failure.nothing_sent || retryable) && stale_resends <= static_cast<int>(
                                                                                s.options.max_connections_per_host)) {
           // Not a failure of the server, only of a connection it had

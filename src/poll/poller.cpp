@@ -696,6 +696,12 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     }
     std::optional<read_job> next;
     finish(lock, &next);
+    if (stopping && next) {
+      // The poller began to stop while callbacks ran (unlocked): the read
+      // handed back is not started.
+      --in_flight_reads;
+      next.reset();
+    }
     return next;
   }
 

@@ -230,6 +230,8 @@ scripted_server::scripted_server(std::vector<script_step> script, server_options
     }
   }
   impl_->io.start();
+  if (options.receive_buffer_bytes > 0)  // inherited by the connections accepted from now on
+    impl_->io.acceptor.set_option(asio::socket_base::receive_buffer_size(options.receive_buffer_bytes));
   asio::co_spawn(impl_->io.context, impl_->accept_loop(), asio::detached);
   impl_->io.run();
 }

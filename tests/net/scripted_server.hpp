@@ -83,6 +83,9 @@ struct server_options {
   // With TLS: speak only TLS 1.0 and 1.1, with RSA key exchange at OpenSSL
   // security level 0, as an outdated server would (needs an RSA leaf).
   bool legacy_tls_only = false;
+  // When set: SO_RCVBUF of the accepted connections (a small receive
+  // window), in bytes.
+  int receive_buffer_bytes = 0;
 };
 
 class scripted_server {
