@@ -40,27 +40,6 @@ void reset_connection(Socket& socket) {
   socket.close(ignored);
 }
 
-// The status line and header block as they go on the wire.
-std::string header_text(const http_response& message) {
-  std::string out;
-  out.reserve(256);
-  const unsigned version = message.version();
-  const auto reason = message.reason();
-  out += fmt::format("HTTP/{}.{} {} ", version / 10, version % 10, message.result_int());
-  out.append(reason.data(), reason.size());
-  out += "\r\n";
-  for (const auto& field : message) {
-    const auto name = field.name_string();
-    const auto value = field.value();
-    out.append(name.data(), name.size());
-    out += ": ";
-    out.append(value.data(), value.size());
-    out += "\r\n";
-  }
-  out += "\r\n";
-  return out;
-}
-
 }  // namespace
 
 struct sandbox_server::impl {
@@ -274,9 +253,15 @@ asio::awaitable<bool> sandbox_server::impl::deliver(Stream& stream, connection_d
   }
   switch (out.how) {
     case delivery::normal: {
+      if (out.wire) {
+        deadline.expires_after(options.write_timeout);
+        auto [error, bytes] = co_await asio::async_write(stream, asio::buffer(*out.wire), use_tuple);
+        (void)bytes;
+        co_return !error;
+      }
       // One contiguous buffer: cheaper than Beast's serializer for the small
       // answers of the poll hot path, and one send per response.
-      std::string wire = header_text(out.message);
+      std::string wire = wire_head(out.message);
       wire += out.message.body();
       deadline.expires_after(options.write_timeout);
       auto [error, bytes] = co_await asio::async_write(stream, asio::buffer(wire), use_tuple);
@@ -287,14 +272,14 @@ asio::awaitable<bool> sandbox_server::impl::deliver(Stream& stream, connection_d
       reset_connection(socket);
       co_return false;
     case delivery::reset_after_headers: {
-      std::string header = header_text(out.message);
+      std::string header = wire_head(out.message);
       deadline.expires_after(options.write_timeout);
       co_await asio::async_write(stream, asio::buffer(header), use_tuple);
       reset_connection(socket);
       co_return false;
     }
     case delivery::truncated_body: {
-      std::string wire = header_text(out.message);
+      std::string wire = wire_head(out.message);
       const std::string& body = out.message.body();
       wire.append(body, 0, body.size() / 2);
       deadline.expires_after(options.write_timeout);
@@ -307,7 +292,7 @@ asio::awaitable<bool> sandbox_server::impl::deliver(Stream& stream, connection_d
       co_return false;
     }
     case delivery::trickle: {
-      std::string wire = header_text(out.message) + out.message.body();
+      std::string wire = wire_head(out.message) + out.message.body();
       asio::steady_timer timer(co_await asio::this_coro::executor);
       for (std::size_t offset = 0; offset < wire.size(); offset += out.trickle_bytes) {
         const std::size_t size = std::min(out.trickle_bytes, wire.size() - offset);

@@ -86,15 +86,20 @@ const std::string* find_parameter(const parameters& list, std::string_view name)
   return nullptr;
 }
 
-http_response make_response(const http_request& request, http::status status, std::string body,
+http_response make_response(unsigned version, bool keep_alive, http::status status, std::string body,
                             std::string_view content_type) {
-  http_response response{status, request.version()};
+  http_response response{status, version};
   response.set(http::field::server, "amc-sandbox");
   response.set(http::field::content_type, content_type);
-  response.keep_alive(request.keep_alive());
+  response.keep_alive(keep_alive);
   response.body() = std::move(body);
   response.prepare_payload();
   return response;
+}
+
+http_response make_response(const http_request& request, http::status status, std::string body,
+                            std::string_view content_type) {
+  return make_response(request.version(), request.keep_alive(), status, std::move(body), content_type);
 }
 
 http_response make_json(const http_request& request, http::status status, const json& body,
@@ -253,6 +258,26 @@ std::string sandbox_service::next_uuid() {
                      low >> 48, low & 0xffffffffffffULL);
 }
 
+std::string wire_head(const http_response& message) {
+  std::string out;
+  out.reserve(256);
+  const unsigned version = message.version();
+  const auto reason = message.reason();
+  out += fmt::format("HTTP/{}.{} {} ", version / 10, version % 10, message.result_int());
+  out.append(reason.data(), reason.size());
+  out += "\r\n";
+  for (const auto& field : message) {
+    const auto name = field.name_string();
+    const auto value = field.value();
+    out.append(name.data(), name.size());
+    out += ": ";
+    out.append(value.data(), value.size());
+    out += "\r\n";
+  }
+  out += "\r\n";
+  return out;
+}
+
 sandbox_service::route sandbox_service::classify(http::verb method, std::string_view path) {
   route out;
   path_segments s = split_path(path);
@@ -380,8 +405,11 @@ reply sandbox_service::handle(const http_request& request) {
         case operation::get_instance: out.message = handle_get_instance(request, target_route.instance_id); break;
         case operation::download_result: out.message = handle_download(request, target_route, query, lock); break;
         default:
+          // A fault changes the answer after the handler: only a reply
+          // without one may be pre-rendered.
           out.message = handle_reporting(request, target_route, query,
-                                         fault && kind == fault_kind::expired_download_urls);
+                                         fault && kind == fault_kind::expired_download_urls,
+                                         fault ? nullptr : &out.wire);
           break;
       }
     } catch (const json::exception&) {

@@ -45,11 +45,20 @@ enum class delivery {
 
 struct reply {
   http_response message;
+  // When set, the whole answer as it goes on the wire (status line, headers
+  // and body), kept by the service and shared with the server: the status
+  // read of the poll hot path, to an HTTP/1.1 keep-alive request with no
+  // fault. `message` then only carries its status (200) and keep-alive.
+  std::shared_ptr<const std::string> wire;
   delivery how = delivery::normal;
   std::chrono::milliseconds delay{0};
   std::size_t trickle_bytes = 1;
   std::chrono::milliseconds trickle_interval{0};
 };
+
+// The status line and header block of `message` as they go on the wire
+// (the body follows them).
+std::string wire_head(const http_response& message);
 
 enum class operation : int {
   unknown,
@@ -141,10 +150,15 @@ class sandbox_service {
     execution_timing timing;
     std::uint64_t sequence = 0;
     std::uint64_t data_seed = 0;
-    // The status body is the same between two phase changes, so it is
-    // serialised once per phase and shape (the poll hot path).
+    // The status answer is the same between two phase changes, so it is
+    // rendered once per phase and shape (the poll hot path): the whole
+    // HTTP/1.1 keep-alive reply, its body from `body_offset` on.
+    struct rendered_status {
+      std::shared_ptr<const std::string> wire;
+      std::size_t body_offset = 0;
+    };
     mutable int cached_phase = -1;
-    mutable std::array<std::string, 2> cached_body;
+    mutable std::array<rendered_status, 2> cached_status;
   };
   struct instance_state {
     instance_seed seed;
@@ -188,8 +202,10 @@ class sandbox_service {
   http_response handle_list_accounts(const http_request& request, std::string_view query);
   http_response handle_list_instances(const http_request& request, std::string_view query);
   http_response handle_get_instance(const http_request& request, std::string_view instance_id);
+  // `wire`, when given, may receive the whole answer pre-rendered (see
+  // reply::wire); the returned message is then its status only.
   http_response handle_reporting(const http_request& request, const route& target, std::string_view query,
-                                 bool expired_urls);
+                                 bool expired_urls, std::shared_ptr<const std::string>* wire);
   http_response handle_download(const http_request& request, const route& target, std::string_view query,
                                 std::unique_lock<std::mutex>& lock);
 
@@ -215,7 +231,7 @@ class sandbox_service {
   nlohmann::json create_executions_in_bulk(const nlohmann::json& body);
   static constexpr std::int64_t max_bulk_executions = 100'000;
   http_response get_execution(const http_request& request, instance_state& instance, std::string_view execution_id,
-                              std::string_view query);
+                              std::string_view query, std::shared_ptr<const std::string>* wire);
   http_response update_execution(const http_request& request, instance_state& instance,
                                  std::string_view execution_id);
   http_response download_urls(const http_request& request, instance_state& instance, std::string_view execution_id,

@@ -237,7 +237,8 @@ std::optional<http_response> sandbox_service::authorize_reporting(const http_req
 }
 
 http_response sandbox_service::handle_reporting(const http_request& request, const route& target,
-                                                std::string_view query, bool expired_urls) {
+                                                std::string_view query, bool expired_urls,
+                                                std::shared_ptr<const std::string>* wire) {
   caller who;
   if (auto error = authorize_reporting(request, target.instance_id, who)) return *error;
   instance_state& instance = *who.instance;
@@ -249,7 +250,7 @@ http_response sandbox_service::handle_reporting(const http_request& request, con
     case operation::delete_workflow: return delete_workflow(request, instance, target.resource_id);
     case operation::list_executions: return list_executions(request, instance, query);
     case operation::create_execution: return create_execution(request, instance);
-    case operation::get_execution: return get_execution(request, instance, target.resource_id, query);
+    case operation::get_execution: return get_execution(request, instance, target.resource_id, query, wire);
     case operation::update_execution: return update_execution(request, instance, target.resource_id);
     case operation::get_download_urls: return download_urls(request, instance, target.resource_id, expired_urls);
     default: return detail::amc_error(request, status::not_found, "No such operation.");
@@ -521,7 +522,8 @@ http_response sandbox_service::create_execution(const http_request& request, ins
 }
 
 http_response sandbox_service::get_execution(const http_request& request, instance_state& instance,
-                                             std::string_view execution_id, std::string_view query) {
+                                             std::string_view execution_id, std::string_view query,
+                                             std::shared_ptr<const std::string>* wire) {
   const auto media = detail::executions_media_type;
   auto found = instance.executions_by_id.find(execution_id);
   if (found == instance.executions_by_id.end()) {
@@ -538,19 +540,28 @@ http_response sandbox_service::get_execution(const http_request& request, instan
                                                                        : execution,
                              media);
   }
-  // The poll hot path: one serialisation per phase and shape.
+  // The poll hot path: one rendering per phase and shape.
   const int phase = static_cast<int>(current.phase);
   if (record.cached_phase != phase) {
     record.cached_phase = phase;
-    record.cached_body = {};
+    record.cached_status = {};
   }
   const std::size_t shape_index = options_.shape == response_shape::wrapped ? 1 : 0;
-  std::string& cached = record.cached_body[shape_index];
-  if (cached.empty()) {
+  auto& cached = record.cached_status[shape_index];
+  if (!cached.wire) {
     json execution = execution_json(record, current, false);
-    cached = (shape_index == 1 ? json{{"workflowExecution", execution}} : execution).dump();
+    std::string body = (shape_index == 1 ? json{{"workflowExecution", execution}} : execution).dump();
+    const http_response rendered = detail::make_response(11, true, status::ok, body, media);
+    auto text = std::make_shared<std::string>(wire_head(rendered));
+    cached.body_offset = text->size();
+    *text += body;
+    cached.wire = std::move(text);
   }
-  return detail::make_response(request, status::ok, cached, media);
+  if (wire != nullptr && request.version() == 11 && request.keep_alive()) {
+    *wire = cached.wire;
+    return http_response{status::ok, 11};
+  }
+  return detail::make_response(request, status::ok, cached.wire->substr(cached.body_offset), media);
 }
 
 http_response sandbox_service::list_executions(const http_request& request, instance_state& instance,

@@ -29,6 +29,9 @@ inline constexpr std::string_view json_media_type = "application/json";
 
 http_response make_response(const http_request& request, http::status status, std::string body,
                             std::string_view content_type);
+// The same for an HTTP `version` (11 = 1.1) and keep-alive choice.
+http_response make_response(unsigned version, bool keep_alive, http::status status, std::string body,
+                            std::string_view content_type);
 http_response make_json(const http_request& request, http::status status, const nlohmann::json& body,
                         std::string_view content_type = json_media_type);
 // The spec's Error body: {"code": "<HTTP status>", "details": "..."}.

@@ -211,6 +211,43 @@ TEST(SandboxExecutions, WrappedShapeWrapsCreateAndGet) {
   EXPECT_EQ(sandbox.amc(verb::get, sandbox.reporting("workflowExecutions/" + id)).json()["status"], "PENDING");
 }
 
+// The status answer to a keep-alive request is rendered once per phase and
+// sent as it was rendered (reply::wire); one that closes the connection is
+// built per request. Both say the same, and a phase change shows at once.
+TEST(SandboxExecutions, StatusAnswerIsTheSameRenderedOnceOrBuiltPerRequest) {
+  running_sandbox sandbox;
+  const std::string id = sandbox.create_adhoc("SELECT 1 -- sandbox: pending=1m duration=1h");
+  const std::string path = sandbox.reporting("workflowExecutions/" + id);
+  auto first = sandbox.amc(verb::get, path);   // renders
+  auto second = sandbox.amc(verb::get, path);  // sends what was rendered
+  auto closing_headers = sandbox.amc_headers();
+  closing_headers.emplace_back("Connection", "close");
+  auto closing = sandbox.client().request(verb::get, path, {}, closing_headers);
+  sandbox.client().close();
+  for (const auto* answer : {&first, &second, &closing}) {
+    ASSERT_FALSE(answer->error) << answer->error.message();
+    EXPECT_EQ(answer->status, 200);
+    EXPECT_EQ(answer->header("Content-Type"), "application/vnd.amcworkflowexecutions.v1+json");
+    EXPECT_EQ(answer->header("Server"), "amc-sandbox");
+    EXPECT_EQ(answer->header("Content-Length"), std::to_string(answer->body.size()));
+    EXPECT_EQ(answer->body, first.body);
+  }
+  EXPECT_EQ(first.json()["status"], "PENDING");
+  EXPECT_EQ(second.local_port, first.local_port);  // the keep-alive connection stayed open
+  EXPECT_EQ(first.header("Connection"), "");
+  EXPECT_EQ(closing.header("Connection"), "close");
+
+  sandbox.advance_clock(61);
+  auto running = sandbox.amc(verb::get, path);
+  EXPECT_EQ(running.json()["status"], "RUNNING") << running.body;
+  EXPECT_EQ(sandbox.amc(verb::get, path).body, running.body);
+  // A different shape is a different answer, rendered on its own.
+  sandbox.admin(verb::put, "settings", json{{"response_shape", "wrapped"}});
+  EXPECT_EQ(sandbox.amc(verb::get, path).json()["workflowExecution"]["status"], "RUNNING");
+  sandbox.admin(verb::put, "settings", json{{"response_shape", "flat"}});
+  EXPECT_EQ(sandbox.amc(verb::get, path).body, running.body);
+}
+
 TEST(SandboxExecutions, CancelOnlyWhileActive) {
   running_sandbox sandbox;
   const std::string id = sandbox.create_adhoc("SELECT 1");
