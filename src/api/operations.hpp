@@ -61,7 +61,7 @@ boost::asio::awaitable<nlohmann::json> get_execution(session& amc, const call_co
 // byte the one whose fingerprint the caller passes as `seen`, it is not
 // parsed and `execution` is empty: nothing about the execution has changed.
 // `fingerprint` identifies this reply's body (a 64-bit hash, never 0; pass
-// 0 as `seen` to always parse; the poller also does so every 16th read in
+// 0 as `seen` to always parse; the poller also does so every 128th read in
 // a row). AMC offers no ETag on executions: this is
 // the client-side equivalent, and it saves the JSON parse that is most of
 // a status read's CPU. A different body is parsed and checked in full.

@@ -163,7 +163,7 @@ struct watch_slot {
 // Every this many unchanged replies in a row, a reply is parsed in full
 // anyway: a fingerprint collision (two different replies with one 64-bit
 // fingerprint, a chance of 2^-64) cannot hide a change for longer.
-constexpr std::uint8_t full_parse_every = 16;
+constexpr std::uint8_t full_parse_every = 128;
 
 // A single read dispatch() has claimed: the watch (slot and generation),
 // what to read, the fingerprint of the last reply (0: parse in full) and
