@@ -42,7 +42,12 @@ struct retry_policy {
   int max_attempts = 5;              // attempts for network errors and 5xx
   milliseconds base_delay{500};      // full jitter: sleep U(0, min(max, base * 2^n))
   milliseconds max_delay{30'000};
-  milliseconds max_total{180'000};   // all attempts and waits of one request
+  // All attempts and waits of one request: no retry, backoff, Retry-After
+  // or rate-limiter wait is started that would end past this time from the
+  // request's start, even when the call's deadline is later; an attempt
+  // under way runs to its phase timeouts and the call's deadline. Without
+  // a call deadline or request timeout it is also the request's deadline.
+  milliseconds max_total{180'000};
   // 429s wait (Retry-After, else backoff) without using up max_attempts or
   // the retry budget, up to this many times within max_total. The server
   // directs these waits and the rate limiter already slows the client down,

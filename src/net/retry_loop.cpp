@@ -68,6 +68,19 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
     const steady::time_point deadline = std::min(req.deadline, started + overall);
     const auto deadline_ms = std::chrono::ceil<milliseconds>(std::max(deadline - started, steady::duration::zero()));
     request_context rc{req, url, {}, false, deadline, deadline_ms, {}, cancellation, download};
+    // retry.max_total also bounds the retries and waits (429s, 5xx, network
+    // errors, the rate limiter) of a request whose call allows it longer (a
+    // wait() may have hours): no wait is started that would end past it. An
+    // attempt under way is bounded by its phases' timeouts and the deadline,
+    // so one long download is not cut.
+    const bool max_total_first = policy.max_total > milliseconds::zero() && started + policy.max_total < deadline;
+    const steady::time_point waits_until = max_total_first ? started + policy.max_total : deadline;
+    // What ended the waiting, for messages: "its deadline of 2000 ms" or
+    // "retry.max_total_ms (180000 ms)".
+    const auto wait_limit = [&] {
+      return max_total_first ? fmt::format("retry.max_total_ms ({} ms)", policy.max_total.count())
+                             : fmt::format("its deadline of {} ms", rc.deadline_ms.count());
+    };
     rc.via_proxy = url.is_tls() && s.proxy && !proxy_bypassed(s.options.proxy.no_proxy, url.host, url.port);
     rc.pool_key = url.origin();
     const std::string limiter_key = rate_limit_key(req.rate_limit_client_id, rc.pool_key);
@@ -98,12 +111,13 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
     };
     // The deadline came before another attempt could be sent (after a
     // network failure: no response to return).
-    auto deadline_reached = [&](const std::string& waiting_for) -> amc::error {
+    auto deadline_reached = [&](const std::string& waiting_for, bool by_max_total = false) -> amc::error {
+      const std::string limit = by_max_total ? wait_limit() : fmt::format("deadline of {} ms", rc.deadline_ms.count());
       std::string message =
-          last_failure ? fmt::format("{}; deadline of {} ms reached while waiting {} (after {} attempts)",
-                                     last_failure->message, rc.deadline_ms.count(), waiting_for, tries)
-                       : fmt::format("{} {}: deadline of {} ms reached while waiting {}", rc.method_name(),
-                                     url.describe(), rc.deadline_ms.count(), waiting_for);
+          last_failure ? fmt::format("{}; {} reached while waiting {} (after {} attempts)", last_failure->message,
+                                     limit, waiting_for, tries)
+                       : fmt::format("{} {}: {} reached while waiting {}", rc.method_name(), url.describe(), limit,
+                                     waiting_for);
       return amc::error(errc::timeout, std::move(message),
                         {{"phase", last_failure ? phase_name(last_failure->where) : "before_send"},
                          {"deadline_ms", rc.deadline_ms.count()},
@@ -122,14 +136,14 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
       if (auto wait = s.limiter.acquire(limiter_key, now); wait > steady::duration::zero()) {
         s.metrics.rate_limiter_waits++;
         s.metrics.rate_limiter_wait_ms += static_cast<std::uint64_t>(std::chrono::ceil<milliseconds>(wait).count());
-        if (steady::now() + wait >= rc.deadline) {
+        if (steady::now() + wait >= waits_until) {
           // Not sent: the reserved token goes back (rate_limiter::give_back).
           s.limiter.give_back(limiter_key, steady::now());
           if (last_response) co_return finish(std::move(*last_response), sends);
           throw amc::error(errc::timeout,
                            fmt::format("{} {}: the client-side rate limit for \"{}\" would delay the request past "
-                                       "its deadline of {} ms",
-                                       rc.method_name(), url.describe(), limiter_key, rc.deadline_ms.count()),
+                                       "{}",
+                                       rc.method_name(), url.describe(), limiter_key, wait_limit()),
                            {{"phase", "rate_limit"}, {"attempts", sends}, {"deadline_ms", rc.deadline_ms.count()}});
         }
         std::exception_ptr interrupted;
@@ -202,9 +216,10 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
           delay = full_jitter_backoff(policy, counted_attempts - 1, s.unit_random());
           if (retry_after) delay = std::max<steady::duration>(delay, *retry_after);
         }
-        // A wait that would end past the deadline is not started: the answer
-        // goes back as it is (a 429 with its retry_after), for the caller.
-        if (steady::now() + delay >= rc.deadline) co_return finish(std::move(reply), sends);
+        // A wait that would end past the deadline (or retry.max_total) is not
+        // started: the answer goes back as it is (a 429 with its
+        // retry_after), for the caller.
+        if (steady::now() + delay >= waits_until) co_return finish(std::move(reply), sends);
         // Only 5xx retries draw on the budget. A throttle wait is the
         // server's own instruction, already paced by Retry-After and the
         // lowered rate limit, and bounded by max_throttle_waits and the
@@ -224,9 +239,9 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
         last_response = std::move(reply);
         last_failure.reset();
       }
-      if (result.failure && steady::now() + delay >= rc.deadline) {
+      if (result.failure && steady::now() + delay >= waits_until) {
         if (last_response) co_return finish(std::move(*last_response), sends);
-        throw deadline_reached("to retry");
+        throw deadline_reached("to retry", max_total_first);
       }
       co_await s.sleep_for(delay, rc.cancellation);
     }

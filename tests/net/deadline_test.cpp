@@ -126,6 +126,48 @@ TEST_F(NetTest, NetworkFailuresUntilTheDeadlineEndAsATimeoutWithTheFigure) {
   EXPECT_EQ(server.requests().size(), static_cast<std::size_t>(error.detail()["attempts"].get<int>()));
 }
 
+// retry.max_total bounds the retries and waits of a request whose call
+// allows it much longer (a wait() of hours hands each read its time left).
+TEST_F(NetTest, ThrottleWaitsStopAtMaxTotalWithinALongerTimeout) {
+  scripted_server server(std::vector<script_step>(50, script_step::status_only(429, {{"Retry-After", "1"}})));
+  auto options = quick_options();
+  options.retry.max_total = 1500ms;
+  options.retry.max_throttle_waits = 1000;
+  http_client client(executor(), options);
+  request req = get(url_of(server.port()));
+  req.timeout = 30s;
+  const auto started = steady::now();
+  auto reply = send(client, req);
+  // The first 429 is waited out (1 s); the second one's wait would end past
+  // 1.5 s: it goes back as it is.
+  EXPECT_LT(steady::now() - started, 1400ms);
+  EXPECT_EQ(reply.status, 429u);
+  EXPECT_EQ(reply.retry_after, 1000ms);
+  EXPECT_EQ(reply.attempts, 2);
+  EXPECT_EQ(server.requests().size(), 2u);
+}
+
+TEST_F(NetTest, NetworkFailuresPastMaxTotalEndAsATimeoutNamingIt) {
+  scripted_server server(std::vector<script_step>(200, script_step::misbehave(action::reset)));
+  auto options = quick_options();
+  options.retry.base_delay = 100ms;
+  options.retry.max_delay = 400ms;
+  options.retry.max_attempts = 1000;
+  options.retry.retry_budget_floor = 1000;
+  options.retry.max_total = 800ms;
+  http_client client(executor(), options);
+  request req = get(url_of(server.port()));
+  req.timeout = 1h;  // what a call with an hour left hands its request
+  const auto started = steady::now();
+  auto error = send_expecting_error(client, req);
+  EXPECT_LT(steady::now() - started, 4s);
+  EXPECT_EQ(error.code_value(), errc::timeout) << error.message();
+  EXPECT_TRUE(contains(error.message(), "retry.max_total_ms (800 ms) reached while waiting to retry"))
+      << error.message();
+  EXPECT_GE(server.requests().size(), 2u);
+  EXPECT_EQ(server.requests().size(), static_cast<std::size_t>(error.detail()["attempts"].get<int>()));
+}
+
 TEST_F(NetTest, TheRateLimiterWaitNeverGoesPastTheDeadline) {
   scripted_server server({});
   auto options = quick_options();
