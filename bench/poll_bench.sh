@@ -18,8 +18,8 @@
 #   BUILD_DIR default build/release (configured first when it does not
 #   exist yet); amc-sandbox, amc_poll_bench and amc_token_refresh_bench are
 #   brought up to date there before anything runs. Every status-read peer
-#   runs 3 times per protocol and id count, the peers taking turns; the
-#   tables give medians (about 15 minutes in all). --short: 1k ids over
+#   runs 5 times per protocol and id count, the peers taking turns; the
+#   tables give medians (about 22 minutes in all). --short: 1k ids over
 #   HTTP, one 1 s run each, 100 executions at a faster clock (about a
 #   minute; the test command runs it). Results: $AMC_BENCH_OUT (default
 #   BUILD_DIR/bench/poll_bench.json). Python: $AMC_BENCH_PYTHON, else
@@ -58,7 +58,7 @@ connections=32
 if [ "$short" = 1 ]; then
   sizes=(1000); protocols=(http); seconds=1; executions=100; scale=600; rounds=1
 else
-  sizes=(1000 10000 100000); protocols=(http https); seconds=5; executions=1000; scale=60; rounds=3
+  sizes=(1000 10000 100000); protocols=(http https); seconds=5; executions=1000; scale=60; rounds=5
 fi
 memory_watches=100000
 
