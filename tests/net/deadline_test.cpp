@@ -109,11 +109,7 @@ TEST_F(NetTest, ThrottlingWithoutRetryAfterBacksOffUntilTheDeadline) {
 
 TEST_F(NetTest, NetworkFailuresUntilTheDeadlineEndAsATimeoutWithTheFigure) {
   scripted_server server(std::vector<script_step>(200, script_step::misbehave(action::reset)));
-  auto options = quick_options();
-  options.retry.base_delay = 100ms;
-  options.retry.max_delay = 400ms;
-  options.retry.max_attempts = 1000;
-  options.retry.retry_budget_floor = 1000;
+  auto options = retrying_network_failures();
   http_client client(executor(), options);
   request req = get(url_of(server.port()));
   req.timeout = 1000ms;
@@ -149,11 +145,7 @@ TEST_F(NetTest, ThrottleWaitsStopAtMaxTotalWithinALongerTimeout) {
 
 TEST_F(NetTest, NetworkFailuresPastMaxTotalEndAsATimeoutNamingIt) {
   scripted_server server(std::vector<script_step>(200, script_step::misbehave(action::reset)));
-  auto options = quick_options();
-  options.retry.base_delay = 100ms;
-  options.retry.max_delay = 400ms;
-  options.retry.max_attempts = 1000;
-  options.retry.retry_budget_floor = 1000;
+  auto options = retrying_network_failures();
   options.retry.max_total = 800ms;
   http_client client(executor(), options);
   request req = get(url_of(server.port()));

@@ -45,6 +45,17 @@ class NetTest : public ::testing::Test {
     return options;
   }
 
+  // Network failures retried after short backoffs with no attempt or budget
+  // limit of their own: only the deadline or retry.max_total ends them.
+  static client_options retrying_network_failures() {
+    client_options options = quick_options();
+    options.retry.base_delay = std::chrono::milliseconds(100);
+    options.retry.max_delay = std::chrono::milliseconds(400);
+    options.retry.max_attempts = 1000;
+    options.retry.retry_budget_floor = 1000;
+    return options;
+  }
+
   // One attempt only: for phase deadlines and what one failure looks like.
   static client_options single_attempt(client_options options) {
     options.retry.max_attempts = 1;
