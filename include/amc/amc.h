@@ -326,11 +326,15 @@ typedef struct amc_client amc_client;
  *            amc_client_metrics shows "http": {"tls": {"verify_peer": false}}.
  *     "timeouts": {"connect_ms", "handshake_ms", "read_headers_ms", ...},
  *     "retry": {"max_attempts": 5, "base_delay_ms": 500, "max_total_ms": 180000},
- *            max_total_ms bounds the retries and waits of one HTTP request
- *            (429s, 5xx, network errors, the rate limiter): none is started
- *            that would end past it, even within a longer call timeout; a
- *            throttled request then gives AMC_E_THROTTLED, a failing one
- *            AMC_E_TIMEOUT naming retry.max_total_ms,
+ *            max_total_ms bounds the retries of one HTTP request: no
+ *            backoff, Retry-After wait, or rate-limiter wait before the
+ *            retry of a 429 or 5xx answer, is started that would end past
+ *            it (from the request's start), even within a longer call
+ *            timeout; the last answer then comes back (a 429:
+ *            AMC_E_THROTTLED) or the last failure, its message naming
+ *            "retry.max_total_ms (N ms) reached". Not bounded by it: an
+ *            attempt under way and the rate-limiter wait before a first
+ *            attempt (the call's timeout bounds those), result downloads,
  *     "rate_limit": {"requests_per_second": 10, "burst": 10},
  *     "proxy": {"https_proxy": "http://host:port", "no_proxy": "..."},
  *     "tokens": {"advisory_window_s": 300, "mandatory_window_s": 60, "store_recheck_ms": 1000},

@@ -42,11 +42,12 @@ struct retry_policy {
   int max_attempts = 5;              // attempts for network errors and 5xx
   milliseconds base_delay{500};      // full jitter: sleep U(0, min(max, base * 2^n))
   milliseconds max_delay{30'000};
-  // All attempts and waits of one request: no retry, backoff, Retry-After
-  // or rate-limiter wait is started that would end past this time from the
-  // request's start, even when the call's deadline is later; an attempt
-  // under way runs to its phase timeouts and the call's deadline. Without
-  // a call deadline or request timeout it is also the request's deadline.
+  // The retries of one request: no backoff, Retry-After wait, or
+  // rate-limiter wait before a retry of a 429/5xx answer, is started that
+  // would end past this time from the request's start, even when the call's
+  // deadline is later (retry_loop.cpp says what it leaves alone: an attempt
+  // under way, a first attempt's rate-limiter wait, downloads). Without a
+  // call deadline or request timeout it is also the request's deadline.
   milliseconds max_total{180'000};
   // 429s wait (Retry-After, else backoff) without using up max_attempts or
   // the retry budget, up to this many times within max_total. The server

@@ -68,19 +68,18 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
     const steady::time_point deadline = std::min(req.deadline, started + overall);
     const auto deadline_ms = std::chrono::ceil<milliseconds>(std::max(deadline - started, steady::duration::zero()));
     request_context rc{req, url, {}, false, deadline, deadline_ms, {}, cancellation, download};
-    // retry.max_total also bounds the retries and waits (429s, 5xx, network
-    // errors, the rate limiter) of a request whose call allows it longer (a
-    // wait() may have hours): no wait is started that would end past it. An
-    // attempt under way is bounded by its phases' timeouts and the deadline,
-    // so one long download is not cut.
-    const bool max_total_first = policy.max_total > milliseconds::zero() && started + policy.max_total < deadline;
+    // retry.max_total also bounds the retries of a request whose call allows
+    // it longer (a wait() may have hours): no backoff or Retry-After wait,
+    // nor a rate-limiter wait before a retry of a 429 or 5xx answer, is
+    // started that would end past it. Not bounded by it: an attempt under
+    // way (its phases' timeouts and the deadline), the rate-limiter wait
+    // before a first attempt or after a network failure (the client's own
+    // pacing, which the deadline ends as phase "rate_limit": wait() reads
+    // that as its own timeout), and downloads, whose transfer may rightly
+    // take longer (a retry starts the file again).
+    const bool max_total_first = download == nullptr && policy.max_total > milliseconds::zero() &&
+                                 started + policy.max_total < deadline;
     const steady::time_point waits_until = max_total_first ? started + policy.max_total : deadline;
-    // What ended the waiting, for messages: "its deadline of 2000 ms" or
-    // "retry.max_total_ms (180000 ms)".
-    const auto wait_limit = [&] {
-      return max_total_first ? fmt::format("retry.max_total_ms ({} ms)", policy.max_total.count())
-                             : fmt::format("its deadline of {} ms", rc.deadline_ms.count());
-    };
     rc.via_proxy = url.is_tls() && s.proxy && !proxy_bypassed(s.options.proxy.no_proxy, url.host, url.port);
     rc.pool_key = url.origin();
     const std::string limiter_key = rate_limit_key(req.rate_limit_client_id, rc.pool_key);
@@ -97,10 +96,10 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
     std::optional<attempt_failure> last_failure;
     std::optional<response> last_response;
 
-    auto give_up = [&](const char* why) -> amc::error {
+    auto give_up = [&](std::string_view why) -> amc::error {
       if (last_failure) {
         std::string message = last_failure->message;
-        if (tries > 1 || *why) message += fmt::format(" (after {} attempts{})", tries, why);
+        if (tries > 1 || !why.empty()) message += fmt::format(" (after {} attempts{})", tries, why);
         return amc::error(last_failure->code, message,
                           {{"phase", phase_name(last_failure->where)},
                            {"attempts", sends},
@@ -111,13 +110,12 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
     };
     // The deadline came before another attempt could be sent (after a
     // network failure: no response to return).
-    auto deadline_reached = [&](const std::string& waiting_for, bool by_max_total = false) -> amc::error {
-      const std::string limit = by_max_total ? wait_limit() : fmt::format("deadline of {} ms", rc.deadline_ms.count());
+    auto deadline_reached = [&](const std::string& waiting_for) -> amc::error {
       std::string message =
-          last_failure ? fmt::format("{}; {} reached while waiting {} (after {} attempts)", last_failure->message,
-                                     limit, waiting_for, tries)
-                       : fmt::format("{} {}: {} reached while waiting {}", rc.method_name(), url.describe(), limit,
-                                     waiting_for);
+          last_failure ? fmt::format("{}; deadline of {} ms reached while waiting {} (after {} attempts)",
+                                     last_failure->message, rc.deadline_ms.count(), waiting_for, tries)
+                       : fmt::format("{} {}: deadline of {} ms reached while waiting {}", rc.method_name(),
+                                     url.describe(), rc.deadline_ms.count(), waiting_for);
       return amc::error(errc::timeout, std::move(message),
                         {{"phase", last_failure ? phase_name(last_failure->where) : "before_send"},
                          {"deadline_ms", rc.deadline_ms.count()},
@@ -136,14 +134,16 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
       if (auto wait = s.limiter.acquire(limiter_key, now); wait > steady::duration::zero()) {
         s.metrics.rate_limiter_waits++;
         s.metrics.rate_limiter_wait_ms += static_cast<std::uint64_t>(std::chrono::ceil<milliseconds>(wait).count());
-        if (steady::now() + wait >= waits_until) {
+        // A retry of a 429 or 5xx answer gives that answer back rather than
+        // wait past retry.max_total; anything else waits up to the deadline.
+        if (steady::now() + wait >= (last_response ? waits_until : rc.deadline)) {
           // Not sent: the reserved token goes back (rate_limiter::give_back).
           s.limiter.give_back(limiter_key, steady::now());
           if (last_response) co_return finish(std::move(*last_response), sends);
           throw amc::error(errc::timeout,
                            fmt::format("{} {}: the client-side rate limit for \"{}\" would delay the request past "
-                                       "{}",
-                                       rc.method_name(), url.describe(), limiter_key, wait_limit()),
+                                       "its deadline of {} ms",
+                                       rc.method_name(), url.describe(), limiter_key, rc.deadline_ms.count()),
                            {{"phase", "rate_limit"}, {"attempts", sends}, {"deadline_ms", rc.deadline_ms.count()}});
         }
         std::exception_ptr interrupted;
@@ -241,7 +241,11 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
       }
       if (result.failure && steady::now() + delay >= waits_until) {
         if (last_response) co_return finish(std::move(*last_response), sends);
-        throw deadline_reached("to retry", max_total_first);
+        // retry.max_total ended the retries, as max_attempts would: the
+        // failure itself is the error (not a timeout of the caller's call).
+        if (max_total_first)
+          throw give_up(fmt::format("; retry.max_total_ms ({} ms) reached", policy.max_total.count()));
+        throw deadline_reached("to retry");
       }
       co_await s.sleep_for(delay, rc.cancellation);
     }

@@ -775,6 +775,28 @@ TEST_F(NetTest, RateLimiterSpacesRequestsAndLowersOnThrottle) {
   EXPECT_EQ(metrics["rate_limiter"]["lowered_rates"].size(), 1u);
 }
 
+// A download's transfer may rightly take longer than retry.max_total: a
+// failure after that is still retried (from the start of the file) within
+// the call's timeout.
+TEST_F(NetTest, ADownloadFailingAfterMaxTotalIsStillRetried) {
+  std::string payload(64 * 1024, 'r');
+  auto slow_then_cut = script_step::misbehave(action::truncated_body);
+  slow_then_cut.delay_before_body = 400ms;
+  scripted_server server({slow_then_cut, script_step::ok(payload)});
+  auto options = quick_options();
+  options.retry.max_total = 200ms;
+  http_client client(executor(), options);
+  amc::testing::temporary_directory directory;
+  const auto destination = directory.path() / "result.csv";
+  request req = get(url_of(server.port(), "/part-0"));
+  req.timeout = 30s;
+  auto reply =
+      boost::asio::co_spawn(context_, client.download(req, destination, nullptr), boost::asio::use_future).get();
+  EXPECT_EQ(reply.status, 200u);
+  EXPECT_EQ(reply.attempts, 2);
+  EXPECT_EQ(amc::testing::read_file(destination), payload);
+}
+
 TEST_F(NetTest, DownloadStreamsA200BodyToAFileWithProgress) {
   std::string payload(300 * 1024 + 17, '\0');
   for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + i % 26);

@@ -248,6 +248,29 @@ TEST(SandboxExecutions, StatusAnswerIsTheSameRenderedOnceOrBuiltPerRequest) {
   EXPECT_EQ(sandbox.amc(verb::get, path).body, running.body);
 }
 
+// The phase change shows in the rendered answer as the clock moves on by
+// itself (no admin call that resets the rendering).
+TEST(SandboxExecutions, StatusAnswerRenderedOncePerPhaseFollowsTheClock) {
+  auto options = test_options();
+  options.time_scale = 600;  // 30 s of AMC time in 50 ms
+  running_sandbox sandbox(options);
+  const std::string id = sandbox.create_adhoc("SELECT 1 -- sandbox: pending=30s duration=10h");
+  const std::string path = sandbox.reporting("workflowExecutions/" + id);
+  const auto pending = sandbox.amc(verb::get, path);
+  ASSERT_EQ(pending.json()["status"], "PENDING") << pending.body;
+  EXPECT_EQ(sandbox.amc(verb::get, path).body, pending.body);
+  std::string status = "PENDING";
+  http_result running;
+  for (int i = 0; i < 100 && status == "PENDING"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    running = sandbox.amc(verb::get, path);
+    status = running.json().value("status", "");
+  }
+  EXPECT_EQ(status, "RUNNING") << running.body;
+  EXPECT_EQ(running.header("Content-Length"), std::to_string(running.body.size()));
+  EXPECT_EQ(sandbox.amc(verb::get, path).body, running.body);
+}
+
 TEST(SandboxExecutions, CancelOnlyWhileActive) {
   running_sandbox sandbox;
   const std::string id = sandbox.create_adhoc("SELECT 1");
