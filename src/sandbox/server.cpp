@@ -253,16 +253,12 @@ asio::awaitable<bool> sandbox_server::impl::deliver(Stream& stream, connection_d
   }
   switch (out.how) {
     case delivery::normal: {
-      if (out.wire) {
-        deadline.expires_after(options.write_timeout);
-        auto [error, bytes] = co_await asio::async_write(stream, asio::buffer(*out.wire), use_tuple);
-        (void)bytes;
-        co_return !error;
-      }
-      // One contiguous buffer: cheaper than Beast's serializer for the small
-      // answers of the poll hot path, and one send per response.
-      std::string wire = wire_head(out.message);
-      wire += out.message.body();
+      // One contiguous buffer (cheaper than Beast's serializer for small
+      // answers, and one send per response): the service's pre-rendered
+      // answer as it is, or one rendered here.
+      std::string rendered;
+      if (!out.wire) rendered = wire_head(out.message) + out.message.body();
+      const std::string& wire = out.wire ? *out.wire : rendered;
       deadline.expires_after(options.write_timeout);
       auto [error, bytes] = co_await asio::async_write(stream, asio::buffer(wire), use_tuple);
       (void)bytes;
