@@ -22,23 +22,25 @@ if(NOT EXISTS "${doc}")
   message(FATAL_ERROR "${doc_name} is missing: it holds the layer table this check reads")
 endif()
 
-# Splits `text` into a list of its lines in `out`. Characters that CMake's
-# lists treat specially (; [ ] \) are swapped for placeholders first; take
-# them back with layers_restore before a line is shown.
+# Splits `text` into a list of its lines in `out`. The characters that
+# CMake's lists treat specially (\ ; [ ], by ASCII code) are swapped for
+# placeholders first; layers_restore takes them back before a line is shown.
+set(layers_special_codes 92 59 91 93)
+set(layers_placeholders <bs> <sc> <lb> <rb>)
 function(layers_lines text out)
-  string(REPLACE "\\" "<bs>" text "${text}")
-  string(REPLACE ";" "<sc>" text "${text}")
-  string(REPLACE "[" "<lb>" text "${text}")
-  string(REPLACE "]" "<rb>" text "${text}")
+  foreach(code placeholder IN ZIP_LISTS layers_special_codes layers_placeholders)
+    string(ASCII ${code} character)
+    string(REPLACE "${character}" "${placeholder}" text "${text}")
+  endforeach()
   string(REPLACE "\r" "" text "${text}")
   string(REPLACE "\n" ";" text "${text}")
   set(${out} "${text}" PARENT_SCOPE)
 endfunction()
 function(layers_restore text out)
-  string(REPLACE "<bs>" "\\" text "${text}")
-  string(REPLACE "<sc>" ";" text "${text}")
-  string(REPLACE "<lb>" "[" text "${text}")
-  string(REPLACE "<rb>" "]" text "${text}")
+  foreach(code placeholder IN ZIP_LISTS layers_special_codes layers_placeholders)
+    string(ASCII ${code} character)
+    string(REPLACE "${placeholder}" "${character}" text "${text}")
+  endforeach()
   set(${out} "${text}" PARENT_SCOPE)
 endfunction()
 

@@ -70,6 +70,11 @@ expect_check("an include spelt from the root" "${tree}" EXPECT fail MATCHES
   "src/low/spelt_from_root.cpp:1: #include \"src/high/high.hpp\" reaches src/high")
 
 make_tree("${tree}" "")
+file(WRITE "${tree}/src/low/odd.cpp" "#define SPLIT(a) \\\n  a; [ \\\n#include \"high/high.hpp\" // ]; \\\n")
+expect_check("lines with \\ ; [ ] in them" "${tree}" EXPECT fail MATCHES
+  "src/low/odd.cpp:3: #include \"high/high.hpp\" reaches src/high")
+
+make_tree("${tree}" "")
 file(WRITE "${tree}/src/middle/middle.cpp" "#include \"low/low.hpp\"\n")
 expect_check("a file in no row" "${tree}" EXPECT fail MATCHES
   "src/middle/middle.cpp: in no folder of the layer table")
