@@ -80,6 +80,14 @@ constexpr bool is_ascii_digit(char c) { return detail::ascii_class(c, detail::as
 constexpr bool is_ascii_alpha(char c) { return detail::ascii_class(c, detail::ascii_alpha_bit); }
 constexpr bool is_ascii_alnum(char c) { return detail::ascii_class(c, detail::ascii_digit_bit | detail::ascii_alpha_bit); }
 constexpr bool is_ascii_hex_digit(char c) { return detail::ascii_class(c, detail::ascii_hex_bit); }
+// The value of a hex digit ('0'-'9', 'a'-'f', 'A'-'F'), or -1 for any other
+// character.
+constexpr int hex_digit_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
 // RFC 3986's unreserved characters: ASCII letters and digits, - . _ ~
 constexpr bool is_url_unreserved(char c) { return detail::ascii_class(c, detail::url_unreserved_bit); }
 // ' ', \t, \n, \v, \f, \r: what std::isspace matches in the "C" locale.

@@ -58,13 +58,6 @@ struct uuid_hash {
   }
 };
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // 8-4-4-4-12 hex digits, all lower case or all upper case (so that the text
 // can be given back exactly).
 std::optional<uuid_key> parse_uuid(std::string_view text, bool& upper) {
@@ -78,7 +71,7 @@ std::optional<uuid_key> parse_uuid(std::string_view text, bool& upper) {
       if (c != '-') return std::nullopt;
       continue;
     }
-    const int value = hex_value(c);
+    const int value = hex_digit_value(c);
     if (value < 0) return std::nullopt;
     if (c >= 'a' && c <= 'f') has_lower = true;
     if (c >= 'A' && c <= 'F') has_upper = true;

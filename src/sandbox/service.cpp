@@ -20,48 +20,6 @@ using nlohmann::json;
 
 namespace detail {
 
-namespace {
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
-
-std::string percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '+') {
-      out += ' ';
-    } else if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
-               hex_value(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
-      i += 2;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string percent_encode(std::string_view text) {
-  static constexpr char digits[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += digits[c >> 4];
-      out += digits[c & 15];
-    }
-  }
-  return out;
-}
-
 parameters parse_parameters(std::string_view text) {
   parameters out;
   while (!text.empty()) {
@@ -71,9 +29,9 @@ parameters parse_parameters(std::string_view text) {
     if (pair.empty()) continue;
     auto equals = pair.find('=');
     if (equals == std::string_view::npos) {
-      out.emplace_back(percent_decode(pair), std::string{});
+      out.emplace_back(form_decode(pair), std::string{});
     } else {
-      out.emplace_back(percent_decode(pair.substr(0, equals)), percent_decode(pair.substr(equals + 1)));
+      out.emplace_back(form_decode(pair.substr(0, equals)), form_decode(pair.substr(equals + 1)));
     }
   }
   return out;

@@ -2,6 +2,7 @@
 // response construction in AMC's and LwA's body formats.
 #pragma once
 
+#include "common/url_encoding.hpp"
 #include "sandbox/service.hpp"
 
 #include <optional>
@@ -14,8 +15,9 @@ namespace amc::sandbox::detail {
 
 using parameters = std::vector<std::pair<std::string, std::string>>;
 
-std::string percent_decode(std::string_view text);
-std::string percent_encode(std::string_view text);
+// Percent-encoding is a low-level text helper of src/common, not model code.
+using amc::form_decode;
+using amc::percent_encode;
 // a=1&b=2 (query strings and form bodies); '+' is a space.
 parameters parse_parameters(std::string_view text);
 const std::string* find_parameter(const parameters& list, std::string_view name);

@@ -53,8 +53,8 @@ void read_basic_credentials(const http_request& request, std::string& client_id,
   decoded.resize(written);
   auto colon = decoded.find(':');
   if (colon == std::string::npos) return;
-  client_id = detail::percent_decode(decoded.substr(0, colon));
-  client_secret = detail::percent_decode(decoded.substr(colon + 1));
+  client_id = detail::form_decode(decoded.substr(0, colon));
+  client_secret = detail::form_decode(decoded.substr(colon + 1));
 }
 
 }  // namespace

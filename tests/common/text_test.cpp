@@ -130,5 +130,31 @@ TEST(PercentEncode, EscapesFromTheFirstReservedByteOnAndAppends) {
   EXPECT_EQ(path, "/amc/reporting/amc1/a%20b");
 }
 
+// Hex digits of either case have their value; every other byte is -1.
+TEST(HexDigitValue, IsTheDigitsValueOrMinusOne) {
+  for (int value = 0; value < 256; ++value) {
+    const char c = static_cast<char>(value);
+    const int expected = c >= '0' && c <= '9'   ? c - '0'
+                         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                : -1;
+    EXPECT_EQ(hex_digit_value(c), expected) << value;
+  }
+  static_assert(hex_digit_value('f') == 15 && hex_digit_value('G') == -1);
+}
+
+// Query strings and form bodies: %XX is a byte, '+' a space, a '%' without
+// two hex digits after it stays; form_decode reads what form_encode writes.
+TEST(FormDecode, DecodesEscapesAndPlusAndKeepsABrokenEscape) {
+  EXPECT_EQ(form_decode("a%20b+c%2Fd%c3%A9"), "a b c/d\xC3\xA9");
+  EXPECT_EQ(form_decode("100%"), "100%");
+  EXPECT_EQ(form_decode("%4"), "%4");
+  EXPECT_EQ(form_decode("%zz%41"), "%zzA");
+  EXPECT_EQ(form_decode("%00"), std::string(1, '\0'));
+  EXPECT_EQ(form_decode(""), "");
+  const std::string value = "se cret&=/+\xFF~";
+  EXPECT_EQ(form_decode(percent_encode(value)), value);
+}
+
 }  // namespace
 }  // namespace amc

@@ -2,6 +2,7 @@
 // its credentials, for the sandbox integration tests.
 #pragma once
 
+#include "common/url_encoding.hpp"
 #include "sandbox/server.hpp"
 #include "sandbox/service.hpp"
 #include "test_http_client.hpp"
@@ -22,24 +23,8 @@ inline sandbox_options test_options() {
   return options;
 }
 
-inline std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string out;
-  for (const auto& [name, value] : fields) {
-    if (!out.empty()) out += '&';
-    out += name + '=';
-    for (unsigned char c : value) {
-      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-        out += static_cast<char>(c);
-      } else {
-        static constexpr char digits[] = "0123456789ABCDEF";
-        out += '%';
-        out += digits[c >> 4];
-        out += digits[c & 15];
-      }
-    }
-  }
-  return out;
-}
+// Token request bodies, encoded as the client encodes them.
+using amc::form_encode;
 
 class running_sandbox {
  public:
