@@ -3,6 +3,7 @@
 #include "sandbox/files.hpp"
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -10,7 +11,6 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include <memory>
 #include <stdexcept>
 
 namespace amc::sandbox {
@@ -39,23 +39,28 @@ void check(int result, const char* step) {
   if (result <= 0) fail(step);
 }
 
-key_ptr make_key() {
-  key_ptr key(EVP_EC_gen("P-256"));
-  if (!key) fail("EVP_EC_gen");
+key_ptr make_key(bool rsa = false) {
+  key_ptr key(rsa ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<std::size_t>(2048))
+                  : EVP_EC_gen("P-256"));
+  if (!key) fail(rsa ? "EVP_PKEY_Q_keygen(RSA)" : "EVP_EC_gen");
   return key;
 }
 
-void add_extension(X509* certificate, X509* issuer, int nid, const char* value) {
+void add_extension(X509* certificate, X509* issuer, int nid, const std::string& value) {
   X509V3_CTX context;
   X509V3_set_ctx_nodb(&context);
   X509V3_set_ctx(&context, issuer, certificate, nullptr, nullptr, 0);
-  extension_ptr extension(X509V3_EXT_conf_nid(nullptr, &context, nid, value));
+  extension_ptr extension(X509V3_EXT_conf_nid(nullptr, &context, nid, value.c_str()));
   if (!extension) fail("X509V3_EXT_conf_nid");
   check(X509_add_ext(certificate, extension.get(), -1), "X509_add_ext");
 }
 
-certificate_ptr make_certificate(EVP_PKEY* subject_key, const char* common_name, X509* issuer, EVP_PKEY* issuer_key,
-                                 bool is_ca) {
+const unsigned char* text(const std::string& value) {
+  return reinterpret_cast<const unsigned char*>(value.c_str());
+}
+
+certificate_ptr make_certificate(EVP_PKEY* subject_key, const std::string& common_name, X509* issuer,
+                                 EVP_PKEY* issuer_key, const leaf_options* leaf) {
   certificate_ptr certificate(X509_new());
   if (!certificate) fail("X509_new");
   check(X509_set_version(certificate.get(), 2), "X509_set_version");
@@ -66,20 +71,22 @@ certificate_ptr make_certificate(EVP_PKEY* subject_key, const char* common_name,
   if (!serial) fail("BN_bin2bn");
   BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(certificate.get()));
   BN_free(serial);
-  // Back-dated an hour so that small clock differences do not matter.
-  X509_gmtime_adj(X509_getm_notBefore(certificate.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(certificate.get()), 30L * 24 * 3600);
+  constexpr long day = 24 * 3600;
+  if (leaf && leaf->expired) {
+    X509_gmtime_adj(X509_getm_notBefore(certificate.get()), -60 * day);
+    X509_gmtime_adj(X509_getm_notAfter(certificate.get()), -30 * day);
+  } else {
+    // Back-dated an hour so that small clock differences do not matter.
+    X509_gmtime_adj(X509_getm_notBefore(certificate.get()), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(certificate.get()), 30 * day);
+  }
   check(X509_set_pubkey(certificate.get(), subject_key), "X509_set_pubkey");
   X509_NAME* name = X509_get_subject_name(certificate.get());
-  check(X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("libamc amc-sandbox"),
-                                   -1, -1, 0),
-        "X509_NAME_add_entry_by_txt");
-  check(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name), -1,
-                                   -1, 0),
-        "X509_NAME_add_entry_by_txt");
+  check(X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, text("libamc amc-sandbox"), -1, -1, 0), "O");
+  check(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, text(common_name), -1, -1, 0), "CN");
   X509* signer = issuer ? issuer : certificate.get();
   check(X509_set_issuer_name(certificate.get(), X509_get_subject_name(signer)), "X509_set_issuer_name");
-  if (is_ca) {
+  if (!leaf) {
     add_extension(certificate.get(), signer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
     add_extension(certificate.get(), signer, NID_key_usage, "critical,keyCertSign,cRLSign");
     add_extension(certificate.get(), signer, NID_subject_key_identifier, "hash");
@@ -87,7 +94,10 @@ certificate_ptr make_certificate(EVP_PKEY* subject_key, const char* common_name,
     add_extension(certificate.get(), signer, NID_basic_constraints, "critical,CA:FALSE");
     add_extension(certificate.get(), signer, NID_key_usage, "critical,digitalSignature,keyEncipherment");
     add_extension(certificate.get(), signer, NID_ext_key_usage, "serverAuth");
-    add_extension(certificate.get(), signer, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
+    std::string names;
+    for (const auto& dns : leaf->dns_names) names += (names.empty() ? "DNS:" : ",DNS:") + dns;
+    for (const auto& ip : leaf->ip_addresses) names += (names.empty() ? "IP:" : ",IP:") + ip;
+    if (!names.empty()) add_extension(certificate.get(), signer, NID_subject_alt_name, names);
     add_extension(certificate.get(), signer, NID_subject_key_identifier, "hash");
     add_extension(certificate.get(), signer, NID_authority_key_identifier, "keyid:always");
   }
@@ -101,7 +111,7 @@ std::string bio_text(BIO* bio) {
   return std::string(data, static_cast<std::size_t>(size));
 }
 
-std::string certificate_pem(X509* certificate) {
+std::string pem_of(X509* certificate) {
   bio_ptr bio(BIO_new(BIO_s_mem()));
   check(PEM_write_bio_X509(bio.get(), certificate), "PEM_write_bio_X509");
   return bio_text(bio.get());
@@ -115,12 +125,31 @@ std::string private_key_pem(EVP_PKEY* key) {
 
 }  // namespace
 
+struct test_certificate_authority::keys {
+  key_ptr key;
+  certificate_ptr certificate;
+};
+
+test_certificate_authority::test_certificate_authority(const std::string& name) : keys_(std::make_unique<keys>()) {
+  keys_->key = make_key();
+  keys_->certificate = make_certificate(keys_->key.get(), name, nullptr, keys_->key.get(), nullptr);
+  certificate_pem_ = pem_of(keys_->certificate.get());
+}
+
+test_certificate_authority::~test_certificate_authority() = default;
+
+leaf_certificate test_certificate_authority::issue(const leaf_options& options) const {
+  key_ptr key = make_key(options.rsa_key);
+  const std::string common_name = options.dns_names.empty() ? "test server" : options.dns_names.front();
+  certificate_ptr leaf =
+      make_certificate(key.get(), common_name, keys_->certificate.get(), keys_->key.get(), &options);
+  return {pem_of(leaf.get()), private_key_pem(key.get())};
+}
+
 tls_material generate_tls_material() {
-  key_ptr ca_key = make_key();
-  certificate_ptr ca = make_certificate(ca_key.get(), "amc-sandbox test CA", nullptr, ca_key.get(), true);
-  key_ptr server_key = make_key();
-  certificate_ptr server = make_certificate(server_key.get(), "localhost", ca.get(), ca_key.get(), false);
-  return {certificate_pem(ca.get()), certificate_pem(server.get()), private_key_pem(server_key.get())};
+  test_certificate_authority ca("amc-sandbox test CA");
+  leaf_certificate server = ca.issue(leaf_options{});
+  return {ca.certificate_pem(), std::move(server.certificate_pem), std::move(server.private_key_pem)};
 }
 
 void write_tls_material(const tls_material& material, const std::filesystem::path& directory) {

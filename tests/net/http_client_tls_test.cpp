@@ -4,9 +4,9 @@
 #include "net/http_client.hpp"
 
 #include "net_test_fixture.hpp"
+#include "sandbox/tls_material.hpp"
 #include "scripted_server.hpp"
 #include "support/test_support.hpp"
-#include "test_certificates.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ssl.hpp>
@@ -24,6 +24,11 @@
 
 namespace amc::net::testing {
 namespace {
+
+// The test CA is the sandbox's (it makes expired, wrong-host and RSA leaves too).
+using amc::sandbox::leaf_certificate;
+using amc::sandbox::leaf_options;
+using amc::sandbox::test_certificate_authority;
 
 using boost::beast::http::verb;
 
