@@ -3,6 +3,8 @@
 
 #include "amc_library.h"
 
+#include "program_files.h"
+
 #include <dlfcn.h>
 #include <limits.h>
 #include <stdio.h>
@@ -47,6 +49,18 @@ static int try_open(amc_library *library, const char *candidate, char *error, si
   return 1;
 }
 
+/* try_open for find_next_to_program. */
+typedef struct open_attempt {
+  amc_library *library;
+  char *error;
+  size_t error_size;
+} open_attempt;
+
+static int try_open_candidate(const char *candidate, void *context) {
+  open_attempt *attempt = context;
+  return try_open(attempt->library, candidate, attempt->error, attempt->error_size);
+}
+
 int amc_library_load(amc_library *library, char *error, size_t error_size) {
   char candidate[PATH_MAX + 64];
   memset(library, 0, sizeof *library);
@@ -64,21 +78,14 @@ int amc_library_load(amc_library *library, char *error, size_t error_size) {
     loaded = try_open(library, candidate, error, error_size);
     if (!loaded) append_line(error, error_size, "(AMC_LIBRARY is set, so no other place was tried)");
   } else {
-    char exe[PATH_MAX];
-    ssize_t length = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (length > 0) {
-      exe[length] = '\0';
-      char *slash = strrchr(exe, '/');
-      if (slash != NULL) *slash = '\0';
-      static const char *const relative[] = {"libamc.so.1", "../capi/libamc.so.1", "../../capi/libamc.so.1",
-                                             "../lib/libamc.so.1"};
-      for (size_t i = 0; !loaded && i < sizeof relative / sizeof relative[0]; ++i) {
-        snprintf(candidate, sizeof candidate, "%s/%s", exe, relative[i]);
-        loaded = try_open(library, candidate, error, error_size);
-      }
-    } else {
+    static const char *const relative[] = {"libamc.so.1", "../capi/libamc.so.1", "../../capi/libamc.so.1",
+                                           "../lib/libamc.so.1"};
+    open_attempt attempt = {library, error, error_size};
+    int found = find_next_to_program(relative, sizeof relative / sizeof relative[0], try_open_candidate, &attempt,
+                                     candidate, sizeof candidate);
+    loaded = found == 1;
+    if (found < 0)
       append_line(error, error_size, "  (/proc/self/exe unreadable: the executable's directory was skipped)");
-    }
     if (!loaded) loaded = try_open(library, "libamc.so.1", error, error_size);
     if (!loaded) append_line(error, error_size, "Set AMC_LIBRARY to the path of libamc.so.1.");
   }

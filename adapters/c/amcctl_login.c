@@ -31,13 +31,6 @@ static int random_hex(char *out, size_t bytes) {
   return 1;
 }
 
-static int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 /* The percent-decoded value of a query parameter of url (malloc'd) or NULL. */
 static char *query_parameter(const char *url, const char *name) {
   const char *query = strchr(url, '?');
@@ -50,8 +43,8 @@ static char *query_parameter(const char *url, const char *name) {
       char *out = malloc((size_t)(end - value) + 1);
       size_t o = 0;
       for (const char *v = value; v < end; ++v) {
-        if (*v == '%' && v + 2 < end + 0 + 1 && hex_digit(v[1]) >= 0 && hex_digit(v[2]) >= 0) {
-          out[o++] = (char)(hex_digit(v[1]) * 16 + hex_digit(v[2]));
+        if (*v == '%' && v + 2 < end + 0 + 1 && hex_digit_value(v[1]) >= 0 && hex_digit_value(v[2]) >= 0) {
+          out[o++] = (char)(hex_digit_value(v[1]) * 16 + hex_digit_value(v[2]));
           v += 2;
         } else {
           out[o++] = *v == '+' ? ' ' : *v;

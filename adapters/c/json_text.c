@@ -102,7 +102,7 @@ static void skip_space(parser *ps) {
   while (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r') ++ps->p;
 }
 
-static int hex_value(char c) {
+int hex_digit_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -112,7 +112,7 @@ static int hex_value(char c) {
 static int read_hex4(parser *ps, unsigned *out) {
   unsigned value = 0;
   for (int i = 0; i < 4; ++i) {
-    int digit = hex_value(ps->p[i]);
+    int digit = hex_digit_value(ps->p[i]);
     if (digit < 0) return 0;
     value = value * 16 + (unsigned)digit;
   }

@@ -64,4 +64,8 @@ double json_number_or(const json_value *value, double fallback);
  * named skip_key (may be NULL). */
 void json_write(text_buffer *out, const json_value *value, const char *skip_key);
 
+/* The value of a hex digit ('0'-'9', 'a'-'f', 'A'-'F'), or -1 for any other
+ * character (for \uXXXX escapes and %XX in URLs). */
+int hex_digit_value(char c);
+
 #endif /* AMCCTL_JSON_TEXT_H */

@@ -3,6 +3,8 @@
 
 #include "sandbox.h"
 
+#include "program_files.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -130,7 +132,10 @@ static json_value *read_summary(const sandbox_info *sandbox) {
   return summary;
 }
 
-static int executable(const char *path) { return access(path, X_OK) == 0; }
+static int executable(const char *path, void *unused) {
+  (void)unused;
+  return access(path, X_OK) == 0;
+}
 
 /* The amc-sandbox program: $AMC_SANDBOX, then next to amcctl in a build
  * tree or an installed tree, then PATH (execvp resolves a bare name). */
@@ -140,19 +145,10 @@ static void find_sandbox_program(char *out, size_t out_size) {
     snprintf(out, out_size, "%s", from_env);
     return;
   }
-  char exe[PATH_MAX];
-  ssize_t length = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (length > 0) {
-    exe[length] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash != NULL) *slash = '\0';
-    static const char *const relative[] = {"../../src/sandbox/amc-sandbox", "../src/sandbox/amc-sandbox",
-                                           "amc-sandbox"};
-    for (size_t i = 0; i < sizeof relative / sizeof relative[0]; ++i) {
-      snprintf(out, out_size, "%s/%s", exe, relative[i]);
-      if (executable(out)) return;
-    }
-  }
+  static const char *const relative[] = {"../../src/sandbox/amc-sandbox", "../src/sandbox/amc-sandbox",
+                                         "amc-sandbox"};
+  if (find_next_to_program(relative, sizeof relative / sizeof relative[0], executable, NULL, out, out_size) == 1)
+    return;
   snprintf(out, out_size, "amc-sandbox");
 }
 
