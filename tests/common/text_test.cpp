@@ -134,10 +134,8 @@ TEST(PercentEncode, EscapesFromTheFirstReservedByteOnAndAppends) {
 TEST(HexDigitValue, IsTheDigitsValueOrMinusOne) {
   for (int value = 0; value < 256; ++value) {
     const char c = static_cast<char>(value);
-    const int expected = c >= '0' && c <= '9'   ? c - '0'
-                         : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                         : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                : -1;
+    const auto at = std::string_view("0123456789abcdef0123456789ABCDEF").find(c);
+    const int expected = at == std::string_view::npos ? -1 : static_cast<int>(at % 16);
     EXPECT_EQ(hex_digit_value(c), expected) << value;
   }
   static_assert(hex_digit_value('f') == 15 && hex_digit_value('G') == -1);
