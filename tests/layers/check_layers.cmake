@@ -188,6 +188,8 @@ foreach(top IN LISTS top_folders)
        "${ROOT}/${top}/*.hpp" "${ROOT}/${top}/*.ipp")
   list(APPEND sources ${found})
 endforeach()
+# Not ours: what .gitignore leaves out (build trees, virtualenvs, hidden folders).
+list(FILTER sources EXCLUDE REGEX "(^|/)(\\.[^/]*|build|build-[^/]*)/")
 list(SORT sources)
 
 set(matched_exceptions "")

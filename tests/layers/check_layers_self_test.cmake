@@ -75,6 +75,11 @@ expect_check("lines with \\ ; [ ] in them" "${tree}" EXPECT fail MATCHES
   "src/low/odd.cpp:3: #include \"high/high.hpp\" reaches src/high")
 
 make_tree("${tree}" "")
+file(WRITE "${tree}/src/low/build/generated.cpp" "#include \"high/high.hpp\"\n")
+file(WRITE "${tree}/src/low/.venv/include/python.h" "#include \"high/high.hpp\"\n")
+expect_check("build trees and hidden folders are not ours" "${tree}" EXPECT ok)
+
+make_tree("${tree}" "")
 file(WRITE "${tree}/src/middle/middle.cpp" "#include \"low/low.hpp\"\n")
 expect_check("a file in no row" "${tree}" EXPECT fail MATCHES
   "src/middle/middle.cpp: in no folder of the layer table")
@@ -122,6 +127,7 @@ file(COPY "${REPO}/docs/architecture.md" DESTINATION "${copy}/docs")
 foreach(top capi src include adapters bench tests)
   file(GLOB_RECURSE files RELATIVE "${REPO}" "${REPO}/${top}/*.c" "${REPO}/${top}/*.h" "${REPO}/${top}/*.cc"
        "${REPO}/${top}/*.cpp" "${REPO}/${top}/*.hpp" "${REPO}/${top}/*.ipp")
+  list(FILTER files EXCLUDE REGEX "(^|/)(\\.[^/]*|build|build-[^/]*)/")
   foreach(file IN LISTS files)
     get_filename_component(directory "${copy}/${file}" DIRECTORY)
     file(COPY "${REPO}/${file}" DESTINATION "${directory}")
