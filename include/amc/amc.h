@@ -573,7 +573,9 @@ AMC_API amc_status amc_accounts_list(amc_client *client, const char *request_jso
 AMC_API amc_status amc_instances_list(amc_client *client, const char *request_json, char **out_json);
 
 /* Workflows. Requests carry "workflow" (AMC's Workflow object) for
- * create/update/sync, or "workflow_id" for get/delete.
+ * create/update/sync, or "workflow_id" for get/delete. Its "outputFormat"
+ * is AMC's CSV dialect object {"separatorCharacter", "quoteCharacter",
+ * "escapeCharacter"} (a string there is AMC_E_INVALID_ARGUMENT).
  *
  * Workflow ids are checked before any request (AMC_E_INVALID_ARGUMENT) and
  * never truncated: AMC's charset (letters, digits, '.', '-', '_'), at most
