@@ -446,6 +446,9 @@ class AmcRunWorkflowOperator(AmcLineageMixin, BaseOperator):
         message = f"waiting for AMC execution {event['amc_execution_id']} failed: {event.get('error')}"
         if event.get("error_status") == "AMC_E_AUTH_REQUIRED":
             raise AirflowFailException(self._explain(AmcAuthRequired(message)))
+        # A 403 in the triggerer, as in execute(): another try cannot fix a permission.
+        if event.get("error_status") == "AMC_E_FORBIDDEN":
+            raise AirflowFailException(message)
         raise AirflowException(message)
 
     def _finish(
