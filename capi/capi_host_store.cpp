@@ -116,7 +116,7 @@ AMC_API amc_status amc_client_new_with_store(const char* config_json, const amc_
     require(out_client, "out_client");
     auto backend = std::make_unique<amc::store::host_backend>(functions_of(*callbacks));
     user.handed_over();  // from here the backend runs destroy_user, also when this call fails
-    const auto config = amc::parse_json_object(config_json, "client config", true);
+    const auto config = amc::parse_json_object(config_json, "client config", true, amc::errc::config);
     auto handle = std::make_unique<amc_client>();
     handle->core =
         std::make_unique<amc::client::client>(amc::client::parse_client_config(config), std::move(backend));

@@ -350,7 +350,10 @@ void on_progress(const char *event_json, void *user) {
     const double next = json_number_or(json_get(event, "next_poll_ms"), 0) / 1000.0;
     int written = snprintf(line, sizeof line, "%s  %-10s  elapsed %ld:%02ld", state->label,
                            text_or(json_get_text(execution, "status"), "?"), elapsed / 60, elapsed % 60);
-    if (next > 0 && written > 0 && (size_t)written < sizeof line)
+    /* libamc says when the execution is over ("terminal"): no next poll then. */
+    const json_value *terminal = json_get(execution, "terminal");
+    const int over = terminal != NULL && terminal->type == JSON_TRUE;
+    if (!over && next > 0 && written > 0 && (size_t)written < sizeof line)
       snprintf(line + written, sizeof line - (size_t)written, "  next poll in %.1fs", next);
     progress_line(state, line);
   } else if (kind != NULL && strcmp(kind, "download") == 0) {

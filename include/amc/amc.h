@@ -573,7 +573,9 @@ AMC_API amc_status amc_accounts_list(amc_client *client, const char *request_jso
 AMC_API amc_status amc_instances_list(amc_client *client, const char *request_json, char **out_json);
 
 /* Workflows. Requests carry "workflow" (AMC's Workflow object) for
- * create/update/sync, or "workflow_id" for get/delete.
+ * create/update/sync, or "workflow_id" for get/delete. Its "outputFormat"
+ * is AMC's CSV dialect object {"separatorCharacter", "quoteCharacter",
+ * "escapeCharacter"} (a string there is AMC_E_INVALID_ARGUMENT).
  *
  * Workflow ids are checked before any request (AMC_E_INVALID_ARGUMENT) and
  * never truncated: AMC's charset (letters, digits, '.', '-', '_'), at most
@@ -645,6 +647,17 @@ AMC_API amc_status amc_workflow_sync(amc_client *client, const char *request_jso
  *   amc_workflow_id_from_name("Daily Sales (EU)", &id);  ...  amc_free(id);
  */
 AMC_API amc_status amc_workflow_id_from_name(const char *name, char **out_workflow_id);
+
+/* Executions. Every execution object libamc hands out (amc_execution_get,
+ * amc_execution_cancel, amc_execution_wait and its "status" progress events,
+ * each of amc_execution_list's "executions", amc_execution_submit's
+ * "execution", the poller's events, and "execution" in
+ * amc_last_error_json()) is AMC's flat execution plus one field of libamc's:
+ *   "terminal": true   SUCCEEDED, FAILED, CANCELLED, REJECTED: it is over
+ *   "terminal": false  PENDING, RUNNING, PUBLISHING, no status yet, or a
+ *                      status AMC may add one day (never ends a wait early)
+ * Hosts read "terminal" instead of keeping their own list of statuses;
+ * "status" says how it ended. */
 
 /* Submits an execution, idempotently. Request:
  *   {"credential_id", "instance",

@@ -310,6 +310,7 @@ asio::awaitable<nlohmann::json> create_execution(session& amc, const call_contex
   call.retryable = false;
   auto execution = unwrap(co_await amc.call(context, call), "workflowExecution", "createWorkflowExecution");
   check_execution_reply(execution, "createWorkflowExecution", false);
+  mark_terminal(execution);
   co_return execution;
 }
 
@@ -327,6 +328,7 @@ nlohmann::json checked_execution(nlohmann::json reply) {
   auto execution = unwrap(std::move(reply), "workflowExecution", "getWorkflowExecution");
   // A status read must have a status: without one a wait cannot end.
   check_execution_reply(execution, "getWorkflowExecution", true);
+  mark_terminal(execution);
   return execution;
 }
 
@@ -374,6 +376,7 @@ asio::awaitable<nlohmann::json> list_executions(session& amc, const call_context
   for (auto& execution : listing["executions"]) {
     execution = unwrap(std::move(execution), "workflowExecution", "listWorkflowExecutions");
     check_execution_reply(execution, "listWorkflowExecutions", false);
+    mark_terminal(execution);
   }
   co_return listing;
 }

@@ -191,7 +191,9 @@ void check_workflow(const field_reader& workflow) {
   workflow.typed("sqlQuery", json::value_t::string, "a string");
   workflow.typed("inputParameters", json::value_t::array, "an array");
   workflow.typed("outputColumns", json::value_t::array, "an array");
-  workflow.typed("outputFormat", json::value_t::string, "a string");
+  // Amazon's spec: the CSV dialect as an object, never a format name.
+  workflow.typed("outputFormat", json::value_t::object,
+                 "an object {\"separatorCharacter\", \"quoteCharacter\", \"escapeCharacter\"}");
   workflow.typed("filteredMetricsDiscriminatorColumn", json::value_t::string, "a string");
   workflow.typed("distinctUserCountColumn", json::value_t::string, "a string");
   workflow.typed("filteredReasonColumn", json::value_t::string, "a string");

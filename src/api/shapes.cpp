@@ -77,6 +77,12 @@ bool is_terminal(execution_phase phase) {
          phase == execution_phase::cancelled || phase == execution_phase::rejected;
 }
 
+void mark_terminal(nlohmann::json& execution) {
+  const auto status = execution.find("status");
+  execution["terminal"] = status != execution.end() && status->is_string() &&
+                          is_terminal(parse_execution_status(status->get_ref<const std::string&>()));
+}
+
 std::string failure_reason(const nlohmann::json& execution) {
   if (!execution.is_object()) return {};
   for (const char* field : {"statusReason", "message", "details", "messageSubject", "errorMessage"}) {

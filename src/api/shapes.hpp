@@ -42,6 +42,11 @@ execution_phase parse_execution_status(std::string_view status);
 // a new status AMC adds must not end a wait early.
 bool is_terminal(execution_phase phase);
 
+// Adds "terminal": true|false to an execution read from AMC (is_terminal of
+// its status; none or an unknown one: false). Every execution a host gets
+// carries it, so no host keeps a list of statuses of its own.
+void mark_terminal(nlohmann::json& execution);
+
 // AMC's reason for a FAILED/REJECTED execution, from whichever field carries
 // it (statusReason, message, details, messageSubject, or an output
 // channel's statusReason); empty when none does.

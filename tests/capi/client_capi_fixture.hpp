@@ -57,6 +57,20 @@ class ClientCapi : public amc::testing::sandbox_fixture {
     return body;
   }
 
+  // Submits `execution` (AMC's CreateWorkflowExecutionRequest) and waits
+  // until it SUCCEEDED; `amc_id` is then its AMC execution id. Call it
+  // inside ASSERT_NO_FATAL_FAILURE.
+  void run_to_success(const json& execution, std::string& amc_id) {
+    char* out = nullptr;
+    ASSERT_EQ(call(amc_execution_submit(client_, request({{"request", execution}}).dump().c_str(), &out)), AMC_OK)
+        << amc_last_error();
+    amc_id = json::parse(take(out))["amc_execution_id"];
+    const auto wait = request({{"amc_execution_id", amc_id}, {"first_poll_ms", 50}, {"max_poll_ms", 100}});
+    ASSERT_EQ(call(amc_execution_wait(client_, wait.dump().c_str(), nullptr, nullptr, nullptr, &out)), AMC_OK)
+        << amc_last_error();
+    amc_free(out);
+  }
+
   std::string config_;
   amc_client* client_ = nullptr;
   std::string refresh_token_;

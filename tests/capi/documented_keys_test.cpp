@@ -11,6 +11,7 @@
 
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -225,6 +226,79 @@ TEST_F(DocumentedKeys, DiscoveryWorkflowAndExecutionResponses) {
   expect_keys(
       ok(amc_workflow_delete(client_, request({{"workflow_id", "wf_documented"}}).dump().c_str(), &out), &out, "delete"),
       {}, "amc_workflow_delete");
+}
+
+// amc.h: every execution object carries "terminal", libamc's one
+// classification of AMC's statuses (issue 20, point 5), so hosts keep no
+// list of their own: false while it runs, true once it is over, however it
+// ended; in every call and event that hands out an execution.
+TEST_F(DocumentedKeys, EveryExecutionSaysWhetherItIsTerminal) {
+  auto terminal = [](const json& execution, const std::string& where) {
+    EXPECT_TRUE(execution.contains("terminal") && execution["terminal"].is_boolean()) << where << ": " << execution;
+    return execution.value("terminal", false);
+  };
+  char* out = nullptr;
+  const auto long_run = request({{"execution_id", "exec_7e4a1c01"},
+                                 {"request", {{"workflow", {{"sqlQuery", "SELECT 1 -- sandbox: duration=10h"}}}}}});
+  const auto submitted = ok(amc_execution_submit(client_, long_run.dump().c_str(), &out), &out, "submit");
+  EXPECT_FALSE(terminal(submitted["execution"], "amc_execution_submit"));
+  const json named = {{"execution_id", "exec_7e4a1c01"}};
+  out = nullptr;
+  EXPECT_FALSE(terminal(ok(amc_execution_get(client_, request(named).dump().c_str(), &out), &out, "get"),
+                        "amc_execution_get of a running execution"));
+  out = nullptr;
+  const auto listed = ok(amc_execution_list(client_,
+                                            request({{"filters", {{"minCreationTime", "2000-01-01T00:00:00"}}}})
+                                                .dump()
+                                                .c_str(),
+                                            &out),
+                         &out, "list");
+  int running = 0;
+  for (const auto& execution : listed["executions"])
+    if (!terminal(execution, "amc_execution_list") &&
+        execution["workflowExecutionId"] == submitted["amc_execution_id"])
+      ++running;
+  EXPECT_EQ(running, 1) << listed;
+  out = nullptr;
+  const auto cancelled = ok(amc_execution_cancel(client_, request(named).dump().c_str(), &out), &out, "cancel");
+  EXPECT_EQ(cancelled["status"], "CANCELLED");
+  EXPECT_TRUE(terminal(cancelled, "amc_execution_cancel"));
+
+  // A wait: every progress event's execution, and the final one.
+  std::mutex mutex;
+  std::vector<json> seen;
+  auto record = [](const char* event, void* user) {
+    auto* into = static_cast<std::pair<std::mutex*, std::vector<json>*>*>(user);
+    const std::lock_guard lock{*into->first};
+    into->second->push_back(json::parse(event));
+  };
+  std::pair<std::mutex*, std::vector<json>*> sink{&mutex, &seen};
+  out = nullptr;
+  const auto quick = request({{"request", {{"workflow", {{"sqlQuery", "SELECT 1 -- sandbox: duration=30m"}}}}}});
+  const auto amc_id = ok(amc_execution_submit(client_, quick.dump().c_str(), &out), &out, "submit")["amc_execution_id"];
+  out = nullptr;
+  const auto wait = request({{"amc_execution_id", amc_id}, {"first_poll_ms", 20}, {"max_poll_ms", 50}});
+  const auto finished = ok(amc_execution_wait(client_, wait.dump().c_str(), nullptr, record, &sink, &out), &out, "wait");
+  EXPECT_EQ(finished["status"], "SUCCEEDED");
+  EXPECT_TRUE(terminal(finished, "amc_execution_wait"));
+  {
+    const std::lock_guard lock{mutex};
+    ASSERT_FALSE(seen.empty());
+    for (const auto& event : seen)
+      EXPECT_EQ(terminal(event["execution"], "a status event"), event["execution"]["status"] == "SUCCEEDED") << event;
+    EXPECT_TRUE(terminal(seen.back()["execution"], "the last status event"));
+  }
+
+  // A failed run: the execution in the error detail.
+  out = nullptr;
+  const auto failing =
+      request({{"request", {{"workflow", {{"sqlQuery", "SELECT 1\n-- sandbox: fail \"Column x is unknown\""}}}}}});
+  const auto failed_id = ok(amc_execution_submit(client_, failing.dump().c_str(), &out), &out, "submit")["amc_execution_id"];
+  const auto failed_wait = request({{"amc_execution_id", failed_id}, {"first_poll_ms", 20}});
+  const auto detail = error_json(amc_execution_wait(client_, failed_wait.dump().c_str(), nullptr, nullptr, nullptr, &out),
+                                 AMC_E_EXECUTION_FAILED, "amc_execution_wait");
+  EXPECT_EQ(detail["execution"]["status"], "FAILED");
+  EXPECT_TRUE(terminal(detail["execution"], "amc_last_error_json"));
 }
 
 TEST_F(DocumentedKeys, ErrorDetail) {

@@ -148,6 +148,23 @@ TEST_F(HostStoreCapi, DestroyUserRunsOnceWhenTheCallFails) {
   EXPECT_EQ(client, nullptr);
 }
 
+// amc.h: JSON deeper than 128 levels is AMC_E_CONFIG in a client config,
+// from either constructor (issue 20: the host-store one said
+// AMC_E_INVALID_ARGUMENT).
+TEST_F(HostStoreCapi, DeepConfigIsAConfigErrorForBothConstructors) {
+  const std::string deep = std::string(50'000, '[') + std::string(50'000, ']');
+  const std::string config = "{\"tls\": " + deep + "}";
+  amc_client* client = nullptr;
+  EXPECT_EQ(amc_client_new(config.c_str(), &client), AMC_E_CONFIG) << amc_last_error();
+  EXPECT_NE(std::string(amc_last_error()).find("deeper than 128 levels"), std::string::npos) << amc_last_error();
+  kept_document host;
+  const auto callbacks = callbacks_for(host);
+  EXPECT_EQ(amc_client_new_with_store(config.c_str(), &callbacks, &client), AMC_E_CONFIG) << amc_last_error();
+  EXPECT_NE(std::string(amc_last_error()).find("deeper than 128 levels"), std::string::npos) << amc_last_error();
+  EXPECT_EQ(client, nullptr);
+  EXPECT_EQ(host.destroyed, 1);  // the failed call still ran destroy_user once
+}
+
 TEST_F(HostStoreCapi, StructIsVersionedBySize) {
   kept_document host;
   auto callbacks = callbacks_for(host);

@@ -9,15 +9,17 @@ import ctypes
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import threading
 
 import pytest
 
-from conftest import ADVERTISER, INSTANCES, MARKETPLACE, Sandbox, fernet_key
+from conftest import ADVERTISER, INSTANCES, MARKETPLACE, REPO, Sandbox, fernet_key
 from libamc_airflow import binding
 from libamc_airflow.exceptions import (
+    STATUS_EXCEPTIONS,
     AmcAuthRequired,
     AmcError,
     AmcExecutionFailed,
@@ -26,6 +28,7 @@ from libamc_airflow.exceptions import (
     AmcLibraryError,
     AmcNotFound,
     AmcThrottled,
+    Status,
 )
 
 
@@ -136,6 +139,38 @@ def test_every_function_is_declared() -> None:
     for name, (restype, argtypes) in binding._FUNCTIONS.items():
         function = getattr(library, name)
         assert function.restype is restype and function.argtypes == argtypes, name
+
+
+def amc_h() -> str:
+    return (REPO / "include" / "amc" / "amc.h").read_text()
+
+
+def header_statuses() -> dict[str, int]:
+    """amc.h's enum amc_status, name -> code: the one list of statuses."""
+    found = re.search(r"typedef enum amc_status \{(.*?)\} amc_status;", amc_h(), re.DOTALL)
+    assert found, "amc.h has no enum amc_status"
+    body = re.sub(r"/\*.*?\*/", "", found.group(1), flags=re.DOTALL)
+    return {name: int(code) for name, code in re.findall(r"\b(AMC_\w+)\s*=\s*(\d+)", body)}
+
+
+def test_every_function_of_amc_h_is_declared_once() -> None:
+    """One ctypes table for the whole header (client, poller, host store)."""
+    functions = re.findall(r"^AMC_API\b[^(]*?\b(amc_\w+)\s*\(", amc_h(), re.MULTILINE)
+    assert functions and list(binding._FUNCTIONS) == functions
+
+
+def test_statuses_agree_with_amc_h() -> None:
+    """amc.h's enum is the source: the library's names, the Python enum and
+    the typed exceptions follow it code for code."""
+    statuses = header_statuses()
+    assert list(statuses.values()) == list(range(len(statuses))), statuses
+    assert {status.name: status.value for status in Status} == statuses
+    for name, code in statuses.items():
+        assert binding.status_name(code) == name
+        if code != 0:
+            assert STATUS_EXCEPTIONS[code].status == code, name
+    assert binding.status_name(len(statuses)) == "AMC_E_UNKNOWN"
+    assert set(STATUS_EXCEPTIONS) == set(statuses.values()) - {0}
 
 
 def test_workflow_id_from_name_and_invalid_argument() -> None:

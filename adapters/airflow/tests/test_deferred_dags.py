@@ -115,3 +115,58 @@ def test_access_token_expiring_during_the_deferral(
     assert any(entry.get("operation") in STATUS_READS and entry["status"] == 401 for entry in log), log[-20:]
     assert len(sandbox.requests("lwaToken")) > moved["tokens_before"]
     deferred_through_the_poller(summary["output"])
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        # (DAG, task, status reads before the deferral: the sensor's first poke)
+        ("amc_forbidden_deferred_run", "run", 0),
+        ("amc_forbidden_deferred_sensor", "wait", 1),
+    ],
+)
+def test_forbidden_during_the_deferral_fails_at_once(
+    run_dag: Callable[..., dict[str, Any]],
+    sandbox: Sandbox,
+    airflow_env: dict[str, str],
+    case: tuple[str, str, int],
+) -> None:
+    """Once the task waits in the triggerer (libamc's poller has read the
+    status), AMC answers every status read with 403: the poller gives up
+    (AMC_E_FORBIDDEN), and the task fails on its first try although it has
+    a retry: another try cannot fix a permission (issue 20: the operator
+    used to retry it in deferred mode)."""
+    dag_id, task_id, reads_before_the_deferral = case
+    injected: dict[str, Any] = {}
+
+    def forbid_when_deferred() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            reads = [entry for entry in sandbox.requests() if entry.get("operation") in STATUS_READS]
+            if len(reads) > reads_before_the_deferral:
+                sandbox.admin(
+                    "POST",
+                    "faults",
+                    {
+                        "faults": [
+                            {"kind": "error_status", "operation": operation, "status": 403, "count": -1}
+                            for operation in STATUS_READS
+                        ]
+                    },
+                )
+                injected["at"] = time.time()
+                return
+            time.sleep(0.1)
+
+    forbidder = threading.Thread(target=forbid_when_deferred, daemon=True)
+    forbidder.start()
+    try:
+        summary = run_dag(airflow_env, dag_id, logical_date="2026-04-05T00:00:00+00:00")
+    finally:
+        forbidder.join(timeout=5)
+        sandbox.admin("DELETE", "faults")
+    assert "at" in injected, "the deferral never started reading status"
+    entry = task(summary, task_id)
+    assert entry["state"] == "failed" and entry["try_number"] == 1, (entry, summary["output"][-6000:])
+    assert "AMC_E_FORBIDDEN" in summary["output"] or "403" in summary["output"], summary["output"][-6000:]
+    deferred_through_the_poller(summary["output"])

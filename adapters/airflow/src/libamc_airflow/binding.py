@@ -44,7 +44,46 @@ _out_text = ctypes.POINTER(ctypes.c_void_p)
 LOG_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
 PROGRESS_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_void_p)
 
-# name -> (restype, argtypes), in amc.h's order.
+# amc_store_callbacks' members (amc_client_new_with_store).
+STORE_PUT_TEXT = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p)
+STORE_READ = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, STORE_PUT_TEXT, ctypes.c_void_p)
+STORE_WRITE = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p)
+STORE_TRY_LOCK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p)
+STORE_UNLOCK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p)
+USER_DESTRUCTOR = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+# amc_watch_callback.
+WATCH_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_void_p)
+
+
+class StoreCallbacks(ctypes.Structure):
+    """amc_store_callbacks, versioned by its size (first member)."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("user", ctypes.c_void_p),
+        ("read", STORE_READ),
+        ("write", STORE_WRITE),
+        ("try_lock", STORE_TRY_LOCK),
+        ("unlock", STORE_UNLOCK),
+        ("destroy_user", USER_DESTRUCTOR),
+    ]
+
+
+class WatchOptions(ctypes.Structure):
+    """amc_watch_options, versioned by its size (first member)."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("request_json", ctypes.c_char_p),
+        ("callback", WATCH_CALLBACK),
+        ("user", ctypes.c_void_p),
+        ("destroy_user", USER_DESTRUCTOR),
+    ]
+
+
+# Every function of amc.h: name -> (restype, argtypes), in amc.h's order
+# (tests/test_binding.py checks it against the header). The one table:
+# the poller and the host store use these declarations too.
 _FUNCTIONS: dict[str, tuple[Any, list[Any]]] = {
     "amc_version_number": (ctypes.c_int, []),
     "amc_version_string": (_text, []),
@@ -61,6 +100,7 @@ _FUNCTIONS: dict[str, tuple[Any, list[Any]]] = {
     "amc_store_rotate_keys": (_status, [_handle, _out_text]),
     "amc_client_new": (_status, [_text, _out_handle]),
     "amc_client_free": (None, [_handle]),
+    "amc_client_new_with_store": (_status, [_text, ctypes.POINTER(StoreCallbacks), _out_handle]),
     "amc_client_set_log": (_status, [_handle, LOG_CALLBACK, ctypes.c_void_p, ctypes.c_int]),
     "amc_client_metrics": (_status, [_handle, _out_text]),
     "amc_auth_consent_url": (_status, [_handle, _text, _out_text]),
@@ -86,6 +126,12 @@ _FUNCTIONS: dict[str, tuple[Any, list[Any]]] = {
     "amc_cancel_token_free": (None, [_handle]),
     "amc_execution_wait": (_status, [_handle, _text, _handle, PROGRESS_CALLBACK, ctypes.c_void_p, _out_text]),
     "amc_results_download": (_status, [_handle, _text, PROGRESS_CALLBACK, ctypes.c_void_p, _out_text]),
+    "amc_poller_new": (_status, [_handle, _text, _out_handle]),
+    "amc_poller_free": (None, [_handle]),
+    "amc_watch": (_status, [_handle, ctypes.POINTER(WatchOptions), ctypes.POINTER(ctypes.c_uint64)]),
+    "amc_unwatch": (_status, [_handle, ctypes.c_uint64]),
+    "amc_poller_next_event": (_status, [_handle, ctypes.c_int, _out_text]),
+    "amc_poller_stats": (_status, [_handle, _out_text]),
 }
 
 # The request-in, JSON-out calls of a client: method name -> C function.

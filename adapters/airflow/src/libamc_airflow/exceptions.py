@@ -9,7 +9,34 @@ library masks them before they reach us.
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import Any
+
+
+class Status(IntEnum):
+    """amc_status, value for value (tests/test_binding.py checks it against
+    amc.h's enum and amc_status_name). Append-only, like the C enum."""
+
+    AMC_OK = 0
+    AMC_E_INVALID_ARGUMENT = 1
+    AMC_E_CONFIG = 2
+    AMC_E_AUTH_REQUIRED = 3
+    AMC_E_FORBIDDEN = 4
+    AMC_E_NOT_FOUND = 5
+    AMC_E_CONFLICT = 6
+    AMC_E_THROTTLED = 7
+    AMC_E_REMOTE = 8
+    AMC_E_NETWORK = 9
+    AMC_E_TLS = 10
+    AMC_E_TIMEOUT = 11
+    AMC_E_CANCELLED = 12
+    AMC_E_EXECUTION_FAILED = 13
+    AMC_E_CRYPTO = 14
+    AMC_E_STORE = 15
+    AMC_E_PROTOCOL = 16
+    AMC_E_FORKED = 17
+    AMC_E_INTERNAL = 18
+    AMC_E_OUT_OF_MEMORY = 19
 
 
 class AmcError(Exception):
@@ -41,37 +68,37 @@ class AmcLibraryError(AmcError, ImportError):
 
 
 class AmcInvalidArgument(AmcError, ValueError):
-    status = 1
+    status = Status.AMC_E_INVALID_ARGUMENT
 
 
 class AmcConfigError(AmcError):
-    status = 2
+    status = Status.AMC_E_CONFIG
 
 
 class AmcAuthRequired(AmcError):
     """The credential needs a new consent (revoked grant, invalid_grant)."""
 
-    status = 3
+    status = Status.AMC_E_AUTH_REQUIRED
 
 
 class AmcForbidden(AmcError):
     """AMC answered 403 after a refresh: wrong advertiser id or no access to the instance."""
 
-    status = 4
+    status = Status.AMC_E_FORBIDDEN
 
 
 class AmcNotFound(AmcError):
-    status = 5
+    status = Status.AMC_E_NOT_FOUND
 
 
 class AmcConflict(AmcError):
-    status = 6
+    status = Status.AMC_E_CONFLICT
 
 
 class AmcThrottled(AmcError):
     """Rate-limited beyond the retry policy; ``retry_after_ms`` may say when to come back."""
 
-    status = 7
+    status = Status.AMC_E_THROTTLED
 
     @property
     def retry_after_ms(self) -> int | None:
@@ -80,29 +107,29 @@ class AmcThrottled(AmcError):
 
 
 class AmcRemoteError(AmcError):
-    status = 8
+    status = Status.AMC_E_REMOTE
 
 
 class AmcNetworkError(AmcError):
-    status = 9
+    status = Status.AMC_E_NETWORK
 
 
 class AmcTlsError(AmcError):
-    status = 10
+    status = Status.AMC_E_TLS
 
 
 class AmcTimeout(AmcError):
-    status = 11
+    status = Status.AMC_E_TIMEOUT
 
 
 class AmcCancelled(AmcError):
-    status = 12
+    status = Status.AMC_E_CANCELLED
 
 
 class AmcExecutionFailed(AmcError):
     """The AMC execution ended FAILED, CANCELLED or REJECTED; the message has AMC's reason."""
 
-    status = 13
+    status = Status.AMC_E_EXECUTION_FAILED
 
     @property
     def execution(self) -> dict[str, Any]:
@@ -111,29 +138,29 @@ class AmcExecutionFailed(AmcError):
 
 
 class AmcCryptoError(AmcError):
-    status = 14
+    status = Status.AMC_E_CRYPTO
 
 
 class AmcStoreError(AmcError):
-    status = 15
+    status = Status.AMC_E_STORE
 
 
 class AmcProtocolError(AmcError):
-    status = 16
+    status = Status.AMC_E_PROTOCOL
 
 
 class AmcForked(AmcError):
     """A native handle was used in a process other than the one that created it."""
 
-    status = 17
+    status = Status.AMC_E_FORKED
 
 
 class AmcInternalError(AmcError):
-    status = 18
+    status = Status.AMC_E_INTERNAL
 
 
 class AmcOutOfMemory(AmcError, MemoryError):
-    status = 19
+    status = Status.AMC_E_OUT_OF_MEMORY
 
 
 STATUS_EXCEPTIONS: dict[int, type[AmcError]] = {

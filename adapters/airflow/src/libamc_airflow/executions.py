@@ -1,24 +1,26 @@
-"""What the adapter knows about AMC execution statuses, and the small JSON
-summary of an execution that goes to XCom and trigger events (never rows)."""
+"""Reading AMC executions as libamc hands them out, and the small JSON
+summary of an execution that goes to XCom and trigger events (never rows).
+
+Which statuses end a run is libamc's to say, once: every execution it
+returns carries ``"terminal": true|false`` (amc.h). The adapter keeps no
+list of statuses; it only tells SUCCEEDED from the other ends."""
 
 from __future__ import annotations
 
 from typing import Any
 
 SUCCEEDED = "SUCCEEDED"
-# FAILED, CANCELLED and REJECTED end a run without results (amc-api.md).
-FAILED_STATUSES = frozenset({"FAILED", "CANCELLED", "REJECTED"})
-TERMINAL_STATUSES = FAILED_STATUSES | {SUCCEEDED}
 
 
 def status_of(execution: dict[str, Any]) -> str:
     return str(execution.get("status") or "UNKNOWN")
 
 
-def is_active(status: str) -> bool:
-    """PENDING, RUNNING, PUBLISHING, and any status AMC may add one day:
-    everything that is not terminal is still going."""
-    return status not in TERMINAL_STATUSES
+def is_terminal(execution: dict[str, Any]) -> bool:
+    """libamc's word on whether the run is over (SUCCEEDED, FAILED,
+    CANCELLED, REJECTED); PENDING, RUNNING, PUBLISHING and any status AMC
+    may add one day are not."""
+    return execution.get("terminal") is True
 
 
 def reason_of(execution: dict[str, Any]) -> str:
@@ -32,6 +34,7 @@ def summary(execution: dict[str, Any]) -> dict[str, Any]:
         "workflowId",
         "status",
         "statusReason",
+        "terminal",
         "createTime",
         "startTime",
         "endTime",

@@ -27,57 +27,20 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from libamc_airflow.binding import Client, _check, _encode, _json_out, _take_text, library
+from libamc_airflow.binding import (
+    USER_DESTRUCTOR,
+    WATCH_CALLBACK,
+    Client,
+    WatchOptions,
+    _check,
+    _encode,
+    _json_out,
+    _take_text,
+    library,
+)
 from libamc_airflow.exceptions import AmcError, AmcNotFound, AmcTimeout
 
-WATCH_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_void_p)
-USER_DESTRUCTOR = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
-
 EventHandler = Callable[[dict[str, Any]], None]
-
-
-class WatchOptions(ctypes.Structure):
-    """amc_watch_options, versioned by its size (first member)."""
-
-    _fields_ = [
-        ("size", ctypes.c_size_t),
-        ("request_json", ctypes.c_char_p),
-        ("callback", WATCH_CALLBACK),
-        ("user", ctypes.c_void_p),
-        ("destroy_user", USER_DESTRUCTOR),
-    ]
-
-
-_POLLER_FUNCTIONS: dict[str, tuple[Any, list[Any]]] = {
-    "amc_poller_new": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]),
-    "amc_poller_free": (None, [ctypes.c_void_p]),
-    "amc_watch": (
-        ctypes.c_int,
-        [ctypes.c_void_p, ctypes.POINTER(WatchOptions), ctypes.POINTER(ctypes.c_uint64)],
-    ),
-    "amc_unwatch": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint64]),
-    "amc_poller_next_event": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_void_p)]),
-    "amc_poller_stats": (ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)]),
-}
-_declared = False
-_declare_lock = threading.Lock()
-
-
-def _poller_library() -> ctypes.CDLL:
-    """The library with the poller's functions declared (argtypes, restype)."""
-    global _declared  # noqa: PLW0603 - declared once per process
-    lib = library()
-    with _declare_lock:
-        if not _declared:
-            missing = [name for name in _POLLER_FUNCTIONS if not hasattr(lib, name)]
-            if missing:
-                raise AmcError(f"the loaded libamc lacks {', '.join(missing)}: it predates the poller")
-            for name, (restype, argtypes) in _POLLER_FUNCTIONS.items():
-                function = getattr(lib, name)
-                function.restype = restype
-                function.argtypes = argtypes
-            _declared = True
-    return lib
 
 
 class Poller:
@@ -85,7 +48,7 @@ class Poller:
     first_interval_ms, max_interval_ms, growth, jitter, ...)."""
 
     def __init__(self, client: Client, config: dict[str, Any] | None = None) -> None:
-        lib = _poller_library()
+        lib = library()
         self.client = client
         self._pid = os.getpid()
         self._handlers: dict[int, EventHandler | None] = {}
@@ -138,7 +101,7 @@ class Poller:
         )
         watch_id = ctypes.c_uint64()
         try:
-            _check(_poller_library().amc_watch(handle, ctypes.byref(options), ctypes.byref(watch_id)))
+            _check(library().amc_watch(handle, ctypes.byref(options), ctypes.byref(watch_id)))
         except BaseException:
             # A failed amc_watch never runs destroy_user: the key is still ours.
             self._on_destroy(key)
@@ -148,7 +111,7 @@ class Poller:
     def unwatch(self, watch_id: int) -> bool:
         """Stops a watch; False when it was already over. When this returns no
         callback of the watch runs any more (see amc_unwatch)."""
-        status = _poller_library().amc_unwatch(self._live(), watch_id)
+        status = library().amc_unwatch(self._live(), watch_id)
         if status == 0:
             return True
         try:
@@ -160,7 +123,7 @@ class Poller:
     def next_event(self, timeout_ms: int) -> dict[str, Any] | None:
         """The next event of a watch without handler; None after timeout_ms."""
         out = ctypes.c_void_p()
-        status = _poller_library().amc_poller_next_event(self._live(), timeout_ms, ctypes.byref(out))
+        status = library().amc_poller_next_event(self._live(), timeout_ms, ctypes.byref(out))
         if status != 0:
             try:
                 _check(status)
@@ -173,9 +136,7 @@ class Poller:
         """Counters: watched, requests_sent, get_requests, list_requests,
         batched_reads, throttles, detection latency (amc_poller_stats)."""
         handle = self._live()
-        result: dict[str, Any] = _json_out(
-            lambda out: _poller_library().amc_poller_stats(handle, ctypes.byref(out))
-        )
+        result: dict[str, Any] = _json_out(lambda out: library().amc_poller_stats(handle, ctypes.byref(out)))
         return result
 
     def watching(self) -> int:
@@ -188,7 +149,7 @@ class Poller:
         alone (its threads do not exist here)."""
         handle, self._handle = self._handle, None
         if handle is not None and self._pid == os.getpid():
-            _poller_library().amc_poller_free(handle)
+            library().amc_poller_free(handle)
 
     def __enter__(self) -> Poller:
         return self

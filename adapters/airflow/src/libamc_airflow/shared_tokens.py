@@ -35,31 +35,20 @@ import time
 import uuid
 from typing import Any
 
-from libamc_airflow.binding import Client, _check, library
+from libamc_airflow.binding import (
+    STORE_READ,
+    STORE_TRY_LOCK,
+    STORE_UNLOCK,
+    STORE_WRITE,
+    USER_DESTRUCTOR,
+    Client,
+    StoreCallbacks,
+    _check,
+    library,
+)
 
 LEASE_SECONDS = 30.0
 SETTLE_SECONDS = 0.2
-
-PUT_TEXT = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p)
-READ = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, PUT_TEXT, ctypes.c_void_p)
-WRITE = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p)
-TRY_LOCK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p)
-UNLOCK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p)
-DESTROY = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
-
-
-class StoreCallbacks(ctypes.Structure):
-    """amc_store_callbacks, versioned by its size (first member)."""
-
-    _fields_ = [
-        ("size", ctypes.c_size_t),
-        ("user", ctypes.c_void_p),
-        ("read", READ),
-        ("write", WRITE),
-        ("try_lock", TRY_LOCK),
-        ("unlock", UNLOCK),
-        ("destroy_user", DESTROY),
-    ]
 
 
 class VariableDocument:
@@ -76,11 +65,11 @@ class VariableDocument:
         self.callbacks = StoreCallbacks(
             ctypes.sizeof(StoreCallbacks),
             None,
-            READ(self._read),
-            WRITE(self._write),
-            TRY_LOCK(self._try_lock),
-            UNLOCK(self._unlock),
-            DESTROY(),
+            STORE_READ(self._read),
+            STORE_WRITE(self._write),
+            STORE_TRY_LOCK(self._try_lock),
+            STORE_UNLOCK(self._unlock),
+            USER_DESTRUCTOR(),
         )
 
     # Airflow's Variable, imported late: this module is importable without Airflow.
@@ -170,12 +159,12 @@ class SharedStoreClient(Client):
         super().__init__(config)
 
     def _new_native(self, config_json: bytes | None) -> ctypes.c_void_p:
-        lib = library()
-        new = lib.amc_client_new_with_store
-        new.restype = ctypes.c_int
-        new.argtypes = [ctypes.c_char_p, ctypes.POINTER(StoreCallbacks), ctypes.POINTER(ctypes.c_void_p)]
         out = ctypes.c_void_p()
-        _check(new(config_json, ctypes.byref(self.document.callbacks), ctypes.byref(out)))
+        _check(
+            library().amc_client_new_with_store(
+                config_json, ctypes.byref(self.document.callbacks), ctypes.byref(out)
+            )
+        )
         return out
 
 

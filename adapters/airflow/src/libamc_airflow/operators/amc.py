@@ -38,27 +38,18 @@ from airflow.sdk import BaseOperator, conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from libamc_airflow.binding import CancelToken, workflow_id_from_name
-from libamc_airflow.exceptions import (
-    AmcAuthRequired,
-    AmcConfigError,
-    AmcError,
-    AmcExecutionFailed,
-    AmcForbidden,
-    AmcInvalidArgument,
-    AmcNotFound,
-)
-from libamc_airflow.executions import SUCCEEDED, is_active, reason_of, status_of, summary
+from libamc_airflow.exceptions import AmcError, AmcExecutionFailed, AmcNotFound
+from libamc_airflow.executions import SUCCEEDED, is_terminal, status_of, summary
 from libamc_airflow.hooks.amc import AmcHook
 from libamc_airflow.lineage import AmcLineageMixin
 from libamc_airflow.links.amc import REGION_AMC_ENDPOINTS, AmcExecutionLink, execution_url
+from libamc_airflow.mixins import AmcExecutionEventsMixin
 from libamc_airflow.triggers.execution import AmcExecutionTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 STATE_KEY = "amc_execution"
-# Failures another try cannot fix: the task fails without using up retries.
-FATAL = (AmcAuthRequired, AmcForbidden, AmcConfigError, AmcInvalidArgument)
 AMC_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 
@@ -130,7 +121,7 @@ class AmcSyncWorkflowOperator(BaseOperator):
         return {"workflow_id": workflow_id, "action": result.get("action")}
 
 
-class AmcRunWorkflowOperator(AmcLineageMixin, BaseOperator):
+class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOperator):
     """Runs an AMC workflow: submit, wait, and optionally download the results.
 
     :param workflow_id: a saved workflow to run; or
@@ -292,19 +283,8 @@ class AmcRunWorkflowOperator(AmcLineageMixin, BaseOperator):
 
     # -- execute ------------------------------------------------------------------------------
     def execute(self, context: Context) -> Any:
-        try:
+        with self.failing_at_once():
             return self._execute(context)
-        except FATAL as problem:
-            raise AirflowFailException(self._explain(problem)) from problem
-
-    def _explain(self, problem: AmcError) -> str:
-        if isinstance(problem, AmcAuthRequired):
-            return (
-                f"{problem}. Re-authenticate: get a new refresh token through Login with Amazon's "
-                f"consent and put it into the Airflow connection {self.amc_conn_id!r} (field "
-                "refresh_token)."
-            )
-        return str(problem)
 
     def _execute(self, context: Context) -> Any:
         hook = self.hook
@@ -313,8 +293,9 @@ class AmcRunWorkflowOperator(AmcLineageMixin, BaseOperator):
         generation = 0
         if record is not None:
             generation = int(record.get("generation", 0))
-            status = self._status_of(hook, record)
-            if is_active(status) and status != "NOT_FOUND":
+            execution = self._execution_of(hook, record)
+            status = status_of(execution) if execution is not None else "NOT_FOUND"
+            if execution is not None and not is_terminal(execution):
                 self.log.info(
                     "Re-attaching to AMC execution %s (%s) submitted by an earlier try",
                     record["amc_execution_id"],
@@ -358,14 +339,13 @@ class AmcRunWorkflowOperator(AmcLineageMixin, BaseOperator):
         self._link(context, hook, record["instance"]["instance_id"], record["amc_execution_id"])
         return self._wait(context, hook, record)
 
-    def _status_of(self, hook: AmcHook, record: dict[str, Any]) -> str:
+    def _execution_of(self, hook: AmcHook, record: dict[str, Any]) -> dict[str, Any] | None:
+        """The execution an earlier try submitted; None when AMC does not know it."""
         try:
-            execution = hook.get_conn().execution_get(
-                self._call(hook, amc_execution_id=record["amc_execution_id"])
-            )
+            request = self._call(hook, amc_execution_id=record["amc_execution_id"])
+            return hook.get_conn().execution_get(request)
         except AmcNotFound:
-            return "NOT_FOUND"
-        return status_of(execution)
+            return None
 
     def _wait(self, context: Context, hook: AmcHook, record: dict[str, Any]) -> Any:
         if self.deferrable:
@@ -429,24 +409,15 @@ class AmcRunWorkflowOperator(AmcLineageMixin, BaseOperator):
         execution: dict[str, Any] = outcome["execution"]
         return execution
 
-    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+    def execution_succeeded(self, context: Context, event: dict[str, Any]) -> Any:
+        """The trigger's success event (AmcExecutionEventsMixin.execute_complete
+        handles the others): download and finish."""
         record = self._recall(context) or {
             "execution_id": event.get("execution_id"),
             "amc_execution_id": event["amc_execution_id"],
             "generation": 0,
         }
-        if event.get("status") == "success":
-            return self._finish(context, self.hook, record, event.get("execution"))
-        if event.get("status") == "failed":
-            execution = event.get("execution") or {}
-            raise AirflowException(
-                f"AMC execution {event['amc_execution_id']} ended {status_of(execution)}: "
-                f"{event.get('reason') or reason_of(execution)}"
-            )
-        message = f"waiting for AMC execution {event['amc_execution_id']} failed: {event.get('error')}"
-        if event.get("error_status") == "AMC_E_AUTH_REQUIRED":
-            raise AirflowFailException(self._explain(AmcAuthRequired(message)))
-        raise AirflowException(message)
+        return self._finish(context, self.hook, record, event.get("execution"))
 
     def _finish(
         self, context: Context, hook: AmcHook, record: dict[str, Any], execution: dict[str, Any] | None

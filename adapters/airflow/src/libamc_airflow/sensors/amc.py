@@ -8,22 +8,25 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseSensorOperator, conf
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowException
 
-from libamc_airflow.executions import SUCCEEDED, is_active, reason_of, status_of
+from libamc_airflow.executions import SUCCEEDED, is_terminal, reason_of, status_of
 from libamc_airflow.hooks.amc import AmcHook
+from libamc_airflow.mixins import AmcExecutionEventsMixin
 from libamc_airflow.triggers.execution import AmcExecutionTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class AmcExecutionSensor(BaseSensorOperator):
+class AmcExecutionSensor(AmcExecutionEventsMixin, BaseSensorOperator):
     """True once the execution is SUCCEEDED; fails with AMC's reason when it
-    ends FAILED, CANCELLED or REJECTED.
+    ends FAILED, CANCELLED or REJECTED. Failures another try cannot fix
+    (403, re-authentication needed) fail the task at once, as does the
+    deadline of a deferred wait.
 
     :param amc_execution_id: AMC's id of the execution (templated), e.g.
         ``{{ ti.xcom_pull('run')['amc_execution_id'] }}``.
@@ -35,6 +38,10 @@ class AmcExecutionSensor(BaseSensorOperator):
 
     template_fields: Sequence[str] = ("amc_execution_id", "instance")
     ui_color = "#ff9900"
+    # A sensor's deadline is final (as Airflow's own sensor timeout is).
+    fail_at_once_statuses: ClassVar[frozenset[str]] = AmcExecutionEventsMixin.fail_at_once_statuses | {
+        "AMC_E_TIMEOUT"
+    }
 
     def __init__(
         self,
@@ -52,6 +59,10 @@ class AmcExecutionSensor(BaseSensorOperator):
         self.deferrable = deferrable
 
     def execute(self, context: Context) -> Any:
+        with self.failing_at_once():
+            return self._execute(context)
+
+    def _execute(self, context: Context) -> Any:
         if not self.deferrable:
             return super().execute(context)
         if self.poke(context):
@@ -71,21 +82,11 @@ class AmcExecutionSensor(BaseSensorOperator):
             timeout=timedelta(seconds=timeout + 60),
         )
 
-    def execute_complete(self, context: Context, event: dict[str, Any]) -> bool:
-        """The trigger's event: success, failed (AMC's reason) or error."""
-        if event.get("status") == "success":
-            self.log.info("AMC execution %s SUCCEEDED", self.amc_execution_id)
-            return True
-        if event.get("status") == "failed":
-            execution = event.get("execution") or {}
-            raise AirflowException(
-                f"AMC execution {self.amc_execution_id} ended {status_of(execution)}: "
-                f"{event.get('reason') or reason_of(execution)}"
-            )
-        message = f"waiting for AMC execution {self.amc_execution_id} failed: {event.get('error')}"
-        if event.get("error_status") in ("AMC_E_AUTH_REQUIRED", "AMC_E_FORBIDDEN", "AMC_E_TIMEOUT"):
-            raise AirflowFailException(message)
-        raise AirflowException(message)
+    def execution_succeeded(self, context: Context, event: dict[str, Any]) -> bool:
+        """The trigger's success event (AmcExecutionEventsMixin.execute_complete
+        handles the others)."""
+        self.log.info("AMC execution %s SUCCEEDED", self.amc_execution_id)
+        return True
 
     def poke(self, context: Context) -> bool:
         hook = AmcHook(self.amc_conn_id)
@@ -97,7 +98,7 @@ class AmcExecutionSensor(BaseSensorOperator):
         self.log.info("AMC execution %s is %s", self.amc_execution_id, status)
         if status == SUCCEEDED:
             return True
-        if not is_active(status):
+        if is_terminal(execution):
             raise AirflowException(
                 f"AMC execution {self.amc_execution_id} ended {status}: {reason_of(execution)}"
             )
