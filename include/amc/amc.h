@@ -652,12 +652,18 @@ AMC_API amc_status amc_workflow_id_from_name(const char *name, char **out_workfl
  * amc_execution_cancel, amc_execution_wait and its "status" progress events,
  * each of amc_execution_list's "executions", amc_execution_submit's
  * "execution", the poller's events, and "execution" in
- * amc_last_error_json()) is AMC's flat execution plus one field of libamc's:
+ * amc_last_error_json()) is AMC's flat execution plus two fields of libamc's:
  *   "terminal": true   SUCCEEDED, FAILED, CANCELLED, REJECTED: it is over
  *   "terminal": false  PENDING, RUNNING, PUBLISHING, no status yet, or a
  *                      status AMC may add one day (never ends a wait early)
- * Hosts read "terminal" instead of keeping their own list of statuses;
- * "status" says how it ended. */
+ *   "phase": "pending" | "running" | "publishing" | "succeeded" | "failed" |
+ *            "cancelled" | "rejected" | "unknown"   AMC's "status" typed by
+ *            libamc; "unknown": no status, or one this libamc does not know
+ *            (AMC's own text stays in "status")
+ * Hosts read "terminal" and "phase" instead of keeping their own list of
+ * statuses. The statuses are those of the workflow execution's "status" in
+ * AMC's workflow-management spec, plus REJECTED and PUBLISHING, which AMC
+ * also answers (seen in Amazon's own AMC tooling). */
 
 /* Submits an execution, idempotently. Request:
  *   {"credential_id", "instance",

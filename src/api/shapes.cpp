@@ -77,10 +77,27 @@ bool is_terminal(execution_phase phase) {
          phase == execution_phase::cancelled || phase == execution_phase::rejected;
 }
 
+std::string_view execution_phase_name(execution_phase phase) {
+  switch (phase) {
+    case execution_phase::pending: return "pending";
+    case execution_phase::running: return "running";
+    case execution_phase::publishing: return "publishing";
+    case execution_phase::succeeded: return "succeeded";
+    case execution_phase::failed: return "failed";
+    case execution_phase::cancelled: return "cancelled";
+    case execution_phase::rejected: return "rejected";
+    case execution_phase::unknown: break;
+  }
+  return "unknown";
+}
+
 void mark_terminal(nlohmann::json& execution) {
   const auto status = execution.find("status");
-  execution["terminal"] = status != execution.end() && status->is_string() &&
-                          is_terminal(parse_execution_status(status->get_ref<const std::string&>()));
+  const auto phase = status != execution.end() && status->is_string()
+                         ? parse_execution_status(status->get_ref<const std::string&>())
+                         : execution_phase::unknown;
+  execution["terminal"] = is_terminal(phase);
+  execution["phase"] = execution_phase_name(phase);
 }
 
 std::string failure_reason(const nlohmann::json& execution) {

@@ -38,13 +38,19 @@ enum class execution_phase { pending, running, publishing, succeeded, failed, ca
 
 execution_phase parse_execution_status(std::string_view status);
 
+// The phase as hosts read it in an execution's "phase": "pending",
+// "running", "publishing", "succeeded", "failed", "cancelled", "rejected",
+// or "unknown" (no status, or one this libamc does not know yet).
+std::string_view execution_phase_name(execution_phase phase);
+
 // SUCCEEDED, FAILED, CANCELLED, REJECTED. Unknown statuses are not terminal:
 // a new status AMC adds must not end a wait early.
 bool is_terminal(execution_phase phase);
 
-// Adds "terminal": true|false to an execution read from AMC (is_terminal of
-// its status; none or an unknown one: false). Every execution a host gets
-// carries it, so no host keeps a list of statuses of its own.
+// Adds "terminal": true|false (is_terminal of its status; none or an unknown
+// one: false) and "phase" (execution_phase_name) to an execution read from
+// AMC. Every execution a host gets carries both, so no host keeps a list of
+// statuses of its own.
 void mark_terminal(nlohmann::json& execution);
 
 // AMC's reason for a FAILED/REJECTED execution, from whichever field carries

@@ -151,6 +151,19 @@ TEST(Shapes, StatusesAndTerminality) {
   EXPECT_FALSE(is_terminal(execution_phase::unknown));
 }
 
+TEST(Shapes, EveryExecutionIsMarkedWithItsTerminalityAndPhase) {
+  auto marked = [](nlohmann::json execution) {
+    mark_terminal(execution);
+    return std::pair{execution["terminal"].get<bool>(), execution["phase"].get<std::string>()};
+  };
+  EXPECT_EQ(marked({{"status", "RUNNING"}}), std::pair(false, std::string{"running"}));
+  EXPECT_EQ(marked({{"status", "PUBLISHING"}}), std::pair(false, std::string{"publishing"}));
+  EXPECT_EQ(marked({{"status", "REJECTED"}}), std::pair(true, std::string{"rejected"}));
+  EXPECT_EQ(marked({{"status", "QUEUED_SOMEWHERE_NEW"}}), std::pair(false, std::string{"unknown"}));
+  EXPECT_EQ(marked({{"status", 7}}), std::pair(false, std::string{"unknown"}));
+  EXPECT_EQ(marked(nlohmann::json::object()), std::pair(false, std::string{"unknown"}));
+}
+
 TEST(Shapes, FailureReasonFromWhicheverFieldHasIt) {
   EXPECT_EQ(failure_reason(nlohmann::json::parse(R"({"statusReason":"bad SQL"})")), "bad SQL");
   EXPECT_EQ(failure_reason(nlohmann::json::parse(R"({"message":"quota"})")), "quota");

@@ -235,6 +235,12 @@ TEST_F(DocumentedKeys, DiscoveryWorkflowAndExecutionResponses) {
 TEST_F(DocumentedKeys, EveryExecutionSaysWhetherItIsTerminal) {
   auto terminal = [](const json& execution, const std::string& where) {
     EXPECT_TRUE(execution.contains("terminal") && execution["terminal"].is_boolean()) << where << ": " << execution;
+    // "phase" is the status typed: the lower-case status, or "unknown".
+    const auto status = execution.value("status", std::string{});
+    const std::set<std::string> known{"PENDING", "RUNNING", "PUBLISHING", "SUCCEEDED", "FAILED", "CANCELLED", "REJECTED"};
+    std::string phase = known.contains(status) ? status : "UNKNOWN";
+    std::transform(phase.begin(), phase.end(), phase.begin(), [](unsigned char c) { return std::tolower(c); });
+    EXPECT_EQ(execution.value("phase", std::string{"(none)"}), phase) << where << ": " << execution;
     return execution.value("terminal", false);
   };
   char* out = nullptr;

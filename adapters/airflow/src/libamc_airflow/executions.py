@@ -35,6 +35,7 @@ def summary(execution: dict[str, Any]) -> dict[str, Any]:
         "status",
         "statusReason",
         "terminal",
+        "phase",
         "createTime",
         "startTime",
         "endTime",
