@@ -9,7 +9,8 @@
 // when it is a UUID); 100,000 of them are a few megabytes.
 #pragma once
 
-#include "api/session.hpp"
+// (api::call_context comes through poller.hpp: the layer table lets only
+// it include api/session.hpp.)
 #include "poll/poller.hpp"
 
 #include <cstdint>
