@@ -8,6 +8,11 @@
 // priority queue orders every watch's next read and one timer drives it: no
 // timer, coroutine or std::function per watch.
 //
+// Its parts, each owning its data: watch_table.hpp (the watches, their ids,
+// groups and due queue), batcher.hpp (list reads for a group of watches),
+// event_queue.hpp (callbacks and next_event()), detection_latency.hpp;
+// poller.cpp runs the reads and applies their outcomes.
+//
 // Events are JSON text:
 //   {"event": "status", "watch_id", "amc_execution_id", "execution_id"
 //    (when the watch named one), "status", "previous_status" (null at the
