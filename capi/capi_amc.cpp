@@ -1,11 +1,11 @@
 // AMC discovery, workflows and executions through the C ABI. Each entry
 // point is guard -> decode -> call -> encode: the typed request comes from
-// api/requests.hpp (strict, validated once), the call is the client façade
+// client/requests.hpp (strict, validated once), the call is the client façade
 // (client/operations.hpp), and the result is encoded as the JSON amc.h
 // documents. No AMC rule lives here.
 #include "capi_support.hpp"
 
-#include "api/requests.hpp"
+#include "client/requests.hpp"
 #include "client/operations.hpp"
 
 #include "capi_client.hpp"

@@ -1,4 +1,4 @@
-#include "api/requests.hpp"
+#include "client/requests.hpp"
 
 #include "api/ids.hpp"
 #include "api/operations.hpp"
