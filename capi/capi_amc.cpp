@@ -10,9 +10,9 @@
 #include "client/operations.hpp"
 #include "client/requests.hpp"
 
-#include "capi_client.hpp"
-
 #include <type_traits>
+
+#include "capi_client.hpp"
 
 struct amc_cancel_token {
   std::shared_ptr<amc::client::cancellation> cancellation = std::make_shared<amc::client::cancellation>();
