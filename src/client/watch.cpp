@@ -57,7 +57,7 @@ poll::poll_settings decode_poller_config(const char* json_text) {
   return poll::parse_poll_settings(parse_json_object(json_text, "poller config", true));
 }
 
-watcher::watcher(client& core, poll::poll_settings settings) : core_(core), poller_(poll_source(core), settings) {}
+watcher::watcher(client& core, poll::poll_settings settings) : poller_(poll_source(core), settings) {}
 
 std::uint64_t watcher::watch(const watch_request& request, watch_delivery delivery) {
   poll::watch_request watch;

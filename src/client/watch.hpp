@@ -59,10 +59,7 @@ class watcher {
   // The poller's counters (poll::poller::stats).
   nlohmann::json stats() const;
 
-  client& core() const { return core_; }
-
  private:
-  client& core_;
   poll::poller poller_;
 };
 
