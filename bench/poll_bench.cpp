@@ -21,6 +21,8 @@
 #include "api/operations.hpp"
 #include "client/client.hpp"
 #include "client/client_config.hpp"
+#include "client/internals.hpp"
+#include "client/watch.hpp"
 #include "poll/poller.hpp"
 #include "store/credential_store.hpp"
 
@@ -98,7 +100,7 @@ struct sandbox_client {
     credential.credential_id = "bench";
     credential.client_id = info["client_id"];
     credential.refresh_token = read_text(state_dir / "refresh_token");
-    client->store().put(credential);
+    amc::client::internals(*client).store().put(credential);
     context = {"bench", info["instance_id"], info["advertiser_id"], info["marketplace_id"]};
   }
   ~sandbox_client() {
@@ -137,7 +139,7 @@ void PollerStatusReads(benchmark::State& state) {
   settings.jitter = 0;
   settings.batching = false;
   settings.max_in_flight = connections;
-  amc::poll::poller poller(amc::poll::status_source(*bench.client), settings);
+  amc::poll::poller poller(amc::client::poll_source(*bench.client), settings);
   for (const auto& id : ids) {
     amc::poll::watch_request request;
     request.context = bench.context;
@@ -200,7 +202,7 @@ void PollerMemoryPerWatch(benchmark::State& state) {
   }
   for (auto _ : state) {
     const long before = resident_bytes();
-    amc::poll::poller poller(amc::poll::status_source(*bench.client), settings);
+    amc::poll::poller poller(amc::client::poll_source(*bench.client), settings);
     for (const auto& request : requests) poller.watch(request);
     const long after = resident_bytes();
     state.counters["bytes_per_watch"] = static_cast<double>(after - before) / static_cast<double>(count);
@@ -255,7 +257,7 @@ void PollerSchedule(benchmark::State& state) {
   std::vector<schedule_watch> watches(static_cast<std::size_t>(count));
   std::atomic<int> finished{0};
   for (auto _ : state) {
-    amc::poll::poller poller(amc::poll::status_source(*bench.client), settings);
+    amc::poll::poller poller(amc::client::poll_source(*bench.client), settings);
     for (int i = 0; i < count; ++i) {
       const double running = 15 * 60 + 45 * 60 * (count > 1 ? static_cast<double>(i) / (count - 1) : 0.0);
       const std::string sql = "SELECT " + std::to_string(i) + " -- sandbox: pending=" +

@@ -1,12 +1,16 @@
 // AMC discovery, workflows and executions through the C ABI. Each entry
-// point is guard -> decode -> call -> encode: the typed request comes from
-// api/requests.hpp (strict, validated once), the call is the client façade
-// (client/operations.hpp), and the result is encoded as the JSON amc.h
-// documents. No AMC rule lives here.
+// point is one row of the table below: its name (also its fail point), the
+// decoder of its request (client/requests.hpp: strict, validated once), the
+// façade call (client/operations.hpp) and the encoder of the result into the
+// JSON amc.h documents. run_operation does the rest the same way for every
+// row: guard, check the handle and out-param, count the deadline from now.
+// No AMC rule lives here.
 #include "capi_support.hpp"
 
-#include "api/requests.hpp"
 #include "client/operations.hpp"
+#include "client/requests.hpp"
+
+#include <type_traits>
 
 #include "capi_client.hpp"
 
@@ -30,6 +34,36 @@ facade::call_deadline deadline_of(const Request& request) {
   return facade::call_deadline::after(request.timeout);
 }
 
+// Encoders: the façade's result as the JSON amc.h documents.
+const json& as_is(const json& result) { return result; }
+
+json submission_json(const api::submission& result) {
+  return {{"execution_id", result.execution_id},
+          {"amc_execution_id", result.amc_execution_id},
+          {"reattached", result.reattached},
+          {"execution", result.execution}};
+}
+
+// One entry point of the shape (client, request_json, out_json): guard,
+// decode, call, encode. A call that returns nothing answers "{}".
+template <class Decode, class Call, class Encode>
+amc_status run_operation(const char* name, amc_client* client, const char* request_json, char** out_json,
+                         Decode decode, Call call, Encode encode) {
+  return guarded(name, [&] {
+    auto& core = amc::capi::checked(client);
+    require(out_json, "out_json");
+    const auto request = decode(request_json);
+    if constexpr (std::is_void_v<decltype(call(core, request, deadline_of(request), nullptr))>) {
+      call(core, request, deadline_of(request), nullptr);
+      *out_json = to_c_string("{}");
+    } else {
+      *out_json = to_c_string(encode(call(core, request, deadline_of(request), nullptr)).dump());
+    }
+  });
+}
+
+constexpr auto no_result = nullptr;
+
 void call_progress(amc_progress_callback progress, void* user, const json& event) {
   const std::string text = event.dump();
   progress(text.c_str(), user);
@@ -37,127 +71,39 @@ void call_progress(amc_progress_callback progress, void* user, const json& event
 
 }  // namespace
 
+// The table: one row per entry point (name, decode, call, encode).
+#define AMC_OPERATION(name, decode, call, encode)                                                 \
+  AMC_API amc_status name(amc_client* client, const char* request_json, char** out_json) {        \
+    return run_operation(#name, client, request_json, out_json, decode, call, encode);            \
+  }
+
 extern "C" {
 
-AMC_API amc_status amc_accounts_list(amc_client* client, const char* request_json, char** out_json) {
-  return guarded("amc_accounts_list", [&] {
-    auto& core = amc::capi::checked(client);
-    require(out_json, "out_json");
-    const auto request = api::decode_accounts_request(request_json);
-    *out_json = to_c_string(facade::accounts(core, request, deadline_of(request)).dump());
-  });
-}
+AMC_OPERATION(amc_accounts_list, api::decode_accounts_request, facade::accounts, as_is)
+AMC_OPERATION(amc_instances_list, api::decode_instances_request, facade::instances, as_is)
+AMC_OPERATION(amc_workflow_create, api::decode_workflow_create_request, facade::workflow_create, as_is)
+AMC_OPERATION(amc_workflow_get, api::decode_workflow_get_request, facade::workflow_get, as_is)
+AMC_OPERATION(amc_workflow_list, api::decode_workflow_list_request, facade::workflow_list, as_is)
+AMC_OPERATION(amc_workflow_update, api::decode_workflow_update_request, facade::workflow_update, as_is)
+AMC_OPERATION(amc_workflow_delete, api::decode_workflow_delete_request, facade::workflow_delete, no_result)
+AMC_OPERATION(amc_workflow_sync, api::decode_workflow_sync_request, facade::workflow_sync, as_is)
+AMC_OPERATION(amc_execution_submit, api::decode_execution_submit_request, facade::submit, submission_json)
+AMC_OPERATION(amc_execution_get, api::decode_execution_get_request, facade::get, as_is)
+AMC_OPERATION(amc_execution_list, api::decode_execution_list_request, facade::list, as_is)
+AMC_OPERATION(amc_execution_cancel, api::decode_execution_cancel_request, facade::cancel, as_is)
 
-AMC_API amc_status amc_instances_list(amc_client* client, const char* request_json, char** out_json) {
-  return guarded("amc_instances_list", [&] {
-    auto& core = amc::capi::checked(client);
-    require(out_json, "out_json");
-    const auto request = api::decode_instances_request(request_json);
-    *out_json = to_c_string(facade::instances(core, request, deadline_of(request)).dump());
-  });
-}
+}  // extern "C"
 
-AMC_API amc_status amc_workflow_create(amc_client* client, const char* request_json, char** out_json) {
-  return guarded("amc_workflow_create", [&] {
-    auto& core = amc::capi::checked(client);
-    require(out_json, "out_json");
-    const auto request = api::decode_workflow_create_request(request_json);
-    *out_json = to_c_string(facade::workflow_create(core, request, deadline_of(request)).dump());
-  });
-}
+#undef AMC_OPERATION
 
-AMC_API amc_status amc_workflow_get(amc_client* client, const char* request_json, char** out_json) {
-  return guarded("amc_workflow_get", [&] {
-    auto& core = amc::capi::checked(client);
-    require(out_json, "out_json");
-    const auto request = api::decode_workflow_get_request(request_json);
-    *out_json = to_c_string(facade::workflow_get(core, request, deadline_of(request)).dump());
-  });
-}
-
-AMC_API amc_status amc_workflow_list(amc_client* client, const char* request_json, char** out_json) {
-  return guarded("amc_workflow_list", [&] {
-    auto& core = amc::capi::checked(client);
-    require(out_json, "out_json");
-    const auto request = api::decode_workflow_list_request(request_json);
-    *out_json = to_c_string(facade::workflow_list(core, request, deadline_of(request)).dump());
-  });
-}
-
-AMC_API amc_status amc_workflow_update(amc_client* client, const char* request_json, char** out_json) {
-  return guarded("amc_workflow_update", [&] {
-    auto& core = amc::capi::checked(client);
-    require(out_json, "out_json");
-    const auto request = api::decode_workflow_update_request(request_json);
-    *out_json = to_c_string(facade::workflow_update(core, request, deadline_of(request)).dump());
-  });
-}
-
-AMC_API amc_status amc_workflow_delete(amc_client* client, const char* request_json, char** out_json) {
-  return guarded("amc_workflow_delete", [&] {
-    auto& core = amc::capi::checked(client);
-    require(out_json, "out_json");
-    const auto request = api::decode_workflow_delete_request(request_json);
-    facade::workflow_delete(core, request, deadline_of(request));
-    *out_json = to_c_string("{}");
-  });
-}
-
-AMC_API amc_status amc_workflow_sync(amc_client* client, const char* request_json, char** out_json) {
-  return guarded("amc_workflow_sync", [&] {
-    auto& core = amc::capi::checked(client);
-    require(out_json, "out_json");
-    const auto request = api::decode_workflow_sync_request(request_json);
-    *out_json = to_c_string(facade::workflow_sync(core, request, deadline_of(request)).dump());
-  });
-}
+// The entry points of other shapes: the same steps, written out.
+extern "C" {
 
 AMC_API amc_status amc_workflow_id_from_name(const char* name, char** out_workflow_id) {
   return guarded("amc_workflow_id_from_name", [&] {
     require(name, "name");
     require(out_workflow_id, "out_workflow_id");
     *out_workflow_id = to_c_string(facade::workflow_id_from_name(name));
-  });
-}
-
-AMC_API amc_status amc_execution_submit(amc_client* client, const char* request_json, char** out_json) {
-  return guarded("amc_execution_submit", [&] {
-    auto& core = amc::capi::checked(client);
-    require(out_json, "out_json");
-    const auto request = api::decode_execution_submit_request(request_json);
-    const auto result = facade::submit(core, request, deadline_of(request));
-    *out_json = to_c_string(json{{"execution_id", result.execution_id},
-                                 {"amc_execution_id", result.amc_execution_id},
-                                 {"reattached", result.reattached},
-                                 {"execution", result.execution}}
-                                .dump());
-  });
-}
-
-AMC_API amc_status amc_execution_get(amc_client* client, const char* request_json, char** out_json) {
-  return guarded("amc_execution_get", [&] {
-    auto& core = amc::capi::checked(client);
-    require(out_json, "out_json");
-    const auto request = api::decode_execution_get_request(request_json);
-    *out_json = to_c_string(facade::get(core, request, deadline_of(request)).dump());
-  });
-}
-
-AMC_API amc_status amc_execution_list(amc_client* client, const char* request_json, char** out_json) {
-  return guarded("amc_execution_list", [&] {
-    auto& core = amc::capi::checked(client);
-    require(out_json, "out_json");
-    const auto request = api::decode_execution_list_request(request_json);
-    *out_json = to_c_string(facade::list(core, request, deadline_of(request)).dump());
-  });
-}
-
-AMC_API amc_status amc_execution_cancel(amc_client* client, const char* request_json, char** out_json) {
-  return guarded("amc_execution_cancel", [&] {
-    auto& core = amc::capi::checked(client);
-    require(out_json, "out_json");
-    const auto request = api::decode_execution_cancel_request(request_json);
-    *out_json = to_c_string(facade::cancel(core, request, deadline_of(request)).dump());
   });
 }
 

@@ -1,12 +1,12 @@
-// The client and authentication through the C ABI.
+// The client and authentication through the C ABI: guard, decode
+// (client/requests.hpp), call the façade (client/auth.hpp), encode.
 #include "capi_support.hpp"
 
+#include "client/auth.hpp"
 #include "client/client.hpp"
 #include "client/client_config.hpp"
-#include "common/json_fields.hpp"
+#include "client/requests.hpp"
 #include "store/credential_json.hpp"
-
-#include <fmt/format.h>
 
 #include <memory>
 
@@ -18,25 +18,10 @@ using amc::capi::guarded;
 using amc::capi::require;
 using amc::capi::to_c_string;
 using amc::capi::checked;
+namespace facade = amc::client;
 
-std::string_view checked_id(const char* credential_id) {
-  require(credential_id, "credential_id");
-  amc::store::validate_credential_id(credential_id);
-  return credential_id;
-}
-
-std::chrono::milliseconds timeout_of(const nlohmann::json& request, std::string_view what) {
-  const auto found = request.find("timeout_ms");
-  if (found == request.end() || found->is_null()) return std::chrono::milliseconds(120'000);
-  if (!found->is_number_integer() || found->get<long long>() <= 0)
-    throw amc::error(amc::errc::invalid_argument,
-                     fmt::format("timeout_ms of the {} must be a positive whole number", what));
-  return std::chrono::milliseconds(found->get<long long>());
-}
-
-char* status_json(amc::client::client& core, std::string_view credential_id) {
-  return to_c_string(
-      amc::store::credential_to_json(core.store().get(credential_id, false), false).dump());
+char* status_json(const amc::store::credential_record& credential) {
+  return to_c_string(amc::store::credential_to_json(credential, false).dump());
 }
 
 }  // namespace
@@ -46,9 +31,8 @@ extern "C" {
 AMC_API amc_status amc_client_new(const char* config_json, amc_client** out_client) {
   return guarded("amc_client_new", [&] {
     require(out_client, "out_client");
-    const auto config = amc::parse_json_object(config_json, "client config", true, amc::errc::config);
     auto handle = std::make_unique<amc_client>();
-    handle->core = std::make_unique<amc::client::client>(amc::client::parse_client_config(config));
+    handle->core = std::make_unique<amc::client::client>(facade::decode_client_config(config_json));
     *out_client = handle.release();
   });
 }
@@ -85,18 +69,8 @@ AMC_API amc_status amc_auth_consent_url(amc_client* client, const char* request_
   return guarded("amc_auth_consent_url", [&] {
     auto& core = checked(client);
     require(out_url, "out_url");
-    constexpr std::string_view what = "consent request";
-    const auto request = amc::parse_json_object(request_json, what, false);
-    amc::reject_unknown_fields(request, {"redirect_uri", "state", "scope"}, what);
-    const auto redirect_uri = amc::optional_string(request, "redirect_uri", what);
-    if (!redirect_uri || redirect_uri->empty())
-      throw amc::error(amc::errc::invalid_argument,
-                       "the consent request needs a redirect_uri (one of the LwA client's "
-                       "Allowed Return URLs)");
-    *out_url = to_c_string(amc::auth::consent_page_url(
-        core.config().lwa, core.config().lwa_client, *redirect_uri,
-        amc::optional_string(request, "state", what).value_or(""),
-        amc::optional_string(request, "scope", what).value_or("advertising::campaign_management")));
+    const auto request = facade::decode_consent_request(request_json);
+    *out_url = to_c_string(facade::consent_url(core, request));
   });
 }
 
@@ -105,34 +79,16 @@ AMC_API amc_status amc_auth_exchange_code(amc_client* client, const char* reques
   return guarded("amc_auth_exchange_code", [&] {
     auto& core = checked(client);
     require(out_status_json, "out_status_json");
-    constexpr std::string_view what = "code exchange request";
-    const auto request = amc::parse_json_object(request_json, what, false);
-    amc::reject_unknown_fields(request, {"credential_id", "code", "redirect_uri", "timeout_ms"}, what);
-    const auto id = amc::optional_string(request, "credential_id", what).value_or("");
-    amc::store::validate_credential_id(id);
-    core.run_blocking(core.tokens().exchange_code(
-                          id, amc::optional_string(request, "code", what).value_or(""),
-                          amc::optional_string(request, "redirect_uri", what).value_or("")),
-                      timeout_of(request, what));
-    *out_status_json = status_json(core, id);
+    const auto request = facade::decode_code_exchange_request(request_json);
+    *out_status_json =
+        status_json(facade::exchange_code(core, request, facade::call_deadline::after(request.timeout)));
   });
 }
 
 AMC_API amc_status amc_auth_import(amc_client* client, const char* credential_json) {
   return guarded("amc_auth_import", [&] {
     auto& core = checked(client);
-    constexpr std::string_view what = "credential";
-    const auto request = amc::parse_json_object(credential_json, what, false);
-    amc::reject_unknown_fields(request, {"credential_id", "refresh_token"}, what);
-    amc::store::credential_update update;
-    update.credential_id = amc::optional_string(request, "credential_id", what).value_or("");
-    update.refresh_token = amc::optional_string(request, "refresh_token", what);
-    if (!update.refresh_token)
-      throw amc::error(amc::errc::invalid_argument, "the credential needs a refresh_token");
-    update.client_id = core.config().lwa_client.client_id;
-    update.state = amc::store::credential_state::active;
-    update.last_error = "";
-    core.store().put(update);
+    facade::import_credential(core, facade::decode_credential_import_request(credential_json));
   });
 }
 
@@ -140,13 +96,10 @@ AMC_API amc_status amc_auth_refresh(amc_client* client, const char* credential_i
                                     const char* request_json, char** out_status_json) {
   return guarded("amc_auth_refresh", [&] {
     auto& core = checked(client);
-    const auto id = std::string{checked_id(credential_id)};
+    require(credential_id, "credential_id");
+    const auto request = facade::decode_token_refresh_request(credential_id, request_json);
     require(out_status_json, "out_status_json");
-    const auto request = amc::parse_json_object(request_json, "refresh request", true);
-    amc::reject_unknown_fields(request, {"timeout_ms"}, "refresh request");
-    const auto current = core.store().get(id, true).access_token.value_or("");
-    core.run_blocking(core.tokens().refresh(id, current), timeout_of(request, "refresh request"));
-    *out_status_json = status_json(core, id);
+    *out_status_json = status_json(facade::refresh(core, request, facade::call_deadline::after(request.timeout)));
   });
 }
 
@@ -154,9 +107,9 @@ AMC_API amc_status amc_auth_status(amc_client* client, const char* credential_id
                                    char** out_status_json) {
   return guarded("amc_auth_status", [&] {
     auto& core = checked(client);
-    const auto id = checked_id(credential_id);
+    require(credential_id, "credential_id");
     require(out_status_json, "out_status_json");
-    *out_status_json = status_json(core, id);
+    *out_status_json = status_json(facade::credential_status(core, credential_id));
   });
 }
 

@@ -1,10 +1,11 @@
-// The poller through the C ABI: guard, decode the options and request,
-// call the poller, encode the answer.
+// The poller through the C ABI: guard, decode the options and request
+// (client/requests.hpp), call the watch door (client/watch.hpp), encode the
+// answer.
 #include "capi_support.hpp"
 
 #include "client/client.hpp"
-#include "common/json_fields.hpp"
-#include "poll/poller.hpp"
+#include "client/requests.hpp"
+#include "client/watch.hpp"
 
 #include <fmt/format.h>
 
@@ -15,7 +16,7 @@
 
 struct amc_poller {
   amc_client* client = nullptr;
-  std::unique_ptr<amc::poll::poller> core;
+  std::unique_ptr<amc::client::watcher> core;
 };
 
 namespace {
@@ -29,7 +30,7 @@ using nlohmann::json;
 constexpr std::size_t watch_options_v1_size =
     offsetof(amc_watch_options, destroy_user) + sizeof(amc_watch_options::destroy_user);
 
-amc::poll::poller& checked(amc_poller* handle) {
+amc::client::watcher& checked(amc_poller* handle) {
   require(handle, "poller");
   handle->client->core->check_process();
   return *handle->core;
@@ -52,33 +53,6 @@ void check_options_size(const amc_watch_options* options) {
                                    watch_options_v1_size, AMC_VERSION_STRING));
 }
 
-amc::poll::watch_request decode_watch(const amc_watch_options* options) {
-  constexpr std::string_view what = "watch request";
-  const auto body = amc::parse_json_object(options->request_json, what, false);
-  amc::reject_unknown_fields(body, {"credential_id", "instance", "amc_execution_id", "execution_id", "create_time"},
-                             what);
-  amc::poll::watch_request request;
-  request.context.credential_id = amc::optional_string(body, "credential_id", what).value_or("");
-  const auto instance = body.find("instance");
-  if (instance == body.end() || !instance->is_object())
-    throw amc::error(amc::errc::invalid_argument,
-                     "the watch request needs \"instance\": {\"instance_id\", \"advertiser_id\", \"marketplace_id\"}");
-  amc::reject_unknown_fields(*instance, {"instance_id", "advertiser_id", "marketplace_id"}, "instance");
-  request.context.instance_id = amc::optional_string(*instance, "instance_id", "instance").value_or("");
-  request.context.advertiser_id = amc::optional_string(*instance, "advertiser_id", "instance").value_or("");
-  request.context.marketplace_id = amc::optional_string(*instance, "marketplace_id", "instance").value_or("");
-  request.amc_execution_id = amc::optional_string(body, "amc_execution_id", what).value_or("");
-  request.execution_id = amc::optional_string(body, "execution_id", what).value_or("");
-  if (!request.amc_execution_id.empty() && !request.execution_id.empty())
-    throw amc::error(amc::errc::invalid_argument,
-                     "the watch request names the execution twice: give \"amc_execution_id\" or \"execution_id\"");
-  request.create_time = amc::optional_string(body, "create_time", what).value_or("");
-  request.callback = options->callback;
-  request.user = options->user;
-  request.destroy_user = options->destroy_user;
-  return request;
-}
-
 }  // namespace
 
 extern "C" {
@@ -88,11 +62,10 @@ AMC_API amc_status amc_poller_new(amc_client* client, const char* config_json, a
     require(client, "client");
     require(out_poller, "out_poller");
     client->core->check_process();
-    const auto config = amc::parse_json_object(config_json, "poller config", true);
     auto handle = std::make_unique<amc_poller>();
     handle->client = client;
-    handle->core = std::make_unique<amc::poll::poller>(amc::poll::status_source(*client->core),
-                                                       amc::poll::parse_poll_settings(config));
+    handle->core =
+        std::make_unique<amc::client::watcher>(*client->core, amc::client::decode_poller_config(config_json));
     *out_poller = handle.release();
   });
 }
@@ -115,7 +88,8 @@ AMC_API amc_status amc_watch(amc_poller* poller, const amc_watch_options* option
     require(options, "options");
     require(out_watch_id, "out_watch_id");
     check_options_size(options);
-    *out_watch_id = core.watch(decode_watch(options));
+    *out_watch_id = core.watch(amc::client::decode_watch_request(options->request_json),
+                               {options->callback, options->user, options->destroy_user});
   });
 }
 
@@ -129,10 +103,6 @@ AMC_API amc_status amc_poller_next_event(amc_poller* poller, int timeout_ms, cha
     require(out_event_json, "out_event_json");
     if (timeout_ms < 0)
       throw amc::error(amc::errc::invalid_argument, "timeout_ms must be 0 or more (milliseconds)");
-    if (amc::client::on_client_thread())
-      throw amc::error(amc::errc::invalid_argument,
-                       "amc_poller_next_event was called from a libamc callback thread, where waiting would stall "
-                       "the client; call it from the host's own thread");
     auto event = core.next_event(std::chrono::milliseconds(timeout_ms));
     if (!event)
       throw amc::error(amc::errc::timeout, fmt::format("no poller event came within {} ms", timeout_ms),

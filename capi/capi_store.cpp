@@ -1,7 +1,7 @@
-// The credential store through the C ABI.
+// The credential store through the C ABI: guard, decode (the store's own
+// decoders: it builds without the client), call, encode.
 #include "capi_support.hpp"
 
-#include "common/json_fields.hpp"
 #include <fmt/format.h>
 #include "store/credential_json.hpp"
 #include "store/store_config.hpp"
@@ -31,9 +31,8 @@ extern "C" {
 AMC_API amc_status amc_store_new(const char* config_json, amc_store** out_store) {
   return amc::capi::guarded("amc_store_new", [&] {
     amc::capi::require(out_store, "out_store");
-    const auto config = amc::parse_json_object(config_json, "store config", /*allow_empty=*/true, amc::errc::config);
     auto handle = std::make_unique<amc_store>();
-    handle->store = amc::store::open_store(config);
+    handle->store = amc::store::open_store_from_text(config_json);
     *out_store = handle.release();
   });
 }
@@ -43,8 +42,7 @@ AMC_API void amc_store_free(amc_store* store) { delete store; }
 AMC_API amc_status amc_store_put_credential(amc_store* store, const char* credential_json) {
   return amc::capi::guarded("amc_store_put_credential", [&] {
     auto& credentials = checked(store);
-    const auto request = amc::parse_json_object(credential_json, "credential", false);
-    credentials.put(amc::store::credential_update_from_json(request));
+    credentials.put(amc::store::decode_credential_update(credential_json));
   });
 }
 
@@ -54,10 +52,7 @@ AMC_API amc_status amc_store_get_credential(amc_store* store, const char* creden
     auto& credentials = checked(store);
     const auto id = checked_id(credential_id);
     amc::capi::require(out_json, "out_json");
-    const auto options = amc::parse_json_object(options_json, "get options", true);
-    amc::reject_unknown_fields(options, {"include_secrets"}, "get options");
-    const bool include_secrets =
-        amc::optional_bool(options, "include_secrets", "get options").value_or(false);
+    const bool include_secrets = amc::store::decode_include_secrets(options_json);
     const auto record = credentials.get(id, include_secrets);
     *out_json = amc::capi::to_c_string(
         amc::store::credential_to_json(record, include_secrets).dump());

@@ -499,7 +499,8 @@ AMC_API amc_status amc_auth_consent_url(amc_client *client, const char *request_
  *                          " \"redirect_uri\": \"https://example.com/cb\"}", &status);
  * request_json: {"credential_id": "...", "code": "...", "redirect_uri": "...",
  *                "timeout_ms": 60000}
- * *out_status_json: as amc_auth_status. */
+ * timeout_ms: optional, the call's deadline as for the AMC calls below
+ * (default 120000, 1 to 2592000000). *out_status_json: as amc_auth_status. */
 AMC_API amc_status amc_auth_exchange_code(amc_client *client, const char *request_json,
                                           char **out_status_json);
 
@@ -512,7 +513,8 @@ AMC_API amc_status amc_auth_import(amc_client *client, const char *credential_js
 /* Example: amc_auth_refresh(client, "c", NULL, &status);
  * Refreshes the credential's access token now (one request even when many
  * threads or processes ask at once). request_json may be NULL or
- * {"timeout_ms": N}. *out_status_json: as amc_auth_status.
+ * {"timeout_ms": N} (as for amc_auth_exchange_code). *out_status_json: as
+ * amc_auth_status.
  * AMC_E_AUTH_REQUIRED when LwA refuses the grant (the credential is then
  * "needs-reauth"), AMC_E_CONFIG when it refuses the client. */
 AMC_API amc_status amc_auth_refresh(amc_client *client, const char *credential_id,

@@ -29,7 +29,7 @@ struct call_context {
   std::string instance_id;     // empty for account-level calls
   std::string advertiser_id;   // Amazon-Advertising-API-AdvertiserId
   std::string marketplace_id;  // Amazon-Advertising-API-MarketplaceId
-  // Set by the request decoders (api/requests.hpp) once they have checked
+  // Set by the request decoders (client/requests.hpp) once they have checked
   // the three instance fields, so that the operations do not check them
   // again on every request. Whoever changes those fields afterwards must
   // clear it.

@@ -3,7 +3,8 @@
 // calls from hosts run a coroutine on the io_context and wait for it, with a
 // deadline and an optional cancellation; they are refused on the client's
 // own threads (a callback that blocks there would deadlock) and in a forked
-// child. The AMC operations hosts call are in client/operations.hpp.
+// child. The AMC operations hosts call are in client/operations.hpp,
+// authentication in client/auth.hpp, watches in client/watch.hpp.
 #pragma once
 
 #include "api/executions.hpp"
@@ -81,17 +82,18 @@ class client {
 
   const client_config& config() const { return config_; }
   logger& log() { return log_; }
-  store::credential_store& store() { return *store_; }
-  net::http_client& http() { return *http_; }
-  auth::token_manager& tokens() { return *tokens_; }
   auth::refresh_service* refresher() { return refresher_.get(); }
   api::session& amc() { return *amc_; }
-  store::execution_journal& journal() { return *journal_; }
   boost::asio::io_context& io() { return io_; }
 
   nlohmann::json metrics() const;
 
  private:
+  // The store, the HTTP client, the tokens and the journal are the façade's
+  // to use (client/internals.hpp), not the hosts': a host that reached them
+  // would go around the door's decoders and deadlines.
+  friend class internals;
+
   void refuse_blocking_on_own_thread() const;
 
   client_config config_;

@@ -189,4 +189,8 @@ client_config parse_client_config(const nlohmann::json& config) {
   return parsed;
 }
 
+client_config decode_client_config(const char* json_text) {
+  return parse_client_config(parse_json_object(json_text, "client config", true, errc::config));
+}
+
 }  // namespace amc::client

@@ -32,6 +32,9 @@ struct client_config {
 // Throws invalid_argument for unknown fields or wrong types, config for
 // missing or inconsistent settings (naming the field, never a secret value).
 client_config parse_client_config(const nlohmann::json& config);
+// The same from the JSON text a host passes (NULL or "" for the defaults);
+// JSON nested too deeply is errc::config, as amc.h promises.
+client_config decode_client_config(const char* json_text);
 
 // The Ads API host of a region ("na" → https://advertising-api.amazon.com).
 std::string default_amc_base_url(std::string_view region);

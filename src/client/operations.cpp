@@ -4,6 +4,7 @@
 #include "api/operations.hpp"
 #include "api/shapes.hpp"
 #include "client/callback_gate.hpp"
+#include "client/internals.hpp"
 
 #include <fmt/format.h>
 
@@ -24,7 +25,7 @@ api::call_context with_deadline(api::call_context context, call_deadline deadlin
 // journaled for its execution_id.
 std::string amc_id_of(client& core, const api::execution_named_request& request) {
   if (!request.amc_execution_id.empty()) return request.amc_execution_id;
-  return api::journaled_amc_id(core.journal(), request.execution_id);
+  return api::journaled_amc_id(internals(core).journal(), request.execution_id);
 }
 
 }  // namespace
@@ -93,7 +94,7 @@ api::submission submit(client& core, const api::execution_submit_request& reques
   // call's deadline, so that it can still say when to submit again.
   api::submit_options options;
   options.deadline = deadline.at - std::min<std::chrono::milliseconds>(request.timeout / 10, std::chrono::seconds(5));
-  return core.run_blocking(api::submit_execution(core.amc(), core.journal(), with_deadline(request.context, deadline),
+  return core.run_blocking(api::submit_execution(core.amc(), internals(core).journal(), with_deadline(request.context, deadline),
                                                  request.execution_id, request.request, core.log(), options),
                            deadline, cancelled_by);
 }
@@ -176,14 +177,14 @@ nlohmann::json download(client& core, const api::results_download_request& reque
   options.directory = request.directory;
   options.parallelism = request.parallelism;
   // An ad-hoc run's outputFormat was journaled at submit: the files are read with it.
-  options.journal = &core.journal();
+  options.journal = &internals(core).journal();
   auto gate = std::make_shared<callback_gate>();
   const gate_closer close_gate{gate};
   if (progress)
     options.progress = [gate, progress = std::move(progress)](const api::download_event& event) {
       gate->run([&] { progress(event); });
     };
-  return core.run_blocking(api::download_results(core.amc(), core.http(), with_deadline(request.context, deadline),
+  return core.run_blocking(api::download_results(core.amc(), internals(core).http(), with_deadline(request.context, deadline),
                                                  id, std::move(options)),
                            deadline, cancelled_by);
 }

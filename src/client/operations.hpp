@@ -1,7 +1,7 @@
 // The client façade: the one typed front door to the core's AMC operations.
 // Hosts (the C ABI in capi/, the poller in src/poll, any future host) call
 // these functions and nothing below them. Each takes a typed request
-// (api/requests.hpp: decoded and validated once), a deadline and an optional
+// (client/requests.hpp: decoded and validated once), a deadline and an optional
 // cancellation, blocks the calling thread (never a client thread: that is
 // refused with errc::invalid_argument) and returns a typed result, or JSON
 // where the result is AMC's own object (flat, whichever shape AMC used).
@@ -26,7 +26,7 @@
 
 #include "api/executions.hpp"
 #include "api/operations.hpp"
-#include "api/requests.hpp"
+#include "client/requests.hpp"
 #include "api/results.hpp"
 #include "client/client.hpp"
 

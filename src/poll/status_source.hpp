@@ -1,7 +1,8 @@
 // The poller's one door into the core: "read one execution" and "list the
-// executions of an instance created since T", both through the client
-// façade (src/client/operations.hpp) with a deadline on every read.
-// Everything the poller asks of AMC goes through here.
+// executions of an instance created since T", with a deadline on every read.
+// The client façade implements it (client/watch.hpp, client::poll_source):
+// everything the poller asks of AMC, of the journal or of the id rules goes
+// through here, and src/poll includes nothing of src/client.
 #pragma once
 
 #include "api/operations.hpp"
@@ -14,40 +15,64 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
-
-namespace amc::client {
-class client;
-}
 
 namespace amc::poll {
 
 class status_source {
  public:
-  explicit status_source(client::client& client);
+  // The core's side, which the client façade implements.
+  class reader {
+   public:
+    virtual ~reader() = default;
+    virtual boost::asio::any_io_executor executor() const = 0;
+    virtual boost::asio::any_io_executor read_executor() const = 0;
+    virtual const logger& log() const = 0;
+    virtual void validate(const api::call_context& context) const = 0;
+    virtual void validate_execution_id(const std::string& amc_execution_id) const = 0;
+    virtual std::string journaled_amc_id(const std::string& execution_id) const = 0;
+    // One GET of the execution within `budget` (see read_execution).
+    virtual boost::asio::awaitable<api::execution_read> read_execution(api::call_context context,
+                                                                       std::string amc_execution_id,
+                                                                       std::uint64_t seen,
+                                                                       std::chrono::milliseconds budget) = 0;
+    // AMC's execution list with these filters, every page, within `budget`:
+    // {"executions": [flat execution objects]}.
+    virtual boost::asio::awaitable<nlohmann::json> list(api::call_context context, nlohmann::json filters,
+                                                        std::chrono::milliseconds budget) = 0;
+  };
+
+  explicit status_source(std::shared_ptr<reader> core);
 
   // Where the poller's timers and reads run: the client's io_context.
-  boost::asio::any_io_executor executor() const;
+  boost::asio::any_io_executor executor() const { return core_->executor(); }
   // Where the poller starts its reads: the HTTP client's strand, so that a
   // read's request starts and its reply resumes the read without a hop
   // through the io_context's queue (net::run_on runs inline there).
-  boost::asio::any_io_executor read_executor() const;
-  const logger& log() const;
+  boost::asio::any_io_executor read_executor() const { return core_->read_executor(); }
+  const logger& log() const { return core_->log(); }
 
   // Checks the instance part of a context before any watch is taken.
-  void validate(const api::call_context& context) const;
+  void validate(const api::call_context& context) const { core_->validate(context); }
   // Checks an AMC execution id before it goes into a URL path.
-  void validate_execution_id(const std::string& amc_execution_id) const;
+  void validate_execution_id(const std::string& amc_execution_id) const {
+    core_->validate_execution_id(amc_execution_id);
+  }
 
   // The AMC execution id journaled for our execution_id; not_found otherwise.
-  std::string journaled_amc_id(const std::string& execution_id) const;
+  std::string journaled_amc_id(const std::string& execution_id) const {
+    return core_->journaled_amc_id(execution_id);
+  }
 
   // One GET of the execution through the client façade
   // (client::get_if_changed), within `budget` from now: the flat execution, or
   // nothing when AMC's reply is byte for byte the one with fingerprint
   // `seen` (0: always parse); with the reply's fingerprint.
   boost::asio::awaitable<api::execution_read> read_execution(api::call_context context, std::string amc_execution_id,
-                                                             std::uint64_t seen, std::chrono::milliseconds budget);
+                                                             std::uint64_t seen, std::chrono::milliseconds budget) {
+    return core_->read_execution(std::move(context), std::move(amc_execution_id), seen, budget);
+  }
 
   struct listing {
     nlohmann::json executions;  // flat execution objects
@@ -61,7 +86,7 @@ class status_source {
                                              int page_size, std::chrono::milliseconds budget);
 
  private:
-  client::client& client_;
+  std::shared_ptr<reader> core_;
 };
 
 }  // namespace amc::poll

@@ -79,4 +79,15 @@ nlohmann::json credential_to_json(const credential_record& record, bool include_
   return out;
 }
 
+credential_update decode_credential_update(const char* json_text) {
+  return credential_update_from_json(parse_json_object(json_text, "credential", false));
+}
+
+bool decode_include_secrets(const char* options_json) {
+  constexpr std::string_view what = "get options";
+  const auto options = parse_json_object(options_json, what, true);
+  reject_unknown_fields(options, {"include_secrets"}, what);
+  return optional_bool(options, "include_secrets", what).value_or(false);
+}
+
 }  // namespace amc::store

@@ -55,4 +55,8 @@ std::unique_ptr<credential_store> open_store(const nlohmann::json& config,
   return store;
 }
 
+std::unique_ptr<credential_store> open_store_from_text(const char* config_json) {
+  return open_store(parse_json_object(config_json, "store config", /*allow_empty=*/true, errc::config));
+}
+
 }  // namespace amc::store

@@ -21,5 +21,8 @@ inline constexpr const char* default_fernet_keys_env = "AMC_FERNET_KEYS";
 // the document lives there and "kind" may only be "host".
 std::unique_ptr<credential_store> open_store(const nlohmann::json& config,
                                              std::unique_ptr<store_backend> host = nullptr);
+// The same from the JSON text a host passes (amc_store_new; NULL or "" for
+// the defaults); JSON nested too deeply is errc::config.
+std::unique_ptr<credential_store> open_store_from_text(const char* config_json);
 
 }  // namespace amc::store

@@ -60,7 +60,7 @@ class CreateThrottle : public testing::amc_client_fixture, public ::testing::Wit
 TEST_P(CreateThrottle, SubmitIsSentAgainAndSucceeds) {
   throttle_once("createWorkflowExecution");
   const auto submitted =
-      run(submit_execution(client_->amc(), client_->journal(), context_, "exec_throttled_once",
+      run(submit_execution(client_->amc(), amc::client::internals(*client_).journal(), context_, "exec_throttled_once",
                            {{"workflow", {{"sqlQuery", "SELECT 1"}}}}, client_->log()));
   EXPECT_FALSE(submitted.amc_execution_id.empty());
   expect_two_posts_honouring_retry_after("createWorkflowExecution");

@@ -62,7 +62,7 @@ class Operations : public testing::amc_client_fixture, public ::testing::WithPar
     return options;
   }
   submission submit(const std::string& execution_id, const nlohmann::json& request) {
-    return run(submit_execution(client_->amc(), client_->journal(), context_, execution_id, request,
+    return run(submit_execution(client_->amc(), amc::client::internals(*client_).journal(), context_, execution_id, request,
                                 client_->log(), quick_resolution()));
   }
 };
@@ -391,7 +391,7 @@ TEST_P(Operations, LostCreateResponseIsReconciledNotResubmitted) {
   EXPECT_GE(requests_of("listWorkflowExecutions"), 1);
   EXPECT_EQ(wait(submitted.amc_execution_id)["status"], "SUCCEEDED");
   // The journal knows it now.
-  EXPECT_EQ(client_->journal().find("exec_lost0001")->amc_execution_id, submitted.amc_execution_id);
+  EXPECT_EQ(amc::client::internals(*client_).journal().find("exec_lost0001")->amc_execution_id, submitted.amc_execution_id);
 }
 
 // Another host runs the same saved workflow at the same moment, with other
@@ -434,7 +434,7 @@ TEST_P(Operations, ReconciliationAdoptsOnlyAnExecutionOfTheSameRequest) {
   EXPECT_FALSE(is_other(adopted.amc_execution_id)) << "adopted another host's execution";
   EXPECT_EQ(requests_of("createWorkflowExecution"), 4) << "found through the list, not sent again";
   expect_ours(adopted.amc_execution_id);
-  EXPECT_EQ(client_->journal().find("exec_shared01")->amc_execution_id, adopted.amc_execution_id);
+  EXPECT_EQ(amc::client::internals(*client_).journal().find("exec_shared01")->amc_execution_id, adopted.amc_execution_id);
 
   // Our create never reached AMC: nothing in the list is ours (the adopted
   // one is claimed, the others differ), so it is sent again.
@@ -464,7 +464,7 @@ TEST_P(Operations, RetryAfterAnUnknownOutcomeResolvesItAtOnce) {
           {{"kind", "error_status"}, {"status", 400}, {"operation", "listWorkflowExecutions"}, {"count", 1}});
     EXPECT_NE(code_of([&] { submit(execution_id, request); }), errc::ok);
     admin(verb::delete_, "/_sandbox/faults");
-    const auto entry = client_->journal().find(execution_id);
+    const auto entry = amc::client::internals(*client_).journal().find(execution_id);
     ASSERT_TRUE(entry.has_value());
     EXPECT_TRUE(entry->amc_execution_id.empty()) << "the outcome is unknown";
   };
@@ -480,7 +480,7 @@ TEST_P(Operations, RetryAfterAnUnknownOutcomeResolvesItAtOnce) {
   EXPECT_TRUE(reattached.reattached);
   EXPECT_EQ(requests_of("createWorkflowExecution"), creates) << "nothing sent again";
   EXPECT_EQ(executions_of_workflow(), 1u);
-  EXPECT_EQ(client_->journal().find("exec_crash001")->amc_execution_id, reattached.amc_execution_id);
+  EXPECT_EQ(amc::client::internals(*client_).journal().find("exec_crash001")->amc_execution_id, reattached.amc_execution_id);
 
   // The create never reached AMC: the retry creates it, once.
   leave_outcome_unknown("exec_crash002", "reset_before_headers");
@@ -499,7 +499,7 @@ TEST_P(Operations, RetryAfterAnUnknownOutcomeResolvesItAtOnce) {
   const auto before = requests_of("createWorkflowExecution");
   std::string message;
   EXPECT_EQ(code_of([&] {
-              run(submit_execution(client_->amc(), client_->journal(), context_, "exec_crash003", request,
+              run(submit_execution(client_->amc(), amc::client::internals(*client_).journal(), context_, "exec_crash003", request,
                                    client_->log(), patient));
             },
                     &message),
@@ -623,7 +623,7 @@ TEST_P(Operations, EveryResultPartIsDownloadedAndExpiredUrlsAreRenewed) {
   options.parallelism = 2;
   std::atomic<int> events{0};
   options.progress = [&](const download_event&) { ++events; };
-  const auto manifest = run(download_results(client_->amc(), client_->http(), context_,
+  const auto manifest = run(download_results(client_->amc(), amc::client::internals(*client_).http(), context_,
                                              submitted.amc_execution_id, options));
   ASSERT_EQ(manifest["files"].size(), 3u);
   EXPECT_EQ(manifest["total_rows"], 250);
@@ -657,7 +657,7 @@ TEST_P(Operations, PartsOnSeveralIoThreadsShareRenewedUrlsSafely) {
     download_options options;
     options.directory = directory_.path() / fmt::format("threads-{}", round);
     options.parallelism = 5;
-    const auto manifest = run(download_results(client_->amc(), client_->http(), context_,
+    const auto manifest = run(download_results(client_->amc(), amc::client::internals(*client_).http(), context_,
                                                submitted.amc_execution_id, options));
     ASSERT_EQ(manifest["files"].size(), 5u);
     EXPECT_EQ(manifest["total_rows"], 2000);
@@ -690,7 +690,7 @@ TEST_P(Operations, IncompletePartsAreFetchedAgainAndNeverReportedComplete) {
     download_options options;
     options.directory = directory_.path() / name;
     options.parallelism = 1;
-    return run(download_results(client_->amc(), client_->http(), context_, submitted.amc_execution_id, options));
+    return run(download_results(client_->amc(), amc::client::internals(*client_).http(), context_, submitted.amc_execution_id, options));
   };
   const auto complete = download_into("reference");
   ASSERT_EQ(complete["total_rows"], 100);
@@ -739,7 +739,7 @@ TEST_P(Operations, AFailedPartIsReportedNotTheSiblingsItCancelled) {
   std::string message;
   const auto code = code_of(
       [&] {
-        run(download_results(client_->amc(), client_->http(), context_, submitted.amc_execution_id, options));
+        run(download_results(client_->amc(), amc::client::internals(*client_).http(), context_, submitted.amc_execution_id, options));
       },
       &message);
   EXPECT_EQ(code, errc::protocol) << message;
@@ -759,7 +759,7 @@ TEST_P(Operations, ARepeatedDownloadUrlIsDownloadedOnce) {
          {"json_patch", {{{"op", "copy"}, {"from", "/downloadUrls/0"}, {"path", "/downloadUrls/1"}}}}});
   download_options options;
   options.directory = directory_.path() / "repeated";
-  const auto manifest = run(download_results(client_->amc(), client_->http(), context_,
+  const auto manifest = run(download_results(client_->amc(), amc::client::internals(*client_).http(), context_,
                                              submitted.amc_execution_id, options));
   EXPECT_EQ(manifest["files"].size(), 2u);
   EXPECT_EQ(manifest["total_rows"], 4);
@@ -851,7 +851,7 @@ TEST_P(Operations, TheManifestReadsFilesInTheWorkflowsOutputFormat) {
   ASSERT_EQ(wait(submitted.amc_execution_id)["status"], "SUCCEEDED");
   download_options options;
   options.directory = directory_.path() / "semicolon";
-  const auto manifest = run(download_results(amc, client_->http(), context_, submitted.amc_execution_id, options));
+  const auto manifest = run(download_results(amc, amc::client::internals(*client_).http(), context_, submitted.amc_execution_id, options));
   EXPECT_EQ(manifest["total_rows"], 10);
   EXPECT_EQ(manifest["output_format"]["separatorCharacter"], ";");
   EXPECT_EQ(manifest["output_format"]["quoteCharacter"], "'");
@@ -868,7 +868,7 @@ TEST_P(Operations, TheManifestReadsFilesInTheWorkflowsOutputFormat) {
          {"count", 2},
          {"body_text", "campaign_id;note\n1;'a;b'\n2;'line one\nline two'\n3;'it\\'s'\n"}});
   options.directory = directory_.path() / "semicolon-quoted";
-  const auto quoted = run(download_results(amc, client_->http(), context_, submitted.amc_execution_id, options));
+  const auto quoted = run(download_results(amc, amc::client::internals(*client_).http(), context_, submitted.amc_execution_id, options));
   ASSERT_EQ(quoted["files"].size(), 2u);
   for (const auto& file : quoted["files"]) {
     EXPECT_EQ(file["columns"], nlohmann::json({"campaign_id", "note"}));
@@ -882,8 +882,8 @@ TEST_P(Operations, TheManifestReadsFilesInTheWorkflowsOutputFormat) {
                                                              {"outputFormat", {{"separatorCharacter", "|"}}}}}});
   ASSERT_EQ(wait(ad_hoc.amc_execution_id)["status"], "SUCCEEDED");
   options.directory = directory_.path() / "adhoc-pipe";
-  options.journal = &client_->journal();
-  const auto piped = run(download_results(amc, client_->http(), context_, ad_hoc.amc_execution_id, options));
+  options.journal = &amc::client::internals(*client_).journal();
+  const auto piped = run(download_results(amc, amc::client::internals(*client_).http(), context_, ad_hoc.amc_execution_id, options));
   EXPECT_EQ(piped["output_format"]["separatorCharacter"], "|");
   EXPECT_GT(piped["files"][0]["columns"].size(), 1u) << piped.dump();
   EXPECT_EQ(piped["total_rows"], 3);
@@ -895,7 +895,7 @@ TEST_P(Operations, ResultsOfAnUnfinishedExecutionAreAConflict) {
   options.directory = directory_.path() / "early";
   std::string message;
   EXPECT_EQ(code_of([&] {
-              run(download_results(client_->amc(), client_->http(), context_, submitted.amc_execution_id, options));
+              run(download_results(client_->amc(), amc::client::internals(*client_).http(), context_, submitted.amc_execution_id, options));
             },
                     &message),
             errc::conflict);

@@ -30,7 +30,7 @@ class UnknownStatus : public testing::amc_client_fixture {
 
 TEST_F(UnknownStatus, WaitKeepsGoingThroughAnUnknownStatusAndWarnsOnce) {
   const auto submitted =
-      run(submit_execution(client_->amc(), client_->journal(), context_, "",
+      run(submit_execution(client_->amc(), amc::client::internals(*client_).journal(), context_, "",
                            {{"workflow", {{"sqlQuery", "SELECT 1\n-- sandbox: status=SOMETHING_NEW for=2h"}}}},
                            client_->log()));
   std::vector<std::string> seen;  // every status the wait read, in order

@@ -38,7 +38,7 @@ class WaitThrottle : public testing::amc_client_fixture {
   }
 
   std::string submit(const std::string& sql) {
-    return run(submit_execution(client_->amc(), client_->journal(), context_, "", {{"workflow", {{"sqlQuery", sql}}}},
+    return run(submit_execution(client_->amc(), amc::client::internals(*client_).journal(), context_, "", {{"workflow", {{"sqlQuery", sql}}}},
                                 client_->log()))
         .amc_execution_id;
   }

@@ -52,11 +52,11 @@ class Tokens : public testing::sandbox_fixture {
     update.credential_id = id;
     update.client_id = server_->service().client_id();
     update.refresh_token = refresh_token;
-    client_->store().put(update);
+    amc::client::internals(*client_).store().put(update);
   }
 
   std::string token(const std::string& id) {
-    return client_->run_blocking(client_->tokens().access_token(id), std::chrono::seconds(30));
+    return client_->run_blocking(amc::client::internals(*client_).tokens().access_token(id), std::chrono::seconds(30));
   }
 
   // Also records the message for the secret scan.
@@ -83,12 +83,12 @@ TEST_F(Tokens, RefreshesOnceThenServesFromTheStore) {
   EXPECT_EQ(requests_of("lwaToken"), 1);
   EXPECT_TRUE(token("conn") == first);
   EXPECT_EQ(requests_of("lwaToken"), 1);
-  const auto record = client_->store().get("conn", false);
+  const auto record = amc::client::internals(*client_).store().get("conn", false);
   ASSERT_TRUE(record.access_token_expires_at.has_value());
   EXPECT_GT(*record.access_token_expires_at, now_unix_seconds() + 3000);
   // A new client (a restart) finds the cached token in the store.
   auto restarted = make_client();
-  EXPECT_TRUE(restarted->run_blocking(restarted->tokens().access_token("conn"), std::chrono::seconds(30)) == first);
+  EXPECT_TRUE(restarted->run_blocking(amc::client::internals(*restarted).tokens().access_token("conn"), std::chrono::seconds(30)) == first);
   EXPECT_EQ(requests_of("lwaToken"), 1);
 }
 
@@ -99,7 +99,7 @@ TEST_F(Tokens, CachedTokensSeeTheirOwnStoreAtOnceAndAnotherWriterAfterTheRecheck
   const auto first = token("conn");
   auto other_writer = make_client();  // the same file: another process, in effect
   auto read_with = [&](client::client& reader) {
-    return reader.run_blocking(reader.tokens().access_token("conn"), std::chrono::seconds(30));
+    return reader.run_blocking(amc::client::internals(reader).tokens().access_token("conn"), std::chrono::seconds(30));
   };
 
   // A long recheck time: another writer's removal is not seen yet, the
@@ -112,25 +112,25 @@ TEST_F(Tokens, CachedTokensSeeTheirOwnStoreAtOnceAndAnotherWriterAfterTheRecheck
   update.access_token = "host-supplied-token-for-the-cache-test";
   update.access_token_expires_at = now_unix_seconds() + 3600;
   update.access_token_issued_at = now_unix_seconds();
-  long_cache->store().put(update);
+  amc::client::internals(*long_cache).store().put(update);
   EXPECT_TRUE(read_with(*long_cache) == *update.access_token);
-  other_writer->store().remove("conn");
+  amc::client::internals(*other_writer).store().remove("conn");
   EXPECT_TRUE(read_with(*long_cache) == *update.access_token) << "served from memory";
 
   // store_recheck_ms 0: every request reads the store.
   import("conn", refresh_token_);
-  long_cache->store().put(update);
+  amc::client::internals(*long_cache).store().put(update);
   auto no_cache = make_client({{"tokens", {{"store_recheck_ms", 0}}}});
   EXPECT_TRUE(read_with(*no_cache) == *update.access_token);
-  other_writer->store().remove("conn");
+  amc::client::internals(*other_writer).store().remove("conn");
   EXPECT_EQ(code_of([&] { read_with(*no_cache); }), errc::not_found);
 
   // A short recheck time: the removal is seen once it has passed.
   import("conn", refresh_token_);
-  long_cache->store().put(update);
+  amc::client::internals(*long_cache).store().put(update);
   auto short_cache = make_client({{"tokens", {{"store_recheck_ms", 50}}}});
   EXPECT_TRUE(read_with(*short_cache) == *update.access_token);
-  other_writer->store().remove("conn");
+  amc::client::internals(*other_writer).store().remove("conn");
   errc seen = errc::ok;
   for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
        seen == errc::ok && std::chrono::steady_clock::now() < until;
@@ -180,7 +180,7 @@ TEST_F(Tokens, TwoProcessesSharingAStoreCauseOneRefresh) {
   }
   ASSERT_TRUE(ready) << "the children never reached the barrier";
   EXPECT_EQ(requests_of("lwaToken"), 1);
-  EXPECT_TRUE(client_->store().get("conn", true).access_token.has_value());
+  EXPECT_TRUE(amc::client::internals(*client_).store().get("conn", true).access_token.has_value());
   // Both found no token and went for a refresh: one sent it, the other
   // waited on the store lock and then took the token the first had stored
   // (refreshes_skipped_fresh). A child that came after the first had
@@ -201,7 +201,7 @@ TEST_F(Tokens, AdvisoryWindowServesTheCurrentTokenAndRefreshesInTheBackground) {
   update.credential_id = "conn";
   update.access_token = "Atza|still-valid-for-two-minutes";
   update.access_token_expires_at = now_unix_seconds() + 120;  // inside 300 s, outside 60 s
-  client_->store().put(update);
+  amc::client::internals(*client_).store().put(update);
   EXPECT_TRUE(token("conn") == "Atza|still-valid-for-two-minutes");
   for (int i = 0; i < 200 && requests_of("lwaToken") == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -230,7 +230,7 @@ TEST_F(Tokens, ACancelledWaitEndsAtOnceAndTheRefreshGoesOnForOthers) {
   });
   // The first caller starts the refresh, then is cancelled.
   EXPECT_EQ(code_of([&] {
-              client_->run_blocking(client_->tokens().access_token("conn"),
+              client_->run_blocking(amc::client::internals(*client_).tokens().access_token("conn"),
                                     client::call_deadline::after(std::chrono::seconds(30)), cancellation);
             }),
             errc::cancelled);
@@ -248,7 +248,7 @@ TEST_F(Tokens, MandatoryWindowWaitsForTheRefresh) {
   update.credential_id = "conn";
   update.access_token = "Atza|about-to-expire";
   update.access_token_expires_at = now_unix_seconds() + 30;  // inside 60 s
-  client_->store().put(update);
+  amc::client::internals(*client_).store().put(update);
   EXPECT_FALSE(token("conn") == "Atza|about-to-expire");
   EXPECT_EQ(requests_of("lwaToken"), 1);
 }
@@ -259,7 +259,7 @@ TEST_F(Tokens, InvalidGrantMarksTheCredentialAndKeepsItsRefreshToken) {
   EXPECT_EQ(code_of([&] { token("conn"); }, &message), errc::auth_required);
   EXPECT_NE(message.find("'conn'"), std::string::npos) << message;
   EXPECT_NE(message.find("amcctl auth login"), std::string::npos) << message;
-  const auto record = client_->store().get("conn", true);
+  const auto record = amc::client::internals(*client_).store().get("conn", true);
   EXPECT_EQ(record.state, store::credential_state::needs_reauth);
   EXPECT_TRUE(record.refresh_token == refresh_token_) << "never blanked";
   // And it is not retried: the next call fails at once, without a request.
@@ -271,25 +271,25 @@ TEST_F(Tokens, InvalidGrantMarksTheCredentialAndKeepsItsRefreshToken) {
 TEST_F(Tokens, InvalidClientIsAConfigErrorThatNamesTheClientNotTheSecret) {
   auto wrong = make_client({{"lwa", {{"client_secret", "not-the-secret-value"}}}});
   std::string message;
-  EXPECT_EQ(code_of([&] { wrong->run_blocking(wrong->tokens().access_token("conn"), std::chrono::seconds(30)); },
+  EXPECT_EQ(code_of([&] { wrong->run_blocking(amc::client::internals(*wrong).tokens().access_token("conn"), std::chrono::seconds(30)); },
                     &message),
             errc::config);
   EXPECT_NE(message.find(server_->service().client_id()), std::string::npos) << message;
   EXPECT_EQ(message.find("not-the-secret-value"), std::string::npos);
-  EXPECT_EQ(client_->store().get("conn", false).state, store::credential_state::active)
+  EXPECT_EQ(amc::client::internals(*client_).store().get("conn", false).state, store::credential_state::active)
       << "a client mistake is not the credential's fault";
 }
 
 TEST_F(Tokens, QuarantinedCredentialIsNeverSentWithAnEmptyToken) {
   // Opening the store with a key that cannot decrypt "conn" quarantines it.
   auto other_key = make_client({{"store", {{"fernet_keys", testing::generate_fernet_key()}}}});
-  EXPECT_EQ(other_key->store().get("conn", false).state, store::credential_state::quarantined);
-  EXPECT_EQ(code_of([&] { other_key->run_blocking(other_key->tokens().access_token("conn"), std::chrono::seconds(30)); }),
+  EXPECT_EQ(amc::client::internals(*other_key).store().get("conn", false).state, store::credential_state::quarantined);
+  EXPECT_EQ(code_of([&] { other_key->run_blocking(amc::client::internals(*other_key).tokens().access_token("conn"), std::chrono::seconds(30)); }),
             errc::crypto);
   EXPECT_EQ(requests_of("lwaToken"), 0);
   // Nor is an AMC call sent without a token: it fails before any request.
   const auto& instance = server_->service().options().instances.front();
-  api::session session(other_key->http(), other_key->tokens(), server_->base_url(), server_->service().client_id(),
+  api::session session(amc::client::internals(*other_key).http(), amc::client::internals(*other_key).tokens(), server_->base_url(), server_->service().client_id(),
                        other_key->log());
   api::amc_call request;
   request.path_and_query = "/amc/reporting/" + instance.instance_id + "/workflows";
@@ -302,7 +302,7 @@ TEST_F(Tokens, QuarantinedCredentialIsNeverSentWithAnEmptyToken) {
   const auto stats = admin(verb::get, "/_sandbox/stats");
   EXPECT_EQ(stats["requests"], 0) << "no AMC request and no token request: " << stats.dump();
   EXPECT_EQ(requests_of("listWorkflows"), 0);
-  EXPECT_EQ(other_key->store().get("conn", false).state, store::credential_state::quarantined);
+  EXPECT_EQ(amc::client::internals(*other_key).store().get("conn", false).state, store::credential_state::quarantined);
 }
 
 // ---- refresh-token rotation (the sandbox's refresh_token_reply) ----------
@@ -312,16 +312,16 @@ TEST_F(Tokens, QuarantinedCredentialIsNeverSentWithAnEmptyToken) {
 TEST_F(Tokens, ARotatedRefreshTokenReplacesTheStoredOneAndIsUsedNext) {
   admin(verb::put, "/_sandbox/settings", {{"refresh_token_reply", "rotate"}});
   const auto first = token("conn");
-  const auto after_first = client_->store().get("conn", true);
+  const auto after_first = amc::client::internals(*client_).store().get("conn", true);
   ASSERT_TRUE(after_first.refresh_token.has_value());
   EXPECT_FALSE(*after_first.refresh_token == refresh_token_) << "the rotated token was stored";
   EXPECT_TRUE(after_first.refresh_token->starts_with("Atzr|"));
   // The sandbox revoked the old token: the next refresh works only if it
   // sends the stored, rotated one.
-  const auto second = client_->run_blocking(client_->tokens().refresh("conn", first), std::chrono::seconds(30));
+  const auto second = client_->run_blocking(amc::client::internals(*client_).tokens().refresh("conn", first), std::chrono::seconds(30));
   EXPECT_FALSE(second == first);
   EXPECT_EQ(requests_of("lwaToken"), 2);
-  const auto after_second = client_->store().get("conn", true);
+  const auto after_second = amc::client::internals(*client_).store().get("conn", true);
   EXPECT_EQ(after_second.state, store::credential_state::active);
   ASSERT_TRUE(after_second.refresh_token.has_value());
   EXPECT_FALSE(*after_second.refresh_token == *after_first.refresh_token) << "rotated again and stored again";
@@ -339,11 +339,11 @@ TEST_F(Tokens, ARotatedRefreshTokenReplacesTheStoredOneAndIsUsedNext) {
 TEST_F(Tokens, ARefreshWithoutARefreshTokenKeepsTheStoredOne) {
   admin(verb::put, "/_sandbox/settings", {{"refresh_token_reply", "omit"}});
   const auto first = token("conn");
-  EXPECT_TRUE(client_->store().get("conn", true).refresh_token == refresh_token_) << "never blanked";
-  const auto second = client_->run_blocking(client_->tokens().refresh("conn", first), std::chrono::seconds(30));
+  EXPECT_TRUE(amc::client::internals(*client_).store().get("conn", true).refresh_token == refresh_token_) << "never blanked";
+  const auto second = client_->run_blocking(amc::client::internals(*client_).tokens().refresh("conn", first), std::chrono::seconds(30));
   EXPECT_FALSE(second == first);
   EXPECT_EQ(requests_of("lwaToken"), 2);
-  const auto record = client_->store().get("conn", true);
+  const auto record = amc::client::internals(*client_).store().get("conn", true);
   EXPECT_EQ(record.state, store::credential_state::active);
   EXPECT_TRUE(record.refresh_token == refresh_token_) << "still the original, and it still works";
 }
@@ -357,20 +357,20 @@ TEST_F(Tokens, ARefreshForARefusedTokenNeverJoinsItsWayBackToThatToken) {
   // Another process holds the credential's refresh lock, so that the first
   // flight waits (token_manager::acquire_cross_process_lock) while the
   // second caller joins it.
-  auto held = client_->store().try_lock_refresh("conn");
+  auto held = amc::client::internals(*client_).store().try_lock_refresh("conn");
   ASSERT_TRUE(held);
   std::string for_older, for_refused;
   std::thread older([&] {
-    for_older = client_->run_blocking(client_->tokens().refresh("conn", "Atza|an-older-token"),
+    for_older = client_->run_blocking(amc::client::internals(*client_).tokens().refresh("conn", "Atza|an-older-token"),
                                       std::chrono::seconds(30));
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // its flight is waiting for the lock
   std::thread refused_caller([&] {
-    for_refused = client_->run_blocking(client_->tokens().refresh("conn", refused), std::chrono::seconds(30));
+    for_refused = client_->run_blocking(amc::client::internals(*client_).tokens().refresh("conn", refused), std::chrono::seconds(30));
   });
-  for (int i = 0; i < 500 && client_->tokens().metrics()["waits_for_refresh"].get<long long>() == 0; ++i)
+  for (int i = 0; i < 500 && amc::client::internals(*client_).tokens().metrics()["waits_for_refresh"].get<long long>() == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  EXPECT_EQ(client_->tokens().metrics()["waits_for_refresh"].get<long long>(), 1) << "the second caller joined";
+  EXPECT_EQ(amc::client::internals(*client_).tokens().metrics()["waits_for_refresh"].get<long long>(), 1) << "the second caller joined";
   held.reset();
   older.join();
   refused_caller.join();
@@ -383,15 +383,15 @@ TEST_F(Tokens, ARefreshForARefusedTokenNeverJoinsItsWayBackToThatToken) {
 TEST_F(Tokens, CodeExchangeStoresANewCredential) {
   const auto code = admin(verb::post, "/_sandbox/consent-codes",
                           {{"redirect_uri", "https://example.com/cb"}})["code"].get<std::string>();
-  client_->run_blocking(client_->tokens().exchange_code("new-user", code, "https://example.com/cb"),
+  client_->run_blocking(amc::client::internals(*client_).tokens().exchange_code("new-user", code, "https://example.com/cb"),
                         std::chrono::seconds(30));
-  const auto record = client_->store().get("new-user", true);
+  const auto record = amc::client::internals(*client_).store().get("new-user", true);
   EXPECT_EQ(record.state, store::credential_state::active);
   EXPECT_TRUE(record.refresh_token.has_value());
   EXPECT_TRUE(record.access_token.has_value());
   // A code is single-use.
   EXPECT_EQ(code_of([&] {
-              client_->run_blocking(client_->tokens().exchange_code("again", code, "https://example.com/cb"),
+              client_->run_blocking(amc::client::internals(*client_).tokens().exchange_code("again", code, "https://example.com/cb"),
                                     std::chrono::seconds(30));
             }),
             errc::auth_required);
@@ -402,7 +402,7 @@ TEST_F(Tokens, CodeExchangeStoresANewCredential) {
 class AmcAuthRules : public Tokens {
  protected:
   nlohmann::json call(const api::call_context& context, const std::string& path) {
-    api::session session(client_->http(), client_->tokens(), server_->base_url(),
+    api::session session(amc::client::internals(*client_).http(), amc::client::internals(*client_).tokens(), server_->base_url(),
                          server_->service().client_id(), client_->log());
     api::amc_call request;
     request.path_and_query = path;
@@ -422,7 +422,7 @@ TEST_F(AmcAuthRules, A401RefreshesOnceAndRetriesOnce) {
   update.credential_id = "conn";
   update.access_token = "Atza|the-sandbox-never-issued-this";
   update.access_token_expires_at = now_unix_seconds() + 3000;
-  client_->store().put(update);
+  amc::client::internals(*client_).store().put(update);
   const auto entity = server_->service().options().instances.front().entity_id;
   EXPECT_NO_THROW(call(instance_context(entity), workflow_list_path()));
   EXPECT_EQ(requests_of("lwaToken"), 1);
@@ -448,7 +448,7 @@ TEST_F(AmcAuthRules, APersistent401RefreshesOnceRetriesOnceThenAuthRequired) {
   EXPECT_EQ(sequence, (std::vector<std::string>{"listWorkflows:401", "lwaToken:200", "listWorkflows:401"}))
       << "one call, one refresh, one retry, nothing more";
   EXPECT_EQ(admin(verb::get, "/_sandbox/stats")["faults_total"], 2) << "the third 401 was never asked for";
-  const auto record = client_->store().get("conn", true);
+  const auto record = amc::client::internals(*client_).store().get("conn", true);
   EXPECT_TRUE(record.refresh_token == refresh_token_);
 }
 
@@ -459,7 +459,7 @@ TEST_F(AmcAuthRules, A403RefreshesOnceRetriesOnceThenForbiddenAndKeepsTheToken) 
   EXPECT_EQ(requests_of("listWorkflows"), 2);
   EXPECT_EQ(requests_of("lwaToken"), 2) << "the first token, then one refresh after the 403";
   EXPECT_NE(message.find("no access"), std::string::npos) << message;
-  const auto record = client_->store().get("conn", true);
+  const auto record = amc::client::internals(*client_).store().get("conn", true);
   EXPECT_EQ(record.state, store::credential_state::active);
   EXPECT_TRUE(record.refresh_token == refresh_token_);
 }
@@ -469,7 +469,7 @@ TEST_F(AmcAuthRules, A403WithAProfileIdSaysTheAdvertiserIdLooksWrong) {
   EXPECT_EQ(code_of([&] { call(instance_context("1234567890"), workflow_list_path()); }, &message),
             errc::forbidden);
   EXPECT_NE(message.find("does not look like an AMC entity id"), std::string::npos) << message;
-  EXPECT_TRUE(client_->store().get("conn", true).refresh_token == refresh_token_);
+  EXPECT_TRUE(amc::client::internals(*client_).store().get("conn", true).refresh_token == refresh_token_);
 }
 
 TEST_F(AmcAuthRules, RevokedGrantOnAnAmcCallBecomesAuthRequired) {
@@ -477,7 +477,7 @@ TEST_F(AmcAuthRules, RevokedGrantOnAnAmcCallBecomesAuthRequired) {
   admin(verb::post, "/_sandbox/grants/revoke", {{"refresh_token", refresh_token_}});
   const auto entity = server_->service().options().instances.front().entity_id;
   EXPECT_EQ(code_of([&] { call(instance_context(entity), workflow_list_path()); }), errc::auth_required);
-  EXPECT_EQ(client_->store().get("conn", false).state, store::credential_state::needs_reauth);
+  EXPECT_EQ(amc::client::internals(*client_).store().get("conn", false).state, store::credential_state::needs_reauth);
 }
 
 // Issue 12 item 2: with expires_in 30 (shorter than the 60 s mandatory and
@@ -490,7 +490,7 @@ TEST_F(AmcAuthRules, AShortLivedTokenIsRefreshedOnceNotBeforeEveryCall) {
   for (int i = 0; i < 13; ++i) EXPECT_NO_THROW(call(instance_context(entity), workflow_list_path()));
   EXPECT_EQ(requests_of("listWorkflows"), 13);
   EXPECT_EQ(requests_of("lwaToken"), 1) << "one refresh for 13 calls within the token's life";
-  const auto record = client_->store().get("conn", false);
+  const auto record = amc::client::internals(*client_).store().get("conn", false);
   ASSERT_TRUE(record.access_token_issued_at && record.access_token_expires_at);
   EXPECT_EQ(*record.access_token_expires_at - *record.access_token_issued_at, 30);
 }
@@ -521,7 +521,7 @@ TEST_F(Tokens, AHugeExpiresInIsClampedAndTheStoreStaysUsable) {
          {"json_patch", {{{"op", "replace"}, {"path", "/expires_in"}, {"value", 1000000000000LL}}}}});
   const auto before = now_unix_seconds();
   EXPECT_FALSE(token("conn").empty());
-  const auto record = client_->store().get("conn", false);
+  const auto record = amc::client::internals(*client_).store().get("conn", false);
   ASSERT_TRUE(record.access_token_expires_at.has_value());
   EXPECT_LE(*record.access_token_expires_at, now_unix_seconds() + auth::max_access_token_lifetime_seconds);
   EXPECT_GE(*record.access_token_expires_at, before + auth::max_access_token_lifetime_seconds);
@@ -534,9 +534,9 @@ TEST_F(Tokens, AHugeExpiresInIsClampedAndTheStoreStaysUsable) {
   // The file opens (a new client reads it from scratch) and every
   // credential in it works.
   auto reopened = make_client();
-  EXPECT_EQ(reopened->store().list().size(), 2u);
-  EXPECT_FALSE(reopened->run_blocking(reopened->tokens().access_token("conn"), std::chrono::seconds(30)).empty());
-  EXPECT_FALSE(reopened->run_blocking(reopened->tokens().access_token("other"), std::chrono::seconds(30)).empty());
+  EXPECT_EQ(amc::client::internals(*reopened).store().list().size(), 2u);
+  EXPECT_FALSE(reopened->run_blocking(amc::client::internals(*reopened).tokens().access_token("conn"), std::chrono::seconds(30)).empty());
+  EXPECT_FALSE(reopened->run_blocking(amc::client::internals(*reopened).tokens().access_token("other"), std::chrono::seconds(30)).empty());
   EXPECT_EQ(requests_of("lwaToken"), 2) << "conn's clamped token is still served from the store";
 }
 
@@ -549,8 +549,8 @@ TEST_F(Tokens, AnExpiresInBelowOneSecondIsAProtocolErrorAndStoresNothing) {
   std::string message;
   EXPECT_EQ(code_of([&] { token("conn"); }, &message), errc::protocol);
   EXPECT_NE(message.find("expires_in"), std::string::npos) << message;
-  EXPECT_FALSE(client_->store().get("conn", false).has_access_token);
-  EXPECT_EQ(client_->store().get("conn", false).state, store::credential_state::active);
+  EXPECT_FALSE(amc::client::internals(*client_).store().get("conn", false).has_access_token);
+  EXPECT_EQ(amc::client::internals(*client_).store().get("conn", false).state, store::credential_state::active);
   EXPECT_FALSE(token("conn").empty()) << "the next, normal reply works";
 }
 
@@ -621,7 +621,7 @@ TEST_F(AmcAuthRules, APostIsNeverResentAfterItMayHaveArrived) {
   admin(verb::post, "/_sandbox/faults",
         {{"kind", "reset_after_headers"}, {"operation", "createWorkflow"}, {"count", 1}});
   const auto& instance = server_->service().options().instances.front();
-  api::session session(client_->http(), client_->tokens(), server_->base_url(),
+  api::session session(amc::client::internals(*client_).http(), amc::client::internals(*client_).tokens(), server_->base_url(),
                        server_->service().client_id(), client_->log());
   api::amc_call create;
   create.method = verb::post;
@@ -641,7 +641,7 @@ TEST_F(Tokens, RefreshServiceRefreshesWhatExpiresAndDropsDeadCredentialsOnce) {
   import("dead", new_grant());
   admin(verb::post, "/_sandbox/grants/revoke", {{"all", true}});
   import("alive", new_grant());
-  refresh_service service(client_->io().get_executor(), client_->tokens(), client_->store(),
+  refresh_service service(client_->io().get_executor(), amc::client::internals(*client_).tokens(), amc::client::internals(*client_).store(),
                           {std::chrono::seconds(600), std::chrono::seconds(3600)}, client_->log());
   // "conn" and "dead" are revoked: their refresh fails with invalid_grant.
   auto sweep = [&] { return client_->run_blocking(service.sweep(), std::chrono::seconds(30)); };
@@ -660,8 +660,8 @@ TEST_F(Tokens, RefreshServiceRefreshesWhatExpiresAndDropsDeadCredentialsOnce) {
 TEST_F(Tokens, RefreshServiceDropsAQuarantinedCredentialAndLogsItOnce) {
   // The store opened with another key: "conn" is quarantined for this client.
   auto other_key = make_client({{"store", {{"fernet_keys", testing::generate_fernet_key()}}}});
-  ASSERT_EQ(other_key->store().get("conn", false).state, store::credential_state::quarantined);
-  refresh_service service(other_key->io().get_executor(), other_key->tokens(), other_key->store(),
+  ASSERT_EQ(amc::client::internals(*other_key).store().get("conn", false).state, store::credential_state::quarantined);
+  refresh_service service(other_key->io().get_executor(), amc::client::internals(*other_key).tokens(), amc::client::internals(*other_key).store(),
                           {std::chrono::seconds(600), std::chrono::seconds(3600)}, other_key->log());
   auto sweep = [&] { return other_key->run_blocking(service.sweep(), std::chrono::seconds(30)); };
   EXPECT_EQ(sweep(), 0);
@@ -684,12 +684,12 @@ TEST_F(Tokens, TheClientsRefreshServiceKeepsTokensFreshAndStopsCleanly) {
   update.credential_id = "conn";
   update.access_token = "Atza|expires-soon";
   update.access_token_expires_at = now_unix_seconds() + 120;  // within the 600 s lead time
-  client_->store().put(update);
+  amc::client::internals(*client_).store().put(update);
   auto with_service = make_client({{"refresh_service", {{"enabled", true}, {"interval_s", 1}}}});
   ASSERT_NE(with_service->refresher(), nullptr);
   // The sandbox counts the token request when it arrives; the new token is
   // stored only after the reply, so wait for the store, not the counter.
-  auto still_old = [&] { return client_->store().get("conn", true).access_token == "Atza|expires-soon"; };
+  auto still_old = [&] { return amc::client::internals(*client_).store().get("conn", true).access_token == "Atza|expires-soon"; };
   for (int i = 0; i < 1000 && still_old(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_FALSE(still_old()) << "refreshed in the background";
   EXPECT_EQ(requests_of("lwaToken"), 1) << "once";
@@ -703,7 +703,7 @@ TEST_F(Tokens, TheRefreshServiceStopsCleanlyWhileARefreshIsInFlight) {
   update.credential_id = "conn";
   update.access_token = "Atza|expires-soon";
   update.access_token_expires_at = now_unix_seconds() + 120;  // within the 600 s lead time
-  client_->store().put(update);
+  amc::client::internals(*client_).store().put(update);
   // Only this refresh is slow: it is still waiting for LwA when the client goes.
   admin(verb::post, "/_sandbox/faults",
         {{"kind", "latency"}, {"operation", "lwaToken"}, {"latency_ms", 20'000}, {"count", 1}});
@@ -717,15 +717,15 @@ TEST_F(Tokens, TheRefreshServiceStopsCleanlyWhileARefreshIsInFlight) {
   EXPECT_LT(std::chrono::steady_clock::now() - stopping, std::chrono::seconds(10))
       << "the stop waited for LwA's (20 s) reply";
   // The store is intact: the interrupted refresh wrote nothing.
-  const auto records = client_->store().list();
+  const auto records = amc::client::internals(*client_).store().list();
   ASSERT_EQ(records.size(), 1u);
-  const auto record = client_->store().get("conn", true);
+  const auto record = amc::client::internals(*client_).store().get("conn", true);
   EXPECT_EQ(record.state, store::credential_state::active);
   EXPECT_TRUE(record.refresh_token == refresh_token_);
   EXPECT_TRUE(record.access_token == "Atza|expires-soon");
   // And its store lock went with it: another client refreshes at once
   // rather than waiting for a lock nobody will release.
-  const auto fresh = client_->run_blocking(client_->tokens().refresh("conn", "Atza|expires-soon"),
+  const auto fresh = client_->run_blocking(amc::client::internals(*client_).tokens().refresh("conn", "Atza|expires-soon"),
                                            std::chrono::seconds(30));
   EXPECT_FALSE(fresh == "Atza|expires-soon");
   EXPECT_EQ(requests_of("lwaToken"), 2);
@@ -742,7 +742,7 @@ TEST(RefreshServiceJitter, TheWaitIsTheIntervalWithinTwentyPercent) {
 }
 
 TEST_F(Tokens, RefreshServiceWaitsDifferAndStayWithinTheirBounds) {
-  refresh_service service(client_->io().get_executor(), client_->tokens(), client_->store(),
+  refresh_service service(client_->io().get_executor(), amc::client::internals(*client_).tokens(), amc::client::internals(*client_).store(),
                           {std::chrono::seconds(600), std::chrono::seconds(60)}, client_->log());
   std::vector<std::chrono::milliseconds> waits;
   for (int i = 0; i < 20; ++i) waits.push_back(service.next_wait());

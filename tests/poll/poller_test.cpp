@@ -7,6 +7,7 @@
 
 #include "api/executions.hpp"
 #include "api/operations.hpp"
+#include "client/watch.hpp"
 #include "common/error.hpp"
 #include "common/time.hpp"
 #include "sandbox/server.hpp"
@@ -90,7 +91,7 @@ class Poller : public testing::amc_client_fixture {
     return settings;
   }
   void start(poll_settings settings = fast()) {
-    poller_ = std::make_unique<poller>(status_source(*client_), settings);
+    poller_ = std::make_unique<poller>(client::poll_source(*client_), settings);
   }
 
   // Creates an ad-hoc execution; returns AMC's execution object.
@@ -595,7 +596,7 @@ TEST_F(Poller, HostsWithoutCallbacksDrainEventsWithNextEvent) {
 TEST_F(Poller, WatchesAJournaledExecutionIdAndSaysSoInItsEvents) {
   start();
   const auto submitted = client_->run_blocking(
-      api::submit_execution(client_->amc(), client_->journal(), context_, "exec_poll0001",
+      api::submit_execution(client_->amc(), amc::client::internals(*client_).journal(), context_, "exec_poll0001",
                             {{"workflow", {{"sqlQuery", "SELECT 1 -- sandbox: duration=10s"}}}}, client_->log()),
       30s);
   recorder events;

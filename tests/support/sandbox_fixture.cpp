@@ -83,7 +83,7 @@ void sandbox_fixture::add_credential(client::client& client, const std::string& 
   update.credential_id = credential_id;
   update.client_id = server_->service().client_id();
   update.refresh_token = new_grant();
-  client.store().put(update);
+  amc::client::internals(client).store().put(update);
 }
 
 std::vector<sandbox_fixture::log_line> sandbox_fixture::captured_log() const {

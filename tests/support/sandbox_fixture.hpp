@@ -3,6 +3,8 @@
 #pragma once
 
 #include "client/client.hpp"
+// The tests of the layers below the façade reach a client's components.
+#include "client/internals.hpp"
 #include "sandbox/server.hpp"
 #include "sandbox/service.hpp"
 #include "support/test_support.hpp"

@@ -12,6 +12,7 @@
 #ifdef AMC_TEST_TOOL_HAS_CLIENT
 #include "client/client.hpp"
 #include "client/client_config.hpp"
+#include "client/internals.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -168,9 +169,9 @@ int run(const std::vector<std::string>& args) {
       }
     }
     const auto token =
-        client.run_blocking(client.tokens().access_token(args[2]), std::chrono::seconds(60));
+        client.run_blocking(amc::client::internals(client).tokens().access_token(args[2]), std::chrono::seconds(60));
     if (args.size() == 5)
-      std::ofstream(std::filesystem::path(args[3]) / (args[4] + ".metrics")) << client.tokens().metrics().dump();
+      std::ofstream(std::filesystem::path(args[3]) / (args[4] + ".metrics")) << amc::client::internals(client).tokens().metrics().dump();
     std::cout << (token.empty() ? "empty" : "ok") << "\n";
     return token.empty() ? 1 : 0;
   }

@@ -1,9 +1,10 @@
-#include "api/requests.hpp"
+#include "client/requests.hpp"
 
 #include "api/ids.hpp"
 #include "api/operations.hpp"
 #include "common/error.hpp"
 #include "common/json_fields.hpp"
+#include "store/credential.hpp"
 
 #include <fmt/format.h>
 
@@ -222,7 +223,8 @@ Request decode_workflow_named(const char* json_text, std::string_view what) {
 }
 
 // amc_execution_id or execution_id, exactly one.
-void read_execution_name(const field_reader& fields, execution_named_request& request) {
+template <class Request>
+void read_execution_name(const field_reader& fields, Request& request) {
   request.amc_execution_id = fields.text("amc_execution_id").value_or("");
   request.execution_id = fields.text("execution_id").value_or("");
   if (!request.amc_execution_id.empty() && !request.execution_id.empty())
@@ -391,3 +393,78 @@ results_download_request decode_results_download_request(const char* json_text) 
 }
 
 }  // namespace amc::api
+
+namespace amc::client {
+
+using api::field_reader;
+
+consent_request decode_consent_request(const char* json_text) {
+  constexpr std::string_view what = "consent request";
+  const auto body = parse_json_object(json_text, what, false);
+  const field_reader fields{body, what};
+  fields.only({"redirect_uri", "state", "scope"});
+  consent_request request;
+  request.redirect_uri = fields.text("redirect_uri").value_or("");
+  if (request.redirect_uri.empty())
+    throw error(errc::invalid_argument,
+                "the consent request needs a redirect_uri (one of the LwA client's Allowed Return URLs)");
+  request.state = fields.text("state").value_or("");
+  if (auto scope = fields.text("scope")) request.scope = std::move(*scope);
+  return request;
+}
+
+code_exchange_request decode_code_exchange_request(const char* json_text) {
+  constexpr std::string_view what = "code exchange request";
+  const auto body = parse_json_object(json_text, what, false);
+  const field_reader fields{body, what};
+  fields.only({"credential_id", "code", "redirect_uri", "timeout_ms"});
+  code_exchange_request request;
+  request.credential_id = fields.text("credential_id").value_or("");
+  store::validate_credential_id(request.credential_id);
+  request.code = fields.text("code").value_or("");
+  request.redirect_uri = fields.text("redirect_uri").value_or("");
+  if (const auto limit = fields.duration_ms("timeout_ms", api::max_timeout_ms)) request.timeout = *limit;
+  return request;
+}
+
+credential_import_request decode_credential_import_request(const char* json_text) {
+  constexpr std::string_view what = "credential";
+  const auto body = parse_json_object(json_text, what, false);
+  const field_reader fields{body, what};
+  fields.only({"credential_id", "refresh_token"});
+  credential_import_request request;
+  auto refresh_token = fields.text("refresh_token");
+  if (!refresh_token) throw error(errc::invalid_argument, "the credential needs a refresh_token");
+  request.refresh_token = std::move(*refresh_token);
+  request.credential_id = fields.text("credential_id").value_or("");
+  store::validate_credential_id(request.credential_id);
+  return request;
+}
+
+token_refresh_request decode_token_refresh_request(std::string_view credential_id, const char* json_text) {
+  constexpr std::string_view what = "refresh request";
+  const auto body = parse_json_object(json_text, what, true);
+  const field_reader fields{body, what};
+  fields.only({"timeout_ms"});
+  token_refresh_request request;
+  store::validate_credential_id(credential_id);
+  request.credential_id = std::string{credential_id};
+  if (const auto limit = fields.duration_ms("timeout_ms", api::max_timeout_ms)) request.timeout = *limit;
+  return request;
+}
+
+watch_request decode_watch_request(const char* json_text) {
+  constexpr std::string_view what = "watch request";
+  const auto body = parse_json_object(json_text, what, false);
+  const field_reader fields{body, what};
+  // No timeout_ms: a watch lasts until its execution ends or it is unwatched.
+  fields.only({"credential_id", "instance", "amc_execution_id", "execution_id", "create_time"});
+  watch_request request;
+  request.context.credential_id = fields.required_text("credential_id", "a string: the credential to read with");
+  api::read_instance(fields, request.context);
+  api::read_execution_name(fields, request);
+  request.create_time = fields.text("create_time").value_or("");
+  return request;
+}
+
+}  // namespace amc::client

@@ -1,7 +1,7 @@
-// The typed requests (api/requests.hpp) on their own: defaults per request
+// The typed requests (client/requests.hpp) on their own: defaults per request
 // type, the instance checked once and marked so, and messages that name a
 // field by its path.
-#include "api/requests.hpp"
+#include "client/requests.hpp"
 
 #include "api/operations.hpp"
 #include "support/test_support.hpp"

@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace amc::api {
 
@@ -126,3 +127,58 @@ execution_wait_request decode_execution_wait_request(const char* json_text);
 results_download_request decode_results_download_request(const char* json_text);
 
 }  // namespace amc::api
+
+// The requests of the other doors (authentication, watches): the same rules,
+// decoded here, run by client/auth.hpp and client/watch.hpp.
+namespace amc::client {
+
+// {"redirect_uri" (required: one of the LwA client's Allowed Return URLs),
+// "state", "scope"}: amc_auth_consent_url.
+struct consent_request {
+  std::string redirect_uri;
+  std::string state;
+  std::string scope = "advertising::campaign_management";
+};
+
+// {"credential_id", "code", "redirect_uri", "timeout_ms"}:
+// amc_auth_exchange_code. The credential id is checked
+// (store::validate_credential_id); code and redirect_uri are LwA's to judge.
+struct code_exchange_request {
+  std::string credential_id;
+  std::string code;
+  std::string redirect_uri;
+  std::chrono::milliseconds timeout = api::default_call_timeout;
+};
+
+// {"credential_id", "refresh_token" (required)}: amc_auth_import. The
+// refresh token is a secret: no message quotes it.
+struct credential_import_request {
+  std::string credential_id;
+  std::string refresh_token;
+};
+
+// The credential id (a parameter of its own, checked) and {"timeout_ms"}
+// (NULL or "" for none): amc_auth_refresh.
+struct token_refresh_request {
+  std::string credential_id;
+  std::chrono::milliseconds timeout = api::default_call_timeout;
+};
+
+// {"credential_id", "instance", exactly one of "amc_execution_id" and
+// "execution_id", "create_time" (AMC's createTime, optional)}: amc_watch.
+// The instance is checked like every instance-level request's; no
+// timeout_ms: a watch lasts until its execution ends or it is unwatched.
+struct watch_request {
+  api::call_context context;
+  std::string amc_execution_id;
+  std::string execution_id;
+  std::string create_time;
+};
+
+consent_request decode_consent_request(const char* json_text);
+code_exchange_request decode_code_exchange_request(const char* json_text);
+credential_import_request decode_credential_import_request(const char* json_text);
+token_refresh_request decode_token_refresh_request(std::string_view credential_id, const char* json_text);
+watch_request decode_watch_request(const char* json_text);
+
+}  // namespace amc::client
