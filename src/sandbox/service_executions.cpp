@@ -30,16 +30,16 @@ bool parameter_is_true(const detail::parameters& params, std::string_view name) 
 }
 
 json execution_json(const execution_record& record, const execution_status& current, bool include_workflow) {
-  json out = record.echoed;
+  json out = record.request.echoed;
   out["workflowExecutionId"] = record.id;
-  out["workflowId"] = record.workflow_id;
+  out["workflowId"] = record.request.workflow_id;
   out["status"] = current.phase == execution_phase::unlisted ? std::string_view(record.plan.unlisted_status)
                                                               : to_string(current.phase);
   out["createTime"] = detail::format_time(record.timing.created);
   out["lastUpdatedTime"] = detail::format_time(current.since);
   out["expireTime"] = detail::format_time(record.timing.created + static_cast<double>(record.timing.timeout_seconds));
   out["workflowExecutionTimeoutSeconds"] = record.timing.timeout_seconds;
-  if (record.ad_hoc) out["executionCategory"] = "AD_HOC";
+  if (record.request.ad_hoc) out["executionCategory"] = "AD_HOC";
   if (!current.reason.empty()) out["statusReason"] = current.reason;
   std::string_view channel_status = "PENDING";
   switch (current.phase) {
@@ -54,10 +54,10 @@ json execution_json(const execution_record& record, const execution_status& curr
   out["outputChannels"] = json::array({channel});
   if (current.phase == execution_phase::succeeded && !record.timing.dry_run) {
     out["outputS3URI"] = fmt::format("s3://amc-{}/workflow={}/schedule=adhoc/{}-{}.csv", record.instance_id,
-                                     record.workflow_id, detail::format_time(record.timing.created).substr(0, 10),
+                                     record.request.workflow_id, detail::format_time(record.timing.created).substr(0, 10),
                                      record.id);
   }
-  if (include_workflow) out["sqlQuery"] = record.sql;
+  if (include_workflow) out["sqlQuery"] = record.request.sql;
   return out;
 }
 
@@ -67,21 +67,14 @@ execution_record& add_execution(sandbox_state& state, instance_state& instance, 
                                 execution_plan plan, double current) {
   auto record = std::make_unique<execution_record>();
   record->instance_id = instance.seed.instance_id;
-  record->ad_hoc = accepted.ad_hoc;
-  record->workflow_id = std::move(accepted.workflow_id);
-  record->sql = std::move(accepted.sql);
-  record->output_columns = std::move(accepted.output_columns);
-  record->dialect = accepted.dialect;
-  record->zone = std::move(accepted.zone);
-  record->window_start = accepted.window_start;
-  record->window_end = accepted.window_end;
-  record->echoed = std::move(accepted.echoed);
+  record->request = std::move(accepted);
   record->plan = std::move(plan);
   record->id = state.next_uuid();
-  if (record->workflow_id.empty()) record->workflow_id = "transient_" + state.next_uuid();
+  if (record->request.workflow_id.empty()) record->request.workflow_id = "transient_" + state.next_uuid();
   record->data_seed = state.random();
   record->sequence = ++state.sequence;
-  record->timing = {current, state.options.time_scale, accepted.timeout_seconds, accepted.dry_run, std::nullopt};
+  record->timing = {current, state.options.time_scale, record->request.timeout_seconds, record->request.dry_run,
+                    std::nullopt};
   instance.executions_by_id[record->id] = record.get();
   instance.executions.push_back(std::move(record));
   return *instance.executions.back();
@@ -160,7 +153,7 @@ http_response create(sandbox_state& state, const http_request& request, instance
       const execution_status other_status = status_at(other->plan, other->timing, current);
       if (other->timing.dry_run || other_status.phase == execution_phase::rejected) continue;
       if (!is_terminal(other_status.phase)) ++active;
-      if (other->ad_hoc && other->timing.created > current - 86400) ++adhoc_today;
+      if (other->request.ad_hoc && other->timing.created > current - 86400) ++adhoc_today;
     }
     if (accepted.ad_hoc && adhoc_today >= state.options.adhoc_per_day) {
       plan.outcome = "REJECTED";
@@ -264,7 +257,7 @@ http_response list(sandbox_state& state, const http_request& request, instance_s
     const double created = record->timing.created;
     if (min_time && created < static_cast<double>(*min_time)) continue;
     if (max_time && created > static_cast<double>(*max_time)) continue;
-    if (workflow_id && record->workflow_id != *workflow_id) continue;
+    if (workflow_id && record->request.workflow_id != *workflow_id) continue;
     execution_status record_status = status_at(record->plan, record->timing, current);
     if (!include_cancelled && record_status.phase == execution_phase::cancelled) continue;
     matches.push_back({record.get(), record_status});

@@ -116,18 +116,18 @@ http_response download(sandbox_state& state, const http_request& request, std::s
   if (!found) return s3_error(request, status::not_found, "NoSuchKey", "The specified key does not exist.");
   const execution_record& record = *found;
   // A copy: the file is written without the state lock.
-  result_shape shape{result_columns(record.output_columns),
-                     record.dialect,
-                     record.window_start,
-                     record.window_end,
-                     record.zone,
+  result_shape shape{result_columns(record.request.output_columns),
+                     record.request.dialect,
+                     record.request.window_start,
+                     record.request.window_end,
+                     record.request.zone,
                      record.plan.rows,
                      record.data_seed,
                      record.plan.quoted_newlines};
   const long rows = result_row_count(shape);
   const int parts = record.plan.parts;
   const std::string record_id = record.id;
-  const std::string workflow_id = record.workflow_id;
+  const std::string workflow_id = record.request.workflow_id;
 
   if (file_name == "metadata.json") {
     json described = json::array();

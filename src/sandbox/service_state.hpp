@@ -6,6 +6,7 @@
 #pragma once
 
 #include "sandbox/execution_model.hpp"
+#include "sandbox/execution_request_checks.hpp"
 #include "sandbox/faults.hpp"
 #include "sandbox/operations.hpp"
 #include "sandbox/options.hpp"
@@ -90,15 +91,8 @@ struct workflow_record {
 struct execution_record {
   std::string id;
   std::string instance_id;
-  std::string workflow_id;
-  bool ad_hoc = false;
-  std::string sql;
-  nlohmann::json output_columns = nlohmann::json::array();
-  csv_dialect dialect;            // the workflow's outputFormat
-  time_zone zone;                 // timeWindowTimeZone
-  std::int64_t window_start = 0;  // the time window in UTC unix seconds, [start, end)
-  std::int64_t window_end = 0;
-  nlohmann::json echoed = nlohmann::json::object();  // request fields AMC echoes back
+  // What the run is made of; a transient run gets its workflow_id here.
+  checked_execution_request request;
   execution_plan plan;
   execution_timing timing;
   std::uint64_t sequence = 0;
