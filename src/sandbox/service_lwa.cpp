@@ -1,8 +1,9 @@
 // Login with Amazon: the token endpoint (refresh_token and authorization_code
 // grants), the consent page that auto-approves, and bearer-token checks for
 // the AMC endpoints.
+#include "sandbox/service_handlers.hpp"
+
 #include "sandbox/files.hpp"
-#include "sandbox/service.hpp"
 #include "sandbox/service_detail.hpp"
 
 #include <boost/beast/core/detail/base64.hpp>
@@ -10,7 +11,7 @@
 
 #include <algorithm>
 
-namespace amc::sandbox {
+namespace amc::sandbox::lwa_handlers {
 
 using nlohmann::json;
 
@@ -59,7 +60,7 @@ void read_basic_credentials(const http_request& request, std::string& client_id,
 
 }  // namespace
 
-http_response sandbox_service::handle_token(const http_request& request) {
+http_response token(sandbox_state& state, const http_request& request) {
   using http::status;
   const detail::parameters form = token_parameters(request);
   auto field = [&](std::string_view name) -> std::string {
@@ -89,7 +90,7 @@ http_response sandbox_service::handle_token(const http_request& request) {
   }
   // One registered client; a wrong id or secret is a client authentication
   // failure, answered 401 as RFC 6749 section 5.2 allows.
-  if (client_id != options_.client_id || client_secret != options_.client_secret) {
+  if (client_id != state.options.client_id || client_secret != state.options.client_secret) {
     return detail::lwa_error(request, status::unauthorized, "invalid_client", "Client authentication failed");
   }
 
@@ -100,8 +101,8 @@ http_response sandbox_service::handle_token(const http_request& request) {
       return detail::lwa_error(request, status::bad_request, "invalid_request",
                                "The request is missing a required parameter : refresh_token");
     }
-    auto found = grant_id_by_refresh_token_.find(refresh_token);
-    if (found != grant_id_by_refresh_token_.end()) grant = &grants_by_id_.at(found->second);
+    auto found = state.lwa.grant_id_by_refresh_token.find(refresh_token);
+    if (found != state.lwa.grant_id_by_refresh_token.end()) grant = &state.lwa.grants_by_id.at(found->second);
     if (!grant || grant->revoked || grant->client_id != client_id) {
       return detail::lwa_error(request, status::bad_request, "invalid_grant",
                                "The request has an invalid grant parameter : refresh_token");
@@ -112,50 +113,50 @@ http_response sandbox_service::handle_token(const http_request& request) {
       return detail::lwa_error(request, status::bad_request, "invalid_request",
                                "The request is missing a required parameter : code");
     }
-    auto found = consent_codes_.find(code);
+    auto found = state.lwa.consent_codes.find(code);
     // Codes are single-use: any exchange attempt consumes the code.
-    const bool usable = found != consent_codes_.end() && found->second.expires_at > now() &&
+    const bool usable = found != state.lwa.consent_codes.end() && found->second.expires_at > state.now() &&
                         found->second.grant_client_id == client_id &&
                         found->second.redirect_uri == field("redirect_uri");
     if (!usable) {
-      if (found != consent_codes_.end()) consent_codes_.erase(found);
+      if (found != state.lwa.consent_codes.end()) state.lwa.consent_codes.erase(found);
       return detail::lwa_error(request, status::bad_request, "invalid_grant",
                                "The request has an invalid parameter : code");
     }
     grant_record fresh{"grant-" + random_token(9), client_id, "Atzr|" + random_token(96), found->second.scope, false,
-                       now()};
-    consent_codes_.erase(found);
-    grant_id_by_refresh_token_[fresh.refresh_token] = fresh.id;
-    grant = &(grants_by_id_[fresh.id] = std::move(fresh));
+                       state.now()};
+    state.lwa.consent_codes.erase(found);
+    grant = &state.lwa.add_grant(std::move(fresh));
   }
 
   // Expired tokens are swept now and then so the table stays small under
   // long benchmarks.
-  if (access_tokens_.size() >= 4096) {
-    const double current = now();
-    std::erase_if(access_tokens_, [&](const auto& entry) { return entry.second.expires_at <= current; });
+  if (state.lwa.access_tokens.size() >= 4096) {
+    const double current = state.now();
+    std::erase_if(state.lwa.access_tokens, [&](const auto& entry) { return entry.second.expires_at <= current; });
   }
   const bool refresh_grant = grant_type == "refresh_token";
-  if (refresh_grant && options_.refresh_reply == refresh_token_reply::rotate) {
+  if (refresh_grant && state.options.refresh_reply == refresh_token_reply::rotate) {
     // The old refresh token stops working; access tokens already issued
     // from the grant stay valid.
-    grant_id_by_refresh_token_.erase(grant->refresh_token);
+    state.lwa.grant_id_by_refresh_token.erase(grant->refresh_token);
     grant->refresh_token = "Atzr|" + random_token(96);
-    grant_id_by_refresh_token_[grant->refresh_token] = grant->id;
+    state.lwa.grant_id_by_refresh_token[grant->refresh_token] = grant->id;
   }
   std::string access_token = "Atza|" + random_token(96);
-  access_tokens_[access_token] = {grant->id, grant->client_id, now() + options_.access_token_ttl_seconds};
+  state.lwa.access_tokens[access_token] = {grant->id, grant->client_id,
+                                           state.now() + state.options.access_token_ttl_seconds};
   json reply_body = {{"access_token", access_token},
                      {"refresh_token", grant->refresh_token},
                      {"token_type", "bearer"},
-                     {"expires_in", options_.access_token_ttl_seconds}};
-  if (refresh_grant && options_.refresh_reply == refresh_token_reply::omit) reply_body.erase("refresh_token");
+                     {"expires_in", state.options.access_token_ttl_seconds}};
+  if (refresh_grant && state.options.refresh_reply == refresh_token_reply::omit) reply_body.erase("refresh_token");
   auto response = detail::make_json(request, status::ok, reply_body);
   response.set(http::field::cache_control, "no-store");
   return response;
 }
 
-http_response sandbox_service::handle_consent(const http_request& request, std::string_view query) {
+http_response consent(sandbox_state& state, const http_request& request, std::string_view query) {
   using http::status;
   const detail::parameters params = detail::parse_parameters(query);
   auto field = [&](std::string_view name) -> std::string {
@@ -166,19 +167,19 @@ http_response sandbox_service::handle_consent(const http_request& request, std::
   const std::string redirect_uri = field("redirect_uri");
   // Errors about the client or the return URL are shown, never redirected
   // (RFC 6749 section 4.1.2.1).
-  if (client_id != options_.client_id) {
+  if (client_id != state.options.client_id) {
     return detail::lwa_error(request, status::bad_request, "invalid_client", "Unknown client_id");
   }
   const bool web_uri = redirect_uri.starts_with("http://") || redirect_uri.starts_with("https://");
-  const bool allowed = options_.allowed_redirect_uris.empty()
+  const auto& allowed_uris = state.options.allowed_redirect_uris;
+  const bool allowed = allowed_uris.empty()
                            ? web_uri
-                           : std::find(options_.allowed_redirect_uris.begin(), options_.allowed_redirect_uris.end(),
-                                       redirect_uri) != options_.allowed_redirect_uris.end();
+                           : std::find(allowed_uris.begin(), allowed_uris.end(), redirect_uri) != allowed_uris.end();
   if (!allowed) {
     return detail::lwa_error(request, status::bad_request, "invalid_request",
                              "redirect_uri is missing or not an allowed return URL");
   }
-  const std::string state = field("state");
+  const std::string client_state = field("state");  // OAuth's state, handed back as it came
   const std::string scope = field("scope").empty() ? "advertising::campaign_management" : field("scope");
   const char separator = redirect_uri.find('?') == std::string::npos ? '?' : '&';
   std::string location;
@@ -186,36 +187,37 @@ http_response sandbox_service::handle_consent(const http_request& request, std::
     location = fmt::format("{}{}error=unsupported_response_type", redirect_uri, separator);
   } else {
     std::string code = "ANsandbox" + random_token(24);
-    consent_codes_[code] = {client_id, redirect_uri, scope, now() + options_.consent_code_ttl_seconds};
+    state.lwa.consent_codes[code] = {client_id, redirect_uri, scope,
+                                     state.now() + state.options.consent_code_ttl_seconds};
     location = fmt::format("{}{}code={}&scope={}", redirect_uri, separator, detail::percent_encode(code),
                            detail::percent_encode(scope));
   }
-  if (!state.empty()) location += "&state=" + detail::percent_encode(state);
+  if (!client_state.empty()) location += "&state=" + detail::percent_encode(client_state);
   auto response = detail::make_response(request, status::found, "", "text/html");
   response.set(http::field::location, location);
   response.set(http::field::cache_control, "no-store");
   return response;
 }
 
-std::optional<http_response> sandbox_service::authenticate_bearer(const http_request& request,
-                                                                  bool wants_amc_error_body,
-                                                                  std::string& client_id_out) {
+std::optional<http_response> authenticate_bearer(const sandbox_state& state, const http_request& request,
+                                                 bool wants_amc_error_body) {
   using http::status;
   auto unauthorized = [&](std::string_view details) {
     if (wants_amc_error_body) return detail::amc_error(request, status::unauthorized, details);
     // The administration accounts API has its own error shape.
-    return detail::make_json(request, status::unauthorized,
-                             json{{"message", details}, {"requestId", fmt::format("sandbox-{:08x}", request_count_)}});
+    return detail::make_json(
+        request, status::unauthorized,
+        json{{"message", details}, {"requestId", fmt::format("sandbox-{:08x}", state.traffic.requests)}});
   };
   std::string_view header = request[http::field::authorization];
   if (header.empty()) return unauthorized("Missing Authorization header: expected 'Bearer <access token>'.");
   if (!starts_with_ignoring_case(header, "Bearer ")) return unauthorized("The Authorization header is not a Bearer token.");
   header.remove_prefix(7);
-  auto found = access_tokens_.find(header);
-  if (found == access_tokens_.end()) return unauthorized("Unauthorized. The access token is not valid.");
-  if (found->second.expires_at <= now()) return unauthorized("Unauthorized. The access token has expired.");
-  auto grant = grants_by_id_.find(found->second.grant_id);
-  if (grant == grants_by_id_.end() || grant->second.revoked) {
+  auto found = state.lwa.access_tokens.find(header);
+  if (found == state.lwa.access_tokens.end()) return unauthorized("Unauthorized. The access token is not valid.");
+  if (found->second.expires_at <= state.now()) return unauthorized("Unauthorized. The access token has expired.");
+  auto grant = state.lwa.grants_by_id.find(found->second.grant_id);
+  if (grant == state.lwa.grants_by_id.end() || grant->second.revoked) {
     return unauthorized("Unauthorized. The grant behind this access token was revoked.");
   }
   std::string_view client_header = request["Amazon-Advertising-API-ClientId"];
@@ -225,15 +227,14 @@ std::optional<http_response> sandbox_service::authenticate_bearer(const http_req
     if (!wants_amc_error_body) {
       response = detail::make_json(request, status::bad_request,
                                    json{{"message", "Missing required header Amazon-Advertising-API-ClientId."},
-                                        {"requestId", fmt::format("sandbox-{:08x}", request_count_)}});
+                                        {"requestId", fmt::format("sandbox-{:08x}", state.traffic.requests)}});
     }
     return response;
   }
   if (client_header != found->second.client_id) {
     return unauthorized("Unauthorized. Amazon-Advertising-API-ClientId does not match the client of the access token.");
   }
-  client_id_out = found->second.client_id;
   return std::nullopt;
 }
 
-}  // namespace amc::sandbox
+}  // namespace amc::sandbox::lwa_handlers

@@ -250,6 +250,28 @@ TEST(SandboxAdmin, SettingsValidate) {
   EXPECT_EQ(sandbox.client().request(verb::post, "/_sandbox/faults", "{bad").status, 400);
 }
 
+// The admin API's route table: a call is found by method and path, a
+// trailing {id} takes the rest of the path (its handler checks it), and a
+// path served only for other methods is "no admin operation".
+TEST(SandboxAdmin, RoutesByMethodAndPath) {
+  running_sandbox sandbox;
+  EXPECT_EQ(sandbox.admin(verb::patch, "settings", json{{"accounts_page_size", 5}}).status, 200);
+  EXPECT_EQ(sandbox.admin(verb::post, "settings", json{{"accounts_page_size", 6}}).status, 200);
+  EXPECT_EQ(sandbox.admin(verb::get, "settings").json()["accounts_page_size"], 6);
+  auto other_method = sandbox.admin(verb::delete_, "settings");
+  EXPECT_EQ(other_method.status, 404);
+  EXPECT_NE(other_method.body.find("No admin operation DELETE /_sandbox/settings"), std::string::npos)
+      << other_method.body;
+  EXPECT_EQ(sandbox.admin(verb::get, "faults/1").status, 404);
+  EXPECT_EQ(sandbox.admin(verb::delete_, "faults/abc").status, 400);
+  EXPECT_EQ(sandbox.admin(verb::delete_, "faults/").status, 400);
+  EXPECT_EQ(sandbox.admin(verb::delete_, "grants/revoke").status, 404);  // an id here, not the POST call
+  const auto grant_id = sandbox.admin(verb::post, "grants", json::object()).json()["grant_id"].get<std::string>();
+  EXPECT_EQ(sandbox.admin(verb::delete_, "grants/" + grant_id).json()["revoked"], 1);
+  EXPECT_EQ(sandbox.admin(verb::post, "grants/revoke", json{{"grant_id", grant_id}}).json()["revoked"], 0);
+  EXPECT_EQ(sandbox.admin(verb::get, "").status, 404);
+}
+
 // Issue 12: access_token_ttl_seconds 1e12 was accepted and then reported
 // as -727379968. Every number of the admin API is range-checked instead, and
 // a refused change leaves every setting as it was.

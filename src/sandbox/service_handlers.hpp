@@ -1,0 +1,99 @@
+// The service's request handlers, one group per resource. Each is handed
+// the service's state with the service mutex held and answers one request;
+// sandbox_service::handle picks the handler (and applies faults and the
+// request log around it), the admin API picks one from its route table.
+#pragma once
+
+#include "sandbox/execution_request_checks.hpp"
+#include "sandbox/service.hpp"
+#include "sandbox/service_state.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace amc::sandbox {
+
+// Login with Amazon (service_lwa.cpp): the token endpoint, the consent page
+// and the bearer-token check every AMC call makes.
+namespace lwa_handlers {
+http_response token(sandbox_state& state, const http_request& request);
+http_response consent(sandbox_state& state, const http_request& request, std::string_view query);
+// A 401 (or 400 without the ClientId header) for a request whose bearer
+// token is not good, in AMC's Error body or, with `wants_amc_error_body`
+// off, in the accounts API's {"message", "requestId"}; nullopt when it is.
+std::optional<http_response> authenticate_bearer(const sandbox_state& state, const http_request& request,
+                                                 bool wants_amc_error_body);
+}  // namespace lwa_handlers
+
+// AMC administration (service_instances.cpp): accounts and instances, and
+// who may use an instance's reporting API.
+namespace instance_handlers {
+http_response list_accounts(sandbox_state& state, const http_request& request, std::string_view query);
+http_response list_instances(sandbox_state& state, const http_request& request, std::string_view query);
+http_response get_instance(sandbox_state& state, const http_request& request, std::string_view instance_id);
+// The checks of every reporting call (bearer token, the four headers, the
+// instance and its advertiser and marketplace): an error response, or
+// nullopt with `instance` set.
+std::optional<http_response> authorize_reporting(sandbox_state& state, const http_request& request,
+                                                 std::string_view instance_id, instance_state*& instance);
+}  // namespace instance_handlers
+
+// An instance's saved workflows (service_workflows.cpp).
+namespace workflow_handlers {
+http_response list(sandbox_state& state, const http_request& request, instance_state& instance,
+                   std::string_view query);
+http_response create(sandbox_state& state, const http_request& request, instance_state& instance);
+http_response get(sandbox_state& state, const http_request& request, instance_state& instance,
+                  std::string_view workflow_id);
+http_response update(sandbox_state& state, const http_request& request, instance_state& instance,
+                     std::string_view workflow_id);
+http_response remove(sandbox_state& state, const http_request& request, instance_state& instance,
+                     std::string_view workflow_id);
+}  // namespace workflow_handlers
+
+// An instance's workflow executions (service_executions.cpp).
+namespace execution_handlers {
+http_response list(sandbox_state& state, const http_request& request, instance_state& instance,
+                   std::string_view query);
+http_response create(sandbox_state& state, const http_request& request, instance_state& instance);
+// The poll hot path. `wire`, when given, may receive the whole answer
+// pre-rendered (see reply::wire); the returned message is then its status only.
+http_response get(sandbox_state& state, const http_request& request, instance_state& instance,
+                  std::string_view execution_id, std::string_view query, std::shared_ptr<const std::string>* wire);
+// PUT {"status": "CANCELLED"}.
+http_response cancel(sandbox_state& state, const http_request& request, instance_state& instance,
+                     std::string_view execution_id);
+// AMC's 404 for an execution id the instance does not have.
+http_response not_found(const http_request& request, std::string_view execution_id);
+// POST /_sandbox/executions/bulk: {"instance_id", "count", "request",
+// "scenario"} -> {"instance_id", "ids"}. Throws std::invalid_argument.
+nlohmann::json create_in_bulk(sandbox_state& state, const nlohmann::json& body);
+inline constexpr std::int64_t max_bulk_executions = 100'000;
+}  // namespace execution_handlers
+
+// Results (service_results.cpp): the signed download URLs of a finished
+// execution and the files behind them.
+namespace result_handlers {
+// `expired_urls`: the expired_download_urls fault fired.
+http_response download_urls(sandbox_state& state, const http_request& request, instance_state& instance,
+                            std::string_view execution_id, bool expired_urls);
+// GET /results/{instance_id}/{execution_id}/{file_name}?X-Amz-...; a CSV
+// part is written with `lock` (the service mutex) released.
+http_response download(sandbox_state& state, const http_request& request, std::string_view instance_id,
+                       std::string_view execution_id, std::string_view file_name, std::string_view query,
+                       std::unique_lock<std::mutex>& lock);
+}  // namespace result_handlers
+
+// The admin API under /_sandbox/ (service_admin.cpp), routed by a table of
+// method and path pattern.
+namespace admin_handlers {
+reply handle(sandbox_state& state, const http_request& request, std::string_view path, std::string_view query);
+}  // namespace admin_handlers
+
+}  // namespace amc::sandbox
