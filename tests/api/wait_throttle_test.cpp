@@ -108,7 +108,9 @@ TEST_F(WaitThrottle, AThrottledReadCarriesRetryAfterTyped) {
     EXPECT_EQ(throttled.phase(), error_phase::none) << "an answer, not a transport failure";
     EXPECT_FALSE(throttled.detail().contains("retry_after_ms")) << throttled.detail().dump();
   }
-  throttle_status_reads(1, 0);  // a 429 without Retry-After
+  // A 429 without Retry-After (the sandbox's null; 0 sends "Retry-After: 0").
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "rate_limit"}, {"operation", "getWorkflowExecution"}, {"count", 1}, {"retry_after", nullptr}});
   try {
     run(get_execution(client_->amc(), context_, amc_id));
     FAIL() << "the read was throttled";
