@@ -26,11 +26,20 @@ void clear_last_error() noexcept {
   last_error.json.assign("{}");
 }
 
-amc_status set_last_error(errc code, std::string_view message,
-                          const nlohmann::json& detail) noexcept {
+namespace {
+
+// The one place where an error's typed fields become the keys amc.h
+// documents: "phase" (a transport failure's phase) and "retry_after_ms"
+// (whole milliseconds).
+amc_status record_last_error(errc code, std::string_view message, const nlohmann::json& detail,
+                             const error* typed) noexcept {
   const auto status = static_cast<amc_status>(code);
   try {
     nlohmann::json document = detail.is_object() ? detail : nlohmann::json::object();
+    if (typed != nullptr) {
+      if (typed->phase() != error_phase::none) document["phase"] = std::string(phase_name(typed->phase()));
+      if (typed->retry_after()) document["retry_after_ms"] = typed->retry_after()->count();
+    }
     document["status"] = amc_status_name(status);
     document["code"] = static_cast<int>(code);
     // The last guard: whatever a message quotes, hosts decode it as UTF-8.
@@ -47,11 +56,17 @@ amc_status set_last_error(errc code, std::string_view message,
   return status;
 }
 
+}  // namespace
+
+amc_status set_last_error(errc code, std::string_view message, const nlohmann::json& detail) noexcept {
+  return record_last_error(code, message, detail, nullptr);
+}
+
 amc_status translate_current_exception(std::string_view function) noexcept {
   try {
     throw;
   } catch (const error& problem) {
-    return set_last_error(problem.code_value(), problem.message(), problem.detail());
+    return record_last_error(problem.code_value(), problem.message(), problem.detail(), &problem);
   } catch (const std::bad_alloc&) {
     return set_last_error(errc::out_of_memory, "out of memory");
   } catch (const nlohmann::json::exception& problem) {

@@ -167,6 +167,13 @@ AMC_API const char *amc_last_error(void);
  *                           Retry-After header, delta-seconds or HTTP-date,
  *                           RFC 9110 10.2.3); present after a throttled
  *                           (AMC_E_THROTTLED) or failed answer that had one
+ *   "phase": "…"            where a request failed on its way to an answer
+ *                           (AMC_E_TIMEOUT, AMC_E_NETWORK, AMC_E_TLS,
+ *                           AMC_E_PROTOCOL): "before_send", "rate_limit"
+ *                           (the client-side rate limit would wait past the
+ *                           deadline), "pool_wait", "resolve", "connect",
+ *                           "proxy", "handshake", "write", "read_headers",
+ *                           "read_body"
  *   "credential_id": "…"
  *   "status": "…", "execution": {...}   for AMC_E_EXECUTION_FAILED (and
  *                           "status" for AMC_E_TIMEOUT of a wait)

@@ -411,10 +411,11 @@ asio::awaitable<nlohmann::json> wait_for_execution(session& amc, const call_cont
   const cancel_registration wake_on_cancel(cancellation,
                                            [timer, executor] { asio::post(executor, [timer] { timer->cancel(); }); });
   // Every read carries the wait's deadline, so a read (with its retries and
-  // Retry-After waits) ends by it too.
+  // Retry-After waits) ends by it too: the call's, or options.timeout from
+  // now when the call came without one.
   call_context reads = context;
-  reads.deadline = std::min(context.deadline, clock::now() + options.timeout);
-  const auto give_up = reads.deadline;
+  if (!reads.deadline.bounded()) reads.deadline = amc::deadline::after(options.timeout);
+  const amc::deadline& give_up = reads.deadline;
   auto interval = options.first_poll;
   std::string last_status;
   bool reported_unknown = false;
@@ -438,22 +439,18 @@ asio::awaitable<nlohmann::json> wait_for_execution(session& amc, const call_cont
       // A read that ran into the wait's deadline, or that the client-side
       // rate limiter (lowered by AMC's 429s) could not start before it, is
       // the wait running out of time, and says so with the wait's figure.
-      const auto& detail = problem.detail();
-      const bool limiter = detail.is_object() && detail.value("phase", "") == "rate_limit";
-      if (problem.code_value() == errc::timeout && (limiter || clock::now() + milliseconds(10) >= give_up)) {
+      const bool limiter = problem.phase() == error_phase::rate_limit;
+      if (problem.code_value() == errc::timeout && (limiter || give_up.time_left() <= milliseconds(10))) {
         out_of_time = true;
       } else {
         if (problem.code_value() != errc::throttled) throw;
-        throttled_for = milliseconds::zero();
-        if (const auto wanted = detail.find("retry_after_ms");
-            wanted != detail.end() && wanted->is_number_integer())
-          throttled_for = milliseconds(std::max<long long>(0, wanted->get<long long>()));
+        throttled_for = std::max(problem.retry_after().value_or(milliseconds::zero()), milliseconds::zero());
       }
     }
     if (out_of_time) throw_wait_timeout(amc_execution_id, options.timeout, last_status, throttled_last);
     throttled_last = throttled_for.has_value();
     const auto now = clock::now();
-    const auto left = std::chrono::duration_cast<milliseconds>(std::max(give_up - now, clock::duration::zero()));
+    const auto left = std::chrono::duration_cast<milliseconds>(give_up.time_left(now));
     auto next_poll = std::min(interval, left);
     if (throttled_for) {
       // The next read honours AMC's Retry-After when it asks for more than
@@ -483,7 +480,7 @@ asio::awaitable<nlohmann::json> wait_for_execution(session& amc, const call_cont
         last_status = status;
       }
     }
-    if (now >= give_up) throw_wait_timeout(amc_execution_id, options.timeout, last_status, throttled_last);
+    if (give_up.passed(now)) throw_wait_timeout(amc_execution_id, options.timeout, last_status, throttled_last);
     timer->expires_after(next_poll);
     co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
     interval = std::min(interval * 2, options.max_poll);

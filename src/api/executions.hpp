@@ -89,7 +89,7 @@ class wait_cancellation {
 struct wait_options {
   // The figure the caller asked for, for messages, and the bound of the
   // wait when the context has no deadline of its own. With a deadline in
-  // the context, the wait ends at the earlier of the two.
+  // the context, the wait ends at it (the door gives its budget here).
   std::chrono::milliseconds timeout{std::chrono::hours(24)};
   std::chrono::milliseconds first_poll{5'000};    // then doubling …
   std::chrono::milliseconds max_poll{60'000};     // … up to this
@@ -102,7 +102,7 @@ struct wait_options {
 // waited out (honouring Retry-After) within the deadline. Unknown statuses
 // and throttling keep it waiting (each logged once).
 //
-// The deadline (the earlier of context.deadline and now + options.timeout)
+// The deadline (context.deadline, or now + options.timeout without one)
 // bounds everything: every status read gets only what is left of it (so no
 // retry or Retry-After wait inside a read passes it), no sleep between reads
 // goes past it, and when it passes the wait throws errc::timeout saying

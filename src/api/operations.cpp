@@ -396,7 +396,8 @@ asio::awaitable<void> cancel_execution(session& amc, const call_context& context
     if (problem.code_value() == errc::invalid_argument)
       throw error(errc::conflict,
                   fmt::format("execution {} cannot be cancelled: {}", amc_execution_id, problem.message()),
-                  problem.detail());
+                  problem.detail())
+          .with_fields_of(problem);
     throw;
   }
 }

@@ -274,7 +274,7 @@ asio::awaitable<nlohmann::json> download_part(download_job& job, int part) {
     const std::string url_used = job.urls.of_part(part);
     request.url = url_used;
     request.deadline = job.context.deadline;
-    request.timeout = time_left(job.context, fmt::format("the download of result part {}", part));
+    refuse_past_deadline(job.context, fmt::format("the download of result part {}", part));
     // A pre-signed URL carries its own authorisation: no AMC headers, and no
     // client id, so the rate limiter keys it by its host alone. The client
     // retries a connection cut before the Content-Length was read.
@@ -291,7 +291,8 @@ asio::awaitable<nlohmann::json> download_part(download_job& job, int part) {
                   fmt::format("downloading result part {} of execution {} failed: {}; no result was "
                               "kept: download the results again",
                               part, job.amc_execution_id, problem.message()),
-                  problem.detail());
+                  problem.detail())
+          .with_fields_of(problem);
     }
     if (reply->status == 200) {
       // What arrived whole at the transport may still be cut short (see
@@ -364,12 +365,14 @@ asio::awaitable<nlohmann::json> download_results(session& amc, net::http_client&
   try {
     reply = co_await download_urls(amc, context, amc_execution_id);
   } catch (const error& refused) {
-    if (refused.message().find("unavailable for download") != std::string::npos)
+    // AMC's "unavailable for download" (api/session.cpp types it).
+    if (refused.code_value() == errc::conflict)
       throw error(errc::conflict,
                   fmt::format("the results of execution {} are not available (yet): wait until it "
                               "has SUCCEEDED",
                               amc_execution_id),
-                  refused.detail());
+                  refused.detail())
+          .with_fields_of(refused);
     throw;
   }
   const auto first = url_list(reply);

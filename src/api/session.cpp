@@ -36,13 +36,9 @@ std::string amc_error_text(std::string_view body) {
   return cut_text(text, 300);
 }
 
-std::chrono::milliseconds time_left(const call_context& context, std::string_view what) {
-  using clock = std::chrono::steady_clock;
-  if (context.deadline == clock::time_point::max()) return std::chrono::milliseconds::zero();
-  const auto left = std::chrono::ceil<std::chrono::milliseconds>(context.deadline - clock::now());
-  if (left <= std::chrono::milliseconds::zero())
+void refuse_past_deadline(const call_context& context, std::string_view what) {
+  if (context.deadline.time_left() == std::chrono::steady_clock::duration::zero())
     throw error(errc::timeout, fmt::format("the call's deadline passed before {} could be sent", what));
-  return left;
 }
 
 namespace {
@@ -55,59 +51,61 @@ namespace {
   if (reply_json.is_object() && reply_json.contains("code"))
     detail["amc_code"] = reply_json["code"].is_string() ? reply_json["code"].get<std::string>()
                                                         : reply_json["code"].dump();
-  // Retry-After as a typed duration: amc_last_error_json() promises an
-  // integer retry_after_ms (an unreadable header gives none), read once
-  // by src/net (response::retry_after).
-  if (reply.retry_after) detail["retry_after_ms"] = reply.retry_after->count();
+  // Retry-After travels typed (error::retry_after(), as src/net read it
+  // once: response::retry_after); capi/ writes it as retry_after_ms.
+  const auto fail = [&](errc code, const std::string& message) {
+    return error(code, message, detail).with_retry_after(reply.retry_after);
+  };
   const std::string said = amc_text.empty() ? "" : ": " + amc_text;
   const std::string where = fmt::format("{} {}", boost::beast::http::to_string(request.method),
                                         request.path_and_query.substr(0, request.path_and_query.find('?')));
+  // AMC says "no results to download yet" only in its text (HTTP 400 as we
+  // read it; the code is not documented): a conflict with the execution's
+  // state, typed here once so that no caller reads the message.
+  if (reply.status >= 400 && reply.status < 500 && reply.status != 401 && reply.status != 403 &&
+      reply.status != 429 && amc_text.find("unavailable for download") != std::string::npos)
+    throw fail(errc::conflict, fmt::format("AMC has no results to download at {} (yet){}", where, said));
   switch (reply.status) {
     case 401:
-      throw error(errc::auth_required,
-                  fmt::format("AMC refused the access token of credential '{}' even after a refresh "
-                              "(HTTP 401 on {}){}; re-authenticate the credential",
-                              context.credential_id, where, said),
-                  detail);
+      throw fail(errc::auth_required,
+                 fmt::format("AMC refused the access token of credential '{}' even after a refresh "
+                             "(HTTP 401 on {}){}; re-authenticate the credential",
+                             context.credential_id, where, said));
     case 403:
       if (!context.advertiser_id.empty() && !looks_like_entity_id(context.advertiser_id))
-        throw error(errc::forbidden,
-                    fmt::format("AMC denied access (HTTP 403 on {}){}. The advertiser id '{}' does "
-                                "not look like an AMC entity id (ENTITY…): use the accountId from "
-                                "GET /amc/accounts ('amcctl accounts'). The credential was kept",
-                                where, said, context.advertiser_id),
-                    detail);
-      throw error(errc::forbidden,
-                  fmt::format("AMC denied access (HTTP 403 on {}){} even after a token refresh: "
-                              "credential '{}' has no access to {}{}. Check that the Amazon user "
-                              "who authorised it can open this instance in the AMC console; the "
-                              "credential and its refresh token were kept",
-                              where, said, context.credential_id,
-                              context.instance_id.empty() ? "this account" : "instance " + context.instance_id,
-                              context.advertiser_id.empty() ? "" : " with advertiser " + context.advertiser_id),
-                  detail);
+        throw fail(errc::forbidden,
+                   fmt::format("AMC denied access (HTTP 403 on {}){}. The advertiser id '{}' does "
+                               "not look like an AMC entity id (ENTITY…): use the accountId from "
+                               "GET /amc/accounts ('amcctl accounts'). The credential was kept",
+                               where, said, context.advertiser_id));
+      throw fail(errc::forbidden,
+                 fmt::format("AMC denied access (HTTP 403 on {}){} even after a token refresh: "
+                             "credential '{}' has no access to {}{}. Check that the Amazon user "
+                             "who authorised it can open this instance in the AMC console; the "
+                             "credential and its refresh token were kept",
+                             where, said, context.credential_id,
+                             context.instance_id.empty() ? "this account" : "instance " + context.instance_id,
+                             context.advertiser_id.empty() ? "" : " with advertiser " + context.advertiser_id));
     case 404:
-      throw error(errc::not_found, fmt::format("AMC found nothing at {}{}", where, said), detail);
+      throw fail(errc::not_found, fmt::format("AMC found nothing at {}{}", where, said));
     case 409:
-      throw error(errc::conflict, fmt::format("AMC reported a conflict on {}{}", where, said), detail);
+      throw fail(errc::conflict, fmt::format("AMC reported a conflict on {}{}", where, said));
     case 429:
-      throw error(errc::throttled,
-                  fmt::format("AMC is throttling requests (HTTP 429 on {}) beyond the retry "
-                              "policy; retry later",
-                              where),
-                  detail);
+      throw fail(errc::throttled,
+                 fmt::format("AMC is throttling requests (HTTP 429 on {}) beyond the retry "
+                             "policy; retry later",
+                             where));
     default: break;
   }
   if (reply.status >= 500)
-    throw error(errc::remote,
-                fmt::format("AMC failed with HTTP {} on {}{} after {} attempt(s); retry later",
-                            reply.status, where, said, reply.attempts),
-                detail);
+    throw fail(errc::remote,
+               fmt::format("AMC failed with HTTP {} on {}{} after {} attempt(s); retry later",
+                           reply.status, where, said, reply.attempts));
   // 400, 422 and the rest: AMC says what was wrong with the request.
   if (amc_text.find("already exists") != std::string::npos)
-    throw error(errc::conflict, fmt::format("AMC refused {}{}", where, said), detail);
-  throw error(errc::invalid_argument,
-              fmt::format("AMC refused {} with HTTP {}{}", where, reply.status, said), detail);
+    throw fail(errc::conflict, fmt::format("AMC refused {}{}", where, said));
+  throw fail(errc::invalid_argument,
+             fmt::format("AMC refused {} with HTTP {}{}", where, reply.status, said));
 }
 
 }  // namespace
@@ -181,10 +179,9 @@ asio::awaitable<net::response> session::call_reply(const call_context& context, 
     http_request.rate_limit_client_id = client_id_;  // the limiter adds the host
     http_request.retryable = request.retryable;
     // The call's deadline bounds every phase, retry and Retry-After wait of
-    // the request (net::request::deadline); time_left refuses to start a
-    // request after it.
+    // the request (net::request::deadline); no request starts after it.
     http_request.deadline = context.deadline;
-    http_request.timeout = time_left_lazy(context, [&] {
+    refuse_past_deadline_lazy(context, [&] {
       return fmt::format("{} {}", boost::beast::http::to_string(request.method),
                          request.path_and_query.substr(0, request.path_and_query.find('?')));
     });

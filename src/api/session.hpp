@@ -5,6 +5,7 @@
 #pragma once
 
 #include "auth/token_manager.hpp"
+#include "common/deadline.hpp"
 #include "common/log.hpp"
 #include "net/http_client.hpp"
 
@@ -34,12 +35,12 @@ struct call_context {
   // again on every request. Whoever changes those fields afterwards must
   // clear it.
   bool instance_checked = false;
-  // The whole call's deadline. Every HTTP request of the call gets what is
-  // left of it as its overall timeout (net::request::timeout), so no retry
-  // or Retry-After wait runs past it; a request that would start after it
-  // is not sent (errc::timeout). max(): no deadline of its own (the HTTP
-  // client's retry.max_total still bounds each request).
-  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // The whole call's deadline, made at the door (src/client). Every HTTP
+  // request of the call carries it unchanged (net::request::deadline), so
+  // no phase, retry or Retry-After wait runs past it; a request that would
+  // start after it is not sent (errc::timeout). Unbounded: no deadline of
+  // its own (the HTTP client's retry.max_total then bounds each request).
+  amc::deadline deadline{};
 };
 
 struct amc_call {
@@ -94,19 +95,15 @@ class session {
   static constexpr std::size_t max_header_entries = 16;
 };
 
-// What is left of the call's deadline, as the overall timeout of one HTTP
-// request (rounded up; zero when the context has no deadline, which leaves
-// the HTTP client's own limit). Throws errc::timeout naming `what` when the
-// deadline has passed: a request is never started after it.
-std::chrono::milliseconds time_left(const call_context& context, std::string_view what);
+// Throws errc::timeout naming `what` when the call's deadline has passed:
+// a request is never started after it.
+void refuse_past_deadline(const call_context& context, std::string_view what);
 // The same, with the text made only when it is needed (`describe()` returns
 // what would have been `what`): for calls on a hot path.
 template <class Describe>
-std::chrono::milliseconds time_left_lazy(const call_context& context, const Describe& describe) {
-  if (context.deadline == std::chrono::steady_clock::time_point::max()) return std::chrono::milliseconds::zero();
-  const auto left = std::chrono::ceil<std::chrono::milliseconds>(context.deadline - std::chrono::steady_clock::now());
-  if (left <= std::chrono::milliseconds::zero()) return time_left(context, describe());  // throws
-  return left;
+void refuse_past_deadline_lazy(const call_context& context, const Describe& describe) {
+  if (context.deadline.bounded() && context.deadline.passed(std::chrono::steady_clock::now()))
+    refuse_past_deadline(context, describe());  // throws
 }
 
 // AMC's error text from a reply body ({"code","details"} for reporting,

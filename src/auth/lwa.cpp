@@ -124,9 +124,7 @@ void read_expires_in(const nlohmann::json& reply, token_grant& grant, const nloh
 
 }  // namespace
 
-bool is_invalid_grant(const nlohmann::json& error_detail) {
-  return error_detail.is_object() && error_detail.value("lwa_error", "") == "invalid_grant";
-}
+bool is_invalid_grant(const error& problem) { return problem.code_value() == errc::auth_required; }
 
 token_grant interpret_token_reply(unsigned http_status, std::string_view body,
                                   std::string_view credential_id, std::string_view client_id) {

@@ -3,6 +3,8 @@
 // sends the requests.
 #pragma once
 
+#include "common/error.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <optional>
@@ -65,7 +67,9 @@ token_grant interpret_token_reply(unsigned http_status, std::string_view body,
                                   std::string_view credential_id, std::string_view client_id);
 
 // True when an error thrown by interpret_token_reply means the stored
-// refresh token is dead (the credential needs re-authentication).
-bool is_invalid_grant(const nlohmann::json& error_detail);
+// refresh token is dead (the credential needs re-authentication): LwA's
+// invalid_grant, the one answer it maps to errc::auth_required. Decided on
+// the error's code, never on its text or JSON.
+bool is_invalid_grant(const error& problem);
 
 }  // namespace amc::auth

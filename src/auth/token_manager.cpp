@@ -287,7 +287,7 @@ asio::awaitable<std::string> token_manager::refresh_once(std::string credential_
     warn_if_clamped(grant, credential_id, log_);
   } catch (const error& problem) {
     ++refresh_failures_;
-    if (is_invalid_grant(problem.detail())) {
+    if (is_invalid_grant(problem)) {
       // The refresh token is dead: say so in the store so that nobody keeps
       // trying it. The token itself is kept (never blanked).
       store::credential_update update;

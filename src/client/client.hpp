@@ -12,6 +12,7 @@
 #include "auth/refresh_service.hpp"
 #include "auth/token_manager.hpp"
 #include "client/client_config.hpp"
+#include "common/deadline.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "net/http_client.hpp"
@@ -38,14 +39,10 @@
 namespace amc::client {
 
 // When a call must have ended: a point on the steady clock, and the budget
-// it was made from (the figure messages give, e.g. "8000 ms").
-struct call_deadline {
-  std::chrono::steady_clock::time_point at;
-  std::chrono::milliseconds budget{0};
-  static call_deadline after(std::chrono::milliseconds budget) {
-    return {std::chrono::steady_clock::now() + budget, budget};
-  }
-};
+// it was made from (the figure messages give, e.g. "8000 ms"). Made once
+// here at the door and carried unchanged to every socket phase and wait
+// (common/deadline.hpp).
+using call_deadline = amc::deadline;
 
 // Lets another thread stop a call; shared by the one who cancels and the
 // calls that listen (api::wait_cancellation, which the wait uses too).

@@ -17,7 +17,7 @@ namespace {
 // The request's context with the call's deadline, which every HTTP request
 // of the call then carries (see api::call_context::deadline).
 api::call_context with_deadline(api::call_context context, call_deadline deadline) {
-  context.deadline = deadline.at;
+  context.deadline = deadline;
   return context;
 }
 
@@ -93,7 +93,7 @@ api::submission submit(client& core, const api::execution_submit_request& reques
   // A submit stops searching for an unknown outcome a little before the
   // call's deadline, so that it can still say when to submit again.
   api::submit_options options;
-  options.deadline = deadline.at - std::min<std::chrono::milliseconds>(request.timeout / 10, std::chrono::seconds(5));
+  options.deadline = deadline.at - std::min<std::chrono::milliseconds>(deadline.budget / 10, std::chrono::seconds(5));
   return core.run_blocking(api::submit_execution(core.amc(), internals(core).journal(), with_deadline(request.context, deadline),
                                                  request.execution_id, request.request, core.log(), options),
                            deadline, cancelled_by);

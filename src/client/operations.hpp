@@ -7,8 +7,9 @@
 // where the result is AMC's own object (flat, whichever shape AMC used).
 //
 // Rules every function keeps:
-//  - Deadline: `deadline` travels with the call down to every HTTP request
-//    (api::call_context::deadline → net::request::timeout), so each socket
+//  - Deadline: `deadline` (one amc::deadline, made by the caller at the
+//    door) travels unchanged with the call down to every HTTP request
+//    (api::call_context::deadline → net::request::deadline), so each socket
 //    phase, retry and Retry-After wait ends by it; a request is never
 //    started after it. A call that reaches it throws errc::timeout naming
 //    deadline.budget in ms. (Token refreshes through LwA are shared between

@@ -35,6 +35,23 @@ class amc_error_category final : public std::error_category {
 
 }  // namespace
 
+std::string_view phase_name(error_phase phase) noexcept {
+  switch (phase) {
+    case error_phase::none: return "";
+    case error_phase::before_send: return "before_send";
+    case error_phase::rate_limit: return "rate_limit";
+    case error_phase::pool_wait: return "pool_wait";
+    case error_phase::resolve: return "resolve";
+    case error_phase::connect: return "connect";
+    case error_phase::proxy: return "proxy";
+    case error_phase::handshake: return "handshake";
+    case error_phase::write: return "write";
+    case error_phase::read_headers: return "read_headers";
+    case error_phase::read_body: return "read_body";
+  }
+  return "";
+}
+
 const std::error_category& amc_category() noexcept {
   static const amc_error_category category;
   return category;

@@ -13,22 +13,8 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using steady = std::chrono::steady_clock;
 
-const char* phase_name(phase p) {
-  switch (p) {
-    case phase::pool_wait: return "pool_wait";
-    case phase::resolve: return "resolve";
-    case phase::connect: return "connect";
-    case phase::proxy: return "proxy";
-    case phase::handshake: return "handshake";
-    case phase::write: return "write";
-    case phase::read_headers: return "read_headers";
-    case phase::read_body: return "read_body";
-  }
-  return "unknown";
-}
-
-phase_deadline deadline_for(milliseconds phase_timeout, steady::time_point overall) {
-  const auto left = std::max(overall - steady::now(), steady::duration::zero());
+phase_deadline deadline_for(milliseconds phase_timeout, const amc::deadline& overall) {
+  const auto left = overall.time_left();
   if (left < phase_timeout) return {left, true};
   return {phase_timeout, false};
 }
@@ -43,7 +29,7 @@ attempt_failure timeout_failure(const request_context& rc, phase where, const ph
     failure.message = fmt::format("{} {} ran out of its overall deadline during {} (a deadline of {} ms; the "
                                   "phase's own timeout is {} ms)",
                                   rc.method_name(), rc.url.describe(), phase_name(where),
-                                  rc.deadline_ms.count(), phase_timeout.count());
+                                  rc.deadline.budget.count(), phase_timeout.count());
     failure.retryable = false;
   } else {
     failure.message = fmt::format("{} {} timed out after {} ms in phase {} (timeouts.{}); the server or network "

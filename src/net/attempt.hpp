@@ -22,10 +22,10 @@
 
 namespace amc::net::detail {
 
-// Where a failure happened; decides the message and whether it may be retried.
-enum class phase { pool_wait, resolve, connect, proxy, handshake, write, read_headers, read_body };
-
-const char* phase_name(phase p);
+// Where a failure happened; decides the message and whether it may be
+// retried, and travels typed in the amc::error (error::phase()). The phases
+// of an attempt are pool_wait .. read_body; phase_name() names them.
+using phase = error_phase;
 
 // One failed attempt, before the retry loop decides what to do with it.
 struct attempt_failure {
@@ -60,11 +60,9 @@ struct request_context {
   const url_parts& url;
   std::string pool_key;
   bool via_proxy = false;
-  // The earliest of request::deadline, request::timeout (or
-  // retry.max_total) after the request started: no phase, wait or retry
-  // goes past it.
-  std::chrono::steady_clock::time_point deadline;
-  milliseconds deadline_ms{0};  // how far it was from the start, for messages
+  // request::deadline, or retry.max_total from the request's start when it
+  // has none: no phase, wait or retry goes past it; messages name its budget.
+  amc::deadline deadline{};
   // The request as it goes on the wire (head and body), rendered once by
   // build_request_message and written as one buffer by every attempt.
   std::string wire;
@@ -88,7 +86,7 @@ struct phase_deadline {
   bool overall;  // the overall deadline is the tighter one
 };
 
-phase_deadline deadline_for(milliseconds phase_timeout, std::chrono::steady_clock::time_point overall);
+phase_deadline deadline_for(milliseconds phase_timeout, const amc::deadline& overall);
 
 attempt_failure timeout_failure(const request_context& rc, phase where, const phase_deadline& limit,
                                 milliseconds phase_timeout, bool nothing_sent);

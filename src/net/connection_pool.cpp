@@ -106,13 +106,12 @@ std::optional<connection_ptr> connection_pool::try_acquire(const std::string& ke
 }
 
 asio::awaitable<connection_ptr> connection_pool::wait_for_connection(const std::string& key,
-                                                                    steady::time_point deadline,
-                                                                    std::chrono::milliseconds deadline_ms,
+                                                                    const amc::deadline& deadline,
                                                                     const asio::cancellation_state& cancellation) {
   auto& metrics = owner_.metrics;
   host_pool& pool = pools_[key];
   metrics.pool_waits++;
-  asio::steady_timer timer(owner_.strand, deadline);
+  asio::steady_timer timer(owner_.strand, deadline.at);
   waiter me{&timer, false, nullptr};
   pool.waiters.push_back(&me);
   auto position = std::prev(pool.waiters.end());
@@ -131,8 +130,8 @@ asio::awaitable<connection_ptr> connection_pool::wait_for_connection(const std::
   throw amc::error(errc::timeout,
                    fmt::format("no connection to {} became free before the request's deadline of {} ms (all {} "
                                "allowed connections stayed busy; raise max_connections_per_host or the timeout)",
-                               key, deadline_ms.count(), owner_.options.max_connections_per_host),
-                   {{"phase", phase_name(phase::pool_wait)}});
+                               key, deadline.budget.count(), owner_.options.max_connections_per_host))
+      .at_phase(phase::pool_wait);
 }
 
 void connection_pool::release(const std::string& key, connection_ptr conn, bool reusable) {

@@ -5,6 +5,8 @@
 // the client's strand.
 #pragma once
 
+#include "common/deadline.hpp"
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -61,12 +63,10 @@ class connection_pool {
 
   // After try_acquire() found the pool full (and nothing was awaited
   // since): waits until release() hands over a connection (non-null) or a
-  // slot (null, as above), until `deadline` (`deadline_ms` after the
-  // request started, for the message); throws errc::timeout (phase
-  // pool_wait) then, or errc::cancelled.
-  boost::asio::awaitable<connection_ptr> wait_for_connection(const std::string& key,
-                                                             std::chrono::steady_clock::time_point deadline,
-                                                             std::chrono::milliseconds deadline_ms,
+  // slot (null, as above), until `deadline` (the message names its
+  // budget); throws errc::timeout (phase pool_wait) then, or
+  // errc::cancelled.
+  boost::asio::awaitable<connection_ptr> wait_for_connection(const std::string& key, const amc::deadline& deadline,
                                                              const boost::asio::cancellation_state& cancellation);
 
   // Gives a connection back (reusable = a complete response on a keep-alive

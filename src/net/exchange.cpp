@@ -378,7 +378,7 @@ asio::awaitable<attempt_result> attempt_once(client_state& s, request_context& r
   std::optional<connection_ptr> ready = s.pool.try_acquire(rc.pool_key, rc.resendable);
   connection_ptr conn;
   if (ready) conn = std::move(*ready);
-  else conn = co_await s.pool.wait_for_connection(rc.pool_key, rc.deadline, rc.deadline_ms, rc.cancellation);
+  else conn = co_await s.pool.wait_for_connection(rc.pool_key, rc.deadline, rc.cancellation);
   const bool reused = conn != nullptr;
   if (!conn) {
     std::optional<attempt_failure> open_failure;

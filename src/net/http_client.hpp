@@ -42,7 +42,7 @@ class http_client {
   // `retry_after` set); throws amc::error when no response could be had:
   // errc::timeout when a phase, or the wait before a retry after a network
   // failure, reaches the deadline (the message names the phase and the
-  // deadline in ms; detail "phase").
+  // deadline's budget in ms; the phase is error::phase()).
   // Cancelled through the awaiting coroutine's cancellation slot (any
   // cancellation type); emit it from the awaiting coroutine's executor, as
   // Asio requires of every cancellation slot. May be awaited from any

@@ -4,6 +4,8 @@
 // these types without the client and its Asio machinery.
 #pragma once
 
+#include "common/deadline.hpp"
+
 #include <boost/beast/http/verb.hpp>
 
 #include <chrono>
@@ -47,7 +49,7 @@ struct retry_policy {
   // would end past this time from the request's start, even when the call's
   // deadline is later (retry_loop.cpp says what it leaves alone: an attempt
   // under way, a first attempt's rate-limiter wait, downloads). Without a
-  // call deadline or request timeout it is also the request's deadline.
+  // call deadline (request::deadline) it is also the request's deadline.
   milliseconds max_total{180'000};
   // 429s wait (Retry-After, else backoff) without using up max_attempts or
   // the retry budget, up to this many times within max_total. The server
@@ -153,14 +155,13 @@ struct request {
   // every method. Other failures of a POST that may have reached the
   // server are the caller's to reconcile.
   std::optional<bool> retryable;
-  // The call's deadline: every phase (resolve, connect, TLS, proxy
-  // CONNECT, write, read headers, read body, pool wait, rate-limiter wait)
-  // ends by it, and no backoff or Retry-After wait is started that would
-  // end past it. max() = none.
-  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
-  // Time for every attempt and wait, from when the request starts; zero =
-  // retry.max_total. The request ends by the earlier of this and deadline.
-  milliseconds timeout{0};
+  // The call's deadline, as the call's door made it: every phase (resolve,
+  // connect, TLS, proxy CONNECT, write, read headers, read body, pool wait,
+  // rate-limiter wait) ends by it, no backoff or Retry-After wait is
+  // started that would end past it, and timeout messages name its budget.
+  // Unbounded (the default): retry.max_total from when the request starts
+  // is its deadline.
+  amc::deadline deadline{};
 };
 
 struct response {

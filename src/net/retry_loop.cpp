@@ -62,12 +62,13 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
     const url_parts url = parse_url(req.url);
     const auto& policy = s.options.retry;
     const auto started = steady::now();
-    // A year stands for "no limit" and keeps the sum below from overflowing.
-    const milliseconds overall =
-        std::min<milliseconds>(req.timeout > milliseconds::zero() ? req.timeout : policy.max_total, 24h * 365);
-    const steady::time_point deadline = std::min(req.deadline, started + overall);
-    const auto deadline_ms = std::chrono::ceil<milliseconds>(std::max(deadline - started, steady::duration::zero()));
-    request_context rc{req, url, {}, false, deadline, deadline_ms, {}, cancellation, download};
+    // The call's deadline as it came; a request without one ends by
+    // retry.max_total (a year stands for "no limit" and keeps the sum from
+    // overflowing).
+    const amc::deadline deadline =
+        req.deadline.bounded() ? req.deadline
+                               : amc::deadline::after(std::min<milliseconds>(policy.max_total, 24h * 365), started);
+    request_context rc{req, url, {}, false, deadline, {}, cancellation, download};
     // retry.max_total also bounds the retries of a request whose call allows
     // it longer (a wait() may have hours): no backoff or Retry-After wait,
     // nor a rate-limiter wait before a retry of a 429 or 5xx answer, is
@@ -78,8 +79,8 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
     // that as its own timeout), and downloads, whose transfer may rightly
     // take longer (a retry starts the file again).
     const bool max_total_first = download == nullptr && policy.max_total > milliseconds::zero() &&
-                                 started + policy.max_total < deadline;
-    const steady::time_point waits_until = max_total_first ? started + policy.max_total : deadline;
+                                 policy.max_total < deadline.time_left(started);
+    const steady::time_point waits_until = max_total_first ? started + policy.max_total : deadline.at;
     rc.via_proxy = url.is_tls() && s.proxy && !proxy_bypassed(s.options.proxy.no_proxy, url.host, url.port);
     rc.pool_key = url.origin();
     const std::string limiter_key = rate_limit_key(req.rate_limit_client_id, rc.pool_key);
@@ -101,10 +102,8 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
         std::string message = last_failure->message;
         if (tries > 1 || !why.empty()) message += fmt::format(" (after {} attempts{})", tries, why);
         return amc::error(last_failure->code, message,
-                          {{"phase", phase_name(last_failure->where)},
-                           {"attempts", sends},
-                           {"url", url.describe()},
-                           {"method", std::string(rc.method_name())}});
+                          {{"attempts", sends}, {"url", url.describe()}, {"method", std::string(rc.method_name())}})
+            .at_phase(last_failure->where);
       }
       return amc::error(errc::internal, "the retry loop ended without a response or an error");
     };
@@ -113,21 +112,21 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
     auto deadline_reached = [&](const std::string& waiting_for) -> amc::error {
       std::string message =
           last_failure ? fmt::format("{}; deadline of {} ms reached while waiting {} (after {} attempts)",
-                                     last_failure->message, rc.deadline_ms.count(), waiting_for, tries)
+                                     last_failure->message, rc.deadline.budget.count(), waiting_for, tries)
                        : fmt::format("{} {}: deadline of {} ms reached while waiting {}", rc.method_name(),
-                                     url.describe(), rc.deadline_ms.count(), waiting_for);
+                                     url.describe(), rc.deadline.budget.count(), waiting_for);
       return amc::error(errc::timeout, std::move(message),
-                        {{"phase", last_failure ? phase_name(last_failure->where) : "before_send"},
-                         {"deadline_ms", rc.deadline_ms.count()},
+                        {{"deadline_ms", rc.deadline.budget.count()},
                          {"attempts", sends},
                          {"url", url.describe()},
-                         {"method", std::string(rc.method_name())}});
+                         {"method", std::string(rc.method_name())}})
+          .at_phase(last_failure ? last_failure->where : error_phase::before_send);
     };
 
     s.budget.record_first_attempt();
     while (true) {
       const auto now = steady::now();
-      if (now >= rc.deadline) {
+      if (rc.deadline.passed(now)) {
         if (last_response) co_return finish(std::move(*last_response), sends);
         throw deadline_reached("to send the request");
       }
@@ -136,15 +135,16 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
         s.metrics.rate_limiter_wait_ms += static_cast<std::uint64_t>(std::chrono::ceil<milliseconds>(wait).count());
         // A retry of a 429 or 5xx answer gives that answer back rather than
         // wait past retry.max_total; anything else waits up to the deadline.
-        if (steady::now() + wait >= (last_response ? waits_until : rc.deadline)) {
+        if (steady::now() + wait >= (last_response ? waits_until : rc.deadline.at)) {
           // Not sent: the reserved token goes back (rate_limiter::give_back).
           s.limiter.give_back(limiter_key, steady::now());
           if (last_response) co_return finish(std::move(*last_response), sends);
           throw amc::error(errc::timeout,
                            fmt::format("{} {}: the client-side rate limit for \"{}\" would delay the request past "
                                        "its deadline of {} ms",
-                                       rc.method_name(), url.describe(), limiter_key, rc.deadline_ms.count()),
-                           {{"phase", "rate_limit"}, {"attempts", sends}, {"deadline_ms", rc.deadline_ms.count()}});
+                                       rc.method_name(), url.describe(), limiter_key, rc.deadline.budget.count()),
+                           {{"attempts", sends}, {"deadline_ms", rc.deadline.budget.count()}})
+              .at_phase(error_phase::rate_limit);
         }
         std::exception_ptr interrupted;
         try {

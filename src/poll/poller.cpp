@@ -67,19 +67,6 @@ struct read_job {
   steady::duration wait{};
 };
 
-std::optional<milliseconds> retry_after_of(const json& detail) {
-  if (!detail.is_object()) return std::nullopt;
-  if (const auto ms = detail.find("retry_after_ms"); ms != detail.end() && ms->is_number())
-    return milliseconds(std::max<long long>(0, ms->get<long long>()));
-  const auto text = detail.find("retry_after");
-  if (text == detail.end()) return std::nullopt;
-  if (text->is_number()) return milliseconds(static_cast<long long>(text->get<double>() * 1000));
-  if (!text->is_string()) return std::nullopt;
-  const auto& value = text->get_ref<const std::string&>();
-  if (value.empty() || value.size() > 9 || !std::all_of(value.begin(), value.end(), is_ascii_digit)) return std::nullopt;
-  return milliseconds(std::stoll(value) * 1000);
-}
-
 bool ends_the_watch(errc code) {
   switch (code) {
     case errc::invalid_argument:
@@ -276,7 +263,7 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     if (code == errc::throttled) {
       // AMC's limit holds for every request of this client: wait it out for
       // every watch, and keep this one.
-      const auto wait = retry_after_of(failure.detail()).value_or(std::max(settings.first_interval, milliseconds(1000)));
+      const auto wait = failure.retry_after().value_or(std::max(settings.first_interval, milliseconds(1000)));
       paused_until_ms = std::max(paused_until_ms, now + wait.count());
       if (limiter) limiter->on_throttled(rate_key, steady::now());
       schedule(index, paused_until_ms);

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -90,6 +91,33 @@ TEST_F(WaitThrottle, NextReadHonoursRetryAfter) {
   // polls would have been much quicker.
   EXPECT_GE(std::chrono::steady_clock::now() - started, 2s);
   EXPECT_EQ(throttles_sent(), 2u);
+}
+
+// The wait decides on AMC's Retry-After as a typed field of the error
+// (error::retry_after()), never on the error's JSON, which only capi/ writes.
+TEST_F(WaitThrottle, AThrottledReadCarriesRetryAfterTyped) {
+  client_ = make_client({{"retry", {{"max_throttle_waits", 0}}}});  // the 429 comes back at once
+  const auto amc_id = submit("SELECT 1");
+  throttle_status_reads(1, 2);
+  try {
+    run(get_execution(client_->amc(), context_, amc_id));
+    FAIL() << "the read was throttled";
+  } catch (const error& throttled) {
+    EXPECT_EQ(throttled.code_value(), errc::throttled) << throttled.message();
+    EXPECT_EQ(throttled.retry_after(), std::optional<std::chrono::milliseconds>(2000ms));
+    EXPECT_EQ(throttled.phase(), error_phase::none) << "an answer, not a transport failure";
+    EXPECT_FALSE(throttled.detail().contains("retry_after_ms")) << throttled.detail().dump();
+  }
+  // A 429 without Retry-After (the sandbox's null; 0 sends "Retry-After: 0").
+  admin(verb::post, "/_sandbox/faults",
+        {{"kind", "rate_limit"}, {"operation", "getWorkflowExecution"}, {"count", 1}, {"retry_after", nullptr}});
+  try {
+    run(get_execution(client_->amc(), context_, amc_id));
+    FAIL() << "the read was throttled";
+  } catch (const error& throttled) {
+    EXPECT_EQ(throttled.code_value(), errc::throttled) << throttled.message();
+    EXPECT_FALSE(throttled.retry_after());
+  }
 }
 
 TEST_F(WaitThrottle, TheWaitsTimeoutStillBoundsAThrottle) {

@@ -13,6 +13,16 @@ using amc::testing::error_code_of;
 const auto code_of = [](const std::function<void()>& action, std::string* message = nullptr,
                         nlohmann::json* detail = nullptr) { return error_code_of(action, message, detail); };
 
+// The error `action` throws (errc::ok when it throws none).
+error error_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const error& problem) {
+    return problem;
+  }
+  return error(errc::ok, "");
+}
+
 TEST(Lwa, RegionEndpointsFromAmazonsDocs) {
   EXPECT_EQ(default_lwa_endpoints("na").token_url, "https://api.amazon.com/auth/o2/token");
   EXPECT_EQ(default_lwa_endpoints("eu").token_url, "https://api.amazon.co.uk/auth/o2/token");
@@ -88,7 +98,10 @@ TEST(Lwa, EveryFailureHasItsStatus) {
             errc::auth_required);
   EXPECT_NE(message.find("'conn_7'"), std::string::npos);
   EXPECT_NE(message.find("Re-authenticate"), std::string::npos);
-  EXPECT_TRUE(is_invalid_grant(detail));
+  EXPECT_TRUE(is_invalid_grant(error_of([] {
+    interpret_token_reply(400, R"({"error":"invalid_grant","error_description":"revoked"})", "conn_7", "amzn1.app");
+  })));
+  EXPECT_EQ(detail["lwa_error"], "invalid_grant") << "LwA's own word stays in the JSON";
 
   EXPECT_EQ(code_of([&] {
               interpret_token_reply(401, R"({"error":"invalid_client"})", "c", "amzn1.app");
@@ -96,7 +109,8 @@ TEST(Lwa, EveryFailureHasItsStatus) {
                     &message, &detail),
             errc::config);
   EXPECT_NE(message.find("amzn1.app"), std::string::npos);
-  EXPECT_FALSE(is_invalid_grant(detail));
+  EXPECT_FALSE(is_invalid_grant(
+      error_of([] { interpret_token_reply(401, R"({"error":"invalid_client"})", "c", "amzn1.app"); })));
 
   EXPECT_EQ(code_of([] { interpret_token_reply(400, R"({"error":"invalid_request"})", "c", "x"); }),
             errc::protocol);

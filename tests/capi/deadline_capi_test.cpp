@@ -100,6 +100,9 @@ TEST_F(CallDeadline, EveryHttpRequestOfACallCarriesItsDeadline) {
                                    &out)),
             AMC_E_TIMEOUT);
   EXPECT_LT(steady_clock::now() - started, milliseconds(1900)) << amc_last_error();
+  // The failing phase (a typed field inside the core) as amc_last_error_json()
+  // has always given it.
+  EXPECT_EQ(json::parse(amc_last_error_json())["phase"], "read_headers") << amc_last_error_json();
   admin(verb::delete_, "/_sandbox/faults");
   ASSERT_EQ(call(amc_execution_cancel(client_, request({{"amc_execution_id", amc_id}}).dump().c_str(), &out)), AMC_OK);
   amc_free(out);

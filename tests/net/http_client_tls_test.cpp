@@ -169,7 +169,7 @@ TEST_F(TlsTest, AServerThatOnlySpeaksTls11IsRefused) {
   http_client client(executor(), trusting_test_ca());
   auto error = send_expecting_error(client, get(url_of(server.port(), "/", "https", "localhost")));
   EXPECT_EQ(error.code_value(), errc::tls) << error.message();
-  EXPECT_EQ(error.detail()["phase"], "handshake") << error.detail().dump();
+  EXPECT_EQ(error.phase(), error_phase::handshake) << phase_name(error.phase());
   EXPECT_NE(error.message().find("TLS 1.2 or newer"), std::string::npos) << error.message();
   EXPECT_EQ(server.requests().size(), 0u);
   EXPECT_EQ(server.connections_accepted(), 2u) << "the control handshake and one attempt: a TLS error is not retried";

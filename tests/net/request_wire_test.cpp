@@ -51,7 +51,7 @@ class RequestWire : public ::testing::Test {
  protected:
   std::string render(const request& req) {
     const url_parts url = parse_url(req.url);
-    request_context rc{req, url, {}, false, {}, {}, {}, {}, nullptr};
+    request_context rc{req, url, {}, false, {}, {}, {}, nullptr};
     build_request_message(state_, rc);
     EXPECT_EQ(rc.wire, as_beast_wrote_it(req, url, state_.options.user_agent)) << req.url;
     return rc.wire;
@@ -117,7 +117,7 @@ TEST_F(RequestWire, FramingIsTheClientsAndRepeatedNamesKeepTheCallersOrder) {
   get.url = "http://127.0.0.1:8080/x";
   get.headers = {{"Content-Length", "5"}, {"A", "1"}, {"Transfer-Encoding", "gzip, chunked"}, {"B", "2"}, {"A", "3"}};
   const url_parts url = parse_url(get.url);
-  request_context rc{get, url, {}, false, {}, {}, {}, {}, nullptr};
+  request_context rc{get, url, {}, false, {}, {}, {}, nullptr};
   build_request_message(state_, rc);
   EXPECT_EQ(rc.wire, "DELETE /x HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: " + state_.options.user_agent +
                          "\r\nA: 1\r\nB: 2\r\nA: 3\r\n\r\n");
@@ -135,7 +135,7 @@ TEST_F(RequestWire, AHeaderThatCannotBeSentIsRefusedWithoutItsValue) {
     req.url = "http://127.0.0.1:1/";
     req.headers = {bad};
     const url_parts url = parse_url(req.url);
-    request_context rc{req, url, {}, false, {}, {}, {}, {}, nullptr};
+    request_context rc{req, url, {}, false, {}, {}, {}, nullptr};
     try {
       build_request_message(state_, rc);
       ADD_FAILURE() << "accepted header " << bad.name;
@@ -153,7 +153,7 @@ TEST_F(RequestWire, ASharedHeaderBlockGoesFirstWithTheSameRules) {
       std::vector<header_field>{{"A", "1"}, {"Content-Length", "9"}, {"User-Agent", "host-app"}, {"B", "2"}});
   get.headers = {{"C", "3"}};
   const url_parts url = parse_url(get.url);
-  request_context rc{get, url, {}, false, {}, {}, {}, {}, nullptr};
+  request_context rc{get, url, {}, false, {}, {}, {}, nullptr};
   build_request_message(state_, rc);
   // The block's User-Agent replaces the client's; its Content-Length is
   // dropped; the block comes before the request's own fields.

@@ -333,6 +333,34 @@ class PollerThroughFailures : public Poller {
   json client_changes() override {
     return {{"retry", {{"max_attempts", 1}, {"max_throttle_waits", 0}}}};
   }
+
+  // One status read answered 429 with Retry-After `seconds`: every watch
+  // still ends, and no status request was sent within that time after the
+  // 429 answer, except those already on their way when it came.
+  void expect_reads_held_back_after_one_429(int seconds) {
+    start();
+    recorder events;
+    const auto executions = create_all("SELECT 1 -- sandbox: duration=10s", 5);
+    admin(verb::delete_, "/_sandbox/requests");
+    admin(verb::post, "/_sandbox/faults",
+          {{"kind", "rate_limit"}, {"operation", "getWorkflowExecution"}, {"count", 1}, {"retry_after", seconds}});
+    const auto watches = watch_each(executions, events);
+    ASSERT_TRUE(events.wait_for_finals(watches.size()));
+    expect_one_final_each(watches, "SUCCEEDED");
+    const auto log = admin(verb::get, "/_sandbox/requests?limit=100000")["requests"];
+    double throttled_at = -1;
+    int sent_during_pause = 0;
+    for (const auto& entry : log) {
+      const auto operation = entry["operation"].get<std::string>();
+      if (operation != "getWorkflowExecution" && operation != "listWorkflowExecutions") continue;
+      const double sent_at = entry["time_ms"].get<double>() - entry["duration_ms"].get<double>();
+      if (entry["status"] == 429) throttled_at = entry["time_ms"].get<double>();
+      else if (throttled_at >= 0 && sent_at > throttled_at && sent_at < throttled_at + seconds * 1000 - 50)
+        ++sent_during_pause;
+    }
+    ASSERT_GE(throttled_at, 0) << log.dump();
+    EXPECT_LE(sent_during_pause, poll_settings{}.max_in_flight) << log.dump();
+  }
 };
 
 TEST_F(PollerThroughFailures, KeepsEveryWatchThroughA429Storm) {
@@ -349,30 +377,15 @@ TEST_F(PollerThroughFailures, KeepsEveryWatchThroughA429Storm) {
 }
 
 TEST_F(PollerThroughFailures, RetryAfterHoldsBackEveryRead) {
-  start();
-  recorder events;
-  const auto executions = create_all("SELECT 1 -- sandbox: duration=10s", 5);
-  admin(verb::delete_, "/_sandbox/requests");
-  admin(verb::post, "/_sandbox/faults",
-        {{"kind", "rate_limit"}, {"operation", "getWorkflowExecution"}, {"count", 1}, {"retry_after", 1}});
-  const auto watches = watch_each(executions, events);
-  ASSERT_TRUE(events.wait_for_finals(watches.size()));
-  expect_one_final_each(watches, "SUCCEEDED");
-  // No status request was sent within the second after the 429 answer,
-  // except those already on their way when it came.
-  const auto log = admin(verb::get, "/_sandbox/requests?limit=100000")["requests"];
-  double throttled_at = -1;
-  int sent_during_pause = 0;
-  for (const auto& entry : log) {
-    const auto operation = entry["operation"].get<std::string>();
-    if (operation != "getWorkflowExecution" && operation != "listWorkflowExecutions") continue;
-    const double sent_at = entry["time_ms"].get<double>() - entry["duration_ms"].get<double>();
-    if (entry["status"] == 429) throttled_at = entry["time_ms"].get<double>();
-    else if (throttled_at >= 0 && sent_at > throttled_at && sent_at < throttled_at + 1000 - 50) ++sent_during_pause;
-  }
-  ASSERT_GE(throttled_at, 0) << log.dump();
-  EXPECT_LE(sent_during_pause, poll_settings{}.max_in_flight) << log.dump();
+  expect_reads_held_back_after_one_429(1);
   EXPECT_EQ(stats()["throttles"], 1);
+}
+
+// A Retry-After longer than the poller's own pause after a 429 (a second):
+// the poller takes it from the error (error::retry_after()) and holds back
+// every read for all of it.
+TEST_F(PollerThroughFailures, ALongRetryAfterHoldsBackEveryReadForAllOfIt) {
+  expect_reads_held_back_after_one_429(3);
 }
 
 TEST_F(PollerThroughFailures, KeepsEveryWatchThroughConnectionResets) {
