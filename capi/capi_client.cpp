@@ -6,7 +6,7 @@
 #include "client/client.hpp"
 #include "client/client_config.hpp"
 #include "client/requests.hpp"
-#include "store/credential_json.hpp"
+#include "store/standalone_store.hpp"
 
 #include <memory>
 

@@ -3,9 +3,7 @@
 #include "capi_support.hpp"
 
 #include "client/client.hpp"
-#include "client/client_config.hpp"
-#include "common/json_fields.hpp"
-#include "store/host_backend.hpp"
+#include "client/host_store.hpp"
 
 #include <fmt/format.h>
 
@@ -76,14 +74,14 @@ void put_text(void* sink, const char* text) {
   out = std::string{text != nullptr ? text : ""};
 }
 
-amc::store::host_functions functions_of(const amc_store_callbacks& callbacks) {
+amc::client::host_store_functions functions_of(const amc_store_callbacks& callbacks) {
   if (callbacks.read == nullptr || callbacks.write == nullptr || callbacks.try_lock == nullptr ||
       callbacks.unlock == nullptr)
     throw amc::error(amc::errc::invalid_argument,
                      "amc_store_callbacks needs read, write, try_lock and unlock (only destroy_user "
                      "may be NULL)");
   const amc_store_callbacks host = callbacks;  // the values are kept, not the struct
-  amc::store::host_functions functions;
+  amc::client::host_store_functions functions;
   functions.read = [host]() -> std::optional<std::string> {
     std::optional<std::string> text;
     if (const int result = host.read(host.user, put_text, &text); result != 0) host_failed("read", result);
@@ -114,12 +112,10 @@ AMC_API amc_status amc_client_new_with_store(const char* config_json, const amc_
     user_guard user{*callbacks};
     check_unknown_members(callbacks);
     require(out_client, "out_client");
-    auto backend = std::make_unique<amc::store::host_backend>(functions_of(*callbacks));
-    user.handed_over();  // from here the backend runs destroy_user, also when this call fails
-    const auto config = amc::parse_json_object(config_json, "client config", true, amc::errc::config);
+    auto functions = functions_of(*callbacks);
     auto handle = std::make_unique<amc_client>();
-    handle->core =
-        std::make_unique<amc::client::client>(amc::client::parse_client_config(config), std::move(backend));
+    user.handed_over();  // from here the door runs destroy_user, also when this call fails
+    handle->core = amc::client::open_with_host_store(config_json, std::move(functions));
     *out_client = handle.release();
   });
 }

@@ -3,8 +3,7 @@
 #include "capi_support.hpp"
 
 #include <fmt/format.h>
-#include "store/credential_json.hpp"
-#include "store/store_config.hpp"
+#include "store/standalone_store.hpp"
 
 #include <memory>
 
