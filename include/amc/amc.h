@@ -46,7 +46,7 @@
  *    credential and keeps its own limits; the call still returns by its
  *    deadline plus at most one second.)
  *
- * See README.md ("ABI policy") for what changes the SONAME.
+ * See docs/c-abi.md ("ABI policy") for what changes the SONAME.
  */
 #ifndef AMC_AMC_H
 #define AMC_AMC_H

@@ -38,7 +38,7 @@ from libamc_airflow.executions import reason_of, status_of
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-# Failures another try cannot fix (README: authentication and permission
+# Failures another try cannot fix (docs/airflow.md: authentication and permission
 # errors fail the task at once).
 FAIL_AT_ONCE: tuple[type[AmcError], ...] = (AmcAuthRequired, AmcForbidden, AmcConfigError, AmcInvalidArgument)
 

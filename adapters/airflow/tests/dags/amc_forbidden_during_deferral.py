@@ -2,7 +2,7 @@
 One DAG per task kind, so each one's deferral is the one the fault hits:
 a deferrable AmcRunWorkflowOperator, and a deferrable AmcExecutionSensor on
 an execution a plain task submitted. Both have a retry to spare: a 403
-must not use it (README: permission errors fail the task at once)."""
+must not use it (docs/airflow.md: permission errors fail the task at once)."""
 
 from __future__ import annotations
 
