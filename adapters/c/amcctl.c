@@ -100,14 +100,26 @@ static void start_interrupt_thread(void) {
 
 int main(int argc, char **argv) {
   options o;
-  int rc = parse_command_line(argc, argv, &o);
+  context ctx;
+  memset(&ctx, 0, sizeof ctx);
+  ctx.o = &o;
+  int rc = parse_command_line(argc, argv, &o, &ctx.cmd, &ctx.argument);
   if (rc != EXIT_OK) return rc;
-  if (o.help || (o.positional_count > 0 && strcmp(o.positional[0], "help") == 0)) {
-    print_help();
+  /* Help, the man page and completion need nothing loaded. */
+  if (o.help || ctx.cmd == CMD_HELP) {
+    const command_entry *topic = NULL;
+    if (ctx.cmd == CMD_HELP && o.positional_count > 1) {
+      int used = 0;
+      topic = command_named(o.positional[1], o.positional_count > 2 ? o.positional[2] : NULL, &used);
+      if (topic == NULL) return usage_error("no command '%s' to help with", o.positional[1]);
+    } else if (ctx.cmd != CMD_NONE && ctx.cmd != CMD_HELP) {
+      topic = find_command_entry(ctx.cmd);
+    }
+    print_command_help(topic);
     return EXIT_OK;
   }
   char load_error[16384];
-  if (o.version && o.positional_count == 0) {
+  if (o.version && ctx.cmd == CMD_NONE) {
     printf("amcctl %s (built against amc.h %s)\n", AMC_VERSION_STRING, AMC_VERSION_STRING);
     if (!amc_library_load(&lib, load_error, sizeof load_error)) {
       fprintf(stderr, "amcctl: %s", load_error);
@@ -116,12 +128,15 @@ int main(int argc, char **argv) {
     printf("libamc %s loaded from %s\n", lib.version_string(), lib.path);
     return EXIT_OK;
   }
-  context ctx;
-  memset(&ctx, 0, sizeof ctx);
-  ctx.o = &o;
-  rc = resolve_command(&o, &ctx.cmd, &ctx.argument);
-  if (rc == EXIT_OK) rc = validate_command(&o, ctx.cmd, ctx.argument);
+  if (ctx.cmd == CMD_NONE) return usage_error("no command given");
+  if (ctx.cmd == CMD_MAN) {
+    print_man_page();
+    return EXIT_OK;
+  }
+  if (ctx.cmd == CMD_COMPLETION) return print_completion(ctx.argument);
+  rc = validate_command(&o, ctx.cmd, ctx.argument);
   if (rc != EXIT_OK) return rc;
+  if (ctx.cmd == CMD_CONFIGURE) return cmd_configure(&ctx);
 
   /* Before any thread exists, so that every thread inherits the mask. */
   start_interrupt_thread();
