@@ -42,7 +42,10 @@ def clean_env(**extra):
     the test."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("AMC_LIBRARY", "AMC_CONFIG", "AMC_CREDENTIAL", "AMC_INSTANCE_ID", "AMC_ADVERTISER_ID",
-                        "AMC_MARKETPLACE_ID", "AMC_FERNET_KEYS", "AMC_SANDBOX_DIR")}
+                        "AMC_MARKETPLACE_ID", "AMC_FERNET_KEYS", "AMC_FERNET_KEY_FILE", "AMC_SANDBOX_DIR",
+                        "AMCCTL_PROFILE")}
+    # Never the user's own default config file (~/.config/amcctl).
+    env["XDG_CONFIG_HOME"] = "/nonexistent/amcctl-test-config"
     env.update(extra)
     return env
 
