@@ -557,8 +557,9 @@ static int cmd_sandbox_start(context *ctx) {
     text_buffer out;
     text_init(&out);
     json_write(&out, ctx->sandbox.summary, NULL);
-    puts(out.data);
+    int rc = print_json(ctx, out.data);
     text_free(&out);
+    return rc;
   } else {
     printf("amc-sandbox %s at %s (pid %ld), state in %s\n", ctx->sandbox.started_here ? "started" : "already running",
            text_or(json_get_text(ctx->sandbox.summary, "url"), "?"), (long)ctx->sandbox.pid, ctx->sandbox.directory);
@@ -571,11 +572,19 @@ static int cmd_sandbox_start(context *ctx) {
 }
 
 static int cmd_sandbox_stop(context *ctx) {
-  if (sandbox_stop_running(&ctx->sandbox)) {
-    if (!ctx->o->json) printf("stopped the amc-sandbox of %s\n", ctx->sandbox.directory);
-  } else if (!ctx->o->json) {
-    printf("no amc-sandbox running for %s\n", ctx->sandbox.directory);
+  const int stopped = sandbox_stop_running(&ctx->sandbox);
+  if (ctx->o->json) {
+    text_buffer out;
+    text_init(&out);
+    text_append(&out, "{");
+    text_append_member(&out, "directory", ctx->sandbox.directory);
+    text_appendf(&out, ",\"stopped\":%s}", stopped ? "true" : "false");
+    int rc = print_json(ctx, out.data);
+    text_free(&out);
+    return rc;
   }
+  if (stopped) printf("stopped the amc-sandbox of %s\n", ctx->sandbox.directory);
+  else printf("no amc-sandbox running for %s\n", ctx->sandbox.directory);
   return EXIT_OK;
 }
 

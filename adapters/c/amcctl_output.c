@@ -52,11 +52,12 @@ static int exit_code_for(amc_status status) {
 int report(amc_status status) {
   fprintf(stderr, "amcctl: %s: %s\n", lib.status_name(status), lib.last_error());
   /* A credential the store does not have is "not logged in": the
-   * authentication exit code, told apart by the typed "credential_id" of
-   * the error's detail (never by its message). */
+   * authentication exit code. Told apart by the error's typed detail (never
+   * its message): the store's not-found names the credential and has no
+   * "http_status"; AMC's (a workflow, an execution) has one. */
   if (status == AMC_E_NOT_FOUND && lib.last_error_json != NULL) {
     json_value *detail = json_parse(lib.last_error_json(), NULL, 0);
-    const int no_credential = json_get_text(detail, "credential_id") != NULL;
+    const int no_credential = json_get_text(detail, "credential_id") != NULL && json_get(detail, "http_status") == NULL;
     json_free(detail);
     if (no_credential) {
       fputs("amcctl: hint: not logged in: run 'amcctl auth login' (or 'amcctl auth import')\n", stderr);
