@@ -6,33 +6,19 @@ run's results refused without a folder, and the result preview read in the
 result's own CSV format. Against a real amc-sandbox over HTTPS, and a file
 store filled through the library's C ABI (ctypes) with keys made here."""
 
-import ctypes
 import json
 import os
 import stat
 
 import pytest
 
-from conftest import LIBRARY, clean_env, fernet_key, no_secrets, run_amcctl
-
-
-def store_call(store_config, function, *args):
-    library = ctypes.CDLL(str(LIBRARY))
-    library.amc_store_new.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
-    library.amc_store_put_credential.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
-    library.amc_store_free.argtypes = [ctypes.c_void_p]
-    library.amc_last_error.restype = ctypes.c_char_p
-    store = ctypes.c_void_p()
-    assert library.amc_store_new(json.dumps(store_config).encode(), ctypes.byref(store)) == 0, library.amc_last_error()
-    assert getattr(library, function)(store, *args) == 0, library.amc_last_error()
-    library.amc_store_free(store)
+from conftest import clean_env, fernet_key, no_secrets, run_amcctl, store_put_credential
 
 
 def put_credential(store_path, key, credential_id, state="active"):
-    credential = {"credential_id": credential_id, "client_id": "amzn1.application-oa2-client.test",
-                  "refresh_token": "Atzr|test-refresh-token-not-real", "state": state}
-    store_call({"path": str(store_path), "fernet_keys": key}, "amc_store_put_credential",
-               json.dumps(credential).encode())
+    store_put_credential({"path": str(store_path), "fernet_keys": key},
+                         {"credential_id": credential_id, "client_id": "amzn1.application-oa2-client.test",
+                          "refresh_token": "Atzr|test-refresh-token-not-real", "state": state})
 
 
 def key_file(tmp_path, *keys, mode=0o600):
