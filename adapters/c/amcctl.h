@@ -289,6 +289,11 @@ size_t edit_distance(const char *a, const char *b);
 /* NULL when text is valid UTF-8; else where the first bad byte is (for
  * messages: line and column from 1, in characters). */
 const char *utf8_check(const char *text, size_t length, long *line, long *column);
+/* A file the user named ("-": stdin), as text (malloc'd). NULL after a
+ * message naming the file, and the line and column of a byte that is not
+ * UTF-8 or a NUL byte (which would cut the text short), or "cannot read
+ * WHAT PATH: reason" (what: e.g. "the config file ", may be ""). */
+char *read_user_file(const char *path, const char *what);
 
 /* amcctl_config.c */
 int load_configuration(context *ctx);

@@ -92,6 +92,44 @@ const char *utf8_check(const char *text, size_t length, long *line, long *column
   return NULL;
 }
 
+char *read_user_file(const char *path, const char *what) {
+  const int from_stdin = strcmp(path, "-") == 0;
+  const char *shown = from_stdin ? "stdin" : path;
+  FILE *file = from_stdin ? stdin : fopen(path, "rb");
+  if (file == NULL) {
+    fprintf(stderr, "amcctl: cannot read %s%s: %s\n", what, shown, strerror(errno));
+    return NULL;
+  }
+  text_buffer text;
+  text_init(&text);
+  char chunk[8192];
+  size_t got;
+  while ((got = fread(chunk, 1, sizeof chunk, file)) > 0) text_append_bytes(&text, chunk, got);
+  const int failed = ferror(file);
+  const int saved_errno = errno;
+  if (!from_stdin) fclose(file);
+  if (failed) {
+    fprintf(stderr, "amcctl: cannot read %s%s: %s\n", what, shown, strerror(saved_errno));
+    memset(text.data, 0, text.length);
+    text_free(&text);
+    return NULL;
+  }
+  /* A NUL byte would cut the text short where C strings end: refused, not
+   * silently truncated. Position: line and column (characters, from 1). */
+  const char *nul = memchr(text.data, '\0', text.length);
+  const size_t checked = nul != NULL ? (size_t)(nul - text.data) : text.length;
+  long line = 0, column = 0;
+  const char *bad = utf8_check(text.data, checked, &line, &column);
+  if (bad != NULL || nul != NULL) {
+    fprintf(stderr, "amcctl: %s: line %ld, column %ld %s\n", shown, line, column,
+            bad != NULL ? "is not UTF-8: save it as UTF-8 text" : "is a NUL byte: the file is not text");
+    memset(text.data, 0, text.length);
+    text_free(&text);
+    return NULL;
+  }
+  return text.data;
+}
+
 /* Every argument, before anything reads it: valid UTF-8 (what every
  * request is) and of a sane size. The text itself is never echoed: it may
  * be a secret put in the wrong place. */
@@ -105,6 +143,21 @@ static int check_arguments(int argc, char **argv) {
     if (utf8_check(argv[i], length, &line, &column) != NULL)
       return usage_error("argument %d is not valid UTF-8 (at character %ld): amcctl takes UTF-8 text only", i,
                          column);
+  }
+  /* The variables that stand in for arguments, checked the same way. */
+  static const char *const variables[] = {"AMC_CONFIG",        "AMCCTL_PROFILE",    "AMC_CREDENTIAL",
+                                          "AMC_INSTANCE_ID",   "AMC_ADVERTISER_ID", "AMC_MARKETPLACE_ID",
+                                          "AMC_FERNET_KEY_FILE", "AMC_SANDBOX_DIR"};
+  for (size_t i = 0; i < sizeof variables / sizeof variables[0]; ++i) {
+    const char *value = getenv(variables[i]);
+    if (value == NULL) continue;
+    size_t length = strlen(value);
+    long line = 0, column = 0;
+    if (length > max_argument_bytes)
+      return usage_error("the environment variable %s is %zu bytes long; the limit is %d", variables[i], length,
+                         max_argument_bytes);
+    if (utf8_check(value, length, &line, &column) != NULL)
+      return usage_error("the environment variable %s is not valid UTF-8 (at character %ld)", variables[i], column);
   }
   return EXIT_OK;
 }
@@ -480,6 +533,16 @@ int validate_command(const options *o, command cmd, const char *argument) {
   if (cmd == CMD_RUN && o->no_wait && (o->out_dir != NULL || o->head != 5 || o->poll_ms || o->max_poll_ms))
     return usage_error("--out, --head, --poll-ms and --max-poll-ms have no use with --no-wait (nothing is "
                        "waited for or downloaded): follow the run with 'amcctl results ID'");
+  /* The files the command reads as text, checked now: a usage error needs
+   * no library, client or sandbox. They are read again when used. */
+  const char *text_files[] = {cmd == CMD_RUN ? o->sql_file : NULL, cmd == CMD_WORKFLOW_SYNC ? o->file : NULL,
+                              cmd == CMD_WORKFLOW_SYNC ? o->definition_file : NULL};
+  for (size_t i = 0; i < sizeof text_files / sizeof text_files[0]; ++i) {
+    if (text_files[i] == NULL || strcmp(text_files[i], "-") == 0) continue;
+    char *text = read_user_file(text_files[i], "");
+    if (text == NULL) return EXIT_USAGE;
+    free(text);
+  }
   if (o->sandbox && o->config_file != NULL) return usage_error("--sandbox and --config cannot be combined");
   if (o->sandbox && o->profile != NULL) return usage_error("--sandbox and --profile cannot be combined");
   return EXIT_OK;

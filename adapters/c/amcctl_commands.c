@@ -46,22 +46,7 @@ static void append_execution_name(const context *ctx, text_buffer *request) {
 /* A SQL file, checked before any request is built: the library takes
  * UTF-8 only, and the message names the user's file, line and column. NULL
  * after a message. */
-static char *read_query_file(const char *path) {
-  char *sql = read_text_file(path);
-  if (sql == NULL) {
-    fprintf(stderr, "amcctl: cannot read %s: %s\n", path, strerror(errno));
-    return NULL;
-  }
-  long line = 0, column = 0;
-  size_t length = strlen(sql);
-  if (utf8_check(sql, length, &line, &column) != NULL) {
-    fprintf(stderr, "amcctl: %s: line %ld, column %ld is not UTF-8: save the file as UTF-8 (AMC takes UTF-8 SQL "
-                    "only)\n", path, line, column);
-    free(sql);
-    return NULL;
-  }
-  return sql;
-}
+static char *read_query_file(const char *path) { return read_user_file(path, ""); }
 
 static int cmd_accounts(context *ctx) {
   REQUIRE(accounts_list);
@@ -94,18 +79,9 @@ static void print_sync(const json_value *result) {
 /* Reads a --definition file: one JSON object, AMC's Workflow. NULL after a
  * message. */
 static json_value *read_definition(const char *path) {
-  char *text = read_text_file(path);
-  if (text == NULL) {
-    fprintf(stderr, "amcctl: cannot read %s: %s\n", path, strerror(errno));
-    return NULL;
-  }
+  char *text = read_user_file(path, "");
+  if (text == NULL) return NULL;
   char error[256] = "";
-  long line = 0, column = 0;
-  if (utf8_check(text, strlen(text), &line, &column) != NULL) {
-    fprintf(stderr, "amcctl: %s: line %ld, column %ld is not UTF-8: save the file as UTF-8\n", path, line, column);
-    free(text);
-    return NULL;
-  }
   json_value *definition = json_parse(text, error, sizeof error);
   free(text);
   if (definition == NULL || definition->type != JSON_OBJECT) {

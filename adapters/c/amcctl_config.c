@@ -71,11 +71,8 @@ static int append_key_file(text_buffer *out, const char *path) {
             path, (unsigned)(info.st_mode & 07777), path);
     return 0;
   }
-  char *text = read_text_file(path);
-  if (text == NULL) {
-    fprintf(stderr, "amcctl: cannot read the Fernet key file %s: %s\n", path, strerror(errno));
-    return 0;
-  }
+  char *text = read_user_file(path, "the Fernet key file ");
+  if (text == NULL) return 0;
   text_buffer keys;
   text_init(&keys);
   for (char *p = text; *p != '\0';) {
@@ -175,11 +172,8 @@ int load_configuration(context *ctx) {
     const json_value *profile = NULL;
     if (path != NULL && path[0] != '\0') {
       ctx->config_path = path;
-      char *text = read_text_file(path);
-      if (text == NULL) {
-        fprintf(stderr, "amcctl: cannot read the config file %s: %s\n", path, strerror(errno));
-        return EXIT_CONFIG;
-      }
+      char *text = read_user_file(path, "the config file ");
+      if (text == NULL) return EXIT_CONFIG;
       char error[256];
       ctx->config = json_parse(text, error, sizeof error);
       free(text);

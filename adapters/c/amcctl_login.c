@@ -289,11 +289,8 @@ int cmd_auth_import(context *ctx) {
   REQUIRE(auth_status);
   const char *path = ctx->o->refresh_token_file;
   const char *source = strcmp(path, "-") == 0 ? "stdin" : path;
-  char *token = read_text_file(path);
-  if (token == NULL) {
-    fprintf(stderr, "amcctl: cannot read the refresh token from %s: %s\n", source, strerror(errno));
-    return EXIT_USAGE;
-  }
+  char *token = read_user_file(path, "the refresh token from ");
+  if (token == NULL) return EXIT_USAGE;
   /* One line: trailing line ends and blanks (an editor's, echo's) go. */
   size_t length = strlen(token);
   while (length > 0 && (token[length - 1] == '\n' || token[length - 1] == '\r' || token[length - 1] == ' ' ||

@@ -78,6 +78,24 @@ def test_arguments_that_are_not_utf8_or_oversized_are_refused_unechoed(amcctl):
     code, out, err = run_raw("run", "--workflow-id", "wf_" + "a" * 70000)
     assert code == 2, err
     assert b"argument 3 is 70003 bytes long" in err and b"aaaa" not in err
+    # The variables that stand in for arguments too.
+    env = clean_env(AMC_CREDENTIAL="caf\udce9")
+    completed = subprocess.run([str(AMCCTL), "accounts"], capture_output=True, env=env, timeout=60)
+    assert completed.returncode == 2, completed
+    assert b"AMC_CREDENTIAL is not valid UTF-8" in completed.stderr
+
+
+def test_files_with_a_nul_byte_are_refused_not_cut_short(amcctl, tmp_path):
+    query = tmp_path / "nul.sql"
+    query.write_bytes(b"SELECT 1\nFROM x\x00; DROP everything\n")
+    # Checked before anything is loaded: a usage error.
+    result = amcctl("run", "--sql", query, env=clean_env(AMC_LIBRARY="/nonexistent/libamc.so.1"))
+    assert result.code == 2, result
+    assert f"{query}: line 2, column 7 is a NUL byte" in result.err
+    config = tmp_path / "config.json"
+    config.write_bytes(b'{"region": "na"}\x00{"region": "eu"}')
+    result = amcctl("--config", config, "store", "list")
+    assert result.code == 9 and f"{config}: line 1, column 17 is a NUL byte" in result.err, result
 
 
 def test_man_page_and_completion_come_from_the_help_tables(amcctl):

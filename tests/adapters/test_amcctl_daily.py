@@ -297,3 +297,13 @@ def test_json_everywhere(logged_in, tmp_path):
     assert result.code == 0 and isinstance(json.loads(result.out), dict), result
     result = run_amcctl("--sandbox-dir", logged_in.directory, "--json=url", "sandbox", "start")
     assert result.code == 0 and list(json.loads(result.out)) == ["url"], result
+
+
+def test_a_token_file_with_a_nul_byte_is_refused_not_cut_short(logged_in, tmp_path):
+    token_file = tmp_path / "refresh_token"
+    token_file.write_bytes(b"Atzr|first-part\x00rest\n")
+    os.chmod(token_file, 0o600)
+    result = logged_in("--credential", "nul_token", "auth", "import", "--refresh-token-file", token_file)
+    assert result.code == 2, result
+    assert "line 1, column 16 is a NUL byte" in result.err and "Atzr|" not in result.out + result.err
+    assert logged_in("--credential", "nul_token", "auth", "status").code == 3
