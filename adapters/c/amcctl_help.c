@@ -367,7 +367,10 @@ void print_command_help(const command_entry *cmd) {
 /* Text with roff's special characters escaped; newlines become spaces
  * (roff fills paragraphs). */
 static void roff_text(const char *text) {
+  int line_start = 1; /* skip a help text's indent */
   for (const char *p = text; *p != '\0'; ++p) {
+    if (*p == ' ' && line_start) continue;
+    line_start = *p == '\n';
     if (*p == '\\') fputs("\\e", stdout);
     else if (*p == '-') fputs("\\-", stdout);
     else if (*p == '\n') putchar(' ');

@@ -39,7 +39,7 @@ enum json_type { JSON_NULL, JSON_FALSE, JSON_TRUE, JSON_NUMBER, JSON_STRING, JSO
 
 typedef struct json_value {
   enum json_type type;
-  char *text;    /* JSON_STRING: decoded UTF-8; JSON_NUMBER: source text */
+  char *text;    /* JSON_STRING: decoded UTF-8; JSON_NUMBER: as cJSON prints it */
   size_t count;  /* JSON_ARRAY / JSON_OBJECT: number of items */
   char **keys;   /* JSON_OBJECT: one key per item */
   struct json_value *items;

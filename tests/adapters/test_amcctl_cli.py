@@ -233,3 +233,24 @@ def test_a_sandbox_that_cannot_start_exits_nine(amcctl, tmp_path):
     assert result.code == 9, result
     assert "exited during start-up" in result.err
     assert "no-such-amc-sandbox" in result.err
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="needs zsh (.ci/install-deps.sh installs it)")
+def test_zsh_completion_offers_the_command_options(amcctl, tmp_path):
+    script = tmp_path / "_amcctl"
+    script.write_text(amcctl("completion", "zsh").out)
+    assert subprocess.run(["zsh", "-n", str(script)], timeout=30).returncode == 0
+
+    def complete(*words):
+        # compadd (a completion builtin) stubbed to print what is offered;
+        # zsh itself filters the offers by the word's prefix.
+        program = ("compadd() { print -l -- \"$@\"; }; _files() { print FILES; }; compdef() { :; }; "
+                   f"source {script}; words=({' '.join(words)}); CURRENT={len(words)}; _amcctl")
+        completed = subprocess.run(["zsh", "-f", "-c", program], capture_output=True, text=True, timeout=30)
+        assert completed.returncode == 0, completed.stderr
+        return set(completed.stdout.split()) - {"--"}
+
+    assert {"login", "logout", "status"} <= complete("amcctl", "auth", "lo")
+    assert "--no-wait" in complete("amcctl", "run", "--no")
+    assert "--no-wait" not in complete("amcctl", "workflow", "list", "--no")
+    assert complete("amcctl", "run", "--sql", "x") == {"FILES"}
