@@ -202,20 +202,11 @@ static const command_entry *match_command(const char *const *words, int count, i
   *used = 0;
   if (count == 0) return NULL;
   const char *first = words[0];
+  const command_entry *found = command_named(first, count >= 2 ? words[1] : NULL, used);
+  if (found != NULL) return found;
   int first_known = 0;
-  for (size_t i = 0; i < command_count; ++i) {
-    const command_entry *c = &commands[i];
-    if (strcmp(c->first, first) != 0) continue;
-    first_known = 1;
-    if (c->second == NULL) {
-      *used = 1;
-      return c;
-    }
-    if (count >= 2 && strcmp(c->second, words[1]) == 0) {
-      *used = 2;
-      return c;
-    }
-  }
+  for (size_t i = 0; i < command_count; ++i)
+    if (strcmp(commands[i].first, first) == 0) first_known = 1;
   /* Suggestions: the closest command (or subcommand) by edit distance. */
   const char *best = NULL;
   size_t best_distance = 3;
