@@ -307,3 +307,22 @@ def test_a_token_file_with_a_nul_byte_is_refused_not_cut_short(logged_in, tmp_pa
     assert result.code == 2, result
     assert "line 1, column 16 is a NUL byte" in result.err and "Atzr|" not in result.out + result.err
     assert logged_in("--credential", "nul_token", "auth", "status").code == 3
+
+
+def test_json_files_are_named_with_the_line_and_column_of_a_mistake(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text('{\n  "region": "na",\n  "store": {"path": "x"\n}\n')
+    result = run_amcctl("--config", config, "store", "list")
+    assert result.code == 9, result
+    assert f"the config file {config} is not a JSON object" in result.err and "line 5" in result.err, result
+    query = tmp_path / "q.sql"
+    query.write_text("SELECT 1\n")
+    definition = tmp_path / "wf.json"
+    definition.write_text('{\n  "workflowId": "wf_x",\n  "outputColumns": [,]\n}\n')
+    client = tmp_path / "client.json"
+    client.write_text(json.dumps({"lwa": {"client_id_env": "AMC_TEST_ID", "client_secret_env": "AMC_TEST_SECRET"},
+                                  "store": {"kind": "memory", "fernet_keys": fernet_key()}}))
+    result = run_amcctl("--config", client, "workflow", "sync", "--file", query, "--definition", definition,
+                        env=clean_env(AMC_TEST_ID="amzn1.application-oa2-client.test", AMC_TEST_SECRET="not-real"))
+    assert result.code == 2, result
+    assert f"{definition} must hold one JSON object" in result.err and "line 3, column 21" in result.err, result
