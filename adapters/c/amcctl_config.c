@@ -357,15 +357,25 @@ int cmd_configure(context *ctx) {
   cJSON_Delete(root);
   char temporary[4160];
   snprintf(temporary, sizeof temporary, "%s.tmp%ld", path, (long)getpid());
+  /* Written private (0600) to a new file, then renamed over the old one:
+   * a reader sees the old file or the new, never half of one. */
   int rc = EXIT_OK;
-  FILE *file = NULL;
   int fd = -1;
-  if (!make_parent_directories(path) || (fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 ||
-      (file = fdopen(fd, "w")) == NULL || fputs(document, file) < 0 || fputc('\n', file) == EOF ||
-      fclose(file) != 0 || rename(temporary, path) != 0) {
+  int written = make_parent_directories(path) && (fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0600)) >= 0;
+  if (written) {
+    FILE *file = fdopen(fd, "w");
+    if (file == NULL) {
+      close(fd);
+      written = 0;
+    } else {
+      written = fputs(document, file) >= 0 && fputc('\n', file) != EOF;
+      written = fclose(file) == 0 && written;
+    }
+    written = written && rename(temporary, path) == 0;
+  }
+  if (!written) {
     fprintf(stderr, "amcctl: cannot write the config file %s: %s\n", path, strerror(errno));
-    if (file == NULL && fd >= 0) close(fd);
-    unlink(temporary);
+    if (fd >= 0) unlink(temporary);
     rc = EXIT_CONFIG;
   }
   cJSON_free(document);

@@ -9,6 +9,7 @@ store filled through the library's C ABI (ctypes) with keys made here."""
 import json
 import os
 import stat
+import time
 
 import pytest
 
@@ -243,12 +244,24 @@ def test_executions_list_filters_and_limit(logged_in, tmp_path):
     for key in ("exec_daily_list_1", "exec_daily_list_2"):
         result = logged_in("run", "--workflow-id", "wf_daily_list", "--execution-id", key, "--no-wait")
         assert result.code == 0, result
+        time.sleep(1.1)  # createTime has whole seconds: the two sort apart
     result = logged_in("--json", "executions", "list", "--workflow-id", "wf_daily_list", "--page-size", "1")
     assert result.code == 0, result
     listed = json.loads(result.out)["executions"]
     assert len(listed) == 2 and all(e["workflowId"] == "wf_daily_list" for e in listed)
     result = logged_in("--json", "executions", "list", "--workflow-id", "wf_daily_list", "--limit", "1")
     assert result.code == 0 and len(json.loads(result.out)["executions"]) == 1, result
+    newest_first = [e["createTime"] for e in listed]
+    assert newest_first == sorted(newest_first, reverse=True), newest_first
+    result = logged_in("--json", "executions", "list", "--workflow-id", "wf_daily_list", "--ascending")
+    ascending = json.loads(result.out)["executions"]
+    assert {e["workflowExecutionId"] for e in ascending} == {e["workflowExecutionId"] for e in listed}
+    assert [e["createTime"] for e in ascending] == sorted(newest_first), ascending
+    assert len(set(newest_first)) == 2 and ascending[0]["createTime"] < ascending[1]["createTime"]
+    result = logged_in("--json", "executions", "list", "--since", "2099-01-01T00:00:00")
+    assert result.code == 0 and json.loads(result.out)["executions"] == [], result
+    result = logged_in("executions", "list", "--since", "2020-01-01T00:00:00", "--until", "2020-01-02T00:00:00")
+    assert result.code == 0 and result.out == "(no executions)\n", result
     result = logged_in("executions", "list", "--page-size", "5000")
     assert result.code == 2, result
 
