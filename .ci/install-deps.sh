@@ -7,9 +7,9 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 packages=(
   build-essential cmake ninja-build binutils pkg-config ca-certificates openssl
-  libboost1.81-dev libssl-dev libfmt-dev nlohmann-json3-dev
+  libboost1.81-dev libssl-dev libfmt-dev nlohmann-json3-dev libcjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-venv wrk curl tzdata
+  python3 python3-venv wrk curl tzdata zsh
 )
 missing=()
 for package in "${packages[@]}"; do

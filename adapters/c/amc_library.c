@@ -133,6 +133,8 @@ int amc_library_load(amc_library *library, char *error, size_t error_size) {
   RESOLVE(library, execution_submit);
   RESOLVE(library, execution_get);
   RESOLVE(library, execution_cancel);
+  RESOLVE(library, execution_list);
+  RESOLVE(library, store_delete_credential);
   RESOLVE(library, execution_wait);
   RESOLVE(library, cancel_token_new);
   RESOLVE(library, cancel_token_cancel);

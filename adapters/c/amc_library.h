@@ -56,6 +56,8 @@ typedef struct amc_library {
   amc_status (*execution_submit)(amc_client *, const char *, char **);
   amc_status (*execution_get)(amc_client *, const char *, char **);
   amc_status (*execution_cancel)(amc_client *, const char *, char **);
+  amc_status (*execution_list)(amc_client *, const char *, char **);
+  amc_status (*store_delete_credential)(amc_store *, const char *);
   amc_status (*execution_wait)(amc_client *, const char *, amc_cancel_token *, amc_progress_callback, void *,
                                char **);
   amc_status (*cancel_token_new)(amc_cancel_token **);

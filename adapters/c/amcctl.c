@@ -9,19 +9,22 @@
  *   0  success
  *   1  anything else (AMC_E_CONFLICT, AMC_E_INTERNAL, AMC_E_FORKED,
  *      AMC_E_OUT_OF_MEMORY, an unknown status)
- *   2  usage error: bad command line, unreadable --file/--sql/--definition,
- *      or a request the library rejected (AMC_E_INVALID_ARGUMENT, e.g. a
- *      numeric profile id given as --advertiser)
- *   3  authentication required (AMC_E_AUTH_REQUIRED): run amcctl auth login
+ *   2  usage error: bad command line (an option of another command, an
+ *      argument that is not UTF-8), unreadable or non-UTF-8
+ *      --file/--sql/--definition, or a request the library rejected
+ *      (AMC_E_INVALID_ARGUMENT, e.g. a numeric profile id as --advertiser)
+ *   3  authentication required (AMC_E_AUTH_REQUIRED), not logged in (the
+ *      store has no such credential), or auth status of a credential that
+ *      needs re-authentication: run amcctl auth login
  *   4  forbidden (AMC_E_FORBIDDEN)
- *   5  not found (AMC_E_NOT_FOUND)
+ *   5  not found (AMC_E_NOT_FOUND: a workflow or execution)
  *   6  the execution ended FAILED, CANCELLED or REJECTED
- *      (AMC_E_EXECUTION_FAILED)
+ *      (AMC_E_EXECUTION_FAILED), or results of such an execution
  *   7  timeout (AMC_E_TIMEOUT)
  *   8  network, TLS, remote or throttled (AMC_E_NETWORK, AMC_E_TLS,
  *      AMC_E_REMOTE, AMC_E_THROTTLED, AMC_E_PROTOCOL)
  *   9  configuration, crypto or store (AMC_E_CONFIG, AMC_E_CRYPTO,
- *      AMC_E_STORE), a bad config file, a libamc.so.1 that cannot be loaded
+ *      AMC_E_STORE), a bad config file or profile, a key file others can read, a libamc.so.1 that cannot be loaded
  *      or lacks a function, a sandbox that does not start
  *   130 interrupted (SIGINT/SIGTERM; AMC_E_CANCELLED)
  */
@@ -100,14 +103,26 @@ static void start_interrupt_thread(void) {
 
 int main(int argc, char **argv) {
   options o;
-  int rc = parse_command_line(argc, argv, &o);
+  context ctx;
+  memset(&ctx, 0, sizeof ctx);
+  ctx.o = &o;
+  int rc = parse_command_line(argc, argv, &o, &ctx.cmd, &ctx.argument);
   if (rc != EXIT_OK) return rc;
-  if (o.help || (o.positional_count > 0 && strcmp(o.positional[0], "help") == 0)) {
-    print_help();
+  /* Help, the man page and completion need nothing loaded. */
+  if (o.help || ctx.cmd == CMD_HELP) {
+    const command_entry *topic = NULL;
+    if (ctx.cmd == CMD_HELP && o.positional_count > 1) {
+      int used = 0;
+      topic = command_named(o.positional[1], o.positional_count > 2 ? o.positional[2] : NULL, &used);
+      if (topic == NULL) return usage_error("no command '%s' to help with", o.positional[1]);
+    } else if (ctx.cmd != CMD_NONE && ctx.cmd != CMD_HELP) {
+      topic = find_command_entry(ctx.cmd);
+    }
+    print_command_help(topic);
     return EXIT_OK;
   }
   char load_error[16384];
-  if (o.version && o.positional_count == 0) {
+  if (o.version && ctx.cmd == CMD_NONE) {
     printf("amcctl %s (built against amc.h %s)\n", AMC_VERSION_STRING, AMC_VERSION_STRING);
     if (!amc_library_load(&lib, load_error, sizeof load_error)) {
       fprintf(stderr, "amcctl: %s", load_error);
@@ -116,12 +131,15 @@ int main(int argc, char **argv) {
     printf("libamc %s loaded from %s\n", lib.version_string(), lib.path);
     return EXIT_OK;
   }
-  context ctx;
-  memset(&ctx, 0, sizeof ctx);
-  ctx.o = &o;
-  rc = resolve_command(&o, &ctx.cmd, &ctx.argument);
-  if (rc == EXIT_OK) rc = validate_command(&o, ctx.cmd, ctx.argument);
+  if (ctx.cmd == CMD_NONE) return usage_error("no command given");
+  if (ctx.cmd == CMD_MAN) {
+    print_man_page();
+    return EXIT_OK;
+  }
+  if (ctx.cmd == CMD_COMPLETION) return print_completion(ctx.argument);
+  rc = validate_command(&o, ctx.cmd, ctx.argument);
   if (rc != EXIT_OK) return rc;
+  if (ctx.cmd == CMD_CONFIGURE) return cmd_configure(&ctx);
 
   /* Before any thread exists, so that every thread inherits the mask. */
   start_interrupt_thread();
@@ -153,6 +171,8 @@ int main(int argc, char **argv) {
   sandbox_release(&ctx.sandbox);
   json_free(ctx.config);
   text_free(&ctx.client_config);
+  /* The store config may hold keys read from a key file. */
+  if (ctx.store_config.data != NULL) memset(ctx.store_config.data, 0, ctx.store_config.length);
   text_free(&ctx.store_config);
   amc_library_unload(&lib);
   return rc;

@@ -3,12 +3,17 @@
  * file offers the others.
  *
  *   amcctl.c           main, interrupts (SIGINT/SIGTERM), the loaded library
- *   amcctl_args.c      command line, --help, usage checks
- *   amcctl_config.c    --config / --sandbox, defaults, the client
+ *   amcctl_args.c      command line (getopt_long with each command's own
+ *                      option table), argument checks, usage checks
+ *   amcctl_help.c      the option and command tables with their help text,
+ *                      rendered as --help, the man page and bash/zsh
+ *                      completion (one source for all three)
+ *   amcctl_config.c    --config / the default config file, profiles, key
+ *                      files, --sandbox, defaults, the client; configure
  *   amcctl_output.c    status -> exit code, errors, human and --json output,
  *                      progress lines, the first rows of a result
  *   amcctl_login.c     auth commands: login (consent flow), import (a refresh
- *                      token from a file or stdin), status, refresh
+ *                      token from a file or stdin), status, refresh, logout
  *   amcctl_commands.c  every other command, and the command table
  */
 #ifndef AMCCTL_H
@@ -43,11 +48,14 @@ enum { max_positional = 8, max_params = 64 };
 typedef struct options {
   /* global */
   const char *config_file;
+  const char *profile;
+  const char *fernet_key_file;
   const char *credential;
   const char *instance_id;
   const char *advertiser_id;
   const char *marketplace_id;
   int json;
+  const char *json_fields; /* --json=FIELD,FIELD: only these fields */
   long timeout_seconds; /* 0: library defaults */
   int progress;
   int verbose;
@@ -80,6 +88,19 @@ typedef struct options {
   const char *code;
   const char *redirect_uri;
   const char *refresh_token_file;
+  int no_wait;
+  /* executions list */
+  const char *since;
+  const char *until;
+  int include_cancelled;
+  int ascending;
+  long limit;
+  long page_size;
+  /* configure */
+  const char *region;
+  const char *client_id_env;
+  const char *client_secret_env;
+  const char *store_path;
   const char *positional[max_positional];
   int positional_count;
 } options;
@@ -104,7 +125,13 @@ typedef enum command {
   CMD_STORE_LIST,
   CMD_STORE_ROTATE,
   CMD_SANDBOX_START,
-  CMD_SANDBOX_STOP
+  CMD_SANDBOX_STOP,
+  CMD_AUTH_LOGOUT,
+  CMD_EXECUTIONS_LIST,
+  CMD_CONFIGURE,
+  CMD_HELP,
+  CMD_MAN,
+  CMD_COMPLETION
 } command;
 
 /* One run: the command line, the command, the config and the client. */
@@ -112,7 +139,9 @@ typedef struct context {
   options *o;
   command cmd;
   const char *argument;
-  json_value *config;      /* the --config file, or NULL */
+  json_value *config;      /* the config file, or NULL */
+  const json_value *profile; /* the profile used (the file itself without "profiles") */
+  const char *config_path; /* where the config came from, or NULL */
   text_buffer client_config;
   text_buffer store_config;
   const char *credential;
@@ -140,6 +169,99 @@ typedef struct command_entry {
 extern const command_entry commands[];
 extern const size_t command_count;
 
+/* The options (amcctl_help.c): getopt_long's val for each. */
+enum option_key {
+  OPT_END = 0,
+  OPT_HELP = 'h',
+  OPT_CONFIG = 256,
+  OPT_PROFILE,
+  OPT_FERNET_KEY_FILE,
+  OPT_CREDENTIAL,
+  OPT_INSTANCE,
+  OPT_ADVERTISER,
+  OPT_MARKETPLACE,
+  OPT_JSON,
+  OPT_TIMEOUT,
+  OPT_PROGRESS,
+  OPT_VERBOSE,
+  OPT_SANDBOX,
+  OPT_KEEP_SANDBOX,
+  OPT_SANDBOX_DIR,
+  OPT_SANDBOX_TIME_SCALE,
+  OPT_VERSION,
+  OPT_FILE,
+  OPT_DEFINITION,
+  OPT_ID,
+  OPT_NAME,
+  OPT_WORKFLOW_ID,
+  OPT_SQL,
+  OPT_EXECUTION_ID,
+  OPT_AMC_EXECUTION_ID,
+  OPT_WINDOW,
+  OPT_START,
+  OPT_END_TIME,
+  OPT_TIME_ZONE,
+  OPT_PARAM,
+  OPT_OUT,
+  OPT_HEAD,
+  OPT_POLL_MS,
+  OPT_MAX_POLL_MS,
+  OPT_DRY_RUN,
+  OPT_NO_WAIT,
+  OPT_CODE,
+  OPT_REDIRECT_URI,
+  OPT_REFRESH_TOKEN_FILE,
+  OPT_REFRESH_TOKEN,
+  OPT_SINCE,
+  OPT_UNTIL,
+  OPT_INCLUDE_CANCELLED,
+  OPT_ASCENDING,
+  OPT_LIMIT,
+  OPT_PAGE_SIZE,
+  OPT_REGION,
+  OPT_CLIENT_ID_ENV,
+  OPT_CLIENT_SECRET_ENV,
+  OPT_STORE_PATH
+};
+
+/* One option: its name (without "--"), whether it takes a value (0 no, 1
+ * yes, 2 optional and only as --name=VALUE), the value's name, and help
+ * text (lines of at most 54 characters, joined with '\n'). hidden: parsed
+ * but not shown (--refresh-token, kept only to be refused). */
+typedef struct option_spec {
+  int key;
+  const char *name;
+  int has_value;
+  const char *value_name;
+  const char *help;
+  int hidden;
+} option_spec;
+
+/* A command's documentation: its arguments after the words, a one-line
+ * summary, a description (lines of at most 72 characters) and the keys of
+ * its own options (OPT_END-terminated; the global options apply to all). */
+typedef struct command_doc {
+  command id;
+  const char *arguments;
+  const char *summary;
+  const char *description;
+  int options[16];
+} command_doc;
+
+extern const option_spec option_specs[];
+extern const size_t option_spec_count;
+extern const int global_options[];
+extern const command_doc command_docs[];
+extern const size_t command_doc_count;
+const option_spec *find_option_spec(int key);
+const command_doc *find_command_doc(command id);
+const command_entry *find_command_entry(command id);
+/* Prints the overview (cmd NULL) or one command's help on stdout. */
+void print_command_help(const command_entry *cmd);
+/* amcctl man: the man page in roff; amcctl completion bash|zsh. */
+void print_man_page(void);
+int print_completion(const char *shell);
+
 /* The loaded libamc (amcctl.c). */
 extern amc_library lib;
 
@@ -158,14 +280,28 @@ void interrupts_stop_sandbox(sandbox_info *sandbox);
 __attribute__((format(printf, 1, 2)))
 #endif
 int usage_error(const char *format, ...);
-void print_help(void);
-int parse_command_line(int argc, char **argv, options *o);
-int resolve_command(const options *o, command *out, const char **argument);
+int parse_command_line(int argc, char **argv, options *o, command *cmd, const char **argument);
 int validate_command(const options *o, command cmd, const char *argument);
+/* The command named by first (and second): NULL when none; *used words. */
+const command_entry *command_named(const char *first, const char *second, int *used);
+/* Levenshtein distance, for "did you mean". */
+size_t edit_distance(const char *a, const char *b);
+/* NULL when text is valid UTF-8; else where the first bad byte is (for
+ * messages: line and column from 1, in characters). */
+const char *utf8_check(const char *text, size_t length, long *line, long *column);
+/* A file the user named ("-": stdin), as text (malloc'd). NULL after a
+ * message naming the file, and the line and column of a byte that is not
+ * UTF-8 or a NUL byte (which would cut the text short), or "cannot read
+ * WHAT PATH: reason" (what: e.g. "the config file ", may be ""). */
+char *read_user_file(const char *path, const char *what);
 
 /* amcctl_config.c */
 int load_configuration(context *ctx);
 int open_client(context *ctx);
+int cmd_configure(context *ctx);
+/* The default config file: $XDG_CONFIG_HOME/amcctl/config.json, else
+ * ~/.config/amcctl/config.json. 0 when neither variable is set. */
+int default_config_path(char *out, size_t size);
 
 /* amcctl_output.c */
 int report(amc_status status);
@@ -174,6 +310,9 @@ typedef void (*human_printer)(const json_value *document);
 typedef amc_status (*json_call)(amc_client *client, const char *request_json, char **out_json);
 void request_begin(const context *ctx, text_buffer *request, int with_instance);
 int finish(const context *ctx, amc_status status, char *json, human_printer human);
+/* Prints a JSON document for --json, keeping only --json=FIELDS when
+ * given. EXIT_OK, or EXIT_USAGE when a field is in no object. */
+int print_json(const context *ctx, const char *json);
 amc_status send_request(const context *ctx, json_call call, text_buffer *request, char **result);
 int call_and_finish(const context *ctx, json_call call, text_buffer *request, human_printer human);
 const char *text_or(const char *value, const char *fallback);
@@ -205,6 +344,7 @@ int cmd_auth_login(context *ctx);
 int cmd_auth_status(context *ctx);
 int cmd_auth_refresh(context *ctx);
 int cmd_auth_import(context *ctx);
+int cmd_auth_logout(context *ctx);
 
 /* amcctl_commands.c */
 int dispatch(context *ctx);

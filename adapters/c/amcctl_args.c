@@ -1,10 +1,13 @@
-/* amcctl_args.c — the command line: --help, parsing, and the checks that
- * need nothing loaded. */
+/* amcctl_args.c — the command line: every argument checked (UTF-8, size),
+ * the command found, getopt_long over the global options and the command's
+ * own (tables in amcctl_help.c), inapplicable and mistyped options refused
+ * with a "did you mean", and the checks that need nothing loaded. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "amcctl.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -17,122 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char help_text[] =
-    "amcctl: run Amazon Marketing Cloud (AMC) workflows through libamc\n"
-    "\n"
-    "Usage: amcctl [options] COMMAND [arguments]\n"
-    "\n"
-    "Commands\n"
-    "  auth login [--code CODE] [--redirect-uri URI]\n"
-    "                          consent flow: prints the Login-with-Amazon URL, then\n"
-    "                          reads the URL you were sent back to (or the code) from\n"
-    "                          stdin and stores the tokens under --credential\n"
-    "  auth import --refresh-token-file FILE\n"
-    "                          store a refresh token obtained elsewhere under\n"
-    "                          --credential, with the config's LwA client id. FILE\n"
-    "                          holds the token alone on one line; \"-\" reads it from\n"
-    "                          stdin. Never give a token on the command line: any\n"
-    "                          user can read it there (ps, /proc)\n"
-    "  auth status | auth refresh\n"
-    "  accounts                AMC accounts (their accountId is the --advertiser)\n"
-    "  instances               AMC instances of --advertiser/--marketplace\n"
-    "  workflow sync [--file QUERY.sql] [--definition WORKFLOW.json]\n"
-    "                [--id ID | --name NAME]\n"
-    "                          create a saved workflow, or update it when AMC's copy\n"
-    "                          differs (else \"unchanged\"). QUERY.sql: its sqlQuery.\n"
-    "                          WORKFLOW.json: AMC's Workflow as a JSON object (what\n"
-    "                          'amcctl --json workflow get ID' prints), for the other\n"
-    "                          fields: inputParameters, outputColumns, outputFormat,\n"
-    "                          privacyFilteringBehavior, filteredReasonColumn,\n"
-    "                          filteredMetricsDiscriminatorColumn,\n"
-    "                          distinctUserCountColumn. The command line wins: --file\n"
-    "                          replaces its sqlQuery, --id/--name its workflowId.\n"
-    "                          The id: --id, else from --name, else its workflowId,\n"
-    "                          else from the file's name (QUERY, else WORKFLOW)\n"
-    "  workflow get ID | workflow list | workflow delete ID\n"
-    "  run (--workflow-id ID | --sql FILE) [--execution-id KEY] [window] [--param N=V]...\n"
-    "      [--out DIR] [--head N] [--dry-run]\n"
-    "                          submit, wait (live progress), download every result part\n"
-    "                          to DIR (default amc-results/EXECUTION_ID), print the first\n"
-    "                          N rows (default 5) of the first part. --execution-id is\n"
-    "                          the idempotency key: running again with the same key\n"
-    "                          re-attaches to the same AMC execution\n"
-    "  status ID | cancel ID | results ID [--out DIR] [--head N]\n"
-    "                          ID: our execution id (exec_...) or AMC's (a UUID); or\n"
-    "                          say which with --execution-id / --amc-execution-id\n"
-    "  store list | store rotate-keys\n"
-    "                          the credential store of the config (\"store\" section);\n"
-    "                          rotate-keys re-encrypts every record with the first key\n"
-    "  sandbox start | sandbox stop\n"
-    "                          start the sandbox and leave it running / stop it\n"
-    "\n";
-
-static const char help_text_options[] =
-    "Options\n"
-    "  --config FILE           client config as JSON (see amc_client_new in amc.h);\n"
-    "                          default $AMC_CONFIG. An extra \"defaults\" object holds\n"
-    "                          command defaults and is removed before the rest goes to\n"
-    "                          the library: {\"credential_id\", \"instance_id\",\n"
-    "                          \"advertiser_id\", \"marketplace_id\", \"redirect_uri\"}\n"
-    "  --credential ID         credential to act as (default $AMC_CREDENTIAL, the\n"
-    "                          config's defaults, else \"default\"; \"sandbox\" with\n"
-    "                          --sandbox)\n"
-    "  --instance ID           AMC instance id        ($AMC_INSTANCE_ID)\n"
-    "  --advertiser ENTITY     the account's entity id, not a numeric profile id\n"
-    "                          ($AMC_ADVERTISER_ID)\n"
-    "  --marketplace ID        marketplace id         ($AMC_MARKETPLACE_ID)\n"
-    "  --json                  machine output: the library's JSON document on stdout\n"
-    "                          (for run: the download manifest)\n"
-    "  --timeout SECONDS       deadline of each call; for run/wait, of the whole wait\n"
-    "  --progress              progress lines on stderr even when it is not a terminal\n"
-    "  --verbose               library log lines (INFO and up) on stderr\n"
-    "  --sandbox               use the bundled amc-sandbox over HTTPS: reuse the one\n"
-    "                          running for --sandbox-dir or start one (stopped on exit\n"
-    "                          unless --keep-sandbox). Its endpoints, CA, LwA client and\n"
-    "                          instance/advertiser/marketplace become the defaults; the\n"
-    "                          credential store lives in the sandbox directory. With\n"
-    "                          --sandbox, auth login follows the consent URL itself\n"
-    "                          (with curl) and exchanges the code; without curl it\n"
-    "                          imports the sandbox's seeded refresh token instead\n"
-    "  --keep-sandbox          leave a sandbox started by this command running\n"
-    "  --sandbox-dir DIR       sandbox state ($AMC_SANDBOX_DIR, else\n"
-    "                          $XDG_RUNTIME_DIR/amcctl-sandbox or /tmp/amcctl-sandbox-UID)\n"
-    "  --sandbox-time-scale X  simulated seconds per second for a sandbox started here\n"
-    "                          (default 100: a 15-minute run takes about 10 s)\n"
-    "  --version               versions of amcctl and of the loaded libamc\n"
-    "  -h, --help              this text\n"
-    "\n";
-
-static const char help_text_run[] =
-    "Run options\n"
-    "  --window TYPE           timeWindowType: MOST_RECENT_DAY, MOST_RECENT_WEEK,\n"
-    "                          CURRENT_MONTH, PREVIOUS_MONTH or EXPLICIT\n"
-    "  --start T --end T       timeWindowStart/End (e.g. 2026-11-01T00:00:00; imply\n"
-    "                          EXPLICIT)\n"
-    "  --time-zone TZ          timeWindowTimeZone, e.g. America/New_York\n"
-    "  --param NAME=VALUE      a parameterValues entry (repeatable)\n"
-    "  --poll-ms N             first poll interval in ms (doubles up to --max-poll-ms;\n"
-    "                          defaults 5000 and 60000, 1000 and 2000 with --sandbox)\n"
-    "  --max-poll-ms N         longest poll interval in ms\n"
-    "  --dry-run               dryRun: AMC validates the query without running it or\n"
-    "                          using quota; nothing is downloaded (--json prints the\n"
-    "                          final execution instead of the download manifest)\n"
-    "\n"
-    "Environment: AMC_LIBRARY (path of libamc.so.1 or its directory), AMC_SANDBOX\n"
-    "(the amc-sandbox program), AMC_FERNET_KEYS (store keys, as in amc_store_new).\n"
-    "\n"
-    "Exit codes\n"
-    "  0 ok, 1 other error, 2 usage error or invalid argument, 3 authentication\n"
-    "  required, 4 forbidden, 5 not found, 6 execution failed/cancelled/rejected,\n"
-    "  7 timeout, 8 network/TLS/remote/throttled, 9 config/crypto/store (and a\n"
-    "  library that cannot be loaded), 130 interrupted. Errors print\n"
-    "  \"amcctl: STATUS_NAME: message\" on stderr, never a token or secret.\n";
-
-void print_help(void) {
-  fputs(help_text, stdout);
-  fputs(help_text_options, stdout);
-  fputs(help_text_run, stdout);
-}
+/* The longest argument taken: a workflow id, a path, a parameter value.
+ * SQL and definitions come from files. */
+enum { max_argument_bytes = 65536 };
 
 int usage_error(const char *format, ...) {
   va_list arguments;
@@ -153,145 +43,448 @@ static int parse_long(const char *text, long minimum, long *out) {
   return 1;
 }
 
-/* Returns EXIT_OK or EXIT_USAGE (after a message). */
-int parse_command_line(int argc, char **argv, options *o) {
-  memset(o, 0, sizeof *o);
-  o->head = 5;
-  o->sandbox_time_scale = 100;
+size_t edit_distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 64 || lb > 64) return (size_t)-1;
+  size_t row[65];
+  for (size_t j = 0; j <= lb; ++j) row[j] = j;
+  for (size_t i = 1; i <= la; ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= lb; ++j) {
+      size_t above = row[j];
+      size_t best = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
+      if (above + 1 < best) best = above + 1;
+      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+      row[j] = best;
+      diagonal = above;
+    }
+  }
+  return row[lb];
+}
+
+const char *utf8_check(const char *text, size_t length, long *line, long *column) {
+  const unsigned char *p = (const unsigned char *)text, *end = p + length;
+  *line = 1;
+  *column = 1;
+  while (p < end) {
+    size_t extra = 0;
+    unsigned minimum = 0, code = *p;
+    if (code < 0x80) extra = 0;
+    else if ((code & 0xe0) == 0xc0) { extra = 1; code &= 0x1f; minimum = 0x80; }
+    else if ((code & 0xf0) == 0xe0) { extra = 2; code &= 0x0f; minimum = 0x800; }
+    else if ((code & 0xf8) == 0xf0) { extra = 3; code &= 0x07; minimum = 0x10000; }
+    else return (const char *)p;
+    if ((size_t)(end - p) <= extra) return (const char *)p;
+    for (size_t k = 1; k <= extra; ++k) {
+      if ((p[k] & 0xc0) != 0x80) return (const char *)p;
+      code = (code << 6) | (p[k] & 0x3f);
+    }
+    if (code < minimum || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return (const char *)p;
+    if (*p == '\n') {
+      ++*line;
+      *column = 1;
+    } else {
+      ++*column;
+    }
+    p += extra + 1;
+  }
+  return NULL;
+}
+
+char *read_user_file(const char *path, const char *what) {
+  const int from_stdin = strcmp(path, "-") == 0;
+  const char *shown = from_stdin ? "stdin" : path;
+  FILE *file = from_stdin ? stdin : fopen(path, "rb");
+  if (file == NULL) {
+    fprintf(stderr, "amcctl: cannot read %s%s: %s\n", what, shown, strerror(errno));
+    return NULL;
+  }
+  text_buffer text;
+  text_init(&text);
+  char chunk[8192];
+  size_t got;
+  while ((got = fread(chunk, 1, sizeof chunk, file)) > 0) text_append_bytes(&text, chunk, got);
+  const int failed = ferror(file);
+  const int saved_errno = errno;
+  if (!from_stdin) fclose(file);
+  if (failed) {
+    fprintf(stderr, "amcctl: cannot read %s%s: %s\n", what, shown, strerror(saved_errno));
+    memset(text.data, 0, text.length);
+    text_free(&text);
+    return NULL;
+  }
+  /* A NUL byte would cut the text short where C strings end: refused, not
+   * silently truncated. Position: line and column (characters, from 1). */
+  const char *nul = memchr(text.data, '\0', text.length);
+  const size_t checked = nul != NULL ? (size_t)(nul - text.data) : text.length;
+  long line = 0, column = 0;
+  const char *bad = utf8_check(text.data, checked, &line, &column);
+  if (bad != NULL || nul != NULL) {
+    fprintf(stderr, "amcctl: %s: line %ld, column %ld %s\n", shown, line, column,
+            bad != NULL ? "is not UTF-8: save it as UTF-8 text" : "is a NUL byte: the file is not text");
+    memset(text.data, 0, text.length);
+    text_free(&text);
+    return NULL;
+  }
+  return text.data;
+}
+
+/* Every argument, before anything reads it: valid UTF-8 (what every
+ * request is) and of a sane size. The text itself is never echoed: it may
+ * be a secret put in the wrong place. */
+static int check_arguments(int argc, char **argv) {
   for (int i = 1; i < argc; ++i) {
-    const char *argument = argv[i];
-    if (strcmp(argument, "--") == 0) {
+    size_t length = strlen(argv[i]);
+    if (length > max_argument_bytes)
+      return usage_error("argument %d is %zu bytes long; the limit is %d (put long text in a file)", i, length,
+                         max_argument_bytes);
+    long line = 0, column = 0;
+    if (utf8_check(argv[i], length, &line, &column) != NULL)
+      return usage_error("argument %d is not valid UTF-8 (at character %ld): amcctl takes UTF-8 text only", i,
+                         column);
+  }
+  /* The variables that stand in for arguments, checked the same way. */
+  static const char *const variables[] = {"AMC_CONFIG",        "AMCCTL_PROFILE",    "AMC_CREDENTIAL",
+                                          "AMC_INSTANCE_ID",   "AMC_ADVERTISER_ID", "AMC_MARKETPLACE_ID",
+                                          "AMC_FERNET_KEY_FILE", "AMC_SANDBOX_DIR"};
+  for (size_t i = 0; i < sizeof variables / sizeof variables[0]; ++i) {
+    const char *value = getenv(variables[i]);
+    if (value == NULL) continue;
+    size_t length = strlen(value);
+    long line = 0, column = 0;
+    if (length > max_argument_bytes)
+      return usage_error("the environment variable %s is %zu bytes long; the limit is %d", variables[i], length,
+                         max_argument_bytes);
+    if (utf8_check(value, length, &line, &column) != NULL)
+      return usage_error("the environment variable %s is not valid UTF-8 (at character %ld)", variables[i], column);
+  }
+  return EXIT_OK;
+}
+
+static int takes_value(const char *name, size_t length) {
+  for (size_t i = 0; i < option_spec_count; ++i)
+    if (option_specs[i].has_value == 1 && strlen(option_specs[i].name) == length &&
+        strncmp(option_specs[i].name, name, length) == 0)
+      return 1;
+  return 0;
+}
+
+/* The words that are not options nor option values, in order: the command
+ * and its arguments, found before getopt_long so that it can get the
+ * command's own table. */
+static int find_words(int argc, char **argv, const char **words, int *count) {
+  *count = 0;
+  for (int i = 1; i < argc; ++i) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0) {
       for (++i; i < argc; ++i) {
-        if (o->positional_count == max_positional) return usage_error("too many arguments");
-        o->positional[o->positional_count++] = argv[i];
+        if (*count == max_positional) return usage_error("too many arguments");
+        words[(*count)++] = argv[i];
       }
       break;
     }
-    if (argument[0] != '-' || argument[1] == '\0') {
-      if (o->positional_count == max_positional) return usage_error("too many arguments");
-      o->positional[o->positional_count++] = argument;
+    if (a[0] == '-' && a[1] == '-' && strchr(a, '=') == NULL && takes_value(a + 2, strlen(a + 2))) {
+      ++i;
       continue;
     }
-    /* Switches. */
-    if (strcmp(argument, "-h") == 0 || strcmp(argument, "--help") == 0) { o->help = 1; continue; }
-    if (strcmp(argument, "--version") == 0) { o->version = 1; continue; }
-    if (strcmp(argument, "--json") == 0) { o->json = 1; continue; }
-    if (strcmp(argument, "--progress") == 0) { o->progress = 1; continue; }
-    if (strcmp(argument, "--verbose") == 0) { o->verbose = 1; continue; }
-    if (strcmp(argument, "--sandbox") == 0) { o->sandbox = 1; continue; }
-    if (strcmp(argument, "--keep-sandbox") == 0) { o->keep_sandbox = 1; continue; }
-    if (strcmp(argument, "--dry-run") == 0) { o->dry_run = 1; continue; }
+    if (a[0] == '-' && a[1] != '\0') continue;
+    if (*count == max_positional) return usage_error("too many arguments");
+    words[(*count)++] = a;
+  }
+  return EXIT_OK;
+}
 
-    /* Options with a value: --name VALUE or --name=VALUE. */
-    char name[64];
-    const char *value = NULL;
-    const char *equals = strchr(argument, '=');
-    if (equals != NULL) {
-      size_t length = (size_t)(equals - argument);
-      if (length >= sizeof name) return usage_error("unknown option '%s'", argument);
-      memcpy(name, argument, length);
-      name[length] = '\0';
-      value = equals + 1;
-    } else {
-      if (strlen(argument) >= sizeof name) return usage_error("unknown option '%s'", argument);
-      strcpy(name, argument);
+/* The row of the command named by words, with *used words; NULL with an
+ * error (after a message) in *rc when there is none. */
+static const command_entry *match_command(const char *const *words, int count, int *used, int *rc) {
+  *rc = EXIT_OK;
+  *used = 0;
+  if (count == 0) return NULL;
+  const char *first = words[0];
+  const command_entry *found = command_named(first, count >= 2 ? words[1] : NULL, used);
+  if (found != NULL) return found;
+  int first_known = 0;
+  for (size_t i = 0; i < command_count; ++i)
+    if (strcmp(commands[i].first, first) == 0) first_known = 1;
+  /* Suggestions: the closest command (or subcommand) by edit distance. */
+  const char *best = NULL;
+  size_t best_distance = 3;
+  char buffer[128];
+  if (first_known) {
+    if (count < 2) {
+      *rc = usage_error("'%s' needs a subcommand", first);
+      return NULL;
     }
-    static const char *const with_value[] = {
-        "--config", "--credential", "--instance", "--advertiser", "--marketplace", "--timeout", "--sandbox-dir",
-        "--sandbox-time-scale", "--file", "--definition", "--id", "--name", "--workflow-id", "--sql", "--execution-id",
-        "--amc-execution-id", "--window", "--start", "--end", "--time-zone", "--param", "--out", "--head",
-        "--poll-ms", "--max-poll-ms", "--code", "--redirect-uri", "--refresh-token-file", "--refresh-token"};
-    int known = 0;
-    for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; ++k)
-      if (strcmp(name, with_value[k]) == 0) known = 1;
-    if (!known) return usage_error("unknown option '%s'", name);
-    if (value == NULL) {
-      if (i + 1 >= argc) return usage_error("%s needs a value", name);
-      value = argv[++i];
+    for (size_t i = 0; i < command_count; ++i)
+      if (commands[i].second != NULL && strcmp(commands[i].first, first) == 0) {
+        size_t d = edit_distance(words[1], commands[i].second);
+        if (d < best_distance) best_distance = d, best = commands[i].second;
+      }
+    if (best != NULL)
+      *rc = usage_error("unknown subcommand '%s %s'; did you mean '%s %s'?", first, words[1], first, best);
+    else
+      *rc = usage_error("unknown subcommand '%s %s'", first, words[1]);
+    return NULL;
+  }
+  for (size_t i = 0; i < command_count; ++i) {
+    size_t d = edit_distance(first, commands[i].first);
+    if (d < best_distance) best_distance = d, best = commands[i].first;
+  }
+  snprintf(buffer, sizeof buffer, "%s", best ? best : "");
+  if (best != NULL) *rc = usage_error("unknown command '%s'; did you mean '%s'?", first, buffer);
+  else *rc = usage_error("unknown command '%s'", first);
+  return NULL;
+}
+
+static int in_keys(const int *keys, int key) {
+  for (; *keys != OPT_END; ++keys)
+    if (*keys == key) return 1;
+  return 0;
+}
+
+/* An option getopt_long did not take: inapplicable (another command's),
+ * mistyped (did you mean), or unknown. */
+static int reject_option(const char *argument, const command_doc *doc, const char *words) {
+  char name[64];
+  const char *start = argument + (argument[0] == '-' && argument[1] == '-' ? 2 : 1);
+  size_t length = strcspn(start, "=");
+  if (length >= sizeof name) length = sizeof name - 1;
+  memcpy(name, start, length);
+  name[length] = '\0';
+  /* Another command's option? */
+  char owners[512] = "";
+  for (size_t i = 0; i < option_spec_count; ++i) {
+    if (strcmp(option_specs[i].name, name) != 0) continue;
+    for (size_t c = 0; c < command_doc_count; ++c) {
+      if (!in_keys(command_docs[c].options, option_specs[i].key)) continue;
+      const command_entry *entry = find_command_entry(command_docs[c].id);
+      size_t used = strlen(owners);
+      snprintf(owners + used, sizeof owners - used, "%s'%s%s%s'", used ? ", " : "", entry->first,
+               entry->second ? " " : "", entry->second ? entry->second : "");
     }
-    if (strcmp(name, "--config") == 0) o->config_file = value;
-    else if (strcmp(name, "--credential") == 0) o->credential = value;
-    else if (strcmp(name, "--instance") == 0) o->instance_id = value;
-    else if (strcmp(name, "--advertiser") == 0) o->advertiser_id = value;
-    else if (strcmp(name, "--marketplace") == 0) o->marketplace_id = value;
-    else if (strcmp(name, "--timeout") == 0) {
+  }
+  if (owners[0] != '\0') {
+    if (words == NULL) return usage_error("--%s needs a command: it is an option of %s", name, owners);
+    return usage_error("--%s is not an option of '%s'; it is one of %s", name, words, owners);
+  }
+  /* The closest option this command takes. */
+  const char *best = NULL;
+  size_t best_distance = 3;
+  for (size_t i = 0; i < option_spec_count; ++i) {
+    const option_spec *spec = &option_specs[i];
+    if (spec->hidden) continue;
+    if (!in_keys(global_options, spec->key) && (doc == NULL || !in_keys(doc->options, spec->key))) continue;
+    size_t d = edit_distance(name, spec->name);
+    if (d < best_distance) best_distance = d, best = spec->name;
+  }
+  if (best != NULL) return usage_error("unknown option '%s'; did you mean --%s?", argument, best);
+  return usage_error("unknown option '%s'", argument);
+}
+
+static struct option long_option(const option_spec *spec) {
+  struct option o;
+  o.name = spec->name;
+  o.has_arg = spec->has_value == 2 ? optional_argument : spec->has_value ? required_argument : no_argument;
+  o.flag = NULL;
+  o.val = spec->key;
+  return o;
+}
+
+/* Stores one parsed option. EXIT_OK or EXIT_USAGE after a message. */
+static int take_option(options *o, int key, const char *value) {
+  switch (key) {
+    case OPT_HELP: o->help = 1; break;
+    case OPT_VERSION: o->version = 1; break;
+    case OPT_JSON:
+      o->json = 1;
+      if (value != NULL) {
+        if (value[0] == '\0') return usage_error("--json= needs field names, e.g. --json=status,workflowId");
+        o->json_fields = value;
+      }
+      break;
+    case OPT_PROGRESS: o->progress = 1; break;
+    case OPT_VERBOSE: o->verbose = 1; break;
+    case OPT_SANDBOX: o->sandbox = 1; break;
+    case OPT_KEEP_SANDBOX: o->keep_sandbox = 1; break;
+    case OPT_DRY_RUN: o->dry_run = 1; break;
+    case OPT_NO_WAIT: o->no_wait = 1; break;
+    case OPT_INCLUDE_CANCELLED: o->include_cancelled = 1; break;
+    case OPT_ASCENDING: o->ascending = 1; break;
+    case OPT_CONFIG: o->config_file = value; break;
+    case OPT_PROFILE: o->profile = value; break;
+    case OPT_FERNET_KEY_FILE: o->fernet_key_file = value; break;
+    case OPT_CREDENTIAL: o->credential = value; break;
+    case OPT_INSTANCE: o->instance_id = value; break;
+    case OPT_ADVERTISER: o->advertiser_id = value; break;
+    case OPT_MARKETPLACE: o->marketplace_id = value; break;
+    case OPT_TIMEOUT:
       if (!parse_long(value, 1, &o->timeout_seconds))
         return usage_error("--timeout needs a positive number of seconds, got '%s'", value);
-    } else if (strcmp(name, "--sandbox-dir") == 0) o->sandbox_dir = value;
-    else if (strcmp(name, "--sandbox-time-scale") == 0) {
+      break;
+    case OPT_SANDBOX_DIR: o->sandbox_dir = value; break;
+    case OPT_SANDBOX_TIME_SCALE: {
       char *end = NULL;
       o->sandbox_time_scale = strtod(value, &end);
       if (end == value || *end != '\0' || !(o->sandbox_time_scale > 0))
         return usage_error("--sandbox-time-scale needs a positive number, got '%s'", value);
-    } else if (strcmp(name, "--file") == 0) o->file = value;
-    else if (strcmp(name, "--definition") == 0) o->definition_file = value;
-    else if (strcmp(name, "--id") == 0) o->id = value;
-    else if (strcmp(name, "--name") == 0) o->name = value;
-    else if (strcmp(name, "--workflow-id") == 0) o->workflow_id = value;
-    else if (strcmp(name, "--sql") == 0) o->sql_file = value;
-    else if (strcmp(name, "--execution-id") == 0) o->execution_id = value;
-    else if (strcmp(name, "--amc-execution-id") == 0) o->amc_execution_id = value;
-    else if (strcmp(name, "--window") == 0) o->window = value;
-    else if (strcmp(name, "--start") == 0) o->start = value;
-    else if (strcmp(name, "--end") == 0) o->end = value;
-    else if (strcmp(name, "--time-zone") == 0) o->time_zone = value;
-    else if (strcmp(name, "--param") == 0) {
+      break;
+    }
+    case OPT_FILE: o->file = value; break;
+    case OPT_DEFINITION: o->definition_file = value; break;
+    case OPT_ID: o->id = value; break;
+    case OPT_NAME: o->name = value; break;
+    case OPT_WORKFLOW_ID: o->workflow_id = value; break;
+    case OPT_SQL: o->sql_file = value; break;
+    case OPT_EXECUTION_ID: o->execution_id = value; break;
+    case OPT_AMC_EXECUTION_ID: o->amc_execution_id = value; break;
+    case OPT_WINDOW: o->window = value; break;
+    case OPT_START: o->start = value; break;
+    case OPT_END_TIME: o->end = value; break;
+    case OPT_TIME_ZONE: o->time_zone = value; break;
+    case OPT_PARAM:
       if (strchr(value, '=') == NULL || value[0] == '=')
         return usage_error("--param needs NAME=VALUE, got '%s'", value);
       if (o->param_count == max_params) return usage_error("too many --param options");
       o->params[o->param_count++] = value;
-    } else if (strcmp(name, "--out") == 0) o->out_dir = value;
-    else if (strcmp(name, "--head") == 0) {
+      break;
+    case OPT_OUT: o->out_dir = value; break;
+    case OPT_HEAD:
       if (!parse_long(value, 0, &o->head)) return usage_error("--head needs a number of rows, got '%s'", value);
-    } else if (strcmp(name, "--poll-ms") == 0) {
+      break;
+    case OPT_POLL_MS:
       if (!parse_long(value, 1, &o->poll_ms)) return usage_error("--poll-ms needs a positive number, got '%s'", value);
-    } else if (strcmp(name, "--max-poll-ms") == 0) {
+      break;
+    case OPT_MAX_POLL_MS:
       if (!parse_long(value, 1, &o->max_poll_ms))
         return usage_error("--max-poll-ms needs a positive number, got '%s'", value);
-    } else if (strcmp(name, "--code") == 0) o->code = value;
-    else if (strcmp(name, "--redirect-uri") == 0) o->redirect_uri = value;
-    else if (strcmp(name, "--refresh-token-file") == 0) o->refresh_token_file = value;
-    else if (strcmp(name, "--refresh-token") == 0)
+      break;
+    case OPT_CODE: o->code = value; break;
+    case OPT_REDIRECT_URI: o->redirect_uri = value; break;
+    case OPT_REFRESH_TOKEN_FILE: o->refresh_token_file = value; break;
+    case OPT_REFRESH_TOKEN:
       /* Known only to be refused: a token on the command line is readable
        * by every user of the machine. The value is never printed. */
       return usage_error("a refresh token is never taken from the command line, where any user can read it "
                          "(ps, /proc): put it alone in a file only you can read and give --refresh-token-file "
                          "FILE, or pipe it in with --refresh-token-file -");
+    case OPT_SINCE: o->since = value; break;
+    case OPT_UNTIL: o->until = value; break;
+    case OPT_LIMIT:
+      if (!parse_long(value, 1, &o->limit)) return usage_error("--limit needs a positive number, got '%s'", value);
+      break;
+    case OPT_PAGE_SIZE:
+      if (!parse_long(value, 1, &o->page_size) || o->page_size > 1000)
+        return usage_error("--page-size needs a number from 1 to 1000, got '%s'", value);
+      break;
+    case OPT_REGION:
+      if (strcmp(value, "na") != 0 && strcmp(value, "eu") != 0 && strcmp(value, "fe") != 0)
+        return usage_error("--region is one of na, eu, fe, got '%s'", value);
+      o->region = value;
+      break;
+    case OPT_CLIENT_ID_ENV: o->client_id_env = value; break;
+    case OPT_CLIENT_SECRET_ENV: o->client_secret_env = value; break;
+    case OPT_STORE_PATH: o->store_path = value; break;
+    default: return usage_error("internal: option %d has no handler", key);
   }
   return EXIT_OK;
 }
 
-/* Finds the command and checks its arguments; EXIT_USAGE after a message. */
-int resolve_command(const options *o, command *out, const char **argument) {
-  *out = CMD_NONE;
+/* Parses the command line with getopt_long: the global options and the
+ * command's own (amcctl_help.c), anywhere on the line. Fills o, the
+ * command (CMD_NONE: none given, then only --help/--version make sense)
+ * and its one argument. Returns EXIT_OK or EXIT_USAGE after a message. */
+int parse_command_line(int argc, char **argv, options *o, command *cmd, const char **argument) {
+  memset(o, 0, sizeof *o);
+  o->head = 5;
+  o->sandbox_time_scale = 100;
+  *cmd = CMD_NONE;
   *argument = NULL;
-  if (o->positional_count == 0) return usage_error("no command given");
-  const char *first = o->positional[0];
-  int first_known = 0;
-  for (size_t i = 0; i < command_count; ++i) {
-    const command_entry *c = &commands[i];
-    if (strcmp(c->first, first) != 0) continue;
-    first_known = 1;
-    int words = c->second ? 2 : 1;
-    if (c->second && (o->positional_count < 2 || strcmp(c->second, o->positional[1]) != 0)) continue;
-    int extra = o->positional_count - words;
-    if (extra > c->max_arguments && c->id == CMD_AUTH_IMPORT)
-      /* Most likely the token itself: not echoed. */
-      return usage_error("auth import takes no argument: it reads the refresh token from --refresh-token-file "
-                         "FILE (or - for stdin), never from the command line");
-    if (extra > c->max_arguments)
-      return usage_error("unexpected argument '%s'", o->positional[words + c->max_arguments]);
-    if (extra == 1) *argument = o->positional[words];
-    *out = c->id;
-    return EXIT_OK;
+  int rc = check_arguments(argc, argv);
+  if (rc != EXIT_OK) return rc;
+
+  /* A copy getopt_long may permute, without the FIELDS of "--json a,b"
+   * (getopt takes an optional value only after '='; a word with a comma is
+   * never a command). */
+  char **args = calloc((size_t)argc + 1, sizeof *args);
+  if (args == NULL) {
+    fputs("amcctl: out of memory\n", stderr);
+    abort();
   }
-  if (first_known) {
-    if (o->positional_count < 2) return usage_error("'%s' needs a subcommand", first);
-    char words[256];
-    snprintf(words, sizeof words, "%s %s", first, o->positional[1]);
-    return usage_error("unknown subcommand '%s'", words);
+  const char *json_fields = NULL;
+  int n = 0;
+  for (int i = 0; i < argc; ++i) {
+    if (strcmp(argv[i], "--") == 0) {
+      while (i < argc) args[n++] = argv[i++];
+      break;
+    }
+    args[n++] = argv[i];
+    if (strcmp(argv[i], "--json") == 0 && i + 1 < argc && argv[i + 1][0] != '-' && strchr(argv[i + 1], ','))
+      json_fields = argv[++i];
   }
-  return usage_error("unknown command '%s'", first);
+  const char *words[max_positional];
+  int word_count = 0, used = 0;
+  const command_entry *entry = NULL;
+  rc = find_words(n, args, words, &word_count);
+  if (rc == EXIT_OK && word_count > 0 && strcmp(words[0], "help") != 0) {
+    entry = match_command(words, word_count, &used, &rc);
+  } else if (rc == EXIT_OK && word_count > 0) {
+    entry = find_command_entry(CMD_HELP);
+    used = 1;
+  }
+  const command_doc *doc = entry != NULL ? find_command_doc(entry->id) : NULL;
+  char words_text[64] = "";
+  if (entry != NULL)
+    snprintf(words_text, sizeof words_text, "%s%s%s", entry->first, entry->second ? " " : "",
+             entry->second ? entry->second : "");
+
+  /* getopt_long's table: the global options, then the command's. */
+  struct option table[96];
+  size_t count = 0;
+  for (const int *key = global_options; *key != OPT_END; ++key) table[count++] = long_option(find_option_spec(*key));
+  if (doc != NULL)
+    for (const int *key = doc->options; *key != OPT_END; ++key) table[count++] = long_option(find_option_spec(*key));
+  memset(&table[count], 0, sizeof table[count]);
+
+  opterr = 0;
+  optind = 1;
+  int key;
+  while (rc == EXIT_OK && (key = getopt_long(n, args, ":h", table, NULL)) != -1) {
+    if (key == '?') {
+      rc = reject_option(args[optind - 1], doc, entry ? words_text : NULL);
+    } else if (key == ':') {
+      const char *name = args[optind - 1];
+      char clean[64];
+      snprintf(clean, sizeof clean, "%.*s", (int)strcspn(name, "="), name);
+      rc = usage_error("%s needs a value", clean);
+    } else {
+      rc = take_option(o, key, optarg);
+    }
+  }
+  if (rc == EXIT_OK) {
+    for (int i = optind; i < n; ++i) {
+      if (o->positional_count == max_positional) {
+        rc = usage_error("too many arguments");
+        break;
+      }
+      o->positional[o->positional_count++] = args[i];
+    }
+  }
+  free(args);
+  if (json_fields != NULL && o->json_fields == NULL) o->json_fields = json_fields;
+  if (rc != EXIT_OK) return rc;
+  if (entry == NULL) return EXIT_OK;
+
+  *cmd = entry->id;
+  int extra = o->positional_count - used;
+  if (extra > entry->max_arguments && entry->id == CMD_AUTH_IMPORT)
+    /* Most likely the token itself: not echoed. */
+    return usage_error("auth import takes no argument: it reads the refresh token from --refresh-token-file "
+                       "FILE (or - for stdin), never from the command line");
+  if (extra > entry->max_arguments)
+    return usage_error("unexpected argument '%s'", o->positional[used + entry->max_arguments]);
+  if (extra >= 1) *argument = o->positional[used];
+  return EXIT_OK;
 }
 
 /* Checks that need nothing loaded. */
@@ -328,6 +521,36 @@ int validate_command(const options *o, command cmd, const char *argument) {
       break;
     default: break;
   }
+  if (cmd == CMD_RUN && o->no_wait && (o->out_dir != NULL || o->head != 5 || o->poll_ms || o->max_poll_ms))
+    return usage_error("--out, --head, --poll-ms and --max-poll-ms have no use with --no-wait (nothing is "
+                       "waited for or downloaded): follow the run with 'amcctl results ID'");
+  /* The files the command reads as text, checked now: a usage error needs
+   * no library, client or sandbox. They are read again when used. */
+  const char *text_files[] = {cmd == CMD_RUN ? o->sql_file : NULL, cmd == CMD_WORKFLOW_SYNC ? o->file : NULL,
+                              cmd == CMD_WORKFLOW_SYNC ? o->definition_file : NULL};
+  for (size_t i = 0; i < sizeof text_files / sizeof text_files[0]; ++i) {
+    if (text_files[i] == NULL || strcmp(text_files[i], "-") == 0) continue;
+    char *text = read_user_file(text_files[i], "");
+    if (text == NULL) return EXIT_USAGE;
+    free(text);
+  }
   if (o->sandbox && o->config_file != NULL) return usage_error("--sandbox and --config cannot be combined");
+  if (o->sandbox && o->profile != NULL) return usage_error("--sandbox and --profile cannot be combined");
   return EXIT_OK;
+}
+
+const command_entry *command_named(const char *first, const char *second, int *used) {
+  for (size_t i = 0; i < command_count; ++i) {
+    const command_entry *c = &commands[i];
+    if (strcmp(c->first, first) != 0) continue;
+    if (c->second == NULL) {
+      *used = 1;
+      return c;
+    }
+    if (second != NULL && strcmp(c->second, second) == 0) {
+      *used = 2;
+      return c;
+    }
+  }
+  return NULL;
 }

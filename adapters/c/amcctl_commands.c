@@ -43,6 +43,11 @@ static void append_execution_name(const context *ctx, text_buffer *request) {
   else text_append_member(request, "execution_id", ctx->argument);
 }
 
+/* A SQL file, checked before any request is built: the library takes
+ * UTF-8 only, and the message names the user's file, line and column. NULL
+ * after a message. */
+static char *read_query_file(const char *path) { return read_user_file(path, ""); }
+
 static int cmd_accounts(context *ctx) {
   REQUIRE(accounts_list);
   text_buffer request;
@@ -74,11 +79,8 @@ static void print_sync(const json_value *result) {
 /* Reads a --definition file: one JSON object, AMC's Workflow. NULL after a
  * message. */
 static json_value *read_definition(const char *path) {
-  char *text = read_text_file(path);
-  if (text == NULL) {
-    fprintf(stderr, "amcctl: cannot read %s: %s\n", path, strerror(errno));
-    return NULL;
-  }
+  char *text = read_user_file(path, "");
+  if (text == NULL) return NULL;
   char error[256] = "";
   json_value *definition = json_parse(text, error, sizeof error);
   free(text);
@@ -116,9 +118,8 @@ static int cmd_workflow_sync(context *ctx) {
   int rc = EXIT_OK;
   if (o->definition_file != NULL && (definition = read_definition(o->definition_file)) == NULL) return EXIT_USAGE;
   if (o->file != NULL) {
-    sql = read_text_file(o->file);
+    sql = read_query_file(o->file);
     if (sql == NULL) {
-      fprintf(stderr, "amcctl: cannot read %s: %s\n", o->file, strerror(errno));
       rc = EXIT_USAGE;
       goto done;
     }
@@ -260,12 +261,27 @@ static int download(context *ctx, const char *amc_execution_id, const char *dire
   text_append_member(&request, "amc_execution_id", amc_execution_id);
   text_append_member(&request, "directory", directory);
   text_append(&request, "}");
+  /* Folders the download creates are removed again when it fails empty
+   * (rmdir removes only empty ones): a refused download leaves nothing. */
+  char parent[4096];
+  snprintf(parent, sizeof parent, "%s", directory);
+  char *slash = strrchr(parent, '/');
+  if (slash != NULL) *slash = '\0';
+  struct stat info;
+  const int directory_existed = stat(directory, &info) == 0;
+  const int parent_existed = slash == NULL || stat(parent, &info) == 0;
   progress_state progress;
   progress_begin(&progress, ctx, label);
   char *manifest = NULL;
   amc_status status = lib.results_download(ctx->client, request.data, on_progress, &progress, &manifest);
   progress_end(&progress);
   text_free(&request);
+  if (status != AMC_OK) {
+    int rc = report(status);
+    if (!directory_existed) rmdir(directory);
+    if (!parent_existed) rmdir(parent);
+    return rc;
+  }
   set_manifest_head(ctx->o->head);
   return finish(ctx, status, manifest, print_manifest);
 }
@@ -280,9 +296,8 @@ static int cmd_run(context *ctx) {
   if (o->workflow_id != NULL) {
     text_append_member(&request, "workflowId", o->workflow_id);
   } else {
-    char *sql = read_text_file(o->sql_file);
+    char *sql = read_query_file(o->sql_file);
     if (sql == NULL) {
-      fprintf(stderr, "amcctl: cannot read %s: %s\n", o->sql_file, strerror(errno));
       text_free(&request);
       return EXIT_USAGE;
     }
@@ -335,6 +350,23 @@ static int cmd_run(context *ctx) {
             text_or(execution_id, "?"), amc_execution_id);
 
   const char *label = execution_id != NULL ? execution_id : amc_execution_id;
+  if (o->no_wait) {
+    /* The submit answer as it is: ids, reattached, the execution. */
+    int rc = EXIT_OK;
+    if (o->json) {
+      text_buffer out;
+      text_init(&out);
+      json_write(&out, submitted, NULL);
+      rc = print_json(ctx, out.data);
+      text_free(&out);
+    } else {
+      printf("%s\t%s\n", text_or(execution_id, "-"), amc_execution_id);
+      fprintf(stderr, "amcctl: not waiting; follow it with: amcctl status %s, then amcctl results %s\n", label,
+              label);
+    }
+    json_free(submitted);
+    return rc;
+  }
   char *final = NULL;
   int rc = wait_for(ctx, amc_execution_id, label, o->dry_run ? &final : NULL);
   if (rc == EXIT_OK && o->dry_run) {
@@ -384,12 +416,100 @@ static int cmd_results(context *ctx) {
   const char *amc_id = json_get_text(execution, "workflowExecutionId");
   if (amc_id == NULL) amc_id = ctx->o->amc_execution_id != NULL ? ctx->o->amc_execution_id : ctx->argument;
   const char *label = ctx->o->execution_id != NULL ? ctx->o->execution_id : ctx->argument ? ctx->argument : amc_id;
+  /* Only a SUCCEEDED execution has results: say what it is instead,
+   * before any folder is made (libamc's "terminal" and "phase"). */
+  const char *phase = json_get_text(execution, "phase");
+  if (phase != NULL && strcmp(phase, "succeeded") != 0) {
+    const json_value *terminal = json_get(execution, "terminal");
+    const char *shown = text_or(json_get_text(execution, "status"), phase);
+    int rc;
+    if (terminal != NULL && terminal->type == JSON_TRUE) {
+      fprintf(stderr, "amcctl: execution %s was %s: it has no results to download%s\n", label,
+              strcmp(phase, "cancelled") == 0 ? "cancelled" : shown,
+              strcmp(phase, "cancelled") == 0 ? " (run it again to get them)" : "");
+      rc = EXIT_EXECUTION;
+    } else {
+      fprintf(stderr, "amcctl: execution %s is %s: its results can be downloaded once it has SUCCEEDED; follow it "
+                      "with: amcctl status %s\n", label, shown, label);
+      rc = EXIT_OTHER;
+    }
+    json_free(execution);
+    return rc;
+  }
   char directory[4096];
   if (ctx->o->out_dir != NULL) snprintf(directory, sizeof directory, "%s", ctx->o->out_dir);
   else snprintf(directory, sizeof directory, "amc-results/%s", label);
   int rc = download(ctx, amc_id, directory, label);
   json_free(execution);
   return rc;
+}
+
+static void print_executions(const json_value *document) {
+  const json_value *executions = json_get(document, "executions");
+  for (size_t i = 0; executions != NULL && i < executions->count; ++i) {
+    const json_value *execution = json_at(executions, i);
+    printf("%s\t%s\t%s\t%s\n", text_or(json_get_text(execution, "workflowExecutionId"), "?"),
+           text_or(json_get_text(execution, "status"), "?"), text_or(json_get_text(execution, "workflowId"), "-"),
+           text_or(json_get_text(execution, "createTime"), text_or(json_get_text(execution, "creationTime"), "")));
+  }
+  if (executions == NULL || executions->count == 0) puts("(no executions)");
+}
+
+/* executions list: amc_execution_list (every page of AMC's list) with the
+ * filters of the command line; --limit cuts what is shown. Without
+ * --workflow-id or --since, the last 7 days (AMC needs one of them). */
+static int cmd_executions_list(context *ctx) {
+  REQUIRE(execution_list);
+  const options *o = ctx->o;
+  text_buffer request;
+  request_begin(ctx, &request, 1);
+  text_append(&request, ",\"filters\":{");
+  char since[32];
+  if (o->since == NULL && o->workflow_id == NULL) {
+    time_t week_ago = time(NULL) - 7 * 24 * 3600;
+    struct tm utc;
+    gmtime_r(&week_ago, &utc);
+    strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%S", &utc);
+    text_append_member(&request, "minCreationTime", since);
+  }
+  if (o->since != NULL) text_append_member(&request, "minCreationTime", o->since);
+  if (o->workflow_id != NULL) text_append_member(&request, "workflowId", o->workflow_id);
+  if (o->until != NULL) text_append_member(&request, "maxCreationTime", o->until);
+  if (o->time_zone != NULL) text_append_member(&request, "timeZone", o->time_zone);
+  if (o->include_cancelled) text_append(&request, ",\"includeCancelled\":true");
+  text_appendf(&request, ",\"sortAscending\":%s", o->ascending ? "true" : "false");
+  if (o->page_size > 0) text_appendf(&request, ",\"limit\":%ld", o->page_size);
+  text_append(&request, "}");
+  char *result = NULL;
+  amc_status status = send_request(ctx, lib.execution_list, &request, &result);
+  if (status == AMC_OK && o->limit > 0) {
+    /* Keep the first --limit executions, in the library's own JSON. */
+    json_value *document = json_parse(result, NULL, 0);
+    const json_value *executions = json_get(document, "executions");
+    if (executions != NULL && executions->count > (size_t)o->limit) {
+      text_buffer cut;
+      text_init(&cut);
+      text_append(&cut, "{\"executions\":[");
+      for (long i = 0; i < o->limit; ++i) {
+        if (i > 0) text_append(&cut, ",");
+        json_write(&cut, json_at(executions, (size_t)i), NULL);
+      }
+      text_append(&cut, "]}");
+      lib.free(result);
+      json_free(document);
+      int rc = EXIT_OK;
+      if (o->json) rc = print_json(ctx, cut.data);
+      else {
+        json_value *shown = json_parse(cut.data, NULL, 0);
+        print_executions(shown);
+        json_free(shown);
+      }
+      text_free(&cut);
+      return rc;
+    }
+    json_free(document);
+  }
+  return finish(ctx, status, result, print_executions);
 }
 
 /* store list / store rotate-keys: the store alone, no client. */
@@ -413,8 +533,9 @@ static int cmd_sandbox_start(context *ctx) {
     text_buffer out;
     text_init(&out);
     json_write(&out, ctx->sandbox.summary, NULL);
-    puts(out.data);
+    int rc = print_json(ctx, out.data);
     text_free(&out);
+    return rc;
   } else {
     printf("amc-sandbox %s at %s (pid %ld), state in %s\n", ctx->sandbox.started_here ? "started" : "already running",
            text_or(json_get_text(ctx->sandbox.summary, "url"), "?"), (long)ctx->sandbox.pid, ctx->sandbox.directory);
@@ -427,11 +548,19 @@ static int cmd_sandbox_start(context *ctx) {
 }
 
 static int cmd_sandbox_stop(context *ctx) {
-  if (sandbox_stop_running(&ctx->sandbox)) {
-    if (!ctx->o->json) printf("stopped the amc-sandbox of %s\n", ctx->sandbox.directory);
-  } else if (!ctx->o->json) {
-    printf("no amc-sandbox running for %s\n", ctx->sandbox.directory);
+  const int stopped = sandbox_stop_running(&ctx->sandbox);
+  if (ctx->o->json) {
+    text_buffer out;
+    text_init(&out);
+    text_append(&out, "{");
+    text_append_member(&out, "directory", ctx->sandbox.directory);
+    text_appendf(&out, ",\"stopped\":%s}", stopped ? "true" : "false");
+    int rc = print_json(ctx, out.data);
+    text_free(&out);
+    return rc;
   }
+  if (stopped) printf("stopped the amc-sandbox of %s\n", ctx->sandbox.directory);
+  else printf("no amc-sandbox running for %s\n", ctx->sandbox.directory);
   return EXIT_OK;
 }
 
@@ -445,6 +574,7 @@ const command_entry commands[] = {
     {"auth", "status", CMD_AUTH_STATUS, 0, 1, cmd_auth_status},
     {"auth", "refresh", CMD_AUTH_REFRESH, 0, 1, cmd_auth_refresh},
     {"auth", "import", CMD_AUTH_IMPORT, 0, 1, cmd_auth_import},
+    {"auth", "logout", CMD_AUTH_LOGOUT, 0, 0, cmd_auth_logout},
     {"accounts", NULL, CMD_ACCOUNTS, 0, 1, cmd_accounts},
     {"instances", NULL, CMD_INSTANCES, 0, 1, cmd_instances},
     {"workflow", "sync", CMD_WORKFLOW_SYNC, 0, 1, cmd_workflow_sync},
@@ -455,17 +585,23 @@ const command_entry commands[] = {
     {"status", NULL, CMD_STATUS, 1, 1, cmd_status},
     {"cancel", NULL, CMD_CANCEL, 1, 1, cmd_cancel},
     {"results", NULL, CMD_RESULTS, 1, 1, cmd_results},
+    {"executions", "list", CMD_EXECUTIONS_LIST, 0, 1, cmd_executions_list},
     {"store", "list", CMD_STORE_LIST, 0, 0, cmd_store_list},
     {"store", "rotate-keys", CMD_STORE_ROTATE, 0, 0, cmd_store_rotate},
     {"sandbox", "start", CMD_SANDBOX_START, 0, 0, cmd_sandbox_start},
-    {"sandbox", "stop", CMD_SANDBOX_STOP, 0, 0, cmd_sandbox_stop}};
+    {"sandbox", "stop", CMD_SANDBOX_STOP, 0, 0, cmd_sandbox_stop},
+    /* Run by main before anything is loaded (run is NULL). */
+    {"configure", NULL, CMD_CONFIGURE, 0, 0, NULL},
+    {"help", NULL, CMD_HELP, 2, 0, NULL},
+    {"man", NULL, CMD_MAN, 0, 0, NULL},
+    {"completion", NULL, CMD_COMPLETION, 1, 0, NULL}};
 
 const size_t command_count = sizeof commands / sizeof commands[0];
 
 /* Opens the client when the command needs one, then runs it. */
 int dispatch(context *ctx) {
   for (size_t i = 0; i < command_count; ++i) {
-    if (commands[i].id != ctx->cmd) continue;
+    if (commands[i].id != ctx->cmd || commands[i].run == NULL) continue;
     if (commands[i].needs_client) {
       int rc = open_client(ctx);
       if (rc != EXIT_OK) return rc;

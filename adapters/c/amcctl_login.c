@@ -244,11 +244,27 @@ int cmd_auth_login(context *ctx) {
   return finish(ctx, status, result, print_credential_status);
 }
 
+/* auth status: the credential's state, and an exit code scripts can test:
+ * 0 usable, 3 not logged in or needing a new login (needs-reauth), 9 a
+ * record no key decrypts (quarantined) or that cannot be read (damaged). */
 int cmd_auth_status(context *ctx) {
   REQUIRE(auth_status);
   char *result = NULL;
   amc_status status = lib.auth_status(ctx->client, ctx->credential, &result);
-  return finish(ctx, status, result, print_credential_status);
+  if (status != AMC_OK) return report(status);
+  json_value *document = json_parse(result, NULL, 0);
+  const char *state = json_get_text(document, "state");
+  int rc = EXIT_OK;
+  if (state != NULL && strcmp(state, "needs-reauth") == 0) rc = EXIT_AUTH;
+  else if (state != NULL && (strcmp(state, "quarantined") == 0 || strcmp(state, "damaged") == 0)) rc = EXIT_CONFIG;
+  json_free(document);
+  int printed = finish(ctx, status, result, print_credential_status);
+  if (rc == EXIT_AUTH)
+    fprintf(stderr, "amcctl: credential %s needs re-authentication: run 'amcctl auth login'\n", ctx->credential);
+  else if (rc == EXIT_CONFIG)
+    fprintf(stderr, "amcctl: credential %s is %s: restore the Fernet key that encrypted it, or log in again\n",
+            ctx->credential, state);
+  return rc != EXIT_OK ? rc : printed;
 }
 
 int cmd_auth_refresh(context *ctx) {
@@ -273,11 +289,8 @@ int cmd_auth_import(context *ctx) {
   REQUIRE(auth_status);
   const char *path = ctx->o->refresh_token_file;
   const char *source = strcmp(path, "-") == 0 ? "stdin" : path;
-  char *token = read_text_file(path);
-  if (token == NULL) {
-    fprintf(stderr, "amcctl: cannot read the refresh token from %s: %s\n", source, strerror(errno));
-    return EXIT_USAGE;
-  }
+  char *token = read_user_file(path, "the refresh token from ");
+  if (token == NULL) return EXIT_USAGE;
   /* One line: trailing line ends and blanks (an editor's, echo's) go. */
   size_t length = strlen(token);
   while (length > 0 && (token[length - 1] == '\n' || token[length - 1] == '\r' || token[length - 1] == ' ' ||
@@ -296,4 +309,33 @@ int cmd_auth_import(context *ctx) {
   char *result = NULL;
   status = lib.auth_status(ctx->client, ctx->credential, &result);
   return finish(ctx, status, result, print_credential_status);
+}
+
+/* auth logout: the credential's record (refresh and access tokens) is
+ * deleted from the store; no client is opened. Login with Amazon keeps
+ * the grant itself until the user removes it in their Amazon account. */
+int cmd_auth_logout(context *ctx) {
+  REQUIRE(store_delete_credential);
+  amc_store *store = NULL;
+  amc_status status = lib.store_new(ctx->store_config.data, &store);
+  if (status != AMC_OK) return report(status);
+  status = lib.store_delete_credential(store, ctx->credential);
+  lib.store_free(store);
+  if (status == AMC_E_NOT_FOUND) {
+    fprintf(stderr, "amcctl: credential %s is not logged in: the store has no such credential\n", ctx->credential);
+    return EXIT_AUTH;
+  }
+  if (status != AMC_OK) return report(status);
+  if (ctx->o->json) {
+    text_buffer out;
+    text_init(&out);
+    text_append(&out, "{");
+    text_append_member(&out, "credential_id", ctx->credential);
+    text_append(&out, ",\"logged_out\":true}");
+    int rc = print_json(ctx, out.data);
+    text_free(&out);
+    return rc;
+  }
+  printf("logged out: credential %s and its tokens are deleted from the store\n", ctx->credential);
+  return EXIT_OK;
 }

@@ -5,6 +5,7 @@
 
 #include "amcctl.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -50,6 +51,19 @@ static int exit_code_for(amc_status status) {
  * call: the message is thread-local and replaced by the next call. */
 int report(amc_status status) {
   fprintf(stderr, "amcctl: %s: %s\n", lib.status_name(status), lib.last_error());
+  /* A credential the store does not have is "not logged in": the
+   * authentication exit code. Told apart by the error's typed detail (never
+   * its message): the store's not-found names the credential and has no
+   * "http_status"; AMC's (a workflow, an execution) has one. */
+  if (status == AMC_E_NOT_FOUND && lib.last_error_json != NULL) {
+    json_value *detail = json_parse(lib.last_error_json(), NULL, 0);
+    const int no_credential = json_get_text(detail, "credential_id") != NULL && json_get(detail, "http_status") == NULL;
+    json_free(detail);
+    if (no_credential) {
+      fputs("amcctl: hint: not logged in: run 'amcctl auth login' (or 'amcctl auth import')\n", stderr);
+      return EXIT_AUTH;
+    }
+  }
   if (status == AMC_E_AUTH_REQUIRED) fputs("amcctl: hint: run 'amcctl auth login'\n", stderr);
   else if (status == AMC_E_NETWORK)
     fputs("amcctl: hint: check that the endpoints are reachable from here (network, proxy, firewall; \"endpoints\" "
@@ -84,12 +98,103 @@ void request_begin(const context *ctx, text_buffer *request, int with_instance) 
   if (ctx->o->timeout_seconds > 0) text_appendf(request, ",\"timeout_ms\":%ld", ctx->o->timeout_seconds * 1000L);
 }
 
+enum { max_fields = 32 };
+
+/* Keeps only the named members of object; counts in found[] the fields it
+ * had. */
+static void keep_fields(cJSON *object, char **fields, int count, int *found) {
+  cJSON *child = object->child;
+  while (child != NULL) {
+    cJSON *next = child->next;
+    int wanted = 0;
+    for (int i = 0; i < count; ++i)
+      if (strcmp(child->string, fields[i]) == 0) {
+        wanted = 1;
+        ++found[i];
+      }
+    if (!wanted) cJSON_Delete(cJSON_DetachItemViaPointer(object, child));
+    child = next;
+  }
+}
+
+/* --json=FIELDS: the fields of the document itself when it has any of
+ * them, else of every object in its lists ({"executions": [...]} keeps its
+ * shape, each execution cut to the fields). */
+static int print_selected(const char *json, const char *selection) {
+  char list[1024];
+  snprintf(list, sizeof list, "%s", selection);
+  char *fields[max_fields];
+  int count = 0;
+  for (char *field = strtok(list, ","); field != NULL && count < max_fields; field = strtok(NULL, ","))
+    if (field[0] != '\0') fields[count++] = field;
+  cJSON *document = cJSON_Parse(json);
+  if (!cJSON_IsObject(document)) {
+    cJSON_Delete(document);
+    puts(json);
+    return EXIT_OK;
+  }
+  int found[max_fields] = {0};
+  int direct = 0, items = 0;
+  for (int i = 0; i < count; ++i)
+    if (cJSON_HasObjectItem(document, fields[i])) direct = 1;
+  text_buffer known;
+  text_init(&known);
+  for (const cJSON *child = document->child; child != NULL; child = child->next)
+    text_appendf(&known, "%s%s", known.length ? ", " : "", child->string);
+  if (direct) {
+    keep_fields(document, fields, count, found);
+  } else {
+    for (cJSON *child = document->child; child != NULL; child = child->next) {
+      if (!cJSON_IsArray(child)) continue;
+      for (cJSON *item = child->child; item != NULL; item = item->next)
+        if (cJSON_IsObject(item)) {
+          if (items++ == 0) {
+            text_free(&known);
+            text_init(&known);
+            for (const cJSON *field = item->child; field != NULL; field = field->next)
+              text_appendf(&known, "%s%s", known.length ? ", " : "", field->string);
+          }
+          keep_fields(item, fields, count, found);
+        }
+    }
+  }
+  int rc = EXIT_OK;
+  for (int i = 0; i < count && rc == EXIT_OK; ++i)
+    if (found[i] == 0 && (direct || items > 0))
+      rc = usage_error("--json: the output has no field '%s'; its fields: %s", fields[i], known.data);
+  int has_list = 0;
+  for (const cJSON *child = document->child; child != NULL; child = child->next)
+    if (cJSON_IsArray(child)) has_list = 1;
+  /* Lists that are all empty: nothing to check the fields against. */
+  if (!direct && items == 0 && !has_list && count > 0)
+    rc = usage_error("--json: the output has no field '%s'; its fields: %s", fields[0], known.data);
+  if (rc == EXIT_OK) {
+    char *printed = cJSON_PrintUnformatted(document);
+    puts(printed != NULL ? printed : "{}");
+    cJSON_free(printed);
+  }
+  text_free(&known);
+  cJSON_Delete(document);
+  return rc;
+}
+
+int print_json(const context *ctx, const char *json) {
+  if (json == NULL) json = "{}";
+  if (ctx->o->json_fields == NULL) {
+    puts(json);
+    return EXIT_OK;
+  }
+  return print_selected(json, ctx->o->json_fields);
+}
+
 /* Ends a call: reports a failure, or prints the library's JSON (--json) or
  * a human rendering of it. Frees json. */
 int finish(const context *ctx, amc_status status, char *json, human_printer human) {
   if (status != AMC_OK) return report(status);
   if (ctx->o->json || human == NULL) {
-    puts(json != NULL ? json : "{}");
+    int rc = print_json(ctx, json);
+    lib.free(json);
+    return rc;
   } else {
     json_value *document = json_parse(json, NULL, 0);
     if (document != NULL) human(document);
@@ -217,76 +322,129 @@ void print_rotation(const json_value *report_json) {
 
 enum { max_columns = 32, max_cell = 28 };
 
-/* Splits one CSV line (RFC 4180 quoting, no embedded newlines) in place. */
-static int split_csv(char *line, char **cells) {
-  int count = 0;
-  char *read = line;
-  while (count < max_columns) {
-    char *cell = read, *write = read;
-    if (*read == '"') {
-      ++read;
-      for (;;) {
-        if (*read == '\0') break;
-        if (*read == '"' && read[1] == '"') { *write++ = '"'; read += 2; continue; }
-        if (*read == '"') { ++read; break; }
-        *write++ = *read++;
-      }
-      while (*read != ',' && *read != '\0') ++read;
-    } else {
-      while (*read != ',' && *read != '\0') *write++ = *read++;
-    }
-    const int more = *read == ',';
-    if (more) ++read;
-    *write = '\0';
-    cells[count++] = cell;
-    if (!more) break;
-  }
-  return count;
+/* The result's CSV dialect, as the library reports it in the manifest's
+ * "output_format" (the workflow's outputFormat; AMC's defaults otherwise).
+ * quote/escape: -1 for none. */
+typedef struct csv_format {
+  int separator;
+  int quote;
+  int escape;
+} csv_format;
+
+static int format_character(const json_value *format, const char *key, int fallback) {
+  const json_value *value = json_get(format, key);
+  if (value == NULL || value->type != JSON_STRING) return fallback;
+  return value->text[0] != '\0' ? (unsigned char)value->text[0] : -1;
 }
 
-static void print_head(const char *path, long rows) {
+static csv_format manifest_format(const json_value *manifest) {
+  const json_value *format = json_get(manifest, "output_format");
+  csv_format f;
+  f.separator = format_character(format, "separatorCharacter", ',');
+  f.quote = format_character(format, "quoteCharacter", '"');
+  f.escape = format_character(format, "escapeCharacter", '\\');
+  return f;
+}
+
+static void append_char(text_buffer *text, int c) {
+  const char one = (char)c;
+  text_append_bytes(text, &one, 1);
+}
+
+/* Reads one record (quoted fields may hold separators and line breaks;
+ * inside quotes a doubled quote is a quote and the escape character makes
+ * a following quote or escape literal: the rules the library checks the
+ * file with). The cells are malloc'd; returns their number, 0 at the end. */
+static int read_record(FILE *file, const csv_format *format, char **cells) {
+  text_buffer field;
+  text_init(&field);
+  int count = 0, in_quotes = 0, has_content = 0;
+  for (;;) {
+    int c = getc(file);
+    if (c == EOF) {
+      if (!has_content && count == 0) {
+        text_free(&field);
+        return 0;
+      }
+      break;
+    }
+    if (in_quotes) {
+      if (c == format->escape && format->escape != format->quote) {
+        int next = getc(file);
+        if (next != EOF && (next == format->quote || next == format->escape)) {
+          append_char(&field, next);
+          continue;
+        }
+        if (next != EOF) ungetc(next, file);
+        append_char(&field, c);
+      } else if (c == format->quote) {
+        int next = getc(file);
+        if (next == format->quote) {
+          append_char(&field, c);
+        } else {
+          if (next != EOF) ungetc(next, file);
+          in_quotes = 0;
+        }
+      } else {
+        append_char(&field, (c == '\n' || c == '\r' ? ' ' : c));
+      }
+      continue;
+    }
+    if (c == format->quote) {
+      in_quotes = 1;
+      has_content = 1;
+    } else if (c == format->separator) {
+      if (count < max_columns) cells[count] = strdup(field.data);
+      ++count;
+      field.length = 0;
+      field.data[0] = '\0';
+      has_content = 1;
+    } else if (c == '\n') {
+      if (has_content || count > 0) break;
+    } else if (c != '\r') {
+      append_char(&field, c);
+      has_content = 1;
+    }
+  }
+  if (count < max_columns) cells[count] = strdup(field.data);
+  ++count;
+  text_free(&field);
+  return count < max_columns ? count : max_columns;
+}
+
+static void print_head(const char *path, long rows, const csv_format *format) {
   FILE *file = fopen(path, "r");
   if (file == NULL) {
     fprintf(stderr, "amcctl: cannot read %s: %s\n", path, strerror(errno));
     return;
   }
-  char **lines = calloc((size_t)rows + 1, sizeof *lines);
-  char *line = NULL;
-  size_t capacity = 0;
+  char *(*records)[max_columns] = calloc((size_t)rows + 1, sizeof *records);
+  int *counts = calloc((size_t)rows + 1, sizeof *counts);
   long count = 0;
-  while (lines != NULL && count <= rows && getline(&line, &capacity, file) >= 0) {
-    size_t length = strlen(line);
-    while (length > 0 && (line[length - 1] == '\n' || line[length - 1] == '\r')) line[--length] = '\0';
-    lines[count++] = strdup(line);
-  }
-  free(line);
+  while (records != NULL && counts != NULL && count <= rows &&
+         (counts[count] = read_record(file, format, records[count])) > 0)
+    ++count;
   fclose(file);
-  char *cells[max_columns];
   size_t widths[max_columns] = {0};
-  int columns = 0;
-  for (long i = 0; i < count; ++i) {
-    char *copy = strdup(lines[i]);
-    int n = split_csv(copy, cells);
-    if (n > columns) columns = n;
-    for (int c = 0; c < n; ++c) {
-      size_t width = strlen(cells[c]);
+  for (long i = 0; i < count; ++i)
+    for (int c = 0; c < counts[i]; ++c) {
+      size_t width = strlen(records[i][c]);
       if (width > max_cell) width = max_cell;
       if (width > widths[c]) widths[c] = width;
     }
-    free(copy);
-  }
   for (long i = 0; i < count; ++i) {
-    int n = split_csv(lines[i], cells);
-    for (int c = 0; c < n; ++c) {
-      size_t length = strlen(cells[c]);
-      if (length > max_cell) printf("%.*s...", (int)max_cell - 3, cells[c]);
-      else printf("%s", cells[c]);
-      if (c + 1 < n) printf("%*s  ", (int)(widths[c] - (length > max_cell ? max_cell : length)), "");
+    for (int c = 0; c < counts[i]; ++c) {
+      const char *cell = records[i][c];
+      size_t length = strlen(cell);
+      if (length > max_cell) printf("%.*s...", (int)max_cell - 3, cell);
+      else printf("%s", cell);
+      if (c + 1 < counts[i]) printf("%*s  ", (int)(widths[c] - (length > max_cell ? max_cell : length)), "");
+      free(records[i][c]);
     }
     putchar('\n');
-    free(lines[i]);
   }
-  free(lines);
+  free(records);
+  free(counts);
 }
 
 static long manifest_head = 5;
@@ -307,7 +465,8 @@ void print_manifest(const json_value *manifest) {
   if (first != NULL && manifest_head > 0) {
     printf("\nfirst rows of %s:\n", first);
     fflush(stdout);
-    print_head(first, manifest_head);
+    const csv_format format = manifest_format(manifest);
+    print_head(first, manifest_head, &format);
   }
 }
 

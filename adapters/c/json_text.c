@@ -1,5 +1,7 @@
-/* json_text.c — see json_text.h. */
+/* json_text.c — see json_text.h. Parsing is cJSON's (libcjson). */
 #include "json_text.h"
+
+#include <cjson/cJSON.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -88,19 +90,9 @@ void text_append_member(text_buffer *text, const char *key, const char *value) {
 }
 
 /* ------------------------------------------------------------------------
- * Parser
+ * Parsing: cJSON (Debian's libcjson) reads the text; its tree is copied
+ * into json_value so the rest of amcctl keeps one small read-only model.
  * --------------------------------------------------------------------- */
-
-enum { max_depth = 64 };
-
-typedef struct parser {
-  const char *p;
-  const char *error;
-} parser;
-
-static void skip_space(parser *ps) {
-  while (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r') ++ps->p;
-}
 
 int hex_digit_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -109,205 +101,49 @@ int hex_digit_value(char c) {
   return -1;
 }
 
-static int read_hex4(parser *ps, unsigned *out) {
-  unsigned value = 0;
-  for (int i = 0; i < 4; ++i) {
-    int digit = hex_digit_value(ps->p[i]);
-    if (digit < 0) return 0;
-    value = value * 16 + (unsigned)digit;
-  }
-  ps->p += 4;
-  *out = value;
-  return 1;
+static char *copy_text(const char *value) {
+  size_t length = strlen(value);
+  char *copy = checked_realloc(NULL, length + 1);
+  memcpy(copy, value, length + 1);
+  return copy;
 }
 
-static void append_utf8(text_buffer *out, unsigned code) {
-  char bytes[4];
-  size_t n;
-  if (code < 0x80) {
-    bytes[0] = (char)code;
-    n = 1;
-  } else if (code < 0x800) {
-    bytes[0] = (char)(0xC0 | (code >> 6));
-    bytes[1] = (char)(0x80 | (code & 0x3F));
-    n = 2;
-  } else if (code < 0x10000) {
-    bytes[0] = (char)(0xE0 | (code >> 12));
-    bytes[1] = (char)(0x80 | ((code >> 6) & 0x3F));
-    bytes[2] = (char)(0x80 | (code & 0x3F));
-    n = 3;
+/* A number's text as cJSON prints it: integers exactly, others with the
+ * shortest of 15 or 17 significant digits that reads back the same. */
+static char *number_text(const cJSON *item) {
+  char *printed = cJSON_PrintUnformatted(item);
+  if (printed == NULL) {
+    fputs("amcctl: out of memory\n", stderr);
+    abort();
+  }
+  char *copy = copy_text(printed);
+  cJSON_free(printed);
+  return copy;
+}
+
+static void convert(const cJSON *item, json_value *out) {
+  memset(out, 0, sizeof *out);
+  if (cJSON_IsNull(item)) out->type = JSON_NULL;
+  else if (cJSON_IsFalse(item)) out->type = JSON_FALSE;
+  else if (cJSON_IsTrue(item)) out->type = JSON_TRUE;
+  else if (cJSON_IsNumber(item)) {
+    out->type = JSON_NUMBER;
+    out->text = number_text(item);
+  } else if (cJSON_IsString(item)) {
+    out->type = JSON_STRING;
+    out->text = copy_text(item->valuestring);
   } else {
-    bytes[0] = (char)(0xF0 | (code >> 18));
-    bytes[1] = (char)(0x80 | ((code >> 12) & 0x3F));
-    bytes[2] = (char)(0x80 | ((code >> 6) & 0x3F));
-    bytes[3] = (char)(0x80 | (code & 0x3F));
-    n = 4;
-  }
-  text_append_bytes(out, bytes, n);
-}
-
-/* Parses a string at ps->p (which is at the opening quote); returns a
- * malloc'd UTF-8 text or NULL. */
-static char *parse_string(parser *ps) {
-  text_buffer out;
-  text_init(&out);
-  ++ps->p;
-  for (;;) {
-    unsigned char c = (unsigned char)*ps->p;
-    if (c == '\0' || c < 0x20) {
-      ps->error = "unterminated string";
-      text_free(&out);
-      return NULL;
-    }
-    ++ps->p;
-    if (c == '"') break;
-    if (c != '\\') {
-      char byte = (char)c;
-      text_append_bytes(&out, &byte, 1);
-      continue;
-    }
-    char escape = *ps->p++;
-    switch (escape) {
-      case '"': text_append(&out, "\""); break;
-      case '\\': text_append(&out, "\\"); break;
-      case '/': text_append(&out, "/"); break;
-      case 'b': text_append(&out, "\b"); break;
-      case 'f': text_append(&out, "\f"); break;
-      case 'n': text_append(&out, "\n"); break;
-      case 'r': text_append(&out, "\r"); break;
-      case 't': text_append(&out, "\t"); break;
-      case 'u': {
-        unsigned code = 0;
-        if (!read_hex4(ps, &code)) {
-          ps->error = "bad \\u escape";
-          text_free(&out);
-          return NULL;
-        }
-        if (code >= 0xD800 && code <= 0xDBFF && ps->p[0] == '\\' && ps->p[1] == 'u') {
-          unsigned low = 0;
-          ps->p += 2;
-          if (!read_hex4(ps, &low) || low < 0xDC00 || low > 0xDFFF) {
-            ps->error = "bad surrogate pair";
-            text_free(&out);
-            return NULL;
-          }
-          code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
-        }
-        append_utf8(&out, code);
-        break;
-      }
-      default:
-        ps->error = "bad escape";
-        text_free(&out);
-        return NULL;
+    const int is_object = cJSON_IsObject(item);
+    out->type = is_object ? JSON_OBJECT : JSON_ARRAY;
+    out->count = (size_t)cJSON_GetArraySize(item);
+    out->items = checked_realloc(NULL, out->count * sizeof *out->items);
+    if (is_object) out->keys = checked_realloc(NULL, out->count * sizeof *out->keys);
+    size_t i = 0;
+    for (const cJSON *child = item->child; child != NULL && i < out->count; child = child->next, ++i) {
+      convert(child, &out->items[i]);
+      if (is_object) out->keys[i] = copy_text(child->string);
     }
   }
-  return out.data;
-}
-
-static int parse_value(parser *ps, json_value *out, int depth);
-
-static int parse_container(parser *ps, json_value *out, int depth, int is_object) {
-  const char close = is_object ? '}' : ']';
-  size_t capacity = 0;
-  out->type = is_object ? JSON_OBJECT : JSON_ARRAY;
-  ++ps->p;
-  skip_space(ps);
-  if (*ps->p == close) {
-    ++ps->p;
-    return 1;
-  }
-  for (;;) {
-    if (out->count == capacity) {
-      capacity = capacity == 0 ? 4 : capacity * 2;
-      out->items = checked_realloc(out->items, capacity * sizeof *out->items);
-      if (is_object) out->keys = checked_realloc(out->keys, capacity * sizeof *out->keys);
-    }
-    json_value *item = &out->items[out->count];
-    memset(item, 0, sizeof *item);
-    skip_space(ps);
-    if (is_object) {
-      if (*ps->p != '"') {
-        ps->error = "expected a key";
-        return 0;
-      }
-      char *key = parse_string(ps);
-      if (key == NULL) return 0;
-      out->keys[out->count] = key;
-      skip_space(ps);
-      if (*ps->p != ':') {
-        ++out->count; /* so the key is freed */
-        ps->error = "expected ':'";
-        return 0;
-      }
-      ++ps->p;
-    }
-    ++out->count;
-    if (!parse_value(ps, item, depth + 1)) return 0;
-    skip_space(ps);
-    if (*ps->p == ',') {
-      ++ps->p;
-      continue;
-    }
-    if (*ps->p == close) {
-      ++ps->p;
-      return 1;
-    }
-    ps->error = is_object ? "expected ',' or '}'" : "expected ',' or ']'";
-    return 0;
-  }
-}
-
-static int parse_number(parser *ps, json_value *out) {
-  const char *start = ps->p;
-  if (*ps->p == '-') ++ps->p;
-  if (*ps->p < '0' || *ps->p > '9') {
-    ps->error = "unexpected character";
-    return 0;
-  }
-  while ((*ps->p >= '0' && *ps->p <= '9') || *ps->p == '.' || *ps->p == 'e' || *ps->p == 'E' ||
-         *ps->p == '+' || *ps->p == '-')
-    ++ps->p;
-  size_t length = (size_t)(ps->p - start);
-  out->type = JSON_NUMBER;
-  out->text = checked_realloc(NULL, length + 1);
-  memcpy(out->text, start, length);
-  out->text[length] = '\0';
-  return 1;
-}
-
-static int parse_value(parser *ps, json_value *out, int depth) {
-  if (depth > max_depth) {
-    ps->error = "nested too deeply";
-    return 0;
-  }
-  skip_space(ps);
-  switch (*ps->p) {
-    case '{': return parse_container(ps, out, depth, 1);
-    case '[': return parse_container(ps, out, depth, 0);
-    case '"':
-      out->type = JSON_STRING;
-      out->text = parse_string(ps);
-      return out->text != NULL;
-    case 't':
-      if (strncmp(ps->p, "true", 4) != 0) break;
-      ps->p += 4;
-      out->type = JSON_TRUE;
-      return 1;
-    case 'f':
-      if (strncmp(ps->p, "false", 5) != 0) break;
-      ps->p += 5;
-      out->type = JSON_FALSE;
-      return 1;
-    case 'n':
-      if (strncmp(ps->p, "null", 4) != 0) break;
-      ps->p += 4;
-      out->type = JSON_NULL;
-      return 1;
-    default: return parse_number(ps, out);
-  }
-  ps->error = "unexpected word";
-  return 0;
 }
 
 static void free_contents(json_value *value) {
@@ -320,25 +156,41 @@ static void free_contents(json_value *value) {
   free(value->text);
 }
 
-json_value *json_parse(const char *text, char *error, size_t error_size) {
-  parser ps = {text, NULL};
-  json_value *root = checked_realloc(NULL, sizeof *root);
-  memset(root, 0, sizeof *root);
-  int ok = text != NULL && parse_value(&ps, root, 0);
-  if (ok) {
-    skip_space(&ps);
-    if (*ps.p != '\0') {
-      ps.error = "trailing text after the document";
-      ok = 0;
+/* Line and column (from 1, in bytes) of position in text. */
+static void line_and_column(const char *text, const char *position, long *line, long *column) {
+  *line = 1;
+  *column = 1;
+  for (const char *p = text; p < position && *p != '\0'; ++p) {
+    if (*p == '\n') {
+      ++*line;
+      *column = 1;
+    } else {
+      ++*column;
     }
   }
-  if (!ok) {
-    if (error != NULL && error_size > 0)
-      snprintf(error, error_size, "%s at offset %ld", ps.error ? ps.error : "no text",
-               text ? (long)(ps.p - text) : 0L);
-    json_free(root);
+}
+
+json_value *json_parse(const char *text, char *error, size_t error_size) {
+  if (text == NULL) {
+    if (error != NULL && error_size > 0) snprintf(error, error_size, "no text");
     return NULL;
   }
+  const char *end = NULL;
+  cJSON *document = cJSON_ParseWithOpts(text, &end, 1);
+  if (document == NULL) {
+    if (error != NULL && error_size > 0) {
+      long line = 0, column = 0;
+      line_and_column(text, end != NULL ? end : text, &line, &column);
+      if (end != NULL && *end == '\0')
+        snprintf(error, error_size, "the text ends before the JSON document does (line %ld)", line);
+      else
+        snprintf(error, error_size, "not valid JSON at line %ld, column %ld", line, column);
+    }
+    return NULL;
+  }
+  json_value *root = checked_realloc(NULL, sizeof *root);
+  convert(document, root);
+  cJSON_Delete(document);
   return root;
 }
 

@@ -1,10 +1,10 @@
 /* json_text.h — the little JSON amcctl needs, in C99: a growable text
- * buffer that writes JSON strings with the right escapes, and a small
- * parser into a read-only tree for the library's responses and for config
- * files. Numbers keep their source text so that re-serialising a config
- * file never changes a value. Not a general-purpose JSON library: depth is
- * limited, and duplicate keys keep the first. Also reads a whole text file
- * (a config, a SQL file, a token file). */
+ * buffer that writes JSON strings with the right escapes, and a read-only
+ * tree of a parsed document (the library's responses, config files).
+ * Parsing is cJSON's (libcjson); its tree is copied into json_value, whose
+ * numbers keep cJSON's printed text (integers exactly). Duplicate keys:
+ * lookups find the first. Also reads a whole text file (a config, a SQL
+ * file, a token file). */
 #ifndef AMCCTL_JSON_TEXT_H
 #define AMCCTL_JSON_TEXT_H
 
@@ -39,7 +39,7 @@ enum json_type { JSON_NULL, JSON_FALSE, JSON_TRUE, JSON_NUMBER, JSON_STRING, JSO
 
 typedef struct json_value {
   enum json_type type;
-  char *text;    /* JSON_STRING: decoded UTF-8; JSON_NUMBER: source text */
+  char *text;    /* JSON_STRING: decoded UTF-8; JSON_NUMBER: as cJSON prints it */
   size_t count;  /* JSON_ARRAY / JSON_OBJECT: number of items */
   char **keys;   /* JSON_OBJECT: one key per item */
   struct json_value *items;

@@ -314,7 +314,7 @@ AMC_API amc_status amc_store_rotate_keys(amc_store *store, char **out_report_jso
  * ------------------------------------------------------------------------ */
 typedef struct amc_client amc_client;
 
-/* Creates a client. config_json:
+/* Creates a client. config_json (every key optional):
  *   {
  *     "region": "na" | "eu" | "fe",                 default "na"
  *     "endpoints": {"amc": URL, "lwa_token": URL, "lwa_consent": URL},
@@ -323,56 +323,58 @@ typedef struct amc_client amc_client;
  *            or {"client_id_env": "VAR", "client_secret_env": "VAR"},
  *     "store": { see amc_store_new },
  *     "tls": {"verify_peer": true, "ca_file": PATH, "ca_directory": PATH},
- *            verify_peer false turns off certificate and host-name checks:
- *            any server is trusted, so anyone on the network path can read
- *            and change the traffic, tokens included. For local test
- *            servers only (trust a private CA with ca_file instead). It is
- *            never silent: the client logs a WARNING when it is created
- *            (delivered to the first log callback set with
- *            amc_client_set_log, at AMC_LOG_WARNING or below), and
- *            amc_client_metrics shows "http": {"tls": {"verify_peer": false}}.
+ *                                                   see (1)
  *     "timeouts": {"connect_ms", "handshake_ms", "read_headers_ms", ...},
  *     "retry": {"max_attempts": 5, "base_delay_ms": 500, "max_total_ms": 180000},
- *            max_total_ms bounds the retries of one HTTP request: no
- *            backoff, Retry-After wait, or rate-limiter wait before the
- *            retry of a 429 or 5xx answer, is started that would end past
- *            it (from the request's start), even within a longer call
- *            timeout; the last answer then comes back (a 429:
- *            AMC_E_THROTTLED) or the last failure, its message naming
- *            "retry.max_total_ms (N ms) reached". Not bounded by it: an
- *            attempt under way and the rate-limiter wait before a first
- *            attempt (the call's timeout bounds those), result downloads,
+ *                                                   see (2)
  *     "rate_limit": {"requests_per_second": 10, "burst": 10},
  *     "proxy": {"https_proxy": "http://host:port", "no_proxy": "..."},
- *     "tokens": {"advisory_window_s": 300, "mandatory_window_s": 60, "store_recheck_ms": 1000},
- *                 windows: seconds before expiry; for a token whose lifetime (LwA's
- *                 expires_in) is shorter, the advisory window shrinks to
- *                 half and the mandatory one to a quarter of that lifetime,
- *                 so a short-lived token is not refreshed before every call
- *                 store_recheck_ms (0 to 60000): an access token read from
- *                 the store outside its advisory window is reused from
- *                 memory for this long before the store is read again (0:
- *                 read it for every request). Writes through this client's
- *                 store are seen at once. Writes by anyone else (another
- *                 process, or another client or amc_store handle in this
- *                 process: a refresh, a removal, a re-authorisation,
- *                 possibly by another Amazon user) are seen within this
- *                 time; until then the old token, still valid at LwA, is
- *                 used
+ *     "tokens": {"advisory_window_s": 300, "mandatory_window_s": 60,
+ *                "store_recheck_ms": 1000},         see (3)
  *     "refresh_service": {"enabled": false, "lead_time_s": 600, "interval_s": 60},
- *                 lead_time_s shrinks to half a shorter token lifetime too
- *     Durations (*_ms, *_s) are at most one year; a number past its field's
- *     range is AMC_E_INVALID_ARGUMENT naming the field.
+ *                                                   see (3)
+ *     "io_threads": 1,
+ *     "journal_retention_days": 30   how long amc_execution_submit remembers
+ *                                    an execution_id (see there)
+ *   }
+ * Durations (*_ms, *_s) are at most one year; a number past its field's
+ * range is AMC_E_INVALID_ARGUMENT naming the field.
  *
+ * (1) tls.verify_peer false turns off certificate and host-name checks:
+ * any server is trusted, so anyone on the network path can read and change
+ * the traffic, tokens included. For local test servers only (trust a
+ * private CA with ca_file instead). It is never silent: the client logs a
+ * WARNING when it is created (delivered to the first log callback set with
+ * amc_client_set_log, at AMC_LOG_WARNING or below), and amc_client_metrics
+ * shows "http": {"tls": {"verify_peer": false}}.
+ *
+ * (2) retry.max_total_ms bounds the retries of one HTTP request: no
+ * backoff, Retry-After wait, or rate-limiter wait before the retry of a 429
+ * or 5xx answer, is started that would end past it (from the request's
+ * start), even within a longer call timeout; the last answer then comes
+ * back (a 429: AMC_E_THROTTLED) or the last failure, its message naming
+ * "retry.max_total_ms (N ms) reached". Not bounded by it (the call's
+ * timeout bounds those): an attempt under way, the rate-limiter wait before
+ * a first attempt, and result downloads.
+ *
+ * (3) tokens: the windows are seconds before expiry; for a token whose
+ * lifetime (LwA's expires_in) is shorter, the advisory window shrinks to
+ * half and the mandatory one to a quarter of that lifetime, so a
+ * short-lived token is not refreshed before every call; refresh_service's
+ * lead_time_s shrinks to half a shorter token lifetime too.
+ * store_recheck_ms (0 to 60000): an access token read from the store
+ * outside its advisory window is reused from memory for this long before
+ * the store is read again (0: read it for every request). Writes through
+ * this client's store are seen at once. Writes by anyone else (another
+ * process, or another client or amc_store handle in this process: a
+ * refresh, a removal, a re-authorisation, possibly by another Amazon user)
+ * are seen within this time; until then the old token, still valid at LwA,
+ * is used.
  * Token lifetimes: LwA's expires_in is read as whole seconds (a JSON number
  * or a string of digits); missing means 3600. Above one day (86400 s) it is
  * cut to one day with a WARNING log line naming the credential (AMC
  * answering 401 earlier still gets its one refresh); below 1 s, or of any
  * other type, the refresh fails with AMC_E_PROTOCOL and nothing is stored.
- *     "io_threads": 1,
- *     "journal_retention_days": 30   how long amc_execution_submit remembers
- *                                    an execution_id (see there)
- *   }
  *
  * Example:
  *   amc_client *client = NULL;

@@ -11,6 +11,7 @@ Environment (set by tests/adapters/CMakeLists.txt):
 """
 
 import base64
+import ctypes
 import json
 import os
 import pathlib
@@ -37,12 +38,29 @@ def fernet_key():
     return base64.urlsafe_b64encode(os.urandom(32)).decode()
 
 
+def store_put_credential(store_config, credential):
+    """Puts one credential into a store through the library's C ABI
+    (ctypes), as any host would."""
+    library = ctypes.CDLL(str(LIBRARY))
+    library.amc_store_new.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
+    library.amc_store_put_credential.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+    library.amc_store_free.argtypes = [ctypes.c_void_p]
+    library.amc_last_error.restype = ctypes.c_char_p
+    store = ctypes.c_void_p()
+    assert library.amc_store_new(json.dumps(store_config).encode(), ctypes.byref(store)) == 0, library.amc_last_error()
+    assert library.amc_store_put_credential(store, json.dumps(credential).encode()) == 0, library.amc_last_error()
+    library.amc_store_free(store)
+
+
 def clean_env(**extra):
     """The environment without anything that would steer amcctl from outside
     the test."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("AMC_LIBRARY", "AMC_CONFIG", "AMC_CREDENTIAL", "AMC_INSTANCE_ID", "AMC_ADVERTISER_ID",
-                        "AMC_MARKETPLACE_ID", "AMC_FERNET_KEYS", "AMC_SANDBOX_DIR")}
+                        "AMC_MARKETPLACE_ID", "AMC_FERNET_KEYS", "AMC_FERNET_KEY_FILE", "AMC_SANDBOX_DIR",
+                        "AMCCTL_PROFILE")}
+    # Never the user's own default config file (~/.config/amcctl).
+    env["XDG_CONFIG_HOME"] = "/nonexistent/amcctl-test-config"
     env.update(extra)
     return env
 

@@ -2,24 +2,15 @@
 with Fernet keys generated here (never committed). The credential is put in
 through the library's own C ABI (ctypes), as any host would."""
 
-import ctypes
 import json
 
-from conftest import LIBRARY, clean_env, fernet_key
+from conftest import clean_env, fernet_key, store_put_credential
 
 
 def put_credential(store_config, credential_id):
-    library = ctypes.CDLL(str(LIBRARY))
-    library.amc_store_new.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
-    library.amc_store_put_credential.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
-    library.amc_store_free.argtypes = [ctypes.c_void_p]
-    library.amc_last_error.restype = ctypes.c_char_p
-    store = ctypes.c_void_p()
-    assert library.amc_store_new(json.dumps(store_config).encode(), ctypes.byref(store)) == 0, library.amc_last_error()
-    credential = {"credential_id": credential_id, "client_id": "amzn1.application-oa2-client.test",
-                  "refresh_token": "Atzr|test-refresh-token-not-real"}
-    assert library.amc_store_put_credential(store, json.dumps(credential).encode()) == 0, library.amc_last_error()
-    library.amc_store_free(store)
+    store_put_credential(store_config, {"credential_id": credential_id,
+                                        "client_id": "amzn1.application-oa2-client.test",
+                                        "refresh_token": "Atzr|test-refresh-token-not-real"})
 
 
 def write_config(path, store_path, keys, defaults=None):

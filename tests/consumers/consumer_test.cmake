@@ -1,7 +1,8 @@
 # One step of the install test (tests/consumers/CMakeLists.txt):
 #   STEP=install       cmake --install BUILD_DIR into a fresh PREFIX; check
 #                      that it holds the library, its header, the CMake
-#                      package and amc.pc, and nothing else
+#                      package and amc.pc, amcctl with its man page and
+#                      bash/zsh completion, and nothing else
 #   STEP=find_package  configure, build and run find_package/ against PREFIX
 #   STEP=pkg_config    build (make + pkg-config) and run pkg_config/ against PREFIX
 cmake_minimum_required(VERSION 3.25)
@@ -53,8 +54,32 @@ if(STEP STREQUAL "install")
     endif()
     list(REMOVE_ITEM all "${file}")
   endforeach()
-  # Besides those: amcctl, and the per-configuration targets file.
-  list(FILTER all EXCLUDE REGEX "^(bin/amcctl|${libdir_relative}/cmake/amc/amcTargets-[a-z]+\\.cmake)$")
+  # amcctl with its man page and shell completion (rendered from the tables
+  # of its --help: the installed man page is what the installed amcctl says).
+  set(amcctl_files "bin/amcctl" "share/man/man1/amcctl.1" "share/bash-completion/completions/amcctl"
+      "share/zsh/site-functions/_amcctl")
+  foreach(file IN LISTS amcctl_files)
+    if(NOT EXISTS "${PREFIX}/${file}")
+      message(FATAL_ERROR "${file} was not installed")
+    endif()
+    list(REMOVE_ITEM all "${file}")
+  endforeach()
+  run("${PREFIX}/bin/amcctl" man)
+  file(READ "${PREFIX}/share/man/man1/amcctl.1" man_page)
+  if(NOT man_page STREQUAL run_output OR NOT man_page MATCHES "^\\.TH AMCCTL 1" OR NOT man_page MATCHES "executions list")
+    message(FATAL_ERROR "the installed amcctl.1 is not what the installed amcctl renders")
+  endif()
+  file(READ "${PREFIX}/share/bash-completion/completions/amcctl" bash_completion)
+  if(NOT bash_completion MATCHES "complete -o default -F _amcctl amcctl" OR NOT bash_completion MATCHES "--no-wait")
+    message(FATAL_ERROR "the installed bash completion does not complete amcctl")
+  endif()
+  run(bash -n "${PREFIX}/share/bash-completion/completions/amcctl")
+  file(READ "${PREFIX}/share/zsh/site-functions/_amcctl" zsh_completion)
+  if(NOT zsh_completion MATCHES "^#compdef amcctl" OR NOT zsh_completion MATCHES "--no-wait")
+    message(FATAL_ERROR "the installed zsh completion does not complete amcctl")
+  endif()
+  # Besides those: the per-configuration targets file.
+  list(FILTER all EXCLUDE REGEX "^${libdir_relative}/cmake/amc/amcTargets-[a-z]+\\.cmake$")
   if(all)
     message(FATAL_ERROR "unexpected files installed (tests, benchmarks, internals?): ${all}")
   endif()
