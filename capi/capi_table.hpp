@@ -21,6 +21,15 @@
 //  - the encode: the result as what the out-param gets (JSON text, text, a
 //    number); a call that returns nothing answers "{}" when there is an
 //    out-param.
+//
+// Written out by hand, because a row would be forced (they decode no
+// request, or make or free the handle the rows check): amc_client_new and
+// amc_client_new_with_store (constructors; their configs are decoded by
+// client/client_config.hpp, the host's callbacks unpacked with their size
+// rules), amc_poller_new and amc_store_new (constructors), every *_free,
+// amc_client_set_log (a callback setter), amc_cancel_token_new/_cancel
+// (nothing to call in the core), and capi_core.cpp's and
+// capi_support.cpp's versions, status names, amc_free and the last error.
 #pragma once
 
 #include "capi_support.hpp"
