@@ -18,13 +18,13 @@
 //   AMC_BENCH_SCHEDULE_SANDBOX  state dir of the scaled-clock sandbox
 //   AMC_BENCH_TIME_SCALE its --time-scale; AMC_BENCH_EXECUTIONS how many runs
 // A benchmark whose sandbox is not given is skipped with a message.
-#include "api/operations.hpp"
+#include "client/auth.hpp"
 #include "client/client.hpp"
 #include "client/client_config.hpp"
-#include "client/internals.hpp"
+#include "client/operations.hpp"
 #include "client/watch.hpp"
+#include "common/call_context.hpp"
 #include "poll/poller.hpp"
-#include "store/credential_store.hpp"
 
 #include "bench_support.hpp"
 
@@ -76,7 +76,7 @@ long resident_bytes() {
 // A client of the sandbox in `state_dir`, holding credential "bench".
 struct sandbox_client {
   json info;
-  amc::api::call_context context;
+  amc::call_context context;
   std::unique_ptr<amc::client::client> client;
   fs::path store_dir;
 
@@ -96,11 +96,10 @@ struct sandbox_client {
     };
     if (info.value("tls", false)) config["tls"] = {{"ca_file", (state_dir / "ca.pem").string()}};
     client = std::make_unique<amc::client::client>(amc::client::parse_client_config(config));
-    amc::store::credential_update credential;
+    amc::client::credential_import_request credential;
     credential.credential_id = "bench";
-    credential.client_id = info["client_id"];
     credential.refresh_token = read_text(state_dir / "refresh_token");
-    amc::client::internals(*client).store().put(credential);
+    amc::client::import_credential(*client, credential);
     context = {"bench", info["instance_id"], info["advertiser_id"], info["marketplace_id"]};
   }
   ~sandbox_client() {
@@ -264,8 +263,11 @@ void PollerSchedule(benchmark::State& state) {
                               std::to_string(static_cast<int>(pending)) + "s duration=" +
                               std::to_string(static_cast<int>(running)) + "s publishing=" +
                               std::to_string(static_cast<int>(publishing)) + "s";
-      const auto execution = bench.client->run_blocking(
-          amc::api::create_execution(bench.client->amc(), bench.context, {{"workflow", {{"sqlQuery", sql}}}}), 60s);
+      amc::api::execution_submit_request submit;
+      submit.context = bench.context;
+      submit.request = {{"workflow", {{"sqlQuery", sql}}}};
+      const auto execution =
+          amc::client::submit(*bench.client, submit, amc::client::call_deadline::after(60s)).execution;
       auto& watch = watches[static_cast<std::size_t>(i)];
       watch.expected_finish = std::chrono::steady_clock::now() +
                               std::chrono::duration_cast<std::chrono::steady_clock::duration>(

@@ -69,18 +69,9 @@ command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"
 has_aiohttp=0
 "$python" -c "import aiohttp, requests" 2>/dev/null && has_aiohttp=1
 
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-results="$work/results.jsonl"
-: >"$results"
+# shellcheck source=bench/bench_common.sh
+. "$here/bench_common.sh"
 record() { echo "$1" >>"$results"; }
-
-json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 # start_sandbox NAME ARGS...: a sandbox process with its state in $work/NAME.
 start_sandbox() {

@@ -1,12 +1,17 @@
-// The client and authentication through the C ABI: guard, decode
-// (client/requests.hpp), call the façade (client/auth.hpp), encode.
-#include "capi_support.hpp"
+// The client and authentication through the C ABI. The auth entry points
+// and amc_client_metrics are rows of the table (capi_table.hpp): decode
+// (client/requests.hpp), call the façade (client/auth.hpp), encode
+// (client/responses.hpp). Written out by hand instead, because they take no
+// request to decode: amc_client_new (it makes the handle every row checks;
+// its config is decoded by client/client_config.hpp), amc_client_free and
+// amc_client_set_log (a callback setter).
+#include "capi_table.hpp"
 
 #include "client/auth.hpp"
 #include "client/client.hpp"
 #include "client/client_config.hpp"
 #include "client/requests.hpp"
-#include "store/standalone_store.hpp"
+#include "client/responses.hpp"
 
 #include <memory>
 
@@ -14,15 +19,16 @@
 
 namespace {
 
-using amc::capi::guarded;
-using amc::capi::require;
-using amc::capi::to_c_string;
+using amc::capi::as_is;
 using amc::capi::checked;
+using amc::capi::guarded;
+using amc::capi::no_out;
+using amc::capi::no_request;
+using amc::capi::require;
+using amc::capi::required_text;
 namespace facade = amc::client;
 
-char* status_json(const amc::store::credential_record& credential) {
-  return to_c_string(amc::store::credential_to_json(credential, false).dump());
-}
+nlohmann::json metrics_of(facade::client& core) { return core.metrics(); }
 
 }  // namespace
 
@@ -56,61 +62,27 @@ AMC_API amc_status amc_client_set_log(amc_client* client, amc_log_callback callb
   });
 }
 
-AMC_API amc_status amc_client_metrics(amc_client* client, char** out_json) {
-  return guarded("amc_client_metrics", [&] {
-    auto& core = checked(client);
-    require(out_json, "out_json");
-    *out_json = to_c_string(core.metrics().dump());
-  });
-}
+AMC_ENTRY(amc_client_metrics, (amc_client * client, char** out_json), checked(client), out_json, no_request,
+          metrics_of, as_is)
 
-AMC_API amc_status amc_auth_consent_url(amc_client* client, const char* request_json,
-                                        char** out_url) {
-  return guarded("amc_auth_consent_url", [&] {
-    auto& core = checked(client);
-    require(out_url, "out_url");
-    const auto request = facade::decode_consent_request(request_json);
-    *out_url = to_c_string(facade::consent_url(core, request));
-  });
-}
+AMC_ENTRY(amc_auth_consent_url, (amc_client * client, const char* request_json, char** out_url), checked(client),
+          out_url, facade::decode_consent_request(request_json), facade::consent_url, as_is)
 
-AMC_API amc_status amc_auth_exchange_code(amc_client* client, const char* request_json,
-                                          char** out_status_json) {
-  return guarded("amc_auth_exchange_code", [&] {
-    auto& core = checked(client);
-    require(out_status_json, "out_status_json");
-    const auto request = facade::decode_code_exchange_request(request_json);
-    *out_status_json =
-        status_json(facade::exchange_code(core, request, facade::call_deadline::after(request.timeout)));
-  });
-}
+AMC_ENTRY(amc_auth_exchange_code, (amc_client * client, const char* request_json, char** out_status_json),
+          checked(client), out_status_json, facade::decode_code_exchange_request(request_json), facade::exchange_code,
+          facade::credential_status_json)
 
-AMC_API amc_status amc_auth_import(amc_client* client, const char* credential_json) {
-  return guarded("amc_auth_import", [&] {
-    auto& core = checked(client);
-    facade::import_credential(core, facade::decode_credential_import_request(credential_json));
-  });
-}
+AMC_ENTRY(amc_auth_import, (amc_client * client, const char* credential_json), checked(client), no_out,
+          facade::decode_credential_import_request(credential_json), facade::import_credential, as_is)
 
-AMC_API amc_status amc_auth_refresh(amc_client* client, const char* credential_id,
-                                    const char* request_json, char** out_status_json) {
-  return guarded("amc_auth_refresh", [&] {
-    auto& core = checked(client);
-    require(credential_id, "credential_id");
-    const auto request = facade::decode_token_refresh_request(credential_id, request_json);
-    require(out_status_json, "out_status_json");
-    *out_status_json = status_json(facade::refresh(core, request, facade::call_deadline::after(request.timeout)));
-  });
-}
+AMC_ENTRY(amc_auth_refresh,
+          (amc_client * client, const char* credential_id, const char* request_json, char** out_status_json),
+          checked(client), out_status_json,
+          facade::decode_token_refresh_request(required_text(credential_id, "credential_id"), request_json),
+          facade::refresh, facade::credential_status_json)
 
-AMC_API amc_status amc_auth_status(amc_client* client, const char* credential_id,
-                                   char** out_status_json) {
-  return guarded("amc_auth_status", [&] {
-    auto& core = checked(client);
-    require(credential_id, "credential_id");
-    require(out_status_json, "out_status_json");
-    *out_status_json = status_json(facade::credential_status(core, credential_id));
-  });
-}
+AMC_ENTRY(amc_auth_status, (amc_client * client, const char* credential_id, char** out_status_json),
+          checked(client), out_status_json, required_text(credential_id, "credential_id"), facade::credential_status,
+          facade::credential_status_json)
 
 }  // extern "C"

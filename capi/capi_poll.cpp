@@ -1,7 +1,10 @@
-// The poller through the C ABI: guard, decode the options and request
-// (client/requests.hpp), call the watch door (client/watch.hpp), encode the
-// answer.
-#include "capi_support.hpp"
+// The poller through the C ABI: amc_watch, amc_unwatch,
+// amc_poller_next_event and amc_poller_stats are rows of the table
+// (capi_table.hpp): decode the options and request (client/requests.hpp),
+// call the watch door (client/watch.hpp), encode the answer. Written out by
+// hand instead: amc_poller_new (it makes the handle every row checks; its
+// config is decoded by client::decode_poller_config) and amc_poller_free.
+#include "capi_table.hpp"
 
 #include "client/client.hpp"
 #include "client/requests.hpp"
@@ -21,10 +24,11 @@ struct amc_poller {
 
 namespace {
 
+using amc::capi::as_is;
 using amc::capi::guarded;
+using amc::capi::no_out;
+using amc::capi::no_request;
 using amc::capi::require;
-using amc::capi::to_c_string;
-using nlohmann::json;
 
 // The first version of amc_watch_options ends with destroy_user.
 constexpr std::size_t watch_options_v1_size =
@@ -52,6 +56,42 @@ void check_options_size(const amc_watch_options* options) {
                                    "know; update libamc or leave them zero",
                                    watch_options_v1_size, AMC_VERSION_STRING));
 }
+
+// amc_watch's arguments: the request (decoded by the door) and where its
+// events go.
+struct watch_arguments {
+  amc::client::watch_request request;
+  amc::client::watch_delivery delivery;
+};
+
+watch_arguments decode_watch_options(const amc_watch_options* options) {
+  require(options, "options");
+  check_options_size(options);
+  return {amc::client::decode_watch_request(options->request_json),
+          {options->callback, options->user, options->destroy_user}};
+}
+
+std::uint64_t watch(amc::client::watcher& core, const watch_arguments& arguments) {
+  return core.watch(arguments.request, arguments.delivery);
+}
+
+void unwatch(amc::client::watcher& core, std::uint64_t watch_id) { core.unwatch(watch_id); }
+
+std::chrono::milliseconds decode_event_timeout(int timeout_ms) {
+  if (timeout_ms < 0) throw amc::error(amc::errc::invalid_argument, "timeout_ms must be 0 or more (milliseconds)");
+  return std::chrono::milliseconds(timeout_ms);
+}
+
+// The next event, or errc::timeout when none came in time.
+std::string next_event(amc::client::watcher& core, std::chrono::milliseconds timeout) {
+  auto event = core.next_event(timeout);
+  if (!event)
+    throw amc::error(amc::errc::timeout, fmt::format("no poller event came within {} ms", timeout.count()),
+                     {{"timeout_ms", timeout.count()}});
+  return std::move(*event);
+}
+
+nlohmann::json stats(amc::client::watcher& core) { return core.stats(); }
 
 }  // namespace
 
@@ -82,41 +122,15 @@ AMC_API void amc_poller_free(amc_poller* poller) {
   delete poller;
 }
 
-AMC_API amc_status amc_watch(amc_poller* poller, const amc_watch_options* options, uint64_t* out_watch_id) {
-  return guarded("amc_watch", [&] {
-    auto& core = checked(poller);
-    require(options, "options");
-    require(out_watch_id, "out_watch_id");
-    check_options_size(options);
-    *out_watch_id = core.watch(amc::client::decode_watch_request(options->request_json),
-                               {options->callback, options->user, options->destroy_user});
-  });
-}
+AMC_ENTRY(amc_watch, (amc_poller * poller, const amc_watch_options* options, uint64_t* out_watch_id),
+          checked(poller), out_watch_id, decode_watch_options(options), watch, as_is)
 
-AMC_API amc_status amc_unwatch(amc_poller* poller, uint64_t watch_id) {
-  return guarded("amc_unwatch", [&] { checked(poller).unwatch(watch_id); });
-}
+AMC_ENTRY(amc_unwatch, (amc_poller * poller, uint64_t watch_id), checked(poller), no_out, watch_id, unwatch, as_is)
 
-AMC_API amc_status amc_poller_next_event(amc_poller* poller, int timeout_ms, char** out_event_json) {
-  return guarded("amc_poller_next_event", [&] {
-    auto& core = checked(poller);
-    require(out_event_json, "out_event_json");
-    if (timeout_ms < 0)
-      throw amc::error(amc::errc::invalid_argument, "timeout_ms must be 0 or more (milliseconds)");
-    auto event = core.next_event(std::chrono::milliseconds(timeout_ms));
-    if (!event)
-      throw amc::error(amc::errc::timeout, fmt::format("no poller event came within {} ms", timeout_ms),
-                       {{"timeout_ms", timeout_ms}});
-    *out_event_json = to_c_string(*event);
-  });
-}
+AMC_ENTRY(amc_poller_next_event, (amc_poller * poller, int timeout_ms, char** out_event_json), checked(poller),
+          out_event_json, decode_event_timeout(timeout_ms), next_event, as_is)
 
-AMC_API amc_status amc_poller_stats(amc_poller* poller, char** out_json) {
-  return guarded("amc_poller_stats", [&] {
-    auto& core = checked(poller);
-    require(out_json, "out_json");
-    *out_json = to_c_string(core.stats().dump());
-  });
-}
+AMC_ENTRY(amc_poller_stats, (amc_poller * poller, char** out_json), checked(poller), out_json, no_request, stats,
+          as_is)
 
 }  // extern "C"

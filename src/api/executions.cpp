@@ -217,7 +217,7 @@ asio::awaitable<std::optional<nlohmann::json>> resolve_unknown_outcome(
     const auto wait = std::min<std::chrono::milliseconds>(
         options.list_interval,
         std::chrono::ceil<std::chrono::milliseconds>(proof_from - wall_clock::now()) + std::chrono::milliseconds(1));
-    if (options.deadline - std::chrono::steady_clock::now() < wait)
+    if (context.deadline.time_left() < wait + unknown_outcome_reserve(context.deadline))
       throw error(errc::timeout,
                   fmt::format("the outcome of the create request of execution {} sent at {} is still unknown: "
                               "AMC's list does not show it yet, and it could still appear until {}; nothing "
@@ -240,6 +240,10 @@ asio::awaitable<std::optional<nlohmann::json>> resolve_unknown_outcome(
 }
 
 }  // namespace
+
+std::chrono::milliseconds unknown_outcome_reserve(const amc::deadline& deadline) {
+  return std::min<std::chrono::milliseconds>(deadline.budget / 10, std::chrono::seconds(5));
+}
 
 std::string journaled_amc_id(store::execution_journal& journal, const std::string& execution_id) {
   store::validate_execution_id(execution_id);

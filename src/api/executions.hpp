@@ -4,6 +4,7 @@
 #pragma once
 
 #include "api/operations.hpp"
+#include "common/deadline.hpp"
 #include "store/execution_journal.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -37,10 +38,14 @@ struct submit_options {
   std::chrono::milliseconds list_lag{30'000};
   // Between two searches of the list.
   std::chrono::milliseconds list_interval{5'000};
-  // The call gives up with errc::timeout (nothing sent) when the outcome is
-  // still unknown then.
-  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // The deadline is the call's own (call_context::deadline, unchanged): the
+  // search stops early enough before it (unknown_outcome_reserve) to give up
+  // with errc::timeout (nothing sent) and say when to submit again.
 };
+
+// How long before the call's deadline a submit stops searching for an
+// unknown outcome: a tenth of the deadline's budget, at most 5 s.
+std::chrono::milliseconds unknown_outcome_reserve(const amc::deadline& deadline);
 
 // Submits `request` (AMC's CreateWorkflowExecutionRequest) under the
 // caller's execution_id (empty: a new "exec_xxxxxxxx").

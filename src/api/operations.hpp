@@ -65,10 +65,8 @@ boost::asio::awaitable<nlohmann::json> get_execution(session& amc, const call_co
 // a row). AMC offers no ETag on executions: this is
 // the client-side equivalent, and it saves the JSON parse that is most of
 // a status read's CPU. A different body is parsed and checked in full.
-struct execution_read {
-  std::optional<nlohmann::json> execution;
-  std::uint64_t fingerprint = 0;
-};
+// (amc::execution_read, common/call_context.hpp: the poller's type too.)
+using execution_read = amc::execution_read;
 // `context` is taken by value (kept in the coroutine's frame), so callers
 // may return this awaitable without a coroutine of their own.
 boost::asio::awaitable<execution_read> get_execution_if_changed(session& amc, call_context context,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "auth/token_manager.hpp"
+#include "common/call_context.hpp"
 #include "common/deadline.hpp"
 #include "common/log.hpp"
 #include "net/http_client.hpp"
@@ -22,27 +23,9 @@
 
 namespace amc::api {
 
-// Who is asking, for what, and until when: the credential and, for
-// reporting calls, the instance with its advertiser (entity) and marketplace
-// ids, and the call's deadline.
-struct call_context {
-  std::string credential_id;
-  std::string instance_id;     // empty for account-level calls
-  std::string advertiser_id;   // Amazon-Advertising-API-AdvertiserId
-  std::string marketplace_id;  // Amazon-Advertising-API-MarketplaceId
-  // Set by the request decoders (client/requests.hpp) once they have checked
-  // the three instance fields, so that the operations do not check them
-  // again on every request. Whoever changes those fields afterwards must
-  // clear it.
-  bool instance_checked = false;
-  // The whole call's deadline, made at the door (src/client). Every HTTP
-  // request of the call carries it unchanged (net::request::deadline), so
-  // no phase, retry or Retry-After wait runs past it; a request that would
-  // start after it is not sent (errc::timeout). Unbounded: no deadline of
-  // its own (the HTTP client's retry.max_total then bounds each request).
-  amc::deadline deadline{};
-};
-
+// Who is asking, for what, and until when (common/call_context.hpp: shared
+// with the poller's interface, poll::status_source).
+using call_context = amc::call_context;
 struct amc_call {
   boost::beast::http::verb method = boost::beast::http::verb::get;
   std::string path_and_query;             // "/amc/accounts?nextToken=…"

@@ -90,12 +90,11 @@ std::string workflow_id_from_name(std::string_view name) {
 
 api::submission submit(client& core, const api::execution_submit_request& request, call_deadline deadline,
                        const cancellation_ptr& cancelled_by) {
-  // A submit stops searching for an unknown outcome a little before the
-  // call's deadline, so that it can still say when to submit again.
-  api::submit_options options;
-  options.deadline = deadline.at - std::min<std::chrono::milliseconds>(deadline.budget / 10, std::chrono::seconds(5));
+  // The deadline travels unchanged in the context; a submit stops searching
+  // for an unknown outcome a little before it (api::unknown_outcome_reserve),
+  // so that it can still say when to submit again.
   return core.run_blocking(api::submit_execution(core.amc(), internals(core).journal(), with_deadline(request.context, deadline),
-                                                 request.execution_id, request.request, core.log(), options),
+                                                 request.execution_id, request.request, core.log()),
                            deadline, cancelled_by);
 }
 

@@ -3,6 +3,7 @@
 #include "api/executions.hpp"
 #include "api/ids.hpp"
 #include "api/operations.hpp"
+#include "api/shapes.hpp"
 #include "client/internals.hpp"
 #include "client/operations.hpp"
 #include "common/json_fields.hpp"
@@ -25,6 +26,17 @@ class facade_reader final : public poll::status_source::reader {
   }
   std::string journaled_amc_id(const std::string& execution_id) const override {
     return api::journaled_amc_id(internals(core_).journal(), execution_id);
+  }
+  // AMC's statuses are classified once, in src/api; the poller gets the
+  // part its schedule needs.
+  poll::read_phase phase_of(std::string_view status) const override {
+    const auto phase = api::parse_execution_status(status);
+    if (api::is_terminal(phase)) return poll::read_phase::terminal;
+    switch (phase) {
+      case api::execution_phase::running: return poll::read_phase::running;
+      case api::execution_phase::publishing: return poll::read_phase::publishing;
+      default: return poll::read_phase::waiting;
+    }
   }
 
   boost::asio::awaitable<api::execution_read> read_execution(api::call_context context, std::string amc_execution_id,

@@ -9,7 +9,6 @@
 // mutex and the hot path; cutting it further would split it by file.)
 #include "poll/poller.hpp"
 
-#include "api/shapes.hpp"
 #include "common/error.hpp"
 #include "common/text.hpp"
 #include "common/time.hpp"
@@ -61,7 +60,7 @@ constexpr std::uint8_t full_parse_every = 128;
 struct read_job {
   std::uint32_t index = 0;
   std::uint32_t generation = 0;
-  api::call_context context;
+  call_context context;
   std::string id;
   std::uint64_t seen = 0;
   steady::duration wait{};
@@ -191,7 +190,7 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
       return;
     }
     const std::string& status = status_field->get_ref<const std::string&>();
-    const auto phase = api::parse_execution_status(status);
+    const auto phase = source.phase_of(status);
     if (slot.create_time == 0)
       if (const auto created = execution.find("createTime"); created != execution.end() && created->is_string())
         slot.create_time = parse_utc(created->get_ref<const std::string&>()).value_or(0);
@@ -202,10 +201,10 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     slot.not_found = 0;
     const auto status_id = watches.intern_status(status);
     const bool status_changed = status_id != slot.status || status_id == 0;
-    const bool final = api::is_terminal(phase);
+    const bool final = phase == read_phase::terminal;
     const auto now_s = now_seconds();
     if (status_changed) {
-      if (phase == api::execution_phase::running && slot.running_since_s == 0) slot.running_since_s = now_s;
+      if (phase == read_phase::running && slot.running_since_s == 0) slot.running_since_s = now_s;
       if (final && slot.running_since_s != 0 && slot.history != none) {
         auto& history = watches.history(slot.history);
         const double took = static_cast<double>(now_s - slot.running_since_s);
@@ -233,19 +232,19 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     slot.flags &= static_cast<std::uint8_t>(~(in_flight | in_list));
     slot.failures = 0;
     slot.not_found = 0;
-    schedule_after_read(index, api::parse_execution_status(watches.status_text(slot.status)), false, false);
+    schedule_after_read(index, source.phase_of(watches.status_text(slot.status)), false, false);
   }
 
   // The next read of a watch after a successful one: the interval grows (or
   // starts again after a change), shortened near the expected finish.
-  void schedule_after_read(std::uint32_t index, api::execution_phase phase, bool status_changed, bool from_list) {
+  void schedule_after_read(std::uint32_t index, read_phase phase, bool status_changed, bool from_list) {
     auto& slot = watches.slot(index);
     const auto now_s = now_seconds();
     slot.interval_ms = static_cast<std::uint32_t>(
         next_interval(settings, milliseconds(slot.interval_ms), status_changed).count());
     finish_hint hint;
-    hint.publishing = phase == api::execution_phase::publishing;
-    if (phase == api::execution_phase::running && slot.running_since_s != 0 && slot.history != none &&
+    hint.publishing = phase == read_phase::publishing;
+    if (phase == read_phase::running && slot.running_since_s != 0 && slot.history != none &&
         watches.history(slot.history).samples > 0)
       hint.seconds_to_expected_finish =
           watches.history(slot.history).running_seconds - static_cast<double>(now_s - slot.running_since_s);
@@ -308,7 +307,7 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
   // A read is done: its outcome applied, and the next due single read, if
   // any, handed back to carry on with.
   std::optional<read_job> finish_get(std::uint32_t index, std::uint32_t generation,
-                                     std::optional<api::execution_read> read, std::exception_ptr failure) {
+                                     std::optional<execution_read> read, std::exception_ptr failure) {
     std::unique_lock lock(mutex);
     --in_flight_reads;
     ++count.get_requests;
@@ -398,7 +397,7 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
   static asio::awaitable<void> read_one(std::shared_ptr<state> self, read_job job) {
     bool yield_first = true;
     for (unsigned reads = 0;; ++reads) {
-      std::optional<api::execution_read> read;
+      std::optional<execution_read> read;
       std::exception_ptr failure;
       try {
         if (yield_first || job.wait > steady::duration::zero() || reads % 64 == 0) co_await pace(job.wait);
@@ -414,7 +413,7 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     }
   }
 
-  static asio::awaitable<void> read_list(std::shared_ptr<state> self, list_read read, api::call_context context,
+  static asio::awaitable<void> read_list(std::shared_ptr<state> self, list_read read, call_context context,
                                          steady::duration wait) {
     std::optional<status_source::listing> listing;
     std::exception_ptr failure;

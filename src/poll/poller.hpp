@@ -35,7 +35,7 @@
 // watch's own callback, runs right after that callback returns).
 #pragma once
 
-#include "api/session.hpp"
+#include "common/call_context.hpp"
 #include "poll/schedule.hpp"
 #include "poll/status_source.hpp"
 
@@ -53,7 +53,7 @@ using event_callback = void (*)(const char* event_json, void* user);
 using user_destructor = void (*)(void* user);
 
 struct watch_request {
-  api::call_context context;     // credential and instance
+  call_context context;          // credential and instance
   std::string amc_execution_id;  // AMC's id, or …
   std::string execution_id;      // … our journaled id (resolved at watch time)
   // AMC's createTime when the caller knows it (e.g. from submit): lets the

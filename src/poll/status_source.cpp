@@ -4,7 +4,7 @@ namespace amc::poll {
 
 status_source::status_source(std::shared_ptr<reader> core) : core_(std::move(core)) {}
 
-boost::asio::awaitable<status_source::listing> status_source::list_since(api::call_context context,
+boost::asio::awaitable<status_source::listing> status_source::list_since(call_context context,
                                                                          std::string min_creation_time,
                                                                          int page_size,
                                                                          std::chrono::milliseconds budget) {

@@ -2,11 +2,12 @@
 // executions of an instance created since T", with a deadline on every read.
 // The client façade implements it (client/watch.hpp, client::poll_source):
 // everything the poller asks of AMC, of the journal or of the id rules goes
-// through here, and src/poll includes nothing of src/client.
+// through here, and src/poll includes nothing of src/client nor of src/api:
+// the types it speaks (call_context, execution_read) are common's, and what
+// a status means for the schedule (read_phase) is the façade's to say.
 #pragma once
 
-#include "api/operations.hpp"
-#include "api/session.hpp"
+#include "common/call_context.hpp"
 #include "common/log.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -17,8 +18,15 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace amc::poll {
+
+// What an execution's status means for the poller's schedule: the façade
+// classifies AMC's statuses (api::parse_execution_status, said once); the
+// poller only asks. Statuses AMC may add later are `waiting`: they never
+// end a watch.
+enum class read_phase { waiting, running, publishing, terminal };
 
 class status_source {
  public:
@@ -29,17 +37,18 @@ class status_source {
     virtual boost::asio::any_io_executor executor() const = 0;
     virtual boost::asio::any_io_executor read_executor() const = 0;
     virtual const logger& log() const = 0;
-    virtual void validate(const api::call_context& context) const = 0;
+    virtual void validate(const call_context& context) const = 0;
     virtual void validate_execution_id(const std::string& amc_execution_id) const = 0;
     virtual std::string journaled_amc_id(const std::string& execution_id) const = 0;
+    virtual read_phase phase_of(std::string_view status) const = 0;
     // One GET of the execution within `budget` (see read_execution).
-    virtual boost::asio::awaitable<api::execution_read> read_execution(api::call_context context,
+    virtual boost::asio::awaitable<execution_read> read_execution(call_context context,
                                                                        std::string amc_execution_id,
                                                                        std::uint64_t seen,
                                                                        std::chrono::milliseconds budget) = 0;
     // AMC's execution list with these filters, every page, within `budget`:
     // {"executions": [flat execution objects]}.
-    virtual boost::asio::awaitable<nlohmann::json> list(api::call_context context, nlohmann::json filters,
+    virtual boost::asio::awaitable<nlohmann::json> list(call_context context, nlohmann::json filters,
                                                         std::chrono::milliseconds budget) = 0;
   };
 
@@ -54,7 +63,7 @@ class status_source {
   const logger& log() const { return core_->log(); }
 
   // Checks the instance part of a context before any watch is taken.
-  void validate(const api::call_context& context) const { core_->validate(context); }
+  void validate(const call_context& context) const { core_->validate(context); }
   // Checks an AMC execution id before it goes into a URL path.
   void validate_execution_id(const std::string& amc_execution_id) const {
     core_->validate_execution_id(amc_execution_id);
@@ -65,11 +74,14 @@ class status_source {
     return core_->journaled_amc_id(execution_id);
   }
 
+  // What AMC's `status` text means for the schedule.
+  read_phase phase_of(std::string_view status) const { return core_->phase_of(status); }
+
   // One GET of the execution through the client façade
   // (client::get_if_changed), within `budget` from now: the flat execution, or
   // nothing when AMC's reply is byte for byte the one with fingerprint
   // `seen` (0: always parse); with the reply's fingerprint.
-  boost::asio::awaitable<api::execution_read> read_execution(api::call_context context, std::string amc_execution_id,
+  boost::asio::awaitable<execution_read> read_execution(call_context context, std::string amc_execution_id,
                                                              std::uint64_t seen, std::chrono::milliseconds budget) {
     return core_->read_execution(std::move(context), std::move(amc_execution_id), seen, budget);
   }
@@ -82,7 +94,7 @@ class status_source {
   // ("yyyy-MM-ddTHH:mm:ss", UTC), cancelled ones included, `page_size` per
   // request (1-100), every page, through the client façade
   // (client::list_async), all within `budget` from now.
-  boost::asio::awaitable<listing> list_since(api::call_context context, std::string min_creation_time,
+  boost::asio::awaitable<listing> list_since(call_context context, std::string min_creation_time,
                                              int page_size, std::chrono::milliseconds budget);
 
  private:

@@ -50,7 +50,7 @@ std::string format_uuid(const uuid_key& key, bool upper) {
   return std::string(text, sizeof text);
 }
 
-std::string group_key(const api::call_context& context) {
+std::string group_key(const call_context& context) {
   std::string key = context.credential_id;
   for (const auto* part : {&context.instance_id, &context.advertiser_id, &context.marketplace_id}) {
     key += '\x1f';

@@ -9,8 +9,7 @@
 // when it is a UUID); 100,000 of them are a few megabytes.
 #pragma once
 
-// (api::call_context comes through poller.hpp: the layer table lets only
-// it include api/session.hpp.)
+#include "common/call_context.hpp"
 #include "poll/poller.hpp"
 
 #include <cstdint>
@@ -66,7 +65,7 @@ struct watch_slot {
   uuid_key id;
   std::int64_t create_time = 0;  // AMC's createTime (unix seconds); 0: not known yet
   std::int64_t due_ms = 0;       // when the next read is due (poller clock)
-  std::uint64_t fingerprint = 0;  // of the last GET reply parsed (api::execution_read); 0: none
+  std::uint64_t fingerprint = 0;  // of the last GET reply parsed (execution_read); 0: none
   event_callback callback = nullptr;
   void* user = nullptr;
   user_destructor destroy_user = nullptr;
@@ -96,7 +95,7 @@ struct heap_entry {
 
 // The watches of one (credential, instance): what one list call can refresh.
 struct watch_group {
-  api::call_context context;
+  call_context context;
   std::vector<std::uint32_t> members;
 };
 
@@ -113,7 +112,7 @@ inline std::uint64_t watch_id_of(std::uint32_t slot, std::uint32_t generation) {
 
 // A watch to add; its ids and context are checked by the caller.
 struct new_watch {
-  const api::call_context& context;
+  const call_context& context;
   std::string_view amc_execution_id{};
   std::string_view execution_id{};  // our journaled id; empty: none
   std::int64_t create_time = 0;

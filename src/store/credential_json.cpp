@@ -90,4 +90,17 @@ bool decode_include_secrets(const char* options_json) {
   return optional_bool(options, "include_secrets", what).value_or(false);
 }
 
+nlohmann::json credential_list_json(const std::vector<credential_record>& records) {
+  nlohmann::json listing = {{"credentials", nlohmann::json::array()}};
+  for (const auto& record : records) listing["credentials"].push_back(credential_to_json(record, false));
+  return listing;
+}
+
+nlohmann::json rotation_report_json(const rotation_report& report) {
+  nlohmann::json failed = nlohmann::json::array();
+  for (const auto& failure : report.failed)
+    failed.push_back({{"credential_id", failure.credential_id}, {"reason", failure.reason}});
+  return {{"total", report.total}, {"rotated", report.rotated}, {"failed", failed}};
+}
+
 }  // namespace amc::store

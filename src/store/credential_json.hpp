@@ -3,6 +3,7 @@
 #pragma once
 
 #include "store/credential.hpp"
+#include "store/credential_store.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -20,5 +21,13 @@ bool decode_include_secrets(const char* options_json);
 
 // Secrets are included only when asked and present.
 nlohmann::json credential_to_json(const credential_record& record, bool include_secrets);
+
+// amc_store_list_credentials: {"credentials": [credential_to_json without
+// secrets, …]}.
+nlohmann::json credential_list_json(const std::vector<credential_record>& records);
+
+// amc_store_rotate_keys: {"total", "rotated", "failed": [{"credential_id",
+// "reason"}, …]}.
+nlohmann::json rotation_report_json(const rotation_report& report);
 
 }  // namespace amc::store

@@ -495,11 +495,13 @@ TEST_P(Operations, RetryAfterAnUnknownOutcomeResolvesItAtOnce) {
   leave_outcome_unknown("exec_crash003", "reset_before_headers");
   auto patient = quick_resolution();
   patient.create_window = std::chrono::seconds(3600);
-  patient.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  // The call's own deadline, carried unchanged in its context.
+  auto hurried = context_;
+  hurried.deadline = amc::deadline::after(std::chrono::milliseconds(500));
   const auto before = requests_of("createWorkflowExecution");
   std::string message;
   EXPECT_EQ(code_of([&] {
-              run(submit_execution(client_->amc(), amc::client::internals(*client_).journal(), context_, "exec_crash003", request,
+              run(submit_execution(client_->amc(), amc::client::internals(*client_).journal(), hurried, "exec_crash003", request,
                                    client_->log(), patient));
             },
                     &message),

@@ -38,7 +38,7 @@ struct recorded_outcome final : list_outcome {
 struct BatcherTest : ::testing::Test {
   poll_settings settings;
   watch_table table;
-  api::call_context context;
+  call_context context;
 
   BatcherTest() {
     context.credential_id = "c";
@@ -48,7 +48,7 @@ struct BatcherTest : ::testing::Test {
   // A watch of the group, created at `create_time` (0: unknown), due at
   // `due_ms` with `interval_ms`.
   std::uint32_t watch(const std::string& id, std::int64_t create_time, std::int64_t due_ms,
-                      std::uint32_t interval_ms = 10'000, const api::call_context* other = nullptr) {
+                      std::uint32_t interval_ms = 10'000, const call_context* other = nullptr) {
     const auto index = table.add({.context = other ? *other : context,
                                   .amc_execution_id = id,
                                   .create_time = create_time,
@@ -109,7 +109,7 @@ TEST_F(BatcherTest, NothingWithoutBatchingOrWithOneWatch) {
   EXPECT_FALSE(off.plan(table, a, 0));
   batcher on(poll_settings{});
   EXPECT_FALSE(on.plan(table, a, 0));  // alone in its group
-  api::call_context elsewhere = context;
+  call_context elsewhere = context;
   elsewhere.instance_id = "amcinstance2";
   watch("exec_b", 1'000, 0, 10'000, &elsewhere);
   EXPECT_FALSE(on.plan(table, a, 0));  // another group

@@ -22,7 +22,7 @@ struct EventQueueTest : ::testing::Test {
   std::mutex mutex;
   event_queue events;
   watch_table table;
-  api::call_context context;
+  call_context context;
 
   std::uint32_t watch(const std::string& id, event_callback callback, void* user,
                       user_destructor destroy = nullptr) {

@@ -14,8 +14,8 @@
 namespace amc::poll {
 namespace {
 
-api::call_context context_of(std::string credential, std::string instance) {
-  api::call_context context;
+call_context context_of(std::string credential, std::string instance) {
+  call_context context;
   context.credential_id = std::move(credential);
   context.instance_id = std::move(instance);
   context.advertiser_id = "ENTITY1";
@@ -23,7 +23,7 @@ api::call_context context_of(std::string credential, std::string instance) {
   return context;
 }
 
-std::uint32_t add(watch_table& table, std::string_view amc_id, const api::call_context& context,
+std::uint32_t add(watch_table& table, std::string_view amc_id, const call_context& context,
                   std::string_view execution_id = {}) {
   return table.add({.context = context, .amc_execution_id = amc_id, .execution_id = execution_id});
 }
@@ -157,7 +157,7 @@ TEST(WatchTable, OrdersReadsByDueTimeAndSkipsStaleEntries) {
 
 TEST(WatchTable, KeepsTheDueQueueNearOneEntryAWatch) {
   watch_table table;
-  const auto index = add(table, "exec_a", api::call_context{});
+  const auto index = add(table, "exec_a", call_context{});
   for (int due = 0; due < 5000; ++due) table.schedule(index, due);
   std::size_t entries = 0;
   while (table.has_due()) {
