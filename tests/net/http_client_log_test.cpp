@@ -115,11 +115,7 @@ TEST_F(NetTest, ThrottleWaitsThatRunOutSayWhyTheAnswerWentBack) {
 }
 
 TEST_F(NetTest, ADeadEndpointIsNotSilent) {
-  std::uint16_t port;
-  {
-    scripted_server closed_again({});
-    port = closed_again.port();
-  }
+  const std::uint16_t port = closed_port();
   auto options = quick_options();
   options.retry.max_attempts = 3;
   captured_log captured;
