@@ -470,7 +470,10 @@ AMC_API amc_status amc_client_new_with_store(const char *config_json,
 /* Receives log lines (secrets already redacted) on a library thread, or on
  * the thread of a blocking call; must return quickly and must not call
  * blocking functions of the same client. Calls may overlap when several
- * threads log at once. */
+ * threads log at once. Among them: each HTTP retry, backoff and throttle
+ * wait (AMC_LOG_INFO) and rate-limit wait or reconnect (AMC_LOG_DEBUG),
+ * each starting with the request's operation ("get_execution: ...");
+ * docs/python.md#logging lists the lines by level. */
 typedef void (*amc_log_callback)(int level, const char *message, void *user);
 
 /* Sets (or, with NULL, removes) the log callback; lines below min_level are

@@ -46,7 +46,8 @@ std::string with_query(std::string path, const std::vector<std::pair<std::string
 // the `items_field` arrays.
 asio::awaitable<nlohmann::json> all_pages(session& amc, const call_context& context, std::string path,
                                           std::vector<std::pair<std::string, std::string>> query,
-                                          std::string items_field, std::string operation) {
+                                          std::string items_field, std::string operation,
+                                          std::string_view log_name) {
   nlohmann::json items = nlohmann::json::array();
   std::set<std::string> seen_tokens;
   std::string next_token;
@@ -55,6 +56,7 @@ asio::awaitable<nlohmann::json> all_pages(session& amc, const call_context& cont
     if (!next_token.empty()) page_query.emplace_back("nextToken", next_token);
     amc_call request;
     request.path_and_query = with_query(path, page_query);
+    request.operation = log_name;
     const auto reply = co_await amc.call(context, request);
     require_reply_object(reply, "body", operation);
     const auto found = reply.find(items_field);
@@ -149,19 +151,21 @@ void validate_instance_context(const call_context& context) {
 
 asio::awaitable<nlohmann::json> list_accounts(session& amc, const call_context& context) {
   call_context account_level{context.credential_id, "", "", ""};
-  co_return co_await all_pages(amc, account_level, "/amc/accounts", {}, "amcAccounts", "AmcpLinkListAmcAccounts");
+  co_return co_await all_pages(amc, account_level, "/amc/accounts", {}, "amcAccounts", "AmcpLinkListAmcAccounts",
+                               "list_accounts");
 }
 
 asio::awaitable<nlohmann::json> list_instances(session& amc, const call_context& context) {
   validate_advertiser_id(context.advertiser_id);
   validate_path_id(context.marketplace_id, "marketplace id");
-  co_return co_await all_pages(amc, context, "/amc/instances", {}, "instances", "listInstances");
+  co_return co_await all_pages(amc, context, "/amc/instances", {}, "instances", "listInstances", "list_instances");
 }
 
 asio::awaitable<nlohmann::json> get_instance(session& amc, const call_context& context) {
   validate_instance_context(context);
   amc_call request;
   request.path_and_query = "/amc/instances/" + percent_encode(context.instance_id);
+  request.operation = "get_instance";
   co_return unwrap(co_await amc.call(context, request), "instance", "getInstance");
 }
 
@@ -174,6 +178,7 @@ asio::awaitable<nlohmann::json> create_workflow(session& amc, const call_context
   request.path_and_query = reporting_path(context, "workflows");
   request.body = workflow;
   request.retryable = false;
+  request.operation = "create_workflow";
   co_await amc.call(context, request);
   co_return co_await get_workflow(amc, context, id);
 }
@@ -184,6 +189,7 @@ asio::awaitable<nlohmann::json> get_workflow(session& amc, const call_context& c
   validate_workflow_id(workflow_id);
   amc_call request;
   request.path_and_query = reporting_path(context, "workflows/", workflow_id);
+  request.operation = "get_workflow";
   auto workflow = unwrap(co_await amc.call(context, request), "workflow", "getWorkflow");
   reply_string(workflow, "workflowId", "getWorkflow");
   reply_string(workflow, "sqlQuery", "getWorkflow");
@@ -197,7 +203,7 @@ asio::awaitable<nlohmann::json> list_workflows(session& amc, const call_context&
   std::vector<std::pair<std::string, std::string>> query;
   if (page_size > 0) query.emplace_back("limit", std::to_string(page_size));
   co_return co_await all_pages(amc, context, reporting_path(context, "workflows"), std::move(query), "workflows",
-                              "listWorkflows");
+                              "listWorkflows", "list_workflows");
 }
 
 asio::awaitable<nlohmann::json> update_workflow(session& amc, const call_context& context,
@@ -207,6 +213,7 @@ asio::awaitable<nlohmann::json> update_workflow(session& amc, const call_context
   amc_call request;
   request.method = verb::put;
   request.path_and_query = reporting_path(context, "workflows/", id);
+  request.operation = "update_workflow";
   request.body = workflow;
   co_await amc.call(context, request);
   co_return co_await get_workflow(amc, context, id);
@@ -218,6 +225,7 @@ asio::awaitable<void> delete_workflow(session& amc, const call_context& context,
   amc_call request;
   request.method = verb::delete_;
   request.path_and_query = reporting_path(context, "workflows/", workflow_id);
+  request.operation = "delete_workflow";
   co_await amc.call(context, request);
 }
 
@@ -308,6 +316,7 @@ asio::awaitable<nlohmann::json> create_execution(session& amc, const call_contex
   call.path_and_query = reporting_path(context, "workflowExecutions");
   call.body = std::move(request);
   call.retryable = false;
+  call.operation = "create_execution";
   auto execution = unwrap(co_await amc.call(context, call), "workflowExecution", "createWorkflowExecution");
   check_execution_reply(execution, "createWorkflowExecution", false);
   mark_terminal(execution);
@@ -321,6 +330,7 @@ amc_call execution_read_call(const call_context& context, const std::string& amc
   validate_path_id(amc_execution_id, "AMC execution id");
   amc_call request;
   request.path_and_query = reporting_path(context, "workflowExecutions/", amc_execution_id);
+  request.operation = "get_execution";
   return request;
 }
 
@@ -372,7 +382,7 @@ asio::awaitable<nlohmann::json> list_executions(session& amc, const call_context
   if (filters.contains("limit") && filters["limit"].is_number_integer())
     query.emplace_back("limit", std::to_string(filters["limit"].get<long long>()));
   auto listing = co_await all_pages(amc, context, reporting_path(context, "workflowExecutions"), query,
-                                    "executions", "listWorkflowExecutions");
+                                    "executions", "listWorkflowExecutions", "list_executions");
   for (auto& execution : listing["executions"]) {
     execution = unwrap(std::move(execution), "workflowExecution", "listWorkflowExecutions");
     check_execution_reply(execution, "listWorkflowExecutions", false);
@@ -389,6 +399,7 @@ asio::awaitable<void> cancel_execution(session& amc, const call_context& context
   request.method = verb::put;
   request.path_and_query = reporting_path(context, "workflowExecutions/", amc_execution_id);
   request.body = nlohmann::json{{"status", "CANCELLED"}};
+  request.operation = "cancel_execution";
   try {
     co_await amc.call(context, request);
   } catch (const error& problem) {
@@ -409,6 +420,7 @@ asio::awaitable<nlohmann::json> download_urls(session& amc, const call_context& 
   amc_call request;
   request.path_and_query =
       reporting_path(context, "workflowExecutions/" + percent_encode(amc_execution_id) + "/downloadUrls");
+  request.operation = "get_download_urls";
   co_return co_await amc.call(context, request);
 }
 

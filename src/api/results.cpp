@@ -274,6 +274,7 @@ asio::awaitable<nlohmann::json> download_part(download_job& job, int part) {
     const std::string url_used = job.urls.of_part(part);
     request.url = url_used;
     request.deadline = job.context.deadline;
+    request.operation = "download_results";
     refuse_past_deadline(job.context, fmt::format("the download of result part {}", part));
     // A pre-signed URL carries its own authorisation: no AMC headers, and no
     // client id, so the rate limiter keys it by its host alone. The client

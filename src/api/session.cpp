@@ -178,6 +178,7 @@ asio::awaitable<net::response> session::call_reply(const call_context& context, 
     }
     http_request.rate_limit_client_id = client_id_;  // the limiter adds the host
     http_request.retryable = request.retryable;
+    http_request.operation = request.operation;
     // The call's deadline bounds every phase, retry and Retry-After wait of
     // the request (net::request::deadline); no request starts after it.
     http_request.deadline = context.deadline;

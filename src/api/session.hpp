@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace amc::api {
@@ -31,6 +32,9 @@ struct amc_call {
   std::string path_and_query;             // "/amc/accounts?nextToken=…"
   std::optional<nlohmann::json> body;     // sent as JSON
   bool retryable = true;                  // false for creates (POST)
+  // libamc's name of the operation ("get_execution"): the HTTP client's log
+  // lines about this call's retries and waits start with it. A literal.
+  std::string_view operation;
 };
 
 class session {

@@ -278,6 +278,7 @@ asio::awaitable<std::string> token_manager::refresh_once(std::string credential_
   request.rate_limit_client_id = settings_.client.client_id;  // the limiter adds the host
   // A refresh grant consumes nothing: sending it twice is harmless.
   request.retryable = true;
+  request.operation = "token refresh";
   ++refreshes_;
   const auto started = now_unix_seconds();
   token_grant grant;
@@ -329,6 +330,7 @@ asio::awaitable<void> token_manager::exchange_code(std::string credential_id, st
   request.body = authorization_code_body(settings_.client, code, redirect_uri);
   request.rate_limit_client_id = settings_.client.client_id;  // the limiter adds the host
   request.retryable = false;  // a code is single-use: never send it twice
+  request.operation = "authorization code exchange";
   ++code_exchanges_;
   const auto started = now_unix_seconds();
   const auto reply = co_await http_.send(std::move(request));

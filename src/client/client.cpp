@@ -27,7 +27,9 @@ void rethrow_as_cancelled() {
 client::client(client_config config, std::unique_ptr<store::store_backend> host_store)
     : config_(std::move(config)), owner_process_(::getpid()), keep_running_(io_.get_executor()) {
   store_ = store::open_store(config_.store, std::move(host_store));
-  http_ = std::make_unique<net::http_client>(io_.get_executor(), config_.http);
+  // The HTTP layer logs its retries, waits and reconnects through the
+  // client's logger (declared before http_, so it outlives it).
+  http_ = std::make_unique<net::http_client>(io_.get_executor(), config_.http, &log_);
   // Loud on purpose (issue 12 item 10): kept for the host's first log
   // callback, which it can only set after this constructor returns.
   if (!config_.http.tls.verify_peer)

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "common/error.hpp"
+#include "common/log.hpp"
 #include "net/connection_pool.hpp"
 #include "net/http_types.hpp"
 #include "net/io_strand.hpp"
@@ -61,6 +62,8 @@ struct client_state : std::enable_shared_from_this<client_state> {
   retry_budget budget;
   client_counters metrics;
   std::atomic<bool> shutting_down{false};
+  // The owner's logger (null: none); the retry loop's lines go there.
+  const logger* log = nullptr;
 
   // --- strand only ---
   std::mt19937_64 random;

@@ -26,9 +26,10 @@ namespace amc::net {
 
 namespace asio = boost::asio;
 
-http_client::http_client(asio::any_io_executor executor, client_options options)
+http_client::http_client(asio::any_io_executor executor, client_options options, const logger* log)
     : state_(std::make_shared<detail::client_state>(std::move(executor), std::move(options))) {
   auto& s = *state_;
+  s.log = log;
   s.options.proxy = proxy_from_environment(s.options.proxy, [](const char* name) { return std::getenv(name); });
   s.proxy = parse_proxy(s.options.proxy.https_proxy);
   detail::configure_tls_context(s);

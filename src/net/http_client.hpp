@@ -10,6 +10,7 @@
 // amc::error (errc::network, tls, timeout, protocol, cancelled).
 #pragma once
 
+#include "common/log.hpp"
 #include "net/http_types.hpp"
 #include "net/io_strand.hpp"
 
@@ -31,7 +32,14 @@ struct client_state;
 class http_client {
  public:
   // Runs its I/O on `executor` (the owner runs the io_context's threads).
-  http_client(boost::asio::any_io_executor executor, client_options options);
+  // `log` (may be null: no lines), which must outlive the client, gets a
+  // line for each retry and its backoff (INFO), each throttle wait (429,
+  // INFO), a request given back or failed after retrying (INFO), and each
+  // client-side rate-limit wait and resend on a new connection after the
+  // server closed a pooled one (DEBUG). Each line starts with the request's
+  // operation (request::operation) and names the URL without its query; it
+  // never holds a header, a body or a query string.
+  http_client(boost::asio::any_io_executor executor, client_options options, const logger* log = nullptr);
   ~http_client();
   http_client(const http_client&) = delete;
   http_client& operator=(const http_client&) = delete;

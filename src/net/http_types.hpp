@@ -162,6 +162,11 @@ struct request {
   // Unbounded (the default): retry.max_total from when the request starts
   // is its deadline.
   amc::deadline deadline{};
+  // What the request is for, as the client's log lines name it ("get_execution",
+  // "token refresh"): retries, backoffs, throttle waits and reconnects are
+  // logged with it. Static text (a literal): the request does not own it.
+  // Empty: the log lines name the method instead.
+  std::string_view operation;
 };
 
 struct response {

@@ -34,6 +34,16 @@ void count_failure(client_state& s, errc code) {
   }
 }
 
+// A line for the owner's log (client_state::log), made only when its level
+// is wanted: the retry loop runs for every request, and most are never
+// logged.
+template <class Make>
+void note(const client_state& s, log_level level, const Make& make) {
+  if (s.log != nullptr && s.log->enabled(level)) s.log->log(level, make());
+}
+
+long long ms(steady::duration wait) { return std::chrono::ceil<milliseconds>(wait).count(); }
+
 void count_failure(client_state& s, const std::exception_ptr& failure) {
   try {
     std::rethrow_exception(failure);
@@ -86,6 +96,15 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
     const std::string limiter_key = rate_limit_key(req.rate_limit_client_id, rc.pool_key);
     if (rc.via_proxy) rc.pool_key += " via " + s.proxy->describe();
     build_request_message(s, rc);
+    // What the log lines call the request: its operation, then method and
+    // URL without the query (which may carry a pre-signed URL's signature).
+    const std::string_view operation = req.operation.empty() ? rc.method_name() : req.operation;
+    auto what = [&] { return fmt::format("{} {}", rc.method_name(), url.describe()); };
+    // The request goes back (or fails) without another try: said at INFO,
+    // so that a call that retried and then stopped says why it stopped.
+    auto stopping = [&](std::string_view why) {
+      note(s, log_level::info, [&] { return fmt::format("{}: {}; not retried again", operation, why); });
+    };
 
     const bool retryable = is_retryable_request(req);
     rc.resendable = retryable;
@@ -131,6 +150,10 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
         throw deadline_reached("to send the request");
       }
       if (auto wait = s.limiter.acquire(limiter_key, now); wait > steady::duration::zero()) {
+        note(s, log_level::debug, [&] {
+          return fmt::format("{}: waiting {} ms for the client-side rate limit of \"{}\" before {}", operation,
+                             ms(wait), limiter_key, what());
+        });
         s.metrics.rate_limiter_waits++;
         s.metrics.rate_limiter_wait_ms += static_cast<std::uint64_t>(std::chrono::ceil<milliseconds>(wait).count());
         // A retry of a 429 or 5xx answer gives that answer back rather than
@@ -180,6 +203,11 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
           // Not a failure of the server, only of a connection it had
           // already closed: resend at once on a new connection.
           ++stale_resends;
+          note(s, log_level::debug, [&] {
+            return fmt::format("{}: the server had closed the pooled connection to {}; sending {} again on a new "
+                               "connection",
+                               operation, url.origin(), what());
+          });
           continue;
         }
         // A failure before anything was sent is safe to retry for every
@@ -188,16 +216,24 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
         // Out of retries after an earlier 429/5xx: that answer tells the
         // caller more (status, Retry-After) than the last network error.
         if (++counted_attempts >= policy.max_attempts) {
+          if (counted_attempts > 1)
+            stopping(fmt::format("{} ({} attempts, retry.max_attempts)", failure.message, counted_attempts));
           if (last_response) co_return finish(std::move(*last_response), sends);
           throw give_up("");
         }
         if (!s.budget.try_withdraw()) {
+          stopping(fmt::format("{} (the client's retry budget is used up)", failure.message));
           s.metrics.retry_budget_exhausted++;
           if (last_response) co_return finish(std::move(*last_response), sends);
           throw give_up("; the client's retry budget is used up, so it was not retried again");
         }
         (failure.code == errc::timeout ? s.metrics.retries_timeout : s.metrics.retries_network)++;
         delay = full_jitter_backoff(policy, counted_attempts - 1, s.unit_random());
+        if (steady::now() + delay < waits_until)
+          note(s, log_level::info, [&] {
+            return fmt::format("{}: {} (phase {}); retry {} of {} in {} ms", operation, failure.message,
+                               phase_name(failure.where), counted_attempts, policy.max_attempts - 1, ms(delay));
+          });
       } else {
         response& reply = *result.reply;
         const retry_cause cause = classify_status(reply.status);
@@ -208,18 +244,31 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
         if (cause == retry_cause::none || (!retryable && cause != retry_cause::throttled))
           co_return finish(std::move(reply), sends);
         const std::optional<milliseconds> retry_after = reply.retry_after;
+        auto answered = [&] { return fmt::format("{} answered HTTP {}", what(), reply.status); };
         if (cause == retry_cause::throttled) {
-          if (++throttle_waits > policy.max_throttle_waits) co_return finish(std::move(reply), sends);
+          if (++throttle_waits > policy.max_throttle_waits) {
+            stopping(fmt::format("{} after {} throttle waits (retry.max_throttle_waits)", answered(),
+                                 throttle_waits - 1));
+            co_return finish(std::move(reply), sends);
+          }
           delay = retry_after ? *retry_after : full_jitter_backoff(policy, throttle_waits - 1, s.unit_random());
         } else {
-          if (++counted_attempts >= policy.max_attempts) co_return finish(std::move(reply), sends);
+          if (++counted_attempts >= policy.max_attempts) {
+            if (counted_attempts > 1)
+              stopping(fmt::format("{} ({} attempts, retry.max_attempts)", answered(), counted_attempts));
+            co_return finish(std::move(reply), sends);
+          }
           delay = full_jitter_backoff(policy, counted_attempts - 1, s.unit_random());
           if (retry_after) delay = std::max<steady::duration>(delay, *retry_after);
         }
         // A wait that would end past the deadline (or retry.max_total) is not
         // started: the answer goes back as it is (a 429 with its
         // retry_after), for the caller.
-        if (steady::now() + delay >= waits_until) co_return finish(std::move(reply), sends);
+        if (steady::now() + delay >= waits_until) {
+          stopping(fmt::format("{}; waiting {} ms more would pass the {}", answered(), ms(delay),
+                               max_total_first ? "retry.max_total_ms" : "call's deadline"));
+          co_return finish(std::move(reply), sends);
+        }
         // Only 5xx retries draw on the budget. A throttle wait is the
         // server's own instruction, already paced by Retry-After and the
         // lowered rate limit, and bounded by max_throttle_waits and the
@@ -227,19 +276,32 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
         // (or a burst of 429s) use up the retries every other request of the
         // client needs for network errors and 5xx.
         if (cause == retry_cause::server_error && !s.budget.try_withdraw()) {
+          stopping(fmt::format("{} (the client's retry budget is used up)", answered()));
           s.metrics.retry_budget_exhausted++;
           co_return finish(std::move(reply), sends);
         }
         if (cause == retry_cause::throttled) {
           s.metrics.retries_throttled++;
           s.metrics.throttle_waits++;
+          note(s, log_level::info, [&] {
+            return fmt::format("{}: {} (throttled); waiting {} ms ({}) before sending it again, throttle wait {} "
+                               "of at most {}",
+                               operation, answered(), ms(delay), retry_after ? "as Retry-After asks" : "backoff",
+                               throttle_waits, policy.max_throttle_waits);
+          });
         } else {
           s.metrics.retries_server_error++;
+          note(s, log_level::info, [&] {
+            return fmt::format("{}: {}; retry {} of {} in {} ms", operation, answered(), counted_attempts,
+                               policy.max_attempts - 1, ms(delay));
+          });
         }
         last_response = std::move(reply);
         last_failure.reset();
       }
       if (result.failure && steady::now() + delay >= waits_until) {
+        stopping(fmt::format("{}; waiting {} ms more would pass the {}", result.failure->message, ms(delay),
+                             max_total_first ? "retry.max_total_ms" : "call's deadline"));
         if (last_response) co_return finish(std::move(*last_response), sends);
         // retry.max_total ended the retries, as max_attempts would: the
         // failure itself is the error (not a timeout of the caller's call).

@@ -492,22 +492,31 @@ def closed_port():
         return probe.getsockname()[1]
 
 
-def test_unreachable_endpoint_exits_eight_and_says_what_to_do(logged_in, tmp_path):
-    """The sandbox's own credential store and client, but every endpoint on a
-    closed local port."""
-    summary = logged_in.summary
+def unreachable_config(sandbox, tmp_path, **changes):
+    """A config file with the sandbox's own credential store and client, but
+    every endpoint on a closed local port (`changes` added at the top
+    level); returns its path, the URL and the environment it needs."""
+    summary = sandbox.summary
     url = f"https://127.0.0.1:{closed_port()}"
     config = tmp_path / "unreachable.json"
     config.write_text(json.dumps({
         "endpoints": {"amc": url, "lwa_token": url + "/auth/o2/token", "lwa_consent": url + "/ap/oa"},
         "lwa": {"client_id": summary["client_id"], "client_secret_env": "TEST_LWA_SECRET"},
         "tls": {"ca_file": summary["ca_file"]},
-        "store": {"path": str(logged_in.directory / "credentials.json"), "fernet_keys_env": "TEST_FERNET_KEYS"},
+        "store": {"path": str(sandbox.directory / "credentials.json"), "fernet_keys_env": "TEST_FERNET_KEYS"},
         "defaults": {"credential_id": "sandbox", "instance_id": summary["instance_id"],
                      "advertiser_id": summary["advertiser_id"], "marketplace_id": summary["marketplace_id"]},
+        **changes,
     }))
-    env = clean_env(TEST_LWA_SECRET=(logged_in.directory / "client_secret").read_text().strip(),
-                    TEST_FERNET_KEYS=(logged_in.directory / "fernet.key").read_text().strip())
+    env = clean_env(TEST_LWA_SECRET=(sandbox.directory / "client_secret").read_text().strip(),
+                    TEST_FERNET_KEYS=(sandbox.directory / "fernet.key").read_text().strip())
+    return config, url, env
+
+
+def test_unreachable_endpoint_exits_eight_and_says_what_to_do(logged_in, tmp_path):
+    """The sandbox's own credential store and client, but every endpoint on a
+    closed local port."""
+    config, url, env = unreachable_config(logged_in, tmp_path)
     result = run_amcctl("--config", config, "workflow", "list", env=env)
     assert result.code == 8, result
     assert result.err.startswith("amcctl: AMC_E_NETWORK: "), result

@@ -631,11 +631,7 @@ TEST_F(NetTest, AHostThatDoesNotResolveFailsInTheResolvePhase) {
 }
 
 TEST_F(NetTest, ConnectionRefusedIsANetworkErrorThatSaysSo) {
-  std::uint16_t port;
-  {
-    scripted_server closed_again({});
-    port = closed_again.port();
-  }
+  const std::uint16_t port = closed_port();
   auto options = quick_options();
   options.retry.max_attempts = 2;
   http_client client(executor(), options);

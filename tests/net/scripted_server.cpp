@@ -364,4 +364,9 @@ std::vector<std::string> connect_proxy::connect_targets() const {
   return impl_->targets;
 }
 
+std::uint16_t closed_port() {
+  const scripted_server closed_again({});
+  return closed_again.port();
+}
+
 }  // namespace amc::net::testing

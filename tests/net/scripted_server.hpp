@@ -130,4 +130,8 @@ class connect_proxy {
   std::shared_ptr<impl> impl_;
 };
 
+// A loopback port nothing listens on (a server's, closed again): a
+// connection to it is refused.
+std::uint16_t closed_port();
+
 }  // namespace amc::net::testing

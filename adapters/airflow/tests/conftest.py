@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import pathlib
 import ssl
@@ -110,6 +111,19 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     process.terminate()
     process.wait(timeout=10)
     log.close()
+
+
+@pytest.fixture(autouse=True)
+def no_log_handler_on_a_closed_stream() -> None:
+    """A DAG run in this process leaves Airflow's console handler on the
+    stream pytest captured for that test, closed once it ended (the next DAG
+    run sets up its own). libamc's lines reach ``logging``, so a test in
+    between that makes a client would print "--- Logging error ---" for each
+    of them: such handlers, which can never write again, are dropped."""
+    for handler in list(logging.root.handlers):
+        stream = getattr(handler, "stream", None)
+        if stream is not None and getattr(stream, "closed", False):
+            logging.root.removeHandler(handler)
 
 
 def fernet_key() -> str:

@@ -129,6 +129,14 @@ def test_throttling_storm_still_succeeds(
     stats = sandbox.admin("GET", "stats")
     assert stats["faults_total"] >= 10, stats
     assert len(creates(sandbox)) == 2
+    # The task logs show each throttle wait, through Python logging (logger
+    # "libamc"), naming the operation and the wait AMC asked for.
+    output = summary["output"]
+    throttled = "answered HTTP 429 (throttled); waiting 1000 ms (as Retry-After asks)"
+    for operation in ("create_execution: POST ", "get_execution: GET "):
+        lines = [line for line in output.splitlines() if operation in line and throttled in line]
+        assert lines, output[-6000:]
+    no_secrets(output, sandbox, airflow_env)
 
 
 def test_revoked_grant_fails_with_a_clear_reauthentication_error(

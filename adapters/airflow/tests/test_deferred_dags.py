@@ -81,6 +81,15 @@ def test_throttling_storm_during_the_deferral_still_succeeds(
     stats = sandbox.admin("GET", "stats")
     assert stats["faults_total"] >= 6, stats
     deferred_through_the_poller(summary["output"])
+    # The poller's client logs its throttle waits through Python logging:
+    # the triggerer's log shows them, naming the status read.
+    reads = ("get_execution: GET ", "list_executions: GET ")
+    throttled = [
+        line
+        for line in summary["output"].splitlines()
+        if any(read in line for read in reads) and "HTTP 429 (throttled); waiting" in line
+    ]
+    assert throttled, summary["output"][-6000:]
 
 
 def test_access_token_expiring_during_the_deferral(

@@ -12,6 +12,8 @@
   the library's message and last-error JSON (both per thread, read at once
   on the thread that made the call).
 - Callbacks are kept alive as long as the library may call them.
+- Every client forwards the library's log lines to Python ``logging``
+  (logger ``libamc``; see ``logs``) unless ``set_log`` replaces that.
 - A ``Client`` belongs to the process that created it (libamc says
   ``AMC_E_FORKED`` in a child): after a fork it makes a fresh native client
   from the same configuration, so forked Airflow task processes just work.
@@ -30,6 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from libamc_airflow import logs
 from libamc_airflow.exceptions import AmcError, AmcLibraryError, exception_for
 
 ABI_MAJOR = 1
@@ -394,7 +397,8 @@ class Client:
         self._handle: ctypes.c_void_p | None = None
         self._pid = 0
         self._log_callback: Any = None  # the C callback the library holds
-        self._log_args: tuple[LogHandler, int] | None = None
+        # By default the library's lines go to the logger "libamc" (logs.py).
+        self._log_args: tuple[LogHandler, int] | None = logs.default_log_args()
         self._closed = False
         self._native()
 
@@ -418,7 +422,8 @@ class Client:
     def set_log(self, handler: LogHandler | None, min_level: int = 20) -> None:
         """Receives the library's log lines (secrets already masked) on a
         library thread; `handler` must return quickly and not call blocking
-        functions of this client. None removes it."""
+        functions of this client. It replaces the default forwarding to the
+        logger "libamc" (see logs.py); None removes it."""
         handle = self._native()
         with self._lock:
             self._log_args = (handler, min_level) if handler is not None else None
@@ -439,6 +444,17 @@ class Client:
         _check(library().amc_client_set_log(self._handle, callback, None, min_level))
         # Kept alive as long as the library may call it.
         self._log_callback = callback
+        logs.attached(self)
+
+    def _detach_log(self) -> None:
+        """Removes the log callback (at interpreter exit: see logs.py)."""
+        if self._lock.acquire(timeout=1):
+            try:
+                if self._handle is not None and self._pid == os.getpid() and self._log_callback is not None:
+                    library().amc_client_set_log(self._handle, LOG_CALLBACK(), None, 0)
+                    self._log_callback = None
+            finally:
+                self._lock.release()
 
     # -- calls --------------------------------------------------------------
     def call(self, method: str, request: dict[str, Any]) -> dict[str, Any]:
