@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from libamc_airflow.exceptions import AmcError, AmcLibraryError, exception_for
+from libamc.exceptions import AmcError, AmcLibraryError, exception_for
 
 ABI_MAJOR = 1
 SONAME = f"libamc.so.{ABI_MAJOR}"
@@ -184,7 +184,7 @@ def _load() -> ctypes.CDLL:
     raise AmcLibraryError(
         f"cannot load {SONAME}; tried:\n"
         + "\n".join(tried)
-        + "\nInstall the airflow-provider-libamc wheel (it carries the library) or set AMC_LIBRARY to the "
+        + "\nInstall the libamc wheel (it carries the library) or set AMC_LIBRARY to the "
         "path of libamc.so.1."
     )
 

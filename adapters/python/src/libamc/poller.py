@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from libamc_airflow.binding import (
+from libamc.binding import (
     USER_DESTRUCTOR,
     WATCH_CALLBACK,
     Client,
@@ -38,7 +38,7 @@ from libamc_airflow.binding import (
     _take_text,
     library,
 )
-from libamc_airflow.exceptions import AmcError, AmcNotFound, AmcTimeout
+from libamc.exceptions import AmcError, AmcNotFound, AmcTimeout
 
 EventHandler = Callable[[dict[str, Any]], None]
 

@@ -1,0 +1,132 @@
+"""The libamc distribution as a pip user gets it (adapters/python/test.sh
+installs the wheel into a fresh venv without Airflow): the top-level API
+through a submit -> wait -> results flow, blocking and awaited on the native
+poller; the version from amc.h; the amc-sandbox console script."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import importlib.util
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import ADVERTISER, INSTANCES, MARKETPLACE, REPO, Sandbox, fernet_key
+
+import libamc
+
+INSTANCE = {"instance_id": INSTANCES[1], "advertiser_id": ADVERTISER, "marketplace_id": MARKETPLACE}
+
+
+def config(sandbox: Sandbox, store: pathlib.Path) -> dict[str, object]:
+    summary = sandbox.summary
+    return {
+        "endpoints": {
+            "amc": summary["url"],
+            "lwa_token": summary["token_url"],
+            "lwa_consent": summary["consent_url"],
+        },
+        "lwa": {
+            "client_id": summary["client_id"],
+            "client_secret": (sandbox.directory / "client_secret").read_text(),
+        },
+        "tls": {"ca_file": summary["ca_file"]},
+        "store": {"path": str(store), "fernet_keys": fernet_key()},
+    }
+
+
+def test_this_venv_has_no_airflow() -> None:
+    assert importlib.util.find_spec("airflow") is None
+    assert importlib.util.find_spec("libamc_airflow") is None
+
+
+def test_the_version_is_amc_hs() -> None:
+    header = (REPO / "include" / "amc" / "amc.h").read_text()
+    parts = [re.search(rf"^#define AMC_VERSION_{part} (\d+)$", header, re.M) for part in ("MAJOR", "MINOR", "PATCH")]
+    expected = ".".join(match.group(1) for match in parts if match)
+    assert libamc.__version__ == importlib.metadata.version("libamc") == expected
+    assert libamc.version() == expected
+
+
+def test_submit_wait_results(sandbox: Sandbox, tmp_path: pathlib.Path) -> None:
+    with libamc.client(config(sandbox, tmp_path / "store.json")) as amc:
+        amc.auth_import("me", sandbox.new_grant())
+        assert amc.auth_status("me")["credential_id"] == "me"
+        run = {"credential_id": "me", "instance": INSTANCE, "execution_id": "python_flow_1"}
+        submitted = amc.execution_submit(
+            {**run, "request": {"workflow": {"sqlQuery": "-- sandbox: duration=1m parts=2 rows=7\nSELECT 1"}}}
+        )
+        done = amc.execution_wait({**run, "first_poll_ms": 100, "max_poll_ms": 200})
+        assert done["status"] == "SUCCEEDED" and done["workflowExecutionId"] == submitted["amc_execution_id"]
+        manifest = amc.results_download({**run, "directory": str(tmp_path / "out")})
+    assert manifest["total_rows"] == 7 and len(manifest["files"]) == 2
+    assert all(pathlib.Path(part["path"]).is_file() for part in manifest["files"])
+
+
+def test_wait_async_on_the_native_poller(sandbox: Sandbox, tmp_path: pathlib.Path) -> None:
+    with libamc.client(config(sandbox, tmp_path / "store.json")) as amc:
+        amc.auth_import("me", sandbox.new_grant())
+        submitted = [
+            amc.execution_submit(
+                {
+                    "credential_id": "me",
+                    "instance": INSTANCE,
+                    "execution_id": f"python_async_{n}",
+                    "request": {"workflow": {"sqlQuery": sql}},
+                }
+            )
+            for n, sql in enumerate(
+                ["-- sandbox: duration=1m\nSELECT 1", "-- sandbox: duration=1m fail \"Table x_missing does not exist\"\nSELECT 1"]
+            )
+        ]
+        with libamc.Poller(amc, {"first_interval_ms": 100, "max_interval_ms": 200, "min_interval_ms": 50}) as poller:
+
+            async def both() -> list[dict[str, object] | BaseException]:
+                waits = [
+                    libamc.wait_async(
+                        poller,
+                        {"credential_id": "me", "instance": INSTANCE, "amc_execution_id": run["amc_execution_id"]},
+                    )
+                    for run in submitted
+                ]
+                return await asyncio.wait_for(asyncio.gather(*waits, return_exceptions=True), 60)
+
+            succeeded, failed = asyncio.run(both())
+    assert isinstance(succeeded, dict) and succeeded["status"] == "SUCCEEDED"
+    assert isinstance(failed, libamc.AmcExecutionFailed)
+    assert failed.detail["execution"]["status"] == "FAILED"
+
+
+def test_wait_async_raises_the_typed_error_of_a_watch_that_cannot_end(
+    sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    with libamc.client(config(sandbox, tmp_path / "store.json")) as amc:
+        amc.auth_import("me", sandbox.new_grant())
+        with libamc.Poller(amc, {"first_interval_ms": 50, "min_interval_ms": 50}) as poller:
+            missing = {
+                "credential_id": "me",
+                "instance": INSTANCE,
+                "amc_execution_id": "00000000-0000-4000-8000-000000000000",
+            }
+            with pytest.raises(libamc.AmcNotFound):
+                asyncio.run(asyncio.wait_for(libamc.wait_async(poller, missing), 60))
+
+
+def test_the_amc_sandbox_console_script_runs_the_bundled_program(tmp_path: pathlib.Path) -> None:
+    script = shutil.which("amc-sandbox", path=str(pathlib.Path(sys.executable).parent))
+    assert script, "pip did not install the amc-sandbox console script"
+    bundled = libamc.sandbox.path()
+    assert bundled.parent.parent == pathlib.Path(libamc.__file__).parent
+    completed = subprocess.run([script, "--help"], capture_output=True, text=True, check=False, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    assert "--state-dir" in completed.stdout + completed.stderr
+
+
+def test_licences_travel_with_the_wheel() -> None:
+    files = [str(file) for file in importlib.metadata.files("libamc") or []]
+    assert any(file.endswith("licenses/LICENSE") for file in files), files
+    assert any(file.endswith("licenses/THIRD_PARTY_NOTICES") for file in files), files
