@@ -6,6 +6,8 @@ poller; the version from amc.h; the amc-sandbox console script."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import importlib.metadata
 import importlib.util
 import pathlib
@@ -130,3 +132,38 @@ def test_licences_travel_with_the_wheel() -> None:
     files = [str(file) for file in importlib.metadata.files("libamc") or []]
     assert any(file.endswith("licenses/LICENSE") for file in files), files
     assert any(file.endswith("licenses/THIRD_PARTY_NOTICES") for file in files), files
+
+
+def test_tls_trusts_ssl_cert_file_without_a_ca_file(sandbox: Sandbox, tmp_path: pathlib.Path) -> None:
+    # The wheel's OpenSSL is linked in: the system CA bundle is found by
+    # libamc (src/net/system_trust), SSL_CERT_FILE first, as OpenSSL does.
+    code = (
+        "import json, sys, libamc\n"
+        "config = json.loads(sys.argv[1])\n"
+        "with libamc.client(config) as amc:\n"
+        "    amc.auth_import('me', sys.argv[2])\n"
+        "    try:\n"
+        "        amc.auth_refresh('me')\n"
+        "        print('trusted')\n"
+        "    except libamc.AmcError as problem:\n"
+        "        print(type(problem).__name__)\n"
+    )
+    without_ca_file = {key: value for key, value in config(sandbox, tmp_path / "s.json").items() if key != "tls"}
+    without_ca_file["retry"] = {"max_attempts": 1}
+    outcomes = []
+    for cert_file in (sandbox.summary["ca_file"], None):
+        env = {name: value for name, value in os.environ.items() if name not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+        if cert_file:
+            env["SSL_CERT_FILE"] = cert_file
+        completed = subprocess.run(
+            [sys.executable, "-c", code, json.dumps(without_ca_file), sandbox.new_grant()],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+            env=env,
+        )
+        outcomes.append(completed.stdout.strip() or completed.stderr)
+    # With it the sandbox's test CA is trusted; without it, the system's
+    # bundle is used, which does not hold the test CA.
+    assert outcomes == ["trusted", "AmcTlsError"], outcomes
