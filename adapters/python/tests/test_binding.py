@@ -15,7 +15,7 @@ import sys
 import threading
 
 import pytest
-from conftest import ADVERTISER, INSTANCES, MARKETPLACE, REPO, Sandbox, fernet_key
+from conftest import ADVERTISER, INSTANCES, MARKETPLACE, REPO, Sandbox, client_config
 
 from libamc import binding
 from libamc.exceptions import (
@@ -33,21 +33,7 @@ from libamc.exceptions import (
 
 
 def config(sandbox: Sandbox, store: pathlib.Path) -> dict[str, object]:
-    summary = sandbox.summary
-    return {
-        "endpoints": {
-            "amc": summary["url"],
-            "lwa_token": summary["token_url"],
-            "lwa_consent": summary["consent_url"],
-        },
-        "lwa": {
-            "client_id": summary["client_id"],
-            "client_secret": (sandbox.directory / "client_secret").read_text(),
-        },
-        "tls": {"ca_file": summary["ca_file"]},
-        "store": {"path": str(store), "fernet_keys": fernet_key()},
-        "retry": {"max_attempts": 2, "base_delay_ms": 50, "max_total_ms": 2000},
-    }
+    return {**client_config(sandbox, store), "retry": {"max_attempts": 2, "base_delay_ms": 50, "max_total_ms": 2000}}
 
 
 INSTANCE = {"instance_id": INSTANCES[0], "advertiser_id": ADVERTISER, "marketplace_id": MARKETPLACE}

@@ -17,28 +17,11 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ADVERTISER, INSTANCES, MARKETPLACE, REPO, Sandbox, fernet_key
+from conftest import ADVERTISER, INSTANCES, MARKETPLACE, REPO, Sandbox, client_config
 
 import libamc
 
 INSTANCE = {"instance_id": INSTANCES[1], "advertiser_id": ADVERTISER, "marketplace_id": MARKETPLACE}
-
-
-def config(sandbox: Sandbox, store: pathlib.Path) -> dict[str, object]:
-    summary = sandbox.summary
-    return {
-        "endpoints": {
-            "amc": summary["url"],
-            "lwa_token": summary["token_url"],
-            "lwa_consent": summary["consent_url"],
-        },
-        "lwa": {
-            "client_id": summary["client_id"],
-            "client_secret": (sandbox.directory / "client_secret").read_text(),
-        },
-        "tls": {"ca_file": summary["ca_file"]},
-        "store": {"path": str(store), "fernet_keys": fernet_key()},
-    }
 
 
 def test_this_venv_has_no_airflow() -> None:
@@ -55,7 +38,7 @@ def test_the_version_is_amc_hs() -> None:
 
 
 def test_submit_wait_results(sandbox: Sandbox, tmp_path: pathlib.Path) -> None:
-    with libamc.client(config(sandbox, tmp_path / "store.json")) as amc:
+    with libamc.client(client_config(sandbox, tmp_path / "store.json")) as amc:
         amc.auth_import("me", sandbox.new_grant())
         assert amc.auth_status("me")["credential_id"] == "me"
         run = {"credential_id": "me", "instance": INSTANCE, "execution_id": "python_flow_1"}
@@ -70,7 +53,7 @@ def test_submit_wait_results(sandbox: Sandbox, tmp_path: pathlib.Path) -> None:
 
 
 def test_wait_async_on_the_native_poller(sandbox: Sandbox, tmp_path: pathlib.Path) -> None:
-    with libamc.client(config(sandbox, tmp_path / "store.json")) as amc:
+    with libamc.client(client_config(sandbox, tmp_path / "store.json")) as amc:
         amc.auth_import("me", sandbox.new_grant())
         submitted = [
             amc.execution_submit(
@@ -106,7 +89,7 @@ def test_wait_async_on_the_native_poller(sandbox: Sandbox, tmp_path: pathlib.Pat
 def test_wait_async_raises_the_typed_error_of_a_watch_that_cannot_end(
     sandbox: Sandbox, tmp_path: pathlib.Path
 ) -> None:
-    with libamc.client(config(sandbox, tmp_path / "store.json")) as amc:
+    with libamc.client(client_config(sandbox, tmp_path / "store.json")) as amc:
         amc.auth_import("me", sandbox.new_grant())
         with libamc.Poller(amc, {"first_interval_ms": 50, "min_interval_ms": 50}) as poller:
             missing = {
@@ -148,7 +131,7 @@ def test_tls_trusts_ssl_cert_file_without_a_ca_file(sandbox: Sandbox, tmp_path: 
         "    except libamc.AmcError as problem:\n"
         "        print(type(problem).__name__)\n"
     )
-    without_ca_file = {key: value for key, value in config(sandbox, tmp_path / "s.json").items() if key != "tls"}
+    without_ca_file = {key: value for key, value in client_config(sandbox, tmp_path / "s.json").items() if key != "tls"}
     without_ca_file["retry"] = {"max_attempts": 1}
     outcomes = []
     for cert_file in (sandbox.summary["ca_file"], None):

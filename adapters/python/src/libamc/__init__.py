@@ -19,6 +19,7 @@ The public API, documented in docs/python.md:
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _distribution_version
 
+from libamc import sandbox
 from libamc.aio import wait_async
 from libamc.binding import (
     ABI_MAJOR,
@@ -69,6 +70,7 @@ __all__ = [
     "Store",
     "__version__",
     "client",
+    "sandbox",
     "status_name",
     "version",
     "wait_async",
