@@ -74,6 +74,36 @@ rm -rf "$unpacked" "$dist/raw"
 echo "python: $(basename "$wheel") checked ($((SECONDS - started)) s so far)"
 [ "${AMC_PYTHON_ONLY_WHEEL:-0}" = 1 ] && exit 0
 
+echo "python: the sdists build from source"
+sdists="$dist/sdist"
+mkdir -p "$sdists"
+(cd "$repo" && python -c "from scikit_build_core.build import build_sdist; build_sdist('$sdists')" >/dev/null)
+(cd "$repo/adapters/airflow" && python -c "from scikit_build_core.build import build_sdist; build_sdist('$sdists')" >/dev/null)
+sdist=$(ls "$sdists"/libamc-*.tar.gz)
+version=$(basename "$sdist" .tar.gz)
+version=${version#libamc-}
+tar -xzf "$sdists"/libamc-*.tar.gz -C "$sdists"
+tar -xzf "$sdists"/airflow_provider_libamc-*.tar.gz -C "$sdists"
+# libamc's sdist holds the whole C++ tree: the wheel's configuration of it
+# (CMake checks that every source file exists) succeeds from the sdist alone.
+cmake -S "$sdists/libamc-$version" -B "$sdists/configure" -G Ninja -DSKBUILD=ON -DAMC_STATIC_DEPS=ON \
+  -DAMC_BUILD_TESTS=OFF -DAMC_BUILD_BENCH=OFF >"$sdists/configure.log" 2>&1 || { cat "$sdists/configure.log"; exit 1; }
+grep -qx "Version: $version" "$sdists/libamc-$version/PKG-INFO" || { echo "FAIL: libamc's PKG-INFO is not $version"; exit 1; }
+for file in LICENSE THIRD_PARTY_NOTICES include/amc/amc.h adapters/python/src/libamc/binding.py; do
+  [ -f "$sdists/libamc-$version/$file" ] || { echo "FAIL: the libamc sdist lacks $file"; exit 1; }
+done
+# The provider's sdist builds its wheel on its own, with the version and the
+# libamc requirement of this tree.
+python -m pip wheel -q --disable-pip-version-check --no-build-isolation --no-deps -w "$sdists/wheels" \
+  "$sdists/airflow_provider_libamc-$version"
+metadata=$(python -c "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.read(next(n for n in z.namelist() if n.endswith('METADATA'))).decode())" \
+    "$(ls "$sdists"/wheels/airflow_provider_libamc-*.whl)")
+for line in "Version: $version" "Requires-Dist: libamc==$version" "License-File: LICENSE" "License-File: THIRD_PARTY_NOTICES"; do
+  grep -qxF "$line" <<<"$metadata" || { echo "FAIL: the provider wheel built from its sdist lacks '$line'"; echo "$metadata"; exit 1; }
+done
+rm -rf "$sdists"
+echo "python: sdists checked (libamc $version)"
+
 echo "python: a fresh venv with the wheel and pytest only"
 fresh="$repo/build/python-fresh-venv"
 "${AMC_PYTHON:-python3}" -m venv --clear "$fresh"

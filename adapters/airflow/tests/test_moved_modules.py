@@ -46,3 +46,11 @@ def test_the_provider_itself_imports_nothing_deprecated() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=300
     )
     assert completed.stdout.strip().splitlines()[-1:] == ["[]"], completed.stderr
+
+
+def test_the_provider_requires_libamc_at_its_own_version() -> None:
+    from importlib.metadata import requires, version
+
+    provider = version("airflow-provider-libamc")
+    assert version("libamc") == provider
+    assert f"libamc=={provider}" in (requires("airflow-provider-libamc") or [])
