@@ -28,10 +28,11 @@ if [ "$(cat "$venv/.constraints.sha256" 2>/dev/null)" != "$wanted" ]; then
   echo "$wanted" >"$venv/.constraints.sha256"
 fi
 
-# The libamc wheel is the one adapters/python/test.sh built and checked
-# (ctest fixture libamc_wheel); run alone, this builds it the same way.
+# Under ctest the libamc wheel is the one test python.wheel just built and
+# checked (fixture libamc_wheel, which sets AMC_LIBAMC_WHEEL_BUILT); run
+# alone, this builds it the same way, so it is never a stale one.
 libamc_dist="$repo/build/python-dist"
-if ! ls "$libamc_dist"/libamc-*manylinux*.whl >/dev/null 2>&1; then
+if [ "${AMC_LIBAMC_WHEEL_BUILT:-0}" != 1 ] || ! ls "$libamc_dist"/libamc-*manylinux*.whl >/dev/null 2>&1; then
   echo "airflow: building the libamc wheel (adapters/python/test.sh builds and checks it)"
   AMC_PYTHON_ONLY_WHEEL=1 bash "$repo/adapters/python/test.sh"
 fi
