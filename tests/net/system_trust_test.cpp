@@ -12,6 +12,8 @@
 #include <fstream>
 #include <string>
 
+#include <unistd.h>
+
 namespace amc::net::detail {
 namespace {
 
@@ -20,8 +22,9 @@ namespace fs = std::filesystem;
 class SystemTrust : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("amc_system_trust_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    const auto* test = ::testing::UnitTest::GetInstance();
+    root_ = fs::temp_directory_path() /
+            ("amc_system_trust_" + std::to_string(::getpid()) + "_" + test->current_test_info()->name());
     fs::remove_all(root_);
     fs::create_directories(root_ / "etc/pki/tls/certs");
     fs::create_directories(root_ / "etc/ssl/certs");
