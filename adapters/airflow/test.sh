@@ -3,9 +3,8 @@
 #  1. a venv (build/airflow-venv) with Airflow, the build backend and the
 #     checks, pinned by our constraints file; reinstalled only when the
 #     pins change (a hash of them is kept in the venv), like .ci/install-deps.sh;
-#  2. the wheel, built by scikit-build-core from this CMake project (tree
-#     build/wheel, so a rebuild compiles only what changed), installed into
-#     the venv;
+#  2. the libamc wheel that adapters/python/test.sh built (build/python-dist)
+#     and the provider's pure-Python wheel, installed into the venv;
 #  3. a temporary AIRFLOW_HOME, `airflow db migrate`, and a check that
 #     `airflow providers list` shows the provider;
 #  4. ruff and mypy on the adapter; pytest against amc-sandbox (AMC_SANDBOX,
@@ -29,11 +28,20 @@ if [ "$(cat "$venv/.constraints.sha256" 2>/dev/null)" != "$wanted" ]; then
   echo "$wanted" >"$venv/.constraints.sha256"
 fi
 
-echo "airflow: building the wheel"
+# Under ctest the libamc wheel is the one test python.wheel just built and
+# checked (fixture libamc_wheel, which sets AMC_LIBAMC_WHEEL_BUILT); run
+# alone, this builds it the same way, so it is never a stale one.
+libamc_dist="$repo/build/python-dist"
+if [ "${AMC_LIBAMC_WHEEL_BUILT:-0}" != 1 ] || ! ls "$libamc_dist"/libamc-*manylinux*.whl >/dev/null 2>&1; then
+  echo "airflow: building the libamc wheel (adapters/python/test.sh builds and checks it)"
+  AMC_PYTHON_ONLY_WHEEL=1 bash "$repo/adapters/python/test.sh"
+fi
+echo "airflow: building the provider's wheel"
 dist="$repo/build/airflow-dist"
 rm -rf "$dist"
 "$venv/bin/python" -m pip wheel -q --disable-pip-version-check --no-build-isolation --no-deps -w "$dist" "$here"
-"$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps --force-reinstall "$dist"/*.whl
+"$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps --force-reinstall \
+  "$dist"/*.whl "$libamc_dist"/libamc-*manylinux*.whl
 
 home=$(mktemp -d "${TMPDIR:-/tmp}/amc-airflow-home.XXXXXX")
 trap 'rm -rf "$home"' EXIT

@@ -1,6 +1,7 @@
 #include "net/connect.hpp"
 
 #include "net/client_state.hpp"
+#include "net/system_trust.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -171,7 +172,18 @@ void configure_tls_context(client_state& s) {
                                                  ec.message()));
   }
   if (s.options.tls.ca_file.empty() && s.options.tls.ca_directory.empty()) {
-    s.tls_context.set_default_verify_paths(ec);
+    const trust_locations system = find_system_trust(system_trust_inputs());
+    if (!system.found)
+      throw amc::error(errc::config,
+                       fmt::format("found no trusted CA certificates of this system (looked at {}); install the "
+                                   "ca-certificates package, or set SSL_CERT_FILE or tls.ca_file to a PEM bundle",
+                                   fmt::join(system.tried, ", ")));
+    if (system.file.empty() && system.directory.empty())
+      s.tls_context.set_default_verify_paths(ec);
+    if (!ec && !system.file.empty())
+      s.tls_context.load_verify_file(system.file, ec);
+    if (!ec && !system.directory.empty())
+      s.tls_context.add_verify_path(system.directory, ec);
     if (ec)
       throw amc::error(errc::config,
                        fmt::format("cannot load the system's trusted CAs: {} (set tls.ca_file)", ec.message()));

@@ -2,7 +2,9 @@
 #   STEP=install       cmake --install BUILD_DIR into a fresh PREFIX; check
 #                      that it holds the library, its header, the CMake
 #                      package and amc.pc, amcctl with its man page and
-#                      bash/zsh completion, and nothing else
+#                      bash/zsh completion, amc-sandbox (which runs from
+#                      there), LICENSE and THIRD_PARTY_NOTICES (the
+#                      repository's), and nothing else
 #   STEP=find_package  configure, build and run find_package/ against PREFIX
 #   STEP=pkg_config    build (make + pkg-config) and run pkg_config/ against PREFIX
 cmake_minimum_required(VERSION 3.25)
@@ -46,7 +48,12 @@ if(STEP STREQUAL "install")
     "${libdir_relative}/cmake/amc/amcConfig.cmake"
     "${libdir_relative}/cmake/amc/amcConfigVersion.cmake"
     "${libdir_relative}/cmake/amc/amcTargets.cmake"
-    "${libdir_relative}/pkgconfig/amc.pc")
+    "${libdir_relative}/pkgconfig/amc.pc"
+    "share/doc/amc/LICENSE"
+    "share/doc/amc/THIRD_PARTY_NOTICES")
+  if(WITH_SANDBOX)
+    list(APPEND expected "bin/amc-sandbox")
+  endif()
   file(GLOB_RECURSE all RELATIVE "${PREFIX}" LIST_DIRECTORIES false "${PREFIX}/*")
   foreach(file IN LISTS expected)
     if(NOT EXISTS "${PREFIX}/${file}")
@@ -82,6 +89,27 @@ if(STEP STREQUAL "install")
   list(FILTER all EXCLUDE REGEX "^${libdir_relative}/cmake/amc/amcTargets-[a-z]+\\.cmake$")
   if(all)
     message(FATAL_ERROR "unexpected files installed (tests, benchmarks, internals?): ${all}")
+  endif()
+  # The licence texts are the repository's own, and the notices name every
+  # library the builds carry.
+  foreach(file LICENSE THIRD_PARTY_NOTICES)
+    file(READ "${REPO_DIR}/${file}" source_text)
+    file(READ "${PREFIX}/share/doc/amc/${file}" installed_text)
+    if(NOT installed_text STREQUAL source_text)
+      message(FATAL_ERROR "share/doc/amc/${file} differs from the repository's ${file}")
+    endif()
+  endforeach()
+  foreach(notice "Apache License" "{fmt}" "Boost Software License" "OpenSSL" "nlohmann/json" "GCC RUNTIME LIBRARY EXCEPTION")
+    string(FIND "${installed_text}" "${notice}" at)
+    if(at EQUAL -1)
+      message(FATAL_ERROR "THIRD_PARTY_NOTICES does not mention ${notice}")
+    endif()
+  endforeach()
+  if(WITH_SANDBOX)
+    run("${PREFIX}/bin/amc-sandbox" --help)
+    if(NOT run_output MATCHES "--state-dir")
+      message(FATAL_ERROR "the installed amc-sandbox --help said: ${run_output}")
+    endif()
   endif()
   # The development symlink and the SONAME link point at the real file.
   foreach(link "libamc.so" "libamc.so.${ABI_MAJOR}")

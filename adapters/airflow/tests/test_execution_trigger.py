@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from airflow.sdk._shared.module_loading import import_string
 from airflow.sdk.serde import deserialize, serialize
+from libamc.binding import Client
+from libamc.exceptions import AmcError
 
 from conftest import ADVERTISER, INSTANCES, MARKETPLACE, Sandbox, connection_json, fernet_key
-from libamc_airflow.binding import Client
-from libamc_airflow.exceptions import AmcError
 from libamc_airflow.hooks.amc import AmcHook
 from libamc_airflow.triggers import execution as trigger_module
 from libamc_airflow.triggers.execution import AmcExecutionTrigger

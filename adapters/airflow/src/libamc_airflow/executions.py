@@ -1,46 +1,17 @@
-"""Reading AMC executions as libamc hands them out, and the small JSON
-summary of an execution that goes to XCom and trigger events (never rows).
+"""Deprecated: moved to ``libamc.executions`` (the libamc distribution, no Airflow).
 
-Which statuses end a run is libamc's to say, once: every execution it
-returns carries ``"terminal": true|false`` (amc.h). The adapter keeps no
-list of statuses; it only tells SUCCEEDED from the other ends."""
+Importing this module still works and gives the very same module object, so
+every name (public or not) keeps working; it warns once per process.
+"""
 
-from __future__ import annotations
+import sys
+import warnings
 
-from typing import Any
+import libamc.executions
 
-SUCCEEDED = "SUCCEEDED"
-
-
-def status_of(execution: dict[str, Any]) -> str:
-    return str(execution.get("status") or "UNKNOWN")
-
-
-def is_terminal(execution: dict[str, Any]) -> bool:
-    """libamc's word on whether the run is over (SUCCEEDED, FAILED,
-    CANCELLED, REJECTED); PENDING, RUNNING, PUBLISHING and any status AMC
-    may add one day are not."""
-    return execution.get("terminal") is True
-
-
-def reason_of(execution: dict[str, Any]) -> str:
-    return str(execution.get("statusReason") or "AMC gave no reason")
-
-
-def summary(execution: dict[str, Any]) -> dict[str, Any]:
-    """The few fields worth keeping in Airflow's database."""
-    keep = (
-        "workflowExecutionId",
-        "workflowId",
-        "status",
-        "statusReason",
-        "terminal",
-        "phase",
-        "createTime",
-        "startTime",
-        "endTime",
-        "timeWindowStart",
-        "timeWindowEnd",
-        "timeWindowTimeZone",
-    )
-    return {name: execution[name] for name in keep if name in execution}
+warnings.warn(
+    "libamc_airflow.executions moved to libamc.executions (the libamc distribution); import it from there",
+    DeprecationWarning,
+    stacklevel=2,
+)
+sys.modules[__name__] = libamc.executions

@@ -84,7 +84,8 @@ class AmcLineageMixin:
 
     def _saved_sql(self, instance_id: str) -> str | None:
         """The saved workflow's SQL (one read; lineage must not fail the task)."""
-        from libamc_airflow.exceptions import AmcError
+        from libamc.exceptions import AmcError
+
         from libamc_airflow.hooks.amc import AmcHook
 
         hook = AmcHook(self.amc_conn_id)

@@ -23,8 +23,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
-
-from libamc_airflow.exceptions import (
+from libamc.exceptions import (
     AmcAuthRequired,
     AmcConfigError,
     AmcError,
@@ -33,7 +32,7 @@ from libamc_airflow.exceptions import (
     Status,
     exception_for,
 )
-from libamc_airflow.executions import reason_of, status_of
+from libamc.executions import reason_of, status_of
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

@@ -1,158 +1,17 @@
-"""ctypes binding of libamc's poller (amc_poller_*, amc_watch, amc_unwatch in
-include/amc/amc.h). Needs no Airflow.
+"""Deprecated: moved to ``libamc.poller`` (the libamc distribution, no Airflow).
 
-One poller watches any number of executions on its client's I/O thread and
-calls back on every status change, with exactly one terminal event per
-watch. The C callback runs on a library thread: it only hands the decoded
-event to the watch's Python handler, which must return quickly (the trigger
-hands it on with ``loop.call_soon_threadsafe``).
-
-Lifetimes: the poller holds one C callback and one C destructor for all its
-watches, alive as long as the poller; each watch's ``user`` pointer is a key
-into the poller's table of handlers, removed by the library's
-``destroy_user`` (exactly once per successful ``amc_watch``), so nothing the
-library may still call is ever freed early. Like ``binding.Client``, a poller
-belongs to the process that made it: after a fork use a new one (the
-parent's threads do not exist in the child).
+Importing this module still works and gives the very same module object, so
+every name (public or not) keeps working; it warns once per process.
 """
 
-from __future__ import annotations
+import sys
+import warnings
 
-import contextlib
-import ctypes
-import itertools
-import json
-import os
-import threading
-from collections.abc import Callable
-from typing import Any
+import libamc.poller
 
-from libamc_airflow.binding import (
-    USER_DESTRUCTOR,
-    WATCH_CALLBACK,
-    Client,
-    WatchOptions,
-    _check,
-    _encode,
-    _json_out,
-    _take_text,
-    library,
+warnings.warn(
+    "libamc_airflow.poller moved to libamc.poller (the libamc distribution); import it from there",
+    DeprecationWarning,
+    stacklevel=2,
 )
-from libamc_airflow.exceptions import AmcError, AmcNotFound, AmcTimeout
-
-EventHandler = Callable[[dict[str, Any]], None]
-
-
-class Poller:
-    """A native poller on ``client`` (see amc_poller_new for ``config``:
-    first_interval_ms, max_interval_ms, growth, jitter, ...)."""
-
-    def __init__(self, client: Client, config: dict[str, Any] | None = None) -> None:
-        lib = library()
-        self.client = client
-        self._pid = os.getpid()
-        self._handlers: dict[int, EventHandler | None] = {}
-        self._handlers_lock = threading.Lock()
-        self._keys = itertools.count(1)
-        # One callback and one destructor for every watch, alive as long as
-        # the poller (amc_poller_free returns when no callback runs any more).
-        self._callback = WATCH_CALLBACK(self._on_event)
-        self._destroy = USER_DESTRUCTOR(self._on_destroy)
-        out = ctypes.c_void_p()
-        _check(lib.amc_poller_new(client._native(), _encode(config or {}), ctypes.byref(out)))
-        self._handle: ctypes.c_void_p | None = out
-
-    # -- library threads ----------------------------------------------------------
-    def _on_event(self, event_json: bytes | None, user: int | None) -> None:
-        with self._handlers_lock:
-            handler = self._handlers.get(user or 0)
-        if handler is None:
-            return
-        # An exception must never unwind into C.
-        with contextlib.suppress(Exception):
-            handler(json.loads((event_json or b"{}").decode("utf-8")))
-
-    def _on_destroy(self, user: int | None) -> None:
-        with self._handlers_lock:
-            self._handlers.pop(user or 0, None)
-
-    # -- calls ----------------------------------------------------------------------
-    def _live(self) -> ctypes.c_void_p:
-        if self._handle is None:
-            raise AmcError("the poller is closed")
-        if self._pid != os.getpid():
-            raise AmcError("this poller belongs to the parent process: make a new one after a fork")
-        return self._handle
-
-    def watch(self, request: dict[str, Any], handler: EventHandler | None) -> int:
-        """Starts watching; `handler(event)` runs on a library thread for
-        every status change and once for the terminal event. None: the
-        events wait for next_event(). Returns the watch id."""
-        handle = self._live()
-        key = next(self._keys)
-        with self._handlers_lock:
-            self._handlers[key] = handler
-        options = WatchOptions(
-            ctypes.sizeof(WatchOptions),
-            _encode(request),
-            self._callback if handler is not None else WATCH_CALLBACK(),
-            ctypes.c_void_p(key),
-            self._destroy,
-        )
-        watch_id = ctypes.c_uint64()
-        try:
-            _check(library().amc_watch(handle, ctypes.byref(options), ctypes.byref(watch_id)))
-        except BaseException:
-            # A failed amc_watch never runs destroy_user: the key is still ours.
-            self._on_destroy(key)
-            raise
-        return int(watch_id.value)
-
-    def unwatch(self, watch_id: int) -> bool:
-        """Stops a watch; False when it was already over. When this returns no
-        callback of the watch runs any more (see amc_unwatch)."""
-        status = library().amc_unwatch(self._live(), watch_id)
-        if status == 0:
-            return True
-        try:
-            _check(status)
-        except AmcNotFound:
-            return False
-        return True
-
-    def next_event(self, timeout_ms: int) -> dict[str, Any] | None:
-        """The next event of a watch without handler; None after timeout_ms."""
-        out = ctypes.c_void_p()
-        status = library().amc_poller_next_event(self._live(), timeout_ms, ctypes.byref(out))
-        if status != 0:
-            try:
-                _check(status)
-            except AmcTimeout:
-                return None
-        text = _take_text(out)
-        return dict(json.loads(text)) if text else None
-
-    def stats(self) -> dict[str, Any]:
-        """Counters: watched, requests_sent, get_requests, list_requests,
-        batched_reads, throttles, detection latency (amc_poller_stats)."""
-        handle = self._live()
-        result: dict[str, Any] = _json_out(lambda out: library().amc_poller_stats(handle, ctypes.byref(out)))
-        return result
-
-    def watching(self) -> int:
-        """Watches whose destroy_user has not run yet (their handlers are held)."""
-        with self._handlers_lock:
-            return len(self._handlers)
-
-    def close(self) -> None:
-        """Ends every watch; in a forked child the parent's poller is left
-        alone (its threads do not exist here)."""
-        handle, self._handle = self._handle, None
-        if handle is not None and self._pid == os.getpid():
-            library().amc_poller_free(handle)
-
-    def __enter__(self) -> Poller:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
+sys.modules[__name__] = libamc.poller

@@ -35,7 +35,7 @@ import time
 import uuid
 from typing import Any
 
-from libamc_airflow.binding import (
+from libamc.binding import (
     STORE_READ,
     STORE_TRY_LOCK,
     STORE_UNLOCK,

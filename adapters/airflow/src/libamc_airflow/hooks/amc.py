@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from airflow.sdk import BaseHook, Connection
-
-from libamc_airflow.binding import Client
-from libamc_airflow.exceptions import AmcError
+from libamc.binding import Client
+from libamc.exceptions import AmcError
 
 # (connection id, configuration digest) -> client, for this process. The
 # binding's Client makes a fresh native client after a fork by itself.

@@ -36,10 +36,10 @@ from zoneinfo import ZoneInfo
 
 from airflow.sdk import BaseOperator, conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from libamc.binding import CancelToken, workflow_id_from_name
+from libamc.exceptions import AmcError, AmcExecutionFailed, AmcNotFound
+from libamc.executions import SUCCEEDED, is_terminal, status_of, summary
 
-from libamc_airflow.binding import CancelToken, workflow_id_from_name
-from libamc_airflow.exceptions import AmcError, AmcExecutionFailed, AmcNotFound
-from libamc_airflow.executions import SUCCEEDED, is_terminal, status_of, summary
 from libamc_airflow.hooks.amc import AmcHook
 from libamc_airflow.lineage import AmcLineageMixin
 from libamc_airflow.links.amc import REGION_AMC_ENDPOINTS, AmcExecutionLink, execution_url

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseSensorOperator, conf
 from airflow.sdk.exceptions import AirflowException
+from libamc.executions import SUCCEEDED, is_terminal, reason_of, status_of
 
-from libamc_airflow.executions import SUCCEEDED, is_terminal, reason_of, status_of
 from libamc_airflow.hooks.amc import AmcHook
 from libamc_airflow.mixins import AmcExecutionEventsMixin
 from libamc_airflow.triggers.execution import AmcExecutionTrigger

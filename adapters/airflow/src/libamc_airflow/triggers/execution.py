@@ -36,12 +36,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
+from libamc.binding import Client, status_name
+from libamc.exceptions import AmcError
+from libamc.executions import SUCCEEDED, reason_of, status_of, summary
+from libamc.poller import Poller
 
-from libamc_airflow.binding import Client, status_name
-from libamc_airflow.exceptions import AmcError
-from libamc_airflow.executions import SUCCEEDED, reason_of, status_of, summary
 from libamc_airflow.hooks.amc import AmcHook
-from libamc_airflow.poller import Poller
 
 CLASSPATH = "libamc_airflow.triggers.execution.AmcExecutionTrigger"
 

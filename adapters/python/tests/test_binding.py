@@ -1,4 +1,4 @@
-"""The ctypes binding (libamc_airflow.binding): loading, ABI check, typed
+"""The ctypes binding (libamc.binding): loading, ABI check, typed
 exceptions with the library's message, strings freed, callbacks, the
 context-managed client, a fresh client after fork; and that it imports
 without Airflow."""
@@ -15,10 +15,10 @@ import sys
 import threading
 
 import pytest
+from conftest import ADVERTISER, INSTANCES, MARKETPLACE, REPO, Sandbox, client_config
 
-from conftest import ADVERTISER, INSTANCES, MARKETPLACE, REPO, Sandbox, fernet_key
-from libamc_airflow import binding
-from libamc_airflow.exceptions import (
+from libamc import binding
+from libamc.exceptions import (
     STATUS_EXCEPTIONS,
     AmcAuthRequired,
     AmcError,
@@ -33,21 +33,7 @@ from libamc_airflow.exceptions import (
 
 
 def config(sandbox: Sandbox, store: pathlib.Path) -> dict[str, object]:
-    summary = sandbox.summary
-    return {
-        "endpoints": {
-            "amc": summary["url"],
-            "lwa_token": summary["token_url"],
-            "lwa_consent": summary["consent_url"],
-        },
-        "lwa": {
-            "client_id": summary["client_id"],
-            "client_secret": (sandbox.directory / "client_secret").read_text(),
-        },
-        "tls": {"ca_file": summary["ca_file"]},
-        "store": {"path": str(store), "fernet_keys": fernet_key()},
-        "retry": {"max_attempts": 2, "base_delay_ms": 50, "max_total_ms": 2000},
-    }
+    return {**client_config(sandbox, store), "retry": {"max_attempts": 2, "base_delay_ms": 50, "max_total_ms": 2000}}
 
 
 INSTANCE = {"instance_id": INSTANCES[0], "advertiser_id": ADVERTISER, "marketplace_id": MARKETPLACE}
@@ -80,7 +66,7 @@ def test_imports_without_airflow() -> None:
         "        if name == 'airflow' or name.startswith('airflow.'):\n"
         "            raise ImportError('airflow is not here')\n"
         "sys.meta_path.insert(0, NoAirflow())\n"
-        "from libamc_airflow import binding\n"
+        "from libamc import binding\n"
         "print(binding.version())\n"
     )
     completed = run_python(code)
@@ -91,31 +77,34 @@ def test_imports_without_airflow() -> None:
 def test_the_wheel_carries_the_library() -> None:
     packaged = pathlib.Path(binding.__file__).parent / binding.SONAME
     assert packaged.is_file() and not packaged.is_symlink()
-    completed = run_python(
-        "from libamc_airflow import binding; binding.library(); print('ok')", AMC_LIBRARY=""
-    )
+    completed = run_python("from libamc import binding; binding.library(); print('ok')", AMC_LIBRARY="")
     assert completed.stdout.strip() == "ok", completed.stderr
 
 
-def test_the_wheel_carries_fmt_and_the_library_loads_it_from_beside_itself() -> None:
-    # pip install is all a deployment needs: libfmt (not in a plain Debian or
-    # Python image) comes in the wheel, found through libamc's RUNPATH $ORIGIN.
-    package = pathlib.Path(binding.__file__).parent
-    assert (package / "libfmt.so.9").is_file()
-    completed = run_python(
-        "import pathlib\n"
-        "from libamc_airflow import binding\n"
-        "binding.library()\n"
-        "maps = pathlib.Path('/proc/self/maps').read_text().splitlines()\n"
-        "print(sorted({line.split()[-1] for line in maps if 'libfmt.so' in line}))\n",
-        AMC_LIBRARY="",
-    )
-    assert completed.stdout.strip() == repr([str(package / "libfmt.so.9")]), completed.stderr
+def test_the_wheel_library_needs_only_glibc() -> None:
+    # The manylinux promise: libstdc++, OpenSSL and {fmt} are linked
+    # in, so Amazon Linux 2023 or RHEL 9 load it as they are.
+    packaged = pathlib.Path(binding.__file__).parent / binding.SONAME
+    headers = subprocess.run(
+        ["objdump", "-p", str(packaged)], capture_output=True, check=True, text=True
+    ).stdout
+    needed = set(re.findall(r"^\s*NEEDED\s+(\S+)$", headers, re.MULTILINE))
+    # glibc's libraries, and libgcc_s (every manylinux policy has it).
+    glibc = {
+        "libc.so.6",
+        "libm.so.6",
+        "libpthread.so.0",
+        "libdl.so.2",
+        "librt.so.1",
+        "ld-linux-x86-64.so.2",
+        "libgcc_s.so.1",
+    }
+    assert needed and needed <= glibc, needed - glibc
 
 
 def test_a_wrong_library_lists_every_path_tried(tmp_path: pathlib.Path) -> None:
     missing = tmp_path / "nowhere" / "libamc.so.1"
-    completed = run_python("from libamc_airflow import binding; binding.library()", AMC_LIBRARY=str(missing))
+    completed = run_python("from libamc import binding; binding.library()", AMC_LIBRARY=str(missing))
     assert completed.returncode != 0
     assert "AmcLibraryError" in completed.stderr and str(missing) in completed.stderr
     assert "AMC_LIBRARY" in completed.stderr
@@ -124,7 +113,7 @@ def test_a_wrong_library_lists_every_path_tried(tmp_path: pathlib.Path) -> None:
 def test_another_library_is_refused(tmp_path: pathlib.Path) -> None:
     # libc exists but is not libamc: refused, naming what it lacks.
     libc = ctypes.util.find_library("c") or "libc.so.6"
-    completed = run_python("from libamc_airflow import binding; binding.library()", AMC_LIBRARY=libc)
+    completed = run_python("from libamc import binding; binding.library()", AMC_LIBRARY=libc)
     assert completed.returncode != 0 and "lacks amc_" in completed.stderr
 
 
@@ -157,6 +146,71 @@ def test_every_function_of_amc_h_is_declared_once() -> None:
     """One ctypes table for the whole header (client, poller, host store)."""
     functions = re.findall(r"^AMC_API\b[^(]*?\b(amc_\w+)\s*\(", amc_h(), re.MULTILINE)
     assert functions and list(binding._FUNCTIONS) == functions
+
+
+# amc.h's C types -> the ctypes type the binding must declare for them.
+_HANDLE_TYPES = ("amc_store", "amc_client", "amc_cancel_token", "amc_poller")
+
+
+def ctypes_of(c_type: str) -> object:
+    c_type = " ".join(c_type.replace("*", " * ").split())
+    simple: dict[str, object] = {
+        "void": None,
+        "int": ctypes.c_int,
+        "amc_status": ctypes.c_int,
+        "uint64_t": ctypes.c_uint64,
+        "uint64_t *": ctypes.POINTER(ctypes.c_uint64),
+        "const char *": ctypes.c_char_p,
+        "char * *": ctypes.POINTER(ctypes.c_void_p),
+        "void *": ctypes.c_void_p,
+        "amc_log_callback": binding.LOG_CALLBACK,
+        "amc_progress_callback": binding.PROGRESS_CALLBACK,
+        "const amc_store_callbacks *": ctypes.POINTER(binding.StoreCallbacks),
+        "const amc_watch_options *": ctypes.POINTER(binding.WatchOptions),
+    }
+    for handle in _HANDLE_TYPES:
+        simple[f"{handle} *"] = ctypes.c_void_p
+        simple[f"{handle} * *"] = ctypes.POINTER(ctypes.c_void_p)
+    assert c_type in simple, f"no ctypes mapping for the C type {c_type!r}: extend ctypes_of"
+    return simple[c_type]
+
+
+def header_prototypes() -> dict[str, tuple[str, list[str]]]:
+    """amc.h's functions: name -> (return type, parameter types)."""
+    text = re.sub(r"/\*.*?\*/", "", amc_h(), flags=re.DOTALL)
+    found: dict[str, tuple[str, list[str]]] = {}
+    for returned, name, parameters in re.findall(r"^AMC_API\s+([^(]*?)\s*\b(amc_\w+)\s*\(([^)]*)\)", text, re.M):
+        types = []
+        for parameter in " ".join(parameters.split()).split(","):
+            parameter = parameter.strip()
+            if parameter in ("void", ""):
+                continue
+            # Drop the parameter's name: the last identifier.
+            types.append(re.sub(r"\s*\b\w+$", "", parameter))
+        found[name] = (returned.strip(), types)
+    return found
+
+
+def test_every_declaration_has_amc_hs_types() -> None:
+    """Return and argument types of every ctypes declaration, one by one,
+    against the prototypes of amc.h: a changed prototype fails here."""
+    prototypes = header_prototypes()
+    assert list(prototypes) == list(binding._FUNCTIONS)
+    for name, (returned, parameters) in prototypes.items():
+        restype, argtypes = binding._FUNCTIONS[name]
+        assert restype is ctypes_of(returned), f"{name} returns {returned}"
+        assert len(argtypes) == len(parameters), f"{name} takes {parameters}"
+        for position, (declared, c_type) in enumerate(zip(argtypes, parameters, strict=True)):
+            assert declared is ctypes_of(c_type), f"{name} argument {position + 1} is {c_type}"
+
+
+def test_structures_have_amc_hs_members() -> None:
+    text = amc_h()
+    for struct, mirror in (("amc_store_callbacks", binding.StoreCallbacks), ("amc_watch_options", binding.WatchOptions)):
+        body = re.search(r"typedef struct " + struct + r" \{(.*?)\} " + struct + ";", text, re.DOTALL)
+        assert body, struct
+        members = re.findall(r"(\w+)\s*(?:\)\s*\([^)]*\))?;", re.sub(r"/\*.*?\*/", "", body.group(1), flags=re.DOTALL))
+        assert [field[0] for field in mirror._fields_] == members, struct
 
 
 def test_statuses_agree_with_amc_h() -> None:

@@ -1,4 +1,4 @@
-"""libamc's log lines in Python ``logging`` (libamc_airflow.logs): a library
+"""libamc's log lines in Python ``logging`` (libamc.logs): a library
 warning and an HTTP retry arrive at the logger ``libamc`` with their level,
 only the lines the logger keeps cross from C, a user can opt out or replace
 the bridge, and no record holds a secret. Needs no Airflow."""
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from conftest import Sandbox
-from libamc_airflow import binding, logs
+from libamc import binding, logs
 from test_binding import INSTANCE, config
 
 

@@ -1,0 +1,566 @@
+"""ctypes binding of libamc's C ABI (include/amc/amc.h). Needs no Airflow.
+
+- The library is found through ``AMC_LIBRARY`` (a path: used alone, a wrong
+  one is an error, never silently replaced), then the package folder (the
+  wheel carries ``libamc.so.1`` there), then the dynamic loader's search path;
+  a failure lists every path tried and why it failed.
+- The ABI major of the loaded library must be the one this module was
+  written for (``amc_version_number() // 10000``).
+- Every function has its argtypes and restype; strings the library returns
+  are taken as ``c_void_p``, copied, then released with ``amc_free``.
+- One check turns a status into the typed exception of ``exceptions`` with
+  the library's message and last-error JSON (both per thread, read at once
+  on the thread that made the call).
+- Callbacks are kept alive as long as the library may call them.
+- Every client forwards the library's log lines to Python ``logging``
+  (logger ``libamc``; see ``logs``) unless ``set_log`` replaces that.
+- A ``Client`` belongs to the process that created it (libamc says
+  ``AMC_E_FORKED`` in a child): after a fork it makes a fresh native client
+  from the same configuration, so forked Airflow task processes just work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from libamc import logs
+from libamc.exceptions import AmcError, AmcLibraryError, exception_for
+
+ABI_MAJOR = 1
+SONAME = f"libamc.so.{ABI_MAJOR}"
+
+_status = ctypes.c_int
+_handle = ctypes.c_void_p
+_out_handle = ctypes.POINTER(ctypes.c_void_p)
+_text = ctypes.c_char_p
+_out_text = ctypes.POINTER(ctypes.c_void_p)
+
+LOG_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+PROGRESS_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_void_p)
+
+# amc_store_callbacks' members (amc_client_new_with_store).
+STORE_PUT_TEXT = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p)
+STORE_READ = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, STORE_PUT_TEXT, ctypes.c_void_p)
+STORE_WRITE = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p)
+STORE_TRY_LOCK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p)
+STORE_UNLOCK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p)
+USER_DESTRUCTOR = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+# amc_watch_callback.
+WATCH_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_void_p)
+
+
+class StoreCallbacks(ctypes.Structure):
+    """amc_store_callbacks, versioned by its size (first member)."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("user", ctypes.c_void_p),
+        ("read", STORE_READ),
+        ("write", STORE_WRITE),
+        ("try_lock", STORE_TRY_LOCK),
+        ("unlock", STORE_UNLOCK),
+        ("destroy_user", USER_DESTRUCTOR),
+    ]
+
+
+class WatchOptions(ctypes.Structure):
+    """amc_watch_options, versioned by its size (first member)."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("request_json", ctypes.c_char_p),
+        ("callback", WATCH_CALLBACK),
+        ("user", ctypes.c_void_p),
+        ("destroy_user", USER_DESTRUCTOR),
+    ]
+
+
+# Every function of amc.h: name -> (restype, argtypes), in amc.h's order
+# (tests/test_binding.py checks it against the header). The one table:
+# the poller and the host store use these declarations too.
+_FUNCTIONS: dict[str, tuple[Any, list[Any]]] = {
+    "amc_version_number": (ctypes.c_int, []),
+    "amc_version_string": (_text, []),
+    "amc_status_name": (_text, [_status]),
+    "amc_last_error": (_text, []),
+    "amc_last_error_json": (_text, []),
+    "amc_free": (None, [ctypes.c_void_p]),
+    "amc_store_new": (_status, [_text, _out_handle]),
+    "amc_store_free": (None, [_handle]),
+    "amc_store_put_credential": (_status, [_handle, _text]),
+    "amc_store_get_credential": (_status, [_handle, _text, _text, _out_text]),
+    "amc_store_list_credentials": (_status, [_handle, _out_text]),
+    "amc_store_delete_credential": (_status, [_handle, _text]),
+    "amc_store_rotate_keys": (_status, [_handle, _out_text]),
+    "amc_client_new": (_status, [_text, _out_handle]),
+    "amc_client_free": (None, [_handle]),
+    "amc_client_new_with_store": (_status, [_text, ctypes.POINTER(StoreCallbacks), _out_handle]),
+    "amc_client_set_log": (_status, [_handle, LOG_CALLBACK, ctypes.c_void_p, ctypes.c_int]),
+    "amc_client_metrics": (_status, [_handle, _out_text]),
+    "amc_auth_consent_url": (_status, [_handle, _text, _out_text]),
+    "amc_auth_exchange_code": (_status, [_handle, _text, _out_text]),
+    "amc_auth_import": (_status, [_handle, _text]),
+    "amc_auth_refresh": (_status, [_handle, _text, _text, _out_text]),
+    "amc_auth_status": (_status, [_handle, _text, _out_text]),
+    "amc_accounts_list": (_status, [_handle, _text, _out_text]),
+    "amc_instances_list": (_status, [_handle, _text, _out_text]),
+    "amc_workflow_create": (_status, [_handle, _text, _out_text]),
+    "amc_workflow_get": (_status, [_handle, _text, _out_text]),
+    "amc_workflow_list": (_status, [_handle, _text, _out_text]),
+    "amc_workflow_update": (_status, [_handle, _text, _out_text]),
+    "amc_workflow_delete": (_status, [_handle, _text, _out_text]),
+    "amc_workflow_sync": (_status, [_handle, _text, _out_text]),
+    "amc_workflow_id_from_name": (_status, [_text, _out_text]),
+    "amc_execution_submit": (_status, [_handle, _text, _out_text]),
+    "amc_execution_get": (_status, [_handle, _text, _out_text]),
+    "amc_execution_list": (_status, [_handle, _text, _out_text]),
+    "amc_execution_cancel": (_status, [_handle, _text, _out_text]),
+    "amc_cancel_token_new": (_status, [_out_handle]),
+    "amc_cancel_token_cancel": (None, [_handle]),
+    "amc_cancel_token_free": (None, [_handle]),
+    "amc_execution_wait": (_status, [_handle, _text, _handle, PROGRESS_CALLBACK, ctypes.c_void_p, _out_text]),
+    "amc_results_download": (_status, [_handle, _text, PROGRESS_CALLBACK, ctypes.c_void_p, _out_text]),
+    "amc_poller_new": (_status, [_handle, _text, _out_handle]),
+    "amc_poller_free": (None, [_handle]),
+    "amc_watch": (_status, [_handle, ctypes.POINTER(WatchOptions), ctypes.POINTER(ctypes.c_uint64)]),
+    "amc_unwatch": (_status, [_handle, ctypes.c_uint64]),
+    "amc_poller_next_event": (_status, [_handle, ctypes.c_int, _out_text]),
+    "amc_poller_stats": (_status, [_handle, _out_text]),
+}
+
+# The request-in, JSON-out calls of a client: method name -> C function.
+_CLIENT_CALLS = {
+    "consent_url": "amc_auth_consent_url",
+    "exchange_code": "amc_auth_exchange_code",
+    "accounts_list": "amc_accounts_list",
+    "instances_list": "amc_instances_list",
+    "workflow_create": "amc_workflow_create",
+    "workflow_get": "amc_workflow_get",
+    "workflow_list": "amc_workflow_list",
+    "workflow_update": "amc_workflow_update",
+    "workflow_delete": "amc_workflow_delete",
+    "workflow_sync": "amc_workflow_sync",
+    "execution_submit": "amc_execution_submit",
+    "execution_get": "amc_execution_get",
+    "execution_list": "amc_execution_list",
+    "execution_cancel": "amc_execution_cancel",
+}
+
+
+def _candidates() -> list[tuple[str, str]]:
+    """(where it comes from, path or name) in the order they are tried."""
+    explicit = os.environ.get("AMC_LIBRARY")
+    if explicit:
+        return [("AMC_LIBRARY", explicit)]
+    found: list[tuple[str, str]] = [
+        ("package folder", str(Path(__file__).resolve().parent / SONAME)),
+        ("loader path", SONAME),
+    ]
+    by_name = ctypes.util.find_library("amc")
+    if by_name and by_name != SONAME:
+        found.append(("ctypes.util.find_library", by_name))
+    return found
+
+
+def _load() -> ctypes.CDLL:
+    tried: list[str] = []
+    for origin, path in _candidates():
+        if origin == "package folder" and not Path(path).exists():
+            tried.append(f"  {path} ({origin}): no such file")
+            continue
+        try:
+            library = ctypes.CDLL(path)
+        except OSError as problem:
+            tried.append(f"  {path} ({origin}): {problem}")
+            continue
+        _declare(library, path)
+        return library
+    raise AmcLibraryError(
+        f"cannot load {SONAME}; tried:\n"
+        + "\n".join(tried)
+        + "\nInstall the libamc wheel (it carries the library) or set AMC_LIBRARY to the "
+        "path of libamc.so.1."
+    )
+
+
+def _declare(library: ctypes.CDLL, path: str) -> None:
+    missing = [name for name in _FUNCTIONS if not hasattr(library, name)]
+    if missing:
+        raise AmcLibraryError(f"{path} lacks {', '.join(missing)}: it is not libamc {ABI_MAJOR}.x")
+    for name, (restype, argtypes) in _FUNCTIONS.items():
+        function = getattr(library, name)
+        function.restype = restype
+        function.argtypes = argtypes
+    loaded = int(library.amc_version_number())
+    if loaded // 10000 != ABI_MAJOR:
+        raise AmcLibraryError(
+            f"{path} is libamc {library.amc_version_string().decode()} (ABI major {loaded // 10000}); "
+            f"this adapter needs ABI major {ABI_MAJOR}"
+        )
+
+
+_library: ctypes.CDLL | None = None
+_library_lock = threading.Lock()
+
+
+def library() -> ctypes.CDLL:
+    """The loaded libamc, loaded on first use."""
+    global _library  # noqa: PLW0603 - one library per process, loaded lazily
+    with _library_lock:
+        if _library is None:
+            _library = _load()
+        return _library
+
+
+def version() -> str:
+    """The loaded library's version, e.g. "1.0.0"."""
+    return str(library().amc_version_string().decode())
+
+
+def status_name(status: int) -> str:
+    return str(library().amc_status_name(status).decode())
+
+
+def _check(status: int) -> None:
+    """Raises the typed exception for a failed call; reads the last error on
+    this thread right away, before any other libamc call can replace it."""
+    if status == 0:
+        return
+    lib = library()
+    message = (lib.amc_last_error() or b"").decode("utf-8", "replace")
+    raw = (lib.amc_last_error_json() or b"{}").decode("utf-8", "replace")
+    try:
+        detail = json.loads(raw)
+    except ValueError:
+        detail = {}
+    if not isinstance(detail, dict):
+        detail = {}
+    name = str(detail.get("status") or status_name(status))
+    raise exception_for(status, message or name, name, detail)
+
+
+def _take_text(pointer: ctypes.c_void_p) -> str:
+    """Copies a string the library returned and releases it with amc_free."""
+    if not pointer.value:
+        return ""
+    try:
+        return ctypes.string_at(pointer.value).decode("utf-8")
+    finally:
+        library().amc_free(pointer)
+
+
+def _encode(request: dict[str, Any] | str | None) -> bytes | None:
+    if request is None:
+        return None
+    return (request if isinstance(request, str) else json.dumps(request)).encode("utf-8")
+
+
+def _json_out(call: Callable[[ctypes.c_void_p], int]) -> Any:
+    out = ctypes.c_void_p()
+    _check(call(out))
+    text = _take_text(out)
+    return json.loads(text) if text else {}
+
+
+def workflow_id_from_name(name: str) -> str:
+    """A valid AMC workflow id derived deterministically from a human name."""
+    out = ctypes.c_void_p()
+    _check(library().amc_workflow_id_from_name(name.encode("utf-8"), ctypes.byref(out)))
+    return _take_text(out)
+
+
+ProgressHandler = Callable[[dict[str, Any]], None]
+LogHandler = Callable[[int, str], None]
+
+
+def _progress_callback(handler: ProgressHandler | None, errors: list[BaseException]) -> Any:
+    """A C progress callback calling `handler` with the decoded event. An
+    exception must not unwind into C: it is kept and raised after the call."""
+    if handler is None:
+        return PROGRESS_CALLBACK()
+
+    def on_event(event_json: bytes | None, _user: int | None) -> None:
+        try:
+            handler(json.loads((event_json or b"{}").decode("utf-8")))
+        except BaseException as problem:
+            errors.append(problem)
+
+    return PROGRESS_CALLBACK(on_event)
+
+
+class CancelToken:
+    """Stops an ``execution_wait`` from another thread (or a signal handler)."""
+
+    def __init__(self) -> None:
+        out = ctypes.c_void_p()
+        _check(library().amc_cancel_token_new(ctypes.byref(out)))
+        self._handle: ctypes.c_void_p | None = out
+        self._pid = os.getpid()
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            library().amc_cancel_token_cancel(self._handle)
+
+    def close(self) -> None:
+        """Free only after the wait using the token has returned."""
+        handle, self._handle = self._handle, None
+        if handle is not None and self._pid == os.getpid():
+            library().amc_cancel_token_free(handle)
+
+    @property
+    def handle(self) -> ctypes.c_void_p | None:
+        return self._handle
+
+    def __enter__(self) -> CancelToken:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+class Store:
+    """The encrypted credential store on its own (amc_store_*)."""
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        out = ctypes.c_void_p()
+        _check(library().amc_store_new(_encode(config or {}), ctypes.byref(out)))
+        self._handle: ctypes.c_void_p | None = out
+
+    def _live(self) -> ctypes.c_void_p:
+        if self._handle is None:
+            raise AmcError("the store is closed")
+        return self._handle
+
+    def put_credential(self, credential: dict[str, Any]) -> None:
+        _check(library().amc_store_put_credential(self._live(), _encode(credential)))
+
+    def get_credential(self, credential_id: str, *, include_secrets: bool = False) -> dict[str, Any]:
+        options = {"include_secrets": True} if include_secrets else None
+        handle = self._live()
+        result: dict[str, Any] = _json_out(
+            lambda out: library().amc_store_get_credential(
+                handle, credential_id.encode(), _encode(options), ctypes.byref(out)
+            )
+        )
+        return result
+
+    def list_credentials(self) -> list[dict[str, Any]]:
+        handle = self._live()
+        listing = _json_out(lambda out: library().amc_store_list_credentials(handle, ctypes.byref(out)))
+        return list(listing.get("credentials", []))
+
+    def delete_credential(self, credential_id: str) -> None:
+        _check(library().amc_store_delete_credential(self._live(), credential_id.encode()))
+
+    def rotate_keys(self) -> dict[str, Any]:
+        handle = self._live()
+        report: dict[str, Any] = _json_out(
+            lambda out: library().amc_store_rotate_keys(handle, ctypes.byref(out))
+        )
+        return report
+
+    def close(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            library().amc_store_free(handle)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+class Client:
+    """A native libamc client (its own I/O thread, connection pool, store and
+    token cache) for one configuration (see amc_client_new in amc.h).
+
+    Safe to share between threads. In a forked child the parent's native
+    client cannot be used (its threads do not exist there): the first call in
+    the child makes a fresh one from the same configuration, and the
+    parent's handle is left alone, since freeing it would run its
+    destructors on state that the missing threads may have held locked.
+    """
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self._config_json = _encode(config)
+        self._lock = threading.Lock()
+        self._handle: ctypes.c_void_p | None = None
+        self._pid = 0
+        self._log_callback: Any = None  # the C callback the library holds
+        # By default the library's lines go to the logger "libamc" (logs.py).
+        self._log_args: tuple[LogHandler, int] | None = logs.default_log_args()
+        self._closed = False
+        self._native()
+
+    def _native(self) -> ctypes.c_void_p:
+        with self._lock:
+            if self._closed:
+                raise AmcError("the client is closed")
+            if self._handle is None or self._pid != os.getpid():
+                self._handle, self._pid = self._new_native(self._config_json), os.getpid()
+                if self._log_args is not None:
+                    self._install_log(*self._log_args)
+            return self._handle
+
+    def _new_native(self, config_json: bytes | None) -> ctypes.c_void_p:
+        """A new native client (a subclass may make it another way)."""
+        out = ctypes.c_void_p()
+        _check(library().amc_client_new(config_json, ctypes.byref(out)))
+        return out
+
+    # -- logging ------------------------------------------------------------
+    def set_log(self, handler: LogHandler | None, min_level: int = 20) -> None:
+        """Receives the library's log lines (secrets already masked) on a
+        library thread; `handler` must return quickly and not call blocking
+        functions of this client. It replaces the default forwarding to the
+        logger "libamc" (see logs.py); None removes it."""
+        handle = self._native()
+        with self._lock:
+            self._log_args = (handler, min_level) if handler is not None else None
+            if handler is None:
+                _check(library().amc_client_set_log(handle, LOG_CALLBACK(), None, min_level))
+                self._log_callback = None
+            else:
+                self._install_log(handler, min_level)
+
+    def _install_log(self, handler: LogHandler, min_level: int) -> None:
+        def on_line(level: int, message: bytes | None, _user: int | None) -> None:
+            # A log handler's failure must never unwind into C.
+            with contextlib.suppress(Exception):
+                handler(level, (message or b"").decode("utf-8", "replace"))
+
+        callback = LOG_CALLBACK(on_line)
+        assert self._handle is not None
+        _check(library().amc_client_set_log(self._handle, callback, None, min_level))
+        # Kept alive as long as the library may call it.
+        self._log_callback = callback
+        logs.attached(self)
+
+    def _detach_log(self) -> None:
+        """Removes the log callback (at interpreter exit: see logs.py)."""
+        if self._lock.acquire(timeout=1):
+            try:
+                if self._handle is not None and self._pid == os.getpid() and self._log_callback is not None:
+                    library().amc_client_set_log(self._handle, LOG_CALLBACK(), None, 0)
+                    self._log_callback = None
+            finally:
+                self._lock.release()
+
+    # -- calls --------------------------------------------------------------
+    def call(self, method: str, request: dict[str, Any]) -> dict[str, Any]:
+        """One request-in, JSON-out call by method name (see _CLIENT_CALLS)."""
+        function = getattr(library(), _CLIENT_CALLS[method])
+        handle = self._native()
+        result: dict[str, Any] = _json_out(lambda out: function(handle, _encode(request), ctypes.byref(out)))
+        return result
+
+    def __getattr__(self, name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        if name in _CLIENT_CALLS:
+            return lambda request: self.call(name, request)
+        raise AttributeError(name)
+
+    def auth_import(self, credential_id: str, refresh_token: str) -> None:
+        request = {"credential_id": credential_id, "refresh_token": refresh_token}
+        _check(library().amc_auth_import(self._native(), _encode(request)))
+
+    def auth_refresh(self, credential_id: str, timeout_ms: int | None = None) -> dict[str, Any]:
+        handle = self._native()
+        request = {"timeout_ms": timeout_ms} if timeout_ms is not None else None
+        result: dict[str, Any] = _json_out(
+            lambda out: library().amc_auth_refresh(
+                handle, credential_id.encode(), _encode(request), ctypes.byref(out)
+            )
+        )
+        return result
+
+    def auth_status(self, credential_id: str) -> dict[str, Any]:
+        handle = self._native()
+        result: dict[str, Any] = _json_out(
+            lambda out: library().amc_auth_status(handle, credential_id.encode(), ctypes.byref(out))
+        )
+        return result
+
+    def metrics(self) -> dict[str, Any]:
+        handle = self._native()
+        result: dict[str, Any] = _json_out(
+            lambda out: library().amc_client_metrics(handle, ctypes.byref(out))
+        )
+        return result
+
+    def execution_wait(
+        self,
+        request: dict[str, Any],
+        *,
+        cancel: CancelToken | None = None,
+        progress: ProgressHandler | None = None,
+    ) -> dict[str, Any]:
+        """Blocks until the execution is SUCCEEDED (returned) or FAILED,
+        CANCELLED, REJECTED (AmcExecutionFailed with AMC's reason)."""
+        errors: list[BaseException] = []
+        callback = _progress_callback(progress, errors)  # alive for the whole call
+        handle = self._native()
+        token = cancel.handle if cancel is not None else None
+        try:
+            result: dict[str, Any] = _json_out(
+                lambda out: library().amc_execution_wait(
+                    handle, _encode(request), token, callback, None, ctypes.byref(out)
+                )
+            )
+        finally:
+            if errors:
+                raise errors[0]
+        return result
+
+    def results_download(
+        self, request: dict[str, Any], *, progress: ProgressHandler | None = None
+    ) -> dict[str, Any]:
+        """Downloads every result part into request["directory"] and returns
+        the manifest (file paths, bytes, rows; never the rows themselves)."""
+        errors: list[BaseException] = []
+        callback = _progress_callback(progress, errors)
+        handle = self._native()
+        try:
+            result: dict[str, Any] = _json_out(
+                lambda out: library().amc_results_download(
+                    handle, _encode(request), callback, None, ctypes.byref(out)
+                )
+            )
+        finally:
+            if errors:
+                raise errors[0]
+        return result
+
+    # -- life cycle ---------------------------------------------------------
+    def close(self) -> None:
+        with self._lock:
+            handle, self._handle = self._handle, None
+            self._closed = True
+            if handle is not None and self._pid == os.getpid():
+                library().amc_client_free(handle)
+            self._log_callback = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+@contextmanager
+def client(config: dict[str, Any]) -> Iterator[Client]:
+    """``with client(config) as amc: ...`` - a client closed at the end."""
+    native = Client(config)
+    try:
+        yield native
+    finally:
+        native.close()
