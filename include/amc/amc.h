@@ -419,7 +419,10 @@ typedef struct amc_store_callbacks {
   void *user;
   /* Reads the document: calls put(sink, text) once with its JSON text (UTF-8,
    * NUL-terminated; copied during the call), or not at all when nothing is
-   * stored yet. Returns 0, or non-zero on failure. */
+   * stored yet. Returns 0, or non-zero on failure. The text gets a store
+   * file's limits: a JSON object nested at most 128 levels, at most 64 MiB;
+   * anything else fails the operation with AMC_E_STORE and is not written
+   * over. */
   int (*read)(void *user, amc_store_put_text put, void *sink);
   /* Replaces the whole document with document_json. Returns 0, or non-zero
    * on failure (then the stored document must be the old one). */

@@ -1,6 +1,7 @@
 #include "store/host_backend.hpp"
 
 #include "common/error.hpp"
+#include "store/document_text.hpp"
 
 #include <fmt/format.h>
 
@@ -59,17 +60,18 @@ host_backend::host_backend(host_functions host, std::chrono::milliseconds update
 
 host_backend::~host_backend() = default;
 
+namespace {
+constexpr std::string_view host_document = "the host store's document";
+constexpr std::string_view host_advice =
+    "put back the value libamc wrote, or clear it and import the credential again";
+}  // namespace
+
+// The file store's reader and limits (store/document_text.hpp): a host's
+// value is outside input like a file's.
 nlohmann::json host_backend::read() {
   const auto text = host_->host.read();
-  if (!text || text->empty()) return nlohmann::json::object();
-  auto document = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (!document.is_object())
-    throw error(errc::store,
-                fmt::format("the host store's document is not a JSON object ({} bytes); it was left "
-                            "as it was: put back the value libamc wrote, or clear it and import the "
-                            "credential again",
-                            text->size()));
-  return document;
+  if (!text) return nlohmann::json::object();
+  return parse_document_text(*text, host_document, host_advice);
 }
 
 void host_backend::update(const std::function<bool(nlohmann::json&)>& change) {
@@ -84,7 +86,7 @@ void host_backend::update(const std::function<bool(nlohmann::json&)>& change) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   auto document = read();
-  if (change(document)) host_->host.write(document.dump());
+  if (change(document)) host_->host.write(document_text(document, host_document));
 }
 
 std::unique_ptr<held_lock> host_backend::try_lock(std::string_view name) {
