@@ -42,9 +42,11 @@
  *    retries and Retry-After waits never go past it, and no request is
  *    started after it. A call that reaches its deadline fails with
  *    AMC_E_TIMEOUT and a message giving the timeout_ms it was given.
- *    (A token refresh through Login with Amazon is shared by all calls of a
- *    credential and keeps its own limits; the call still returns by its
- *    deadline plus at most one second.)
+ *    Every other wait inside the call ends by the deadline too: the host
+ *    store's "document" lock (amc_store_callbacks), and the wait for a
+ *    token refresh, which is shared by all calls of a credential, may wait
+ *    for another process's refresh, and keeps its own limits (it goes on
+ *    for the next call when one caller's deadline passes).
  *
  * See docs/c-abi.md ("ABI policy") for what changes the SONAME.
  */
@@ -430,7 +432,8 @@ typedef struct amc_store_callbacks {
   /* Takes the named lock, shared by every process using the document,
    * without waiting: 1 taken, 0 held by someone else, negative on failure.
    * Names: "document" (held around every read-modify-write: libamc retries
-   * every 10 ms for up to 10 s, then fails with AMC_E_STORE) and
+   * every 10 ms for up to 10 s, then fails with AMC_E_STORE; inside a call
+   * with a timeout_ms, at most until its deadline: AMC_E_TIMEOUT) and
    * "refresh:<credential id>" (held while one process refreshes that
    * credential's access token; the others wait, then read its token). A
    * lock should expire on its own after some seconds, so that a process

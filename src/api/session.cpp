@@ -165,7 +165,7 @@ std::shared_ptr<const net::header_block> session::amc_headers(const call_context
 asio::awaitable<net::response> session::call_reply(const call_context& context, const amc_call& request) {
   // Usually in memory: no coroutine of the token manager's then.
   std::string token = tokens_.cached_access_token(context.credential_id).value_or(std::string());
-  if (token.empty()) token = co_await tokens_.access_token(context.credential_id);
+  if (token.empty()) token = co_await tokens_.access_token(context.credential_id, context.deadline);
   net::response reply;
   for (int attempt = 0;; ++attempt) {
     net::request http_request;
@@ -194,7 +194,7 @@ asio::awaitable<net::response> session::call_reply(const call_context& context, 
       log_.log(log_level::info,
                fmt::format("AMC answered {} for credential '{}'; refreshing the token and retrying once",
                            reply.status, context.credential_id));
-      token = co_await tokens_.refresh(context.credential_id, token);
+      token = co_await tokens_.refresh(context.credential_id, token, context.deadline);
       continue;
     }
     break;

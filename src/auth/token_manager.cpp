@@ -5,6 +5,7 @@
 #include "net/io_strand.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -66,18 +67,39 @@ void token_manager::forget(const std::string& credential_id) {
   cache_.erase(credential_id);
 }
 
-asio::awaitable<std::string> token_manager::access_token(std::string credential_id) {
+asio::awaitable<std::string> token_manager::access_token(std::string credential_id, amc::deadline until) {
   if (auto token = cached_access_token(credential_id)) co_return std::move(*token);
   // Run on the strand (no locks needed for in_flight_), resume the caller on
   // its own executor. run_on forwards the caller's cancellation: it ends this
   // caller's wait, never a refresh that others joined (join_or_start).
-  co_return co_await net::run_on(strand_, access_token_on_strand(std::move(credential_id)));
+  const std::string id = credential_id;
+  co_return co_await wait_within(net::run_on(strand_, access_token_on_strand(std::move(credential_id))), id, until);
 }
 
 asio::awaitable<std::string> token_manager::refresh(std::string credential_id,
-                                                    std::string stale_token) {
+                                                    std::string stale_token, amc::deadline until) {
   forget(credential_id);
-  co_return co_await net::run_on(strand_, join_or_start(std::move(credential_id), std::move(stale_token)));
+  const std::string id = credential_id;
+  co_return co_await wait_within(
+      net::run_on(strand_, join_or_start(std::move(credential_id), std::move(stale_token))), id, until);
+}
+
+asio::awaitable<std::string> token_manager::wait_within(asio::awaitable<std::string> wait,
+                                                        const std::string& credential_id,
+                                                        const amc::deadline& until) {
+  if (!until.bounded()) co_return co_await std::move(wait);
+  // The timer's win cancels only this caller's wait (join_or_start): a
+  // refresh that waits for another process's, or for LwA, goes on and is
+  // stored for the next call.
+  using namespace asio::experimental::awaitable_operators;
+  asio::steady_timer expiry(co_await asio::this_coro::executor, until.at);
+  auto first = co_await (std::move(wait) || expiry.async_wait(use_awaitable));
+  if (first.index() == 0) co_return std::get<0>(std::move(first));
+  throw error(errc::timeout,
+              fmt::format("the access token of credential '{}' was not ready within the call's timeout of {} "
+                          "ms (its refresh, here or in another process, goes on); retry",
+                          credential_id, until.budget.count()),
+              {{"credential_id", credential_id}});
 }
 
 std::chrono::seconds shrink_to_lifetime(std::chrono::seconds configured,

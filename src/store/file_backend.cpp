@@ -177,7 +177,9 @@ nlohmann::json file_backend::read() {
   return load_unlocked();
 }
 
-void file_backend::update(const std::function<bool(nlohmann::json&)>& change) {
+// flock() is only ever held around one read-modify-write of a small file
+// (never across I/O to a server), so its wait is not bounded by `until`.
+void file_backend::update(const std::function<bool(nlohmann::json&)>& change, const amc::deadline& /*until*/) {
   const file_lock lock{lock_path_, /*exclusive=*/true};
   remove_stale_temporaries();
   nlohmann::json document = load_unlocked();
@@ -246,7 +248,7 @@ nlohmann::json memory_backend::read() {
   return document_;
 }
 
-void memory_backend::update(const std::function<bool(nlohmann::json&)>& change) {
+void memory_backend::update(const std::function<bool(nlohmann::json&)>& change, const amc::deadline& /*until*/) {
   const std::lock_guard lock{mutex_};
   nlohmann::json working_copy = document_;
   if (change(working_copy)) document_ = std::move(working_copy);

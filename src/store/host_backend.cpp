@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <thread>
 #include <utility>
 
@@ -74,16 +75,24 @@ nlohmann::json host_backend::read() {
   return parse_document_text(*text, host_document, host_advice);
 }
 
-void host_backend::update(const std::function<bool(nlohmann::json&)>& change) {
+void host_backend::update(const std::function<bool(nlohmann::json&)>& change, const amc::deadline& until) {
   const auto give_up = std::chrono::steady_clock::now() + update_lock_wait_;
   std::unique_ptr<held_lock> lock;
   while (!(lock = try_lock("document"))) {
-    if (std::chrono::steady_clock::now() >= give_up)
+    const auto now = std::chrono::steady_clock::now();
+    if (until.passed(now))
+      throw error(errc::timeout,
+                  fmt::format("the host store's lock \"document\" was not granted within the call's timeout "
+                              "of {} ms; nothing was changed: retry, or release a lock left by a process "
+                              "that died",
+                              until.budget.count()));
+    if (now >= give_up)
       throw error(errc::store,
                   fmt::format("the host store's lock \"document\" stayed taken for {} ms; nothing "
                               "was changed: retry, or release a lock left by a process that died",
                               update_lock_wait_.count()));
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(10),
+                                                                             until.time_left(now)));
   }
   auto document = read();
   if (change(document)) host_->host.write(document_text(document, host_document));

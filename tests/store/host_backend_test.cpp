@@ -73,6 +73,7 @@ TEST(HostBackend, ARefusedBackendDoesNotRelease) {
 // reads text); credential and journal records are type-checked one by one
 // in credential_store.cpp / execution_journal.cpp whatever the backend.
 struct hostile_host {
+  explicit hostile_host(std::string text) : document(std::move(text)) {}
   std::string document;
   std::vector<std::string> written;
   host_functions functions() {
