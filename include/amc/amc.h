@@ -42,6 +42,19 @@
  *    retries and Retry-After waits never go past it, and no request is
  *    started after it. A call that reaches its deadline fails with
  *    AMC_E_TIMEOUT and a message giving the timeout_ms it was given.
+ *  - Servers' answers: a redirect (HTTP 3xx) from AMC, Login with Amazon or
+ *    a result URL is never followed (the request carried a token) and fails
+ *    with AMC_E_PROTOCOL naming the Location's host. libamc asks for bodies
+ *    unencoded (Accept-Encoding: identity); a reply with another
+ *    Content-Encoding is AMC_E_PROTOCOL naming it, and a result part in one
+ *    is never kept. A server's error text is quoted only after every secret
+ *    the request carried (access token, refresh token or code, client
+ *    secret) is replaced by "[redacted]".
+ *  - Ids that go into a URL or header (instance, advertiser, marketplace,
+ *    AMC execution ids) are at most 128 bytes, like workflow ids (AMC's spec
+ *    gives no maximum; its own ids are 36 bytes or less): a longer one is
+ *    AMC_E_INVALID_ARGUMENT before any request, its message quoting 32
+ *    bytes of it.
  *    Every other wait inside the call ends by the deadline too: the host
  *    store's "document" lock (amc_store_callbacks), and the wait for a
  *    token refresh, which is shared by all calls of a credential, may wait
@@ -321,6 +334,9 @@ typedef struct amc_client amc_client;
  *     "region": "na" | "eu" | "fe",                 default "na"
  *     "endpoints": {"amc": URL, "lwa_token": URL, "lwa_consent": URL},
  *                                                   defaults: the region's
+ *            A plain http:// URL whose host is not loopback (127.0.0.0/8,
+ *            ::1, localhost) sends tokens unencrypted: accepted, but never
+ *            silently, like verify_peer false below (a WARNING at creation).
  *     "lwa": {"client_id": "...", "client_secret": "..."}
  *            or {"client_id_env": "VAR", "client_secret_env": "VAR"},
  *     "store": { see amc_store_new },
@@ -405,7 +421,10 @@ AMC_API void amc_client_free(amc_client *client);
  * Versioned by its size: set `size` to sizeof(amc_store_callbacks); later
  * versions only add members at the end, and a library older than the header
  * refuses (AMC_E_INVALID_ARGUMENT) a larger struct whose unknown members are
- * not all zero.
+ * not all zero. The library reads `size` bytes: a `size` larger than the
+ * struct the caller really has cannot be detected (the bytes after it are
+ * read as they are, and may make the call fail or not), so always set it
+ * with sizeof.
  *
  * Each callback gets `user`, may run on any thread, several at once (host
  * threads inside blocking calls and the client's I/O threads), and blocks
@@ -929,7 +948,9 @@ typedef void (*amc_user_destructor)(void *user);
 /* What to watch and whom to tell. Versioned by its size: set `size` to
  * sizeof(amc_watch_options); later versions only add members at the end,
  * and a library older than the header refuses (AMC_E_INVALID_ARGUMENT) a
- * larger struct whose unknown members are not all zero. */
+ * larger struct whose unknown members are not all zero. A `size` larger
+ * than the struct the caller really has cannot be detected (the library
+ * reads `size` bytes): always set it with sizeof. */
 typedef struct amc_watch_options {
   size_t size;
   /* {"credential_id": "c", "instance": {"instance_id", "advertiser_id",

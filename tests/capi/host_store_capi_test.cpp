@@ -95,6 +95,14 @@ class HostStoreCapi : public amc::testing::sandbox_fixture {
         << amc_last_error();
     return client;
   }
+  // A client of `host` with credential "conn" imported (nullptr on failure).
+  amc_client* client_with_credential(kept_document& host) {
+    amc_client* client = new_client(host);
+    if (client == nullptr) return nullptr;
+    const json credential = {{"credential_id", "conn"}, {"refresh_token", new_grant()}};
+    EXPECT_EQ(amc_auth_import(client, credential.dump().c_str()), AMC_OK) << amc_last_error();
+    return client;
+  }
   json instance() const {
     const auto& first = server_->service().options().instances.front();
     return {{"instance_id", first.instance_id},
@@ -257,10 +265,8 @@ class HostStoreDeadline : public HostStoreCapi {
 
 TEST_F(HostStoreDeadline, ADocumentLockNeverGrantedEndsTheCallAtItsDeadline) {
   kept_document host;
-  amc_client* client = new_client(host);
+  amc_client* client = client_with_credential(host);
   ASSERT_NE(client, nullptr);
-  const json credential = {{"credential_id", "conn"}, {"refresh_token", new_grant()}};
-  ASSERT_EQ(amc_auth_import(client, credential.dump().c_str()), AMC_OK) << amc_last_error();
   const std::string kept = host.document;
   host.never_granted = {"document"};
   const std::string submit = json{{"credential_id", "conn"},
@@ -281,10 +287,8 @@ TEST_F(HostStoreDeadline, ADocumentLockNeverGrantedEndsTheCallAtItsDeadline) {
 
 TEST_F(HostStoreDeadline, AnotherProcessesRefreshIsWaitedForOnlyUntilTheDeadline) {
   kept_document host;
-  amc_client* client = new_client(host);
+  amc_client* client = client_with_credential(host);
   ASSERT_NE(client, nullptr);
-  const json credential = {{"credential_id", "conn"}, {"refresh_token", new_grant()}};
-  ASSERT_EQ(amc_auth_import(client, credential.dump().c_str()), AMC_OK) << amc_last_error();
   host.never_granted = {"refresh:conn"};
   const std::string list = json{{"credential_id", "conn"}, {"instance", instance()}, {"timeout_ms", 1000}}.dump();
   char* out = nullptr;
