@@ -42,9 +42,24 @@
  *    retries and Retry-After waits never go past it, and no request is
  *    started after it. A call that reaches its deadline fails with
  *    AMC_E_TIMEOUT and a message giving the timeout_ms it was given.
- *    (A token refresh through Login with Amazon is shared by all calls of a
- *    credential and keeps its own limits; the call still returns by its
- *    deadline plus at most one second.)
+ *  - Servers' answers: a redirect (HTTP 3xx) from AMC, Login with Amazon or
+ *    a result URL is never followed (the request carried a token) and fails
+ *    with AMC_E_PROTOCOL naming the Location's host. libamc asks for bodies
+ *    unencoded (Accept-Encoding: identity); a reply with another
+ *    Content-Encoding is AMC_E_PROTOCOL naming it, and a result part in one
+ *    is never kept. A server's error text is quoted only after every secret
+ *    the request carried (access token, refresh token or code, client
+ *    secret) is replaced by "[redacted]".
+ *  - Ids that go into a URL or header (instance, advertiser, marketplace,
+ *    AMC execution ids) are at most 128 bytes, like workflow ids (AMC's spec
+ *    gives no maximum; its own ids are 36 bytes or less): a longer one is
+ *    AMC_E_INVALID_ARGUMENT before any request, its message quoting 32
+ *    bytes of it.
+ *    Every other wait inside the call ends by the deadline too: the host
+ *    store's "document" lock (amc_store_callbacks), and the wait for a
+ *    token refresh, which is shared by all calls of a credential, may wait
+ *    for another process's refresh, and keeps its own limits (it goes on
+ *    for the next call when one caller's deadline passes).
  *
  * See docs/c-abi.md ("ABI policy") for what changes the SONAME.
  */
@@ -319,6 +334,9 @@ typedef struct amc_client amc_client;
  *     "region": "na" | "eu" | "fe",                 default "na"
  *     "endpoints": {"amc": URL, "lwa_token": URL, "lwa_consent": URL},
  *                                                   defaults: the region's
+ *            A plain http:// URL whose host is not loopback (127.0.0.0/8,
+ *            ::1, localhost) sends tokens unencrypted: accepted, but never
+ *            silently, like verify_peer false below (a WARNING at creation).
  *     "lwa": {"client_id": "...", "client_secret": "..."}
  *            or {"client_id_env": "VAR", "client_secret_env": "VAR"},
  *     "store": { see amc_store_new },
@@ -405,7 +423,10 @@ AMC_API void amc_client_free(amc_client *client);
  * Versioned by its size: set `size` to sizeof(amc_store_callbacks); later
  * versions only add members at the end, and a library older than the header
  * refuses (AMC_E_INVALID_ARGUMENT) a larger struct whose unknown members are
- * not all zero.
+ * not all zero. The library reads `size` bytes: a `size` larger than the
+ * struct the caller really has cannot be detected (the bytes after it are
+ * read as they are, and may make the call fail or not), so always set it
+ * with sizeof.
  *
  * Each callback gets `user`, may run on any thread, several at once (host
  * threads inside blocking calls and the client's I/O threads), and blocks
@@ -421,7 +442,10 @@ typedef struct amc_store_callbacks {
   void *user;
   /* Reads the document: calls put(sink, text) once with its JSON text (UTF-8,
    * NUL-terminated; copied during the call), or not at all when nothing is
-   * stored yet. Returns 0, or non-zero on failure. */
+   * stored yet. Returns 0, or non-zero on failure. The text gets a store
+   * file's limits: a JSON object nested at most 128 levels, at most 64 MiB;
+   * anything else fails the operation with AMC_E_STORE and is not written
+   * over. */
   int (*read)(void *user, amc_store_put_text put, void *sink);
   /* Replaces the whole document with document_json. Returns 0, or non-zero
    * on failure (then the stored document must be the old one). */
@@ -429,7 +453,8 @@ typedef struct amc_store_callbacks {
   /* Takes the named lock, shared by every process using the document,
    * without waiting: 1 taken, 0 held by someone else, negative on failure.
    * Names: "document" (held around every read-modify-write: libamc retries
-   * every 10 ms for up to 10 s, then fails with AMC_E_STORE) and
+   * every 10 ms for up to 10 s, then fails with AMC_E_STORE; inside a call
+   * with a timeout_ms, at most until its deadline: AMC_E_TIMEOUT) and
    * "refresh:<credential id>" (held while one process refreshes that
    * credential's access token; the others wait, then read its token). A
    * lock should expire on its own after some seconds, so that a process
@@ -928,7 +953,9 @@ typedef void (*amc_user_destructor)(void *user);
 /* What to watch and whom to tell. Versioned by its size: set `size` to
  * sizeof(amc_watch_options); later versions only add members at the end,
  * and a library older than the header refuses (AMC_E_INVALID_ARGUMENT) a
- * larger struct whose unknown members are not all zero. */
+ * larger struct whose unknown members are not all zero. A `size` larger
+ * than the struct the caller really has cannot be detected (the library
+ * reads `size` bytes): always set it with sizeof. */
 typedef struct amc_watch_options {
   size_t size;
   /* {"credential_id": "c", "instance": {"instance_id", "advertiser_id",

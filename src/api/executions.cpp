@@ -169,11 +169,12 @@ asio::awaitable<std::optional<nlohmann::json>> find_lost_submission(
 }
 
 // The result of finding our execution in AMC's list: journal it, return it.
-submission adopt(store::execution_journal& journal, const std::string& execution_id, nlohmann::json found) {
+submission adopt(store::execution_journal& journal, const std::string& execution_id, nlohmann::json found,
+                 const amc::deadline& until) {
   submission adopted;
   adopted.execution_id = execution_id;
   adopted.amc_execution_id = found["workflowExecutionId"].get<std::string>();
-  journal.complete(execution_id, adopted.amc_execution_id);
+  journal.complete(execution_id, adopted.amc_execution_id, until);
   adopted.execution = std::move(found);
   adopted.reattached = true;
   return adopted;
@@ -274,7 +275,7 @@ asio::awaitable<submission> submit_execution(session& amc, store::execution_jour
   if (const auto inline_workflow = request.find("workflow"); inline_workflow != request.end())
     if (const auto format = inline_workflow->find("outputFormat"); format != inline_workflow->end() && format->is_object())
       proposed.output_format = format->dump();
-  auto [entry, is_new] = journal.begin(proposed);
+  auto [entry, is_new] = journal.begin(proposed, context.deadline);
 
   submission result;
   result.execution_id = execution_id;
@@ -290,14 +291,14 @@ asio::awaitable<submission> submit_execution(session& amc, store::execution_jour
       const auto window_end = wall_time(entry.started_at + 1) + options.create_window;
       if (auto found = co_await resolve_unknown_outcome(amc, journal, context, entry, request, window_end,
                                                         options, log))
-        co_return adopt(journal, execution_id, std::move(*found));
+        co_return adopt(journal, execution_id, std::move(*found), context.deadline);
       const auto now = now_unix_seconds();
-      if (journal.claim_resend(execution_id, entry.started_at, now)) {
+      if (journal.claim_resend(execution_id, entry.started_at, now, context.deadline)) {
         entry.started_at = now;
         break;
       }
       // Another process resent it, or AMC refused it and the id was freed.
-      auto [current, restarted] = journal.begin(proposed);
+      auto [current, restarted] = journal.begin(proposed, context.deadline);
       if (restarted) {
         entry = current;
         break;
@@ -311,12 +312,12 @@ asio::awaitable<submission> submit_execution(session& amc, store::execution_jour
     try {
       auto execution = co_await create_execution(amc, context, request);
       result.amc_execution_id = execution["workflowExecutionId"].get<std::string>();
-      journal.complete(execution_id, result.amc_execution_id);
+      journal.complete(execution_id, result.amc_execution_id, context.deadline);
       result.execution = std::move(execution);
       co_return result;
     } catch (const error& problem) {
       if (!outcome_unknown(problem) || attempt > 0) {
-        if (!outcome_unknown(problem)) journal.forget(execution_id);
+        if (!outcome_unknown(problem)) journal.forget(execution_id, context.deadline);
         throw;
       }
       log.log(log_level::warning,
@@ -328,9 +329,9 @@ asio::awaitable<submission> submit_execution(session& amc, store::execution_jour
     // execution until its request failed, which is now.
     const auto failed_at = wall_clock::now();
     if (auto found = co_await resolve_unknown_outcome(amc, journal, context, entry, request, failed_at, options, log))
-      co_return adopt(journal, execution_id, std::move(*found));
+      co_return adopt(journal, execution_id, std::move(*found), context.deadline);
     const auto now = now_unix_seconds();
-    if (!journal.claim_resend(execution_id, entry.started_at, now)) {
+    if (!journal.claim_resend(execution_id, entry.started_at, now, context.deadline)) {
       const auto current = journal.find(execution_id);
       if (current && !current->amc_execution_id.empty()) co_return co_await reattach(amc, context, *current);
       throw error(errc::conflict,

@@ -173,6 +173,13 @@ void validate_advertiser_id(std::string_view advertiser_id) {
 
 void validate_path_id(std::string_view id, std::string_view what) {
   if (id.empty()) throw error(errc::invalid_argument, fmt::format("the {} is empty", what));
+  // Checked first, and quoted cut short: a 10 MB id was sent as a 10 MB URL
+  // and came back in a 10 MB error (issue 23 kind 9).
+  if (id.size() > max_path_id_length)
+    throw error(errc::invalid_argument,
+                fmt::format("the {} {} is {} bytes long; AMC's ids are at most {} bytes here (a UUID is 36): "
+                            "give the id itself",
+                            what, quoted_text(cut_text(id, 32)), id.size(), max_path_id_length));
   // "." and ".." are path segments of their own: a server or proxy may
   // resolve ".../workflowExecutions/.." to another resource.
   if (std::all_of(id.begin(), id.end(), [](char c) { return c == '.'; }))

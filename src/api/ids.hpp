@@ -2,6 +2,7 @@
 // a wrong id fails fast with a message that says what to use instead.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -37,8 +38,16 @@ void validate_advertiser_id(std::string_view advertiser_id);
 
 bool looks_like_entity_id(std::string_view advertiser_id);
 
-// AMC's instance ids ("amc…") and marketplace ids: non-empty, no '/' or
-// whitespace (they become part of a URL path or a header).
+// The longest instance, marketplace, advertiser or AMC execution id libamc
+// sends. AMC's spec (tests/data/specs) gives no maximum for any id; the
+// ones AMC hands out are short (a UUID is 36 bytes, "amc…" instance ids
+// and "ENTITY…" ids about 20), so 128 bytes, as for workflow ids, is far
+// above any real one and keeps a runaway value out of URLs and messages.
+inline constexpr std::size_t max_path_id_length = 128;
+
+// AMC's instance ids ("amc…") and marketplace ids: non-empty, at most
+// max_path_id_length bytes, no '/' or whitespace (they become part of a URL
+// path or a header).
 void validate_path_id(std::string_view id, std::string_view what);
 
 }  // namespace amc::api

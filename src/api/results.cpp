@@ -273,6 +273,7 @@ asio::awaitable<nlohmann::json> download_part(download_job& job, int part) {
     net::request request;
     const std::string url_used = job.urls.of_part(part);
     request.url = url_used;
+    request.headers.push_back({std::string(net::accept_identity.first), std::string(net::accept_identity.second)});
     request.deadline = job.context.deadline;
     request.operation = "download_results";
     refuse_past_deadline(job.context, fmt::format("the download of result part {}", part));
@@ -294,6 +295,17 @@ asio::awaitable<nlohmann::json> download_part(download_job& job, int part) {
                               part, job.amc_execution_id, problem.message()),
                   problem.detail())
           .with_fields_of(problem);
+    }
+    // Bytes in an encoding libamc did not ask for are not the result, whatever
+    // they would pass for as CSV (a gzip body was saved as part-N.csv and
+    // reported complete): refused, never fetched again.
+    if (const auto encoding = reply->unasked_content_encoding()) {
+      discard_partial();
+      throw error(errc::protocol,
+                  fmt::format("result part {} of execution {} came with Content-Encoding {}, which libamc did not "
+                              "ask for (it sends Accept-Encoding: identity) and does not decode; no result was kept",
+                              part, job.amc_execution_id, *encoding),
+                  {{"http_status", reply->status}, {"part", part}});
     }
     if (reply->status == 200) {
       // What arrived whole at the transport may still be cut short (see
@@ -331,6 +343,12 @@ asio::awaitable<nlohmann::json> download_part(download_job& job, int part) {
                                {"columns", summary.columns}};
     }
     discard_partial();
+    if (reply->status >= 300 && reply->status < 400)
+      throw error(errc::protocol,
+                  fmt::format("downloading result part {} of execution {} was answered with a redirect (HTTP {}) "
+                              "{}, which libamc does not follow; no result was kept",
+                              part, job.amc_execution_id, reply->status, reply->redirect_target()),
+                  {{"http_status", reply->status}, {"part", part}});
     if (!url_expired(reply->status) || refreshes >= job.options.max_url_refreshes)
       throw error(errc::remote,
                   fmt::format("downloading result part {} of execution {} failed with HTTP {}", part,

@@ -3,6 +3,7 @@
 #include "api/ids.hpp"
 #include "common/error.hpp"
 #include "common/json_fields.hpp"
+#include "common/log.hpp"
 #include "common/text.hpp"
 
 #include <fmt/format.h>
@@ -38,19 +39,24 @@ std::string amc_error_text(std::string_view body) {
 
 void refuse_past_deadline(const call_context& context, std::string_view what) {
   if (context.deadline.time_left() == std::chrono::steady_clock::duration::zero())
-    throw error(errc::timeout, fmt::format("the call's deadline passed before {} could be sent", what));
+    throw error(errc::timeout, fmt::format("the call's timeout of {} ms ran out before {} could be sent",
+                                           context.deadline.budget.count(), what));
 }
 
 namespace {
 
+// `token`: the access token the request carried; AMC's text may quote it
+// (issue 23 kind 7), so every text taken from the reply is redacted of it.
 [[noreturn]] void throw_for_status(const net::response& reply, const call_context& context,
-                                   const amc_call& request) {
-  const std::string amc_text = amc_error_text(reply.body);
+                                   const amc_call& request, std::string_view token) {
+  const std::string amc_text = redact_secrets(amc_error_text(reply.body), {token});
   nlohmann::json detail = {{"http_status", reply.status}, {"credential_id", context.credential_id}};
   const auto reply_json = parse_json_bounded(reply.body).value_or(nlohmann::json());
   if (reply_json.is_object() && reply_json.contains("code"))
-    detail["amc_code"] = reply_json["code"].is_string() ? reply_json["code"].get<std::string>()
-                                                        : reply_json["code"].dump();
+    detail["amc_code"] = redact_secrets(cut_text(reply_json["code"].is_string() ? reply_json["code"].get<std::string>()
+                                                                               : reply_json["code"].dump(),
+                                                 200),
+                                        {token});
   // Retry-After travels typed (error::retry_after(), as src/net read it
   // once: response::retry_after); capi/ writes it as retry_after_ms.
   const auto fail = [&](errc code, const std::string& message) {
@@ -65,6 +71,13 @@ namespace {
   if (reply.status >= 400 && reply.status < 500 && reply.status != 401 && reply.status != 403 &&
       reply.status != 429 && amc_text.find("unavailable for download") != std::string::npos)
     throw fail(errc::conflict, fmt::format("AMC has no results to download at {} (yet){}", where, said));
+  // A redirect is the server's answer, never followed: the request carried
+  // a bearer token, which must not go to whatever host a Location names.
+  if (reply.status >= 300 && reply.status < 400)
+    throw fail(errc::protocol,
+               fmt::format("AMC answered {} with a redirect (HTTP {}) {}, which libamc does not follow with "
+                           "an access token; check endpoints.amc in the client config",
+                           where, reply.status, reply.redirect_target()));
   switch (reply.status) {
     case 401:
       throw fail(errc::auth_required,
@@ -154,6 +167,7 @@ std::shared_ptr<const net::header_block> session::amc_headers(const call_context
   fields.push_back({"Amazon-Advertising-API-ClientId", client_id_});
   fields.push_back({"Authorization", "Bearer " + token});
   fields.push_back({"Accept", "application/json"});
+  fields.push_back({std::string(net::accept_identity.first), std::string(net::accept_identity.second)});
   if (!context.advertiser_id.empty()) fields.push_back({"Amazon-Advertising-API-AdvertiserId", context.advertiser_id});
   if (!context.marketplace_id.empty()) fields.push_back({"Amazon-Advertising-API-MarketplaceId", context.marketplace_id});
   auto block = std::make_shared<const net::header_block>(fields);
@@ -165,7 +179,7 @@ std::shared_ptr<const net::header_block> session::amc_headers(const call_context
 asio::awaitable<net::response> session::call_reply(const call_context& context, const amc_call& request) {
   // Usually in memory: no coroutine of the token manager's then.
   std::string token = tokens_.cached_access_token(context.credential_id).value_or(std::string());
-  if (token.empty()) token = co_await tokens_.access_token(context.credential_id);
+  if (token.empty()) token = co_await tokens_.access_token(context.credential_id, context.deadline);
   net::response reply;
   for (int attempt = 0;; ++attempt) {
     net::request http_request;
@@ -195,13 +209,20 @@ asio::awaitable<net::response> session::call_reply(const call_context& context, 
       log_.log(log_level::info,
                fmt::format("AMC answered {} for credential '{}'; refreshing the token and retrying once",
                            reply.status, context.credential_id));
-      token = co_await tokens_.refresh(context.credential_id, token);
+      token = co_await tokens_.refresh(context.credential_id, token, context.deadline);
       continue;
     }
     break;
   }
+  if (const auto encoding = reply.unasked_content_encoding())
+    throw error(errc::protocol,
+                fmt::format("AMC answered {} {} with Content-Encoding {}, which libamc did not ask for (it "
+                            "sends Accept-Encoding: identity) and does not decode",
+                            boost::beast::http::to_string(request.method),
+                            request.path_and_query.substr(0, request.path_and_query.find('?')), *encoding),
+                {{"http_status", reply.status}});
   if (reply.status >= 200 && reply.status < 300) co_return reply;
-  throw_for_status(reply, context, request);
+  throw_for_status(reply, context, request, token);
 }
 
 }  // namespace amc::api

@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "common/json_fields.hpp"
+#include "common/log.hpp"
 #include "common/text.hpp"
 #include "common/url_encoding.hpp"
 
@@ -127,7 +128,8 @@ void read_expires_in(const nlohmann::json& reply, token_grant& grant, const nloh
 bool is_invalid_grant(const error& problem) { return problem.code_value() == errc::auth_required; }
 
 token_grant interpret_token_reply(unsigned http_status, std::string_view body,
-                                  std::string_view credential_id, std::string_view client_id) {
+                                  std::string_view credential_id, std::string_view client_id,
+                                  std::initializer_list<std::string_view> secrets) {
   // Bounded: a reply nested past max_json_depth is no JSON here (so a 200
   // without an access_token: protocol), never a deep recursion.
   const nlohmann::json reply = parse_json_bounded(body).value_or(nlohmann::json());
@@ -153,14 +155,17 @@ token_grant interpret_token_reply(unsigned http_status, std::string_view body,
       reply.is_object() && reply.contains("error") && reply["error"].is_string()
           ? reply["error"].get<std::string>()
           : "";
+  // What LwA wrote, as it may go into a message: cut, and redacted of what
+  // the request carried. lwa_error itself is only compared.
+  const std::string lwa_error_text = redact_secrets(cut_text(lwa_error, 64), secrets);
   // LwA's descriptions are Amazon's text about the request, never a secret;
   // still, keep them short.
   std::string description =
       reply.is_object() && reply.contains("error_description") && reply["error_description"].is_string()
           ? reply["error_description"].get<std::string>()
           : "";
-  description = cut_text(description, 200);
-  if (!lwa_error.empty()) detail["lwa_error"] = lwa_error;
+  description = redact_secrets(cut_text(description, 200), secrets);
+  if (!lwa_error.empty()) detail["lwa_error"] = lwa_error_text;
 
   if (lwa_error == "invalid_grant")
     throw error(errc::auth_required,
@@ -187,7 +192,7 @@ token_grant interpret_token_reply(unsigned http_status, std::string_view body,
                   ? errc::protocol
                   : errc::remote,
               fmt::format("Login with Amazon refused the token request with HTTP {}{}{}{}",
-                          http_status, lwa_error.empty() ? "" : " (" + lwa_error + ")",
+                          http_status, lwa_error.empty() ? "" : " (" + lwa_error_text + ")",
                           description.empty() ? "" : ": ", description),
               detail);
 }

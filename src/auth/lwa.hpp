@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <initializer_list>
 #include <string_view>
 
 namespace amc::auth {
@@ -62,9 +63,12 @@ struct token_grant {
 // (or a string of digits) of seconds above max_access_token_lifetime_seconds
 // → that maximum (expires_in_clamped_from says so); below 1 or of another
 // type → protocol.
-// `credential_id` is for messages.
+// `credential_id` is for messages. `secrets`: what the request carried (the
+// refresh token or code, the client secret); LwA's text may quote them, so
+// every text taken from the reply is redacted of them (redact_secrets).
 token_grant interpret_token_reply(unsigned http_status, std::string_view body,
-                                  std::string_view credential_id, std::string_view client_id);
+                                  std::string_view credential_id, std::string_view client_id,
+                                  std::initializer_list<std::string_view> secrets = {});
 
 // True when an error thrown by interpret_token_reply means the stored
 // refresh token is dead (the credential needs re-authentication): LwA's

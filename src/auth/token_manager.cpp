@@ -5,6 +5,7 @@
 #include "net/io_strand.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -12,11 +13,35 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <exception>
+#include <variant>
 
 namespace amc::auth {
 
 namespace asio = boost::asio;
 using asio::use_awaitable;
+
+namespace {
+// What LwA answered, before its body is read (issue 23 kinds 6 and 8): a
+// redirect is the server's answer, never followed (the request carried the
+// refresh token or code and the client secret), and a body in an encoding
+// libamc did not ask for is not read as JSON.
+void check_lwa_reply(const net::response& reply) {
+  if (reply.status >= 300 && reply.status < 400)
+    throw error(errc::protocol,
+                fmt::format("Login with Amazon answered the token request with a redirect (HTTP {}) {}, which "
+                            "libamc does not follow with a refresh token or client secret; check "
+                            "endpoints.lwa_token in the client config",
+                            reply.status, reply.redirect_target()),
+                {{"http_status", reply.status}});
+  if (const auto encoding = reply.unasked_content_encoding())
+    throw error(errc::protocol,
+                fmt::format("Login with Amazon answered with Content-Encoding {}, which libamc did not ask for "
+                            "(it sends Accept-Encoding: identity) and does not decode",
+                            *encoding),
+                {{"http_status", reply.status}});
+}
+}  // namespace
 
 // One refresh in flight for one credential. Waiters wait on `finished`, a
 // timer that never expires by itself: the refresher cancels it when done.
@@ -66,18 +91,51 @@ void token_manager::forget(const std::string& credential_id) {
   cache_.erase(credential_id);
 }
 
-asio::awaitable<std::string> token_manager::access_token(std::string credential_id) {
+asio::awaitable<std::string> token_manager::access_token(std::string credential_id, amc::deadline until) {
   if (auto token = cached_access_token(credential_id)) co_return std::move(*token);
   // Run on the strand (no locks needed for in_flight_), resume the caller on
   // its own executor. run_on forwards the caller's cancellation: it ends this
   // caller's wait, never a refresh that others joined (join_or_start).
-  co_return co_await net::run_on(strand_, access_token_on_strand(std::move(credential_id)));
+  const std::string id = credential_id;
+  co_return co_await wait_within(net::run_on(strand_, access_token_on_strand(std::move(credential_id))), id, until);
 }
 
 asio::awaitable<std::string> token_manager::refresh(std::string credential_id,
-                                                    std::string stale_token) {
+                                                    std::string stale_token, amc::deadline until) {
   forget(credential_id);
-  co_return co_await net::run_on(strand_, join_or_start(std::move(credential_id), std::move(stale_token)));
+  const std::string id = credential_id;
+  co_return co_await wait_within(
+      net::run_on(strand_, join_or_start(std::move(credential_id), std::move(stale_token))), id, until);
+}
+
+asio::awaitable<std::string> token_manager::wait_within(asio::awaitable<std::string> wait,
+                                                        const std::string& credential_id,
+                                                        const amc::deadline& until) {
+  if (!until.bounded()) co_return co_await std::move(wait);
+  // The timer's win cancels only this caller's wait (join_or_start): a
+  // refresh that waits for another process's, or for LwA, goes on and is
+  // stored for the next call.
+  // `||` waits for the first to *succeed*: a refresh that fails must end
+  // the race too, so its exception travels as a value.
+  using namespace asio::experimental::awaitable_operators;
+  using outcome = std::variant<std::string, std::exception_ptr>;
+  auto caught = [](asio::awaitable<std::string> waiting) -> asio::awaitable<outcome> {
+    try {
+      co_return outcome{co_await std::move(waiting)};
+    } catch (...) {
+      co_return outcome{std::current_exception()};
+    }
+  };
+  asio::steady_timer expiry(co_await asio::this_coro::executor, until.at);
+  auto first = co_await (caught(std::move(wait)) || expiry.async_wait(use_awaitable));
+  // (`||` flattens the variants: string, exception_ptr, or the timer's.)
+  if (auto* token = std::get_if<std::string>(&first)) co_return std::move(*token);
+  if (const auto* failure = std::get_if<std::exception_ptr>(&first)) std::rethrow_exception(*failure);
+  throw error(errc::timeout,
+              fmt::format("the access token of credential '{}' was not ready within the call's timeout of {} "
+                          "ms (its refresh, here or in another process, goes on); retry",
+                          credential_id, until.budget.count()),
+              {{"credential_id", credential_id}});
 }
 
 std::chrono::seconds shrink_to_lifetime(std::chrono::seconds configured,
@@ -273,7 +331,8 @@ asio::awaitable<std::string> token_manager::refresh_once(std::string credential_
   request.method = boost::beast::http::verb::post;
   request.url = settings_.token_url;
   request.headers = {{"Content-Type", "application/x-www-form-urlencoded;charset=UTF-8"},
-                     {"Accept", "application/json"}};
+                     {"Accept", "application/json"},
+                     {std::string(net::accept_identity.first), std::string(net::accept_identity.second)}};
   request.body = refresh_grant_body(settings_.client, *record.refresh_token);
   request.rate_limit_client_id = settings_.client.client_id;  // the limiter adds the host
   // A refresh grant consumes nothing: sending it twice is harmless.
@@ -284,7 +343,9 @@ asio::awaitable<std::string> token_manager::refresh_once(std::string credential_
   token_grant grant;
   try {
     const auto reply = co_await http_.send(std::move(request));
-    grant = interpret_token_reply(reply.status, reply.body, credential_id, settings_.client.client_id);
+    check_lwa_reply(reply);
+    grant = interpret_token_reply(reply.status, reply.body, credential_id, settings_.client.client_id,
+                                  {*record.refresh_token, settings_.client.client_secret});
     warn_if_clamped(grant, credential_id, log_);
   } catch (const error& problem) {
     ++refresh_failures_;
@@ -326,7 +387,8 @@ asio::awaitable<void> token_manager::exchange_code(std::string credential_id, st
   request.method = boost::beast::http::verb::post;
   request.url = settings_.token_url;
   request.headers = {{"Content-Type", "application/x-www-form-urlencoded;charset=UTF-8"},
-                     {"Accept", "application/json"}};
+                     {"Accept", "application/json"},
+                     {std::string(net::accept_identity.first), std::string(net::accept_identity.second)}};
   request.body = authorization_code_body(settings_.client, code, redirect_uri);
   request.rate_limit_client_id = settings_.client.client_id;  // the limiter adds the host
   request.retryable = false;  // a code is single-use: never send it twice
@@ -334,8 +396,9 @@ asio::awaitable<void> token_manager::exchange_code(std::string credential_id, st
   ++code_exchanges_;
   const auto started = now_unix_seconds();
   const auto reply = co_await http_.send(std::move(request));
-  const auto grant =
-      interpret_token_reply(reply.status, reply.body, credential_id, settings_.client.client_id);
+  check_lwa_reply(reply);
+  const auto grant = interpret_token_reply(reply.status, reply.body, credential_id, settings_.client.client_id,
+                                           {code, settings_.client.client_secret});
   warn_if_clamped(grant, credential_id, log_);
   if (!grant.refresh_token)
     throw error(errc::protocol,

@@ -23,6 +23,7 @@
 #pragma once
 
 #include "auth/lwa.hpp"
+#include "common/deadline.hpp"
 #include "common/log.hpp"
 #include "net/http_client.hpp"
 #include "net/io_strand.hpp"
@@ -90,7 +91,10 @@ class token_manager {
   // transport's errors. A terminal cancellation of the awaiting coroutine
   // ends its wait for a refresh with errc::cancelled; the refresh itself
   // goes on for the other callers (and is stored for the next one).
-  boost::asio::awaitable<std::string> access_token(std::string credential_id);
+  // `until`, the calling call's deadline, bounds this caller's wait the
+  // same way (errc::timeout naming its budget): a refresh waiting for
+  // another process's goes on, the caller does not wait past its deadline.
+  boost::asio::awaitable<std::string> access_token(std::string credential_id, amc::deadline until = {});
 
   // The token access_token() would hand out at once from memory (fresh,
   // and the store unchanged since it was read), without a coroutine;
@@ -103,7 +107,9 @@ class token_manager {
   // after AMC answers 401/403. Never returns `stale_token` itself: joining a
   // refresh that was started for an older token and ended with the stored
   // one (which is `stale_token`) is followed by a refresh of its own.
-  boost::asio::awaitable<std::string> refresh(std::string credential_id, std::string stale_token);
+  // `until` bounds the caller's wait as for access_token().
+  boost::asio::awaitable<std::string> refresh(std::string credential_id, std::string stale_token,
+                                              amc::deadline until = {});
 
   // Exchanges an authorization code for tokens and stores them under
   // credential_id (created or re-authenticated).
@@ -119,6 +125,9 @@ class token_manager {
  private:
   struct flight;
   boost::asio::awaitable<std::string> access_token_on_strand(std::string credential_id);
+  // `wait` (a coroutine on strand_), ended at `until` for this caller only.
+  boost::asio::awaitable<std::string> wait_within(boost::asio::awaitable<std::string> wait,
+                                                  const std::string& credential_id, const amc::deadline& until);
   boost::asio::awaitable<std::string> join_or_start(std::string credential_id,
                                                     std::string triggering_token);
   boost::asio::awaitable<void> run_flight(std::string credential_id, std::string triggering_token,

@@ -29,7 +29,7 @@ void import_credential(client& core, const credential_import_request& request) {
 
 store::credential_record refresh(client& core, const token_refresh_request& request, call_deadline deadline) {
   const auto current = internals(core).store().get(request.credential_id, true).access_token.value_or("");
-  core.run_blocking(internals(core).tokens().refresh(request.credential_id, current), deadline);
+  core.run_blocking(internals(core).tokens().refresh(request.credential_id, current, deadline), deadline);
   return internals(core).store().get(request.credential_id, false);
 }
 

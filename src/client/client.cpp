@@ -1,9 +1,17 @@
 #include "client/client.hpp"
 
+#include "common/text.hpp"
+#include "net/url.hpp"
 #include "store/store_config.hpp"
+
+#include <boost/asio/ip/address.hpp>
 
 #include <fmt/format.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <optional>
+#include <utility>
 
 namespace amc::client {
 namespace {
@@ -24,6 +32,28 @@ void rethrow_as_cancelled() {
 }
 }  // namespace detail
 
+namespace {
+// The host of an http:// URL when it is not a loopback address or name
+// (127.0.0.0/8, ::1, localhost); nothing for https:// and for loopback.
+std::optional<std::string> plain_http_remote_host(const std::string& url) {
+  if (url.empty()) return std::nullopt;
+  net::url_parts parts;
+  try {
+    parts = net::parse_url(url);
+  } catch (const std::exception&) {
+    return std::nullopt;  // refused where it is used, with its own message
+  }
+  if (parts.is_tls()) return std::nullopt;
+  std::string host = parts.host;
+  std::transform(host.begin(), host.end(), host.begin(), ascii_lower);
+  boost::system::error_code problem;
+  const auto address = boost::asio::ip::make_address(host, problem);
+  if (!problem && address.is_loopback()) return std::nullopt;
+  if (host == "localhost" || (host.size() > 10 && host.ends_with(".localhost"))) return std::nullopt;
+  return parts.host;
+}
+}  // namespace
+
 client::client(client_config config, std::unique_ptr<store::store_backend> host_store)
     : config_(std::move(config)), owner_process_(::getpid()), keep_running_(io_.get_executor()) {
   store_ = store::open_store(config_.store, std::move(host_store));
@@ -38,6 +68,18 @@ client::client(client_config config, std::unique_ptr<store::store_backend> host_
                      "certificate, so anyone on the network path can read and change its traffic, tokens "
                      "included. Use it only against a local test server; trust a private CA with "
                      "tls.ca_file instead");
+  // Plain http:// to another machine is as open to the network path as a
+  // TLS peer nobody verifies, so it is warned about the same way (issue 23
+  // kind 10); loopback (a local sandbox or test server) is not.
+  for (const auto& [field, url] : {std::pair<std::string_view, const std::string&>{"endpoints.amc", config_.amc_base_url},
+                                   {"endpoints.lwa_token", config_.lwa.token_url},
+                                   {"endpoints.lwa_consent", config_.lwa.consent_url}})
+    if (const auto host = plain_http_remote_host(url))
+      log_.log_or_keep(log_level::warning,
+                       fmt::format("{} is plain http:// to {}, which is not this machine: tokens and data go "
+                                   "unencrypted, so anyone on the network path can read and change them "
+                                   "(treated like tls.verify_peer = false). Use https://",
+                                   field, quoted_text(*host)));
   auth::token_settings settings;
   settings.client = config_.lwa_client;
   settings.token_url = config_.lwa.token_url;

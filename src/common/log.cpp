@@ -38,6 +38,16 @@ std::string redact(std::string_view text) {
   return result;
 }
 
+std::string redact_secrets(std::string_view text, std::initializer_list<std::string_view> secrets) {
+  std::string result{text};
+  for (const auto secret : secrets) {
+    if (secret.size() < 8) continue;
+    for (auto at = result.find(secret); at != std::string::npos; at = result.find(secret, at + 10))
+      result.replace(at, secret.size(), "[redacted]");
+  }
+  return redact(result);
+}
+
 namespace {
 // The sink whose call is running on this thread, if any: a sink that
 // replaces itself must not wait for its own call to end.

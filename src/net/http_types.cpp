@@ -1,6 +1,8 @@
 #include "net/http_types.hpp"
 
 #include "common/error.hpp"
+#include "common/text.hpp"
+#include "net/url.hpp"
 
 #include <boost/beast/core/string.hpp>
 #include <fmt/format.h>
@@ -40,6 +42,28 @@ std::optional<std::string_view> response::header(std::string_view name) const {
   for (const auto& field : headers)
     if (boost::beast::iequals(field.name, name)) return std::string_view(field.value);
   return std::nullopt;
+}
+
+std::optional<std::string> response::unasked_content_encoding() const {
+  const auto encoding = header("Content-Encoding");
+  if (!encoding) return std::nullopt;
+  std::string_view value = *encoding;
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (value.empty() || boost::beast::iequals(value, "identity")) return std::nullopt;
+  return quoted_text(cut_text(value, 64));
+}
+
+std::string response::redirect_target() const {
+  const auto location = header("Location");
+  if (!location || location->empty()) return "without a Location";
+  try {
+    const auto parts = parse_url(std::string(*location));
+    return fmt::format("to host {}", quoted_text(cut_text(parts.host, 255)));
+  } catch (const std::exception&) {
+    // A relative Location stays on the same host.
+    return fmt::format("to {} (on the same host)", quoted_text(cut_text(*location, 120)));
+  }
 }
 
 }  // namespace amc::net

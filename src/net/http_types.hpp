@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -181,6 +182,20 @@ struct response {
 
   // First header with this name, compared case-insensitively.
   std::optional<std::string_view> header(std::string_view name) const;
+
+  // The Content-Encoding of the body when it is one libamc did not ask
+  // for: libamc asks for none (accept_identity below), so anything but
+  // "identity" means the body is not the bytes it claims (issue 23 kind 6).
+  std::optional<std::string> unasked_content_encoding() const;
+
+  // For a 3xx answer: "to host 'example.com'" from its Location, for the
+  // message that says libamc did not follow it (issue 23 kind 8); "without
+  // a Location" when it has none.
+  std::string redirect_target() const;
 };
+
+// The request header that asks for the body as it is, never compressed:
+// libamc decodes no Content-Encoding.
+inline constexpr std::pair<std::string_view, std::string_view> accept_identity{"Accept-Encoding", "identity"};
 
 }  // namespace amc::net

@@ -6,6 +6,8 @@
 // false (leave storage untouched). A throw leaves storage untouched too.
 #pragma once
 
+#include "common/deadline.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -38,8 +40,10 @@ class store_backend {
 
   // Runs `change` on the latest document under the exclusive lock (for the
   // file backend: across processes) and persists it atomically if it returns
-  // true.
-  virtual void update(const std::function<bool(nlohmann::json& document)>& change) = 0;
+  // true. A wait for the lock ends at `until` (the deadline of the call that
+  // needs the change): errc::timeout naming its budget, nothing changed.
+  virtual void update(const std::function<bool(nlohmann::json& document)>& change, const amc::deadline& until) = 0;
+  void update(const std::function<bool(nlohmann::json& document)>& change) { update(change, amc::deadline{}); }
 
   // Where the data is, for messages ("memory", a file path).
   virtual std::string location() const = 0;
@@ -49,7 +53,8 @@ class store_backend {
 class memory_backend final : public store_backend {
  public:
   nlohmann::json read() override;
-  void update(const std::function<bool(nlohmann::json&)>& change) override;
+  using store_backend::update;
+  void update(const std::function<bool(nlohmann::json&)>& change, const amc::deadline& until) override;
   std::unique_ptr<held_lock> try_lock(std::string_view name) override;
   std::string location() const override { return "memory"; }
 
@@ -70,7 +75,8 @@ class file_backend final : public store_backend {
   explicit file_backend(std::filesystem::path path);
 
   nlohmann::json read() override;
-  void update(const std::function<bool(nlohmann::json&)>& change) override;
+  using store_backend::update;
+  void update(const std::function<bool(nlohmann::json&)>& change, const amc::deadline& until) override;
   // flock(LOCK_NB) on "<path>.<hash of name>.lock".
   std::unique_ptr<held_lock> try_lock(std::string_view name) override;
   std::string location() const override { return path_.string(); }

@@ -113,7 +113,7 @@ std::string new_execution_id() {
   return fmt::format("exec_{:02x}{:02x}{:02x}{:02x}", bytes[0], bytes[1], bytes[2], bytes[3]);
 }
 
-std::pair<journal_entry, bool> execution_journal::begin(const journal_entry& proposed) {
+std::pair<journal_entry, bool> execution_journal::begin(const journal_entry& proposed, const amc::deadline& until) {
   validate_execution_id(proposed.execution_id);
   std::pair<journal_entry, bool> result{proposed, true};
   backend_.update([&](nlohmann::json& document) {
@@ -127,22 +127,22 @@ std::pair<journal_entry, bool> execution_journal::begin(const journal_entry& pro
     executions[proposed.execution_id] = to_json(proposed);
     result = {proposed, true};
     return true;
-  });
+  }, until);
   return result;
 }
 
-void execution_journal::mark_sending(const std::string& execution_id, unix_seconds when) {
+void execution_journal::mark_sending(const std::string& execution_id, unix_seconds when, const amc::deadline& until) {
   backend_.update([&](nlohmann::json& document) {
     auto& executions = executions_section(document);
     const auto found = executions.find(execution_id);
     if (found == executions.end()) return false;
     (*found)["started_at"] = stored_time(when);
     return true;
-  });
+  }, until);
 }
 
 bool execution_journal::claim_resend(const std::string& execution_id, unix_seconds seen_started_at,
-                                     unix_seconds when) {
+                                     unix_seconds when, const amc::deadline& until) {
   bool claimed = false;
   backend_.update([&](nlohmann::json& document) {
     auto& executions = executions_section(document);
@@ -153,24 +153,25 @@ bool execution_journal::claim_resend(const std::string& execution_id, unix_secon
     (*found)["started_at"] = stored_time(when);
     claimed = true;
     return true;
-  });
+  }, until);
   return claimed;
 }
 
-void execution_journal::complete(const std::string& execution_id, const std::string& amc_execution_id) {
+void execution_journal::complete(const std::string& execution_id, const std::string& amc_execution_id,
+                                 const amc::deadline& until) {
   backend_.update([&](nlohmann::json& document) {
     auto& executions = executions_section(document);
     auto& entry = executions[execution_id];
     if (!entry.is_object()) entry = nlohmann::json::object();
     entry["amc_execution_id"] = amc_execution_id;
     return true;
-  });
+  }, until);
 }
 
-void execution_journal::forget(const std::string& execution_id) {
+void execution_journal::forget(const std::string& execution_id, const amc::deadline& until) {
   backend_.update([&](nlohmann::json& document) {
     return executions_section(document).erase(execution_id) > 0;
-  });
+  }, until);
 }
 
 std::optional<journal_entry> execution_journal::find(const std::string& execution_id) {

@@ -41,22 +41,24 @@ class execution_journal {
   // that is now in the journal and whether it is the proposed one. Entries
   // whose last create request is older than the retention are dropped first
   // (so an id reused after that starts a new run).
-  std::pair<journal_entry, bool> begin(const journal_entry& proposed);
+  std::pair<journal_entry, bool> begin(const journal_entry& proposed, const amc::deadline& until = {});
 
   // The create request of `execution_id` is being sent (again) now.
-  void mark_sending(const std::string& execution_id, unix_seconds when);
+  void mark_sending(const std::string& execution_id, unix_seconds when, const amc::deadline& until = {});
 
   // Like mark_sending, but only while the entry is still the attempt the
   // caller looked at (no AMC id, last sent at `seen_started_at`): two
   // processes that both proved an earlier attempt lost must not both send.
   // False when another process got there first (or the entry is gone).
-  bool claim_resend(const std::string& execution_id, unix_seconds seen_started_at, unix_seconds when);
+  bool claim_resend(const std::string& execution_id, unix_seconds seen_started_at, unix_seconds when,
+                    const amc::deadline& until = {});
 
   // AMC accepted it as `amc_execution_id`.
-  void complete(const std::string& execution_id, const std::string& amc_execution_id);
+  void complete(const std::string& execution_id, const std::string& amc_execution_id,
+                const amc::deadline& until = {});
 
   // AMC definitely refused it: the id may be used again.
-  void forget(const std::string& execution_id);
+  void forget(const std::string& execution_id, const amc::deadline& until = {});
 
   std::optional<journal_entry> find(const std::string& execution_id);
 

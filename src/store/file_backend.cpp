@@ -2,6 +2,7 @@
 #include "common/json_fields.hpp"
 #include "common/failpoint.hpp"
 #include "store/backend.hpp"
+#include "store/document_text.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -136,43 +137,14 @@ nlohmann::json file_backend::load_unlocked() const {
 }
 
 nlohmann::json file_backend::parse_document(const std::string& text) const {
-  if (text.empty()) return nlohmann::json::object();
-  json_problem problem;
-  auto parsed = parse_json_bounded(text, &problem);
-  if (!parsed)
-    throw error(errc::store,
-                fmt::format("the store file '{}' {}; it was left untouched: restore it from a backup or move "
-                            "it aside",
-                            path_.string(), describe(problem)),
-                {{"path", path_.string()}});
-  nlohmann::json document = std::move(*parsed);
-  if (!document.is_object())
-    throw error(errc::store,
-                fmt::format("the store file '{}' does not hold a JSON object; it was left "
-                            "untouched: restore it from a backup or move it aside",
-                            path_.string()),
-                {{"path", path_.string()}});
-  return document;
+  return parse_document_text(text, fmt::format("the store file '{}'", path_.string()),
+                             "restore it from a backup or move it aside", {{"path", path_.string()}});
 }
 
 void file_backend::write_unlocked(const nlohmann::json& document) const {
   const std::filesystem::path temporary = path_.string() + temporary_suffix();
-  const std::string text = document.dump(2) + "\n";
-  // The round trip, before anything is replaced: what is written must read
-  // back, with the reader every later open uses, as the same document.
-  bool reads_back = false;
-  try {
-    reads_back = parse_document(text) == document;
-  } catch (const error&) {
-    reads_back = false;
-  }
-  if (!reads_back)
-    throw error(errc::internal,
-                fmt::format("libamc refused to write the store '{}': the new content would not "
-                            "read back as written; the file was left as it was. Please report "
-                            "this bug",
-                            path_.string()),
-                {{"path", path_.string()}});
+  const std::string text =
+      document_text(document, fmt::format("the store '{}'", path_.string()), 2, {{"path", path_.string()}});
   try {
     file_descriptor fd{::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
     if (fd.get() < 0) throw_io_error("create", temporary, errno);
@@ -205,7 +177,9 @@ nlohmann::json file_backend::read() {
   return load_unlocked();
 }
 
-void file_backend::update(const std::function<bool(nlohmann::json&)>& change) {
+// flock() is only ever held around one read-modify-write of a small file
+// (never across I/O to a server), so its wait is not bounded by `until`.
+void file_backend::update(const std::function<bool(nlohmann::json&)>& change, const amc::deadline& /*until*/) {
   const file_lock lock{lock_path_, /*exclusive=*/true};
   remove_stale_temporaries();
   nlohmann::json document = load_unlocked();
@@ -274,7 +248,7 @@ nlohmann::json memory_backend::read() {
   return document_;
 }
 
-void memory_backend::update(const std::function<bool(nlohmann::json&)>& change) {
+void memory_backend::update(const std::function<bool(nlohmann::json&)>& change, const amc::deadline& /*until*/) {
   const std::lock_guard lock{mutex_};
   nlohmann::json working_copy = document_;
   if (change(working_copy)) document_ = std::move(working_copy);

@@ -1,9 +1,11 @@
 #include "store/host_backend.hpp"
 
 #include "common/error.hpp"
+#include "store/document_text.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <thread>
 #include <utility>
 
@@ -59,32 +61,41 @@ host_backend::host_backend(host_functions host, std::chrono::milliseconds update
 
 host_backend::~host_backend() = default;
 
+namespace {
+constexpr std::string_view host_document = "the host store's document";
+constexpr std::string_view host_advice =
+    "put back the value libamc wrote, or clear it and import the credential again";
+}  // namespace
+
+// The file store's reader and limits (store/document_text.hpp): a host's
+// value is outside input like a file's.
 nlohmann::json host_backend::read() {
   const auto text = host_->host.read();
-  if (!text || text->empty()) return nlohmann::json::object();
-  auto document = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (!document.is_object())
-    throw error(errc::store,
-                fmt::format("the host store's document is not a JSON object ({} bytes); it was left "
-                            "as it was: put back the value libamc wrote, or clear it and import the "
-                            "credential again",
-                            text->size()));
-  return document;
+  if (!text) return nlohmann::json::object();
+  return parse_document_text(*text, host_document, host_advice);
 }
 
-void host_backend::update(const std::function<bool(nlohmann::json&)>& change) {
+void host_backend::update(const std::function<bool(nlohmann::json&)>& change, const amc::deadline& until) {
   const auto give_up = std::chrono::steady_clock::now() + update_lock_wait_;
   std::unique_ptr<held_lock> lock;
   while (!(lock = try_lock("document"))) {
-    if (std::chrono::steady_clock::now() >= give_up)
+    const auto now = std::chrono::steady_clock::now();
+    if (until.passed(now))
+      throw error(errc::timeout,
+                  fmt::format("the host store's lock \"document\" was not granted within the call's timeout "
+                              "of {} ms; nothing was changed: retry, or release a lock left by a process "
+                              "that died",
+                              until.budget.count()));
+    if (now >= give_up)
       throw error(errc::store,
                   fmt::format("the host store's lock \"document\" stayed taken for {} ms; nothing "
                               "was changed: retry, or release a lock left by a process that died",
                               update_lock_wait_.count()));
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(10),
+                                                                             until.time_left(now)));
   }
   auto document = read();
-  if (change(document)) host_->host.write(document.dump());
+  if (change(document)) host_->host.write(document_text(document, host_document));
 }
 
 std::unique_ptr<held_lock> host_backend::try_lock(std::string_view name) {

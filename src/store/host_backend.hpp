@@ -44,8 +44,10 @@ class host_backend final : public store_backend {
   host_backend& operator=(const host_backend&) = delete;
 
   nlohmann::json read() override;
-  // Read-modify-write under the host's lock named "document".
-  void update(const std::function<bool(nlohmann::json&)>& change) override;
+  // Read-modify-write under the host's lock named "document", waited for
+  // until the earlier of `until` and update_lock_wait.
+  using store_backend::update;
+  void update(const std::function<bool(nlohmann::json&)>& change, const amc::deadline& until) override;
   std::unique_ptr<held_lock> try_lock(std::string_view name) override;
   std::string location() const override { return "host store callbacks"; }
 

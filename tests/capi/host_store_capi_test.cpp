@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstddef>
 #include <map>
 #include <mutex>
@@ -36,6 +37,7 @@ struct kept_document {
   int writes = 0;
   int destroyed = 0;
   bool fail_reads = false;
+  std::set<std::string> never_granted;  // locks some other process holds for ever
 };
 
 int host_read(void* user, amc_store_put_text put, void* sink) {
@@ -59,6 +61,7 @@ int host_write(void* user, const char* document_json) {
 int host_try_lock(void* user, const char* name) {
   auto& host = *static_cast<kept_document*>(user);
   std::lock_guard lock(host.mutex);
+  if (host.never_granted.count(name) != 0) return 0;
   return host.locks.insert(name).second ? 1 : 0;
 }
 
@@ -90,6 +93,14 @@ class HostStoreCapi : public amc::testing::sandbox_fixture {
     amc_client* client = nullptr;
     EXPECT_EQ(amc_client_new_with_store(host_config().dump().c_str(), &callbacks, &client), AMC_OK)
         << amc_last_error();
+    return client;
+  }
+  // A client of `host` with credential "conn" imported (nullptr on failure).
+  amc_client* client_with_credential(kept_document& host) {
+    amc_client* client = new_client(host);
+    if (client == nullptr) return nullptr;
+    const json credential = {{"credential_id", "conn"}, {"refresh_token", new_grant()}};
+    EXPECT_EQ(amc_auth_import(client, credential.dump().c_str()), AMC_OK) << amc_last_error();
     return client;
   }
   json instance() const {
@@ -207,7 +218,9 @@ TEST_F(HostStoreCapi, FailingCallbackOrDamagedDocumentIsAStoreErrorAndChangesNot
 
   host.document = "{\"credentials\": [";  // cut short
   EXPECT_EQ(amc_auth_import(client, credential.dump().c_str()), AMC_E_STORE);
-  EXPECT_NE(std::string(amc_last_error()).find("not a JSON object"), std::string::npos);
+  // The store file's wording (issue 23 kind 3: the same limits and errors).
+  EXPECT_NE(std::string(amc_last_error()).find("the host store's document is not valid JSON"), std::string::npos)
+      << amc_last_error();
   EXPECT_EQ(host.document, "{\"credentials\": [");
   EXPECT_EQ(host.writes, writes);
   EXPECT_TRUE(host.locks.empty());
@@ -215,6 +228,72 @@ TEST_F(HostStoreCapi, FailingCallbackOrDamagedDocumentIsAStoreErrorAndChangesNot
   host.document = kept;
   ASSERT_EQ(amc_auth_status(client, "conn", &out), AMC_OK) << amc_last_error();
   EXPECT_EQ(json::parse(take(out))["state"], "active");
+  amc_client_free(client);
+}
+
+// Issue 23 kind 4: every wait inside a call ends by the call's deadline, as
+// amc.h promises. A host-store "document" lock that is never granted held a
+// submit with timeout_ms 1000 for 10 s (the backend's own lock wait), and a
+// "refresh:<id>" lock held by another process for ever kept the call until
+// its deadline plus the door's one-second grace (the refresh's own 30 s
+// limit is the shared flight's, not the caller's).
+// searched: every loop or timer that waits inside a call: host_backend::update
+// (the "document" lock: bounded now by the deadline the journal passes in),
+// file_backend (flock blocking: held only around a read-modify-write of one
+// process, never across I/O), token_manager::acquire_cross_process_lock and
+// join_or_start (the caller's wait for the shared refresh: bounded now in
+// session::call_reply and client/auth.cpp by the call's deadline), the
+// net layer's pool, rate-limiter, Retry-After and phase waits (already take
+// the request's deadline, tests/net/deadline_test.cpp), poller waits (the
+// poller's own read deadlines; kinds 1 and 2 of the issue).
+class HostStoreDeadline : public HostStoreCapi {
+ protected:
+  // Runs `call` and checks it failed with AMC_E_TIMEOUT, naming the
+  // timeout_ms it was given, within that timeout and a small margin.
+  template <class Call>
+  void expect_ends_by_deadline(int timeout_ms, Call call) {
+    const auto start = std::chrono::steady_clock::now();
+    const amc_status status = call();
+    const auto took =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    EXPECT_EQ(status, AMC_E_TIMEOUT) << amc_status_name(status) << ": " << amc_last_error();
+    EXPECT_NE(std::string(amc_last_error()).find(std::to_string(timeout_ms) + " ms"), std::string::npos)
+        << amc_last_error();
+    EXPECT_LT(took.count(), timeout_ms + 400) << "the call outlived its timeout_ms";
+  }
+};
+
+TEST_F(HostStoreDeadline, ADocumentLockNeverGrantedEndsTheCallAtItsDeadline) {
+  kept_document host;
+  amc_client* client = client_with_credential(host);
+  ASSERT_NE(client, nullptr);
+  const std::string kept = host.document;
+  host.never_granted = {"document"};
+  const std::string submit = json{{"credential_id", "conn"},
+                                  {"instance", instance()},
+                                  {"execution_id", "exec_0badc0de"},
+                                  {"request", {{"workflowId", "wf_never_sent"}}},
+                                  {"timeout_ms", 1000}}
+                                 .dump();
+  char* out = nullptr;
+  expect_ends_by_deadline(1000, [&] { return amc_execution_submit(client, submit.c_str(), &out); });
+  EXPECT_EQ(out, nullptr);
+  {
+    std::lock_guard lock(host.mutex);
+    EXPECT_EQ(host.document, kept) << "nothing was changed";
+  }
+  amc_client_free(client);
+}
+
+TEST_F(HostStoreDeadline, AnotherProcessesRefreshIsWaitedForOnlyUntilTheDeadline) {
+  kept_document host;
+  amc_client* client = client_with_credential(host);
+  ASSERT_NE(client, nullptr);
+  host.never_granted = {"refresh:conn"};
+  const std::string list = json{{"credential_id", "conn"}, {"instance", instance()}, {"timeout_ms", 1000}}.dump();
+  char* out = nullptr;
+  expect_ends_by_deadline(1000, [&] { return amc_workflow_list(client, list.c_str(), &out); });
+  EXPECT_EQ(out, nullptr);
   amc_client_free(client);
 }
 

@@ -406,3 +406,37 @@ def test_a_forked_child_gets_a_fresh_client(client: binding.Client) -> None:
     assert answer == {"ok": True}
     # The parent's client still works.
     assert "workflows" in client.workflow_list({"credential_id": "c", "instance": INSTANCE})
+
+
+def test_strings_that_would_change_meaning_are_refused_before_the_library(tmp_path: pathlib.Path) -> None:
+    """Issue 23 kind 5: ctypes passes a str as a C string, so a NUL ended it
+    early (deleting credential "c2\\0zz" deleted "c2"). Every string crossing
+    the binding goes through binding.c_text: NUL, a lone surrogate (no UTF-8
+    form) or more than MAX_TEXT_BYTES is a ValueError, and nothing reaches
+    the library.
+
+    searched: every str the binding hands to ctypes: credential ids
+    (get_credential, delete_credential, auth_refresh, auth_status), the
+    workflow name of workflow_id_from_name, request and config JSON
+    (_encode: json.dumps escapes NUL and surrogates, a str request does not),
+    and the host store document shared_tokens.py puts back in its read
+    callback. amcctl's arguments are wt04's (issue 22) and not covered here.
+    """
+    with binding.Store({"path": str(tmp_path / "store.json"), "fernet_keys": fernet_key()}) as store:
+        for credential_id in ("c2", "c2zz"):
+            store.put_credential(
+                {"credential_id": credential_id, "client_id": "amzn1.app", "refresh_token": "Atzr|x"}
+            )
+        with pytest.raises(ValueError, match="NUL character at index 2"):
+            store.delete_credential("c2\0zz")
+        with pytest.raises(ValueError, match="lone surrogate"):
+            store.get_credential("c2\udc80")
+        with pytest.raises(ValueError, match="more than"):
+            store.put_credential({"credential_id": "c3", "refresh_token": "x" * binding.MAX_TEXT_BYTES})
+        with pytest.raises(ValueError, match="NUL character"):
+            store.put_credential('{"credential_id": "c4\0", "refresh_token": "Atzr|x"}')  # type: ignore[arg-type]
+        assert sorted(c["credential_id"] for c in store.list_credentials()) == ["c2", "c2zz"]
+    with pytest.raises(ValueError, match="the workflow name contains a NUL"):
+        binding.workflow_id_from_name("sales\0report")
+    with pytest.raises(TypeError):
+        binding.c_text(b"bytes", "the credential id")  # type: ignore[arg-type]

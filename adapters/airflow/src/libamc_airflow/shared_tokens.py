@@ -44,6 +44,7 @@ from libamc.binding import (
     Client,
     StoreCallbacks,
     _check,
+    c_text,
     library,
 )
 
@@ -101,7 +102,7 @@ class VariableDocument:
         try:
             text = self._get(self.variable)
             if text:
-                put(sink, text.encode("utf-8"))
+                put(sink, c_text(text, f"Variable {self.variable!r}"))
             return 0
         except Exception as problem:
             return self._failed("read", problem)

@@ -258,10 +258,50 @@ def _take_text(pointer: ctypes.c_void_p) -> str:
         library().amc_free(pointer)
 
 
-def _encode(request: dict[str, Any] | str | None) -> bytes | None:
+# The largest string handed to the library: a request, a config, an id or a
+# host store's document (whose own limit, in the library, is 64 MiB).
+MAX_TEXT_BYTES = 64 * 1024 * 1024
+
+
+def c_text(value: str, what: str) -> bytes:
+    """``value`` as the NUL-terminated UTF-8 that a ``const char *`` of
+    ``amc.h`` carries, checked before the library sees it.
+
+    A C string ends at its first NUL, so ``"c2\0zz"`` would reach the
+    library as ``"c2"`` (deleting credential ``"c2"``); a lone surrogate has
+    no UTF-8 form; more than ``MAX_TEXT_BYTES`` is no id or request. Each is
+    refused with ``ValueError`` naming ``what`` (never quoting the value,
+    which may be a secret); a value that is not a ``str`` with ``TypeError``.
+    Issue 23 kind 5.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a str, not {type(value).__name__}")
+    nul = value.find("\0")
+    if nul >= 0:
+        raise ValueError(
+            f"{what} contains a NUL character at index {nul}: the library would see only the text "
+            "before it; remove it"
+        )
+    try:
+        data = value.encode("utf-8")
+    except UnicodeEncodeError as problem:
+        raise ValueError(
+            f"{what} is not valid Unicode text (a lone surrogate at index {problem.start}), so it has "
+            "no UTF-8 form; decode the text it came from correctly"
+        ) from None
+    if len(data) > MAX_TEXT_BYTES:
+        raise ValueError(
+            f"{what} is {len(data)} bytes of UTF-8, more than the {MAX_TEXT_BYTES} the binding passes"
+        )
+    return data
+
+
+def _encode(request: dict[str, Any] | str | None, what: str = "the request") -> bytes | None:
     if request is None:
         return None
-    return (request if isinstance(request, str) else json.dumps(request)).encode("utf-8")
+    # json.dumps writes NUL and lone surrogates as \u escapes, which the
+    # library reads (and refuses where they do not belong) itself.
+    return c_text(request if isinstance(request, str) else json.dumps(request), what)
 
 
 def _json_out(call: Callable[[ctypes.c_void_p], int]) -> Any:
@@ -274,7 +314,7 @@ def _json_out(call: Callable[[ctypes.c_void_p], int]) -> Any:
 def workflow_id_from_name(name: str) -> str:
     """A valid AMC workflow id derived deterministically from a human name."""
     out = ctypes.c_void_p()
-    _check(library().amc_workflow_id_from_name(name.encode("utf-8"), ctypes.byref(out)))
+    _check(library().amc_workflow_id_from_name(c_text(name, "the workflow name"), ctypes.byref(out)))
     return _take_text(out)
 
 
@@ -332,7 +372,7 @@ class Store:
 
     def __init__(self, config: dict[str, Any] | None = None) -> None:
         out = ctypes.c_void_p()
-        _check(library().amc_store_new(_encode(config or {}), ctypes.byref(out)))
+        _check(library().amc_store_new(_encode(config or {}, "the store config"), ctypes.byref(out)))
         self._handle: ctypes.c_void_p | None = out
 
     def _live(self) -> ctypes.c_void_p:
@@ -346,9 +386,10 @@ class Store:
     def get_credential(self, credential_id: str, *, include_secrets: bool = False) -> dict[str, Any]:
         options = {"include_secrets": True} if include_secrets else None
         handle = self._live()
+        credential = c_text(credential_id, "the credential id")
         result: dict[str, Any] = _json_out(
             lambda out: library().amc_store_get_credential(
-                handle, credential_id.encode(), _encode(options), ctypes.byref(out)
+                handle, credential, _encode(options), ctypes.byref(out)
             )
         )
         return result
@@ -359,7 +400,8 @@ class Store:
         return list(listing.get("credentials", []))
 
     def delete_credential(self, credential_id: str) -> None:
-        _check(library().amc_store_delete_credential(self._live(), credential_id.encode()))
+        credential = c_text(credential_id, "the credential id")
+        _check(library().amc_store_delete_credential(self._live(), credential))
 
     def rotate_keys(self) -> dict[str, Any]:
         handle = self._live()
@@ -392,7 +434,7 @@ class Client:
     """
 
     def __init__(self, config: dict[str, Any]) -> None:
-        self._config_json = _encode(config)
+        self._config_json = _encode(config, "the client config")
         self._lock = threading.Lock()
         self._handle: ctypes.c_void_p | None = None
         self._pid = 0
@@ -476,17 +518,17 @@ class Client:
     def auth_refresh(self, credential_id: str, timeout_ms: int | None = None) -> dict[str, Any]:
         handle = self._native()
         request = {"timeout_ms": timeout_ms} if timeout_ms is not None else None
+        credential = c_text(credential_id, "the credential id")
         result: dict[str, Any] = _json_out(
-            lambda out: library().amc_auth_refresh(
-                handle, credential_id.encode(), _encode(request), ctypes.byref(out)
-            )
+            lambda out: library().amc_auth_refresh(handle, credential, _encode(request), ctypes.byref(out))
         )
         return result
 
     def auth_status(self, credential_id: str) -> dict[str, Any]:
         handle = self._native()
+        credential = c_text(credential_id, "the credential id")
         result: dict[str, Any] = _json_out(
-            lambda out: library().amc_auth_status(handle, credential_id.encode(), ctypes.byref(out))
+            lambda out: library().amc_auth_status(handle, credential, ctypes.byref(out))
         )
         return result
 
