@@ -4,4 +4,4 @@ The package root imports nothing from Airflow: ``libamc_airflow.binding``
 (the ctypes binding of libamc.so.1) works in any Python process.
 """
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
