@@ -197,7 +197,12 @@ def run_dag(
                 timeout=600,
             )
             lines = [line for line in completed.stdout.splitlines() if line.startswith("DAG_TEST_SUMMARY ")]
-            result: dict[str, Any] = json.loads(lines[-1].split(" ", 1)[1]) if lines else {}
+            # The summary is one JSON document; output of another process of
+            # the run (OpenLineage's forked listener) can follow it on the
+            # same line, so only the document is read.
+            result: dict[str, Any] = (
+                json.JSONDecoder().raw_decode(lines[-1].split(" ", 1)[1])[0] if lines else {}
+            )
             result["output"] = completed.stdout + completed.stderr
             result["returncode"] = completed.returncode
             return result
