@@ -10,6 +10,7 @@ packages=(
   libboost1.81-dev libssl-dev libfmt-dev nlohmann-json3-dev libcjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-venv wrk curl tzdata zsh
+  abigail-tools
 )
 missing=()
 for package in "${packages[@]}"; do

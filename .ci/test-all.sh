@@ -7,7 +7,31 @@ set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 mkdir -p build
-bash .ci/install-deps.sh || exit 1
+# stage NAME COMMAND...: runs one stage of this script and records how long
+# it took (wall, and CPU as user+sys of it and its children) in
+# build/stage-times.txt; prints "=== NAME: ... ===" when it ends, unless
+# STAGE_QUIET=1 (the last ctest: the run ends with ctest's own summary).
+# Returns the command's status. stage_table prints the stages so far on one line.
+stage_file=build/stage-times.txt
+: >"$stage_file"
+stage() {
+  local name=$1 took status wall user sys
+  shift
+  took=$(mktemp)
+  # The `time` keyword's report goes to $took; the command's stderr to ours.
+  { TIMEFORMAT='%0R %0U %0S'; time "$@" 2>&3; } 3>&2 2>"$took"
+  status=$?
+  read -r wall user sys <"$took"
+  rm -f "$took"
+  echo "$name ${wall}s cpu $((user + sys))s" >>"$stage_file"
+  [ "${STAGE_QUIET:-0}" = 1 ] ||
+    echo "=== $name took ${wall} s (CPU $((user + sys)) s, exit $status) ==="
+  return "$status"
+}
+stage_table() {
+  echo "Stage times: $(sed 's/ cpu \([0-9]*s\)/ (cpu \1)/' "$stage_file" | paste -sd '|' | sed 's/|/ | /g')"
+}
+stage install bash .ci/install-deps.sh || exit 1
 
 jobs=${AMC_JOBS:-$(nproc)}
 failed=0
@@ -63,10 +87,10 @@ run_ctest() {
 sanitizer_flags=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" "-DCMAKE_C_FLAGS_DEBUG=-O1 -g1" -DAMC_WERROR=ON -DAMC_BUILD_BENCH=OFF)
 
 echo "=== ASan + UBSan build ==="
-if bash .ci/build.sh asan "${sanitizer_flags[@]}" -DAMC_SANITIZE=address,undefined; then
+if stage asan-build bash .ci/build.sh asan "${sanitizer_flags[@]}" -DAMC_SANITIZE=address,undefined; then
   ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    run_ctest asan || failed=1
+    stage asan-ctest run_ctest asan || failed=1
 else
   echo "ASan build failed"; failed=1
 fi
@@ -81,18 +105,20 @@ tsan_targets="amc_net_unit_tests amc_net_integration_tests amc_auth_unit_tests a
   amc_operations_tests amc_wait_throttle_tests amc_unknown_status_tests amc_capi_client_tests amc_capi_contract_tests
   amc_store_tests amc_poll_unit_tests amc_poll_tests amc_capi_poll_tests
   amc_store_process_tests amc_test_tool amc"
-if AMC_BUILD_TARGETS="$tsan_targets" bash .ci/build.sh tsan "${sanitizer_flags[@]}" -DAMC_SANITIZE=thread; then
+if AMC_BUILD_TARGETS="$tsan_targets" stage tsan-build bash .ci/build.sh tsan "${sanitizer_flags[@]}" -DAMC_SANITIZE=thread; then
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$repo/.ci/tsan-suppressions.txt" \
-    run_ctest tsan -LE "adapters|sandbox|interop|conformance|smoke" -E "NOT_BUILT" || failed=1
+    stage tsan-ctest run_ctest tsan -LE "adapters|sandbox|interop|conformance|smoke" -E "NOT_BUILT" || failed=1
 else
   echo "TSan build failed"; failed=1
 fi
 prune_tree tsan
 
 echo "=== Release build ==="
-if bash .ci/build.sh release -DCMAKE_BUILD_TYPE=Release; then
-  run_ctest release || failed=1
+if stage release-build bash .ci/build.sh release -DCMAKE_BUILD_TYPE=Release; then
+  stage_table
+  STAGE_QUIET=1 stage release-ctest run_ctest release || failed=1
 else
   echo "release build failed"; failed=1
+  stage_table
 fi
 exit $failed

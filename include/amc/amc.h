@@ -85,18 +85,22 @@ extern "C" {
 
 /* The major version is the ABI major: it is the N of libamc.so.N. */
 #define AMC_VERSION_MAJOR 1
-#define AMC_VERSION_MINOR 0
+#define AMC_VERSION_MINOR 1
 #define AMC_VERSION_PATCH 0
 #define AMC_VERSION_NUMBER \
   (AMC_VERSION_MAJOR * 10000 + AMC_VERSION_MINOR * 100 + AMC_VERSION_PATCH)
-#define AMC_VERSION_STRING "1.0.0"
+#define AMC_VERSION_STRING "1.1.0"
 
 /* The version of the library actually loaded, as AMC_VERSION_NUMBER.
  * Adapters compare amc_version_number() / 10000 with the ABI major they
- * were written for and refuse to run on a mismatch. */
+ * were written for and refuse to run on a mismatch. The minor version says
+ * which entry points exist: a host that calls one added after 1.0 (the
+ * poller and amc_client_new_with_store came in 1.1; tests/abi/symbols.txt
+ * lists each function's version) checks amc_version_number() >= 10100, or
+ * resolves the function with dlsym, before it calls it. */
 AMC_API int amc_version_number(void);
 
-/* The loaded library's version as static text, e.g. "1.0.0". */
+/* The loaded library's version as static text, e.g. "1.1.0". */
 AMC_API const char *amc_version_string(void);
 
 /* ---------------------------------------------------------------------------
