@@ -10,6 +10,9 @@ packages=(
   libboost1.81-dev libssl-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-venv wrk curl tzdata
+  # The distributed Airflow harness (adapters/airflow/tests/distributed): its
+  # metadata database and Celery broker, each started on a free port by the test.
+  postgresql redis-server
 )
 missing=()
 for package in "${packages[@]}"; do

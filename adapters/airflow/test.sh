@@ -62,4 +62,7 @@ cd "$here"
 # No global capture (-s): Airflow configures its log handlers once per
 # process, on the stream it finds then; the tests capture their DAG runs'
 # output at the file descriptors (capfd) instead.
-exec pytest -q -s -p no:cacheprovider -p no:logging "${@:-tests}"
+# tests/distributed (a whole deployment, a few minutes) runs as its own ctest
+# test (airflow.distributed): `bash test.sh tests/distributed`.
+[ $# -gt 0 ] || set -- tests --ignore=tests/distributed
+exec pytest -q -s -p no:cacheprovider -p no:logging "$@"
