@@ -32,10 +32,11 @@ from typing import Any
 import pytest
 from deployment import Deployment, wait_for
 
-from conftest import ADVERTISER, INSTANCES, MARKETPLACE, Sandbox
+from conftest import ADVERTISER, INSTANCES, MARKETPLACE, Sandbox, connection_json
 
 HERE = pathlib.Path(__file__).resolve().parent
 DAG_ID = "amc_distributed"
+WORKER_DAG_ID = "amc_distributed_in_worker"
 TASKS = int(os.environ.get("AMC_DISTRIBUTED_TASKS", "40"))
 # Generous: times double when the machine is shared (docs/airflow-deployment.md).
 HEALTHY_TIMEOUT = 400.0
@@ -82,24 +83,32 @@ class Harness:
             if process.name.startswith("triggerer")
         }
 
-    def trigger_run(self, conf: dict[str, Any]) -> str:
-        run = self.deployment.rest("POST", f"dags/{DAG_ID}/dagRuns", {"logical_date": None, "conf": conf})
+    def trigger_run(self, conf: dict[str, Any], dag_id: str = DAG_ID) -> str:
+        run = self.deployment.rest("POST", f"dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf})
         return str(run["dag_run_id"])
 
-    def run_state(self, run_id: str) -> str:
-        return str(self.deployment.rest("GET", f"dags/{DAG_ID}/dagRuns/{run_id}")["state"])
+    def run_state(self, run_id: str, dag_id: str = DAG_ID) -> str:
+        return str(self.deployment.rest("GET", f"dags/{dag_id}/dagRuns/{run_id}")["state"])
 
-    def wait_run(self, run_id: str) -> str:
+    def wait_run(self, run_id: str, dag_id: str = DAG_ID) -> str:
         def finished() -> str | None:
             self.deployment.check_running()
-            state = self.run_state(run_id)
+            state = self.run_state(run_id, dag_id)
             return state if state in ("success", "failed") else None
 
         return str(wait_for(f"DAG run {run_id} finished", finished, RUN_TIMEOUT, 2.0))
 
-    def task_instances(self, run_id: str) -> list[dict[str, Any]]:
-        answer = self.deployment.rest("GET", f"dags/{DAG_ID}/dagRuns/{run_id}/taskInstances?limit=500")
+    def task_instances(self, run_id: str, dag_id: str = DAG_ID) -> list[dict[str, Any]]:
+        answer = self.deployment.rest("GET", f"dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=500")
         return [ti for ti in answer["task_instances"] if ti["task_id"].startswith("run_")]
+
+    def mark_failed(self, run_id: str, ti: dict[str, Any], dag_id: str = DAG_ID) -> None:
+        """What a user does in the UI: mark one task instance failed."""
+        self.deployment.rest(
+            "PATCH",
+            f"dags/{dag_id}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/{ti['map_index']}",
+            {"new_state": "failed"},
+        )
 
     def executions(self) -> list[dict[str, Any]]:
         """Every execution of the two instances, cancelled ones included."""
@@ -171,7 +180,7 @@ def harness(sandbox: Sandbox, request: pytest.FixtureRequest) -> Iterator[Harnes
         deployment.start_airflow()
         configure(deployment, sandbox)
         deployment.wait_healthy(HEALTHY_TIMEOUT)
-        wait_for("the DAG parsed", lambda: dag_known(deployment), HEALTHY_TIMEOUT, 1.0)
+        wait_for("the DAGs parsed", lambda: dag_known(deployment), HEALTHY_TIMEOUT, 1.0)
         print(f"\ndistributed: deployment healthy after {time.monotonic() - started:.1f} s")
         yield Harness(deployment, sandbox)
     finally:
@@ -202,24 +211,11 @@ def configure(deployment: Deployment, sandbox: Sandbox) -> None:
     users: one `amc` connection in Airflow's database (encrypted with the
     deployment's fernet_key), tokens shared through a Variable, and a pool per
     AMC instance whose slots count deferred tasks."""
-    summary = sandbox.summary
-    connection = {
-        "conn_type": "amc",
-        "login": summary["client_id"],
-        "password": (sandbox.directory / "client_secret").read_text(),
-        "extra": {
-            "refresh_token": sandbox.new_grant(),
-            "region": "na",
-            "instance_id": INSTANCES[0],
-            "advertiser_id": ADVERTISER,
-            "marketplace_id": MARKETPLACE,
-            "amc_endpoint": summary["url"],
-            "lwa_token_endpoint": summary["token_url"],
-            "lwa_consent_endpoint": summary["consent_url"],
-            "ca_file": summary["ca_file"],
-            "token_sharing": "variable",
-        },
-    }
+    connection = json.loads(connection_json(sandbox, sandbox.new_grant(), pathlib.Path("unused")))
+    # No store_path: each node keeps its own store under its AIRFLOW_HOME;
+    # the access token is shared through a Variable.
+    del connection["extra"]["store_path"]
+    connection["extra"].update({"region": "na", "token_sharing": "variable"})
     deployment.run_airflow(
         "admin", "connections", "add", "amc_default", "--conn-json", json.dumps(connection)
     )
@@ -233,7 +229,8 @@ def dag_known(deployment: Deployment) -> bool:
     import urllib.error
 
     try:
-        deployment.rest("GET", f"dags/{DAG_ID}")
+        for dag_id in (DAG_ID, WORKER_DAG_ID):
+            deployment.rest("GET", f"dags/{dag_id}")
         return True
     except urllib.error.HTTPError:
         return False
@@ -268,7 +265,12 @@ def test_b_triggerer_failover(harness: Harness) -> None:
         )
 
     started = time.monotonic()
-    run_id = harness.trigger_run(plan(TASKS, 300, 600))
+    conf = plan(TASKS, 300, 600)
+    # The run a user will kill: long enough (50 min, 300 s here) that AMC cannot
+    # finish it first.
+    conf["instances"][INSTANCES[0]][-1] = 3000
+    to_kill = {"task_id": f"run_{INSTANCES[0]}", "map_index": len(conf["instances"][INSTANCES[0]]) - 1}
+    run_id = harness.trigger_run(conf)
     jobs = deployment.triggerer_jobs()
 
     # Mid-run, with triggers running: kill -9 the triggerer that holds the most.
@@ -307,16 +309,20 @@ def test_b_triggerer_failover(harness: Harness) -> None:
     time.sleep(15)
     assert cancels() == 0, "a failover or a stalled triggerer cancelled an AMC run"
 
-    # A user marks one deferred task failed: its AMC run is cancelled.
+    # A user marks the long task failed while it is deferred: its AMC run is cancelled.
     def deferred() -> dict[str, Any] | None:
-        return next((ti for ti in harness.task_instances(run_id) if ti["state"] == "deferred"), None)
+        return next(
+            (
+                ti
+                for ti in harness.task_instances(run_id)
+                if (ti["task_id"], ti["map_index"]) == (to_kill["task_id"], to_kill["map_index"])
+                and ti["state"] == "deferred"
+            ),
+            None,
+        )
 
-    marked = wait_for("a deferred task to mark failed", deferred, RUN_TIMEOUT, 0.5)
-    deployment.rest(
-        "PATCH",
-        f"dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{marked['task_id']}/{marked['map_index']}",
-        {"new_state": "failed"},
-    )
+    marked = wait_for("the long task deferred", deferred, RUN_TIMEOUT, 0.5)
+    harness.mark_failed(run_id, marked)
     state = harness.wait_run(run_id)
     print(f"distributed B: {TASKS} tasks {state} in {time.monotonic() - started:.1f} s")
     tis = harness.task_instances(run_id)
@@ -357,3 +363,68 @@ def move_away(deployment: Deployment, from_job: int, to_job: int, act: Callable[
     wait_for(f"the triggers of job {from_job} moved", moved, RUN_TIMEOUT, 0.5)
     assert seen, "no trigger was seen on the other triggerer"
     return seen
+
+
+def test_c_worker_sigterm_costs_no_run(harness: Harness) -> None:
+    """Runs that wait in the worker: SIGTERM to a worker's whole process tree
+    (a pod eviction; the supervisor forwards it, the task's on_kill runs)
+    cancels no AMC run, and the retries re-attach; a user's mark-failed of a
+    running task still cancels its run."""
+    deployment = harness.deployment
+    before = harness.operations()
+    count = 4  # two workers, two slots each
+
+    def cancels() -> int:
+        return harness.operations().get("UpdateWorkflowExecution", 0) - before.get(
+            "UpdateWorkflowExecution", 0
+        )
+
+    def creates() -> int:
+        return harness.operations().get("createWorkflowExecution", 0) - before.get(
+            "createWorkflowExecution", 0
+        )
+
+    started = time.monotonic()
+    run_id = harness.trigger_run({"instances": {INSTANCES[0]: [900] * count}}, WORKER_DAG_ID)
+
+    def waiting() -> list[dict[str, Any]] | None:
+        deployment.check_running()
+        running = [ti for ti in harness.task_instances(run_id, WORKER_DAG_ID) if ti["state"] == "running"]
+        return running if len(running) == count and creates() == count else None
+
+    running = wait_for("every task waiting in a worker", waiting, RUN_TIMEOUT, 1.0)
+    time.sleep(3)
+    victim = str(running[0]["hostname"])
+    on_victim = [ti for ti in running if ti["hostname"] == victim]
+    worker = deployment.process(victim)
+    deployment.kill_tree(worker, signal.SIGTERM)
+    wait_for(f"{victim} shut down", lambda: worker.popen.poll() is not None, 180, 1.0)
+    print(f"distributed C: SIGTERM to {victim} ({len(on_victim)} tasks waiting there) after the creates")
+    deployment.airflow(
+        victim, "celery", "worker", "-H", f"{victim}@%h", "--skip-serve-logs", name=f"{victim}-restarted"
+    )
+    assert cancels() == 0, "a worker's SIGTERM cancelled an AMC run"
+
+    # The retries re-attach; then a user marks one running task failed.
+    def retried() -> list[dict[str, Any]] | None:
+        deployment.check_running()
+        tis = harness.task_instances(run_id, WORKER_DAG_ID)
+        again = [ti for ti in tis if ti["try_number"] > 1 and ti["state"] == "running"]
+        return again or None
+
+    marked = wait_for("a retry waiting in a worker", retried, RUN_TIMEOUT, 1.0)[0]
+    time.sleep(3)
+    assert cancels() == 0
+    harness.mark_failed(run_id, marked, WORKER_DAG_ID)
+    state = harness.wait_run(run_id, WORKER_DAG_ID)
+    print(f"distributed C: {count} tasks {state} in {time.monotonic() - started:.1f} s")
+    tis = harness.task_instances(run_id, WORKER_DAG_ID)
+    others = [ti for ti in tis if ti["map_index"] != marked["map_index"]]
+    assert all(ti["state"] == "success" for ti in others), [(ti["map_index"], ti["state"]) for ti in tis]
+    assert {ti["map_index"] for ti in on_victim if ti["map_index"] != marked["map_index"]} <= {
+        ti["map_index"] for ti in others if ti["try_number"] > 1
+    }
+    assert creates() == count, f"{creates()} creates for {count} tasks"
+    wait_for("the marked task's AMC run cancelled", lambda: cancels() >= 1, 120, 1.0)
+    time.sleep(3)
+    assert cancels() == 1
