@@ -11,6 +11,9 @@ deferrable AMC tasks against amc-sandbox over HTTPS.
   while it runs triggers; they move to the other one and every task
   succeeds, with no second create and no cancel; then a user marks one
   deferred task failed and exactly that AMC execution is cancelled.
+- Scenario C, worker SIGTERM: runs waiting in the workers survive a SIGTERM
+  to a worker's whole tree (a pod eviction): no cancel, the retries
+  re-attach; a user's mark-failed of a waiting retry cancels its run.
 
 Run: ``bash adapters/airflow/test.sh tests/distributed`` (ctest:
 airflow.distributed). AMC_DISTRIBUTED_TASKS sets N (default 40).
