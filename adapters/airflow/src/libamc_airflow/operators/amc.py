@@ -55,7 +55,7 @@ from libamc_airflow.hooks.amc import AmcHook
 from libamc_airflow.lineage import AmcLineageMixin
 from libamc_airflow.links.amc import REGION_AMC_ENDPOINTS, AmcExecutionLink, execution_url
 from libamc_airflow.mixins import AmcExecutionEventsMixin
-from libamc_airflow.triggers.execution import AmcExecutionTrigger
+from libamc_airflow.triggers.execution import AmcExecutionTrigger, task_instance_state
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -482,15 +482,7 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
         execution_timeout passed). Read through the Execution API."""
         if self._ti_key is None:
             return True
-        from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
-
-        dag_id, task_id, run_id, map_index = self._ti_key
-        states = RuntimeTaskInstance.get_task_states(
-            dag_id=dag_id, map_index=map_index, task_ids=[task_id], run_ids=[run_id]
-        )
-        # The Execution API keys a mapped task instance "<task_id>_<map_index>".
-        key = task_id if map_index < 0 else f"{task_id}_{map_index}"
-        return str((states.get(run_id) or {}).get(key) or "") != "running"
+        return task_instance_state(*self._ti_key) != "running"
 
     def on_kill(self) -> None:
         """Stops waiting; cancels the AMC run only when a user killed the

@@ -99,6 +99,21 @@ def shared_poller(client: Client, config: dict[str, Any]) -> Poller:
         return poller
 
 
+def task_instance_state(dag_id: str, task_id: str, run_id: str, map_index: int | None) -> str:
+    """A task instance's state now ("" when none), read through the Execution
+    API from a task or trigger process (blocking: call it from the executor
+    in a trigger). on_kill uses it to tell a user's kill from a stop."""
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+    index = map_index if map_index is not None else -1
+    states = RuntimeTaskInstance.get_task_states(
+        dag_id=dag_id, map_index=index, task_ids=[task_id], run_ids=[run_id]
+    )
+    # The Execution API keys a mapped task instance "<task_id>_<map_index>".
+    key = task_id if index < 0 else f"{task_id}_{index}"
+    return str((states.get(run_id) or {}).get(key) or "")
+
+
 class AmcExecutionTrigger(BaseTrigger):
     """Fires one event when the AMC execution ends, or when waiting fails
     for good:
@@ -275,19 +290,11 @@ class AmcExecutionTrigger(BaseTrigger):
     def _task_still_deferred(self) -> bool:
         """In the executor: True when this trigger's task instance is still
         DEFERRED (the trigger moved to another triggerer; the task was not
-        killed), read through the triggerer's Execution API client."""
+        killed)."""
         ti = getattr(self, "task_instance", None)
         if ti is None:
             return False
-        from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
-
-        map_index = ti.map_index if ti.map_index is not None else -1
-        states = RuntimeTaskInstance.get_task_states(
-            dag_id=ti.dag_id, map_index=map_index, task_ids=[ti.task_id], run_ids=[ti.run_id]
-        )
-        # The Execution API keys a mapped task instance "<task_id>_<map_index>".
-        key = ti.task_id if map_index < 0 else f"{ti.task_id}_{map_index}"
-        return str((states.get(ti.run_id) or {}).get(key) or "") == "deferred"
+        return task_instance_state(ti.dag_id, ti.task_id, ti.run_id, ti.map_index) == "deferred"
 
     async def on_kill(self) -> None:
         """The user killed the deferred task: cancel the AMC execution (not
