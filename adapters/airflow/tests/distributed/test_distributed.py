@@ -105,6 +105,33 @@ class Harness:
         answer = self.deployment.rest("GET", f"dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=500")
         return [ti for ti in answer["task_instances"] if ti["task_id"].startswith("run_")]
 
+    def trigger_watching(self, run_id: str, task_id: str, map_index: int) -> bool:
+        """Whether a live triggerer runs this task instance's trigger and it
+        watches its AMC run (its line in that triggerer's trigger log): only
+        then can a user's kill reach the trigger's on_kill."""
+        rows = self.deployment.sql(
+            "SELECT t.triggerer_id, j.hostname FROM task_instance ti JOIN trigger t ON ti.trigger_id = t.id "
+            "JOIN job j ON j.id = t.triggerer_id WHERE ti.dag_id = %s AND ti.run_id = %s AND ti.task_id = %s "
+            "AND ti.map_index = %s AND ti.state = 'deferred'",
+            DAG_ID,
+            run_id,
+            task_id,
+            map_index,
+        )
+        if not rows:
+            return False
+        job, node = rows[0]
+        logs = (
+            self.deployment.root
+            / str(node)
+            / "logs"
+            / f"dag_id={DAG_ID}"
+            / f"run_id={run_id}"
+            / f"task_id={task_id}"
+            / f"map_index={map_index}"
+        )
+        return any("Watching AMC execution" in log.read_text() for log in logs.glob(f"*.trigger.{job}.log"))
+
     def mark_failed(self, run_id: str, ti: dict[str, Any], dag_id: str = DAG_ID) -> None:
         """What a user does in the UI: mark one task instance failed."""
         self.deployment.rest(
@@ -272,7 +299,10 @@ def test_b_triggerer_failover(harness: Harness) -> None:
     # The run a user will kill: long enough (50 min, 300 s here) that AMC cannot
     # finish it first.
     conf["instances"][INSTANCES[0]][-1] = 3000
-    to_kill = {"task_id": f"run_{INSTANCES[0]}", "map_index": len(conf["instances"][INSTANCES[0]]) - 1}
+    to_kill: dict[str, Any] = {
+        "task_id": f"run_{INSTANCES[0]}",
+        "map_index": len(conf["instances"][INSTANCES[0]]) - 1,
+    }
     run_id = harness.trigger_run(conf)
     jobs = deployment.triggerer_jobs()
 
@@ -312,19 +342,15 @@ def test_b_triggerer_failover(harness: Harness) -> None:
     time.sleep(15)
     assert cancels() == 0, "a failover or a stalled triggerer cancelled an AMC run"
 
-    # A user marks the long task failed while it is deferred: its AMC run is cancelled.
-    def deferred() -> dict[str, Any] | None:
-        return next(
-            (
-                ti
-                for ti in harness.task_instances(run_id)
-                if (ti["task_id"], ti["map_index"]) == (to_kill["task_id"], to_kill["map_index"])
-                and ti["state"] == "deferred"
-            ),
-            None,
-        )
-
-    marked = wait_for("the long task deferred", deferred, RUN_TIMEOUT, 0.5)
+    # A user marks the long task failed while a triggerer watches its run: its
+    # AMC run is cancelled.
+    wait_for(
+        "the long task's trigger watching",
+        lambda: harness.trigger_watching(run_id, str(to_kill["task_id"]), int(to_kill["map_index"])),
+        RUN_TIMEOUT,
+        0.5,
+    )
+    marked = to_kill
     harness.mark_failed(run_id, marked)
     state = harness.wait_run(run_id)
     print(f"distributed B: {TASKS} tasks {state} in {time.monotonic() - started:.1f} s")
