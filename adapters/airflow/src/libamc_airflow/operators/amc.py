@@ -234,6 +234,11 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
         self._running: dict[str, Any] | None = None
         # (dag_id, task_id, run_id, map_index) of the try this object runs, for on_kill.
         self._ti_key: tuple[str, str, str, int] | None = None
+        # on_kill runs in a SIGTERM handler; a pod eviction signals the task
+        # and its supervisor, which forwards it: a second SIGTERM must not
+        # re-enter on_kill while the first one talks to the supervisor (its
+        # channel is not re-entrant: the task process hung there).
+        self._killing = False
 
     # -- pieces -----------------------------------------------------------------------------
     @property
@@ -490,8 +495,15 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
         if self._cancel is not None:
             self._cancel.cancel()
         record = self._running
-        if record is None:
+        if record is None or self._killing:
             return
+        self._killing = True
+        try:
+            self._stop_or_cancel(record)
+        finally:
+            self._killing = False
+
+    def _stop_or_cancel(self, record: dict[str, Any]) -> None:
         if not self.cancel_on_kill:
             self.log.info(
                 "Leaving AMC execution %s running (cancel_on_kill=False)", record["amc_execution_id"]
