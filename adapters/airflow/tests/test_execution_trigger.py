@@ -159,6 +159,7 @@ def test_serialization_round_trip_is_json_safe_and_carries_no_token() -> None:
         "first_poll_interval",
         "deadline",
         "create_time",
+        "cancel_on_kill",
     }
     text = json.dumps(kwargs)
     assert "Atza|" not in text and "Atzr|" not in text and "token" not in text.lower()
