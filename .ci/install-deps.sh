@@ -11,6 +11,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-venv wrk curl tzdata zsh
   abigail-tools
+  # The distributed Airflow harness (adapters/airflow/tests/distributed): its
+  # metadata database and Celery broker, each started on a free port by the test.
+  postgresql redis-server
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -108,7 +108,10 @@ run_pytest() {
   # No global capture (-s): Airflow configures its log handlers once per
   # process, on the stream it finds then; the tests capture their DAG runs'
   # output at the file descriptors (capfd) instead.
-  "$venv/bin/pytest" -q -s -p no:cacheprovider -p no:logging "${@:-tests}"
+  # tests/distributed (a whole deployment, a few minutes) runs as its own
+  # ctest test (airflow.distributed): `bash test.sh tests/distributed`.
+  [ $# -gt 0 ] || set -- tests --ignore=tests/distributed
+  "$venv/bin/pytest" -q -s -p no:cacheprovider -p no:logging "$@"
 }
 
 # A temporary Airflow home, removed at exit.

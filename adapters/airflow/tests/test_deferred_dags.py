@@ -179,3 +179,18 @@ def test_forbidden_during_the_deferral_fails_at_once(
     assert entry["state"] == "failed" and entry["try_number"] == 1, (entry, summary["output"][-6000:])
     assert "AMC_E_FORBIDDEN" in summary["output"] or "403" in summary["output"], summary["output"][-6000:]
     deferred_through_the_poller(summary["output"])
+
+
+def test_execution_timeout_bounds_a_deferred_wait(
+    run_dag: Callable[..., dict[str, Any]], sandbox: Sandbox, airflow_env: dict[str, str]
+) -> None:
+    """A task deferred against a 10 s execution_timeout on a 120 s run fails
+    at its execution_timeout (the trigger's deadline), and the AMC run goes
+    on (a retry would re-attach)."""
+    started = time.monotonic()
+    summary = run_dag(airflow_env, "amc_execution_timeout", logical_date="2026-04-09T00:00:00+00:00")
+    elapsed = time.monotonic() - started
+    assert summary["state"] == "failed", summary["output"][-6000:]
+    assert "had not finished by the trigger's deadline" in summary["output"], summary["output"][-6000:]
+    assert elapsed < 90, f"the deferred task took {elapsed:.0f} s: its 120 s run decided, not the 10 s limit"
+    assert sandbox.requests("UpdateWorkflowExecution") == []

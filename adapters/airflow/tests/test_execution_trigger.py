@@ -159,6 +159,7 @@ def test_serialization_round_trip_is_json_safe_and_carries_no_token() -> None:
         "first_poll_interval",
         "deadline",
         "create_time",
+        "cancel_on_kill",
     }
     text = json.dumps(kwargs)
     assert "Atza|" not in text and "Atzr|" not in text and "token" not in text.lower()
@@ -231,6 +232,20 @@ def test_on_kill_cancels_the_execution(amc_conn: str) -> None:
 
     asyncio.run(drive())
     assert status(amc_conn, amc_execution_id) == "CANCELLED"
+
+
+def test_on_kill_with_cancel_on_kill_off_leaves_the_run(amc_conn: str) -> None:
+    amc_execution_id = submit(amc_conn, "-- sandbox: pending=1s duration=10h\nSELECT 3")
+    run = trigger(amc_conn, amc_execution_id, cancel_on_kill=False)
+    assert run.serialize()[1]["cancel_on_kill"] is False
+
+    async def drive() -> None:
+        await cancelled(await watching(run))
+        await run.on_kill()
+        await run.cleanup()
+
+    asyncio.run(drive())
+    assert status(amc_conn, amc_execution_id) != "CANCELLED"
 
 
 @pytest.mark.parametrize(("user_action", "expected"), [(True, "CANCELLED"), (False, "RUNNING")])

@@ -22,6 +22,17 @@ run had succeeded is cleared.
 
 XCom gets small JSON only: ids, status, and the result manifest (file
 paths, bytes, row counts), never rows.
+
+Killing a task (``on_kill``) cancels its AMC run only when a user killed it:
+Airflow sends the task process SIGTERM both when a user marks the task
+failed or success or clears it (the api-server tells the supervisor, which
+then signals) and when the worker shuts down, the pod is evicted or
+``execution_timeout`` passes. The operator asks the Execution API for its
+task instance's state: still RUNNING means Airflow did not end this try
+(a shutdown, an eviction, a timeout), so the AMC run keeps going and the
+next try re-attaches to it; any other state is a user's act, and the run is
+cancelled unless ``cancel_on_kill=False``. The deferred case is the
+trigger's (AmcExecutionTrigger.on_kill), by the same rule.
 """
 
 from __future__ import annotations
@@ -44,7 +55,7 @@ from libamc_airflow.hooks.amc import AmcHook
 from libamc_airflow.lineage import AmcLineageMixin
 from libamc_airflow.links.amc import REGION_AMC_ENDPOINTS, AmcExecutionLink, execution_url
 from libamc_airflow.mixins import AmcExecutionEventsMixin
-from libamc_airflow.triggers.execution import AmcExecutionTrigger
+from libamc_airflow.triggers.execution import AmcExecutionTrigger, task_instance_state
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -147,6 +158,11 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
     :param instance: overrides the connection's instance (for mapping over
         instances).
     :param request: more fields of AMC's CreateWorkflowExecutionRequest.
+    :param cancel_on_kill: cancel the AMC run when a user kills the task
+        (mark failed or success, clear); default True. A worker shutdown, a
+        pod eviction or ``execution_timeout`` never cancel it: the next try
+        re-attaches. ``execution_timeout`` also bounds a deferred wait: the
+        trigger's deadline is the earlier of it and ``wait_timeout``.
     """
 
     template_fields: Sequence[str] = (
@@ -190,6 +206,7 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
         instance: dict[str, str] | None = None,
         request: dict[str, Any] | None = None,
         amc_conn_id: str = AmcHook.default_conn_name,
+        cancel_on_kill: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -212,8 +229,16 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
         self.instance = instance
         self.request = request
         self.amc_conn_id = amc_conn_id
+        self.cancel_on_kill = cancel_on_kill
         self._cancel: CancelToken | None = None
         self._running: dict[str, Any] | None = None
+        # (dag_id, task_id, run_id, map_index) of the try this object runs, for on_kill.
+        self._ti_key: tuple[str, str, str, int] | None = None
+        # on_kill runs in a SIGTERM handler; a pod eviction signals the task
+        # and its supervisor, which forwards it: a second SIGTERM must not
+        # re-enter on_kill while the first one talks to the supervisor (its
+        # channel is not re-entrant: the task process hung there).
+        self._killing = False
 
     # -- pieces -----------------------------------------------------------------------------
     @property
@@ -287,6 +312,8 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
             return self._execute(context)
 
     def _execute(self, context: Context) -> Any:
+        ti = context["ti"]
+        self._ti_key = (ti.dag_id, ti.task_id, ti.run_id, ti.map_index if ti.map_index is not None else -1)
         hook = self.hook
         client = hook.get_conn()
         record = self._recall(context)
@@ -347,8 +374,22 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
         except AmcNotFound:
             return None
 
+    def _wait_limit(self, context: Context) -> timedelta:
+        """How long this try may wait: ``wait_timeout``, or less when the
+        task's ``execution_timeout`` ends earlier (counted from the try's
+        start; Airflow does not enforce it while a task is deferred)."""
+        limit = self.wait_timeout
+        if self.execution_timeout is not None:
+            start = getattr(context.get("ti"), "start_date", None)
+            spent = timedelta(0)
+            if isinstance(start, datetime):
+                spent = max(timedelta(0), datetime.now(start.tzinfo) - start)
+            limit = min(limit, max(timedelta(0), self.execution_timeout - spent))
+        return limit
+
     def _wait(self, context: Context, hook: AmcHook, record: dict[str, Any]) -> Any:
         if self.deferrable:
+            limit = self._wait_limit(context)
             self.defer(
                 trigger=AmcExecutionTrigger(
                     amc_conn_id=self.amc_conn_id,
@@ -356,11 +397,12 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
                     execution_id=record["execution_id"],
                     poll_interval=self.poll_interval,
                     instance=record["instance"],
-                    deadline=time.time() + self.wait_timeout.total_seconds(),
+                    deadline=time.time() + limit.total_seconds(),
+                    cancel_on_kill=self.cancel_on_kill,
                 ),
                 method_name="execute_complete",
                 # Airflow's own limit a minute later: the trigger's clear timeout event comes first.
-                timeout=self.wait_timeout + timedelta(minutes=1),
+                timeout=limit + timedelta(minutes=1),
             )
         return self._finish(context, hook, record, self._wait_here(hook, record))
 
@@ -439,12 +481,50 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
         self.finished_run = {**result, "instance_id": (record.get("instance") or {}).get("instance_id")}
         return result
 
+    def _killed_by_user(self) -> bool:
+        """On SIGTERM: True unless Airflow still counts this try as RUNNING
+        (then the worker is shutting down, the pod is being evicted or
+        execution_timeout passed). Read through the Execution API."""
+        if self._ti_key is None:
+            return True
+        return task_instance_state(*self._ti_key) != "running"
+
     def on_kill(self) -> None:
-        """Stops waiting and cancels the AMC execution this task is running."""
+        """Stops waiting; cancels the AMC run only when a user killed the
+        task and ``cancel_on_kill`` is on (see the module's docstring)."""
         if self._cancel is not None:
             self._cancel.cancel()
         record = self._running
-        if record is None:
+        if record is None or self._killing:
+            return
+        self._killing = True
+        try:
+            self._stop_or_cancel(record)
+        finally:
+            self._killing = False
+
+    def _stop_or_cancel(self, record: dict[str, Any]) -> None:
+        if not self.cancel_on_kill:
+            self.log.info(
+                "Leaving AMC execution %s running (cancel_on_kill=False)", record["amc_execution_id"]
+            )
+            return
+        try:
+            killed = self._killed_by_user()
+        except Exception as problem:
+            # Unknown: a run left going can still be cancelled; a cancelled one is lost.
+            self.log.warning(
+                "Leaving AMC execution %s running: could not read the task's state (%s)",
+                record["amc_execution_id"],
+                type(problem).__name__,
+            )
+            return
+        if not killed:
+            self.log.info(
+                "Leaving AMC execution %s running: the task was stopped (worker shutdown, eviction or "
+                "execution_timeout), not killed; its next try re-attaches",
+                record["amc_execution_id"],
+            )
             return
         hook = self.hook
         try:

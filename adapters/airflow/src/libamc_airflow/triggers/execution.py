@@ -19,11 +19,16 @@ the loop's executor, never on the event loop.
   id, the poll settings and the deadline; never a token.
 - ``cleanup()`` unwatches (Airflow calls it on every exit of the trigger,
   including a move to another triggerer).
-- ``on_kill()`` cancels the AMC execution. Airflow 3.3 calls it only when a
-  user acts on the deferred task (mark failed, clear, mark success), never
-  on a triggerer shutdown, a redistribution or a trigger timeout
-  (``BaseTrigger.on_kill``; TriggerRunner.run_trigger checks the
-  cancellation's user-action message).
+- ``on_kill()`` cancels the AMC execution when a user acted on the deferred
+  task (mark failed, clear, mark success) and ``cancel_on_kill`` is on.
+  Airflow 3.3 calls it with its user-action message, never on a triggerer
+  shutdown or a trigger timeout (TriggerRunner.run_trigger) -- but also
+  when a triggerer finds that a trigger it runs is no longer assigned to it
+  (TriggerRunnerSupervisor.update_triggers cancels it the same way): a
+  triggerer that stalled past ``triggerer_health_check_threshold`` wakes up
+  to find its triggers moved to another triggerer. So on_kill first asks
+  the Execution API for the task instance's state: still DEFERRED means the
+  task waits on (the moved copy of) this trigger, and nothing is cancelled.
 """
 
 from __future__ import annotations
@@ -94,6 +99,21 @@ def shared_poller(client: Client, config: dict[str, Any]) -> Poller:
         return poller
 
 
+def task_instance_state(dag_id: str, task_id: str, run_id: str, map_index: int | None) -> str:
+    """A task instance's state now ("" when none), read through the Execution
+    API from a task or trigger process (blocking: call it from the executor
+    in a trigger). on_kill uses it to tell a user's kill from a stop."""
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+    index = map_index if map_index is not None else -1
+    states = RuntimeTaskInstance.get_task_states(
+        dag_id=dag_id, map_index=index, task_ids=[task_id], run_ids=[run_id]
+    )
+    # The Execution API keys a mapped task instance "<task_id>_<map_index>".
+    key = task_id if index < 0 else f"{task_id}_{index}"
+    return str((states.get(run_id) or {}).get(key) or "")
+
+
 class AmcExecutionTrigger(BaseTrigger):
     """Fires one event when the AMC execution ends, or when waiting fails
     for good:
@@ -118,6 +138,8 @@ class AmcExecutionTrigger(BaseTrigger):
     :param create_time: AMC's createTime of the execution, when known: lets
         the poller refresh it with other executions of the instance in one
         list call from the first read on.
+    :param cancel_on_kill: cancel the AMC execution when a user kills the
+        deferred task (default True; as BigQuery's ``cancel_on_kill``).
     """
 
     def __init__(
@@ -131,6 +153,7 @@ class AmcExecutionTrigger(BaseTrigger):
         first_poll_interval: float | None = None,
         deadline: float | None = None,
         create_time: str | None = None,
+        cancel_on_kill: bool = True,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.amc_conn_id = amc_conn_id
@@ -141,6 +164,7 @@ class AmcExecutionTrigger(BaseTrigger):
         self.first_poll_interval = float(first_poll_interval) if first_poll_interval else None
         self.deadline = float(deadline) if deadline is not None else None
         self.create_time = create_time or None
+        self.cancel_on_kill = bool(cancel_on_kill)
         self._poller: Poller | None = None
         self._watch_id: int | None = None
         self._client: Client | None = None
@@ -158,6 +182,7 @@ class AmcExecutionTrigger(BaseTrigger):
                 "first_poll_interval": self.first_poll_interval,
                 "deadline": self.deadline,
                 "create_time": self.create_time,
+                "cancel_on_kill": self.cancel_on_kill,
             },
         )
 
@@ -262,9 +287,40 @@ class AmcExecutionTrigger(BaseTrigger):
         if poller is not None and watch_id is not None:
             await asyncio.get_running_loop().run_in_executor(None, poller.unwatch, watch_id)
 
+    def _task_still_deferred(self) -> bool:
+        """In the executor: True when this trigger's task instance is still
+        DEFERRED (the trigger moved to another triggerer; the task was not
+        killed)."""
+        ti = getattr(self, "task_instance", None)
+        if ti is None:
+            return False
+        return task_instance_state(ti.dag_id, ti.task_id, ti.run_id, ti.map_index) == "deferred"
+
     async def on_kill(self) -> None:
-        """The user killed the deferred task: cancel the AMC execution."""
+        """The user killed the deferred task: cancel the AMC execution (not
+        when the task is still deferred, nor with ``cancel_on_kill=False``)."""
+        if not self.cancel_on_kill:
+            self.log.info("Leaving AMC execution %s running (cancel_on_kill=False)", self.amc_execution_id)
+            return
         loop = asyncio.get_running_loop()
+        try:
+            still_deferred = await loop.run_in_executor(None, self._task_still_deferred)
+        except Exception as problem:
+            # Unknown: keeping a run costs AMC time a user can still cancel; cancelling
+            # one that a moved trigger waits on costs the whole run.
+            self.log.warning(
+                "Leaving AMC execution %s running: could not read the task's state (%s)",
+                self.amc_execution_id,
+                type(problem).__name__,
+            )
+            return
+        if still_deferred:
+            self.log.info(
+                "Leaving AMC execution %s running: the task is still deferred (its trigger moved to "
+                "another triggerer)",
+                self.amc_execution_id,
+            )
+            return
         try:
             client = self._client
             request = self._request
