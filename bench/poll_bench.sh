@@ -19,7 +19,8 @@
 #   exist yet); amc-sandbox, amc_poll_bench and amc_token_refresh_bench are
 #   brought up to date there before anything runs. Every status-read peer
 #   runs 5 times per protocol and id count, the peers taking turns; the
-#   tables give medians (about 22 minutes in all). --short: 1k ids over
+#   tables give medians (about 22 minutes in all; AMC_BENCH_ROUNDS=N runs
+#   each N times instead). --short: 1k ids over
 #   HTTP, one 1 s run each, 100 executions at a faster clock (about a
 #   minute; the test command runs it). Results: $AMC_BENCH_OUT (default
 #   BUILD_DIR/bench/poll_bench.json). Python: $AMC_BENCH_PYTHON, else
@@ -60,6 +61,9 @@ if [ "$short" = 1 ]; then
 else
   sizes=(1000 10000 100000); protocols=(http https); seconds=5; executions=1000; scale=60; rounds=5
 fi
+# AMC_BENCH_ROUNDS overrides the rounds of the status-read peers (3 takes
+# about 15 minutes instead of 22; the medians are then of 3 runs).
+rounds="${AMC_BENCH_ROUNDS:-$rounds}"
 memory_watches=100000
 
 for tool in "$sandbox" "$poll_bench" "$token_bench" "$bare_peer"; do

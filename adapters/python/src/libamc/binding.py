@@ -222,7 +222,7 @@ def library() -> ctypes.CDLL:
 
 
 def version() -> str:
-    """The loaded library's version, e.g. "1.0.0"."""
+    """The loaded library's version, e.g. "1.1.0"."""
     return str(library().amc_version_string().decode())
 
 
