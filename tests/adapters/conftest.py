@@ -61,6 +61,11 @@ def clean_env(**extra):
                         "AMCCTL_PROFILE")}
     # Never the user's own default config file (~/.config/amcctl).
     env["XDG_CONFIG_HOME"] = "/nonexistent/amcctl-test-config"
+    # Under ASan a test whose Python loads libamc through ctypes runs with
+    # ASan's runtime preloaded (tests/adapters/CMakeLists.txt). amcctl is
+    # instrumented itself and needs none, and the programs it starts must
+    # not get it: curl (the sandbox login) hangs with it preloaded.
+    env.pop("LD_PRELOAD", None)
     env.update(extra)
     return env
 
