@@ -15,7 +15,7 @@ import sys
 import threading
 
 import pytest
-from conftest import ADVERTISER, INSTANCES, MARKETPLACE, REPO, Sandbox, client_config
+from conftest import ADVERTISER, INSTANCES, MARKETPLACE, REPO, Sandbox, client_config, fernet_key
 
 from libamc import binding
 from libamc.exceptions import (
