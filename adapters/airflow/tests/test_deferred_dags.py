@@ -76,7 +76,12 @@ def test_throttling_storm_during_the_deferral_still_succeeds(
             ]
         },
     )
-    summary = run_dag(airflow_env, DAG_ID, logical_date="2026-04-03T00:00:00+00:00")
+    # In a process of its own, as a task (or triggerer) process is: Airflow
+    # configures logging before the hook makes its client, which then
+    # forwards libamc's INFO lines. In this pytest process the hook's client
+    # can come from an earlier test and miss them (seen with ctest's shards;
+    # the cause in the shared process is not pinned down).
+    summary = run_dag(airflow_env, DAG_ID, logical_date="2026-04-03T00:00:00+00:00", separate_process=True)
     assert summary["state"] == "success", summary["output"][-6000:]
     stats = sandbox.admin("GET", "stats")
     assert stats["faults_total"] >= 6, stats
