@@ -9,9 +9,16 @@ function(amc_component name)
 endfunction()
 
 # amc_test(NAME SOURCES... [LABELS l...] [LIBS l...]): one GoogleTest binary,
-# its tests discovered into ctest with the given labels.
+# its tests discovered into ctest with the given labels. With AMC_GTESTS OFF
+# the target still exists (later target_* calls on it work) but is left out
+# of the default build and of ctest.
 function(amc_test name)
   cmake_parse_arguments(arg "" "" "LABELS;LIBS" ${ARGN})
+  if(NOT AMC_GTESTS)
+    add_executable(${name} EXCLUDE_FROM_ALL ${arg_UNPARSED_ARGUMENTS})
+    target_link_libraries(${name} PRIVATE ${arg_LIBS} amc_test_support GTest::gtest GTest::gtest_main amc_warnings)
+    return()
+  endif()
   add_executable(${name} ${arg_UNPARSED_ARGUMENTS})
   target_link_libraries(${name} PRIVATE ${arg_LIBS} amc_test_support GTest::gtest GTest::gtest_main amc_warnings)
   if(NOT arg_LABELS)
