@@ -317,8 +317,10 @@ asio::awaitable<submission> submit_execution(session& amc, store::execution_jour
     std::optional<error> refused;
     try {
       auto execution = co_await create_execution(amc, context, request);
-      if (counted_adhoc && execution.value("phase", "") == "rejected")
-        co_await throw_if_adhoc_quota_used(amc, context, failure_reason(execution));
+      if (counted_adhoc && execution.value("phase", "") == "rejected") {
+        std::string reason = failure_reason(execution);
+        co_await throw_if_adhoc_quota_used(amc, context, std::move(reason));
+      }
       result.amc_execution_id = execution["workflowExecutionId"].get<std::string>();
       journal.complete(execution_id, result.amc_execution_id, context.deadline);
       result.execution = std::move(execution);
@@ -336,11 +338,12 @@ asio::awaitable<submission> submit_execution(session& amc, store::execution_jour
       }
     }
     if (refused) {
-      const auto& detail = refused->detail();
-      co_await throw_if_adhoc_quota_used(
-          amc, context, detail.contains("amc_details") && detail["amc_details"].is_string()
-                            ? detail["amc_details"].get<std::string>()
-                            : std::string());
+      // (GCC 12 destroys a conditional's temporaries in a co_await twice:
+      // the text is made before it.)
+      std::string amc_said;
+      if (const auto& detail = refused->detail(); detail.contains("amc_details") && detail["amc_details"].is_string())
+        amc_said = detail["amc_details"].get<std::string>();
+      co_await throw_if_adhoc_quota_used(amc, context, std::move(amc_said));
       throw *refused;
     }
     // Outcome unknown: never resend blindly. This attempt could create an
