@@ -37,7 +37,8 @@ class PreflightCapi : public amc::testing::ClientCapi {
   // The request log's entries of one operation.
   std::vector<json> logged(const std::string& operation) {
     std::vector<json> found;
-    for (const auto& entry : admin(verb::get, "/_sandbox/requests?limit=1000")["requests"])
+    const json log = admin(verb::get, "/_sandbox/requests?limit=1000");
+    for (const auto& entry : log["requests"])
       if (entry["operation"] == operation) found.push_back(entry);
     return found;
   }
