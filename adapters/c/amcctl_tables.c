@@ -26,49 +26,55 @@ static void print_padded(const char *text, size_t width) {
   for (size_t pad = display_width(text); pad < width; ++pad) putchar(' ');
 }
 
-/* Rows of three columns, the first two padded to their widest cell. */
-static void print_three_columns(const char *const *first, const char *const *second, const char *const *third,
-                                size_t rows) {
-  size_t width_first = 0, width_second = 0;
-  for (size_t i = 0; i < rows; ++i) {
-    if (display_width(first[i]) > width_first) width_first = display_width(first[i]);
-    if (display_width(second[i]) > width_second) width_second = display_width(second[i]);
+/* The cells of one row of a three-column table; `scratch` (32 bytes) may
+ * hold a cell's text. */
+typedef void (*row_cells)(const json_value *item, const char *cells[3], char *scratch);
+
+/* A header and one row per item, the first two columns padded to their
+ * widest cell. */
+static void print_rows(const json_value *items, const char *const header[3], row_cells cells) {
+  const size_t rows = (items != NULL ? items->count : 0) + 1;
+  const char **table = calloc(rows * 3, sizeof *table);
+  char(*scratch)[32] = calloc(rows, sizeof *scratch);
+  if (table == NULL || scratch == NULL) abort();
+  for (size_t column = 0; column < 3; ++column) table[column] = header[column];
+  for (size_t row = 1; row < rows; ++row) cells(json_at(items, row - 1), &table[row * 3], scratch[row]);
+  size_t width[2] = {0, 0};
+  for (size_t row = 0; row < rows; ++row)
+    for (size_t column = 0; column < 2; ++column)
+      if (display_width(table[row * 3 + column]) > width[column]) width[column] = display_width(table[row * 3 + column]);
+  for (size_t row = 0; row < rows; ++row) {
+    print_padded(table[row * 3], width[0] + 2);
+    print_padded(table[row * 3 + 1], width[1] + 2);
+    puts(table[row * 3 + 2]);
   }
-  for (size_t i = 0; i < rows; ++i) {
-    print_padded(first[i], width_first + 2);
-    print_padded(second[i], width_second + 2);
-    puts(third[i]);
-  }
+  free(table);
+  free(scratch);
+}
+
+static void table_cells(const json_value *source, const char *cells[3], char *scratch) {
+  const json_value *columns = json_get(source, "columns");
+  snprintf(scratch, 32, "%zu", columns != NULL ? columns->count : (size_t)0);
+  cells[0] = text_or(json_get_text(source, "dataSourceId"), "?");
+  cells[1] = scratch;
+  cells[2] = text_or(json_get_text(source, "description"), "");
+}
+
+static void column_cells(const json_value *column, const char *cells[3], char *scratch) {
+  (void)scratch;
+  cells[0] = text_or(json_get_text(column, "name"), "?");
+  cells[1] = text_or(json_get_text(column, "columnType"), "-");
+  cells[2] = text_or(json_get_text(column, "description"), "");
 }
 
 static void print_tables(const json_value *document) {
   const json_value *sources = json_get(document, "dataSources");
-  const size_t count = sources != NULL ? sources->count : 0;
-  if (count == 0) {
+  if (sources == NULL || sources->count == 0) {
     puts("(no tables)");
     return;
   }
-  const char **names = calloc(count + 1, sizeof *names);
-  const char **columns = calloc(count + 1, sizeof *columns);
-  const char **descriptions = calloc(count + 1, sizeof *descriptions);
-  char(*counts)[32] = calloc(count + 1, sizeof *counts);
-  if (names == NULL || columns == NULL || descriptions == NULL || counts == NULL) abort();
-  names[0] = "TABLE";
-  columns[0] = "COLUMNS";
-  descriptions[0] = "DESCRIPTION";
-  for (size_t i = 0; i < count; ++i) {
-    const json_value *source = json_at(sources, i);
-    names[i + 1] = text_or(json_get_text(source, "dataSourceId"), "?");
-    const json_value *list = json_get(source, "columns");
-    snprintf(counts[i + 1], sizeof counts[i + 1], "%zu", list != NULL ? list->count : (size_t)0);
-    columns[i + 1] = counts[i + 1];
-    descriptions[i + 1] = text_or(json_get_text(source, "description"), "");
-  }
-  print_three_columns(names, columns, descriptions, count + 1);
-  free(names);
-  free(columns);
-  free(descriptions);
-  free(counts);
+  static const char *const header[3] = {"TABLE", "COLUMNS", "DESCRIPTION"};
+  print_rows(sources, header, table_cells);
 }
 
 static void print_columns(const json_value *source) {
@@ -76,23 +82,8 @@ static void print_columns(const json_value *source) {
   const size_t count = list != NULL ? list->count : 0;
   printf("%s: %zu column%s\n", text_or(json_get_text(source, "dataSourceId"), "?"), count, count == 1 ? "" : "s");
   if (count == 0) return;
-  const char **names = calloc(count + 1, sizeof *names);
-  const char **types = calloc(count + 1, sizeof *types);
-  const char **descriptions = calloc(count + 1, sizeof *descriptions);
-  if (names == NULL || types == NULL || descriptions == NULL) abort();
-  names[0] = "COLUMN";
-  types[0] = "TYPE";
-  descriptions[0] = "DESCRIPTION";
-  for (size_t i = 0; i < count; ++i) {
-    const json_value *column = json_at(list, i);
-    names[i + 1] = text_or(json_get_text(column, "name"), "?");
-    types[i + 1] = text_or(json_get_text(column, "columnType"), "-");
-    descriptions[i + 1] = text_or(json_get_text(column, "description"), "");
-  }
-  print_three_columns(names, types, descriptions, count + 1);
-  free(names);
-  free(types);
-  free(descriptions);
+  static const char *const header[3] = {"COLUMN", "TYPE", "DESCRIPTION"};
+  print_rows(list, header, column_cells);
 }
 
 static void print_check(const json_value *report) {
