@@ -5,14 +5,12 @@ unknown table named with the closest name, AMC's compile error with its
 line, no execution created) and `quota` (today's ad-hoc runs, from AMC's
 own list)."""
 
-import http.client
 import json
-import ssl
-import urllib.parse
 
 import pytest
 
 from conftest import no_secrets
+from test_amcctl_sandbox import sandbox_admin
 
 
 @pytest.fixture(scope="module")
@@ -20,21 +18,6 @@ def logged_in(sandbox):
     result = sandbox("auth", "login")
     assert result.code == 0, result
     return sandbox
-
-
-def sandbox_admin(sandbox, method, path, body=None):
-    """One call of the sandbox's admin API (/_sandbox/…) over its HTTPS port."""
-    parts = urllib.parse.urlsplit(sandbox.summary["url"])
-    connection = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=30,
-                                             context=ssl.create_default_context(cafile=sandbox.summary["ca_file"]))
-    payload = json.dumps(body) if body is not None else None
-    connection.request(method, "/_sandbox/" + path, body=payload,
-                       headers={"Content-Type": "application/json"} if payload else {})
-    response = connection.getresponse()
-    text = response.read().decode()
-    connection.close()
-    assert 200 <= response.status < 300, (response.status, text)
-    return json.loads(text) if text else {}
 
 
 def logged_operations(sandbox):
