@@ -65,6 +65,10 @@ AMC_OPERATION(amc_execution_submit, api::decode_execution_submit_request, facade
 AMC_OPERATION(amc_execution_get, api::decode_execution_get_request, facade::get, as_is)
 AMC_OPERATION(amc_execution_list, api::decode_execution_list_request, facade::list, as_is)
 AMC_OPERATION(amc_execution_cancel, api::decode_execution_cancel_request, facade::cancel, as_is)
+AMC_OPERATION(amc_data_source_list, api::decode_data_source_list_request, facade::data_source_list, as_is)
+AMC_OPERATION(amc_data_source_get, api::decode_data_source_get_request, facade::data_source_get, as_is)
+AMC_OPERATION(amc_workflow_validate, api::decode_workflow_validate_request, facade::workflow_validate, as_is)
+AMC_OPERATION(amc_adhoc_quota, api::decode_adhoc_quota_request, facade::adhoc_quota, as_is)
 
 #undef AMC_OPERATION
 

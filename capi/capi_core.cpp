@@ -25,6 +25,7 @@ static_assert(AMC_E_PROTOCOL == static_cast<int>(amc::errc::protocol));
 static_assert(AMC_E_FORKED == static_cast<int>(amc::errc::forked));
 static_assert(AMC_E_INTERNAL == static_cast<int>(amc::errc::internal));
 static_assert(AMC_E_OUT_OF_MEMORY == static_cast<int>(amc::errc::out_of_memory));
+static_assert(AMC_E_ADHOC_QUOTA == static_cast<int>(amc::errc::adhoc_quota));
 
 extern "C" {
 
@@ -54,6 +55,7 @@ AMC_API const char* amc_status_name(amc_status status) {
     case AMC_E_FORKED: return "AMC_E_FORKED";
     case AMC_E_INTERNAL: return "AMC_E_INTERNAL";
     case AMC_E_OUT_OF_MEMORY: return "AMC_E_OUT_OF_MEMORY";
+    case AMC_E_ADHOC_QUOTA: return "AMC_E_ADHOC_QUOTA";
   }
   return "AMC_E_UNKNOWN";
 }

@@ -140,6 +140,11 @@ int amc_library_load(amc_library *library, char *error, size_t error_size) {
   RESOLVE(library, cancel_token_cancel);
   RESOLVE(library, cancel_token_free);
   RESOLVE(library, results_download);
+  /* 1.2: data sources, the pre-flight check, the ad-hoc quota. */
+  RESOLVE(library, data_source_list);
+  RESOLVE(library, data_source_get);
+  RESOLVE(library, workflow_validate);
+  RESOLVE(library, adhoc_quota);
   return 1;
 }
 

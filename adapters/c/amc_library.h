@@ -64,6 +64,11 @@ typedef struct amc_library {
   void (*cancel_token_cancel)(amc_cancel_token *);
   void (*cancel_token_free)(amc_cancel_token *);
   amc_status (*results_download)(amc_client *, const char *, amc_progress_callback, void *, char **);
+  /* 1.2 */
+  amc_status (*data_source_list)(amc_client *, const char *, char **);
+  amc_status (*data_source_get)(amc_client *, const char *, char **);
+  amc_status (*workflow_validate)(amc_client *, const char *, char **);
+  amc_status (*adhoc_quota)(amc_client *, const char *, char **);
 } amc_library;
 
 /* Finds, loads and checks the library (symbols, ABI major). Returns 1 on

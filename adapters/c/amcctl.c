@@ -26,6 +26,8 @@
  *   9  configuration, crypto or store (AMC_E_CONFIG, AMC_E_CRYPTO,
  *      AMC_E_STORE), a bad config file or profile, a key file others can read, a libamc.so.1 that cannot be loaded
  *      or lacks a function, a sandbox that does not start
+ *   10 the instance's ad-hoc runs of the UTC day are used up
+ *      (AMC_E_ADHOC_QUOTA): run a saved workflow, or wait for 00:00 UTC
  *   130 interrupted (SIGINT/SIGTERM; AMC_E_CANCELLED)
  */
 #define _POSIX_C_SOURCE 200809L

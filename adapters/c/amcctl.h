@@ -39,6 +39,7 @@ enum exit_code {
   EXIT_TIMEOUT = 7,
   EXIT_NETWORK = 8,
   EXIT_CONFIG = 9,
+  EXIT_QUOTA = 10, /* AMC_E_ADHOC_QUOTA: the instance's ad-hoc runs of the day are used up */
   EXIT_INTERRUPTED = 130
 };
 
@@ -101,6 +102,8 @@ typedef struct options {
   const char *client_id_env;
   const char *client_secret_env;
   const char *store_path;
+  /* tables */
+  const char *filter;
   const char *positional[max_positional];
   int positional_count;
 } options;
@@ -131,7 +134,11 @@ typedef enum command {
   CMD_CONFIGURE,
   CMD_HELP,
   CMD_MAN,
-  CMD_COMPLETION
+  CMD_COMPLETION,
+  CMD_TABLES,
+  CMD_COLUMNS,
+  CMD_WORKFLOW_CHECK,
+  CMD_QUOTA
 } command;
 
 /* One run: the command line, the command, the config and the client. */
@@ -221,7 +228,8 @@ enum option_key {
   OPT_REGION,
   OPT_CLIENT_ID_ENV,
   OPT_CLIENT_SECRET_ENV,
-  OPT_STORE_PATH
+  OPT_STORE_PATH,
+  OPT_FILTER
 };
 
 /* One option: its name (without "--"), whether it takes a value (0 no, 1
@@ -348,5 +356,11 @@ int cmd_auth_logout(context *ctx);
 
 /* amcctl_commands.c */
 int dispatch(context *ctx);
+
+/* amcctl_tables.c: tables, columns, workflow check, quota */
+int cmd_tables(context *ctx);
+int cmd_columns(context *ctx);
+int cmd_workflow_check(context *ctx);
+int cmd_quota(context *ctx);
 
 #endif /* AMCCTL_H */

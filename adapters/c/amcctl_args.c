@@ -369,6 +369,7 @@ static int take_option(options *o, int key, const char *value) {
                          "(ps, /proc): put it alone in a file only you can read and give --refresh-token-file "
                          "FILE, or pipe it in with --refresh-token-file -");
     case OPT_SINCE: o->since = value; break;
+    case OPT_FILTER: o->filter = value; break;
     case OPT_UNTIL: o->until = value; break;
     case OPT_LIMIT:
       if (!parse_long(value, 1, &o->limit)) return usage_error("--limit needs a positive number, got '%s'", value);
@@ -519,6 +520,12 @@ int validate_command(const options *o, command cmd, const char *argument) {
       if (argument == NULL && o->execution_id == NULL && o->amc_execution_id == NULL)
         return usage_error("this command needs an execution id");
       break;
+    case CMD_COLUMNS:
+      if (argument == NULL) return usage_error("columns needs a table name (see 'amcctl tables')");
+      break;
+    case CMD_WORKFLOW_CHECK:
+      if (argument == NULL) return usage_error("workflow check needs the SQL file to check");
+      break;
     default: break;
   }
   if (cmd == CMD_RUN && o->no_wait && (o->out_dir != NULL || o->head != 5 || o->poll_ms || o->max_poll_ms))
@@ -527,7 +534,8 @@ int validate_command(const options *o, command cmd, const char *argument) {
   /* The files the command reads as text, checked now: a usage error needs
    * no library, client or sandbox. They are read again when used. */
   const char *text_files[] = {cmd == CMD_RUN ? o->sql_file : NULL, cmd == CMD_WORKFLOW_SYNC ? o->file : NULL,
-                              cmd == CMD_WORKFLOW_SYNC ? o->definition_file : NULL};
+                              cmd == CMD_WORKFLOW_SYNC ? o->definition_file : NULL,
+                              cmd == CMD_WORKFLOW_CHECK ? argument : NULL};
   for (size_t i = 0; i < sizeof text_files / sizeof text_files[0]; ++i) {
     if (text_files[i] == NULL || strcmp(text_files[i], "-") == 0) continue;
     char *text = read_user_file(text_files[i], "");

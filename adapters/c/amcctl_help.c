@@ -91,6 +91,7 @@ const option_spec option_specs[] = {
     {OPT_NAME, "name", 1, "NAME", "a human name the workflow id is derived from", 0},
     {OPT_WORKFLOW_ID, "workflow-id", 1, "ID", "a saved workflow's id", 0},
     {OPT_SQL, "sql", 1, "FILE", "an ad-hoc query from FILE (UTF-8)", 0},
+    {OPT_FILTER, "filter", 1, "TEXT", "only tables whose name contains TEXT (any case)", 0},
     {OPT_EXECUTION_ID, "execution-id", 1, "KEY",
      "our execution id (exec_...); for run the idempotency\n"
      "key: running again with the same key re-attaches to\n"
@@ -193,6 +194,27 @@ const command_doc command_docs[] = {
     {CMD_WORKFLOW_LIST, "", "the saved workflows", "Lists the instance's saved workflows.", {OPT_END}},
     {CMD_WORKFLOW_DELETE, "ID", "delete a saved workflow", "Deletes a saved workflow.",
      {OPT_ID, OPT_WORKFLOW_ID, OPT_END}},
+    {CMD_WORKFLOW_CHECK, "FILE", "pre-flight check of a SQL file, no quota used",
+     "Checks FILE's SQL before any quota is spent: every table it reads\n"
+     "(after FROM and JOIN, without its own WITH names) must be one of the\n"
+     "instance's data sources (an unknown one is named with the closest\n"
+     "existing name), and AMC must compile it in a dry run (dryRun, which\n"
+     "AMC's spec says uses no quota; its error is shown with its line).\n"
+     "Exits 2 when the check fails (--json: the report on stdout).",
+     {OPT_END}},
+    {CMD_TABLES, "", "the instance's tables (data sources)",
+     "Lists the instance's data sources, the tables its SQL can read, with\n"
+     "their number of columns and description (all of AMC's pages).",
+     {OPT_FILTER, OPT_END}},
+    {CMD_COLUMNS, "TABLE", "the columns of a table",
+     "Lists the columns of one data source: name, DIMENSION or METRIC, and\n"
+     "description (every column, however many pages AMC uses).",
+     {OPT_END}},
+    {CMD_QUOTA, "", "today's ad-hoc runs of the instance",
+     "Counts today's ad-hoc runs of the instance from AMC's own list of\n"
+     "executions (since 00:00 UTC, all pages) against AMC's limit of 30\n"
+     "per instance per day. A saved workflow does not use this quota.",
+     {OPT_END}},
     {CMD_RUN, "(--workflow-id ID | --sql FILE)", "run a workflow: submit, wait, download",
      "Submits, waits (live progress), downloads every result part to --out\n"
      "and prints the first --head rows of the first part. With --no-wait it\n"
@@ -276,7 +298,8 @@ static const char exit_codes_text[] =
     "  required (not logged in, or the credential needs a new login), 4\n"
     "  forbidden, 5 not found, 6 execution failed/cancelled/rejected, 7 timeout,\n"
     "  8 network/TLS/remote/throttled, 9 config/crypto/store (and a library\n"
-    "  that cannot be loaded), 130 interrupted. Errors print\n"
+    "  that cannot be loaded), 10 the instance's ad-hoc runs of the day are\n"
+    "  used up, 130 interrupted. Errors print\n"
     "  \"amcctl: STATUS_NAME: message\" or \"amcctl: message\" on stderr, never\n"
     "  a token or secret.\n";
 

@@ -42,6 +42,7 @@ static int exit_code_for(amc_status status) {
     case AMC_E_CRYPTO:
     case AMC_E_STORE: return EXIT_CONFIG;
     case AMC_E_CANCELLED: return EXIT_INTERRUPTED;
+    case AMC_E_ADHOC_QUOTA: return EXIT_QUOTA;
     default: return EXIT_OTHER;
   }
 }

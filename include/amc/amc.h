@@ -85,11 +85,11 @@ extern "C" {
 
 /* The major version is the ABI major: it is the N of libamc.so.N. */
 #define AMC_VERSION_MAJOR 1
-#define AMC_VERSION_MINOR 1
+#define AMC_VERSION_MINOR 2
 #define AMC_VERSION_PATCH 0
 #define AMC_VERSION_NUMBER \
   (AMC_VERSION_MAJOR * 10000 + AMC_VERSION_MINOR * 100 + AMC_VERSION_PATCH)
-#define AMC_VERSION_STRING "1.1.0"
+#define AMC_VERSION_STRING "1.2.0"
 
 /* The version of the library actually loaded, as AMC_VERSION_NUMBER.
  * Adapters compare amc_version_number() / 10000 with the ABI major they
@@ -161,7 +161,15 @@ typedef enum amc_status {
   /* A bug in libamc: an unexpected internal failure. Please report it. */
   AMC_E_INTERNAL = 18,
   /* Memory could not be allocated. */
-  AMC_E_OUT_OF_MEMORY = 19
+  AMC_E_OUT_OF_MEMORY = 19,
+  /* AMC refused an ad-hoc run (an inline "workflow": {"sqlQuery"}) because
+   * the instance has used its ad-hoc runs of the day (AMC allows 30 per
+   * instance per UTC day, across all workflows). The message names the
+   * instance, says the count resets at 00:00 UTC and that a saved workflow
+   * (amc_workflow_sync, then "workflowId") avoids the limit; the last-error
+   * JSON has "instance_id", "adhoc_executions_today", "adhoc_limit" and
+   * "resets_at". Since 1.2. */
+  AMC_E_ADHOC_QUOTA = 20
   /* Append new codes here. */
 } amc_status;
 
@@ -736,7 +744,11 @@ AMC_API amc_status amc_workflow_id_from_name(const char *name, char **out_workfl
  * execution_id at the same time. The journal remembers an execution_id for the client's
  * "journal_retention_days" (default 30) after its last create request;
  * older entries are dropped at the next submit, and an id reused after
- * that starts a new run. */
+ * that starts a new run.
+ * An ad-hoc run AMC refuses (HTTP 400/422, or an execution it creates
+ * REJECTED) when the instance's ad-hoc runs of the UTC day have reached
+ * AMC's 30 (counted as amc_adhoc_quota counts them) fails with
+ * AMC_E_ADHOC_QUOTA (since 1.2); nothing is journaled for it. */
 /* Example:
  *   amc_execution_submit(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE,"
  *       " \"execution_id\": \"exec_8698d9a2\", \"request\": {\"workflowId\": \"wf_daily\","
@@ -847,6 +859,98 @@ AMC_API amc_status amc_execution_wait(amc_client *client, const char *request_js
 AMC_API amc_status amc_results_download(amc_client *client, const char *request_json,
                                         amc_progress_callback progress, void *user,
                                         char **out_manifest_json);
+
+/* ---------------------------------------------------------------------------
+ * AMC: data sources (the tables SQL can read), the pre-flight check and the
+ * ad-hoc quota (since 1.2: check amc_version_number() >= 10200)
+ *
+ * Requests are instance-level, as above. Data sources keep AMC's DataSource
+ * fields (Amazon's workflow-management spec, operations listDataSources and
+ * getDataSource): "dataSourceId" (the table name SQL uses), "description",
+ * "owner", "provider", "tags", "outputChannels" and "columns"
+ * ([{"name", "columnType": "DIMENSION" | "METRIC", "description"}, …]).
+ * ------------------------------------------------------------------------ */
+
+/* Every data source of the instance, all pages (AMC pages the list 100 at
+ * a time and gives "nextToken" until the last page). Request:
+ *   {"credential_id", "instance", "timeout_ms",
+ *    "filter": "dsp_"      optional: keep the sources whose dataSourceId
+ *                          contains this text, ignoring case (AMC has no
+ *                          filter: the whole list is read)}
+ * → {"dataSources": [{AMC's DataSource}, …]} in AMC's order.
+ * Example:
+ *   amc_data_source_list(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE}", &json);
+ */
+AMC_API amc_status amc_data_source_list(amc_client *client, const char *request_json, char **out_json);
+
+/* One data source with all of its columns. Request: {"credential_id",
+ * "instance", "timeout_ms", "data_source_id": "dsp_impressions"} (the id is
+ * checked as a URL path id). → AMC's DataSource, flat (AMC's
+ * {"dataSource": {...}} is unwrapped). AMC's spec allows at most 500
+ * columns in one reply; when a reply also carries "nextToken" (beside or
+ * in the DataSource: a table with more columns), libamc asks for the next page
+ * (?nextToken=…) and joins the "columns" of every page, in order (AMC does
+ * not document how columns past 500 are paged: this is our reading,
+ * docs/c-abi.md). AMC_E_NOT_FOUND for an id the instance does not have.
+ * Example:
+ *   amc_data_source_get(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE,"
+ *                       " \"data_source_id\": \"dsp_impressions\"}", &json);
+ */
+AMC_API amc_status amc_data_source_get(amc_client *client, const char *request_json, char **out_json);
+
+/* The pre-flight check: proves an execution request would compile, before
+ * any quota is spent. Request: as amc_execution_submit without
+ * "execution_id":
+ *   {"credential_id", "instance", "timeout_ms",
+ *    "request": {AMC's CreateWorkflowExecutionRequest: "workflowId" (a saved
+ *                workflow, whose sqlQuery is read with getWorkflow) or
+ *                "workflow": {"sqlQuery"}, plus the window and parameters}}
+ * Two checks, both always made:
+ *  1. the tables: every table the SQL reads (identifiers after FROM and
+ *     JOIN, without the names of its own WITH queries; comments and string
+ *     literals skipped) is looked up in the instance's data sources
+ *     (amc_data_source_list); an unknown one is reported with the closest
+ *     existing dataSourceId (fewest single-character edits, ignoring case);
+ *  2. the compile: the request is sent to AMC with "dryRun": true, which
+ *     AMC's spec says compiles the SQL "without consuming quotas or compute
+ *     resources" and produces no output. AMC's refusal is reported with the
+ *     line it names.
+ * It never starts a run that counts toward the ad-hoc limit.
+ * → {"valid": true, "tables": ["dsp_impressions", …], "unknown_tables": [],
+ *    "compile_error": null, "dry_run": {the flat dry-run execution}}
+ * A failed check is AMC_E_INVALID_ARGUMENT; its message names each unknown
+ * table with the closest name ("table 'dsp_impresions' (line 3) is not a
+ * data source of instance amc1; did you mean 'dsp_impressions'?") and AMC's
+ * compile error with its line ("AMC could not compile the SQL at line 2:
+ * …"), and amc_last_error_json() carries the same report under "preflight":
+ *   {"valid": false, "tables": [...],
+ *    "unknown_tables": [{"table", "line", "closest"}],   closest: null when
+ *                                                        the instance has
+ *                                                        no data sources
+ *    "compile_error": {"message": "AMC's text", "line": 2} or null}
+ * ("line" null when AMC names none). Other failures (network, auth, …) keep
+ * their own codes.
+ * Example:
+ *   amc_workflow_validate(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE,"
+ *       " \"request\": {\"workflow\": {\"sqlQuery\": \"SELECT 1 FROM dsp_impressions\"}}}", &json);
+ */
+AMC_API amc_status amc_workflow_validate(amc_client *client, const char *request_json, char **out_json);
+
+/* Today's ad-hoc runs of the instance, from AMC's own list
+ * (listWorkflowExecutions with minCreationTime = today 00:00:00 UTC and
+ * includeCancelled, every page). Request: {"credential_id", "instance",
+ * "timeout_ms"}.
+ * → {"instance_id", "adhoc_executions_today": 12, "adhoc_limit": 30,
+ *    "adhoc_remaining": 18, "day_start": "2026-12-07T00:00:00Z",
+ *    "resets_at": "2026-12-08T00:00:00Z"}
+ * An execution counts when AMC lists it with "executionCategory": "AD_HOC"
+ * (or, without that field, a "transient_…" workflowId: AMC's id for an
+ * inline workflow) and it was not REJECTED. The limit of 30 per instance
+ * per day is AMC's (workflow-management spec, createWorkflowExecution).
+ * Example:
+ *   amc_adhoc_quota(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE}", &json);
+ */
+AMC_API amc_status amc_adhoc_quota(amc_client *client, const char *request_json, char **out_json);
 
 /* ---------------------------------------------------------------------------
  * Poller: many executions watched from one event loop

@@ -1,5 +1,6 @@
 #include "api/executions.hpp"
 
+#include "api/preflight.hpp"
 #include "api/shapes.hpp"
 #include "common/error.hpp"
 #include "common/text.hpp"
@@ -308,9 +309,18 @@ asio::awaitable<submission> submit_execution(session& amc, store::execution_jour
     if (!entry.amc_execution_id.empty()) co_return co_await reattach(amc, context, entry);
   }
 
+  const bool counted_adhoc = is_counted_adhoc_run(request);
   for (int attempt = 0;; ++attempt) {
+    // An ad-hoc run AMC refused (HTTP 400/422, or an execution created
+    // REJECTED): whether the day's ad-hoc runs are used up is read from
+    // AMC's list (throw_if_adhoc_quota_used), never from AMC's words.
+    std::optional<error> refused;
     try {
       auto execution = co_await create_execution(amc, context, request);
+      if (counted_adhoc && execution.value("phase", "") == "rejected") {
+        std::string reason = failure_reason(execution);
+        co_await throw_if_adhoc_quota_used(amc, context, std::move(reason));
+      }
       result.amc_execution_id = execution["workflowExecutionId"].get<std::string>();
       journal.complete(execution_id, result.amc_execution_id, context.deadline);
       result.execution = std::move(execution);
@@ -318,12 +328,23 @@ asio::awaitable<submission> submit_execution(session& amc, store::execution_jour
     } catch (const error& problem) {
       if (!outcome_unknown(problem) || attempt > 0) {
         if (!outcome_unknown(problem)) journal.forget(execution_id, context.deadline);
-        throw;
+        if (!(counted_adhoc && problem.code_value() == errc::invalid_argument)) throw;
+        refused = problem;
+      } else {
+        log.log(log_level::warning,
+                fmt::format("the create request of execution {} got no answer ({}); looking for it "
+                            "in AMC before sending it again",
+                            execution_id, problem.message()));
       }
-      log.log(log_level::warning,
-              fmt::format("the create request of execution {} got no answer ({}); looking for it "
-                          "in AMC before sending it again",
-                          execution_id, problem.message()));
+    }
+    if (refused) {
+      // (GCC 12 destroys a conditional's temporaries in a co_await twice:
+      // the text is made before it.)
+      std::string amc_said;
+      if (const auto& detail = refused->detail(); detail.contains("amc_details") && detail["amc_details"].is_string())
+        amc_said = detail["amc_details"].get<std::string>();
+      co_await throw_if_adhoc_quota_used(amc, context, std::move(amc_said));
+      throw *refused;
     }
     // Outcome unknown: never resend blindly. This attempt could create an
     // execution until its request failed, which is now.

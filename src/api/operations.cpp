@@ -424,4 +424,60 @@ asio::awaitable<nlohmann::json> download_urls(session& amc, const call_context& 
   co_return co_await amc.call(context, request);
 }
 
+asio::awaitable<nlohmann::json> list_data_sources(session& amc, const call_context& context, int page_size) {
+  validate_instance_context(context);
+  if (page_size < 0 || page_size > 100)
+    throw error(errc::invalid_argument, "a data source list's page size must be 0 (AMC's default) to 100");
+  std::vector<std::pair<std::string, std::string>> query;
+  if (page_size > 0) query.emplace_back("limit", std::to_string(page_size));
+  co_return co_await all_pages(amc, context, reporting_path(context, "dataSources"), std::move(query), "dataSources",
+                              "listDataSources", "list_data_sources");
+}
+
+asio::awaitable<nlohmann::json> get_data_source(session& amc, const call_context& context,
+                                                std::string data_source_id) {
+  validate_instance_context(context);
+  validate_path_id(data_source_id, "data source id");
+  constexpr std::string_view operation = "getDataSource";
+  const std::string path = reporting_path(context, "dataSources/", data_source_id);
+  nlohmann::json data_source;
+  nlohmann::json columns = nlohmann::json::array();
+  std::set<std::string> seen_tokens;
+  std::string next_token;
+  for (int page = 0; page < max_pages; ++page) {
+    amc_call request;
+    request.path_and_query = next_token.empty() ? path : with_query(path, {{"nextToken", next_token}});
+    request.operation = "get_data_source";
+    const auto reply = co_await amc.call(context, request);
+    require_reply_object(reply, "body", operation);
+    // The token sits beside the wrapped object, or in the flat one.
+    auto token = reply_string(reply, "nextToken", operation);
+    auto part = unwrap(reply, "dataSource", operation);
+    if (!token) token = reply_string(part, "nextToken", operation);
+    part.erase("nextToken");
+    if (const auto found = part.find("columns"); found != part.end() && !found->is_null()) {
+      if (!found->is_array())
+        throw error(errc::protocol,
+                    fmt::format("AMC's reply to {} has \"columns\" of type {}, where the API defines a list; retry, "
+                                "and report it if it persists",
+                                operation, found->type_name()),
+                    {{"operation", operation}, {"field", "columns"}});
+      for (auto& column : *found) {
+        require_reply_object(column, "\"columns\" item", operation);
+        columns.push_back(std::move(column));
+      }
+    }
+    if (page == 0) data_source = std::move(part);
+    if (!token || token->empty()) {
+      required_reply_string(data_source, "dataSourceId", operation);
+      data_source["columns"] = std::move(columns);
+      co_return data_source;
+    }
+    next_token = *token;
+    if (!seen_tokens.insert(next_token).second)
+      throw error(errc::protocol, fmt::format("AMC repeated a nextToken in {}; stopped to avoid a loop", operation));
+  }
+  throw error(errc::protocol, fmt::format("AMC's {} did not end after {} pages", operation, max_pages));
+}
+
 }  // namespace amc::api

@@ -81,6 +81,19 @@ boost::asio::awaitable<void> cancel_execution(session& amc, const call_context& 
 boost::asio::awaitable<nlohmann::json> download_urls(session& amc, const call_context& context,
                                                      std::string amc_execution_id);
 
+// Data sources (the tables SQL reads): AMC's DataSource objects, flat.
+// {"dataSources": [...]}, every page; `page_size` (1-100) as for
+// list_workflows.
+boost::asio::awaitable<nlohmann::json> list_data_sources(session& amc, const call_context& context,
+                                                         int page_size = 0);
+// One data source with every column: AMC's spec caps "columns" at 500 per
+// reply; a reply that also carries "nextToken" (beside or in the
+// DataSource) is followed (?nextToken=)
+// and the pages' columns joined in order (our reading: AMC documents no
+// column paging).
+boost::asio::awaitable<nlohmann::json> get_data_source(session& amc, const call_context& context,
+                                                       std::string data_source_id);
+
 // Checks an execution request before it is sent: workflowId XOR inline
 // sqlQuery, both ends of an EXPLICIT window, timeout >= 900 s, known window
 // types. Throws invalid_argument saying what to change.

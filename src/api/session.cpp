@@ -52,6 +52,9 @@ namespace {
   const std::string amc_text = redact_secrets(amc_error_text(reply.body), {token});
   nlohmann::json detail = {{"http_status", reply.status}, {"credential_id", context.credential_id}};
   const auto reply_json = parse_json_bounded(reply.body).value_or(nlohmann::json());
+  // AMC's own words, for callers that report them as they are (the
+  // pre-flight check's compile error); never decided on.
+  if (!amc_text.empty()) detail["amc_details"] = amc_text;
   if (reply_json.is_object() && reply_json.contains("code"))
     detail["amc_code"] = redact_secrets(cut_text(reply_json["code"].is_string() ? reply_json["code"].get<std::string>()
                                                                                : reply_json["code"].dump(),

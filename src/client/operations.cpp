@@ -2,6 +2,7 @@
 
 #include "api/ids.hpp"
 #include "api/operations.hpp"
+#include "api/preflight.hpp"
 #include "api/shapes.hpp"
 #include "client/callback_gate.hpp"
 #include "client/internals.hpp"
@@ -9,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 
 namespace amc::client {
@@ -186,6 +188,42 @@ nlohmann::json download(client& core, const api::results_download_request& reque
   return core.run_blocking(api::download_results(core.amc(), internals(core).http(), with_deadline(request.context, deadline),
                                                  id, std::move(options)),
                            deadline, cancelled_by);
+}
+
+nlohmann::json data_source_list(client& core, const api::data_source_list_request& request, call_deadline deadline,
+                                const cancellation_ptr& cancelled_by) {
+  auto listing = core.run_blocking(api::list_data_sources(core.amc(), with_deadline(request.context, deadline)),
+                                   deadline, cancelled_by);
+  if (request.filter.empty()) return listing;
+  const auto lower = [](std::string text) {
+    for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+  };
+  const std::string wanted = lower(request.filter);
+  nlohmann::json kept = nlohmann::json::array();
+  for (auto& source : listing["dataSources"])
+    if (lower(source.value("dataSourceId", "")).find(wanted) != std::string::npos) kept.push_back(std::move(source));
+  return nlohmann::json{{"dataSources", std::move(kept)}};
+}
+
+nlohmann::json data_source_get(client& core, const api::data_source_get_request& request, call_deadline deadline,
+                               const cancellation_ptr& cancelled_by) {
+  return core.run_blocking(
+      api::get_data_source(core.amc(), with_deadline(request.context, deadline), request.data_source_id), deadline,
+      cancelled_by);
+}
+
+nlohmann::json workflow_validate(client& core, const api::workflow_validate_request& request,
+                                 call_deadline deadline, const cancellation_ptr& cancelled_by) {
+  return core.run_blocking(
+      api::validate_workflow(core.amc(), with_deadline(request.context, deadline), request.request), deadline,
+      cancelled_by);
+}
+
+nlohmann::json adhoc_quota(client& core, const api::adhoc_quota_request& request, call_deadline deadline,
+                           const cancellation_ptr& cancelled_by) {
+  return core.run_blocking(api::adhoc_quota(core.amc(), with_deadline(request.context, deadline)), deadline,
+                           cancelled_by);
 }
 
 }  // namespace amc::client

@@ -116,4 +116,19 @@ nlohmann::json download(client& core, const api::results_download_request& reque
                         const cancellation_ptr& cancelled_by = nullptr,
                         std::function<void(const api::download_event&)> progress = nullptr);
 
+// Data sources, the pre-flight check and the ad-hoc quota (issue 24).
+// {"dataSources": [...]}, all pages, only those whose dataSourceId holds
+// request.filter (ignoring case) when it is set.
+nlohmann::json data_source_list(client& core, const api::data_source_list_request& request, call_deadline deadline,
+                                const cancellation_ptr& cancelled_by = nullptr);
+// AMC's DataSource with every column (api::get_data_source).
+nlohmann::json data_source_get(client& core, const api::data_source_get_request& request, call_deadline deadline,
+                               const cancellation_ptr& cancelled_by = nullptr);
+// api::validate_workflow: the report, or invalid_argument with it.
+nlohmann::json workflow_validate(client& core, const api::workflow_validate_request& request,
+                                 call_deadline deadline, const cancellation_ptr& cancelled_by = nullptr);
+// api::adhoc_quota: today's ad-hoc runs of the instance.
+nlohmann::json adhoc_quota(client& core, const api::adhoc_quota_request& request, call_deadline deadline,
+                           const cancellation_ptr& cancelled_by = nullptr);
+
 }  // namespace amc::client

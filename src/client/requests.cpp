@@ -392,6 +392,47 @@ results_download_request decode_results_download_request(const char* json_text) 
   return request;
 }
 
+data_source_list_request decode_data_source_list_request(const char* json_text) {
+  constexpr std::string_view what = "data source list request";
+  const auto body = parse_json_object(json_text, what, false);
+  data_source_list_request request;
+  const auto fields = read_instance_request(body, what, request, {"filter"});
+  request.filter = fields.text("filter").value_or("");
+  return request;
+}
+
+data_source_get_request decode_data_source_get_request(const char* json_text) {
+  constexpr std::string_view what = "data source get request";
+  const auto body = parse_json_object(json_text, what, false);
+  data_source_get_request request;
+  const auto fields = read_instance_request(body, what, request, {"data_source_id"});
+  request.data_source_id =
+      fields.required_text("data_source_id", "a string: the data source (table) name, such as \"dsp_impressions\"");
+  validate_path_id(request.data_source_id, "data_source_id");
+  return request;
+}
+
+workflow_validate_request decode_workflow_validate_request(const char* json_text) {
+  constexpr std::string_view what = "validate request";
+  const auto body = parse_json_object(json_text, what, false);
+  workflow_validate_request request;
+  const auto fields = read_instance_request(body, what, request, {"request"});
+  const json& amc_request = fields.required_object(
+      "request", "AMC's CreateWorkflowExecutionRequest {\"workflowId\" or \"workflow\": {\"sqlQuery\"}, …}");
+  check_execution_request(fields.nested(amc_request, "request"));
+  validate_execution_request(amc_request);
+  request.request = amc_request;
+  return request;
+}
+
+adhoc_quota_request decode_adhoc_quota_request(const char* json_text) {
+  constexpr std::string_view what = "ad-hoc quota request";
+  const auto body = parse_json_object(json_text, what, false);
+  adhoc_quota_request request;
+  read_instance_request(body, what, request, {});
+  return request;
+}
+
 }  // namespace amc::api
 
 namespace amc::client {

@@ -109,6 +109,23 @@ struct results_download_request : execution_named_request {
   int parallelism = 4;
 };
 
+// Data sources (issue 24): + "filter" (optional text: keep the sources whose
+// dataSourceId contains it, ignoring case).
+struct data_source_list_request : instance_request {
+  std::string filter;
+};
+// + "data_source_id" (required; checked as a URL path id).
+struct data_source_get_request : instance_request {
+  std::string data_source_id;
+};
+// The pre-flight check: + "request" (AMC's CreateWorkflowExecutionRequest,
+// checked as a submit's is).
+struct workflow_validate_request : instance_request {
+  nlohmann::json request = nlohmann::json::object();
+};
+// Today's ad-hoc runs: the instance alone.
+struct adhoc_quota_request : instance_request {};
+
 // Each parses `json_text` (the shared parse helper, common/json_fields.hpp)
 // and decodes it; throws invalid_argument as described above.
 accounts_request decode_accounts_request(const char* json_text);
@@ -125,6 +142,10 @@ execution_list_request decode_execution_list_request(const char* json_text);
 execution_cancel_request decode_execution_cancel_request(const char* json_text);
 execution_wait_request decode_execution_wait_request(const char* json_text);
 results_download_request decode_results_download_request(const char* json_text);
+data_source_list_request decode_data_source_list_request(const char* json_text);
+data_source_get_request decode_data_source_get_request(const char* json_text);
+workflow_validate_request decode_workflow_validate_request(const char* json_text);
+adhoc_quota_request decode_adhoc_quota_request(const char* json_text);
 
 }  // namespace amc::api
 

@@ -28,6 +28,7 @@ class amc_error_category final : public std::error_category {
       case errc::forked: return "used after fork";
       case errc::internal: return "internal error";
       case errc::out_of_memory: return "out of memory";
+      case errc::adhoc_quota: return "ad-hoc quota used up";
     }
     return "unknown error";
   }

@@ -41,6 +41,7 @@ enum class errc : int {
   forked = 17,
   internal = 18,
   out_of_memory = 19,
+  adhoc_quota = 20,
 };
 
 const std::error_category& amc_category() noexcept;

@@ -31,8 +31,10 @@ enum class operation : int {
   update_execution,
   get_download_urls,
   download_result,
+  list_data_sources,
+  get_data_source,
 };
-inline constexpr std::size_t operation_count = 17;
+inline constexpr std::size_t operation_count = 19;
 
 // The spec's operationId (or lwaToken, lwaConsent, downloadResult).
 std::string_view operation_name(operation op);

@@ -141,7 +141,7 @@ const std::vector<std::string>& settings_names() {
   static const std::vector<std::string> names = {
       "response_shape",           "time_scale",          "access_token_ttl_seconds", "consent_code_ttl_seconds",
       "download_url_ttl_seconds", "refresh_token_reply", "max_active_per_instance",  "adhoc_executions_per_day",
-      "accounts_page_size"};
+      "accounts_page_size",       "data_sources_page_size", "adhoc_limit_answer"};
   return names;
 }
 
@@ -166,6 +166,14 @@ void apply_settings_json(sandbox_options& options, const json& settings) {
       json_integer<int>(settings, "adhoc_executions_per_day", options.adhoc_per_day, 0, limits::max_per_instance);
   options.accounts_page_size = json_integer<int>(settings, "accounts_page_size", options.accounts_page_size, 1,
                                                  limits::max_accounts_page_size);
+  options.data_sources_page_size =
+      json_integer<int>(settings, "data_sources_page_size", options.data_sources_page_size, 1, 100);
+  if (settings.contains("adhoc_limit_answer")) {
+    const auto answer = json_text(settings, "adhoc_limit_answer");
+    if (answer != "error" && answer != "rejected")
+      throw std::invalid_argument("adhoc_limit_answer must be \"error\" or \"rejected\"");
+    options.adhoc_limit_answer = answer;
+  }
 }
 
 void apply_config_json(sandbox_options& options, const json& config) {
@@ -174,7 +182,7 @@ void apply_config_json(sandbox_options& options, const json& config) {
       "port", "tls", "io_threads", "state_dir", "client_id", "client_secret", "allowed_redirect_uris", "seed_grant",
       "access_token_ttl_seconds", "consent_code_ttl_seconds", "download_url_ttl_seconds", "refresh_token_reply", "response_shape",
       "time_scale", "seed", "max_active_per_instance", "adhoc_executions_per_day", "accounts_page_size", "accounts",
-      "instances", "default_scenario", "scenarios", "faults", "request_log_size", "log_requests"};
+      "data_sources_page_size", "adhoc_limit_answer", "instances", "default_scenario", "scenarios", "faults", "request_log_size", "log_requests"};
   for (const auto& [key, item] : config.items()) {
     if (std::find(known.begin(), known.end(), key) == known.end()) {
       throw std::invalid_argument(fmt::format("unknown config field '{}'", key));
@@ -272,8 +280,8 @@ AMC behaviour
   --seed N                   seed for ids, durations and result data (default 1)
   --max-active N             active (PENDING/RUNNING/PUBLISHING) executions per
                              instance before new ones are REJECTED (default 10)
-  --adhoc-per-day N          ad-hoc executions per instance per day before new
-                             ones are REJECTED (default 30)
+  --adhoc-per-day N          ad-hoc executions per instance per UTC day before
+                             new ones are refused (default 30)
   --pending DURATION         default simulated PENDING time (default 60s)
   --running DURATION         default simulated RUNNING time (default 15m)
   --publishing DURATION      default simulated PUBLISHING time (default 10s)
@@ -295,7 +303,8 @@ Fault rules (--fault, "faults" in the config, POST /_sandbox/faults)
                              createWorkflowExecution, getWorkflowExecution,
                              UpdateWorkflowExecution,
                              getWorkflowExecutionDownloadUrls, lwaToken,
-                             lwaConsent, downloadResult
+                             lwaConsent, downloadResult, listDataSources,
+                             getDataSource
   path                       match the path, a glob (* matches anything)
                              (no method, operation or path: every request)
   skip N                     let N matching requests through first (default 0)

@@ -89,6 +89,12 @@ struct sandbox_options {
   int max_active_per_instance = 10;
   int adhoc_per_day = 30;
   int accounts_page_size = 100;
+  // listDataSources' page size when the request gives no limit (AMC: 100).
+  int data_sources_page_size = 100;
+  // How the 31st ad-hoc run of a UTC day is refused: "error" (HTTP 400 and
+  // AMC's Error body, no execution: the default) or "rejected" (an
+  // execution created REJECTED with a statusReason). AMC documents neither.
+  std::string adhoc_limit_answer = "error";
   std::vector<account_seed> accounts;    // empty: one default account
   std::vector<instance_seed> instances;  // empty: one default instance
   scenario default_scenario;

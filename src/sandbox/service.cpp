@@ -110,6 +110,8 @@ constexpr std::array<std::string_view, operation_count> operation_names = {
     "UpdateWorkflowExecution",
     "getWorkflowExecutionDownloadUrls",
     "downloadResult",
+    "listDataSources",
+    "getDataSource",
 };
 
 // Splits "/a/b/c" into {"a","b","c"}; at most `N` segments are kept, the
@@ -151,6 +153,8 @@ std::string_view media_type_for(operation op) {
     case operation::get_execution:
     case operation::update_execution:
     case operation::get_download_urls: return detail::executions_media_type;
+    case operation::list_data_sources:
+    case operation::get_data_source: return detail::data_sources_media_type;
     default: return {};
   }
 }
@@ -239,6 +243,11 @@ route classify(http::verb method, std::string_view path) {
       } else if (s.items[3] == "workflowExecutions" && n == 6 && s.items[5] == "downloadUrls") {
         out.resource_id = s.items[4];
         allow({http::verb::get}, operation::get_download_urls);
+      } else if (s.items[3] == "dataSources" && n == 4) {
+        allow({http::verb::get}, operation::list_data_sources);
+      } else if (s.items[3] == "dataSources" && n == 5) {
+        out.resource_id = s.items[4];
+        allow({http::verb::get}, operation::get_data_source);
       }
     }
   }
@@ -265,6 +274,9 @@ http_response handle_reporting(sandbox_state& state, const http_request& request
     case operation::update_execution: return execution_handlers::cancel(state, request, instance, target.resource_id);
     case operation::get_download_urls:
       return result_handlers::download_urls(state, request, instance, target.resource_id, expired_urls);
+    case operation::list_data_sources: return data_source_handlers::list(state, request, instance, query);
+    case operation::get_data_source:
+      return data_source_handlers::get(state, request, instance, target.resource_id, query);
     default: return detail::amc_error(request, http::status::not_found, "No such operation.");
   }
 }
@@ -401,6 +413,13 @@ reply sandbox_service::handle(const http_request& request) {
                             std::string(operation_name(target_route.op)),
                             fault ? std::string(to_string(kind)) : std::string(),
                             elapsed_ms};
+    if (target_route.op == operation::create_execution) {
+      // A dry run creates no execution (AMC's spec: it is not run and uses
+      // no quota): logged apart, so the log's creates are real runs only.
+      const auto body = json::parse(request.body(), nullptr, false);
+      entry.dry_run = body.is_object() && body.value("dryRun", json(false)) == json(true);
+      if (entry.dry_run) entry.operation = std::string(dry_run_log_operation);
+    }
     if (state_.options.log_to_stderr) {
       fmt::print(stderr, "{} {} {} {} {:.3f}ms{}\n", detail::format_time(entry.time), entry.method, entry.path,
                  entry.status, entry.duration_ms, entry.fault.empty() ? "" : " fault=" + entry.fault);

@@ -98,6 +98,8 @@ http_response list_requests(const admin_call& call) {
                  {"operation", entry.operation},
                  {"duration_ms", entry.duration_ms}};
     if (!entry.fault.empty()) item["fault"] = entry.fault;
+    // A dry run creates no execution: a reader of the log tells it apart.
+    if (entry.dry_run) item["dry_run"] = true;
     list.push_back(std::move(item));
   }
   return ok(call, {{"requests", list}});
@@ -125,6 +127,8 @@ http_response get_settings(const admin_call& call) {
                    {"max_active_per_instance", options.max_active_per_instance},
                    {"adhoc_executions_per_day", options.adhoc_per_day},
                    {"accounts_page_size", options.accounts_page_size},
+                   {"data_sources_page_size", options.data_sources_page_size},
+                   {"adhoc_limit_answer", options.adhoc_limit_answer},
                    {"clock_offset_seconds", call.state.clock.offset_seconds},
                    {"client_id", options.client_id}});
 }

@@ -4,6 +4,7 @@
 // shared/amc-api.md. Status comes from execution_model on every read.
 #include "sandbox/service_handlers.hpp"
 
+#include "sandbox/data_sources.hpp"
 #include "sandbox/input_limits.hpp"
 #include "sandbox/paging.hpp"
 #include "sandbox/service_detail.hpp"
@@ -13,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <variant>
 #include <vector>
@@ -139,6 +141,12 @@ http_response create(sandbox_state& state, const http_request& request, instance
     return detail::amc_error(request, static_cast<http::status>(refused->status), refused->details, media);
   }
   auto& accepted = std::get<checked_execution_request>(checked);
+  // A dry run compiles the SQL (AMC's spec: "processed but not submitted to
+  // compute"); what does not compile is refused at once with the line, as a
+  // 400 Error (our assumption: AMC does not document how it answers).
+  if (accepted.dry_run) {
+    if (auto problem = dry_run_compile_error(accepted.sql)) return bad(*problem);
+  }
   execution_plan plan;
   try {
     plan = plan_execution(accepted.workflow_id, accepted.sql, state.options.default_scenario, state.options.scenarios);
@@ -146,20 +154,26 @@ http_response create(sandbox_state& state, const http_request& request, instance
     return bad(error.what());
   }
 
-  // Quota and concurrency, counted at the moment of the request.
+  // Quota and concurrency, counted at the moment of the request. The ad-hoc
+  // day is the UTC day (it resets at 00:00 UTC).
   if (!accepted.dry_run && plan.outcome != "REJECTED") {
     int active = 0, adhoc_today = 0;
+    const double day_start = std::floor(current / 86400) * 86400;
     for (const auto& other : instance.executions) {
       const execution_status other_status = status_at(other->plan, other->timing, current);
       if (other->timing.dry_run || other_status.phase == execution_phase::rejected) continue;
       if (!is_terminal(other_status.phase)) ++active;
-      if (other->request.ad_hoc && other->timing.created > current - 86400) ++adhoc_today;
+      if (other->request.ad_hoc && other->timing.created >= day_start) ++adhoc_today;
     }
     if (accepted.ad_hoc && adhoc_today >= state.options.adhoc_per_day) {
-      plan.outcome = "REJECTED";
-      plan.reason = fmt::format(
+      const std::string reason = fmt::format(
           "Ad hoc workflow executions are limited to {} per day per instance; instance {} has reached the limit.",
           state.options.adhoc_per_day, instance.seed.instance_id);
+      // AMC does not document its answer: by default a 400 Error and no
+      // execution; "adhoc_limit_answer": "rejected" creates one REJECTED.
+      if (state.options.adhoc_limit_answer != "rejected") return bad(reason);
+      plan.outcome = "REJECTED";
+      plan.reason = reason;
     } else if (active >= state.options.max_active_per_instance) {
       plan.outcome = "REJECTED";
       plan.reason = fmt::format(
@@ -254,6 +268,9 @@ http_response list(sandbox_state& state, const http_request& request, instance_s
   };
   std::vector<listed> matches;
   for (const auto& record : instance.executions) {
+    // A dry run is "marked as complete" without being run: AMC's list does
+    // not show it (our reading of the spec), so it never looks like a run.
+    if (record->timing.dry_run) continue;
     const double created = record->timing.created;
     if (min_time && created < static_cast<double>(*min_time)) continue;
     if (max_time && created > static_cast<double>(*max_time)) continue;

@@ -90,6 +90,16 @@ http_response download(sandbox_state& state, const http_request& request, std::s
                        std::unique_lock<std::mutex>& lock);
 }  // namespace result_handlers
 
+// An instance's data sources (service_data_sources.cpp): the fixture
+// catalog (data_sources.hpp), listed in pages and read with its columns in
+// pages of at most 500.
+namespace data_source_handlers {
+http_response list(sandbox_state& state, const http_request& request, instance_state& instance,
+                   std::string_view query);
+http_response get(sandbox_state& state, const http_request& request, instance_state& instance,
+                  std::string_view data_source_id, std::string_view query);
+}  // namespace data_source_handlers
+
 // The admin API under /_sandbox/ (service_admin.cpp), routed by a table of
 // method and path pattern.
 namespace admin_handlers {

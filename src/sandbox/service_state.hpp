@@ -135,6 +135,9 @@ struct fault_table {
 
 // What the sandbox served (admin calls are not counted): counters and the
 // request log.
+// The request log's `operation` for a createWorkflowExecution with
+// "dryRun": true (stats and fault rules still see createWorkflowExecution).
+inline constexpr std::string_view dry_run_log_operation = "createWorkflowExecution (dryRun)";
 struct request_log_entry {
   double time = 0;
   std::string method;
@@ -143,6 +146,7 @@ struct request_log_entry {
   std::string operation;
   std::string fault;
   double duration_ms = 0;
+  bool dry_run = false;  // a createWorkflowExecution with "dryRun": true
 };
 struct traffic_record {
   std::uint64_t requests = 0;

@@ -314,7 +314,7 @@ TEST_P(Operations, SubmitPassesEveryExecutionOptionToAmc) {
   auto& amc = client_->amc();
   run(sync_workflow(amc, context_,
                     {{"workflowId", "wf_options"},
-                     {"sqlQuery", "SELECT campaign FROM t WHERE campaign_id = CUSTOM_PARAMETER('campaign_id')"},
+                     {"sqlQuery", "SELECT campaign FROM dsp_impressions WHERE campaign_id = CUSTOM_PARAMETER('campaign_id')"},
                      {"inputParameters", {{{"name", "campaign_id"}, {"dataType", "STRING"}}}}}));
   auto execution_of = [&](const nlohmann::json& request) {
     const auto submitted = submit("", request);

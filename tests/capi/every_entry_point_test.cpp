@@ -65,6 +65,10 @@ const std::vector<entry_point>& entry_points() {
       {"amc_poller_next_event", [] { return amc_poller_next_event(nullptr, 0, nullptr); }},
       {"amc_poller_stats", [] { return amc_poller_stats(nullptr, nullptr); }},
       {"amc_client_new_with_store", [] { return amc_client_new_with_store(nullptr, nullptr, nullptr); }},
+      {"amc_data_source_list", [] { return amc_data_source_list(nullptr, nullptr, nullptr); }},
+      {"amc_data_source_get", [] { return amc_data_source_get(nullptr, nullptr, nullptr); }},
+      {"amc_workflow_validate", [] { return amc_workflow_validate(nullptr, nullptr, nullptr); }},
+      {"amc_adhoc_quota", [] { return amc_adhoc_quota(nullptr, nullptr, nullptr); }},
   };
   return all;
 }

@@ -87,6 +87,11 @@ const std::vector<operation>& operations() {
          return amc_results_download(client, request, nullptr, nullptr, out);
        },
        instance_request({{"amc_execution_id", "e1"}, {"directory", "/nonexistent/out"}, {"parallelism", 2}})},
+      {"amc_data_source_list", amc_data_source_list, instance_request({{"filter", "dsp_"}})},
+      {"amc_data_source_get", amc_data_source_get, instance_request({{"data_source_id", "dsp_impressions"}})},
+      {"amc_workflow_validate", amc_workflow_validate,
+       instance_request({{"request", {{"workflow", {{"sqlQuery", "SELECT 1"}}}, {"timeWindowType", "ALL"}}}})},
+      {"amc_adhoc_quota", amc_adhoc_quota, instance_request(json::object())},
   };
   return all;
 }
@@ -189,6 +194,9 @@ TEST_F(RequestFields, RequiredFieldsLeftOutAreNamed) {
       {"amc_execution_submit", {"/request"}},
       {"amc_execution_list", {"/filters"}},
       {"amc_results_download", {"/directory"}},
+      {"amc_data_source_get", {"/data_source_id"}},
+      {"amc_workflow_validate", {"/request"}},
+      {"amc_adhoc_quota", {"/instance"}},
   };
   for (const auto& [name, pointers] : required) {
     const auto& op = *std::find_if(operations().begin(), operations().end(),

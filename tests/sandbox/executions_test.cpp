@@ -346,6 +346,7 @@ TEST(SandboxExecutions, ListFiltersSortsAndPages) {
 
 TEST(SandboxExecutions, QuotaAndConcurrencyReject) {
   auto options = test_options();
+  options.adhoc_limit_answer = "rejected";  // the other answer: SandboxAdhocQuota.*
   options.adhoc_per_day = 2;
   options.max_active_per_instance = 3;
   running_sandbox sandbox(options);

@@ -329,6 +329,28 @@ def test_every_operation_conforms(sandbox):
     sandbox.call("GET", sandbox.reporting("workflowExecutions?workflowId=conformance_wf.v1&includeWorkflow=true"))
     sandbox.call("GET", sandbox.reporting("workflowExecutions"), expect=422)
 
+    # Data sources (issue 24): the list in pages, one with its columns in
+    # pages past the spec's 500 (the token in the DataSource), a 404.
+    listed = sandbox.call("GET", sandbox.reporting("dataSources?limit=4"))
+    assert len(listed["dataSources"]) == 4 and "nextToken" in listed
+    sandbox.call("GET", sandbox.reporting("dataSources?limit=4&nextToken=" + listed["nextToken"]))
+    wide = unwrap(sandbox.call("GET", sandbox.reporting("dataSources/sandbox_wide_events")), "dataSource")
+    assert len(wide["columns"]) == 500
+    rest = unwrap(sandbox.call("GET", sandbox.reporting("dataSources/sandbox_wide_events?nextToken=" + wide["nextToken"])),
+                  "dataSource")
+    assert len(rest["columns"]) == 120 and "nextToken" not in rest
+    sandbox.call("GET", sandbox.reporting("dataSources/dsp_nowhere"), expect=404)
+    # A dry run whose SQL does not compile, and the ad-hoc run over the
+    # day's limit: the spec's Error, as a 400.
+    refused = sandbox.call("POST", sandbox.reporting("workflowExecutions"),
+                           {"workflow": {"sqlQuery": "SELECT 1\nFROM dsp_impresions"}, "dryRun": True}, expect=400)
+    assert refused["details"] == "Query compilation failed: line 2:6: Table 'dsp_impresions' does not exist."
+    sandbox.admin("PUT", "settings", {"adhoc_executions_per_day": 1})
+    over = sandbox.call("POST", sandbox.reporting("workflowExecutions"), {"workflow": {"sqlQuery": "SELECT 2"}},
+                        expect=400)
+    assert "per day per instance" in over["details"]
+    sandbox.admin("PUT", "settings", {"adhoc_executions_per_day": 30})
+
     # Authentication and authorisation answers.
     no_token = sandbox.headers()
     del no_token["Authorization"]
@@ -350,6 +372,7 @@ def test_every_operation_conforms(sandbox):
         "AmcpLinkListAmcAccounts", "listInstances", "getInstance", "createWorkflow", "getWorkflow", "listWorkflows",
         "updateWorkflow", "deleteWorkflow", "createWorkflowExecution", "getWorkflowExecution",
         "listWorkflowExecutions", "UpdateWorkflowExecution", "getWorkflowExecutionDownloadUrls",
+        "listDataSources", "getDataSource",
     }
     assert implemented <= {operation for operation, status in sandbox.checked if status == 200}
 
@@ -365,6 +388,8 @@ def test_shape_check_refuses_the_other_shape():
         ("POST", "/amc/reporting/amcsandbox01/workflowExecutions"):
             ("workflowExecution", {"workflowExecutionId": "id", "status": "PENDING"}),
         ("GET", "/amc/instances/amcsandbox01"): ("instance", {"instanceId": "amcsandbox01"}),
+        ("GET", "/amc/reporting/amcsandbox01/dataSources/dsp_clicks"):
+            ("dataSource", {"dataSourceId": "dsp_clicks", "columns": []}),
     }
     for (method, path), (wrapper, flat) in cases.items():
         spec, _, operation = find_operation(method, path)

@@ -271,3 +271,21 @@ def test_mapped_fan_out_over_three_instances(
     assert len({entry["xcom"]["execution_id"] for entry in mapped}) == 3
     instances = sorted(entry["path"].split("/")[3] for entry in creates(sandbox))
     assert instances == INSTANCES
+
+
+def test_preflight_fails_an_unknown_table_before_any_run_unless_turned_off(
+    run_dag: Callable[..., dict[str, Any]], sandbox: Sandbox, airflow_env: dict[str, str]
+) -> None:
+    """Issue 24 point 3: AmcRunWorkflowOperator's pre-flight check, on by
+    default (tests/dags/amc_preflight.py: SQL naming "dsp_impresions")."""
+    summary = run_dag(airflow_env, "amc_preflight", logical_date="2026-05-01T00:00:00+00:00")
+    output = summary["output"]
+    checked = task(summary, "checked")
+    assert checked["state"] == "failed" and checked["try_number"] == 1, checked  # no retry: it cannot help
+    assert "table 'dsp_impresions' (line 3)" in output, output[-6000:]
+    assert "did you mean 'dsp_impressions'?" in output, output[-6000:]
+    assert "AMC could not compile the SQL at line 3" in output, output[-6000:]
+    # Only the unchecked task created a run; the checked one sent a dry run.
+    assert task(summary, "unchecked")["state"] == "success", output[-6000:]
+    assert len(creates(sandbox)) == 1, sandbox.requests()
+    assert len(sandbox.requests("createWorkflowExecution (dryRun)")) == 1

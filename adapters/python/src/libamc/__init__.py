@@ -32,6 +32,7 @@ from libamc.binding import (
     workflow_id_from_name,
 )
 from libamc.exceptions import (
+    AmcAdhocQuotaExceeded,
     AmcAuthRequired,
     AmcCancelled,
     AmcError,
@@ -53,6 +54,7 @@ except PackageNotFoundError:  # imported from a source tree, not installed
 
 __all__ = [
     "ABI_MAJOR",
+    "AmcAdhocQuotaExceeded",
     "AmcAuthRequired",
     "AmcCancelled",
     "AmcError",

@@ -129,6 +129,10 @@ _FUNCTIONS: dict[str, tuple[Any, list[Any]]] = {
     "amc_cancel_token_free": (None, [_handle]),
     "amc_execution_wait": (_status, [_handle, _text, _handle, PROGRESS_CALLBACK, ctypes.c_void_p, _out_text]),
     "amc_results_download": (_status, [_handle, _text, PROGRESS_CALLBACK, ctypes.c_void_p, _out_text]),
+    "amc_data_source_list": (_status, [_handle, _text, _out_text]),
+    "amc_data_source_get": (_status, [_handle, _text, _out_text]),
+    "amc_workflow_validate": (_status, [_handle, _text, _out_text]),
+    "amc_adhoc_quota": (_status, [_handle, _text, _out_text]),
     "amc_poller_new": (_status, [_handle, _text, _out_handle]),
     "amc_poller_free": (None, [_handle]),
     "amc_watch": (_status, [_handle, ctypes.POINTER(WatchOptions), ctypes.POINTER(ctypes.c_uint64)]),
@@ -153,6 +157,10 @@ _CLIENT_CALLS = {
     "execution_get": "amc_execution_get",
     "execution_list": "amc_execution_list",
     "execution_cancel": "amc_execution_cancel",
+    "data_source_list": "amc_data_source_list",
+    "data_source_get": "amc_data_source_get",
+    "workflow_validate": "amc_workflow_validate",
+    "adhoc_quota": "amc_adhoc_quota",
 }
 
 
@@ -581,6 +589,61 @@ class Client:
             if errors:
                 raise errors[0]
         return result
+
+    # -- data sources, the pre-flight check, the ad-hoc quota (libamc 1.2) ----
+    def data_source_list(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The instance's data sources (the tables its SQL can read), every
+        page of AMC's listDataSources.
+
+        ``request``: ``{"credential_id", "instance": {"instance_id",
+        "advertiser_id", "marketplace_id"}, "filter": "dsp_"}`` (``filter``
+        optional: keep the sources whose ``dataSourceId`` contains it, any
+        case). Returns ``{"dataSources": [DataSource, ...]}``, AMC's objects
+        (``dataSourceId``, ``description``, ``columns``, ...; Amazon's
+        workflow-management spec). Raises ``AmcInvalidArgument`` for a bad
+        request, ``AmcForbidden``/``AmcAuthRequired`` as every AMC call."""
+        return self.call("data_source_list", request)
+
+    def data_source_get(self, request: dict[str, Any]) -> dict[str, Any]:
+        """One data source with all of its columns (AMC's getDataSource).
+
+        ``request``: as ``data_source_list`` with ``"data_source_id":
+        "dsp_impressions"`` instead of ``filter``. Returns AMC's DataSource,
+        flat; ``"columns"`` is ``[{"name", "columnType": "DIMENSION" |
+        "METRIC", "description"}, ...]``, joined from every page when the
+        table has more than the 500 columns AMC's spec allows in one reply.
+        Raises ``AmcNotFound`` when the instance has no such data source."""
+        return self.call("data_source_get", request)
+
+    def workflow_validate(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The pre-flight check (amc_workflow_validate): proves a run would
+        compile before any quota is spent.
+
+        ``request``: ``{"credential_id", "instance", "request": {...}}`` with
+        AMC's CreateWorkflowExecutionRequest, as for ``execution_submit``
+        (``"workflowId"`` or ``"workflow": {"sqlQuery": ...}``). Every table
+        the SQL reads is looked up in the instance's data sources, and AMC
+        compiles the request in a dry run (``dryRun``: AMC's spec says it
+        uses no quota). Returns ``{"valid": True, "tables": [...],
+        "unknown_tables": [], "compile_error": None, "dry_run": {...}}``.
+        Raises ``AmcInvalidArgument`` when the check fails: its message names
+        each unknown table with the closest existing name and AMC's compile
+        error with its line, and ``detail["preflight"]`` holds the same
+        report (``unknown_tables``: ``[{"table", "line", "closest"}]``,
+        ``compile_error``: ``{"message", "line"}``)."""
+        return self.call("workflow_validate", request)
+
+    def adhoc_quota(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Today's ad-hoc runs of the instance, counted from AMC's own list
+        of executions (created since 00:00 UTC, all pages).
+
+        ``request``: ``{"credential_id", "instance"}``. Returns
+        ``{"instance_id", "adhoc_executions_today", "adhoc_limit": 30,
+        "adhoc_remaining", "day_start", "resets_at"}`` (times ISO 8601 UTC).
+        AMC allows 30 ad-hoc runs per instance per UTC day (its
+        workflow-management spec); the run after that fails with
+        ``AmcAdhocQuotaExceeded``. Saved workflows do not use this quota."""
+        return self.call("adhoc_quota", request)
 
     # -- life cycle ---------------------------------------------------------
     def close(self) -> None:

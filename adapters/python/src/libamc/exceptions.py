@@ -37,6 +37,7 @@ class Status(IntEnum):
     AMC_E_FORKED = 17
     AMC_E_INTERNAL = 18
     AMC_E_OUT_OF_MEMORY = 19
+    AMC_E_ADHOC_QUOTA = 20
 
 
 class AmcError(Exception):
@@ -163,6 +164,24 @@ class AmcOutOfMemory(AmcError, MemoryError):
     status = Status.AMC_E_OUT_OF_MEMORY
 
 
+class AmcAdhocQuotaExceeded(AmcError):
+    """AMC refused an ad-hoc run: the instance used its 30 ad-hoc runs of the
+    UTC day (AMC's limit, per instance). The count resets at 00:00 UTC; a
+    saved workflow (``workflow_sync``, then ``{"workflowId": ...}``) avoids
+    the limit. ``detail`` has ``instance_id``, ``adhoc_executions_today``,
+    ``adhoc_limit`` and ``resets_at`` (ISO 8601, UTC)."""
+
+    status = Status.AMC_E_ADHOC_QUOTA
+
+    @property
+    def instance_id(self) -> str:
+        return str(self.detail.get("instance_id", ""))
+
+    @property
+    def resets_at(self) -> str:
+        return str(self.detail.get("resets_at", ""))
+
+
 STATUS_EXCEPTIONS: dict[int, type[AmcError]] = {
     cls.status: cls
     for cls in (
@@ -185,6 +204,7 @@ STATUS_EXCEPTIONS: dict[int, type[AmcError]] = {
         AmcForked,
         AmcInternalError,
         AmcOutOfMemory,
+        AmcAdhocQuotaExceeded,
     )
 }
 

@@ -163,6 +163,12 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
         pod eviction or ``execution_timeout`` never cancel it: the next try
         re-attaches. ``execution_timeout`` also bounds a deferred wait: the
         trigger's deadline is the earlier of it and ``wait_timeout``.
+    :param preflight: before a new run is submitted, check it with libamc's
+        pre-flight check (``Client.workflow_validate``: every table the SQL
+        reads exists in the instance, and AMC compiles it in a dry run, which
+        uses no quota); a failure fails the task at once, naming each unknown
+        table with the closest existing name and AMC's compile error with its
+        line. Default True; False skips it (two requests fewer per run).
     """
 
     template_fields: Sequence[str] = (
@@ -207,6 +213,7 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
         request: dict[str, Any] | None = None,
         amc_conn_id: str = AmcHook.default_conn_name,
         cancel_on_kill: bool = True,
+        preflight: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -230,6 +237,7 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
         self.request = request
         self.amc_conn_id = amc_conn_id
         self.cancel_on_kill = cancel_on_kill
+        self.preflight = preflight
         self._cancel: CancelToken | None = None
         self._running: dict[str, Any] | None = None
         # (dag_id, task_id, run_id, map_index) of the try this object runs, for on_kill.
@@ -347,6 +355,10 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
         execution_id = derive_execution_id(
             ti.dag_id, ti.task_id, ti.run_id, ti.map_index if ti.map_index is not None else -1, generation
         )
+        if self.preflight:
+            # Before any quota is spent (issue 24): unknown tables and SQL AMC
+            # cannot compile fail here, not 15 minutes into a run.
+            client.workflow_validate(self._call(hook, request=self.execution_request(context)))
         submitted = client.execution_submit(
             self._call(hook, execution_id=execution_id, request=self.execution_request(context))
         )
