@@ -132,11 +132,18 @@ def run_dag(
         mode: str = "test",
         task_id: str | None = None,
         conf: dict[str, Any] | None = None,
-        logical_date: str = "2026-03-10T00:00:00+00:00",
+        logical_date: str | None = "2026-03-10T00:00:00+00:00",
         extra_env: dict[str, str] | None = None,
         separate_process: bool = False,
     ) -> dict[str, Any]:
-        arguments = [mode, dag_id, logical_date, json.dumps(conf or {}), *([task_id] if task_id else [])]
+        # logical_date None: a manual run without one, as `airflow dags trigger` makes by default.
+        arguments = [
+            mode,
+            dag_id,
+            logical_date or "none",
+            json.dumps(conf or {}),
+            *([task_id] if task_id else []),
+        ]
         if separate_process:
             completed = subprocess.run(
                 [sys.executable, str(HERE / "run_dag.py"), *arguments],
@@ -162,7 +169,8 @@ def run_dag(
         import run_dag as runner
 
         capfd.readouterr()
-        result = runner.run(mode, dag_id, datetime.fromisoformat(logical_date), conf or {}, task_id)
+        date = datetime.fromisoformat(logical_date) if logical_date else None
+        result = runner.run(mode, dag_id, date, conf or {}, task_id)
         out, err = capfd.readouterr()
         result["output"] = out + err
         result["returncode"] = 0
