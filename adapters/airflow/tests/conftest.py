@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from libamc.binding import Client
 from libamc.sandbox import Sandbox
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
@@ -70,6 +71,26 @@ def fernet_key() -> str:
 @pytest.fixture(scope="session")
 def airflow_key() -> str:
     return fernet_key()
+
+
+def sandbox_client(sandbox: Sandbox, credential_id: str) -> Client:
+    """A libamc client of the test's own on the sandbox (memory store, fresh
+    key), with a new grant imported as ``credential_id``: for checking what
+    a DAG did from the side."""
+    summary = sandbox.summary
+    client = Client(
+        {
+            "endpoints": {"amc": summary["url"], "lwa_token": summary["token_url"]},
+            "lwa": {
+                "client_id": summary["client_id"],
+                "client_secret": (sandbox.directory / "client_secret").read_text(),
+            },
+            "tls": {"ca_file": summary["ca_file"]},
+            "store": {"kind": "memory", "fernet_keys": fernet_key()},
+        }
+    )
+    client.auth_import(credential_id, sandbox.new_grant())
+    return client
 
 
 def connection_json(sandbox: Sandbox, refresh_token: str, store: pathlib.Path) -> str:

@@ -18,7 +18,6 @@ test, so no example escapes the check.
 
 from __future__ import annotations
 
-import base64
 import os
 import pathlib
 import re
@@ -28,9 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from libamc.binding import Client
 
-from conftest import ADVERTISER, INSTANCES, MARKETPLACE, REPO, Sandbox
+from conftest import ADVERTISER, INSTANCES, MARKETPLACE, REPO, Sandbox, sandbox_client
 
 PAGES = sorted(
     [REPO / "README.md", REPO / "adapters" / "airflow" / "README.md", *(REPO / "docs").glob("*.md")]
@@ -102,33 +100,6 @@ def docs_dag_folder() -> Iterator[pathlib.Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def sandbox_client(sandbox: Sandbox) -> tuple[Client, dict[str, Any]]:
-    """A libamc client of the test's own on the sandbox, and the request
-    envelope for the connection's instance."""
-    summary = sandbox.summary
-    client = Client(
-        {
-            "endpoints": {
-                "amc": summary["url"],
-                "lwa_token": summary["token_url"],
-                "lwa_consent": summary["consent_url"],
-            },
-            "lwa": {
-                "client_id": summary["client_id"],
-                "client_secret": (sandbox.directory / "client_secret").read_text(),
-            },
-            "tls": {"ca_file": summary["ca_file"]},
-            "store": {
-                "kind": "memory",
-                "fernet_keys": base64.urlsafe_b64encode(os.urandom(32)).decode(),
-            },
-        }
-    )
-    client.auth_import("docs", sandbox.new_grant())
-    instance = {"instance_id": INSTANCES[0], "advertiser_id": ADVERTISER, "marketplace_id": MARKETPLACE}
-    return client, {"credential_id": "docs", "instance": instance}
-
-
 @pytest.mark.parametrize("example", docs_dags(), ids=lambda example: f"{example.page}:{example.dag_id}")
 def test_docs_dag_runs_as_written(
     example: DocsDag,
@@ -140,7 +111,9 @@ def test_docs_dag_runs_as_written(
     sandbox.admin("DELETE", "faults")
     (docs_dag_folder / f"{example.dag_id}.py").write_text(example.code)
     created = None
-    client, who = sandbox_client(sandbox)
+    client = sandbox_client(sandbox, "docs")
+    instance = {"instance_id": INSTANCES[0], "advertiser_id": ADVERTISER, "marketplace_id": MARKETPLACE}
+    who = {"credential_id": "docs", "instance": instance}
     try:
         if example.workflow:
             # The saved workflow the page says the DAG runs: example_amc's.

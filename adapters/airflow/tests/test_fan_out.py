@@ -20,9 +20,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from libamc.binding import Client
 
-from conftest import Sandbox, fernet_key
+from conftest import Sandbox, sandbox_client
 
 
 @pytest.fixture(scope="module")
@@ -77,19 +76,7 @@ def readme_connection(sandbox: Sandbox, store: pathlib.Path) -> str:
 def download_again(sandbox: Sandbox, result: dict[str, Any], directory: pathlib.Path) -> dict[str, Any]:
     """The execution's results fetched anew, on the side, for comparison."""
     summary = sandbox.summary
-    client = Client(
-        {
-            "endpoints": {"amc": summary["url"], "lwa_token": summary["token_url"]},
-            "lwa": {
-                "client_id": summary["client_id"],
-                "client_secret": (sandbox.directory / "client_secret").read_text(),
-            },
-            "tls": {"ca_file": summary["ca_file"]},
-            "store": {"kind": "memory", "fernet_keys": fernet_key()},
-        }
-    )
-    with client:
-        client.auth_import("check", sandbox.new_grant())
+    with sandbox_client(sandbox, "check") as client:
         instance = {
             "instance_id": result["instance_id"],
             "advertiser_id": summary["advertiser_id"],
