@@ -101,9 +101,9 @@ def test_a_task_that_fails_before_submitting_has_no_link_and_logs_no_error(
     summary = run_dag(airflow_env, "example_amc_adhoc", logical_date="2026-04-04T00:00:00+00:00")
     assert summary["state"] == "failed"
     assert sandbox.requests("createWorkflowExecution") == []
+    assert "XCom not found" not in summary["output"], summary["output"][-6000:]
+    assert "Failed to push an xcom for task operator extra link" not in summary["output"]
     for task_id in ("run_deferred", "run_in_worker"):
         failed = entry(summary, task_id)
         assert failed["state"] == "failed" and not failed["link"], failed
         assert ui_links("example_amc_adhoc", summary["run_id"], task_id) == {LINK: None}
-    assert "XCom not found" not in summary["output"], summary["output"][-6000:]
-    assert "Failed to push an xcom for task operator extra link" not in summary["output"]
