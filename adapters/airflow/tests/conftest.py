@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from libamc.binding import Client
 from libamc.sandbox import Sandbox
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
@@ -70,6 +71,26 @@ def fernet_key() -> str:
 @pytest.fixture(scope="session")
 def airflow_key() -> str:
     return fernet_key()
+
+
+def sandbox_client(sandbox: Sandbox, credential_id: str) -> Client:
+    """A libamc client of the test's own on the sandbox (memory store, fresh
+    key), with a new grant imported as ``credential_id``: for checking what
+    a DAG did from the side."""
+    summary = sandbox.summary
+    client = Client(
+        {
+            "endpoints": {"amc": summary["url"], "lwa_token": summary["token_url"]},
+            "lwa": {
+                "client_id": summary["client_id"],
+                "client_secret": (sandbox.directory / "client_secret").read_text(),
+            },
+            "tls": {"ca_file": summary["ca_file"]},
+            "store": {"kind": "memory", "fernet_keys": fernet_key()},
+        }
+    )
+    client.auth_import(credential_id, sandbox.new_grant())
+    return client
 
 
 def connection_json(sandbox: Sandbox, refresh_token: str, store: pathlib.Path) -> str:
@@ -132,11 +153,18 @@ def run_dag(
         mode: str = "test",
         task_id: str | None = None,
         conf: dict[str, Any] | None = None,
-        logical_date: str = "2026-03-10T00:00:00+00:00",
+        logical_date: str | None = "2026-03-10T00:00:00+00:00",
         extra_env: dict[str, str] | None = None,
         separate_process: bool = False,
     ) -> dict[str, Any]:
-        arguments = [mode, dag_id, logical_date, json.dumps(conf or {}), *([task_id] if task_id else [])]
+        # logical_date None: a manual run without one, as `airflow dags trigger` makes by default.
+        arguments = [
+            mode,
+            dag_id,
+            logical_date or "none",
+            json.dumps(conf or {}),
+            *([task_id] if task_id else []),
+        ]
         if separate_process:
             completed = subprocess.run(
                 [sys.executable, str(HERE / "run_dag.py"), *arguments],
@@ -162,7 +190,8 @@ def run_dag(
         import run_dag as runner
 
         capfd.readouterr()
-        result = runner.run(mode, dag_id, datetime.fromisoformat(logical_date), conf or {}, task_id)
+        date = datetime.fromisoformat(logical_date) if logical_date else None
+        result = runner.run(mode, dag_id, date, conf or {}, task_id)
         out, err = capfd.readouterr()
         result["output"] = out + err
         result["returncode"] = 0

@@ -3,6 +3,7 @@
 map index, state, try number) and their XCom return values.
 
 Usage: run_dag.py MODE DAG_ID LOGICAL_DATE CONF_JSON [TASK_ID]
+(LOGICAL_DATE "none": a manual run without a logical date, mode test only)
 
   test    Airflow's dag.test(). It replaces any earlier run of the same
           logical date (and with it that run's task_state_store).
@@ -91,7 +92,7 @@ def run_again(dag: Any, dag_id: str, logical_date: datetime, task_id: str | None
 
 
 def run(
-    mode: str, dag_id: str, logical_date: datetime, conf: dict[str, Any], task_id: str | None
+    mode: str, dag_id: str, logical_date: datetime | None, conf: dict[str, Any], task_id: str | None
 ) -> dict[str, Any]:
     bag = DagBag()
     assert not bag.import_errors, bag.import_errors
@@ -100,12 +101,14 @@ def run(
     if mode == "test":
         dag_run = dag.test(logical_date=logical_date, run_after=logical_date, run_conf=conf)
     else:
+        assert logical_date is not None, f"mode {mode} finds the DAG run by its logical date"
         dag_run = run_again(dag, dag_id, logical_date, task_id if mode == "clear" else None)
     return summary(dag_id, dag_run)
 
 
 def main() -> None:
-    mode, dag_id, logical_date = sys.argv[1], sys.argv[2], datetime.fromisoformat(sys.argv[3])
+    mode, dag_id = sys.argv[1], sys.argv[2]
+    logical_date = datetime.fromisoformat(sys.argv[3]) if sys.argv[3] != "none" else None
     task_id = sys.argv[5] if len(sys.argv) > 5 else None
     result = run(mode, dag_id, logical_date, json.loads(sys.argv[4]), task_id)
     print("DAG_TEST_SUMMARY " + json.dumps(result, default=str), flush=True)

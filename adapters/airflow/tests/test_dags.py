@@ -55,10 +55,12 @@ def test_success_with_results(
     for part in manifest["files"]:
         path = pathlib.Path(part["path"])
         assert path.is_file() and path.read_text().startswith("campaign_id,")
+    # download_dir (the DAG's) / the AMC run's own folder.
     assert (
-        path.parent
+        path.parent.parent
         == pathlib.Path(airflow_env["AIRFLOW_VAR_AMC_RESULTS_DIR"]) / "example_amc" / summary["run_id"]
     )
+    assert path.parent.name == result["amc_execution_id"] == manifest["directory"].rsplit("/", 1)[1]
     # The window: the data interval [03-09, 03-10) UTC, 14 hours earlier, sent as
     # New York wall-clock time (after the 2026-03-08 DST change: UTC-4), which
     # AMC echoes in UTC.

@@ -150,3 +150,23 @@ def test_tls_trusts_ssl_cert_file_without_a_ca_file(sandbox: Sandbox, tmp_path: 
     # With it the sandbox's test CA is trusted; without it, the system's
     # bundle is used, which does not hold the test CA.
     assert outcomes == ["trusted", "AmcTlsError"], outcomes
+
+
+def test_the_wheel_carries_the_two_instance_sandbox_configuration(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`amc-sandbox --config two-instances` (docs/airflow.md, fan-out): the
+    name resolves to the configuration inside the package; a file of that
+    name in the working directory wins; an unknown name lists the known ones."""
+    config = libamc.sandbox.bundled_config("two-instances")
+    assert config.parent.parent == pathlib.Path(libamc.__file__).parent
+    instances = json.loads(config.read_text())["instances"]
+    assert [instance["instanceId"] for instance in instances] == ["amcsandbox01", "amcsandbox02"]
+    resolve = libamc.sandbox._bundled_configs
+    assert resolve(["--tls", "--config", "two-instances"]) == ["--tls", "--config", str(config)]
+    assert resolve(["--config=two-instances"]) == [f"--config={config}"]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "two-instances").write_text("{}")
+    assert resolve(["--config", "two-instances"]) == ["--config", "two-instances"]
+    with pytest.raises(FileNotFoundError, match="two-instances"):
+        libamc.sandbox.bundled_config("three-instances")

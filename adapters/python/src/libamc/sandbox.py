@@ -4,7 +4,10 @@ quick start and for tests, without a checkout of libamc.
 The wheel carries the program in ``libamc/bin/amc-sandbox`` (built like
 libamc.so.1: it needs only glibc). ``main`` is the ``amc-sandbox`` console
 script: it runs that program with the same arguments and exit status (see
-docs/sandbox.md for them). ``AMC_SANDBOX`` names another program to run.
+docs/sandbox.md for them), except that ``--config NAME`` may name a
+configuration the package carries (``sandbox_configs/NAME.json``, e.g.
+``two-instances``: two AMC instances of one account, for trying a fan-out).
+``AMC_SANDBOX`` names another program to run.
 ``Sandbox.start`` runs one for a script or a test and gives its addresses,
 its test CA and its admin API.
 """
@@ -23,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 PROGRAM = "amc-sandbox"
+# Configurations (``--config`` documents) the package carries, by name.
+CONFIGS = Path(__file__).resolve().parent / "sandbox_configs"
 
 
 def path() -> Path:
@@ -122,10 +127,39 @@ class Sandbox:
         self.stop()
 
 
+def bundled_config(name: str) -> Path:
+    """The path of a configuration the package carries (``two-instances``);
+    FileNotFoundError listing the names there are."""
+    found = CONFIGS / f"{name}.json"
+    if "/" in name or not found.is_file():
+        names = sorted(path.stem for path in CONFIGS.glob("*.json"))
+        raise FileNotFoundError(
+            f"no sandbox configuration {name!r} in the libamc package; it carries: {', '.join(names)}"
+        )
+    return found
+
+
+def _bundled_configs(arguments: list[str]) -> list[str]:
+    """``--config NAME`` (or ``--config=NAME``) where NAME is no file but a
+    configuration the package carries: its path instead. A file of that
+    name wins, so a config file of one's own is never shadowed."""
+    out = list(arguments)
+    for index, argument in enumerate(out):
+        if argument == "--config" and index + 1 < len(out):
+            position, value, prefix = index + 1, out[index + 1], ""
+        elif argument.startswith("--config="):
+            position, value, prefix = index, argument.split("=", 1)[1], "--config="
+        else:
+            continue
+        if value and not Path(value).exists() and (CONFIGS / f"{value}.json").is_file():
+            out[position] = prefix + str(bundled_config(value))
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs amc-sandbox in place of this process with ``argv`` (default:
     this process's arguments); returns 1 with a message when it is missing."""
-    arguments = list(sys.argv[1:] if argv is None else argv)
+    arguments = _bundled_configs(list(sys.argv[1:] if argv is None else argv))
     try:
         program = path()
     except FileNotFoundError as problem:

@@ -19,12 +19,23 @@ import hashlib
 import json
 import os
 import threading
+from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from airflow.sdk import BaseHook, Connection
-from libamc.binding import Client
-from libamc.exceptions import AmcError
+from libamc.binding import CancelToken, Client
+from libamc.exceptions import AmcConfigError, AmcError
+
+from libamc_airflow.hooks.amc_objects import (
+    AmcAccount,
+    AmcExecution,
+    AmcInstance,
+    ResultManifest,
+    SubmittedExecution,
+    WorkflowSync,
+)
 
 # (connection id, configuration digest) -> client, for this process. The
 # binding's Client makes a fresh native client after a fork by itself.
@@ -225,3 +236,144 @@ class AmcHook(BaseHook):
             )
         except AmcError as problem:
             return False, str(problem)
+
+    # -- typed AMC operations ------------------------------------------------------
+    # Keyword arguments in, typed records out: what a DAG author calls (the
+    # operators call the same operations). get_conn()'s dict-in/dict-out
+    # client stays as it is. ``instance`` overrides the connection's instance
+    # (keys instance_id, advertiser_id, marketplace_id), as the operators'
+    # argument of that name does.
+    def instance_for(self, instance: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The instance a call goes to: the connection's, with ``instance``'s
+        keys over it (an override with all three keys needs none from the
+        connection)."""
+        override = {key: str(value) for key, value in (instance or {}).items() if value}
+        if all(override.get(key) for key in ("instance_id", "advertiser_id", "marketplace_id")):
+            return override
+        return {**self.instance, **override}
+
+    def _request(self, instance: Mapping[str, str] | None, **fields: Any) -> dict[str, Any]:
+        return {"credential_id": self.credential_id, "instance": self.instance_for(instance), **fields}
+
+    def list_accounts(self) -> list[AmcAccount]:
+        """Every AMC account the connection's grant reaches (all pages of
+        ``GET /amc/accounts``); an account's ``account_id`` is the
+        ``advertiser_id`` of its instances."""
+        listing = self.get_conn().accounts_list({"credential_id": self.credential_id})
+        return [AmcAccount.from_amc(account) for account in listing.get("accounts", [])]
+
+    def list_instances(
+        self, advertiser_id: str | None = None, marketplace_id: str | None = None
+    ) -> list[AmcInstance]:
+        """Every AMC instance of one account (all pages of ``GET
+        /amc/instances``): by default the connection's ``advertiser_id`` and
+        ``marketplace_id``; an account of ``list_accounts()`` gives both."""
+        connection = self.connection
+        advertiser = advertiser_id or self.field(connection, "advertiser_id")
+        marketplace = marketplace_id or self.field(connection, "marketplace_id")
+        if not advertiser or not marketplace:
+            raise AmcConfigError(
+                f"listing AMC instances needs an advertiser (entity) id and a marketplace id: pass "
+                f"advertiser_id and marketplace_id (an account of list_accounts() has both), or set "
+                f"them in the connection {self.amc_conn_id!r}"
+            )
+        listing = self.get_conn().instances_list(
+            {"credential_id": self.credential_id, "advertiser_id": advertiser, "marketplace_id": marketplace}
+        )
+        return [
+            AmcInstance(
+                instance_id=str(item.get("instanceId") or ""),
+                instance_name=str(item.get("instanceName") or ""),
+                advertiser_id=advertiser,
+                marketplace_id=marketplace,
+                amc=dict(item),
+            )
+            for item in listing.get("instances", [])
+        ]
+
+    def list_workflows(self, *, instance: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """The instance's saved workflows (AMC's Workflow objects), all pages."""
+        listing = self.get_conn().workflow_list(self._request(instance))
+        return list(listing.get("workflows", []))
+
+    def sync_workflow(
+        self,
+        workflow_id: str,
+        sql: str,
+        *,
+        workflow: Mapping[str, Any] | None = None,
+        instance: Mapping[str, str] | None = None,
+    ) -> WorkflowSync:
+        """Creates the saved workflow, updates it when it differs, or leaves
+        it; ``workflow`` holds more fields of AMC's Workflow object."""
+        definition = {**(workflow or {}), "workflowId": workflow_id, "sqlQuery": sql}
+        result = self.get_conn().workflow_sync(self._request(instance, workflow=definition))
+        return WorkflowSync(workflow_id=workflow_id, action=str(result.get("action") or ""))
+
+    def submit_execution(
+        self, execution_id: str, request: Mapping[str, Any], *, instance: Mapping[str, str] | None = None
+    ) -> SubmittedExecution:
+        """Starts an AMC run of AMC's CreateWorkflowExecutionRequest
+        ``request``; ``execution_id`` is the idempotency key: submitting it
+        again gives back the run it started (``reattached``)."""
+        submitted = self.get_conn().execution_submit(
+            self._request(instance, execution_id=execution_id, request=dict(request))
+        )
+        return SubmittedExecution(
+            execution_id=str(submitted["execution_id"]),
+            amc_execution_id=str(submitted["amc_execution_id"]),
+            reattached=bool(submitted.get("reattached")),
+        )
+
+    def get_execution(
+        self, amc_execution_id: str, *, instance: Mapping[str, str] | None = None
+    ) -> AmcExecution:
+        """The execution as AMC reports it now (AmcNotFound when AMC does not know it)."""
+        execution = self.get_conn().execution_get(self._request(instance, amc_execution_id=amc_execution_id))
+        return cast(AmcExecution, execution)
+
+    def wait_execution(
+        self,
+        amc_execution_id: str,
+        *,
+        timeout: timedelta = timedelta(hours=24),
+        poll_interval: float = 30.0,
+        cancel: CancelToken | None = None,
+        progress: Callable[[dict[str, Any]], None] | None = None,
+        instance: Mapping[str, str] | None = None,
+    ) -> AmcExecution:
+        """Blocks until the run is SUCCEEDED (returned); FAILED, CANCELLED or
+        REJECTED raise AmcExecutionFailed with AMC's reason, ``timeout``
+        AmcTimeout. Reads start every few seconds and grow to
+        ``poll_interval`` seconds; ``cancel`` stops the wait from another
+        thread; ``progress`` gets libamc's status events."""
+        request = self._request(
+            instance,
+            amc_execution_id=amc_execution_id,
+            timeout_ms=int(timeout.total_seconds() * 1000),
+            first_poll_ms=int(min(poll_interval, 5.0) * 1000),
+            max_poll_ms=int(poll_interval * 1000),
+        )
+        execution = self.get_conn().execution_wait(request, cancel=cancel, progress=progress)
+        return cast(AmcExecution, execution)
+
+    def cancel_execution(
+        self, amc_execution_id: str, *, instance: Mapping[str, str] | None = None
+    ) -> AmcExecution:
+        """Cancels a PENDING or RUNNING run; returns the execution as AMC
+        reports it afterwards."""
+        execution = self.get_conn().execution_cancel(
+            self._request(instance, amc_execution_id=amc_execution_id)
+        )
+        return cast(AmcExecution, execution)
+
+    def download_results(
+        self, amc_execution_id: str, directory: str, *, instance: Mapping[str, str] | None = None
+    ) -> ResultManifest:
+        """Downloads every result part of a SUCCEEDED run into ``directory``
+        (made if missing) as part-1.csv, part-2.csv, ...; returns the
+        manifest (paths, bytes, rows, columns; never the rows)."""
+        manifest = self.get_conn().results_download(
+            self._request(instance, amc_execution_id=amc_execution_id, directory=directory)
+        )
+        return cast(ResultManifest, manifest)

@@ -38,6 +38,7 @@ trigger's (AmcExecutionTrigger.on_kill), by the same rule.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -147,8 +148,10 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
         ``time_zone``.
     :param time_zone: the instance's time zone (a tz database name).
     :param data_latency: how far AMC's data lags behind (default 0).
-    :param download_dir: where to download the result files (templated);
-        none: no download.
+    :param download_dir: where to download the result files (templated):
+        each AMC run's parts go into ``<download_dir>/<AMC execution id>/``
+        (part-1.csv, ...), so runs sharing it keep their files apart; the
+        manifest in XCom names them. None: no download.
     :param deferrable: wait in the triggerer (default: ``[operators]
         default_deferrable``).
     :param poll_interval: seconds between status reads while deferred.
@@ -156,7 +159,8 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
     :param rerun_after_success: when a task whose AMC run succeeded is
         cleared, start a new run instead of finishing with the old one.
     :param instance: overrides the connection's instance (for mapping over
-        instances).
+        instances): any of ``instance_id``, ``advertiser_id``,
+        ``marketplace_id`` (``AmcInstance.override`` has all three).
     :param request: more fields of AMC's CreateWorkflowExecutionRequest.
     :param cancel_on_kill: cancel the AMC run when a user kills the task
         (mark failed or success, clear); default True. A worker shutdown, a
@@ -242,6 +246,8 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
         self._running: dict[str, Any] | None = None
         # (dag_id, task_id, run_id, map_index) of the try this object runs, for on_kill.
         self._ti_key: tuple[str, str, str, int] | None = None
+        # The extra link's URL once this process knows the run (AmcExecutionLink).
+        self.amc_execution_url: str | None = None
         # on_kill runs in a SIGTERM handler; a pod eviction signals the task
         # and its supervisor, which forwards it: a second SIGTERM must not
         # re-enter on_kill while the first one talks to the supervisor (its
@@ -308,11 +314,19 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
         return value if isinstance(value, dict) else None
 
     def _link(self, context: Context, hook: AmcHook, instance_id: str, amc_execution_id: str) -> None:
+        """The extra link, on every path that knows the run (submit,
+        re-attach, finish, the trigger's event): in XCom now, so that it
+        shows while the task waits, and on this object, where
+        AmcExecutionLink reads it when the task ends (a new try or a clear
+        starts with no XCom)."""
         region = hook.field(hook.connection, "region") or "na"
         endpoint = hook.field(hook.connection, "amc_endpoint") or REGION_AMC_ENDPOINTS.get(region, "")
-        context["ti"].xcom_push(
-            key=AmcExecutionLink().xcom_key, value=execution_url(endpoint, instance_id, amc_execution_id)
-        )
+        self.amc_execution_url = execution_url(endpoint, instance_id, amc_execution_id)
+        context["ti"].xcom_push(key=AmcExecutionLink().xcom_key, value=self.amc_execution_url)
+
+    def _link_record(self, context: Context, hook: AmcHook, record: dict[str, Any]) -> None:
+        instance = record.get("instance") or self._call(hook)["instance"]
+        self._link(context, hook, str(instance["instance_id"]), str(record["amc_execution_id"]))
 
     # -- execute ------------------------------------------------------------------------------
     def execute(self, context: Context) -> Any:
@@ -330,6 +344,8 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
             generation = int(record.get("generation", 0))
             execution = self._execution_of(hook, record)
             status = status_of(execution) if execution is not None else "NOT_FOUND"
+            if execution is not None:
+                self._link_record(context, hook, record)
             if execution is not None and not is_terminal(execution):
                 self.log.info(
                     "Re-attaching to AMC execution %s (%s) submitted by an earlier try",
@@ -463,6 +479,15 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
         execution: dict[str, Any] = outcome["execution"]
         return execution
 
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        """The trigger's event (AmcExecutionEventsMixin.execute_complete),
+        after setting the extra link in this process, which resumed the task."""
+        if event.get("amc_execution_id"):
+            hook = self.hook
+            instance_id = event.get("instance_id") or self._call(hook)["instance"]["instance_id"]
+            self._link(context, hook, str(instance_id), str(event["amc_execution_id"]))
+        return super().execute_complete(context, event)
+
     def execution_succeeded(self, context: Context, event: dict[str, Any]) -> Any:
         """The trigger's success event (AmcExecutionEventsMixin.execute_complete
         handles the others): download and finish."""
@@ -479,19 +504,33 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
         manifest = None
         if self.download_dir:
             manifest = hook.get_conn().results_download(
-                self._call(hook, amc_execution_id=record["amc_execution_id"], directory=self.download_dir)
+                self._call(
+                    hook,
+                    amc_execution_id=record["amc_execution_id"],
+                    directory=self.results_directory(record["amc_execution_id"]),
+                )
             )
         self._remember(context, {**record, "finished": True})
+        instance_id = (record.get("instance") or self._call(hook)["instance"]).get("instance_id")
         result = {
             "execution_id": record["execution_id"],
             "amc_execution_id": record["amc_execution_id"],
+            # Which instance ran it: a mapped task's values tell their instances apart.
+            "instance_id": instance_id,
             "status": SUCCEEDED,
             "execution": summary(execution or {}),
             "manifest": manifest,
         }
         # For the OpenLineage facets (AmcLineageMixin), read on this task object.
-        self.finished_run = {**result, "instance_id": (record.get("instance") or {}).get("instance_id")}
+        self.finished_run = dict(result)
         return result
+
+    def results_directory(self, amc_execution_id: str) -> str:
+        """``download_dir/<AMC execution id>``: each run's parts (part-1.csv,
+        ...) in a folder of their own, so runs that share a ``download_dir``
+        (a mapped task's instances, a rerun of a cleared task) never write
+        over each other's files. The manifest names the folder."""
+        return os.path.join(str(self.download_dir), amc_execution_id)
 
     def _killed_by_user(self) -> bool:
         """On SIGTERM: True unless Airflow still counts this try as RUNNING
