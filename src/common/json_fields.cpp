@@ -71,6 +71,11 @@ std::optional<nlohmann::json> parse_json_bounded(std::string_view text, json_pro
                      ? json_problem::kind::invalid_utf8
                      : json_problem::kind::invalid;
     found.byte = error.byte > 0 ? error.byte - 1 : 0;
+  } catch (const nlohmann::json::out_of_range&) {
+    // A number past a double's range ("1e999"): nlohmann reports it as
+    // out_of_range, not parse_error, and without a position (found by the
+    // fuzz targets of tests/fuzz: it escaped every parser of outside JSON).
+    found.what = json_problem::kind::number_out_of_range;
   }
   if (problem != nullptr) *problem = found;
   return std::nullopt;
@@ -83,6 +88,8 @@ std::string describe(const json_problem& problem) {
     case json_problem::kind::too_deep:
       return fmt::format("nests arrays and objects deeper than {} levels (byte {})", max_json_depth,
                          problem.byte);
+    case json_problem::kind::number_out_of_range:
+      return "holds a number too large for a double (such as 1e999)";
     case json_problem::kind::invalid: break;
   }
   return fmt::format("is not valid JSON (byte {})", problem.byte);
