@@ -15,7 +15,7 @@ namespace {
 // downloadUrls entry, an endpoint, a proxy) with bytes that are not UTF-8
 // made a message that is not UTF-8 either, and of any length.
 TEST(Url, ARefusedSchemeIsQuotedAsValidUtf8AndShort) {
-  for (const std::string url : {std::string("\xff\xff_://host/"), std::string(1000, 'x') + "://host/"}) {
+  for (const std::string& url : {std::string("\xff\xff_://host/"), std::string(1000, 'x') + "://host/"}) {
     try {
       parse_url(url);
       ADD_FAILURE() << "accepted";
