@@ -38,6 +38,14 @@ std::optional<std::size_t> first_bracket_past_limit(std::string_view text) {
 }  // namespace
 
 std::optional<nlohmann::json> parse_json_bounded(std::string_view text, json_problem* problem) {
+  // nlohmann's lexer takes a NUL byte for the end of the input, so
+  // "{...}\0anything" was read as the JSON before the NUL (found by the
+  // AMC reply fuzz target). JSON has no raw NUL anywhere (in a string it is
+  // \u0000): text holding one is not JSON.
+  if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
+    if (problem != nullptr) *problem = json_problem{json_problem::kind::invalid, nul};
+    return std::nullopt;
+  }
   // Fast path (every AMC reply goes through here): when no bracket nests
   // past the limit, nlohmann's plain parser, about twice as fast as the
   // callback one. It returns a document only for valid JSON, for which the

@@ -50,6 +50,20 @@ TEST(JsonFields, ANumberPastADoublesRangeIsRefusedNotThrown) {
   EXPECT_NE(message.find("too large"), std::string::npos) << message;
 }
 
+// Found by the fuzz target tests/fuzz/amc_reply: nlohmann's lexer ends the
+// input at a NUL byte, so a reply "{...}\0garbage" was read as the JSON
+// before it. A raw NUL is never JSON (in a string it is \u0000).
+TEST(JsonFields, TextHoldingANulByteIsNotJson) {
+  using namespace std::string_view_literals;
+  for (const auto text : {"2\0\xff\xff"sv, "{\"status\": \"SUCCEEDED\"}\0{\"status\": \"FAILED\"}"sv, "\0"sv,
+                          "[1,\0 2]"sv}) {
+    json_problem problem;
+    EXPECT_FALSE(parse_json_bounded(text, &problem)) << "read as JSON: " << text.substr(0, text.find('\0'));
+    EXPECT_EQ(problem.byte, text.find('\0'));
+  }
+  EXPECT_EQ(parse_json_bounded(R"({"a": "\u0000"})")->at("a"), std::string(1, '\0'));
+}
+
 TEST(JsonFields, UnknownFieldsAreNamed) {
   const auto object = nlohmann::json::parse(R"({"path": "x", "pth": "y"})");
   std::string message;
