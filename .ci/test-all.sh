@@ -96,6 +96,20 @@ else
 fi
 prune_tree asan
 
+# The fuzz targets (tests/fuzz): clang's libFuzzer with ASan + UBSan, in a
+# tree that builds only them and the parsers they drive (no HTTP stack),
+# each run for 10 s over its seed corpus. tests/fuzz/run.sh --long runs
+# them for longer.
+echo "=== Fuzz targets (clang, libFuzzer, ASan + UBSan) ==="
+fuzz_flags=(-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ "${sanitizer_flags[@]}"
+  -DAMC_BUILD_TESTS=OFF -DAMC_FAILPOINTS=OFF -DAMC_SANITIZE=address,undefined -DAMC_FUZZ=ON)
+if AMC_BUILD_TARGETS=amc_fuzz_targets stage fuzz-build bash .ci/build.sh fuzz "${fuzz_flags[@]}"; then
+  stage fuzz-ctest run_ctest fuzz -L fuzz || failed=1
+else
+  echo "fuzz build failed"; failed=1
+fi
+prune_tree fuzz
+
 # ThreadSanitizer where threads meet: the HTTP client, tokens (single
 # flight across threads and processes), AMC calls, the client through the C
 # ABI, and the store's concurrent writers. The other tests (sandbox

@@ -12,8 +12,8 @@
 #     linked in; glibc and libgcc_s are every policy's); `auditwheel repair --plat manylinux_2_34_<arch>` gives the
 #     wheel that tag; only amc_* symbols leave its libamc.so.1
 #     (tests/capi/check_exports.cmake);
-#  5. a fresh venv (build/python-fresh-venv) with that wheel and pytest
-#     only, no Airflow, and pytest adapters/python/tests in it: the binding
+#  5. a fresh venv (build/python-fresh-venv) with that wheel, pytest and
+#     Hypothesis only, no Airflow, and pytest adapters/python/tests in it: the binding
 #     and a submit -> wait -> results flow on the amc-sandbox the wheel carries.
 # AMC_PYTHON_ONLY_WHEEL=1 stops after 4 (adapters/airflow/test.sh uses it).
 set -euo pipefail
@@ -107,7 +107,8 @@ echo "python: sdists checked (libamc $version)"
 echo "python: a fresh venv with the wheel and pytest only"
 fresh="$repo/build/python-fresh-venv"
 "${AMC_PYTHON:-python3}" -m venv --clear "$fresh"
-"$fresh/bin/python" -m pip install -q --disable-pip-version-check "$wheel" "$(grep -E '^pytest==' "$requirements")"
+"$fresh/bin/python" -m pip install -q --disable-pip-version-check "$wheel" \
+  $(grep -E '^(pytest|hypothesis|sortedcontainers)==' "$requirements")
 cd "$here"
 # The bundled amc-sandbox and the wheel's library, nothing from the tree.
 status=0

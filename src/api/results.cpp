@@ -23,34 +23,6 @@ namespace amc::api {
 
 namespace asio = boost::asio;
 
-csv_dialect dialect_of(const nlohmann::json& output_format, std::string_view operation) {
-  csv_dialect dialect;
-  if (output_format.is_null()) return dialect;
-  require_reply_object(output_format, "outputFormat", operation);
-  // One byte each; empty switches quoting or escaping off.
-  auto character = [&](const char* field) -> std::optional<std::optional<char>> {
-    const auto text = reply_string(output_format, field, operation);
-    if (!text) return std::nullopt;  // AMC's default
-    if (text->size() > 1)
-      throw error(errc::protocol,
-                  fmt::format("AMC's {} has outputFormat.{} {}, which is not one character; libamc reads "
-                              "result files with one-byte separator, quote and escape characters",
-                              operation, field, quoted_text(*text)),
-                  {{"operation", operation}, {"field", field}});
-    return text->empty() ? std::optional<char>{} : std::optional<char>{text->front()};
-  };
-  if (const auto separator = character("separatorCharacter")) {
-    if (!*separator)
-      throw error(errc::protocol,
-                  fmt::format("AMC's {} has an empty outputFormat.separatorCharacter", operation),
-                  {{"operation", operation}, {"field", "separatorCharacter"}});
-    dialect.separator = **separator;
-  }
-  if (const auto quote = character("quoteCharacter")) dialect.quote = *quote;
-  if (const auto escape = character("escapeCharacter")) dialect.escape = *escape;
-  return dialect;
-}
-
 namespace {
 
 nlohmann::json output_format_of(const csv_dialect& dialect) {
@@ -62,135 +34,7 @@ nlohmann::json output_format_of(const csv_dialect& dialect) {
 
 }  // namespace
 
-csv_summary summarize_csv(const std::filesystem::path& path, const csv_dialect& dialect) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw error(errc::protocol, fmt::format("cannot read the downloaded file '{}'", path.string()));
-  csv_summary summary;
-  std::string field;
-  bool in_quotes = false;
-  bool header_done = false;
-  bool line_has_content = false;
-  std::size_t fields_in_line = 0;
-  std::size_t last_row_fields = 0;
-  char c;
-  auto end_field = [&] {
-    if (!header_done) summary.columns.push_back(to_valid_utf8(field));
-    field.clear();
-    ++fields_in_line;
-  };
-  auto end_line = [&] {
-    if (!line_has_content) return;
-    end_field();
-    if (header_done) {
-      ++summary.rows;
-      last_row_fields = fields_in_line;
-    }
-    header_done = true;
-    line_has_content = false;
-    fields_in_line = 0;
-  };
-  const auto is = [](char value, std::optional<char> wanted) { return wanted && value == *wanted; };
-  while (in.get(c)) {
-    if (in_quotes) {
-      // Inside quotes the escape character makes a following quote or
-      // escape character literal (Spark's CSV writer, which AMC uses);
-      // anything else after it is itself. A doubled quote is a quote.
-      if (is(c, dialect.escape) && !is(c, dialect.quote) && in.peek() != EOF &&
-          (is(static_cast<char>(in.peek()), dialect.quote) || is(static_cast<char>(in.peek()), dialect.escape))) {
-        in.get(c);
-        field += c;
-      } else if (is(c, dialect.quote)) {
-        if (in.peek() != EOF && is(static_cast<char>(in.peek()), dialect.quote)) {
-          in.get(c);
-          field += c;
-        } else {
-          in_quotes = false;
-        }
-      } else {
-        field += c;
-      }
-      continue;
-    }
-    if (is(c, dialect.quote)) {
-      in_quotes = true;
-      line_has_content = true;
-    } else if (c == dialect.separator) {
-      end_field();
-      line_has_content = true;
-    } else if (c == '\n') {
-      end_line();
-    } else if (c != '\r') {
-      field += c;
-      line_has_content = true;
-    }
-  }
-  const bool ends_in_quotes = in_quotes;
-  end_line();
-  if (summary.columns.empty() || (summary.columns.size() == 1 && summary.columns.front().empty()))
-    throw error(errc::protocol,
-                fmt::format("the result file '{}' has no CSV header row; the download is incomplete "
-                            "or not a result file",
-                            path.string()));
-  // A body cut short with consistent framing (a proxy, a server that sent
-  // a wrong Content-Length) passes the transport's length check; a cut
-  // inside a quoted field or a row shows here. Only the last row is held to
-  // the header's width, because a cut can only be there.
-  if (ends_in_quotes)
-    throw error(errc::protocol,
-                fmt::format("the result file '{}' ends inside a quoted field; the download is incomplete",
-                            path.string()));
-  if (summary.rows > 0 && last_row_fields < summary.columns.size())
-    throw error(errc::protocol,
-                fmt::format("the last row of the result file '{}' has {} field(s) where its header has {}; "
-                            "the download is incomplete",
-                            path.string(), last_row_fields, summary.columns.size()));
-  return summary;
-}
-
 namespace {
-
-// The result files of one downloadUrls reply, each once.
-struct url_list_reply {
-  std::vector<std::string> urls;
-  std::vector<std::string> warnings;  // duplicates dropped
-};
-
-// A pre-signed URL without its query (the signature and expiry, which
-// differ between two signings of one file): what names the file.
-std::string_view file_of(std::string_view url) { return url.substr(0, url.find('?')); }
-
-url_list_reply url_list(const nlohmann::json& reply) {
-  url_list_reply list;
-  if (!reply.is_object())
-    throw error(errc::protocol, "AMC's reply to getWorkflowExecutionDownloadUrls is not a JSON object");
-  const auto found = reply.find("downloadUrls");
-  if (found == reply.end() || !found->is_array())
-    throw error(errc::protocol,
-                fmt::format("AMC's reply to getWorkflowExecutionDownloadUrls has no \"downloadUrls\" list ({})",
-                            found == reply.end() ? "missing" : found->type_name()));
-  for (std::size_t i = 0; i < found->size(); ++i) {
-    const auto& url = (*found)[i];
-    if (!url.is_string() || url.get_ref<const std::string&>().empty())
-      throw error(errc::protocol,
-                  fmt::format("AMC's reply to getWorkflowExecutionDownloadUrls has entry {} of \"downloadUrls\" "
-                              "that is not a URL ({})",
-                              i + 1, url.type_name()));
-    const auto& text = url.get_ref<const std::string&>();
-    // The same file listed twice would be downloaded and counted twice.
-    const auto earlier = std::find_if(list.urls.begin(), list.urls.end(),
-                                      [&](const std::string& kept) { return file_of(kept) == file_of(text); });
-    if (earlier != list.urls.end()) {
-      list.warnings.push_back(fmt::format("AMC listed one result file twice in downloadUrls (entries {} and {}); "
-                                          "it was downloaded once",
-                                          earlier - list.urls.begin() + 1, i + 1));
-      continue;
-    }
-    list.urls.push_back(text);
-  }
-  if (list.urls.empty()) throw error(errc::protocol, "AMC returned no download URL for the execution");
-  return list;
-}
 
 // S3 answers an expired or no longer valid pre-signed URL with 403 (or 400).
 bool url_expired(unsigned status) { return status == 403 || status == 400 || status == 410; }
@@ -357,7 +201,7 @@ asio::awaitable<nlohmann::json> download_part(download_job& job, int part) {
     // The URL expired. Another part may have fetched fresh URLs already;
     // otherwise ask AMC for them, then try this part again.
     if (job.urls.of_part(part) != url_used) continue;
-    auto fresh = url_list(co_await download_urls(job.amc, job.context, job.amc_execution_id)).urls;
+    auto fresh = read_download_urls(co_await download_urls(job.amc, job.context, job.amc_execution_id)).urls;
     if (static_cast<int>(fresh.size()) != job.parts)
       throw error(errc::protocol, "AMC changed the number of result parts between two downloadUrls calls");
     job.urls.replace(std::move(fresh));
@@ -394,7 +238,7 @@ asio::awaitable<nlohmann::json> download_results(session& amc, net::http_client&
           .with_fields_of(refused);
     throw;
   }
-  const auto first = url_list(reply);
+  const auto first = read_download_urls(reply);
   const auto part_count = first.urls.size();
   shared_urls urls(first.urls);
   auto dialect = options.dialect;

@@ -23,20 +23,6 @@ session::session(net::http_client& http, auth::token_manager& tokens, std::strin
       client_id_(std::move(client_id)),
       log_(log) {}
 
-std::string amc_error_text(std::string_view body) {
-  const auto reply = parse_json_bounded(body).value_or(nlohmann::json());
-  std::string text;
-  if (reply.is_object()) {
-    for (const char* field : {"details", "message", "statusReason", "error_description"})
-      if (reply.contains(field) && reply[field].is_string()) {
-        text = reply[field].get<std::string>();
-        break;
-      }
-  }
-  if (text.empty() && !body.empty() && body.size() < 200 && !reply.is_null()) text = escape_invalid_utf8(body);
-  return cut_text(text, 300);
-}
-
 void refuse_past_deadline(const call_context& context, std::string_view what) {
   if (context.deadline.time_left() == std::chrono::steady_clock::duration::zero())
     throw error(errc::timeout, fmt::format("the call's timeout of {} ms ran out before {} could be sent",

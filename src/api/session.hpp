@@ -4,6 +4,7 @@
 // a typed error that says what to do.
 #pragma once
 
+#include "api/replies.hpp"
 #include "auth/token_manager.hpp"
 #include "common/call_context.hpp"
 #include "common/deadline.hpp"
@@ -93,8 +94,6 @@ void refuse_past_deadline_lazy(const call_context& context, const Describe& desc
     refuse_past_deadline(context, describe());  // throws
 }
 
-// AMC's error text from a reply body ({"code","details"} for reporting,
-// {"message"} for administration), short and safe to show.
-std::string amc_error_text(std::string_view body);
+// amc_error_text (AMC's error text from a reply body): api/replies.hpp.
 
 }  // namespace amc::api

@@ -38,6 +38,14 @@ std::optional<std::size_t> first_bracket_past_limit(std::string_view text) {
 }  // namespace
 
 std::optional<nlohmann::json> parse_json_bounded(std::string_view text, json_problem* problem) {
+  // nlohmann's lexer takes a NUL byte for the end of the input, so
+  // "{...}\0anything" was read as the JSON before the NUL (found by the
+  // AMC reply fuzz target). JSON has no raw NUL anywhere (in a string it is
+  // \u0000): text holding one is not JSON.
+  if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
+    if (problem != nullptr) *problem = json_problem{json_problem::kind::invalid, nul};
+    return std::nullopt;
+  }
   // Fast path (every AMC reply goes through here): when no bracket nests
   // past the limit, nlohmann's plain parser, about twice as fast as the
   // callback one. It returns a document only for valid JSON, for which the
@@ -71,6 +79,11 @@ std::optional<nlohmann::json> parse_json_bounded(std::string_view text, json_pro
                      ? json_problem::kind::invalid_utf8
                      : json_problem::kind::invalid;
     found.byte = error.byte > 0 ? error.byte - 1 : 0;
+  } catch (const nlohmann::json::out_of_range&) {
+    // A number past a double's range ("1e999"): nlohmann reports it as
+    // out_of_range, not parse_error, and without a position (found by the
+    // fuzz targets of tests/fuzz: it escaped every parser of outside JSON).
+    found.what = json_problem::kind::number_out_of_range;
   }
   if (problem != nullptr) *problem = found;
   return std::nullopt;
@@ -83,6 +96,8 @@ std::string describe(const json_problem& problem) {
     case json_problem::kind::too_deep:
       return fmt::format("nests arrays and objects deeper than {} levels (byte {})", max_json_depth,
                          problem.byte);
+    case json_problem::kind::number_out_of_range:
+      return "holds a number too large for a double (such as 1e999)";
     case json_problem::kind::invalid: break;
   }
   return fmt::format("is not valid JSON (byte {})", problem.byte);

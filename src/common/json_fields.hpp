@@ -23,7 +23,7 @@ inline constexpr int max_json_depth = 128;
 
 // Why outside text could not be read as JSON.
 struct json_problem {
-  enum class kind { invalid, invalid_utf8, too_deep } what = kind::invalid;
+  enum class kind { invalid, invalid_utf8, too_deep, number_out_of_range } what = kind::invalid;
   std::size_t byte = 0;  // where (0-based)
 };
 
@@ -34,7 +34,8 @@ struct json_problem {
 std::optional<nlohmann::json> parse_json_bounded(std::string_view text, json_problem* problem = nullptr);
 
 // "is not valid JSON (byte 12)", "is not valid UTF-8 at byte 12", "nests
-// arrays and objects deeper than 128 levels (byte 300)": to follow the name
+// arrays and objects deeper than 128 levels (byte 300)", "holds a number
+// too large for a double (such as 1e999)": to follow the name
 // of the document in a message. Never quotes the input.
 std::string describe(const json_problem& problem);
 

@@ -93,8 +93,16 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
   const std::chrono::year_month_day date{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
                                          std::chrono::day(static_cast<unsigned>(day))};
   if (!date.ok()) return std::nullopt;
-  return std::chrono::sys_days(date) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
-         std::chrono::seconds(second);
+  const auto at = std::chrono::sys_days(date) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
+                  std::chrono::seconds(second);
+  // system_clock counts nanoseconds in 64 bits, so it ends in 2262: a later
+  // date (a server's "Sun, 06 Nov 5994") overflowed it, undefined behaviour
+  // found by the fuzz target tests/fuzz/http_response. It is as far as the
+  // clock goes (and Retry-After caps it at max_retry_after anyway). Compared
+  // in seconds, where nothing overflows.
+  const auto last = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::time_point::max());
+  if (at >= last) return std::chrono::system_clock::time_point::max();
+  return std::chrono::system_clock::time_point(at);
 }
 
 std::optional<milliseconds> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {

@@ -21,7 +21,8 @@ inline constexpr std::chrono::milliseconds max_retry_after = std::chrono::hours(
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
                                                            std::chrono::system_clock::time_point now);
 
-// Parses an HTTP-date into a UTC time point (exposed for tests).
+// Parses an HTTP-date into a UTC time point (exposed for tests); a date
+// past the end of system_clock (year 2262) gives time_point::max().
 std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text);
 
 }  // namespace amc::net

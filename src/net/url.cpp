@@ -114,7 +114,8 @@ url_parts parse_url(std::string_view url) {
   url_parts parts;
   parts.scheme = lower(url.substr(0, scheme_end));
   if (parts.scheme != "http" && parts.scheme != "https")
-    throw invalid(fmt::format("scheme \"{}\" is not supported (use http:// or https://)", parts.scheme));
+    throw invalid(fmt::format("scheme {} is not supported (use http:// or https://)",
+                              quoted_text(cut_text(parts.scheme, 32))));
   auto rest = url.substr(scheme_end + 3);
   auto path_start = rest.find_first_of("/?#");
   auto authority = rest.substr(0, path_start);
@@ -152,8 +153,8 @@ std::optional<proxy_endpoint> parse_proxy(std::string_view text) {
   if (auto scheme_end = text.find("://"); scheme_end != std::string_view::npos) {
     auto scheme = lower(text.substr(0, scheme_end));
     if (scheme != "http")
-      throw invalid(fmt::format("scheme \"{}\" is not supported; give an http:// proxy (CONNECT is used for https)",
-                                scheme));
+      throw invalid(fmt::format("scheme {} is not supported; give an http:// proxy (CONNECT is used for https)",
+                                quoted_text(cut_text(scheme, 32))));
     rest = text.substr(scheme_end + 3);
   }
   rest = rest.substr(0, rest.find('/'));

@@ -29,6 +29,41 @@ TEST(JsonFields, ParsesObjectsAndExplainsEverythingElse) {
   EXPECT_EQ(message.find("Atzr"), std::string::npos) << "parse errors must not quote input";
 }
 
+// Found by the fuzz targets (tests/fuzz/amc_reply, lwa_reply): a number
+// past a double's range is nlohmann's out_of_range, not a parse_error, and
+// escaped parse_json_bounded (which never throws for bad input) from every
+// reader of outside JSON: AMC and LwA replies, store files, configs.
+TEST(JsonFields, ANumberPastADoublesRangeIsRefusedNotThrown) {
+  for (const char* text : {"1e999", "{\"expires_in\": 1e999}", "[1, -1e400]", "1e999\x04\x04"}) {
+    json_problem problem;
+    std::optional<nlohmann::json> parsed;
+    EXPECT_NO_THROW(parsed = parse_json_bounded(text, &problem)) << text;
+    EXPECT_FALSE(parsed.has_value()) << text;
+  }
+  json_problem problem;
+  EXPECT_FALSE(parse_json_bounded("{\"a\": 1e999}", &problem));
+  EXPECT_EQ(problem.what, json_problem::kind::number_out_of_range);
+  EXPECT_NE(describe(problem).find("too large"), std::string::npos) << describe(problem);
+  std::string message;
+  EXPECT_EQ(code_of([] { parse_json_object("{\"timeout_ms\": 1e999}", "request", false); }, &message),
+            errc::invalid_argument);
+  EXPECT_NE(message.find("too large"), std::string::npos) << message;
+}
+
+// Found by the fuzz target tests/fuzz/amc_reply: nlohmann's lexer ends the
+// input at a NUL byte, so a reply "{...}\0garbage" was read as the JSON
+// before it. A raw NUL is never JSON (in a string it is \u0000).
+TEST(JsonFields, TextHoldingANulByteIsNotJson) {
+  using namespace std::string_view_literals;
+  for (const auto text : {"2\0\xff\xff"sv, "{\"status\": \"SUCCEEDED\"}\0{\"status\": \"FAILED\"}"sv, "\0"sv,
+                          "[1,\0 2]"sv}) {
+    json_problem problem;
+    EXPECT_FALSE(parse_json_bounded(text, &problem)) << "read as JSON: " << text.substr(0, text.find('\0'));
+    EXPECT_EQ(problem.byte, text.find('\0'));
+  }
+  EXPECT_EQ(parse_json_bounded(R"({"a": "\u0000"})")->at("a"), std::string(1, '\0'));
+}
+
 TEST(JsonFields, UnknownFieldsAreNamed) {
   const auto object = nlohmann::json::parse(R"({"path": "x", "pth": "y"})");
   std::string message;

@@ -42,6 +42,21 @@ TEST(RetryAfter, RetryAfterAsHttpDate) {
   EXPECT_EQ(parse_retry_after("Sun, 06 Nov 2094 08:49:37 GMT", now), max_retry_after);
 }
 
+// Found by the fuzz target tests/fuzz/http_response: a date past 2262 (the
+// end of system_clock's nanoseconds) overflowed a signed 64-bit count (UB;
+// in an optimised build, a wait of some arbitrary length). Such a date is
+// the clock's end, and a Retry-After of it waits max_retry_after.
+TEST(RetryAfter, ADateBeyondTheClocksRangeIsItsEndAndWaitsTheCap) {
+  for (const char* date : {"Sun, 06 Nov 5994 08:49:37 GMT", "Sun Nov  6 08:49:37 5994", "Fri, 31 Dec 9999 23:59:59 GMT",
+                           "Sat, 12 Apr 2262 00:00:00 GMT"}) {
+    const auto when = parse_http_date(date);
+    ASSERT_TRUE(when.has_value()) << date;
+    EXPECT_EQ(*when, std::chrono::system_clock::time_point::max()) << date;
+    EXPECT_EQ(parse_retry_after(date, std::chrono::system_clock::now()), max_retry_after) << date;
+  }
+  EXPECT_LT(*parse_http_date("Fri, 31 Dec 2200 23:59:59 GMT"), std::chrono::system_clock::time_point::max());
+}
+
 TEST(RetryAfter, HttpDateIsUtc) {
   auto parsed = parse_http_date("Thu, 01 Jan 1970 00:00:10 GMT");
   ASSERT_TRUE(parsed);

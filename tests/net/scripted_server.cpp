@@ -179,7 +179,26 @@ struct scripted_server::impl {
           auto [raw_ec, raw_bytes] = co_await asio::async_write(stream, asio::buffer(step.raw_parts[part]), use_tuple);
           if (raw_ec) co_return;
         }
+        if (step.what == action::reset_after_parts) {
+          boost::system::error_code ignored;
+          socket.set_option(asio::socket_base::linger(true, 0), ignored);
+          socket.close(ignored);
+          co_return;
+        }
         continue;
+      }
+      if (step.what == action::endless_body) {
+        std::string head = "HTTP/1.1 " + std::to_string(step.status) + " OK\r\nTransfer-Encoding: chunked\r\n";
+        for (const auto& [name, value] : step.headers) head += name + ": " + value + "\r\n";
+        head += "\r\n";
+        auto [head_ec, head_bytes] = co_await asio::async_write(stream, asio::buffer(head), use_tuple);
+        const std::string chunk = "4000\r\n" + std::string(0x4000, 'x') + "\r\n";
+        while (!head_ec) {
+          co_await sleep(step.delay_before_body);
+          auto [chunk_ec, chunk_bytes] = co_await asio::async_write(stream, asio::buffer(chunk), use_tuple);
+          if (chunk_ec) break;
+        }
+        co_return;
       }
 
       http::response<http::string_body> response{static_cast<http::status>(step.status), 11};

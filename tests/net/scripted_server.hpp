@@ -28,6 +28,9 @@ struct script_step {
     close_after_headers,   // send the headers (with Content-Length), then close
     truncated_body,        // send the headers and half the body, then close
     close_after_response,  // answer with keep-alive, then close silently
+    reset_after_parts,     // send raw_parts (as below), then abort the connection (RST)
+    endless_body,          // headers (chunked), then 16 KiB chunks until the client goes away,
+                           // delay_before_body before each
   };
 
   unsigned status = 200;

@@ -1,6 +1,7 @@
 #include "net/url.hpp"
 
 #include "common/error.hpp"
+#include "common/text.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,6 +9,29 @@
 
 namespace amc::net {
 namespace {
+
+// Found by the fuzz target tests/fuzz/ids: the scheme of a URL that is
+// refused was quoted raw, so a URL from outside (a result part's
+// downloadUrls entry, an endpoint, a proxy) with bytes that are not UTF-8
+// made a message that is not UTF-8 either, and of any length.
+TEST(Url, ARefusedSchemeIsQuotedAsValidUtf8AndShort) {
+  for (const std::string& url : {std::string("\xff\xff_://host/"), std::string(1000, 'x') + "://host/"}) {
+    try {
+      parse_url(url);
+      ADD_FAILURE() << "accepted";
+    } catch (const amc::error& problem) {
+      EXPECT_FALSE(first_invalid_utf8(problem.message())) << problem.message();
+      EXPECT_LT(problem.message().size(), 200u) << problem.message();
+    }
+    try {
+      parse_proxy(url);
+      ADD_FAILURE() << "accepted";
+    } catch (const amc::error& problem) {
+      EXPECT_FALSE(first_invalid_utf8(problem.message())) << problem.message();
+      EXPECT_LT(problem.message().size(), 250u) << problem.message();
+    }
+  }
+}
 
 TEST(Url, ParsesSchemeHostPortAndTarget) {
   auto u = parse_url("https://advertising-api.amazon.com/amc/reporting/x?nextToken=abc");
