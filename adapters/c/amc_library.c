@@ -140,6 +140,11 @@ int amc_library_load(amc_library *library, char *error, size_t error_size) {
   RESOLVE(library, cancel_token_cancel);
   RESOLVE(library, cancel_token_free);
   RESOLVE(library, results_download);
+  RESOLVE(library, schedule_create);
+  RESOLVE(library, schedule_get);
+  RESOLVE(library, schedule_list);
+  RESOLVE(library, schedule_update);
+  RESOLVE(library, schedule_delete);
   return 1;
 }
 

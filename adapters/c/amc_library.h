@@ -64,6 +64,12 @@ typedef struct amc_library {
   void (*cancel_token_cancel)(amc_cancel_token *);
   void (*cancel_token_free)(amc_cancel_token *);
   amc_status (*results_download)(amc_client *, const char *, amc_progress_callback, void *, char **);
+  /* 1.2: schedules. */
+  amc_status (*schedule_create)(amc_client *, const char *, char **);
+  amc_status (*schedule_get)(amc_client *, const char *, char **);
+  amc_status (*schedule_list)(amc_client *, const char *, char **);
+  amc_status (*schedule_update)(amc_client *, const char *, char **);
+  amc_status (*schedule_delete)(amc_client *, const char *, char **);
 } amc_library;
 
 /* Finds, loads and checks the library (symbols, ABI major). Returns 1 on

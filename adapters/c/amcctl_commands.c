@@ -588,6 +588,11 @@ const command_entry commands[] = {
     {"executions", "list", CMD_EXECUTIONS_LIST, 0, 1, cmd_executions_list},
     {"store", "list", CMD_STORE_LIST, 0, 0, cmd_store_list},
     {"store", "rotate-keys", CMD_STORE_ROTATE, 0, 0, cmd_store_rotate},
+    {"schedule", "create", CMD_SCHEDULE_CREATE, 1, 1, cmd_schedule_create},
+    {"schedule", "get", CMD_SCHEDULE_GET, 1, 1, cmd_schedule_get},
+    {"schedule", "list", CMD_SCHEDULE_LIST, 0, 1, cmd_schedule_list},
+    {"schedule", "update", CMD_SCHEDULE_UPDATE, 1, 1, cmd_schedule_update},
+    {"schedule", "delete", CMD_SCHEDULE_DELETE, 1, 1, cmd_schedule_delete},
     {"sandbox", "start", CMD_SANDBOX_START, 0, 0, cmd_sandbox_start},
     {"sandbox", "stop", CMD_SANDBOX_STOP, 0, 0, cmd_sandbox_stop},
     /* Run by main before anything is loaded (run is NULL). */

@@ -31,8 +31,14 @@ enum class operation : int {
   update_execution,
   get_download_urls,
   download_result,
+  // Schedules (issue 24): appended, so the counters' order above stays.
+  list_schedules,
+  create_schedule,
+  get_schedule,
+  update_schedule,
+  delete_schedule,
 };
-inline constexpr std::size_t operation_count = 17;
+inline constexpr std::size_t operation_count = 22;
 
 // The spec's operationId (or lwaToken, lwaConsent, downloadResult).
 std::string_view operation_name(operation op);

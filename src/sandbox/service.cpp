@@ -110,6 +110,11 @@ constexpr std::array<std::string_view, operation_count> operation_names = {
     "UpdateWorkflowExecution",
     "getWorkflowExecutionDownloadUrls",
     "downloadResult",
+    "listSchedules",
+    "createSchedule",
+    "getSchedule",
+    "updateSchedule",
+    "deleteSchedule",
 };
 
 // Splits "/a/b/c" into {"a","b","c"}; at most `N` segments are kept, the
@@ -151,6 +156,11 @@ std::string_view media_type_for(operation op) {
     case operation::get_execution:
     case operation::update_execution:
     case operation::get_download_urls: return detail::executions_media_type;
+    case operation::list_schedules:
+    case operation::create_schedule:
+    case operation::get_schedule:
+    case operation::update_schedule:
+    case operation::delete_schedule: return detail::schedules_media_type;
     default: return {};
   }
 }
@@ -239,6 +249,15 @@ route classify(http::verb method, std::string_view path) {
       } else if (s.items[3] == "workflowExecutions" && n == 6 && s.items[5] == "downloadUrls") {
         out.resource_id = s.items[4];
         allow({http::verb::get}, operation::get_download_urls);
+      } else if (s.items[3] == "schedules" && n == 4) {
+        allow({http::verb::get, http::verb::post}, method == http::verb::post ? operation::create_schedule
+                                                                              : operation::list_schedules);
+      } else if (s.items[3] == "schedules" && n == 5) {
+        out.resource_id = s.items[4];
+        allow({http::verb::get, http::verb::put, http::verb::delete_},
+              method == http::verb::put      ? operation::update_schedule
+              : method == http::verb::delete_ ? operation::delete_schedule
+                                              : operation::get_schedule);
       }
     }
   }
@@ -252,6 +271,9 @@ http_response handle_reporting(sandbox_state& state, const http_request& request
   instance_state* found = nullptr;
   if (auto error = instance_handlers::authorize_reporting(state, request, target.instance_id, found)) return *error;
   instance_state& instance = *found;
+  // AMC's scheduler runs on its own; the sandbox starts the runs that fell
+  // due on its clock before it answers anything about the instance.
+  schedule_handlers::start_due_runs(state, instance, state.now());
   switch (target.op) {
     case operation::list_workflows: return workflow_handlers::list(state, request, instance, query);
     case operation::create_workflow: return workflow_handlers::create(state, request, instance);
@@ -265,6 +287,11 @@ http_response handle_reporting(sandbox_state& state, const http_request& request
     case operation::update_execution: return execution_handlers::cancel(state, request, instance, target.resource_id);
     case operation::get_download_urls:
       return result_handlers::download_urls(state, request, instance, target.resource_id, expired_urls);
+    case operation::list_schedules: return schedule_handlers::list(state, request, instance, query);
+    case operation::create_schedule: return schedule_handlers::create(state, request, instance);
+    case operation::get_schedule: return schedule_handlers::get(state, request, instance, target.resource_id);
+    case operation::update_schedule: return schedule_handlers::update(state, request, instance, target.resource_id);
+    case operation::delete_schedule: return schedule_handlers::remove(state, request, instance, target.resource_id);
     default: return detail::amc_error(request, http::status::not_found, "No such operation.");
   }
 }
