@@ -41,6 +41,7 @@ import http.client
 import http.server
 import json
 import os
+import socket
 import ssl
 import subprocess
 import sys
@@ -122,6 +123,29 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: ProxyServer
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes: without this, Nagle's
+        # algorithm and the client's delayed ACK hold each answer ~40 ms.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.upstream: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
+
+    def finish(self) -> None:
+        super().finish()
+        for connection in self.upstream.values():
+            connection.close()
+
+    def connection_to(self, scheme: str, host: str, port: int) -> http.client.HTTPConnection:
+        """A kept-alive connection to the upstream, one per client connection."""
+        key = (scheme, host, port)
+        if key not in self.upstream:
+            if scheme == "https":
+                self.upstream[key] = http.client.HTTPSConnection(host, port, timeout=60,
+                                                                 context=self.server.context)
+            else:
+                self.upstream[key] = http.client.HTTPConnection(host, port, timeout=60)
+        return self.upstream[key]
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         pass  # requests carry bearer tokens in headers only, but stay quiet anyway
 
@@ -154,22 +178,21 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
         if host not in LOOPBACK:
             self.answer(403, {"code": "403", "details": "spec_proxy forwards to loopback only"})
             return
-        connection: http.client.HTTPConnection
-        if scheme == "https":
-            connection = http.client.HTTPSConnection(host.strip("[]"), int(port), timeout=60,
-                                                     context=self.server.context)
-        else:
-            connection = http.client.HTTPConnection(host.strip("[]"), int(port), timeout=60)
         headers = {name: value for name, value in self.headers.items() if name.lower() not in NOT_FORWARDED}
-        try:
-            connection.request(self.command, rest, body=payload if payload else None, headers=headers)
-            response = connection.getresponse()
-            body = response.read()
-        except OSError as problem:
-            self.answer(502, {"code": "502", "details": f"spec_proxy: upstream failed: {problem}"})
-            return
-        finally:
-            connection.close()
+        key = (scheme, host.strip("[]"), int(port))
+        for attempt in (1, 2):
+            connection = self.connection_to(*key)
+            try:
+                connection.request(self.command, rest, body=payload if payload else None, headers=headers)
+                response = connection.getresponse()
+                body = response.read()
+                break
+            except (OSError, http.client.HTTPException) as problem:
+                # The upstream closed a kept-alive connection: once more on a new one.
+                self.upstream.pop(key).close()
+                if attempt == 2:
+                    self.answer(502, {"code": "502", "details": f"spec_proxy: upstream failed: {problem}"})
+                    return
         path = rest.split("?", 1)[0]
         if path.startswith("/amc/"):
             self.server.findings.add(
