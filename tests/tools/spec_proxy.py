@@ -50,12 +50,21 @@ import urllib.parse
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from openapi_check import check_against_spec  # noqa: E402
+from openapi_check import check_against_spec
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 # Hop-by-hop headers (RFC 9110 7.6.1) and those the proxy sets itself.
-NOT_FORWARDED = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
-                 "host", "content-length"}
+NOT_FORWARDED = {
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+}
 
 
 def proxied_endpoint(proxy_url: str, base_url: str) -> str:
@@ -89,7 +98,9 @@ class Findings:
             self.violations.clear()
 
 
-def check_answer(method: str, path: str, status: int, headers: Any, body: bytes, shape: str) -> str | None:
+def check_answer(  # noqa: PLR0917 - one answer's parts
+    method: str, path: str, status: int, headers: Any, body: bytes, shape: str
+) -> str | None:
     """The violation in one answer of an AMC operation, or None."""
     try:
         document = json.loads(body)
@@ -140,13 +151,14 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
         key = (scheme, host, port)
         if key not in self.upstream:
             if scheme == "https":
-                self.upstream[key] = http.client.HTTPSConnection(host, port, timeout=60,
-                                                                 context=self.server.context)
+                self.upstream[key] = http.client.HTTPSConnection(
+                    host, port, timeout=60, context=self.server.context
+                )
             else:
                 self.upstream[key] = http.client.HTTPConnection(host, port, timeout=60)
         return self.upstream[key]
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # requests carry bearer tokens in headers only, but stay quiet anyway
 
     def answer(self, status: int, document: Any, extra: dict[str, str] | None = None) -> None:
@@ -171,7 +183,9 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             return
         parts = self.path.split("/", 4)  # "", "upstream", scheme, host:port, rest
         if len(parts) < 5 or parts[1] != "upstream" or parts[2] not in ("http", "https"):
-            self.answer(404, {"code": "404", "details": "spec_proxy: use /upstream/<scheme>/<host>:<port>/<path>"})
+            self.answer(
+                404, {"code": "404", "details": "spec_proxy: use /upstream/<scheme>/<host>:<port>/<path>"}
+            )
             return
         scheme, netloc, rest = parts[2], parts[3], "/" + parts[4]
         host, _, port = netloc.rpartition(":")
@@ -206,7 +220,7 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = handle_any
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = handle_any  # noqa: N815 - http.server's names
 
 
 def start(shape: str) -> ProxyServer:
@@ -217,8 +231,9 @@ def start(shape: str) -> ProxyServer:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--shape", choices=["flat", "wrapped"], default="flat")
     parser.add_argument("--report", help="also write the findings to this file as JSON")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARG...]")
@@ -236,8 +251,11 @@ def main(argv: list[str]) -> int:
     if options.report:
         with open(options.report, "w", encoding="utf-8") as out:
             json.dump(dict(findings, shape=options.shape), out, indent=1)
-    print(f"spec_proxy: {findings['checked']} answer(s) checked against the spec in the {options.shape} shape, "
-          f"{len(findings['violations'])} violation(s)", file=sys.stderr)
+    print(
+        f"spec_proxy: {findings['checked']} answer(s) checked against the spec in the {options.shape} shape, "
+        f"{len(findings['violations'])} violation(s)",
+        file=sys.stderr,
+    )
     for violation in findings["violations"]:
         print(f"spec_proxy: VIOLATION {violation}", file=sys.stderr)
     if status != 0:
@@ -245,7 +263,10 @@ def main(argv: list[str]) -> int:
     if findings["violations"]:
         return 1
     if findings["checked"] == 0:
-        print("spec_proxy: no answer passed through the proxy: the test did not use AMC_SPEC_PROXY", file=sys.stderr)
+        print(
+            "spec_proxy: no answer passed through the proxy: the test did not use AMC_SPEC_PROXY",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

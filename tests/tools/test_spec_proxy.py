@@ -43,7 +43,9 @@ def proxy(sandbox: Sandbox) -> Iterator[spec_proxy.ProxyServer]:
     server.shutdown()
 
 
-def through(proxy: spec_proxy.ProxyServer, sandbox: Sandbox, method: str, rest: str, body: Any = None) -> tuple[int, Any]:
+def through(
+    proxy: spec_proxy.ProxyServer, sandbox: Sandbox, method: str, rest: str, body: Any = None
+) -> tuple[int, Any]:
     """An AMC call to the sandbox through the proxy: (status, JSON answer)."""
     endpoint = spec_proxy.proxied_endpoint(proxy.url, f"http://127.0.0.1:{sandbox.port}")
     connection = http.client.HTTPConnection("127.0.0.1", proxy.server_address[1], timeout=10)
@@ -52,15 +54,22 @@ def through(proxy: spec_proxy.ProxyServer, sandbox: Sandbox, method: str, rest: 
     if body is not None:
         data = json.dumps(body)
         headers["Content-Type"] = "application/json"
-    connection.request(method, endpoint.split(proxy.url, 1)[1] + sandbox.reporting(rest), body=data, headers=headers)
+    connection.request(
+        method, endpoint.split(proxy.url, 1)[1] + sandbox.reporting(rest), body=data, headers=headers
+    )
     response = connection.getresponse()
     payload = response.read()
     connection.close()
     return response.status, json.loads(payload)
 
 
-def test_correct_answers_pass_and_a_wrong_one_is_a_violation(sandbox: Sandbox, proxy: spec_proxy.ProxyServer) -> None:
-    assert through(proxy, sandbox, "POST", "workflows", {"workflowId": "wf_p", "sqlQuery": "SELECT 1"}) == (200, {})
+def test_correct_answers_pass_and_a_wrong_one_is_a_violation(
+    sandbox: Sandbox, proxy: spec_proxy.ProxyServer
+) -> None:
+    assert through(proxy, sandbox, "POST", "workflows", {"workflowId": "wf_p", "sqlQuery": "SELECT 1"}) == (
+        200,
+        {},
+    )
     schedule = {"scheduleId": "sched_p", "workflowId": "wf_p", "aggregationPeriod": "Daily"}
     assert through(proxy, sandbox, "POST", "schedules", schedule) == (200, {})
     status, got = through(proxy, sandbox, "GET", "schedules/sched_p")
@@ -71,8 +80,16 @@ def test_correct_answers_pass_and_a_wrong_one_is_a_violation(sandbox: Sandbox, p
     # A deliberately wrong answer: an hour as text. The client still gets it
     # unchanged; the proxy reports it.
     field = "/schedule/aggregationHourUtc" if sandbox.shape == "wrapped" else "/aggregationHourUtc"
-    sandbox.admin("POST", "faults", {"kind": "patch_reply", "operation": "getSchedule", "count": 1,
-                                     "json_patch": [{"op": "replace", "path": field, "value": "six"}]})
+    sandbox.admin(
+        "POST",
+        "faults",
+        {
+            "kind": "patch_reply",
+            "operation": "getSchedule",
+            "count": 1,
+            "json_patch": [{"op": "replace", "path": field, "value": "six"}],
+        },
+    )
     status, wrong = through(proxy, sandbox, "GET", "schedules/sched_p")
     assert status == 200
     assert (wrong["schedule"] if sandbox.shape == "wrapped" else wrong)["aggregationHourUtc"] == "six"
@@ -82,13 +99,17 @@ def test_correct_answers_pass_and_a_wrong_one_is_a_violation(sandbox: Sandbox, p
 
     # The other shape's answer is a violation too.
     other = {"schedule": got} if sandbox.shape == "flat" else got["schedule"]
-    sandbox.admin("POST", "faults", {"kind": "replace_reply", "operation": "getSchedule", "count": 1, "body": other})
+    sandbox.admin(
+        "POST", "faults", {"kind": "replace_reply", "operation": "getSchedule", "count": 1, "body": other}
+    )
     assert through(proxy, sandbox, "GET", "schedules/sched_p")[0] == 200
     violations = proxy.findings.report()["violations"]
     assert len(violations) == 2 and "shape" in violations[1], violations
 
     # A status the operation does not declare.
-    sandbox.admin("POST", "faults", {"kind": "error_status", "operation": "listSchedules", "count": 1, "status": 503})
+    sandbox.admin(
+        "POST", "faults", {"kind": "error_status", "operation": "listSchedules", "count": 1, "status": 503}
+    )
     assert through(proxy, sandbox, "GET", "schedules")[0] == 503
     assert "503 is not a declared response" in proxy.findings.report()["violations"][2]
 
@@ -103,7 +124,7 @@ def test_the_wrapper_fails_a_run_with_a_violation_or_without_traffic() -> None:
         "import http.server, os, threading, urllib.request\n"
         "class H(http.server.BaseHTTPRequestHandler):\n"
         "    def do_GET(self):\n"
-        "        body = b'{\"schedules\": \"not a list\"}'\n"
+        '        body = b\'{"schedules": "not a list"}\'\n'
         "        self.send_response(200)\n"
         "        self.send_header('Content-Type', 'application/vnd.amcschedules.v1+json')\n"
         "        self.send_header('Content-Length', str(len(body)))\n"

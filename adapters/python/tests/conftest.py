@@ -27,10 +27,13 @@ ADVERTISER = "ENTITY1PYTHON001"
 INSTANCES = ["amcpython01", "amcpython02", "amcpython03"]
 MARKETPLACE = "ATVPDKIKX0DER"
 
+
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     config = {
-        "accounts": [{"accountId": ADVERTISER, "accountName": "libamc Python tests", "marketplaceId": MARKETPLACE}],
+        "accounts": [
+            {"accountId": ADVERTISER, "accountName": "libamc Python tests", "marketplaceId": MARKETPLACE}
+        ],
         "instances": [
             {"instanceId": name, "instanceName": name, "entityId": ADVERTISER, "marketplaceId": MARKETPLACE}
             for name in INSTANCES
@@ -71,4 +74,3 @@ def client_config(sandbox: Sandbox, store: pathlib.Path) -> dict[str, Any]:
 def fernet_key() -> str:
     """A fresh key, made at test time (never committed)."""
     return base64.urlsafe_b64encode(os.urandom(32)).decode()
-

@@ -31,8 +31,13 @@ def request(**fields: object) -> dict[str, object]:
 
 def test_create_get_list_update_delete(amc: binding.Client) -> None:
     amc.workflow_create(request(workflow={"workflowId": "wf_py_sched", "sqlQuery": "SELECT 1"}))
-    schedule = {"scheduleId": "py_weekly", "workflowId": "wf_py_sched", "aggregationPeriod": "Weekly",
-                "aggregationStartDay": "Friday", "aggregationHourUtc": 4}
+    schedule = {
+        "scheduleId": "py_weekly",
+        "workflowId": "wf_py_sched",
+        "aggregationPeriod": "Weekly",
+        "aggregationStartDay": "Friday",
+        "aggregationHourUtc": 4,
+    }
     created = amc.schedule_create(request(schedule=schedule))
     assert {key: created[key] for key in schedule} == schedule
     assert created["scheduleEnabled"] is True  # AMC's default, filled in
@@ -41,7 +46,9 @@ def test_create_get_list_update_delete(amc: binding.Client) -> None:
     with pytest.raises(AmcConflict, match="py_weekly"):
         amc.schedule_create(request(schedule=schedule))
 
-    updated = amc.schedule_update(request(schedule={**created, "scheduleEnabled": False, "aggregationHourUtc": 9}))
+    updated = amc.schedule_update(
+        request(schedule={**created, "scheduleEnabled": False, "aggregationHourUtc": 9})
+    )
     assert updated["scheduleEnabled"] is False and updated["aggregationHourUtc"] == 9
 
     assert amc.schedule_delete(request(schedule_id="py_weekly")) is None
@@ -53,15 +60,18 @@ def test_create_get_list_update_delete(amc: binding.Client) -> None:
 
 def test_bad_fields_are_refused_naming_them(amc: binding.Client) -> None:
     with pytest.raises(AmcInvalidArgument, match="schedule.aggregationHourUtc"):
-        amc.schedule_create(request(schedule={"scheduleId": "s", "workflowId": "wf", "aggregationHourUtc": 24}))
+        amc.schedule_create(
+            request(schedule={"scheduleId": "s", "workflowId": "wf", "aggregationHourUtc": 24})
+        )
     with pytest.raises(AmcInvalidArgument, match="schedule.workflowId"):
         amc.schedule_create(request(schedule={"scheduleId": "s"}))
 
 
 def test_a_workflow_a_schedule_runs_is_not_deleted(amc: binding.Client) -> None:
     amc.workflow_create(request(workflow={"workflowId": "wf_py_kept", "sqlQuery": "SELECT 1"}))
-    amc.schedule_create(request(schedule={"scheduleId": "py_daily", "workflowId": "wf_py_kept",
-                                          "aggregationPeriod": "Daily"}))
+    amc.schedule_create(
+        request(schedule={"scheduleId": "py_daily", "workflowId": "wf_py_kept", "aggregationPeriod": "Daily"})
+    )
     with pytest.raises(AmcConflict, match="py_daily") as refused:
         amc.workflow_delete(request(workflow_id="wf_py_kept"))
     assert "delete" in str(refused.value) and "first" in str(refused.value)

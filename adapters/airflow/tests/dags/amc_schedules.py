@@ -25,7 +25,9 @@ with DAG(
         from libamc.exceptions import AmcConflict
 
         hook = AmcHook()
-        hook.get_conn().workflow_sync(hook.request(workflow={"workflowId": "wf_hook_sched", "sqlQuery": "SELECT 1"}))
+        hook.get_conn().workflow_sync(
+            hook.request(workflow={"workflowId": "wf_hook_sched", "sqlQuery": "SELECT 1"})
+        )
         created = hook.create_schedule(
             {"scheduleId": "hook_daily", "workflowId": "wf_hook_sched", "aggregationPeriod": "Daily"}
         )
