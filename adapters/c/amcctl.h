@@ -371,6 +371,9 @@ int cmd_auth_logout(context *ctx);
 
 /* amcctl_commands.c */
 int dispatch(context *ctx);
+/* A --definition file: one JSON object, AMC's `object_name` ("Workflow"),
+ * as 'amcctl --json COMMAND_WORD get ID' prints it. NULL after a message. */
+json_value *read_amc_object_file(const char *path, const char *object_name, const char *command_word);
 
 /* amcctl_schedules.c */
 int cmd_schedule_create(context *ctx);

@@ -16,25 +16,6 @@ static const char *schedule_argument(const context *ctx) {
   return ctx->argument != NULL ? ctx->argument : ctx->o->schedule_id;
 }
 
-/* Reads a --definition file: one JSON object, AMC's Schedule. NULL after a
- * message. */
-static json_value *read_schedule_definition(const char *path) {
-  char *text = read_user_file(path, "");
-  if (text == NULL) return NULL;
-  char error[256] = "";
-  json_value *definition = json_parse(text, error, sizeof error);
-  free(text);
-  if (definition == NULL || definition->type != JSON_OBJECT) {
-    fprintf(stderr,
-            "amcctl: %s must hold one JSON object, AMC's Schedule (e.g. what 'amcctl --json schedule get ID' "
-            "prints): %s\n",
-            path, definition == NULL ? error : "it holds another kind of JSON value");
-    json_free(definition);
-    return NULL;
-  }
-  return definition;
-}
-
 /* Whether an option (or the id) sets this field of the Schedule. */
 static int option_sets(const options *o, const char *key) {
   return strcmp(key, "scheduleId") == 0 || (strcmp(key, "workflowId") == 0 && o->workflow_id != NULL) ||
@@ -87,7 +68,7 @@ int cmd_schedule_create(context *ctx) {
   const options *o = ctx->o;
   json_value *definition = NULL;
   if (o->schedule_definition_file != NULL &&
-      (definition = read_schedule_definition(o->schedule_definition_file)) == NULL)
+      (definition = read_amc_object_file(o->schedule_definition_file, "Schedule", "schedule")) == NULL)
     return EXIT_USAGE;
   const char *id = schedule_argument(ctx);
   if (id == NULL) id = json_get_text(definition, "scheduleId");
@@ -128,7 +109,7 @@ int cmd_schedule_update(context *ctx) {
   const char *id = schedule_argument(ctx);
   json_value *definition = NULL;
   if (o->schedule_definition_file != NULL &&
-      (definition = read_schedule_definition(o->schedule_definition_file)) == NULL)
+      (definition = read_amc_object_file(o->schedule_definition_file, "Schedule", "schedule")) == NULL)
     return EXIT_USAGE;
   text_buffer request;
   request_begin(ctx, &request, 1);
