@@ -295,7 +295,9 @@ Fault rules (--fault, "faults" in the config, POST /_sandbox/faults)
                              createWorkflowExecution, getWorkflowExecution,
                              UpdateWorkflowExecution,
                              getWorkflowExecutionDownloadUrls, lwaToken,
-                             lwaConsent, downloadResult
+                             lwaConsent, downloadResult, listSchedules,
+                             createSchedule, getSchedule, updateSchedule,
+                             deleteSchedule
   path                       match the path, a glob (* matches anything)
                              (no method, operation or path: every request)
   skip N                     let N matching requests through first (default 0)
