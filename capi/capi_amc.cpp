@@ -1,4 +1,4 @@
-// AMC discovery, workflows and executions through the C ABI: one row of the
+// AMC discovery, workflows, schedules and executions through the C ABI: one row of the
 // table (capi_table.hpp) per entry point: its name and parameters (the name
 // is also its fail point), the handle, the out-param, the decoder of its
 // request (client/requests.hpp: strict, validated once), the façade call
@@ -61,6 +61,11 @@ AMC_OPERATION(amc_workflow_list, api::decode_workflow_list_request, facade::work
 AMC_OPERATION(amc_workflow_update, api::decode_workflow_update_request, facade::workflow_update, as_is)
 AMC_OPERATION(amc_workflow_delete, api::decode_workflow_delete_request, facade::workflow_delete, as_is)
 AMC_OPERATION(amc_workflow_sync, api::decode_workflow_sync_request, facade::workflow_sync, as_is)
+AMC_OPERATION(amc_schedule_create, api::decode_schedule_create_request, facade::schedule_create, as_is)
+AMC_OPERATION(amc_schedule_get, api::decode_schedule_get_request, facade::schedule_get, as_is)
+AMC_OPERATION(amc_schedule_list, api::decode_schedule_list_request, facade::schedule_list, as_is)
+AMC_OPERATION(amc_schedule_update, api::decode_schedule_update_request, facade::schedule_update, as_is)
+AMC_OPERATION(amc_schedule_delete, api::decode_schedule_delete_request, facade::schedule_delete, as_is)
 AMC_OPERATION(amc_execution_submit, api::decode_execution_submit_request, facade::submit, facade::submission_json)
 AMC_OPERATION(amc_execution_get, api::decode_execution_get_request, facade::get, as_is)
 AMC_OPERATION(amc_execution_list, api::decode_execution_list_request, facade::list, as_is)

@@ -145,6 +145,11 @@ int amc_library_load(amc_library *library, char *error, size_t error_size) {
   RESOLVE(library, data_source_get);
   RESOLVE(library, workflow_validate);
   RESOLVE(library, adhoc_quota);
+  RESOLVE(library, schedule_create);
+  RESOLVE(library, schedule_get);
+  RESOLVE(library, schedule_list);
+  RESOLVE(library, schedule_update);
+  RESOLVE(library, schedule_delete);
   return 1;
 }
 

@@ -69,6 +69,12 @@ typedef struct amc_library {
   amc_status (*data_source_get)(amc_client *, const char *, char **);
   amc_status (*workflow_validate)(amc_client *, const char *, char **);
   amc_status (*adhoc_quota)(amc_client *, const char *, char **);
+  /* 1.2: schedules. */
+  amc_status (*schedule_create)(amc_client *, const char *, char **);
+  amc_status (*schedule_get)(amc_client *, const char *, char **);
+  amc_status (*schedule_list)(amc_client *, const char *, char **);
+  amc_status (*schedule_update)(amc_client *, const char *, char **);
+  amc_status (*schedule_delete)(amc_client *, const char *, char **);
 } amc_library;
 
 /* Finds, loads and checks the library (symbols, ABI major). Returns 1 on

@@ -15,6 +15,8 @@
  *   amcctl_login.c     auth commands: login (consent flow), import (a refresh
  *                      token from a file or stdin), status, refresh, logout
  *   amcctl_commands.c  every other command, and the command table
+ *   amcctl_schedules.c the schedule commands (create, get, list, update,
+ *                      delete)
  */
 #ifndef AMCCTL_H
 #define AMCCTL_H
@@ -104,6 +106,13 @@ typedef struct options {
   const char *store_path;
   /* tables */
   const char *filter;
+  /* schedule create/update */
+  const char *schedule_definition_file;
+  const char *schedule_id;
+  const char *period;
+  long hour; /* -1: not given */
+  const char *day;
+  int schedule_enabled; /* 1 --enabled, -1 --disabled, 0 neither */
   const char *positional[max_positional];
   int positional_count;
 } options;
@@ -138,7 +147,12 @@ typedef enum command {
   CMD_TABLES,
   CMD_COLUMNS,
   CMD_WORKFLOW_CHECK,
-  CMD_QUOTA
+  CMD_QUOTA,
+  CMD_SCHEDULE_CREATE,
+  CMD_SCHEDULE_GET,
+  CMD_SCHEDULE_LIST,
+  CMD_SCHEDULE_UPDATE,
+  CMD_SCHEDULE_DELETE
 } command;
 
 /* One run: the command line, the command, the config and the client. */
@@ -229,7 +243,14 @@ enum option_key {
   OPT_CLIENT_ID_ENV,
   OPT_CLIENT_SECRET_ENV,
   OPT_STORE_PATH,
-  OPT_FILTER
+  OPT_FILTER,
+  OPT_SCHEDULE_DEFINITION,
+  OPT_SCHEDULE_ID,
+  OPT_PERIOD,
+  OPT_HOUR,
+  OPT_DAY,
+  OPT_ENABLED,
+  OPT_DISABLED
 };
 
 /* One option: its name (without "--"), whether it takes a value (0 no, 1
@@ -331,6 +352,8 @@ void print_accounts(const json_value *document);
 void print_instances(const json_value *document);
 void print_workflow(const json_value *workflow);
 void print_workflows(const json_value *document);
+void print_schedule(const json_value *schedule);
+void print_schedules(const json_value *document);
 void print_credentials(const json_value *document);
 void print_rotation(const json_value *report_json);
 void print_manifest(const json_value *manifest);
@@ -356,6 +379,16 @@ int cmd_auth_logout(context *ctx);
 
 /* amcctl_commands.c */
 int dispatch(context *ctx);
+/* A --definition file: one JSON object, AMC's `object_name` ("Workflow"),
+ * as 'amcctl --json COMMAND_WORD get ID' prints it. NULL after a message. */
+json_value *read_amc_object_file(const char *path, const char *object_name, const char *command_word);
+
+/* amcctl_schedules.c */
+int cmd_schedule_create(context *ctx);
+int cmd_schedule_get(context *ctx);
+int cmd_schedule_list(context *ctx);
+int cmd_schedule_update(context *ctx);
+int cmd_schedule_delete(context *ctx);
 
 /* amcctl_tables.c: tables, columns, workflow check, quota */
 int cmd_tables(context *ctx);

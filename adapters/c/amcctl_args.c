@@ -386,6 +386,20 @@ static int take_option(options *o, int key, const char *value) {
     case OPT_CLIENT_ID_ENV: o->client_id_env = value; break;
     case OPT_CLIENT_SECRET_ENV: o->client_secret_env = value; break;
     case OPT_STORE_PATH: o->store_path = value; break;
+    case OPT_SCHEDULE_DEFINITION: o->schedule_definition_file = value; break;
+    case OPT_SCHEDULE_ID: o->schedule_id = value; break;
+    case OPT_PERIOD:
+      if (strcmp(value, "Daily") != 0 && strcmp(value, "Weekly") != 0)
+        return usage_error("--period is Daily or Weekly (AMC's aggregationPeriod), not '%s'", value);
+      o->period = value;
+      break;
+    case OPT_HOUR:
+      if (!parse_long(value, 0, &o->hour) || o->hour > 23)
+        return usage_error("--hour needs an hour of the day, 0 to 23 (UTC), got '%s'", value);
+      break;
+    case OPT_DAY: o->day = value; break;
+    case OPT_ENABLED: o->schedule_enabled = 1; break;
+    case OPT_DISABLED: o->schedule_enabled = -1; break;
     default: return usage_error("internal: option %d has no handler", key);
   }
   return EXIT_OK;
@@ -398,6 +412,7 @@ static int take_option(options *o, int key, const char *value) {
 int parse_command_line(int argc, char **argv, options *o, command *cmd, const char **argument) {
   memset(o, 0, sizeof *o);
   o->head = 5;
+  o->hour = -1;
   o->sandbox_time_scale = 100;
   *cmd = CMD_NONE;
   *argument = NULL;
@@ -526,6 +541,17 @@ int validate_command(const options *o, command cmd, const char *argument) {
     case CMD_WORKFLOW_CHECK:
       if (argument == NULL) return usage_error("workflow check needs the SQL file to check");
       break;
+    case CMD_SCHEDULE_CREATE:
+      if (argument == NULL && o->schedule_id == NULL && o->schedule_definition_file == NULL)
+        return usage_error("schedule create needs the schedule's id (ID or --schedule-id) or --definition FILE");
+      if (o->schedule_definition_file == NULL && (o->workflow_id == NULL || o->period == NULL))
+        return usage_error("schedule create needs --workflow-id ID and --period Daily|Weekly (or --definition FILE)");
+      break;
+    case CMD_SCHEDULE_GET:
+    case CMD_SCHEDULE_UPDATE:
+    case CMD_SCHEDULE_DELETE:
+      if (argument == NULL && o->schedule_id == NULL) return usage_error("this command needs a schedule id");
+      break;
     default: break;
   }
   if (cmd == CMD_RUN && o->no_wait && (o->out_dir != NULL || o->head != 5 || o->poll_ms || o->max_poll_ms))
@@ -535,7 +561,7 @@ int validate_command(const options *o, command cmd, const char *argument) {
    * no library, client or sandbox. They are read again when used. */
   const char *text_files[] = {cmd == CMD_RUN ? o->sql_file : NULL, cmd == CMD_WORKFLOW_SYNC ? o->file : NULL,
                               cmd == CMD_WORKFLOW_SYNC ? o->definition_file : NULL,
-                              cmd == CMD_WORKFLOW_CHECK ? argument : NULL};
+                              cmd == CMD_WORKFLOW_CHECK ? argument : NULL, o->schedule_definition_file};
   for (size_t i = 0; i < sizeof text_files / sizeof text_files[0]; ++i) {
     if (text_files[i] == NULL || strcmp(text_files[i], "-") == 0) continue;
     char *text = read_user_file(text_files[i], "");

@@ -76,9 +76,7 @@ static void print_sync(const json_value *result) {
          text_or(json_get_text(workflow, "workflowId"), "?"));
 }
 
-/* Reads a --definition file: one JSON object, AMC's Workflow. NULL after a
- * message. */
-static json_value *read_definition(const char *path) {
+json_value *read_amc_object_file(const char *path, const char *object_name, const char *command_word) {
   char *text = read_user_file(path, "");
   if (text == NULL) return NULL;
   char error[256] = "";
@@ -86,12 +84,20 @@ static json_value *read_definition(const char *path) {
   free(text);
   if (definition == NULL || definition->type != JSON_OBJECT) {
     fprintf(stderr,
-            "amcctl: %s must hold one JSON object, AMC's Workflow (e.g. what 'amcctl --json workflow get ID' "
+            "amcctl: %s must hold one JSON object, AMC's %s (e.g. what 'amcctl --json %s get ID' "
             "prints): %s\n",
-            path, definition == NULL ? error : "it holds another kind of JSON value");
+            path, object_name, command_word, definition == NULL ? error : "it holds another kind of JSON value");
     json_free(definition);
     return NULL;
   }
+  return definition;
+}
+
+/* Reads a --definition file: one JSON object, AMC's Workflow. NULL after a
+ * message. */
+static json_value *read_definition(const char *path) {
+  json_value *definition = read_amc_object_file(path, "Workflow", "workflow");
+  if (definition == NULL) return NULL;
   static const char *const text_fields[] = {"workflowId", "sqlQuery"};
   for (size_t i = 0; i < sizeof text_fields / sizeof text_fields[0]; ++i) {
     const json_value *field = json_get(definition, text_fields[i]);
@@ -592,6 +598,11 @@ const command_entry commands[] = {
     {"executions", "list", CMD_EXECUTIONS_LIST, 0, 1, cmd_executions_list},
     {"store", "list", CMD_STORE_LIST, 0, 0, cmd_store_list},
     {"store", "rotate-keys", CMD_STORE_ROTATE, 0, 0, cmd_store_rotate},
+    {"schedule", "create", CMD_SCHEDULE_CREATE, 1, 1, cmd_schedule_create},
+    {"schedule", "get", CMD_SCHEDULE_GET, 1, 1, cmd_schedule_get},
+    {"schedule", "list", CMD_SCHEDULE_LIST, 0, 1, cmd_schedule_list},
+    {"schedule", "update", CMD_SCHEDULE_UPDATE, 1, 1, cmd_schedule_update},
+    {"schedule", "delete", CMD_SCHEDULE_DELETE, 1, 1, cmd_schedule_delete},
     {"sandbox", "start", CMD_SANDBOX_START, 0, 0, cmd_sandbox_start},
     {"sandbox", "stop", CMD_SANDBOX_STOP, 0, 0, cmd_sandbox_stop},
     /* Run by main before anything is loaded (run is NULL). */

@@ -148,6 +148,20 @@ const option_spec option_specs[] = {
      "AMC_CLIENT_SECRET); the secret never goes in the file",
      0},
     {OPT_STORE_PATH, "store-path", 1, "FILE", "the credential store file (default: libamc's)", 0},
+    {OPT_SCHEDULE_DEFINITION, "definition", 1, "SCHEDULE.json",
+     "AMC's Schedule as a JSON object (what\n"
+     "'amcctl --json schedule get ID' prints); the options\n"
+     "below win over its fields",
+     0},
+    {OPT_SCHEDULE_ID, "schedule-id", 1, "ID", "the schedule's id (scheduleId), instead of ID", 0},
+    {OPT_PERIOD, "period", 1, "Daily|Weekly", "aggregationPeriod: run every day or every week", 0},
+    {OPT_HOUR, "hour", 1, "H", "aggregationHourUtc: the hour of the runs, 0-23 UTC", 0},
+    {OPT_DAY, "day", 1, "DAY",
+     "aggregationStartDay: the day of a Weekly run\n"
+     "(Monday ... Sunday; AMC's default: today)",
+     0},
+    {OPT_ENABLED, "enabled", 0, NULL, "scheduleEnabled true: AMC runs it (the default)", 0},
+    {OPT_DISABLED, "disabled", 0, NULL, "scheduleEnabled false: AMC runs nothing", 0},
 };
 
 const size_t option_spec_count = sizeof option_specs / sizeof option_specs[0];
@@ -237,6 +251,25 @@ const command_doc command_docs[] = {
      "pages): of one workflow (--workflow-id) or created since --since.",
      {OPT_WORKFLOW_ID, OPT_SINCE, OPT_UNTIL, OPT_INCLUDE_CANCELLED, OPT_ASCENDING, OPT_TIME_ZONE, OPT_LIMIT,
       OPT_PAGE_SIZE, OPT_END}},
+    {CMD_SCHEDULE_CREATE, "[ID]", "make AMC run a saved workflow daily or weekly",
+     "Creates a schedule: AMC then runs --workflow-id on its own, every day\n"
+     "(--period Daily) or every week (--period Weekly, on --day) at --hour\n"
+     "UTC. Its runs are executions of the workflow ('amcctl executions list\n"
+     "--workflow-id ID'). --definition gives AMC's whole Schedule instead.",
+     {OPT_SCHEDULE_ID, OPT_WORKFLOW_ID, OPT_PERIOD, OPT_HOUR, OPT_DAY, OPT_ENABLED, OPT_DISABLED,
+      OPT_SCHEDULE_DEFINITION, OPT_END}},
+    {CMD_SCHEDULE_GET, "ID", "a schedule", "Prints a schedule.", {OPT_SCHEDULE_ID, OPT_END}},
+    {CMD_SCHEDULE_LIST, "", "the instance's schedules", "Lists the instance's schedules (all pages).", {OPT_END}},
+    {CMD_SCHEDULE_UPDATE, "ID", "change a schedule",
+     "Changes a schedule: reads AMC's copy, applies --definition's fields and\n"
+     "the options given, and sends the whole schedule back (AMC's update\n"
+     "replaces it). --disabled stops its runs, --enabled starts them again.",
+     {OPT_SCHEDULE_ID, OPT_WORKFLOW_ID, OPT_PERIOD, OPT_HOUR, OPT_DAY, OPT_ENABLED, OPT_DISABLED,
+      OPT_SCHEDULE_DEFINITION, OPT_END}},
+    {CMD_SCHEDULE_DELETE, "ID", "delete a schedule",
+     "Deletes a schedule; AMC starts no more runs of it. A workflow a\n"
+     "schedule runs cannot be deleted before the schedule.",
+     {OPT_SCHEDULE_ID, OPT_END}},
     {CMD_STORE_LIST, "", "the credentials of the config's store", "Lists the store's credentials, no secrets.",
      {OPT_END}},
     {CMD_STORE_ROTATE, "", "re-encrypt every credential with the first key",
@@ -529,6 +562,14 @@ static void print_completion_function(int zsh) {
   fputs("    --window) ", stdout);
   offer_begin(zsh);
   fputs("MOST_RECENT_DAY MOST_RECENT_WEEK CURRENT_MONTH PREVIOUS_MONTH EXPLICIT", stdout);
+  offer_end(zsh);
+  fputs("; return ;;\n    --period) ", stdout);
+  offer_begin(zsh);
+  fputs("Daily Weekly", stdout);
+  offer_end(zsh);
+  fputs("; return ;;\n    --day) ", stdout);
+  offer_begin(zsh);
+  fputs("Monday Tuesday Wednesday Thursday Friday Saturday Sunday", stdout);
   offer_end(zsh);
   fputs("; return ;;\n    --region) ", stdout);
   offer_begin(zsh);

@@ -297,6 +297,28 @@ void print_workflows(const json_value *document) {
   if (workflows == NULL || workflows->count == 0) puts("(no workflows)");
 }
 
+/* "ID: runs WORKFLOW Daily at 06:00 UTC" (Weekly: "on Monday"), and
+ * "(disabled)" when AMC runs nothing. */
+void print_schedule(const json_value *schedule) {
+  const json_value *inner = json_get(schedule, "schedule");
+  if (inner != NULL) schedule = inner;
+  const json_value *enabled = json_get(schedule, "scheduleEnabled");
+  const char *day = json_get_text(schedule, "aggregationStartDay");
+  const char *period = text_or(json_get_text(schedule, "aggregationPeriod"), "?");
+  printf("schedule %s: runs %s %s%s%s at %02d:00 UTC%s\n", text_or(json_get_text(schedule, "scheduleId"), "?"),
+         text_or(json_get_text(schedule, "workflowId"), "?"), period,
+         day != NULL && strcmp(period, "Weekly") == 0 ? " on " : "",
+         day != NULL && strcmp(period, "Weekly") == 0 ? day : "",
+         (int)json_number_or(json_get(schedule, "aggregationHourUtc"), 0),
+         enabled != NULL && enabled->type == JSON_FALSE ? " (disabled)" : "");
+}
+
+void print_schedules(const json_value *document) {
+  const json_value *schedules = json_get(document, "schedules");
+  for (size_t i = 0; schedules != NULL && i < schedules->count; ++i) print_schedule(json_at(schedules, i));
+  if (schedules == NULL || schedules->count == 0) puts("(no schedules)");
+}
+
 void print_credentials(const json_value *document) {
   const json_value *credentials = json_get(document, "credentials");
   for (size_t i = 0; credentials != NULL && i < credentials->count; ++i) {

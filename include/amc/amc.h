@@ -100,7 +100,7 @@ extern "C" {
  * resolves the function with dlsym, before it calls it. */
 AMC_API int amc_version_number(void);
 
-/* The loaded library's version as static text, e.g. "1.1.0". */
+/* The loaded library's version as static text, e.g. "1.2.0". */
 AMC_API const char *amc_version_string(void);
 
 /* ---------------------------------------------------------------------------
@@ -673,7 +673,8 @@ AMC_API amc_status amc_workflow_list(amc_client *client, const char *request_jso
  * Example: as amc_workflow_create, with the changed "workflow". */
 AMC_API amc_status amc_workflow_update(amc_client *client, const char *request_json, char **out_json);
 
-/* → {}. AMC refuses while a schedule uses the workflow.
+/* → {}. AMC refuses while a schedule uses the workflow: AMC_E_CONFLICT,
+ * naming the schedule (see "Schedules" below).
  * Example: amc_workflow_delete(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE,"
  *                                      " \"workflow_id\": \"wf_daily\"}", &json); */
 AMC_API amc_status amc_workflow_delete(amc_client *client, const char *request_json, char **out_json);
@@ -698,6 +699,62 @@ AMC_API amc_status amc_workflow_sync(amc_client *client, const char *request_jso
  *   amc_workflow_id_from_name("Daily Sales (EU)", &id);  ...  amc_free(id);
  */
 AMC_API amc_status amc_workflow_id_from_name(const char *name, char **out_workflow_id);
+
+/* Schedules (since 1.2): AMC runs a saved workflow on its own, daily or
+ * weekly. They follow the createSchedule, getSchedule, listSchedules,
+ * updateSchedule and deleteSchedule operations of Amazon's
+ * workflow-management spec (tests/data/specs/amc-workflow-management.openapi.json).
+ * Requests carry "schedule" (AMC's Schedule object) for create/update, or
+ * "schedule_id" for get/delete; every answer is AMC's Schedule, flat
+ * (AMC's {"schedule": {...}} is unwrapped), with AMC's own field names:
+ *   {"scheduleId": "daily_sales",         required: the schedule's id, chosen
+ *                                         by you (no '/', space, '?', '#';
+ *                                         at most 128 bytes)
+ *    "workflowId": "wf_daily",            required: the saved workflow it runs
+ *    "aggregationPeriod": "Daily",        "Daily" or "Weekly" (a string)
+ *    "aggregationHourUtc": 6,             the hour (UTC) of the runs: a whole
+ *                                         number of hours, 0 to 23
+ *    "aggregationStartDay": "Monday",     Weekly: the day of the runs (AMC's
+ *                                         default: the day the schedule was made)
+ *    "scheduleEnabled": true,             false: AMC runs nothing
+ *    "requireSyntheticData": false, "disableAggregationControls": false}
+ * Those fields are type-checked before any request (AMC_E_INVALID_ARGUMENT
+ * naming "schedule.FIELD"); other fields go to AMC as they are. A run AMC
+ * starts this way is an execution of the workflow in amc_execution_list
+ * (filters {"workflowId"}), like one you submitted.
+ * Errors: AMC_E_NOT_FOUND (no such schedule; for create, AMC's 422 for a
+ * workflow it does not have is AMC_E_INVALID_ARGUMENT), AMC_E_CONFLICT (create:
+ * the id exists), and the network, auth and throttling codes of every call.
+ *
+ * A workflow that a schedule still runs cannot be deleted: amc_workflow_delete
+ * then fails with AMC_E_CONFLICT and a message naming each such schedule and
+ * what to do (delete it, or update it to another workflow, first). */
+
+/* Creates a schedule (AMC's POST, then a read). → the schedule.
+ * Example:
+ *   amc_schedule_create(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE,"
+ *       " \"schedule\": {\"scheduleId\": \"daily_sales\", \"workflowId\": \"wf_daily\","
+ *       " \"aggregationPeriod\": \"Daily\", \"aggregationHourUtc\": 6}}", &json); */
+AMC_API amc_status amc_schedule_create(amc_client *client, const char *request_json, char **out_json);
+
+/* → the schedule. Example: amc_schedule_get(client, "{\"credential_id\": \"c\","
+ *                           " \"instance\": INSTANCE, \"schedule_id\": \"daily_sales\"}", &json); */
+AMC_API amc_status amc_schedule_get(amc_client *client, const char *request_json, char **out_json);
+
+/* → {"schedules": [...]}, all pages (AMC's nextToken followed to the end,
+ * at most 100 a page).
+ * Example: amc_schedule_list(client, "{\"credential_id\": \"c\", \"instance\": INSTANCE}", &json); */
+AMC_API amc_status amc_schedule_list(amc_client *client, const char *request_json, char **out_json);
+
+/* Replaces the whole schedule (AMC's PUT to its scheduleId): give every
+ * field you want it to keep. AMC_E_NOT_FOUND when no schedule has the id.
+ * → the schedule. Example: as amc_schedule_create, with the changed "schedule". */
+AMC_API amc_status amc_schedule_update(amc_client *client, const char *request_json, char **out_json);
+
+/* → {}. Runs AMC started before stay. AMC_E_NOT_FOUND when no schedule has
+ * the id. Example: amc_schedule_delete(client, "{\"credential_id\": \"c\","
+ *                  " \"instance\": INSTANCE, \"schedule_id\": \"daily_sales\"}", &json); */
+AMC_API amc_status amc_schedule_delete(amc_client *client, const char *request_json, char **out_json);
 
 /* Executions. Every execution object libamc hands out (amc_execution_get,
  * amc_execution_cancel, amc_execution_wait and its "status" progress events,

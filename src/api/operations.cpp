@@ -7,6 +7,7 @@
 #include "common/url_encoding.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <functional>
@@ -212,6 +213,22 @@ asio::awaitable<nlohmann::json> update_workflow(session& amc, const call_context
   co_return co_await get_workflow(amc, context, id);
 }
 
+namespace {
+
+// The ids of the schedules that run `workflow_id`, from AMC's list.
+asio::awaitable<std::vector<std::string>> schedules_running(session& amc, const call_context& context,
+                                                           std::string workflow_id) {
+  const auto listing = co_await list_schedules(amc, context);
+  std::vector<std::string> ids;
+  for (const auto& schedule : listing["schedules"])
+    if (schedule.value("workflowId", "") == workflow_id && schedule.contains("scheduleId") &&
+        schedule["scheduleId"].is_string())
+      ids.push_back(schedule["scheduleId"].get<std::string>());
+  co_return ids;
+}
+
+}  // namespace
+
 asio::awaitable<void> delete_workflow(session& amc, const call_context& context, std::string workflow_id) {
   validate_instance_context(context);
   validate_workflow_id(workflow_id);
@@ -219,6 +236,103 @@ asio::awaitable<void> delete_workflow(session& amc, const call_context& context,
   request.method = verb::delete_;
   request.path_and_query = reporting_path(context, "workflows/", workflow_id);
   request.operation = "delete_workflow";
+  std::optional<error> refused;
+  try {
+    co_await amc.call(context, request);
+    co_return;
+  } catch (const error& problem) {
+    // A 400 or 409 (typed by the session): AMC refused the delete itself.
+    // Whether a schedule is the reason is read from AMC's schedules, never
+    // from its words, which are not published.
+    if (problem.code_value() != errc::invalid_argument && problem.code_value() != errc::conflict) throw;
+    refused = problem;
+  }
+  std::vector<std::string> schedules;
+  try {
+    schedules = co_await schedules_running(amc, context, workflow_id);
+  } catch (const error&) {
+    // The list failed too: AMC's own refusal says more than that.
+  }
+  if (schedules.empty()) throw *refused;
+  throw error(errc::conflict,
+              fmt::format("workflow {} cannot be deleted: schedule{} {} still run{} it. Delete the schedule{} "
+                          "(amc_schedule_delete, 'amcctl schedule delete ID') or update {} to another workflow "
+                          "(amc_schedule_update) first, then delete the workflow. ({})",
+                          workflow_id, schedules.size() == 1 ? "" : "s", fmt::join(schedules, ", "),
+                          schedules.size() == 1 ? "s" : "", schedules.size() == 1 ? "" : "s",
+                          schedules.size() == 1 ? "it" : "them", refused->message()),
+              refused->detail())
+      .with_fields_of(*refused);
+}
+
+namespace {
+
+std::string required_schedule_id(const nlohmann::json& schedule) {
+  if (!schedule.is_object())
+    throw error(errc::invalid_argument, "the schedule must be a JSON object (AMC's Schedule)");
+  const auto id = schedule.find("scheduleId");
+  if (id == schedule.end() || !id->is_string())
+    throw error(errc::invalid_argument, "the schedule needs a \"scheduleId\" (text)");
+  validate_path_id(id->get_ref<const std::string&>(), "schedule id");
+  return id->get<std::string>();
+}
+
+nlohmann::json checked_schedule(nlohmann::json reply) {
+  auto schedule = unwrap(std::move(reply), "schedule", "getSchedule");
+  required_reply_string(schedule, "scheduleId", "getSchedule");
+  reply_string(schedule, "workflowId", "getSchedule");
+  return schedule;
+}
+
+}  // namespace
+
+asio::awaitable<nlohmann::json> create_schedule(session& amc, const call_context& context, nlohmann::json schedule) {
+  validate_instance_context(context);
+  const auto id = required_schedule_id(schedule);
+  amc_call request;
+  request.method = verb::post;
+  request.path_and_query = reporting_path(context, "schedules");
+  request.body = std::move(schedule);
+  request.retryable = false;
+  request.operation = "create_schedule";
+  co_await amc.call(context, request);
+  co_return co_await get_schedule(amc, context, id);
+}
+
+asio::awaitable<nlohmann::json> get_schedule(session& amc, const call_context& context, std::string schedule_id) {
+  validate_instance_context(context);
+  validate_path_id(schedule_id, "schedule id");
+  amc_call request;
+  request.path_and_query = reporting_path(context, "schedules/", schedule_id);
+  request.operation = "get_schedule";
+  co_return checked_schedule(co_await amc.call(context, request));
+}
+
+asio::awaitable<nlohmann::json> list_schedules(session& amc, const call_context& context) {
+  validate_instance_context(context);
+  co_return co_await all_pages(amc, context, reporting_path(context, "schedules"), {}, "schedules", "listSchedules",
+                               "list_schedules");
+}
+
+asio::awaitable<nlohmann::json> update_schedule(session& amc, const call_context& context, nlohmann::json schedule) {
+  validate_instance_context(context);
+  const auto id = required_schedule_id(schedule);
+  amc_call request;
+  request.method = verb::put;
+  request.path_and_query = reporting_path(context, "schedules/", id);
+  request.body = std::move(schedule);
+  request.operation = "update_schedule";
+  co_await amc.call(context, request);
+  co_return co_await get_schedule(amc, context, id);
+}
+
+asio::awaitable<void> delete_schedule(session& amc, const call_context& context, std::string schedule_id) {
+  validate_instance_context(context);
+  validate_path_id(schedule_id, "schedule id");
+  amc_call request;
+  request.method = verb::delete_;
+  request.path_and_query = reporting_path(context, "schedules/", schedule_id);
+  request.operation = "delete_schedule";
   co_await amc.call(context, request);
 }
 

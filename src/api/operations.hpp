@@ -36,6 +36,9 @@ boost::asio::awaitable<nlohmann::json> list_workflows(session& amc, const call_c
                                                       int page_size = 0);
 boost::asio::awaitable<nlohmann::json> update_workflow(session& amc, const call_context& context,
                                                        nlohmann::json workflow);
+// AMC refuses to delete a workflow that a schedule still runs (HTTP 400 or
+// 409, in words of its own): such a refusal is errc::conflict naming each
+// schedule that uses the workflow (read from AMC's list) and what to do.
 boost::asio::awaitable<void> delete_workflow(session& amc, const call_context& context,
                                              std::string workflow_id);
 // Makes AMC hold `workflow`: creates it, updates it (PUT of the whole
@@ -48,6 +51,21 @@ boost::asio::awaitable<void> delete_workflow(session& amc, const call_context& c
 // field only AMC has is no difference either: set it explicitly to change it.
 boost::asio::awaitable<nlohmann::json> sync_workflow(session& amc, const call_context& context,
                                                      nlohmann::json workflow);
+
+// Schedules (the spec's createSchedule … deleteSchedule). `schedule` is
+// AMC's Schedule object (scheduleId, workflowId, aggregationPeriod, …), sent
+// as it is; replies are the flat Schedule whichever shape AMC used. Create
+// and update read the schedule back (AMC answers them with {}).
+boost::asio::awaitable<nlohmann::json> create_schedule(session& amc, const call_context& context,
+                                                       nlohmann::json schedule);
+boost::asio::awaitable<nlohmann::json> get_schedule(session& amc, const call_context& context,
+                                                    std::string schedule_id);
+// {"schedules": [...]}, every page (nextToken followed to the end).
+boost::asio::awaitable<nlohmann::json> list_schedules(session& amc, const call_context& context);
+// PUT of the whole `schedule` to its scheduleId.
+boost::asio::awaitable<nlohmann::json> update_schedule(session& amc, const call_context& context,
+                                                       nlohmann::json schedule);
+boost::asio::awaitable<void> delete_schedule(session& amc, const call_context& context, std::string schedule_id);
 
 // Executions. `request` is AMC's CreateWorkflowExecutionRequest; the reply
 // is the flat execution. Never retried (the caller reconciles).

@@ -85,6 +85,39 @@ nlohmann::json workflow_sync(client& core, const api::workflow_sync_request& req
       cancelled_by);
 }
 
+nlohmann::json schedule_create(client& core, const api::schedule_create_request& request, call_deadline deadline,
+                               const cancellation_ptr& cancelled_by) {
+  return core.run_blocking(
+      api::create_schedule(core.amc(), with_deadline(request.context, deadline), request.schedule), deadline,
+      cancelled_by);
+}
+
+nlohmann::json schedule_get(client& core, const api::schedule_get_request& request, call_deadline deadline,
+                            const cancellation_ptr& cancelled_by) {
+  return core.run_blocking(
+      api::get_schedule(core.amc(), with_deadline(request.context, deadline), request.schedule_id), deadline,
+      cancelled_by);
+}
+
+nlohmann::json schedule_list(client& core, const api::schedule_list_request& request, call_deadline deadline,
+                             const cancellation_ptr& cancelled_by) {
+  return core.run_blocking(api::list_schedules(core.amc(), with_deadline(request.context, deadline)), deadline,
+                           cancelled_by);
+}
+
+nlohmann::json schedule_update(client& core, const api::schedule_update_request& request, call_deadline deadline,
+                               const cancellation_ptr& cancelled_by) {
+  return core.run_blocking(
+      api::update_schedule(core.amc(), with_deadline(request.context, deadline), request.schedule), deadline,
+      cancelled_by);
+}
+
+void schedule_delete(client& core, const api::schedule_delete_request& request, call_deadline deadline,
+                     const cancellation_ptr& cancelled_by) {
+  core.run_blocking(api::delete_schedule(core.amc(), with_deadline(request.context, deadline), request.schedule_id),
+                    deadline, cancelled_by);
+}
+
 std::string workflow_id_from_name(std::string_view name) {
   if (name.empty()) throw error(errc::invalid_argument, "the workflow name is empty");
   return api::workflow_id_from_name(name);

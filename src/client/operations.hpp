@@ -70,6 +70,20 @@ nlohmann::json workflow_sync(client& core, const api::workflow_sync_request& req
 // A valid workflow id from a human name (api::workflow_id_from_name).
 std::string workflow_id_from_name(std::string_view name);
 
+// Schedules: AMC's Schedule object, flat. A workflow delete that a schedule
+// still runs is errc::conflict naming the schedule (api::delete_workflow).
+nlohmann::json schedule_create(client& core, const api::schedule_create_request& request, call_deadline deadline,
+                               const cancellation_ptr& cancelled_by = nullptr);
+nlohmann::json schedule_get(client& core, const api::schedule_get_request& request, call_deadline deadline,
+                            const cancellation_ptr& cancelled_by = nullptr);
+// {"schedules": [...]}, all pages.
+nlohmann::json schedule_list(client& core, const api::schedule_list_request& request, call_deadline deadline,
+                             const cancellation_ptr& cancelled_by = nullptr);
+nlohmann::json schedule_update(client& core, const api::schedule_update_request& request, call_deadline deadline,
+                               const cancellation_ptr& cancelled_by = nullptr);
+void schedule_delete(client& core, const api::schedule_delete_request& request, call_deadline deadline,
+                     const cancellation_ptr& cancelled_by = nullptr);
+
 // Executions. An execution named by execution_id is looked up in the
 // journal first (errc::not_found when it was never submitted).
 api::submission submit(client& core, const api::execution_submit_request& request, call_deadline deadline,

@@ -222,6 +222,40 @@ Request decode_workflow_named(const char* json_text, std::string_view what) {
   return request;
 }
 
+// AMC's Schedule object: the fields amc.h documents are typed, the rest is
+// AMC's to judge.
+void check_schedule(const field_reader& schedule) {
+  validate_path_id(schedule.required_text("scheduleId", "a string: the schedule's id"), "schedule id");
+  validate_workflow_id(schedule.required_text("workflowId", "a string: the id of the saved workflow it runs"));
+  for (const char* field : {"aggregationPeriod", "aggregationStartDay", "marketplaceId"})
+    schedule.typed(field, json::value_t::string, "a string");
+  schedule.whole_number("aggregationHourUtc", 0, 23, " of hours");
+  for (const char* field : {"scheduleEnabled", "requireSyntheticData", "disableAggregationControls"})
+    schedule.boolean(field);
+}
+
+template <class Request>
+Request decode_schedule_definition(const char* json_text, std::string_view what) {
+  const auto body = parse_json_object(json_text, what, false);
+  Request request;
+  const auto fields = read_instance_request(body, what, request, {"schedule"});
+  const json& schedule = fields.required_object(
+      "schedule", "AMC's Schedule object {\"scheduleId\", \"workflowId\", \"aggregationPeriod\", …}");
+  check_schedule(fields.nested(schedule, "schedule"));
+  request.schedule = schedule;
+  return request;
+}
+
+template <class Request>
+Request decode_schedule_named(const char* json_text, std::string_view what) {
+  const auto body = parse_json_object(json_text, what, false);
+  Request request;
+  const auto fields = read_instance_request(body, what, request, {"schedule_id"});
+  request.schedule_id = fields.required_text("schedule_id", "a string: the schedule's id");
+  validate_path_id(request.schedule_id, "schedule id");
+  return request;
+}
+
 // amc_execution_id or execution_id, exactly one.
 template <class Request>
 void read_execution_name(const field_reader& fields, Request& request) {
@@ -321,6 +355,30 @@ workflow_list_request decode_workflow_list_request(const char* json_text) {
   constexpr std::string_view what = "workflow list request";
   const auto body = parse_json_object(json_text, what, false);
   workflow_list_request request;
+  read_instance_request(body, what, request, {});
+  return request;
+}
+
+schedule_create_request decode_schedule_create_request(const char* json_text) {
+  return decode_schedule_definition<schedule_create_request>(json_text, "schedule create request");
+}
+
+schedule_update_request decode_schedule_update_request(const char* json_text) {
+  return decode_schedule_definition<schedule_update_request>(json_text, "schedule update request");
+}
+
+schedule_get_request decode_schedule_get_request(const char* json_text) {
+  return decode_schedule_named<schedule_get_request>(json_text, "schedule get request");
+}
+
+schedule_delete_request decode_schedule_delete_request(const char* json_text) {
+  return decode_schedule_named<schedule_delete_request>(json_text, "schedule delete request");
+}
+
+schedule_list_request decode_schedule_list_request(const char* json_text) {
+  constexpr std::string_view what = "schedule list request";
+  const auto body = parse_json_object(json_text, what, false);
+  schedule_list_request request;
   read_instance_request(body, what, request, {});
   return request;
 }

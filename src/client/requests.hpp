@@ -72,6 +72,25 @@ struct workflow_delete_request : workflow_named_request {};
 
 struct workflow_list_request : instance_request {};
 
+// Schedules. + "schedule": AMC's Schedule object (scheduleId and workflowId:
+// required strings; aggregationPeriod, aggregationStartDay: strings;
+// aggregationHourUtc: 0-23; scheduleEnabled, requireSyntheticData,
+// disableAggregationControls: booleans; other AMC fields pass as they are).
+struct schedule_definition_request : instance_request {
+  nlohmann::json schedule = nlohmann::json::object();
+};
+struct schedule_create_request : schedule_definition_request {};
+struct schedule_update_request : schedule_definition_request {};
+
+// + "schedule_id" (checked with validate_path_id).
+struct schedule_named_request : instance_request {
+  std::string schedule_id;
+};
+struct schedule_get_request : schedule_named_request {};
+struct schedule_delete_request : schedule_named_request {};
+
+struct schedule_list_request : instance_request {};
+
 // + "execution_id" (optional idempotency key) + "request" (AMC's
 // CreateWorkflowExecutionRequest, checked by validate_execution_request).
 struct execution_submit_request : instance_request {
@@ -136,6 +155,11 @@ workflow_list_request decode_workflow_list_request(const char* json_text);
 workflow_update_request decode_workflow_update_request(const char* json_text);
 workflow_delete_request decode_workflow_delete_request(const char* json_text);
 workflow_sync_request decode_workflow_sync_request(const char* json_text);
+schedule_create_request decode_schedule_create_request(const char* json_text);
+schedule_get_request decode_schedule_get_request(const char* json_text);
+schedule_list_request decode_schedule_list_request(const char* json_text);
+schedule_update_request decode_schedule_update_request(const char* json_text);
+schedule_delete_request decode_schedule_delete_request(const char* json_text);
 execution_submit_request decode_execution_submit_request(const char* json_text);
 execution_get_request decode_execution_get_request(const char* json_text);
 execution_list_request decode_execution_list_request(const char* json_text);

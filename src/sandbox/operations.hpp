@@ -33,8 +33,14 @@ enum class operation : int {
   download_result,
   list_data_sources,
   get_data_source,
+  // Schedules (issue 24): appended, so the counters' order above stays.
+  list_schedules,
+  create_schedule,
+  get_schedule,
+  update_schedule,
+  delete_schedule,
 };
-inline constexpr std::size_t operation_count = 19;
+inline constexpr std::size_t operation_count = 24;
 
 // The spec's operationId (or lwaToken, lwaConsent, downloadResult).
 std::string_view operation_name(operation op);

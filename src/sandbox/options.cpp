@@ -304,7 +304,8 @@ Fault rules (--fault, "faults" in the config, POST /_sandbox/faults)
                              UpdateWorkflowExecution,
                              getWorkflowExecutionDownloadUrls, lwaToken,
                              lwaConsent, downloadResult, listDataSources,
-                             getDataSource
+                             getDataSource, listSchedules, createSchedule,
+                             getSchedule, updateSchedule, deleteSchedule
   path                       match the path, a glob (* matches anything)
                              (no method, operation or path: every request)
   skip N                     let N matching requests through first (default 0)

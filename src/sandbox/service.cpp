@@ -112,6 +112,11 @@ constexpr std::array<std::string_view, operation_count> operation_names = {
     "downloadResult",
     "listDataSources",
     "getDataSource",
+    "listSchedules",
+    "createSchedule",
+    "getSchedule",
+    "updateSchedule",
+    "deleteSchedule",
 };
 
 // Splits "/a/b/c" into {"a","b","c"}; at most `N` segments are kept, the
@@ -155,6 +160,11 @@ std::string_view media_type_for(operation op) {
     case operation::get_download_urls: return detail::executions_media_type;
     case operation::list_data_sources:
     case operation::get_data_source: return detail::data_sources_media_type;
+    case operation::list_schedules:
+    case operation::create_schedule:
+    case operation::get_schedule:
+    case operation::update_schedule:
+    case operation::delete_schedule: return detail::schedules_media_type;
     default: return {};
   }
 }
@@ -248,6 +258,15 @@ route classify(http::verb method, std::string_view path) {
       } else if (s.items[3] == "dataSources" && n == 5) {
         out.resource_id = s.items[4];
         allow({http::verb::get}, operation::get_data_source);
+      } else if (s.items[3] == "schedules" && n == 4) {
+        allow({http::verb::get, http::verb::post}, method == http::verb::post ? operation::create_schedule
+                                                                              : operation::list_schedules);
+      } else if (s.items[3] == "schedules" && n == 5) {
+        out.resource_id = s.items[4];
+        allow({http::verb::get, http::verb::put, http::verb::delete_},
+              method == http::verb::put      ? operation::update_schedule
+              : method == http::verb::delete_ ? operation::delete_schedule
+                                              : operation::get_schedule);
       }
     }
   }
@@ -261,6 +280,9 @@ http_response handle_reporting(sandbox_state& state, const http_request& request
   instance_state* found = nullptr;
   if (auto error = instance_handlers::authorize_reporting(state, request, target.instance_id, found)) return *error;
   instance_state& instance = *found;
+  // AMC's scheduler runs on its own; the sandbox starts the runs that fell
+  // due on its clock before it answers anything about the instance.
+  schedule_handlers::start_due_runs(state, instance, state.now());
   switch (target.op) {
     case operation::list_workflows: return workflow_handlers::list(state, request, instance, query);
     case operation::create_workflow: return workflow_handlers::create(state, request, instance);
@@ -277,6 +299,11 @@ http_response handle_reporting(sandbox_state& state, const http_request& request
     case operation::list_data_sources: return data_source_handlers::list(state, request, instance, query);
     case operation::get_data_source:
       return data_source_handlers::get(state, request, instance, target.resource_id, query);
+    case operation::list_schedules: return schedule_handlers::list(state, request, instance, query);
+    case operation::create_schedule: return schedule_handlers::create(state, request, instance);
+    case operation::get_schedule: return schedule_handlers::get(state, request, instance, target.resource_id);
+    case operation::update_schedule: return schedule_handlers::update(state, request, instance, target.resource_id);
+    case operation::delete_schedule: return schedule_handlers::remove(state, request, instance, target.resource_id);
     default: return detail::amc_error(request, http::status::not_found, "No such operation.");
   }
 }

@@ -25,6 +25,7 @@ const std::string* find_parameter(const parameters& list, std::string_view name)
 // Media types from the spec, per API family.
 inline constexpr std::string_view workflows_media_type = "application/vnd.amcworkflows.v1+json";
 inline constexpr std::string_view executions_media_type = "application/vnd.amcworkflowexecutions.v1+json";
+inline constexpr std::string_view schedules_media_type = "application/vnd.amcschedules.v1+json";
 inline constexpr std::string_view instances_media_type = "application/vnd.amcinstances.v1+json";
 inline constexpr std::string_view data_sources_media_type = "application/vnd.amcdatasources.v1+json";
 inline constexpr std::string_view accounts_media_type = "application/vnd.amcaudiencesconnections.v1+json";

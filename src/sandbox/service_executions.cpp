@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cctype>
 #include <stdexcept>
 #include <variant>
 #include <vector>
@@ -42,6 +43,9 @@ json execution_json(const execution_record& record, const execution_status& curr
   out["expireTime"] = detail::format_time(record.timing.created + static_cast<double>(record.timing.timeout_seconds));
   out["workflowExecutionTimeoutSeconds"] = record.timing.timeout_seconds;
   if (record.request.ad_hoc) out["executionCategory"] = "AD_HOC";
+  // AMC's docs show only AD_HOC; SCHEDULED for its scheduler's runs is our
+  // assumption (src/sandbox/README.md, "Schedules").
+  if (!record.schedule_period.empty()) out["executionCategory"] = "SCHEDULED";
   if (!current.reason.empty()) out["statusReason"] = current.reason;
   std::string_view channel_status = "PENDING";
   switch (current.phase) {
@@ -55,9 +59,13 @@ json execution_json(const execution_record& record, const execution_status& curr
   if (current.phase == execution_phase::failed) channel["statusReason"] = current.reason;
   out["outputChannels"] = json::array({channel});
   if (current.phase == execution_phase::succeeded && !record.timing.dry_run) {
-    out["outputS3URI"] = fmt::format("s3://amc-{}/workflow={}/schedule=adhoc/{}-{}.csv", record.instance_id,
-                                     record.request.workflow_id, detail::format_time(record.timing.created).substr(0, 10),
-                                     record.id);
+    // AMC's bucket layout: schedule=adhoc, daily or weekly (amc-api.md 4.5).
+    std::string folder = record.schedule_period.empty() ? std::string("adhoc") : record.schedule_period;
+    std::transform(folder.begin(), folder.end(), folder.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    out["outputS3URI"] = fmt::format("s3://amc-{}/workflow={}/schedule={}/{}-{}.csv", record.instance_id,
+                                     record.request.workflow_id, folder,
+                                     detail::format_time(record.timing.created).substr(0, 10), record.id);
   }
   if (include_workflow) out["sqlQuery"] = record.request.sql;
   return out;
@@ -83,6 +91,31 @@ execution_record& add_execution(sandbox_state& state, instance_state& instance, 
 }
 
 }  // namespace
+
+execution_record& start_run_as_scheduler(sandbox_state& state, instance_state& instance, std::string_view workflow_id,
+                                         double at, const scheduled_run_origin& origin) {
+  // The request AMC's scheduler makes for the workflow: its period's window.
+  const json body = {{"workflowId", workflow_id},
+                     {"timeWindowType", origin.period == "Weekly" ? "MOST_RECENT_WEEK" : "MOST_RECENT_DAY"}};
+  auto checked = check_execution_request(body, at, [&](std::string_view id) -> const json* {
+    auto found = instance.workflows.find(id);
+    return found == instance.workflows.end() ? nullptr : &found->second.definition;
+  });
+  if (auto* refused = std::get_if<execution_request_error>(&checked)) throw std::invalid_argument(refused->details);
+  auto& accepted = std::get<checked_execution_request>(checked);
+  execution_plan plan =
+      plan_execution(accepted.workflow_id, accepted.sql, state.options.default_scenario, state.options.scenarios);
+  execution_record& record = add_execution(state, instance, std::move(accepted), std::move(plan), at);
+  record.schedule_id = origin.schedule_id;
+  record.schedule_period = origin.period.empty() ? std::string("Daily") : origin.period;
+  // A run that fell due while nobody asked is started late: keep the list
+  // in creation-time order (the list endpoint reads it that way).
+  auto& all = instance.executions;
+  const auto place = std::upper_bound(all.begin(), all.end() - 1, at,
+                                      [](double time, const auto& other) { return time < other->timing.created; });
+  std::rotate(place, all.end() - 1, all.end());
+  return record;
+}
 
 http_response not_found(const http_request& request, std::string_view execution_id) {
   return detail::amc_error(request, status::not_found,

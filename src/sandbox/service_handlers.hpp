@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace amc::sandbox {
 
@@ -71,11 +72,50 @@ http_response cancel(sandbox_state& state, const http_request& request, instance
                      std::string_view execution_id);
 // AMC's 404 for an execution id the instance does not have.
 http_response not_found(const http_request& request, std::string_view execution_id);
+// What started a run that AMC's scheduler started: the schedule's id and
+// its aggregationPeriod ("Daily" or "Weekly"), or neither for a run started
+// as the scheduler would without a schedule (an admin route, a test).
+struct scheduled_run_origin {
+  std::string schedule_id;
+  std::string period = "Daily";
+};
+// THE one place where the sandbox starts a run of saved workflow
+// `workflow_id` as AMC's scheduler does: created at sandbox time `at`, with
+// the time window of its period (MOST_RECENT_DAY or MOST_RECENT_WEEK),
+// reported by the list endpoint like an API-started run but with
+// executionCategory "SCHEDULED", never counted against the ad-hoc quota.
+// Kept in creation-time order among the instance's executions. Throws
+// std::invalid_argument (the workflow does not exist, or its SQL markers
+// cannot be read).
+execution_record& start_run_as_scheduler(sandbox_state& state, instance_state& instance, std::string_view workflow_id,
+                                         double at, const scheduled_run_origin& origin = {});
 // POST /_sandbox/executions/bulk: {"instance_id", "count", "request",
 // "scenario"} -> {"instance_id", "ids"}. Throws std::invalid_argument.
 nlohmann::json create_in_bulk(sandbox_state& state, const nlohmann::json& body);
 inline constexpr std::int64_t max_bulk_executions = 100'000;
 }  // namespace execution_handlers
+
+// An instance's schedules (service_schedules.cpp), following the spec's
+// createSchedule … deleteSchedule, and the runs they start on the sandbox
+// clock.
+namespace schedule_handlers {
+http_response list(sandbox_state& state, const http_request& request, instance_state& instance,
+                   std::string_view query);
+http_response create(sandbox_state& state, const http_request& request, instance_state& instance);
+http_response get(sandbox_state& state, const http_request& request, instance_state& instance,
+                  std::string_view schedule_id);
+http_response update(sandbox_state& state, const http_request& request, instance_state& instance,
+                     std::string_view schedule_id);
+http_response remove(sandbox_state& state, const http_request& request, instance_state& instance,
+                     std::string_view schedule_id);
+// Starts every run of the instance's enabled schedules that fell due by
+// sandbox time `now` (each at its own due time, through
+// execution_handlers::start_run_as_scheduler). The sandbox has no timers:
+// every reporting call of the instance calls this first.
+void start_due_runs(sandbox_state& state, instance_state& instance, double now);
+// The ids of the instance's schedules that run `workflow_id`, in id order.
+std::vector<std::string> schedules_using(const instance_state& instance, std::string_view workflow_id);
+}  // namespace schedule_handlers
 
 // Results (service_results.cpp): the signed download URLs of a finished
 // execution and the files behind them.

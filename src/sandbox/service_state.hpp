@@ -91,6 +91,10 @@ struct workflow_record {
 struct execution_record {
   std::string id;
   std::string instance_id;
+  // Set for a run that AMC's scheduler started (schedule_handlers): the
+  // schedule's id and aggregationPeriod (empty for an API-started run).
+  std::string schedule_id;
+  std::string schedule_period;
   // What the run is made of; a transient run gets its workflow_id here.
   checked_execution_request request;
   execution_plan plan;
@@ -107,9 +111,18 @@ struct execution_record {
   mutable int cached_phase = -1;
   mutable std::array<rendered_status, 2> cached_status;
 };
+// An instance's schedule (service_schedules.cpp): AMC's Schedule object as
+// stored, and when its next run falls due on the sandbox clock.
+struct schedule_record {
+  nlohmann::json definition;
+  std::uint64_t sequence = 0;
+  double anchor = 0;    // sandbox time its cadence counts from (create or last update)
+  double next_run = 0;  // sandbox time of its next run; 0 while it is disabled
+};
 struct instance_state {
   instance_seed seed;
   std::map<std::string, workflow_record, std::less<>> workflows;
+  std::map<std::string, schedule_record, std::less<>> schedules;
   std::vector<std::unique_ptr<execution_record>> executions;  // creation order
   string_map<execution_record*> executions_by_id;
 

@@ -6,6 +6,7 @@
 #include "sandbox/service_detail.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <vector>
@@ -121,6 +122,16 @@ http_response remove(sandbox_state&, const http_request& request, instance_state
   auto found = instance.workflows.find(workflow_id);
   if (found == instance.workflows.end()) {
     return detail::amc_error(request, status::not_found, fmt::format("Workflow with ID {} not found.", workflow_id), media);
+  }
+  // AMC refuses to delete a workflow a schedule still runs (amc-api.md 3).
+  // Its status and words are not published: 400 (the spec's code for a bad
+  // delete) with AMC's Error body is our assumption (README.md, Schedules).
+  if (const auto schedules = schedule_handlers::schedules_using(instance, workflow_id); !schedules.empty()) {
+    return detail::amc_error(request, status::bad_request,
+                             fmt::format("Workflow with ID {} cannot be deleted because it is used by schedule(s) {}. "
+                                         "Delete the schedule(s) or change their workflowId first.",
+                                         workflow_id, fmt::join(schedules, ", ")),
+                             media);
   }
   instance.workflows.erase(found);
   return detail::make_json(request, status::ok, json::object(), media);

@@ -52,6 +52,21 @@ const std::vector<operation>& operations() {
       {"amc_workflow_get", amc_workflow_get, instance_request({{"workflow_id", "wf_a"}})},
       {"amc_workflow_delete", amc_workflow_delete, instance_request({{"workflow_id", "wf_a"}})},
       {"amc_workflow_list", amc_workflow_list, instance_request({})},
+      {"amc_schedule_create", amc_schedule_create,
+       instance_request({{"schedule",
+                          {{"scheduleId", "sched_a"},
+                           {"workflowId", "wf_a"},
+                           {"aggregationPeriod", "Weekly"},
+                           {"aggregationHourUtc", 6},
+                           {"aggregationStartDay", "Monday"},
+                           {"scheduleEnabled", true},
+                           {"requireSyntheticData", false},
+                           {"disableAggregationControls", false}}}})},
+      {"amc_schedule_update", amc_schedule_update,
+       instance_request({{"schedule", {{"scheduleId", "sched_a"}, {"workflowId", "wf_a"}, {"aggregationHourUtc", 6}}}})},
+      {"amc_schedule_get", amc_schedule_get, instance_request({{"schedule_id", "sched_a"}})},
+      {"amc_schedule_delete", amc_schedule_delete, instance_request({{"schedule_id", "sched_a"}})},
+      {"amc_schedule_list", amc_schedule_list, instance_request({})},
       {"amc_execution_submit", amc_execution_submit,
        instance_request({{"execution_id", "exec_1a2b3c4d"},
                          {"request",
@@ -173,7 +188,9 @@ TEST_F(RequestFields, NumbersOutOfRangeAreNamed) {
     collect_fields(op.base, json::json_pointer{}, fields);
     for (const auto& pointer : fields) {
       if (!op.base[pointer].is_number()) continue;
-      for (const json& out_of_range : {json(0), json(-1), json(1.5), json(1e300)}) {
+      // An hour of the day may be 0; 24 is past its range.
+      const bool hour = pointer.back() == "aggregationHourUtc";
+      for (const json& out_of_range : {json(hour ? 24 : 0), json(-1), json(1.5), json(1e300)}) {
         json body = op.base;
         body[pointer] = out_of_range;
         expect_refused(op, body, dotted(pointer), "out of range " + out_of_range.dump());
@@ -191,6 +208,9 @@ TEST_F(RequestFields, RequiredFieldsLeftOutAreNamed) {
         "/workflow"}},
       {"amc_workflow_get", {"/workflow_id"}},
       {"amc_workflow_delete", {"/workflow_id"}},
+      {"amc_schedule_create", {"/schedule", "/schedule/scheduleId", "/schedule/workflowId"}},
+      {"amc_schedule_get", {"/schedule_id"}},
+      {"amc_schedule_delete", {"/schedule_id"}},
       {"amc_execution_submit", {"/request"}},
       {"amc_execution_list", {"/filters"}},
       {"amc_results_download", {"/directory"}},

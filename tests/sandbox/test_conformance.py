@@ -8,7 +8,7 @@ declared schema (jsonschema, with the spec's components as the root so that
 $refs resolve).
 
 Where the spec's response is a wrapper ({"workflowExecution": {...}},
-{"workflow": ...}, {"instance": ...}), the shape decides what passes: the
+{"workflow": ...}, {"schedule": ...}, {"instance": ...}), the shape decides what passes: the
 wrapped shape must answer exactly the wrapper, the flat shape (AMC's docs'
 bare objects) must answer the bare object, which is validated against the
 wrapper's inner schema (GetWorkflowExecutionResponse -> WorkflowExecution, and
@@ -21,53 +21,29 @@ AMC really returns (shared/amc-api.md 4.2); executions in those states are
 validated against WorkflowExecution with the enum widened by exactly those
 two values.
 
+The checks live in tests/tools/openapi_check.py, shared with the
+spec-validating proxy (tests/tools/spec_proxy.py).
+
 Environment: AMC_SANDBOX (the executable), AMC_SPECS_DIR (tests/data/specs).
 """
 
-import copy
 import http.client
 import json
 import os
 import pathlib
-import re
 import subprocess
+import sys
 import time
 import urllib.parse
 
 import jsonschema
 import pytest
 
-SPECS_DIR = pathlib.Path(os.environ.get("AMC_SPECS_DIR", pathlib.Path(__file__).resolve().parents[1] / "data" / "specs"))
+# The checks themselves are shared with the spec-validating proxy.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tools"))
+from openapi_check import SPECS, check_against_spec, check_shape, find_operation, wrapper_of  # noqa: E402
+
 SANDBOX = os.environ.get("AMC_SANDBOX", str(pathlib.Path(__file__).resolve().parents[2] / "build" / "sandbox" / "src" / "sandbox" / "amc-sandbox"))
-
-SPECS = {
-    "reporting": json.loads((SPECS_DIR / "amc-workflow-management.openapi.json").read_text()),
-    "administration": json.loads((SPECS_DIR / "amc-administration.openapi.json").read_text()),
-}
-EXTRA_STATUSES = ["PUBLISHING", "REJECTED"]
-
-
-def find_operation(method, path):
-    """The spec, path template and operation object for a concrete path."""
-    for spec in SPECS.values():
-        for template, operations in spec["paths"].items():
-            pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
-            if re.match(pattern, path) and method.lower() in operations:
-                return spec, template, operations[method.lower()]
-    raise AssertionError(f"no spec operation for {method} {path}")
-
-
-def validator_for(spec, schema):
-    root = {"components": spec["components"]}
-    root.update(schema)
-    return jsonschema.Draft7Validator(root)
-
-
-def widened_execution_schema(spec):
-    widened = copy.deepcopy(spec)
-    status = widened["components"]["schemas"]["WorkflowExecution"]["properties"]["status"]
-    status["enum"] = status["enum"] + EXTRA_STATUSES
-    return widened
 
 
 class Sandbox:
@@ -149,58 +125,6 @@ class Sandbox:
         return json.loads(payload)
 
 
-def wrapper_of(spec, schema):
-    """(wrapper property, inner schema) when `schema` is a one-property wrapper
-    around a $ref, such as GetWorkflowResponse = {"workflow": Workflow}."""
-    if "$ref" not in schema:
-        return None
-    name = schema["$ref"].split("/")[-1]
-    properties = spec["components"]["schemas"][name].get("properties", {})
-    if len(properties) != 1:
-        return None
-    (wrapper, inner), = properties.items()
-    return (wrapper, inner) if "$ref" in inner else None
-
-
-def check_shape(spec, operation_id, schema, document, shape):
-    """The schema to validate `document` against, after checking that a
-    wrapped response comes in the shape the sandbox was started with."""
-    wrapped = wrapper_of(spec, schema)
-    if wrapped is None:
-        return schema
-    wrapper, inner = wrapped
-    inner_properties = spec["components"]["schemas"][inner["$ref"].split("/")[-1]].get("properties", {})
-    if shape == "wrapped":
-        assert isinstance(document, dict) and set(document) == {wrapper}, \
-            f"{operation_id}: the wrapped shape must answer {{{wrapper!r}: ...}}, got keys {sorted(document)}"
-        assert isinstance(document[wrapper], dict) and set(document[wrapper]) & set(inner_properties), \
-            f"{operation_id}: {wrapper!r} does not hold the object"
-        return schema
-    assert shape == "flat", shape
-    assert isinstance(document, dict) and wrapper not in document, \
-        f"{operation_id}: the flat shape must answer the bare object, not {{{wrapper!r}: ...}}"
-    assert set(document) & set(inner_properties), \
-        f"{operation_id}: the flat answer has none of the fields of its schema: {sorted(document)}"
-    return inner
-
-
-def check_against_spec(method, path, status, headers, document, shape):
-    spec, template, operation = find_operation(method, path)
-    responses = operation["responses"]
-    assert str(status) in responses, f"{operation['operationId']}: {status} is not a declared response"
-    content = responses[str(status)].get("content", {})
-    media_type, media = next(iter(content.items()))
-    assert headers.get("Content-Type") == media_type, (operation["operationId"], headers.get("Content-Type"))
-    schema = media["schema"]
-    schema_spec = spec
-    target = check_shape(spec, operation["operationId"], schema, document, shape)
-    # Executions in AMC's extra statuses validate against the widened enum.
-    if json.dumps(document).find('"status": "PUBLISHING"') >= 0 or json.dumps(document).find('"status": "REJECTED"') >= 0:
-        schema_spec = widened_execution_schema(spec)
-    errors = sorted(validator_for(schema_spec, target).iter_errors(document), key=str)
-    assert not errors, f"{operation['operationId']} {status}: " + "; ".join(e.message for e in errors[:5])
-
-
 @pytest.fixture(params=["flat", "wrapped"])
 def sandbox(request, tmp_path):
     instance = Sandbox(tmp_path, request.param)
@@ -252,6 +176,29 @@ def test_every_operation_conforms(sandbox):
     workflow["sqlQuery"] += " -- sandbox: pending=0 duration=10m publishing=0 parts=2 rows=20"
     assert sandbox.call("PUT", sandbox.reporting("workflows/conformance_wf.v1"), workflow) == {}
     sandbox.call("PUT", sandbox.reporting("workflows/missing"), dict(workflow, workflowId="missing"), expect=404)
+
+    # Schedules: create, get, list, update, delete, and a workflow delete
+    # that a schedule still references (400, our assumption: README.md).
+    schedule = {"scheduleId": "conformance_sched", "workflowId": "conformance_wf.v1", "aggregationPeriod": "Weekly",
+                "aggregationHourUtc": 6, "aggregationStartDay": "Monday", "scheduleEnabled": True}
+    jsonschema.Draft7Validator({"components": SPECS["reporting"]["components"],
+                                "$ref": "#/components/schemas/CreateScheduleRequest"}).validate(schedule)
+    assert sandbox.call("POST", sandbox.reporting("schedules"), dict(schedule, marketplaceId="ATVPDKIKX0DER")) == {}
+    sandbox.call("POST", sandbox.reporting("schedules"), schedule, expect=400)
+    sandbox.call("POST", sandbox.reporting("schedules"), dict(schedule, scheduleId="other", workflowId="nope"),
+                 expect=422)
+    got_schedule = unwrap(sandbox.call("GET", sandbox.reporting("schedules/conformance_sched")), "schedule")
+    assert got_schedule == schedule
+    sandbox.call("GET", sandbox.reporting("schedules/missing"), expect=404)
+    assert [s["scheduleId"] for s in sandbox.call("GET", sandbox.reporting("schedules?limit=5"))["schedules"]] == [
+        "conformance_sched"]
+    assert sandbox.call("PUT", sandbox.reporting("schedules/conformance_sched"),
+                        dict(schedule, scheduleEnabled=False)) == {}
+    sandbox.call("PUT", sandbox.reporting("schedules/missing"), dict(schedule, scheduleId="missing"), expect=404)
+    referenced = sandbox.call("DELETE", sandbox.reporting("workflows/conformance_wf.v1"), expect=400)
+    assert "conformance_sched" in referenced["details"]
+    assert sandbox.call("DELETE", sandbox.reporting("schedules/conformance_sched")) == {}
+    sandbox.call("DELETE", sandbox.reporting("schedules/conformance_sched"), expect=404)
 
     # Executions: create (saved and ad hoc), get, list, cancel, download URLs.
     request = {"workflowId": "conformance_wf.v1", "timeWindowType": "EXPLICIT",
@@ -373,6 +320,7 @@ def test_every_operation_conforms(sandbox):
         "updateWorkflow", "deleteWorkflow", "createWorkflowExecution", "getWorkflowExecution",
         "listWorkflowExecutions", "UpdateWorkflowExecution", "getWorkflowExecutionDownloadUrls",
         "listDataSources", "getDataSource",
+        "createSchedule", "getSchedule", "listSchedules", "updateSchedule", "deleteSchedule",
     }
     assert implemented <= {operation for operation, status in sandbox.checked if status == 200}
 
@@ -390,6 +338,7 @@ def test_shape_check_refuses_the_other_shape():
         ("GET", "/amc/instances/amcsandbox01"): ("instance", {"instanceId": "amcsandbox01"}),
         ("GET", "/amc/reporting/amcsandbox01/dataSources/dsp_clicks"):
             ("dataSource", {"dataSourceId": "dsp_clicks", "columns": []}),
+        ("GET", "/amc/reporting/amcsandbox01/schedules/s1"): ("schedule", {"scheduleId": "s1", "workflowId": "wf"}),
     }
     for (method, path), (wrapper, flat) in cases.items():
         spec, _, operation = find_operation(method, path)

@@ -3,6 +3,8 @@
 #include "client/client_config.hpp"
 #include "sandbox/service.hpp"
 
+#include <cstdlib>
+
 namespace amc::testing {
 
 void sandbox_fixture::SetUp() {
@@ -10,6 +12,10 @@ void sandbox_fixture::SetUp() {
   options.tls = true;
   options.state_dir = directory_.path() / "sandbox";
   options.io_threads = 2;
+  // Under tests/tools/spec_proxy.py the sandbox answers in the shape the
+  // proxy checks (a test's configure() may still choose its own).
+  if (const char* shape = std::getenv("AMC_TEST_RESPONSE_SHAPE"); shape != nullptr && *shape != '\0')
+    options.shape = sandbox::parse_response_shape(shape);
   configure(options);
   server_ = std::make_unique<sandbox::sandbox_server>(options);
   server_->start();
@@ -25,11 +31,21 @@ void sandbox_fixture::TearDown() {
   if (server_) server_->stop();
 }
 
+std::string sandbox_fixture::amc_endpoint() const {
+  const std::string base = server_->base_url();
+  // tests/tools/spec_proxy.py: AMC's operations go through the proxy, which
+  // checks every answer against the spec ($AMC_SPEC_PROXY/upstream/<scheme>/<host:port>).
+  const char* proxy = std::getenv("AMC_SPEC_PROXY");
+  if (proxy == nullptr || *proxy == '\0') return base;
+  const auto scheme_end = base.find("://");
+  return std::string(proxy) + "/upstream/" + base.substr(0, scheme_end) + "/" + base.substr(scheme_end + 3);
+}
+
 nlohmann::json sandbox_fixture::client_config(const nlohmann::json& changes) const {
   const std::string base = server_->base_url();
   nlohmann::json config = {
       {"endpoints",
-       {{"amc", base}, {"lwa_token", base + "/auth/o2/token"}, {"lwa_consent", base + "/ap/oa"}}},
+       {{"amc", amc_endpoint()}, {"lwa_token", base + "/auth/o2/token"}, {"lwa_consent", base + "/ap/oa"}}},
       {"lwa",
        {{"client_id", server_->service().client_id()},
         {"client_secret", server_->service().client_secret()}}},

@@ -27,6 +27,9 @@ class sandbox_fixture : public ::testing::Test {
   // Options are set before the server starts: override to change them.
   virtual void configure(sandbox::sandbox_options& options) { (void)options; }
 
+  // The AMC endpoint of the client config: the sandbox, or the
+  // spec-validating proxy in front of it when AMC_SPEC_PROXY is set.
+  std::string amc_endpoint() const;
   // The client config for this sandbox; `changes` are merged over it.
   nlohmann::json client_config(const nlohmann::json& changes = nlohmann::json::object()) const;
   std::unique_ptr<client::client> make_client(const nlohmann::json& changes = nlohmann::json::object());

@@ -120,6 +120,11 @@ _FUNCTIONS: dict[str, tuple[Any, list[Any]]] = {
     "amc_workflow_delete": (_status, [_handle, _text, _out_text]),
     "amc_workflow_sync": (_status, [_handle, _text, _out_text]),
     "amc_workflow_id_from_name": (_status, [_text, _out_text]),
+    "amc_schedule_create": (_status, [_handle, _text, _out_text]),
+    "amc_schedule_get": (_status, [_handle, _text, _out_text]),
+    "amc_schedule_list": (_status, [_handle, _text, _out_text]),
+    "amc_schedule_update": (_status, [_handle, _text, _out_text]),
+    "amc_schedule_delete": (_status, [_handle, _text, _out_text]),
     "amc_execution_submit": (_status, [_handle, _text, _out_text]),
     "amc_execution_get": (_status, [_handle, _text, _out_text]),
     "amc_execution_list": (_status, [_handle, _text, _out_text]),
@@ -153,6 +158,11 @@ _CLIENT_CALLS = {
     "workflow_update": "amc_workflow_update",
     "workflow_delete": "amc_workflow_delete",
     "workflow_sync": "amc_workflow_sync",
+    "schedule_create": "amc_schedule_create",
+    "schedule_get": "amc_schedule_get",
+    "schedule_list": "amc_schedule_list",
+    "schedule_update": "amc_schedule_update",
+    "schedule_delete": "amc_schedule_delete",
     "execution_submit": "amc_execution_submit",
     "execution_get": "amc_execution_get",
     "execution_list": "amc_execution_list",
@@ -230,7 +240,7 @@ def library() -> ctypes.CDLL:
 
 
 def version() -> str:
-    """The loaded library's version, e.g. "1.1.0"."""
+    """The loaded library's version, e.g. "1.2.0"."""
     return str(library().amc_version_string().decode())
 
 
@@ -518,6 +528,66 @@ class Client:
         if name in _CLIENT_CALLS:
             return lambda request: self.call(name, request)
         raise AttributeError(name)
+
+    # -- schedules (since libamc 1.2) -------------------------------------------
+    # AMC runs a saved workflow on its own, daily or weekly: Amazon's
+    # createSchedule ... deleteSchedule (tests/data/specs, "Schedules" in amc.h).
+    # Every request is {"credential_id", "instance": {"instance_id",
+    # "advertiser_id", "marketplace_id"}, "timeout_ms" (optional), ...}; every
+    # answer is AMC's Schedule, flat, with AMC's field names.
+
+    def schedule_create(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Creates a schedule; returns it as AMC then holds it.
+
+        ``request["schedule"]`` is AMC's Schedule: ``{"scheduleId": str,
+        "workflowId": str, "aggregationPeriod": "Daily" | "Weekly",
+        "aggregationHourUtc": int (0-23, UTC), "aggregationStartDay":
+        "Monday" ... "Sunday" (Weekly), "scheduleEnabled": bool, ...}``;
+        scheduleId and workflowId are required, other AMC fields pass as
+        they are. AMC's runs of it are executions of the workflow
+        (``execution_list`` with ``{"workflowId": ...}``).
+
+        Raises AmcInvalidArgument (a field of the wrong type or range, or a
+        workflow AMC does not have), AmcConflict (the id exists), and the
+        errors of every call (AmcAuthRequired, AmcThrottled, ...).
+        Source: amc_schedule_create in amc.h; the spec's createSchedule.
+        """
+        return self.call("schedule_create", request)
+
+    def schedule_get(self, request: dict[str, Any]) -> dict[str, Any]:
+        """AMC's Schedule named by ``request["schedule_id"]`` (a str).
+
+        Raises AmcNotFound when there is none. Source: amc_schedule_get;
+        the spec's getSchedule.
+        """
+        return self.call("schedule_get", request)
+
+    def schedule_list(self, request: dict[str, Any]) -> dict[str, Any]:
+        """``{"schedules": [Schedule, ...]}``: all of the instance's
+        schedules, every page of AMC's list (nextToken followed; up to 100
+        a page). Source: amc_schedule_list; the spec's listSchedules.
+        """
+        return self.call("schedule_list", request)
+
+    def schedule_update(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Replaces the whole schedule ``request["schedule"]`` (AMC's PUT to
+        its scheduleId; give every field it should keep); returns it.
+
+        Raises AmcNotFound when no schedule has the id, AmcInvalidArgument as
+        for ``schedule_create``. Source: amc_schedule_update; the spec's
+        updateSchedule.
+        """
+        return self.call("schedule_update", request)
+
+    def schedule_delete(self, request: dict[str, Any]) -> None:
+        """Deletes the schedule ``request["schedule_id"]``; AMC starts no
+        more runs of it (runs already started stay).
+
+        Raises AmcNotFound when there is none. A workflow a schedule still
+        runs cannot be deleted: ``workflow_delete`` raises AmcConflict naming
+        the schedule. Source: amc_schedule_delete; the spec's deleteSchedule.
+        """
+        self.call("schedule_delete", request)
 
     def auth_import(self, credential_id: str, refresh_token: str) -> None:
         request = {"credential_id": credential_id, "refresh_token": refresh_token}

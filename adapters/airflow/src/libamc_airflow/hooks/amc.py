@@ -223,6 +223,37 @@ class AmcHook(BaseHook):
         """An AMC request with this connection's credential and instance."""
         return {"credential_id": self.credential_id, "instance": self.instance, **fields}
 
+    # -- schedules: AMC runs a saved workflow on its own ------------------------------
+    # The connection's credential and instance, and libamc's schedule calls
+    # (libamc.binding.Client.schedule_*; Amazon's createSchedule ...
+    # deleteSchedule). A schedule is AMC's Schedule object: {"scheduleId",
+    # "workflowId", "aggregationPeriod": "Daily" | "Weekly",
+    # "aggregationHourUtc": 0-23 (UTC), "aggregationStartDay",
+    # "scheduleEnabled", ...}; every answer is that object, flat.
+
+    def create_schedule(self, schedule: dict[str, Any]) -> dict[str, Any]:
+        """Creates ``schedule`` in the connection's instance and returns it.
+        Raises libamc's AmcConflict when its scheduleId exists,
+        AmcInvalidArgument for a bad field or a workflow AMC does not have."""
+        return self.get_conn().schedule_create(self.request(schedule=schedule))
+
+    def get_schedule(self, schedule_id: str) -> dict[str, Any]:
+        """The schedule ``schedule_id``; AmcNotFound when there is none."""
+        return self.get_conn().schedule_get(self.request(schedule_id=schedule_id))
+
+    def list_schedules(self) -> list[dict[str, Any]]:
+        """Every schedule of the connection's instance (all of AMC's pages)."""
+        return list(self.get_conn().schedule_list(self.request()).get("schedules", []))
+
+    def update_schedule(self, schedule: dict[str, Any]) -> dict[str, Any]:
+        """Replaces the whole schedule named by ``schedule["scheduleId"]``
+        (AMC's update); returns it. AmcNotFound when there is none."""
+        return self.get_conn().schedule_update(self.request(schedule=schedule))
+
+    def delete_schedule(self, schedule_id: str) -> None:
+        """Deletes the schedule ``schedule_id``; AmcNotFound when there is none."""
+        self.get_conn().schedule_delete(self.request(schedule_id=schedule_id))
+
     # -- Airflow's connection test ------------------------------------------------
     def test_connection(self) -> tuple[bool, str]:
         """Refreshes the access token and reads the instance's workflows."""
