@@ -22,4 +22,22 @@ boost::asio::awaitable<status_source::listing> status_source::list_since(call_co
   co_return result;
 }
 
+boost::asio::awaitable<status_source::listing> status_source::list_workflow_since(call_context context,
+                                                                                  std::string workflow_id,
+                                                                                  std::string min_creation_time,
+                                                                                  int page_size,
+                                                                                  std::chrono::milliseconds budget) {
+  nlohmann::json filters = {{"workflowId", std::move(workflow_id)},
+                            {"minCreationTime", std::move(min_creation_time)},
+                            {"includeCancelled", true},
+                            {"sortAscending", true},
+                            {"limit", page_size}};
+  auto listed = co_await core_->list(std::move(context), std::move(filters), budget);
+  listing result;
+  result.executions = std::move(listed["executions"]);
+  const auto count = static_cast<long>(result.executions.size());
+  result.pages = count == 0 ? 1 : (count + page_size - 1) / page_size;
+  co_return result;
+}
+
 }  // namespace amc::poll
