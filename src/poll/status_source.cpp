@@ -12,14 +12,7 @@ boost::asio::awaitable<status_source::listing> status_source::list_since(call_co
                             {"includeCancelled", true},
                             {"sortAscending", true},
                             {"limit", page_size}};
-  auto listed = co_await core_->list(std::move(context), std::move(filters), budget);
-  listing result;
-  result.executions = std::move(listed["executions"]);
-  // list_executions follows nextToken to the end with `page_size` per page,
-  // so the requests it made follow from the count.
-  const auto count = static_cast<long>(result.executions.size());
-  result.pages = count == 0 ? 1 : (count + page_size - 1) / page_size;
-  co_return result;
+  co_return co_await list_all(std::move(context), std::move(filters), page_size, budget);
 }
 
 boost::asio::awaitable<status_source::listing> status_source::list_workflow_since(call_context context,
@@ -32,9 +25,17 @@ boost::asio::awaitable<status_source::listing> status_source::list_workflow_sinc
                             {"includeCancelled", true},
                             {"sortAscending", true},
                             {"limit", page_size}};
+  co_return co_await list_all(std::move(context), std::move(filters), page_size, budget);
+}
+
+boost::asio::awaitable<status_source::listing> status_source::list_all(call_context context, nlohmann::json filters,
+                                                                       int page_size,
+                                                                       std::chrono::milliseconds budget) {
   auto listed = co_await core_->list(std::move(context), std::move(filters), budget);
   listing result;
   result.executions = std::move(listed["executions"]);
+  // list_executions follows nextToken to the end with `page_size` per page,
+  // so the requests it made follow from the count.
   const auto count = static_cast<long>(result.executions.size());
   result.pages = count == 0 ? 1 : (count + page_size - 1) / page_size;
   co_return result;

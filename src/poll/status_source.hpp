@@ -108,6 +108,10 @@ class status_source {
                                                       std::chrono::milliseconds budget);
 
  private:
+  // Every page of a list with these filters ({"limit": page_size}).
+  boost::asio::awaitable<listing> list_all(call_context context, nlohmann::json filters, int page_size,
+                                           std::chrono::milliseconds budget);
+
   std::shared_ptr<reader> core_;
 };
 

@@ -6,7 +6,7 @@
 // errors amc.h documents; the stats keys.
 #include "amc/amc.h"
 
-#include "support/sandbox_fixture.hpp"
+#include "client_capi_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,57 +17,38 @@
 
 namespace {
 
+using amc::testing::take;
 using boost::beast::http::verb;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-std::string take(char* text) {
-  std::string copy = text != nullptr ? text : "";
-  amc_free(text);
-  return copy;
-}
-
-class WorkflowWatchCapi : public amc::testing::sandbox_fixture {
+class WorkflowWatchCapi : public amc::testing::ClientCapi {
  protected:
-  void configure(amc::sandbox::sandbox_options& options) override {
-    options.time_scale = 600;
-    options.max_active_per_instance = 10'000;
-    options.adhoc_per_day = 10'000;
-  }
+  void configure(amc::sandbox::sandbox_options& options) override { options.time_scale = 600; }
   void SetUp() override {
-    sandbox_fixture::SetUp();
-    ASSERT_EQ(amc_client_new(client_config().dump().c_str(), &client_), AMC_OK) << amc_last_error();
-    const json credential = {{"credential_id", "conn"}, {"refresh_token", new_grant()}};
-    ASSERT_EQ(amc_auth_import(client_, credential.dump().c_str()), AMC_OK) << amc_last_error();
-    const auto& instance = server_->service().options().instances.front();
-    instance_ = {{"instance_id", instance.instance_id},
-                 {"advertiser_id", instance.entity_id},
-                 {"marketplace_id", instance.marketplace_id}};
+    ClientCapi::SetUp();
     ASSERT_EQ(amc_poller_new(client_, "{\"first_interval_ms\": 20, \"max_interval_ms\": 100, \"min_interval_ms\": 0}",
                              &poller_),
               AMC_OK)
         << amc_last_error();
-    const json workflow = {{"credential_id", "conn"},
-                           {"instance", instance_},
-                           {"workflow", {{"workflowId", "wf_capi_sched"},
-                                         {"sqlQuery", "SELECT 1 -- sandbox: pending=60s duration=60s"}}}};
+    const json workflow = {{"workflowId", "wf_capi_sched"}, {"sqlQuery", "SELECT 1 -- sandbox: pending=60s duration=60s"}};
     char* out = nullptr;
-    ASSERT_EQ(amc_workflow_create(client_, workflow.dump().c_str(), &out), AMC_OK) << amc_last_error();
+    ASSERT_EQ(call(amc_workflow_create(client_, request({{"workflow", workflow}}).dump().c_str(), &out)), AMC_OK)
+        << amc_last_error();
     amc_free(out);
   }
   void TearDown() override {
     amc_poller_free(poller_);
-    amc_client_free(client_);
-    sandbox_fixture::TearDown();
+    ClientCapi::TearDown();
   }
 
   json scheduled_run() {
     return admin(verb::post, "/_sandbox/executions/scheduled", {{"workflow_id", "wf_capi_sched"}})["execution"];
   }
   amc_status watch(const json& fields, uint64_t& id) {
-    json request = {{"credential_id", "conn"}, {"instance", instance_}};
-    request.update(fields);
-    const std::string text = request.dump();
+    json body = {{"credential_id", "conn"}, {"instance", instance_}};
+    body.update(fields);
+    const std::string text = body.dump();
     amc_watch_options options = {sizeof options, text.c_str(), nullptr, nullptr, nullptr};
     return amc_watch(poller_, &options, &id);
   }
@@ -88,9 +69,7 @@ class WorkflowWatchCapi : public amc::testing::sandbox_fixture {
     return events;
   }
 
-  amc_client* client_ = nullptr;
   amc_poller* poller_ = nullptr;
-  json instance_;
 };
 
 TEST_F(WorkflowWatchCapi, ReportsARunAmcStartsThenItsChangesUntilUnwatched) {
