@@ -1070,6 +1070,39 @@ AMC_API amc_status amc_adhoc_quota(amc_client *client, const char *request_json,
  * CANCELLED, REJECTED, or a final error); it is the last one, and the watch
  * is over after it, unless the host unwatched first.
  *
+ * Watching a workflow's runs (since 1.2): a watch request with "workflow_id"
+ * instead of an execution watches a saved workflow, for the runs AMC starts
+ * on its own (a schedule) and any other run of it. It reports every NEW
+ * execution of the workflow, then each of that execution's status changes,
+ * until amc_unwatch. It reads AMC's listWorkflowExecutions (workflowId and
+ * minCreationTime, every page); when watches of single executions of the
+ * same credential and instance are due too, one instance-wide list
+ * (minCreationTime) refreshes them all together, so the workflow watch costs
+ * no request of its own. It follows the schedule above (first_interval_ms
+ * after a change, growing to max_interval_ms while nothing happens, so a new
+ * run is seen within about max_interval_ms).
+ *   New: an execution whose createTime (AMC's, UTC) is at or after "since";
+ *   "since" left out is the time of amc_watch by this host's clock, so
+ *   executions that existed before the watch started are NOT reported (nor
+ *   their status changes). A host that restarts passes the createTime of
+ *   the oldest run it had not finished with (or the time it stopped) as
+ *   "since": every run from then on is reported again as new, finished ones
+ *   included (with their final status), and the host skips those it handled.
+ *   After that, new runs are looked for from up to an hour behind this
+ *   host's clock: a run that AMC lists more than an hour after its
+ *   createTime is not reported.
+ *   Events, "terminal" being false unless the watch itself ends:
+ *   {"event": "new_execution", "watch_id", "workflow_id", "amc_execution_id",
+ *    "status", "previous_status": null, "terminal": false,
+ *    "execution_terminal": true when the run has already ended,
+ *    "execution": {AMC's execution, flat: executionCategory, createTime,
+ *    timeWindowStart, timeWindowEnd, ...}}
+ *   {"event": "status", the same fields, "previous_status": the last one
+ *    reported}; "execution_terminal": true marks a run's last event.
+ *   {"event": "error", "watch_id", "workflow_id", "terminal": true, "error"}
+ *    ends the watch (403, re-authentication needed, an invalid request).
+ *   A workflow that does not exist (yet) has no runs: the watch waits.
+ *
  * Lifetime and threads:
  *  - Callbacks run on a client thread, one at a time for the whole poller,
  *    and must return quickly without blocking calls on the client (those
@@ -1128,7 +1161,14 @@ typedef struct amc_watch_options {
    *  "amc_execution_id": "..." or "execution_id": "exec_..." (journaled by
    *  amc_execution_submit; an unknown one is AMC_E_NOT_FOUND),
    *  "create_time": "2026-11-28T15:26:01Z"   optional: AMC's createTime,
-   *                                          lets the first read be batched} */
+   *                                          lets the first read be batched}
+   * or, to watch a workflow's runs (see "Watching a workflow's runs"):
+   * {"credential_id", "instance", "workflow_id": "wf_daily" (AMC's
+   *  workflowId: letters, digits, '.', '-', '_'),
+   *  "since": "2026-11-28T15:26:01Z"   optional: runs created from then on
+   *                                    are new (UTC); default: now}
+   * "workflow_id" with "amc_execution_id", "execution_id" or "create_time",
+   * and "since" without "workflow_id", are AMC_E_INVALID_ARGUMENT. */
   const char *request_json;
   /* NULL: the events wait for amc_poller_next_event. */
   amc_watch_callback callback;
@@ -1138,7 +1178,8 @@ typedef struct amc_watch_options {
 
 /* Starts watching; the first read is due at once. *out_watch_id (never 0)
  * names the watch until its final event. Errors: AMC_E_INVALID_ARGUMENT
- * (NULL or wrong-sized options, bad JSON, ids or instance),
+ * (NULL or wrong-sized options, bad JSON, ids, instance, workflow_id or
+ * since),
  * AMC_E_NOT_FOUND (unknown journaled execution_id), AMC_E_FORKED.
  * Example:
  *   static void on_event(const char *event_json, void *user) { puts(event_json); }
@@ -1172,6 +1213,9 @@ AMC_API amc_status amc_poller_next_event(amc_poller *poller, int timeout_ms, cha
 /* Counters as JSON (integers; latency in ms):
  *   {"watched", "requests_sent" (= get_requests + list_requests),
  *    "get_requests", "list_requests" (list pages),
+ *    "workflow_list_requests" (the list pages of workflow watches' own
+ *      reads; part of list_requests), "new_executions" (reported by
+ *      workflow watches),
  *    "unchanged_reads" (GETs whose reply was byte for byte the last one,
  *      so it was not parsed again; part of get_requests),
  *    "batched_reads" (list refreshes), "executions_refreshed_by_lists",

@@ -4,6 +4,7 @@
 #include "api/operations.hpp"
 #include "common/error.hpp"
 #include "common/json_fields.hpp"
+#include "common/time.hpp"
 #include "store/credential.hpp"
 
 #include <fmt/format.h>
@@ -552,15 +553,45 @@ token_refresh_request decode_token_refresh_request(std::string_view credential_i
   return request;
 }
 
+namespace {
+
+// A watch of a workflow's runs: "workflow_id" (checked like every workflow
+// id) and "since", instead of an execution.
+void read_workflow_target(const field_reader& fields, watch_request& request) {
+  for (const auto* other : {"amc_execution_id", "execution_id", "create_time"})
+    if (fields.find(other) != nullptr)
+      throw error(errc::invalid_argument,
+                  fmt::format("the watch request names a workflow ('workflow_id') and '{}': watch a workflow's "
+                              "runs or one execution, not both",
+                              other));
+  request.workflow_id = fields.required_text("workflow_id", "a string: AMC's workflowId of a saved workflow");
+  api::validate_workflow_id(request.workflow_id);
+  request.since = fields.text("since").value_or("");
+  if (!request.since.empty() && !parse_utc(request.since))
+    throw error(errc::invalid_argument,
+                "field 'since' of the watch request must be a time like \"2026-11-28T15:26:01Z\" (UTC, AMC's "
+                "createTime)");
+}
+
+}  // namespace
+
 watch_request decode_watch_request(const char* json_text) {
   constexpr std::string_view what = "watch request";
   const auto body = parse_json_object(json_text, what, false);
   const field_reader fields{body, what};
   // No timeout_ms: a watch lasts until its execution ends or it is unwatched.
-  fields.only({"credential_id", "instance", "amc_execution_id", "execution_id", "create_time"});
+  fields.only({"credential_id", "instance", "amc_execution_id", "execution_id", "create_time", "workflow_id", "since"});
   watch_request request;
   request.context.credential_id = fields.required_text("credential_id", "a string: the credential to read with");
   api::read_instance(fields, request.context);
+  if (fields.find("workflow_id") != nullptr) {
+    read_workflow_target(fields, request);
+    return request;
+  }
+  if (fields.find("since") != nullptr)
+    throw error(errc::invalid_argument,
+                "the watch request's 'since' goes with 'workflow_id' (a watch of a workflow's runs); a watch of "
+                "one execution takes 'create_time'");
   api::read_execution_name(fields, request);
   request.create_time = fields.text("create_time").value_or("");
   return request;

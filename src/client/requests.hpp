@@ -211,13 +211,18 @@ struct token_refresh_request {
 
 // {"credential_id", "instance", exactly one of "amc_execution_id" and
 // "execution_id", "create_time" (AMC's createTime, optional)}: amc_watch.
-// The instance is checked like every instance-level request's; no
-// timeout_ms: a watch lasts until its execution ends or it is unwatched.
+// Or, for a watch of a workflow's runs, "workflow_id" (checked like every
+// workflow id) and "since" (optional: a time like AMC's createTime) in
+// place of the execution. The instance is checked like every instance-level
+// request's; no timeout_ms: a watch lasts until its execution ends or it is
+// unwatched.
 struct watch_request {
   api::call_context context;
   std::string amc_execution_id;
   std::string execution_id;
   std::string create_time;
+  std::string workflow_id;  // not empty: a watch of this workflow's runs
+  std::string since;
 };
 
 consent_request decode_consent_request(const char* json_text);

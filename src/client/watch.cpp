@@ -24,6 +24,9 @@ class facade_reader final : public poll::status_source::reader {
   void validate_execution_id(const std::string& amc_execution_id) const override {
     api::validate_path_id(amc_execution_id, "AMC execution id");
   }
+  void validate_workflow_id(const std::string& workflow_id) const override {
+    api::validate_workflow_id(workflow_id);
+  }
   std::string journaled_amc_id(const std::string& execution_id) const override {
     return api::journaled_amc_id(internals(core_).journal(), execution_id);
   }
@@ -72,6 +75,7 @@ poll::poll_settings decode_poller_config(const char* json_text) {
 watcher::watcher(client& core, poll::poll_settings settings) : poller_(poll_source(core), settings) {}
 
 std::uint64_t watcher::watch(const watch_request& request, watch_delivery delivery) {
+  if (!request.workflow_id.empty()) return watch_workflow(request, delivery);
   poll::watch_request watch;
   watch.context = request.context;
   watch.amc_execution_id = request.amc_execution_id;
@@ -81,6 +85,17 @@ std::uint64_t watcher::watch(const watch_request& request, watch_delivery delive
   watch.user = delivery.user;
   watch.destroy_user = delivery.destroy_user;
   return poller_.watch(std::move(watch));
+}
+
+std::uint64_t watcher::watch_workflow(const watch_request& request, watch_delivery delivery) {
+  poll::workflow_watch_request watch;
+  watch.context = request.context;
+  watch.workflow_id = request.workflow_id;
+  watch.since = request.since;
+  watch.callback = delivery.callback;
+  watch.user = delivery.user;
+  watch.destroy_user = delivery.destroy_user;
+  return poller_.watch_workflow(std::move(watch));
 }
 
 void watcher::unwatch(std::uint64_t watch_id) { poller_.unwatch(watch_id); }

@@ -50,6 +50,10 @@ class watcher {
   // ids), not_found (an execution_id that was never submitted); the user
   // destructor is not called then.
   std::uint64_t watch(const watch_request& request, watch_delivery delivery);
+  // A request with a workflow_id: a watch of the workflow's runs (every new
+  // execution, then its status changes; poll::poller::watch_workflow),
+  // until unwatched. watch() calls it for such a request.
+  std::uint64_t watch_workflow(const watch_request& request, watch_delivery delivery);
   // Ends a watch; not_found when it is over or never existed.
   void unwatch(std::uint64_t watch_id);
   // The next queued event, waiting at most `timeout`; nothing when none

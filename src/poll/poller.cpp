@@ -18,6 +18,7 @@
 #include "poll/detection_latency.hpp"
 #include "poll/event_queue.hpp"
 #include "poll/watch_table.hpp"
+#include "poll/workflow_watches.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -114,6 +115,8 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
   watch_table watches;
   batcher batches;
   event_queue events;
+  workflow_watches workflows;           // what the workflow_kind watches have seen
+  std::uint64_t workflow_list_requests = 0;  // their own list reads' pages
   int in_flight_reads = 0;
   std::int64_t paused_until_ms = 0;
   std::int64_t planned_wake_ms = 0;  // when the scheduler means to look next
@@ -146,6 +149,11 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
 
   json event_base(std::uint32_t index, std::string_view kind, bool final) const {
     const auto& slot = watches.slot(index);
+    if (slot.flags & workflow_kind)
+      return {{"event", kind},
+              {"watch_id", watch_id_of(index, slot.generation)},
+              {"workflow_id", workflows.workflow_id(index)},
+              {"terminal", final}};
     json event = {{"event", kind},
                   {"watch_id", watch_id_of(index, slot.generation)},
                   {"amc_execution_id", watches.execution_text(slot)},
@@ -361,6 +369,7 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     if (stopping) return;
     list_outcome_of outcome(*this);
     if (listing) {
+      apply_listing_to_workflows(read, listing->executions);
       batches.apply_listing(watches, read, listing->executions, outcome);
     } else {
       ++count.failed_reads;
@@ -459,6 +468,10 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
       if (!watches.is_readable(top)) continue;
       if (batches.wait_for_list(watches, top.slot)) continue;
       if (try_batch(top.slot, now)) continue;
+      if (watches.slot(top.slot).flags & workflow_kind) {
+        start_workflow_read(top.slot);
+        continue;
+      }
       auto& slot = watches.slot(top.slot);
       slot.flags |= in_flight;
       ++in_flight_reads;
@@ -479,6 +492,110 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     return watches.has_due() ? watches.first_due().due_ms : never;
   }
 
+
+  // --- Watches of a workflow id (workflow_watches.hpp) ---------------------
+
+  static std::int64_t wall_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // A listing reached workflow watch `index`: its events queued, what its
+  // next list needs (slot.create_time, which lets the batcher pick it for an
+  // instance-wide list) and its next read.
+  void apply_workflow_listing(std::uint32_t index, const json& executions, bool from_list) {
+    auto& slot = watches.slot(index);
+    slot.flags &= static_cast<std::uint8_t>(~(in_flight | in_list));
+    slot.failures = 0;
+    slot.not_found = 0;
+    auto changes = workflows.apply(index, executions, wall_seconds(),
+                                   [this](std::string_view status) { return source.phase_of(status); });
+    const bool changed = !changes.events.empty();
+    for (auto& event : changes.events) {
+      event["watch_id"] = watch_id_of(index, slot.generation);
+      ++count.status_events;
+      queue_event(index, std::move(event), false);
+    }
+    watches.slot(index).create_time = workflows.list_since(index);
+    auto& current = watches.slot(index);
+    current.interval_ms = static_cast<std::uint32_t>(
+        next_interval(settings, milliseconds(current.interval_ms), changed).count());
+    finish_hint hint;
+    hint.publishing = changes.publishing;
+    auto interval = milliseconds(current.interval_ms);
+    if (from_list) interval = std::min(interval, settings.batched_interval);
+    schedule(index, now_ms() + delay_before_next_read(settings, interval, hint, unit_random()).count());
+  }
+
+  // An instance-wide list of `read.group` (the batcher's) also serves the
+  // workflow watches of that group: those it picked, and those not being
+  // read whose next list it covers (it listed from their minCreationTime on
+  // or earlier). Before the batcher applies it, so that the workflow
+  // watches it picked are no longer "picked but not listed" there.
+  void apply_listing_to_workflows(const list_read& read, const json& executions) {
+    for (const auto& [index, generation] : workflows.watches()) {
+      if (!watches.is_current(index, generation)) {
+        workflows.remove(index);
+        continue;
+      }
+      const auto& slot = watches.slot(index);
+      if (slot.group != read.group || (slot.flags & final_queued)) continue;
+      const bool picked = (slot.flags & in_list) != 0;
+      const bool covered = !(slot.flags & in_flight) && read.min_create <= slot.create_time;
+      if (picked || covered) apply_workflow_listing(index, executions, true);
+    }
+  }
+
+  // A workflow watch's own read: its workflow's executions since what it
+  // needs, one paged list (when no instance-wide list serves it).
+  void start_workflow_read(std::uint32_t index) {
+    auto& slot = watches.slot(index);
+    slot.flags |= in_flight;
+    ++in_flight_reads;
+    std::string since = format_utc(workflows.list_since(index));
+    since.pop_back();  // AMC's filter is yyyy-MM-ddTHH:mm:ss, without the Z
+    asio::co_spawn(source.read_executor(),
+                   read_workflow(shared_from_this(), index, slot.generation, watches.group(slot.group).context,
+                                 workflows.workflow_id(index), std::move(since), take_request_token()),
+                   asio::detached);
+  }
+
+  static asio::awaitable<void> read_workflow(std::shared_ptr<state> self, std::uint32_t index,
+                                             std::uint32_t generation, call_context context, std::string workflow_id,
+                                             std::string since, steady::duration wait) {
+    std::optional<status_source::listing> listing;
+    std::exception_ptr failure;
+    try {
+      co_await pace(wait);
+      listing = co_await self->source.list_workflow_since(std::move(context), std::move(workflow_id),
+                                                          std::move(since), self->settings.list_page_size,
+                                                          self->settings.read_timeout);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    self->finish_workflow_read(index, generation, std::move(listing), failure);
+  }
+
+  void finish_workflow_read(std::uint32_t index, std::uint32_t generation,
+                            std::optional<status_source::listing> listing, std::exception_ptr failure) {
+    std::unique_lock lock(mutex);
+    --in_flight_reads;
+    workflow_list_requests += static_cast<std::uint64_t>(listing ? listing->pages : 1);
+    if (stopping) return;
+    const auto& slot = watches.slot(index);
+    if (watches.is_current(index, generation) && (slot.flags & in_flight) && !(slot.flags & final_queued) &&
+        workflows.has(index, generation)) {
+      if (listing) {
+        apply_workflow_listing(index, listing->executions, false);
+      } else {
+        ++count.failed_reads;
+        const auto problem = as_error(failure);
+        if (problem.code_value() == errc::throttled) ++count.throttles;
+        apply_failure(index, problem);
+      }
+    }
+    finish(lock);
+  }
 
   static asio::awaitable<void> run(std::shared_ptr<state> self) {
     asio::steady_timer timer(self->strand);
@@ -562,6 +679,40 @@ std::uint64_t poller::watch(watch_request request) {
   return watch_id_of(index, self.watches.slot(index).generation);
 }
 
+std::uint64_t poller::watch_workflow(workflow_watch_request request) {
+  auto& self = *state_;
+  if (request.context.credential_id.empty())
+    throw error(errc::invalid_argument, "a watch needs the \"credential_id\" to list the workflow's runs with");
+  self.source.validate(request.context);
+  if (request.workflow_id.empty())
+    throw error(errc::invalid_argument, "a watch of a workflow needs its \"workflow_id\" (AMC's workflowId)");
+  self.source.validate_workflow_id(request.workflow_id);
+  std::int64_t since = state::wall_seconds();
+  if (!request.since.empty()) {
+    const auto parsed = parse_utc(request.since);
+    if (!parsed || *parsed <= 0)
+      throw error(errc::invalid_argument,
+                  fmt::format("since '{}' is not a time like 2026-11-28T15:26:01Z (AMC's createTime, UTC)",
+                              request.since.substr(0, 40)));
+    since = *parsed;
+  }
+
+  std::unique_lock lock(self.mutex);
+  if (self.stopping) throw error(errc::cancelled, "the poller is shutting down");
+  const auto index = self.watches.add({.context = request.context,
+                                       .create_time = since,
+                                       .interval_ms = static_cast<std::uint32_t>(self.settings.first_interval.count()),
+                                       .callback = request.callback,
+                                       .user = request.user,
+                                       .destroy_user = request.destroy_user,
+                                       .workflow = true});
+  const auto generation = self.watches.slot(index).generation;
+  self.workflows.add(index, generation, std::move(request.workflow_id), since);
+  self.watches.slot(index).create_time = self.workflows.list_since(index);
+  self.schedule(index, self.now_ms());
+  return watch_id_of(index, generation);
+}
+
 void poller::unwatch(std::uint64_t watch_id) {
   auto& self = *state_;
   const auto index = static_cast<std::uint32_t>(watch_id & 0xffffffffu);
@@ -597,11 +748,14 @@ nlohmann::json poller::stats() const {
   const auto& self = *state_;
   std::unique_lock lock(self.mutex);
   const auto& count = self.count;
+  const auto list_requests = self.batches.list_requests() + self.workflow_list_requests;
   return {{"watched", self.watches.watched()},
-          {"requests_sent", count.get_requests + self.batches.list_requests()},
+          {"requests_sent", count.get_requests + list_requests},
           {"get_requests", count.get_requests},
           {"unchanged_reads", count.unchanged_reads},
-          {"list_requests", self.batches.list_requests()},
+          {"list_requests", list_requests},
+          {"workflow_list_requests", self.workflow_list_requests},
+          {"new_executions", self.workflows.new_executions()},
           {"batched_reads", self.batches.batched_reads()},
           {"executions_refreshed_by_lists", self.batches.refreshed_by_lists()},
           {"throttles", count.throttles},

@@ -20,6 +20,15 @@
 //   {"event": "error", "watch_id", "amc_execution_id", "execution_id",
 //    "terminal": true, "error": {"code": amc_status value (5 = not found),
 //    "reason": "not found", "message": what happened and what to do}}
+// A watch of a workflow id (watch_workflow) sends, with "workflow_id" in
+// place of "execution_id":
+//   {"event": "new_execution", "watch_id", "workflow_id", "amc_execution_id",
+//    "status", "previous_status": null, "terminal": false,
+//    "execution_terminal": bool, "execution": {flat AMC execution}}
+//   {"event": "status", … the same, "previous_status": the last one seen}
+// and a final {"event": "error", "watch_id", "workflow_id", "terminal": true,
+// "error"} when it cannot go on; "execution_terminal" says the execution
+// ended (its last event), "terminal" the watch.
 // "terminal": true comes exactly once per watch, last; the watch is then
 // over. A final "error" is sent when reading cannot succeed by waiting: the
 // execution does not exist (404 three reads in a row), access is denied
@@ -64,6 +73,19 @@ struct watch_request {
   user_destructor destroy_user = nullptr;  // called once when the watch ends
 };
 
+// A watch of a workflow id: every new execution of the workflow, then each
+// of its status changes (workflow_watches.hpp), until unwatched.
+struct workflow_watch_request {
+  call_context context;     // credential and instance
+  std::string workflow_id;  // AMC's workflowId of a saved workflow
+  // Executions created at or after this time are new (AMC's createTime,
+  // e.g. "2026-11-28T15:26:01Z"); empty: from now on (this host's clock).
+  std::string since;
+  event_callback callback = nullptr;  // nullptr: events wait for next_event()
+  void* user = nullptr;
+  user_destructor destroy_user = nullptr;  // called once when the watch ends
+};
+
 class poller {
  public:
   poller(status_source source, poll_settings settings);
@@ -77,6 +99,12 @@ class poller {
   // (bad ids or context), not_found (unknown journaled execution_id); the
   // user destructor is not called then.
   std::uint64_t watch(watch_request request);
+
+  // Starts watching a workflow's runs; its first list is due at once. Throws
+  // invalid_argument (bad workflow id, since or context); the user
+  // destructor is not called then. The watch ends by unwatch(), or with a
+  // final "error" event when reading cannot succeed by waiting.
+  std::uint64_t watch_workflow(workflow_watch_request request);
 
   // Ends a watch; throws not_found when it is over or never existed.
   void unwatch(std::uint64_t watch_id);

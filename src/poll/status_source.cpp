@@ -12,6 +12,25 @@ boost::asio::awaitable<status_source::listing> status_source::list_since(call_co
                             {"includeCancelled", true},
                             {"sortAscending", true},
                             {"limit", page_size}};
+  co_return co_await list_all(std::move(context), std::move(filters), page_size, budget);
+}
+
+boost::asio::awaitable<status_source::listing> status_source::list_workflow_since(call_context context,
+                                                                                  std::string workflow_id,
+                                                                                  std::string min_creation_time,
+                                                                                  int page_size,
+                                                                                  std::chrono::milliseconds budget) {
+  nlohmann::json filters = {{"workflowId", std::move(workflow_id)},
+                            {"minCreationTime", std::move(min_creation_time)},
+                            {"includeCancelled", true},
+                            {"sortAscending", true},
+                            {"limit", page_size}};
+  co_return co_await list_all(std::move(context), std::move(filters), page_size, budget);
+}
+
+boost::asio::awaitable<status_source::listing> status_source::list_all(call_context context, nlohmann::json filters,
+                                                                       int page_size,
+                                                                       std::chrono::milliseconds budget) {
   auto listed = co_await core_->list(std::move(context), std::move(filters), budget);
   listing result;
   result.executions = std::move(listed["executions"]);

@@ -39,6 +39,9 @@ class status_source {
     virtual const logger& log() const = 0;
     virtual void validate(const call_context& context) const = 0;
     virtual void validate_execution_id(const std::string& amc_execution_id) const = 0;
+    // Checks a workflow id before it goes into a list's query (a watch of a
+    // workflow's runs).
+    virtual void validate_workflow_id(const std::string& workflow_id) const = 0;
     virtual std::string journaled_amc_id(const std::string& execution_id) const = 0;
     virtual read_phase phase_of(std::string_view status) const = 0;
     // One GET of the execution within `budget` (see read_execution).
@@ -69,6 +72,8 @@ class status_source {
     core_->validate_execution_id(amc_execution_id);
   }
 
+  void validate_workflow_id(const std::string& workflow_id) const { core_->validate_workflow_id(workflow_id); }
+
   // The AMC execution id journaled for our execution_id; not_found otherwise.
   std::string journaled_amc_id(const std::string& execution_id) const {
     return core_->journaled_amc_id(execution_id);
@@ -96,8 +101,17 @@ class status_source {
   // (client::list_async), all within `budget` from now.
   boost::asio::awaitable<listing> list_since(call_context context, std::string min_creation_time,
                                              int page_size, std::chrono::milliseconds budget);
+  // The same, for the executions of one workflow only (workflowId and
+  // minCreationTime: a watch of the workflow's runs, workflow_watches.hpp).
+  boost::asio::awaitable<listing> list_workflow_since(call_context context, std::string workflow_id,
+                                                      std::string min_creation_time, int page_size,
+                                                      std::chrono::milliseconds budget);
 
  private:
+  // Every page of a list with these filters ({"limit": page_size}).
+  boost::asio::awaitable<listing> list_all(call_context context, nlohmann::json filters, int page_size,
+                                           std::chrono::milliseconds budget);
+
   std::shared_ptr<reader> core_;
 };
 

@@ -90,7 +90,8 @@ watch_table::watch_table() {
 
 std::uint32_t watch_table::add(const new_watch& watch) {
   bool upper = false;
-  const auto uuid = parse_uuid(watch.amc_execution_id, upper);
+  std::optional<uuid_key> uuid;
+  if (!watch.workflow) uuid = parse_uuid(watch.amc_execution_id, upper);
   std::uint32_t index;
   if (!free_slots_.empty()) {
     index = free_slots_.back();
@@ -103,7 +104,10 @@ std::uint32_t watch_table::add(const new_watch& watch) {
   auto& slot = slots_[index];
   slot.flags = alive;
   std::uint32_t* head = nullptr;
-  if (uuid) {
+  if (watch.workflow) {
+    // No execution id: lists find it by its group (workflow_watches.hpp).
+    slot.flags |= workflow_kind;
+  } else if (uuid) {
     slot.id = *uuid;
     if (upper) slot.flags |= upper_hex;
     head = &by_uuid_.try_emplace(*uuid, none).first->second;
@@ -112,8 +116,10 @@ std::uint32_t watch_table::add(const new_watch& watch) {
     slot.id.low = textual_ids_.add(std::string(watch.amc_execution_id));
     head = &by_text_.try_emplace(std::string(watch.amc_execution_id), none).first->second;
   }
-  slot.next_same = *head;
-  *head = index;
+  if (head != nullptr) {
+    slot.next_same = *head;
+    *head = index;
+  }
   auto [group, inserted] =
       group_index_.try_emplace(group_key(watch.context), static_cast<std::uint32_t>(groups_.size()));
   if (inserted) {
@@ -201,7 +207,7 @@ void watch_table::detach(std::uint32_t index) {
     slot.group = none;
     slot.member_position = none;
   }
-  if (std::uint32_t* head = id_map_head(slot)) {
+  if (std::uint32_t* head = (slot.flags & workflow_kind) ? nullptr : id_map_head(slot)) {
     if (*head == index) {
       if (slot.next_same == none) {
         if (slot.flags & textual_id) by_text_.erase(textual_ids_.at(static_cast<std::uint32_t>(slot.id.low)));

@@ -58,6 +58,10 @@ enum slot_flag : std::uint8_t {
   final_queued = 8,  // its last event is queued: no more reads
   upper_hex = 16,    // its UUID was written in upper case
   textual_id = 32,   // its id is not a UUID: `id.low` indexes the text pool
+  // A watch of a workflow id (workflow_watches.hpp), not of one execution:
+  // in its group (a list refreshes it) but in no id map; its create_time is
+  // the minCreationTime its next list needs.
+  workflow_kind = 64,
 };
 
 // One watch. Kept small: 100,000 of them are a few megabytes.
@@ -120,6 +124,7 @@ struct new_watch {
   event_callback callback = nullptr;
   void* user = nullptr;
   user_destructor destroy_user = nullptr;
+  bool workflow = false;  // a workflow watch: amc_execution_id is unused
 };
 
 class watch_table {

@@ -272,6 +272,29 @@ http_response add_executions_in_bulk(const admin_call& call) {
   return ok(call, execution_handlers::create_in_bulk(call.state, call.body));
 }
 
+// {"workflow_id", "instance_id" (default: the first instance), "request"
+// (more CreateWorkflowExecutionRequest fields)}: a run of a saved workflow
+// as AMC's scheduler starts one -> {"instance_id", "execution"}.
+http_response start_scheduled_run(const admin_call& call) {
+  for (const auto& [key, value] : call.body.items())
+    if (key != "workflow_id" && key != "instance_id" && key != "request")
+      throw std::invalid_argument("unknown field '" + key + "'; known: workflow_id, instance_id, request");
+  if (!call.body.contains("workflow_id") || !call.body.at("workflow_id").is_string())
+    throw std::invalid_argument("workflow_id (a string: a saved workflow of the instance) is required");
+  std::string instance_id = call.state.options.instances.front().instance_id;
+  if (call.body.contains("instance_id")) {
+    if (!call.body.at("instance_id").is_string()) throw std::invalid_argument("instance_id must be a string");
+    instance_id = call.body.at("instance_id").get<std::string>();
+  }
+  auto found = call.state.instances.find(instance_id);
+  if (found == call.state.instances.end()) throw std::invalid_argument("no instance '" + instance_id + "'");
+  const json request = call.body.contains("request") ? call.body.at("request") : json::object();
+  return ok(call, {{"instance_id", instance_id},
+                   {"execution", execution_handlers::start_scheduled_run(
+                                     call.state, found->second, call.body.at("workflow_id").get<std::string>(),
+                                     request)}});
+}
+
 // {"time": "2026-03-10T06:00:00Z", "frozen": true}: the sandbox clock reads
 // `time` now; frozen, it stays there until advanced or set again (tests of
 // day and month boundaries need a clock that cannot cross one).
@@ -335,6 +358,7 @@ constexpr admin_route admin_routes[] = {
     {verb::delete_, "grants/{id}", delete_grant},
     {verb::post, "consent-codes", add_consent_code},
     {verb::post, "executions/bulk", add_executions_in_bulk},
+    {verb::post, "executions/scheduled", start_scheduled_run},
     {verb::post, "clock/set", set_clock},
     {verb::post, "clock/advance", advance_clock},
 };

@@ -161,6 +161,29 @@ json create_in_bulk(sandbox_state& state, const json& body) {
   return {{"instance_id", instance_id}, {"ids", std::move(ids)}};
 }
 
+json start_scheduled_run(sandbox_state& state, instance_state& instance, std::string_view workflow_id,
+                         const json& request) {
+  if (!request.is_object()) throw std::invalid_argument("request must be a CreateWorkflowExecutionRequest object");
+  if (request.contains("workflowId") || request.contains("workflow"))
+    throw std::invalid_argument("request must not name the workflow: a scheduled run runs the saved workflow");
+  json body = request;
+  body["workflowId"] = std::string(workflow_id);
+  const double current = state.now();
+  auto checked = check_execution_request(body, current, [&](std::string_view id) -> const json* {
+    auto found = instance.workflows.find(id);
+    return found == instance.workflows.end() ? nullptr : &found->second.definition;
+  });
+  if (auto* refused = std::get_if<execution_request_error>(&checked)) throw std::invalid_argument(refused->details);
+  auto& accepted = std::get<checked_execution_request>(checked);
+  execution_plan plan = plan_execution(accepted.workflow_id, accepted.sql, state.options.default_scenario,
+                                       state.options.scenarios);
+  // AMC's own run: no ad-hoc quota, and AMC queues it rather than refusing
+  // it when the instance is busy. Echoed like the fields AMC sends back.
+  accepted.echoed["executionCategory"] = std::string(scheduled_execution_category);
+  const execution_record& record = add_execution(state, instance, std::move(accepted), std::move(plan), current);
+  return execution_json(record, status_at(record.plan, record.timing, current), false);
+}
+
 http_response create(sandbox_state& state, const http_request& request, instance_state& instance) {
   const auto media = detail::executions_media_type;
   auto bad = [&](std::string_view details) { return detail::amc_error(request, status::bad_request, details, media); };

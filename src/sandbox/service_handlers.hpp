@@ -93,6 +93,20 @@ execution_record& start_run_as_scheduler(sandbox_state& state, instance_state& i
 // "scenario"} -> {"instance_id", "ids"}. Throws std::invalid_argument.
 nlohmann::json create_in_bulk(sandbox_state& state, const nlohmann::json& body);
 inline constexpr std::int64_t max_bulk_executions = 100'000;
+// A run of the saved workflow `workflow_id` started as AMC's scheduler
+// starts one (not by a client's request): its executionCategory is
+// scheduled_execution_category, it spends no ad-hoc quota and is never
+// refused for a busy instance. `request` holds further
+// CreateWorkflowExecutionRequest fields (timeWindowType, parameterValues,
+// …; not workflowId). The new execution, flat. Throws
+// std::invalid_argument (unknown workflow, a request AMC would refuse).
+// POST /_sandbox/executions/scheduled calls it; a schedule's clock can too.
+nlohmann::json start_scheduled_run(sandbox_state& state, instance_state& instance, std::string_view workflow_id,
+                                   const nlohmann::json& request = nlohmann::json::object());
+// The executionCategory of such a run. amc-api.md quotes only "AD_HOC" (a
+// run a client created); a run AMC started on its own is told apart by
+// this other value.
+inline constexpr std::string_view scheduled_execution_category = "SCHEDULED";
 }  // namespace execution_handlers
 
 // An instance's schedules (service_schedules.cpp), following the spec's

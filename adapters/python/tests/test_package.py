@@ -11,10 +11,12 @@ import os
 import importlib.metadata
 import importlib.util
 import pathlib
+import queue
 import re
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 from conftest import ADVERTISER, INSTANCES, MARKETPLACE, REPO, Sandbox, client_config
@@ -99,6 +101,35 @@ def test_wait_async_raises_the_typed_error_of_a_watch_that_cannot_end(
             }
             with pytest.raises(libamc.AmcNotFound):
                 asyncio.run(asyncio.wait_for(libamc.wait_async(poller, missing), 60))
+
+
+def test_watch_workflow_reports_each_new_run_then_its_changes(sandbox: Sandbox, tmp_path: pathlib.Path) -> None:
+    """A run that AMC's scheduler starts (the sandbox's admin route) after
+    the watch is reported once as new, then by status to its end; a run from
+    before the watch is not."""
+    with libamc.client(client_config(sandbox, tmp_path / "store.json")) as amc:
+        amc.auth_import("me", sandbox.new_grant())
+        base = {"credential_id": "me", "instance": INSTANCE}
+        workflow = {"workflowId": "py_scheduled", "sqlQuery": "-- sandbox: pending=60s duration=60s\nSELECT 1"}
+        amc.workflow_create({**base, "workflow": workflow})
+        scheduled = {"workflow_id": "py_scheduled", "instance_id": INSTANCE["instance_id"]}
+        before = sandbox.admin("POST", "executions/scheduled", scheduled)["execution"]
+        time.sleep(1.1)  # the watch starts in the next second (createTime has whole seconds)
+        events: queue.Queue[dict[str, object]] = queue.Queue()
+        with libamc.Poller(amc, {"first_interval_ms": 50, "max_interval_ms": 100, "min_interval_ms": 0}) as poller:
+            watch_id = poller.watch_workflow("me", INSTANCE, "py_scheduled", events.put)
+            run = sandbox.admin("POST", "executions/scheduled", scheduled)["execution"]
+            seen = [events.get(timeout=60)]
+            while not seen[-1]["execution_terminal"]:
+                seen.append(events.get(timeout=60))
+            assert poller.unwatch(watch_id) is True
+            with pytest.raises(libamc.AmcInvalidArgument, match="workflow"):
+                poller.watch_workflow("me", INSTANCE, "not a workflow id", None)
+    assert before["workflowExecutionId"] != run["workflowExecutionId"]
+    assert {event["amc_execution_id"] for event in seen} == {run["workflowExecutionId"]}
+    assert [event["event"] for event in seen] == ["new_execution"] + ["status"] * (len(seen) - 1)
+    assert seen[-1]["status"] == "SUCCEEDED" and not any(event["terminal"] for event in seen)
+    assert run["executionCategory"] == "SCHEDULED"
 
 
 def test_the_amc_sandbox_console_script_runs_the_bundled_program(tmp_path: pathlib.Path) -> None:

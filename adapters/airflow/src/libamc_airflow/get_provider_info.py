@@ -43,7 +43,10 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "Amazon Marketing Cloud", "python-modules": ["libamc_airflow.hooks.amc"]}
         ],
         "triggers": [
-            {"integration-name": "Amazon Marketing Cloud", "python-modules": ["libamc_airflow.triggers.amc"]}
+            {
+                "integration-name": "Amazon Marketing Cloud",
+                "python-modules": ["libamc_airflow.triggers.amc", "libamc_airflow.triggers.workflow"],
+            }
         ],
         "extra-links": ["libamc_airflow.links.amc.AmcExecutionLink"],
         "connection-types": [

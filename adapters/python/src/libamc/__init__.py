@@ -8,8 +8,9 @@ The public API, documented in docs/python.md:
   ``execution_submit``, ``execution_wait`` (blocking), ``results_download``,
   ``auth_import``, ``auth_status``, and every other AMC operation;
 - ``Poller(client)``: many executions watched on the library's own thread
-  (``watch``, ``unwatch``, ``next_event``), and ``wait_async`` to await one
-  execution's end on it from asyncio;
+  (``watch``, ``unwatch``, ``next_event``), the runs of a saved workflow
+  (``watch_workflow``: every new run AMC starts, then its status changes),
+  and ``wait_async`` to await one execution's end on it from asyncio;
 - the typed exceptions of ``libamc.exceptions`` (``AmcError`` and one class
   per ``amc_status``);
 - ``libamc.sandbox``: the bundled ``amc-sandbox`` (a local AMC and Login

@@ -3,9 +3,11 @@ include/amc/amc.h). Needs no Airflow.
 
 One poller watches any number of executions on its client's I/O thread and
 calls back on every status change, with exactly one terminal event per
-watch. The C callback runs on a library thread: it only hands the decoded
-event to the watch's Python handler, which must return quickly (the trigger
-hands it on with ``loop.call_soon_threadsafe``).
+watch. It also watches the runs of a saved workflow (watch_workflow): every
+new run AMC starts, then that run's status changes. The C callback runs on a
+library thread: it only hands the decoded event to the watch's Python
+handler, which must return quickly (the trigger hands it on with
+``loop.call_soon_threadsafe``).
 
 Lifetimes: the poller holds one C callback and one C destructor for all its
 watches, alive as long as the poller; each watch's ``user`` pointer is a key
@@ -107,6 +109,42 @@ class Poller:
             self._on_destroy(key)
             raise
         return int(watch_id.value)
+
+    def watch_workflow(
+        self,
+        credential_id: str,
+        instance: dict[str, str],
+        workflow_id: str,
+        handler: EventHandler | None,
+        *,
+        since: str | None = None,
+    ) -> int:
+        """Watches the runs of a saved workflow (amc_watch with
+        ``"workflow_id"``), the runs AMC starts on its own schedule included:
+        `handler(event)` gets ``{"event": "new_execution", "workflow_id",
+        "amc_execution_id", "status", "execution_terminal", "execution"}``
+        once for every new run, then ``{"event": "status", ...,
+        "previous_status"}`` for each of its status changes, until
+        unwatch(); ``"terminal"`` is true only on a final ``"error"`` event
+        that ends the watch.
+
+        :param credential_id: the credential to list the runs with.
+        :param instance: ``instance_id``, ``advertiser_id``, ``marketplace_id``.
+        :param workflow_id: AMC's workflowId (letters, digits, ``.``, ``-``, ``_``).
+        :param since: runs created at or after this UTC time (AMC's
+            createTime, ``"2026-11-28T15:26:01Z"``) are new; None: from now
+            on, so runs that existed before the watch are not reported.
+        :raises AmcInvalidArgument: a bad workflow id, instance or ``since``.
+        :returns: the watch id, for unwatch().
+        """
+        request: dict[str, Any] = {
+            "credential_id": credential_id,
+            "instance": instance,
+            "workflow_id": workflow_id,
+        }
+        if since:
+            request["since"] = since
+        return self.watch(request, handler)
 
     def unwatch(self, watch_id: int) -> bool:
         """Stops a watch; False when it was already over. When this returns no
