@@ -45,7 +45,7 @@ json execution_json(const execution_record& record, const execution_status& curr
   if (record.request.ad_hoc) out["executionCategory"] = "AD_HOC";
   // AMC's docs show only AD_HOC; SCHEDULED for its scheduler's runs is our
   // assumption (src/sandbox/README.md, "Schedules").
-  if (!record.schedule_period.empty()) out["executionCategory"] = "SCHEDULED";
+  if (!record.schedule_period.empty()) out["executionCategory"] = std::string(scheduled_execution_category);
   if (!current.reason.empty()) out["statusReason"] = current.reason;
   std::string_view channel_status = "PENDING";
   switch (current.phase) {
@@ -93,10 +93,16 @@ execution_record& add_execution(sandbox_state& state, instance_state& instance, 
 }  // namespace
 
 execution_record& start_run_as_scheduler(sandbox_state& state, instance_state& instance, std::string_view workflow_id,
-                                         double at, const scheduled_run_origin& origin) {
-  // The request AMC's scheduler makes for the workflow: its period's window.
-  const json body = {{"workflowId", workflow_id},
-                     {"timeWindowType", origin.period == "Weekly" ? "MOST_RECENT_WEEK" : "MOST_RECENT_DAY"}};
+                                         double at, const scheduled_run_origin& origin, const json& request) {
+  // The request AMC's scheduler makes for the workflow: its period's window,
+  // unless the caller's further fields say otherwise.
+  if (!request.is_object()) throw std::invalid_argument("request must be a CreateWorkflowExecutionRequest object");
+  if (request.contains("workflowId") || request.contains("workflow"))
+    throw std::invalid_argument("request must not name the workflow: a scheduled run runs the saved workflow");
+  json body = request;
+  body["workflowId"] = std::string(workflow_id);
+  if (!body.contains("timeWindowType"))
+    body["timeWindowType"] = origin.period == "Weekly" ? "MOST_RECENT_WEEK" : "MOST_RECENT_DAY";
   auto checked = check_execution_request(body, at, [&](std::string_view id) -> const json* {
     auto found = instance.workflows.find(id);
     return found == instance.workflows.end() ? nullptr : &found->second.definition;
@@ -163,24 +169,8 @@ json create_in_bulk(sandbox_state& state, const json& body) {
 
 json start_scheduled_run(sandbox_state& state, instance_state& instance, std::string_view workflow_id,
                          const json& request) {
-  if (!request.is_object()) throw std::invalid_argument("request must be a CreateWorkflowExecutionRequest object");
-  if (request.contains("workflowId") || request.contains("workflow"))
-    throw std::invalid_argument("request must not name the workflow: a scheduled run runs the saved workflow");
-  json body = request;
-  body["workflowId"] = std::string(workflow_id);
   const double current = state.now();
-  auto checked = check_execution_request(body, current, [&](std::string_view id) -> const json* {
-    auto found = instance.workflows.find(id);
-    return found == instance.workflows.end() ? nullptr : &found->second.definition;
-  });
-  if (auto* refused = std::get_if<execution_request_error>(&checked)) throw std::invalid_argument(refused->details);
-  auto& accepted = std::get<checked_execution_request>(checked);
-  execution_plan plan = plan_execution(accepted.workflow_id, accepted.sql, state.options.default_scenario,
-                                       state.options.scenarios);
-  // AMC's own run: no ad-hoc quota, and AMC queues it rather than refusing
-  // it when the instance is busy. Echoed like the fields AMC sends back.
-  accepted.echoed["executionCategory"] = std::string(scheduled_execution_category);
-  const execution_record& record = add_execution(state, instance, std::move(accepted), std::move(plan), current);
+  const execution_record& record = start_run_as_scheduler(state, instance, workflow_id, current, {}, request);
   return execution_json(record, status_at(record.plan, record.timing, current), false);
 }
 

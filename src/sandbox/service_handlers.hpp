@@ -85,10 +85,12 @@ struct scheduled_run_origin {
 // reported by the list endpoint like an API-started run but with
 // executionCategory "SCHEDULED", never counted against the ad-hoc quota.
 // Kept in creation-time order among the instance's executions. Throws
-// std::invalid_argument (the workflow does not exist, or its SQL markers
-// cannot be read).
+// std::invalid_argument (the workflow does not exist, its SQL markers
+// cannot be read, or `request` — further CreateWorkflowExecutionRequest
+// fields, not workflowId — is one AMC would refuse).
 execution_record& start_run_as_scheduler(sandbox_state& state, instance_state& instance, std::string_view workflow_id,
-                                         double at, const scheduled_run_origin& origin = {});
+                                         double at, const scheduled_run_origin& origin = {},
+                                         const nlohmann::json& request = nlohmann::json::object());
 // POST /_sandbox/executions/bulk: {"instance_id", "count", "request",
 // "scenario"} -> {"instance_id", "ids"}. Throws std::invalid_argument.
 nlohmann::json create_in_bulk(sandbox_state& state, const nlohmann::json& body);
@@ -100,7 +102,8 @@ inline constexpr std::int64_t max_bulk_executions = 100'000;
 // CreateWorkflowExecutionRequest fields (timeWindowType, parameterValues,
 // …; not workflowId). The new execution, flat. Throws
 // std::invalid_argument (unknown workflow, a request AMC would refuse).
-// POST /_sandbox/executions/scheduled calls it; a schedule's clock can too.
+// POST /_sandbox/executions/scheduled calls it: start_run_as_scheduler at
+// the sandbox's present time, without a schedule.
 nlohmann::json start_scheduled_run(sandbox_state& state, instance_state& instance, std::string_view workflow_id,
                                    const nlohmann::json& request = nlohmann::json::object());
 // The executionCategory of such a run. amc-api.md quotes only "AD_HOC" (a
