@@ -59,6 +59,16 @@ struct retry_policy {
   // let one throttled request (or a burst of 429s) use up the retries other
   // requests need for network errors and 5xx.
   int max_throttle_waits = 30;
+  // The longest wait any Retry-After can impose (issue 23 kind 2): a reply
+  // asking for more (a day, a date decades away) is taken as asking for
+  // this, with a WARNING naming the request, what it asked and this cap.
+  // Applied once, where every reply comes back (retry_loop.cpp), so the
+  // retry loop's throttle waits, the reply's retry_after (what a 429 error
+  // carries as retry_after_ms), the poller's pause and wait()'s next read
+  // all see the capped value. AMC's limits are token buckets refilled in
+  // seconds, so a minute is generous. Config: retry.max_retry_after_ms
+  // (at least 1).
+  milliseconds max_retry_after{60'000};
   // Retries after network errors and 5xx may add at most this fraction of
   // first attempts (plus a small floor), across the client, so a storm of
   // failures does not multiply traffic.
@@ -177,7 +187,8 @@ struct response {
   int attempts = 0;  // how many times it was sent
   // The Retry-After header read as a wait (delta-seconds or HTTP-date,
   // clamped to [0, 24 h]; see retry_after.hpp), when the reply has one
-  // that parses. Read this instead of the header text.
+  // that parses, then capped at retry.max_retry_after by the retry loop
+  // before anyone sees it. Read this instead of the header text.
   std::optional<milliseconds> retry_after;
 
   // First header with this name, compared case-insensitively.
