@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-venv wrk curl tzdata zsh
   abigail-tools
+  # Resource hygiene (issue 23): memcheck on the C host, amcctl and a Python session.
+  valgrind
   # The distributed Airflow harness (adapters/airflow/tests/distributed): its
   # metadata database and Celery broker, each started on a free port by the test.
   postgresql redis-server
