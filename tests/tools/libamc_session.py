@@ -11,7 +11,6 @@ sets both); without them, from the build tree named by AMC_BUILD_DIR
 
 from __future__ import annotations
 
-import base64
 import os
 import pathlib
 import sys
@@ -22,22 +21,24 @@ BUILD = pathlib.Path(os.environ.get("AMC_BUILD_DIR", REPO / "build" / "release")
 os.environ.setdefault("AMC_LIBRARY", str(BUILD / "capi" / "libamc.so.1"))
 os.environ.setdefault("AMC_SANDBOX", str(BUILD / "src" / "sandbox" / "amc-sandbox"))
 sys.path.insert(0, str(REPO / "adapters" / "python" / "src"))
+# The libamc package's own tests say how a client of the sandbox is
+# configured (python_tests.client_config); said once, there.
+sys.path.insert(1, str(REPO / "adapters" / "python" / "tests"))
 
-import libamc  # noqa: E402  (the path above first)
+import conftest as python_tests  # noqa: E402  (the paths above first)
+import libamc  # noqa: E402
 from libamc.sandbox import Sandbox  # noqa: E402
 
 INSTANCE = {"instance_id": "amcresource01", "advertiser_id": "ENTITY1RESOURCE01", "marketplace_id": "ATVPDKIKX0DER"}
 CREDENTIAL = "resource"
 
 
-def fernet_key() -> str:
-    """A fresh key, made at run time (never committed)."""
-    return base64.urlsafe_b64encode(os.urandom(32)).decode()
+fernet_key = python_tests.fernet_key
 
 
 def start_sandbox(directory: pathlib.Path, time_scale: int = 600) -> Sandbox:
     """An amc-sandbox with the one instance, its quotas (10 running, 30
-    ad-hoc runs a day) raised out of the way, and no request log kept."""
+    ad-hoc runs a day) raised out of the way."""
     config = {
         "accounts": [
             {"accountId": INSTANCE["advertiser_id"], "accountName": "resources", "marketplaceId": "ATVPDKIKX0DER"}
@@ -57,23 +58,13 @@ def start_sandbox(directory: pathlib.Path, time_scale: int = 600) -> Sandbox:
 
 
 def client_config(sandbox: Sandbox, store: dict[str, Any]) -> dict[str, Any]:
-    """A client of `sandbox` with `store` ({"path", "fernet_keys"})."""
-    summary = sandbox.summary
-    return {
-        "endpoints": {
-            "amc": summary["url"],
-            "lwa_token": summary["token_url"],
-            "lwa_consent": summary["consent_url"],
-        },
-        "lwa": {
-            "client_id": summary["client_id"],
-            "client_secret": (sandbox.directory / "client_secret").read_text().strip(),
-        },
-        "tls": {"ca_file": summary["ca_file"]},
-        "store": store,
-        # The sandbox is ours alone: no client-side ceiling in the way.
-        "rate_limit": {"requests_per_second": 100_000, "burst": 100_000},
-    }
+    """A client of `sandbox` (the libamc package tests' config) with `store`
+    ({"path", "fernet_keys"}) and no client-side rate ceiling: the sandbox
+    is ours alone."""
+    config = python_tests.client_config(sandbox, pathlib.Path(store["path"]))
+    config["store"] = store
+    config["rate_limit"] = {"requests_per_second": 100_000, "burst": 100_000}
+    return config
 
 
 def put_credential(sandbox: Sandbox, store: dict[str, Any]) -> None:
