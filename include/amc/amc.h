@@ -387,7 +387,9 @@ typedef struct amc_client amc_client;
  * honours Retry-After sees the capped wait: the retries of a request, the
  * "retry_after_ms" of an AMC_E_THROTTLED error, amc_execution_wait's next
  * read and the poller's pause of its reads (see amc_poller_new). No wait
- * passes the call's timeout either.
+ * passes the call's timeout either. The client-side rate limiter, which
+ * halves its rate on a 429, is back to "rate_limit"'s requests_per_second
+ * at the latest retry.max_retry_after_ms after the last 429.
  *
  * (3) tokens: the windows are seconds before expiry; for a token whose
  * lifetime (LwA's expires_in) is shorter, the advisory window shrinks to

@@ -85,6 +85,14 @@ struct rate_limit_options {
   double minimum_requests_per_second = 0.5;
   double decrease_factor = 0.5;       // on a 429
   double recovery_per_second = 0.05;  // added to the rate each second without 429
+  // At the latest this long after the last decrease the rate is back to
+  // requests_per_second (a straight line from the lowered rate; the
+  // additive recovery above when that is faster). Zero: additive only.
+  // The HTTP client sets it to retry.max_retry_after: no 429 holds the
+  // client's rate down longer than any Retry-After may hold a request
+  // (issue 23 kind 2; without it, a few 429s left a 10 requests/s client
+  // at 0.5 for over three minutes, and the soak's poller starved).
+  milliseconds full_recovery{0};
 };
 
 struct proxy_options {

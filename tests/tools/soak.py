@@ -16,7 +16,7 @@ up after 5 s (list_timeout_ms), so no fault can stall the run.
 
 Every --report-every seconds a line: seconds, sandbox requests, faults
 fired, the poller's requests_sent, failed_reads, throttles (429s),
-list_fallbacks, callbacks, final events, then RSS (kB), open fds and
+list_fallbacks, reads in flight, callbacks, final events, then RSS (kB), open fds and
 threads of this process. At the end, faults off, it waits (at most
 --grace seconds) for every watch's final event and checks that each
 watch had exactly one (exit 1 otherwise, or when an event came for a
@@ -125,7 +125,7 @@ def main() -> int:
                     watch_ids = [poller.watch({**who, "amc_execution_id": amc_id}, on_event) for amc_id in ids]
                     print(
                         "seconds requests faults_fired poll_requests failed_reads throttles list_fallbacks "
-                        "callbacks finals rss_kb fds threads",
+                        "in_flight callbacks finals rss_kb fds threads",
                         flush=True,
                     )
 
@@ -139,7 +139,7 @@ def main() -> int:
                         print(
                             f"{time.monotonic() - started:.0f} {stats['requests']} {stats.get('faults_total', 0)} "
                             f"{poll['requests_sent']} {poll['failed_reads']} {poll['throttles']} "
-                            f"{poll.get('list_fallbacks', 0)} {seen} {ended} {me['rss_kb']} {me['fds']} "
+                            f"{poll.get('list_fallbacks', 0)} {poll['in_flight']} {seen} {ended} {me['rss_kb']} {me['fds']} "
                             f"{me['threads']}",
                             flush=True,
                         )
