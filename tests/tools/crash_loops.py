@@ -118,7 +118,8 @@ def kill_after(process: subprocess.Popen[str], seconds: float, first: str = "") 
             break
     time.sleep(seconds)
     running = process.poll() is None
-    os.kill(process.pid, signal.SIGKILL)
+    if running:  # a child that is done was reaped by poll(): its pid may be another's now
+        os.kill(process.pid, signal.SIGKILL)
     out, _err = process.communicate()
     return early + out.splitlines(), running
 
