@@ -13,6 +13,8 @@ packages=(
   abigail-tools
   # The fuzz targets (tests/fuzz): clang and its libFuzzer/ASan runtimes.
   clang libclang-rt-14-dev
+  # Resource hygiene (issue 23): memcheck on the C host, amcctl and a Python session.
+  valgrind
   # The distributed Airflow harness (adapters/airflow/tests/distributed): its
   # metadata database and Celery broker, each started on a free port by the test.
   postgresql redis-server

@@ -386,6 +386,18 @@ typedef struct amc_client amc_client;
  * "retry.max_total_ms (N ms) reached". Not bounded by it (the call's
  * timeout bounds those): an attempt under way, the rate-limiter wait before
  * a first attempt, and result downloads.
+ * retry.max_retry_after_ms (default 60000, at least 1) caps what any
+ * Retry-After can impose (issue 23 kind 2): a 429 or 5xx whose Retry-After
+ * asks for longer (a day, an HTTP-date decades away) is taken as asking for
+ * this long, with a WARNING log line naming the operation, the wait asked
+ * for and the cap, and amc_client_metrics' "http": {"retry_after_capped"}
+ * counts it. The cap applies once, where every reply arrives, so all that
+ * honours Retry-After sees the capped wait: the retries of a request, the
+ * "retry_after_ms" of an AMC_E_THROTTLED error, amc_execution_wait's next
+ * read and the poller's pause of its reads (see amc_poller_new). No wait
+ * passes the call's timeout either. The client-side rate limiter, which
+ * halves its rate on a 429, is back to "rate_limit"'s requests_per_second
+ * at the latest retry.max_retry_after_ms after the last 429.
  *
  * (3) tokens: the windows are seconds before expiry; for a token whose
  * lifetime (LwA's expires_in) is shorter, the advisory window shrinks to
@@ -1050,10 +1062,23 @@ AMC_API amc_status amc_adhoc_quota(amc_client *client, const char *request_json,
  *                                   shared with other calls and keeps its
  *                                   own limits (the "retry" policy, and up
  *                                   to 30 s for another process's refresh)
+ *   "list_max_pages": 10            a list read that needs more pages (AMC
+ *                                   keeps handing out nextTokens: a new one
+ *                                   each time; the same one again stops it
+ *                                   at once) is given up ...
+ *   "list_timeout_ms": 15000        ... as is one not done within this (or
+ *                                   read_timeout_ms when shorter)
+ *   "list_fallback_ms": 600000      after a list read was given up, its
+ *                                   watches are read with single GETs at once
+ *                                   and the instance's watches are not
+ *                                   batched for this long; the poller logs
+ *                                   why (WARNING, through amc_client_set_log)
  * At most one read of a watch is in flight. A 429 (after the client's own
  * retries) holds back every read of the poller for Retry-After (else
- * first_interval_ms) and keeps the watch; network failures, timeouts and 5xx
- * keep it too. A watch ends with an "error" event only when waiting cannot
+ * first_interval_ms), logged at INFO, and keeps the watch; no Retry-After
+ * holds it longer than the client's retry.max_retry_after_ms (default 60 s,
+ * see amc_client_new). Network failures, timeouts and 5xx keep the watch
+ * too. A watch ends with an "error" event only when waiting cannot
  * help: 403, the credential needs re-authentication, an invalid request, or
  * three 404s in a row (the execution does not exist).
  *
@@ -1220,6 +1245,9 @@ AMC_API amc_status amc_poller_next_event(amc_poller *poller, int timeout_ms, cha
  *      so it was not parsed again; part of get_requests),
  *    "batched_reads" (list refreshes), "executions_refreshed_by_lists",
  *    "throttles" (reads that ended in 429), "failed_reads" (any failure),
+ *    "throttle_pauses" (times a 429 held back every read),
+ *    "list_fallbacks" (list reads given up for single reads: list_max_pages,
+ *      list_timeout_ms),
  *    "status_events", "final_events", "in_flight", "queued_events",
  *    "detection_latency_ms": {"count", "p50_le", "p99_le",
  *      "buckets": [{"le_ms": 1000, "count"}, ..., {"le_ms": null, "count"}]}}

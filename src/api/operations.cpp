@@ -21,9 +21,6 @@ using boost::beast::http::verb;
 
 namespace {
 
-// A server that keeps handing out next tokens (or the same one) must not
-// keep us looping forever.
-constexpr int max_pages = 1000;
 
 // "/amc/reporting/{instance}/{rest}{tail}", the instance id and `tail` (an
 // id) percent-encoded, built in one string.
@@ -44,15 +41,19 @@ std::string with_query(std::string path, const std::vector<std::pair<std::string
 }
 
 // Follows nextToken through every page of a list operation and concatenates
-// the `items_field` arrays.
+// the `items_field` arrays, within `paging` (see list_paging): a server that
+// keeps handing out next tokens, the same one or a new one every time, ends
+// as a protocol error, never as an endless loop (issue 23 kind 1).
 asio::awaitable<nlohmann::json> all_pages(session& amc, const call_context& context, std::string path,
                                           std::vector<std::pair<std::string, std::string>> query,
                                           std::string items_field, std::string operation,
-                                          std::string_view log_name) {
+                                          std::string_view log_name, list_paging paging = {}) {
   nlohmann::json items = nlohmann::json::array();
   std::set<std::string> seen_tokens;
   std::string next_token;
+  const int max_pages = std::max(1, paging.max_pages);
   for (int page = 0; page < max_pages; ++page) {
+    if (paging.pages_read != nullptr) *paging.pages_read = page + 1;
     auto page_query = query;
     if (!next_token.empty()) page_query.emplace_back("nextToken", next_token);
     amc_call request;
@@ -80,7 +81,10 @@ asio::awaitable<nlohmann::json> all_pages(session& amc, const call_context& cont
       throw error(errc::protocol,
                   fmt::format("AMC repeated a nextToken in {}; stopped to avoid a loop", operation));
   }
-  throw error(errc::protocol, fmt::format("AMC's {} did not end after {} pages", operation, max_pages));
+  throw error(errc::protocol,
+              fmt::format("AMC's {} did not end after {} pages (each with a new nextToken); stopped there", operation,
+                          max_pages),
+              {{"operation", operation}, {"pages", max_pages}});
 }
 
 std::string required_workflow_id(const nlohmann::json& workflow) {
@@ -421,7 +425,7 @@ asio::awaitable<execution_read> get_execution_if_changed(session& amc, call_cont
 }
 
 asio::awaitable<nlohmann::json> list_executions(session& amc, const call_context& context,
-                                                nlohmann::json filters) {
+                                                nlohmann::json filters, list_paging paging) {
   validate_instance_context(context);
   if (!filters.is_object()) filters = nlohmann::json::object();
   const bool by_time = filters.contains("minCreationTime") && !filters["minCreationTime"].is_null();
@@ -438,7 +442,7 @@ asio::awaitable<nlohmann::json> list_executions(session& amc, const call_context
   if (filters.contains("limit") && filters["limit"].is_number_integer())
     query.emplace_back("limit", std::to_string(filters["limit"].get<long long>()));
   auto listing = co_await all_pages(amc, context, reporting_path(context, "workflowExecutions"), query,
-                                    "executions", "listWorkflowExecutions", "list_executions");
+                                    "executions", "listWorkflowExecutions", "list_executions", paging);
   for (auto& execution : listing["executions"]) {
     execution = unwrap(std::move(execution), "workflowExecution", "listWorkflowExecutions");
     check_execution_reply(execution, "listWorkflowExecutions", false);

@@ -15,6 +15,22 @@
 
 namespace amc::api {
 
+// How far a list operation follows nextToken. Every list (accounts,
+// instances, workflows, executions) stops after `max_pages` pages with
+// errc::protocol, and a nextToken AMC repeats stops it at once: a server
+// whose pages never end (the same token, or a new one every time) cannot
+// keep a call looping; the call's deadline bounds the time (issue 23
+// kind 1). 1000 pages of 100 are 100,000 items, more than any instance
+// holds in a list's window. The poller asks for far fewer
+// (poll_settings::list_max_pages). `pages_read`, when set, is kept at the
+// number of page requests made so far (also when the list fails); it must
+// outlive the awaited call.
+struct list_paging {
+  static constexpr int default_max_pages = 1000;
+  int max_pages = default_max_pages;
+  int* pages_read = nullptr;
+};
+
 // Checks the instance part of a context (instance, entity and marketplace
 // ids) before any call; throws invalid_argument.
 void validate_instance_context(const call_context& context);
@@ -92,7 +108,7 @@ boost::asio::awaitable<execution_read> get_execution_if_changed(session& amc, ca
 // `filters`: minCreationTime, maxCreationTime, workflowId, includeCancelled,
 // sortAscending, timeZone, limit (page size). {"executions": [...]}, every page.
 boost::asio::awaitable<nlohmann::json> list_executions(session& amc, const call_context& context,
-                                                       nlohmann::json filters);
+                                                       nlohmann::json filters, list_paging paging = {});
 boost::asio::awaitable<void> cancel_execution(session& amc, const call_context& context,
                                               std::string amc_execution_id);
 // {"downloadUrls": [...], "metadataDownloadUrls": [...]}

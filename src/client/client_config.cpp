@@ -133,7 +133,7 @@ client_config parse_client_config(const nlohmann::json& config) {
   const auto& retry = section(config, "retry");
   reject_unknown_fields(retry,
                         {"max_attempts", "base_delay_ms", "max_delay_ms", "max_total_ms",
-                         "max_throttle_waits", "retry_budget_ratio"},
+                         "max_throttle_waits", "retry_budget_ratio", "max_retry_after_ms"},
                         "retry config");
   read_number(retry, "max_attempts", "retry config", parsed.http.retry.max_attempts, 1);
   read_ms(retry, "base_delay_ms", "retry config", parsed.http.retry.base_delay);
@@ -141,6 +141,7 @@ client_config parse_client_config(const nlohmann::json& config) {
   read_ms(retry, "max_total_ms", "retry config", parsed.http.retry.max_total);
   read_number(retry, "max_throttle_waits", "retry config", parsed.http.retry.max_throttle_waits, 0);
   read_number(retry, "retry_budget_ratio", "retry config", parsed.http.retry.retry_budget_ratio, 0);
+  read_ms(retry, "max_retry_after_ms", "retry config", parsed.http.retry.max_retry_after);
 
   const auto& rate = section(config, "rate_limit");
   reject_unknown_fields(rate, {"requests_per_second", "burst"}, "rate_limit config");

@@ -156,9 +156,9 @@ boost::asio::awaitable<api::execution_read> get_if_changed(client& core, api::ex
 }
 
 boost::asio::awaitable<nlohmann::json> list_async(client& core, api::execution_list_request request,
-                                                  call_deadline deadline) {
+                                                  call_deadline deadline, api::list_paging paging) {
   const api::call_context context = with_deadline(request.context, deadline);
-  co_return co_await api::list_executions(core.amc(), context, std::move(request.filters));
+  co_return co_await api::list_executions(core.amc(), context, std::move(request.filters), paging);
 }
 
 namespace {

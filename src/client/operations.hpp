@@ -105,8 +105,10 @@ nlohmann::json list(client& core, const api::execution_list_request& request, ca
 // in the journal: not_found), before there is anything to await.
 boost::asio::awaitable<api::execution_read> get_if_changed(client& core, api::execution_get_request request,
                                                            call_deadline deadline, std::uint64_t seen);
+// `paging` bounds the pages list_async follows (api::list_paging; the
+// poller asks for fewer than the default, and counts them).
 boost::asio::awaitable<nlohmann::json> list_async(client& core, api::execution_list_request request,
-                                                  call_deadline deadline);
+                                                  call_deadline deadline, api::list_paging paging = {});
 // Cancels the execution in AMC and returns it as AMC reports it afterwards.
 nlohmann::json cancel(client& core, const api::execution_cancel_request& request, call_deadline deadline,
                       const cancellation_ptr& cancelled_by = nullptr);

@@ -53,11 +53,12 @@ class facade_reader final : public poll::status_source::reader {
   }
 
   boost::asio::awaitable<nlohmann::json> list(api::call_context context, nlohmann::json filters,
-                                              std::chrono::milliseconds budget) override {
+                                              std::chrono::milliseconds budget, int max_pages,
+                                              int* pages_read) override {
     api::execution_list_request request;
     request.context = std::move(context);
     request.filters = std::move(filters);
-    return list_async(core_, std::move(request), call_deadline::after(budget));
+    return list_async(core_, std::move(request), call_deadline::after(budget), {max_pages, pages_read});
   }
 
  private:

@@ -11,7 +11,12 @@ client_state::client_state(asio::any_io_executor executor, client_options opts)
     : strand(make_io_strand(executor)),
       options(std::move(opts)),
       tls_context(asio::ssl::context::tls_client),
-      limiter(options.rate_limit),
+      limiter([this] {
+        auto limits = options.rate_limit;
+        // What a 429 does to the rate ends within the Retry-After cap.
+        limits.full_recovery = options.retry.max_retry_after;
+        return limits;
+      }()),
       budget(options.retry.retry_budget_ratio, options.retry.retry_budget_floor),
       random(std::random_device{}()),
       pool(*this) {}

@@ -42,7 +42,7 @@ inline constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 struct client_counters {
   std::atomic<std::uint64_t> requests{0}, attempts{0}, responses{0};
   std::atomic<std::uint64_t> retries_network{0}, retries_timeout{0}, retries_throttled{0}, retries_server_error{0};
-  std::atomic<std::uint64_t> retry_budget_exhausted{0}, throttle_waits{0};
+  std::atomic<std::uint64_t> retry_budget_exhausted{0}, throttle_waits{0}, retry_after_capped{0};
   std::atomic<std::uint64_t> rate_limiter_waits{0}, rate_limiter_wait_ms{0};
   std::atomic<std::uint64_t> connections_opened{0}, connections_reused{0}, connections_closed_idle{0};
   std::atomic<std::uint64_t> stale_connections{0}, pool_waits{0}, tls_writes_deferred{0};

@@ -86,6 +86,7 @@ nlohmann::json http_client::metrics() const {
         {"5xx", value(m.retries_server_error)}}},
       {"retry_budget_exhausted", value(m.retry_budget_exhausted)},
       {"throttle_waits", value(m.throttle_waits)},
+      {"retry_after_capped", value(m.retry_after_capped)},
       {"rate_limiter", {{"waits", value(m.rate_limiter_waits)}, {"wait_ms", value(m.rate_limiter_wait_ms)},
                         {"lowered_rates", state_->limiter.lowered_rates(std::chrono::steady_clock::now())}}},
       {"connections",

@@ -77,7 +77,8 @@ class http_client {
   // Counters as JSON (integers unless noted):
   //   requests, attempts (times a request was written), responses,
   //   retries {network, timeout, "429", "5xx"}, retry_budget_exhausted,
-  //   throttle_waits, rate_limiter {waits, wait_ms, lowered_rates: {key:
+  //   throttle_waits, retry_after_capped (replies whose Retry-After asked
+  //   for more than retry.max_retry_after), rate_limiter {waits, wait_ms, lowered_rates: {key:
   //   requests per second (number)}}, connections {opened, reused,
   //   closed_idle, stale, open, pool_waits, tls_writes_deferred (requests
   //   a TLS socket could not take at once, sent again on another

@@ -59,6 +59,16 @@ struct retry_policy {
   // let one throttled request (or a burst of 429s) use up the retries other
   // requests need for network errors and 5xx.
   int max_throttle_waits = 30;
+  // The longest wait any Retry-After can impose (issue 23 kind 2): a reply
+  // asking for more (a day, a date decades away) is taken as asking for
+  // this, with a WARNING naming the request, what it asked and this cap.
+  // Applied once, where every reply comes back (retry_loop.cpp), so the
+  // retry loop's throttle waits, the reply's retry_after (what a 429 error
+  // carries as retry_after_ms), the poller's pause and wait()'s next read
+  // all see the capped value. AMC's limits are token buckets refilled in
+  // seconds, so a minute is generous. Config: retry.max_retry_after_ms
+  // (at least 1).
+  milliseconds max_retry_after{60'000};
   // Retries after network errors and 5xx may add at most this fraction of
   // first attempts (plus a small floor), across the client, so a storm of
   // failures does not multiply traffic.
@@ -75,6 +85,14 @@ struct rate_limit_options {
   double minimum_requests_per_second = 0.5;
   double decrease_factor = 0.5;       // on a 429
   double recovery_per_second = 0.05;  // added to the rate each second without 429
+  // At the latest this long after the last decrease the rate is back to
+  // requests_per_second (a straight line from the lowered rate; the
+  // additive recovery above when that is faster). Zero: additive only.
+  // The HTTP client sets it to retry.max_retry_after: no 429 holds the
+  // client's rate down longer than any Retry-After may hold a request
+  // (issue 23 kind 2; without it, a few 429s left a 10 requests/s client
+  // at 0.5 for over three minutes, and the soak's poller starved).
+  milliseconds full_recovery{0};
 };
 
 struct proxy_options {
@@ -177,7 +195,8 @@ struct response {
   int attempts = 0;  // how many times it was sent
   // The Retry-After header read as a wait (delta-seconds or HTTP-date,
   // clamped to [0, 24 h]; see retry_after.hpp), when the reply has one
-  // that parses. Read this instead of the header text.
+  // that parses, then capped at retry.max_retry_after by the retry loop
+  // before anyone sees it. Read this instead of the header text.
   std::optional<milliseconds> retry_after;
 
   // First header with this name, compared case-insensitively.

@@ -38,8 +38,13 @@ rate_limiter::rate_limiter(rate_limit_options options) : options_(options) {
 
 double rate_limiter::rate_of(const bucket& b, clock::time_point now) const {
   if (!b.throttled) return options_.requests_per_second;
-  const double recovered =
-      b.rate_after_decrease + options_.recovery_per_second * std::max(0.0, seconds_between(b.last_decrease, now));
+  const double elapsed = std::max(0.0, seconds_between(b.last_decrease, now));
+  double recovered = b.rate_after_decrease + options_.recovery_per_second * elapsed;
+  if (options_.full_recovery > milliseconds::zero()) {
+    const double window = std::chrono::duration<double>(options_.full_recovery).count();
+    recovered = std::max(recovered, b.rate_after_decrease + (options_.requests_per_second - b.rate_after_decrease) *
+                                                               std::min(1.0, elapsed / window));
+  }
   return std::min(options_.requests_per_second, recovered);
 }
 

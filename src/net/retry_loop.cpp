@@ -44,6 +44,27 @@ void note(const client_state& s, log_level level, const Make& make) {
 
 long long ms(steady::duration wait) { return std::chrono::ceil<milliseconds>(wait).count(); }
 
+// The one place a Retry-After is capped (retry_policy::max_retry_after):
+// every reply passes here before the loop, its caller or a host reads
+// response::retry_after. A longer ask is said at WARNING, since it would
+// otherwise have held the request (and the poller, every watch) for that
+// long.
+template <class What>
+void cap_retry_after(client_state& s, response& reply, std::string_view operation, const What& what) {
+  const milliseconds cap = std::max(milliseconds::zero(), s.options.retry.max_retry_after);
+  if (!reply.retry_after || *reply.retry_after <= cap) return;
+  s.metrics.retry_after_capped++;
+  note(s, log_level::warning, [&] {
+    // The header's text is not quoted: it is the server's, and only its
+    // meaning (the wait it asks for) matters here.
+    return fmt::format("{}: {} answered HTTP {} with a Retry-After of {} s; waiting at most {} ms "
+                       "(retry.max_retry_after_ms) instead",
+                       operation, what(), reply.status,
+                       std::chrono::duration_cast<std::chrono::seconds>(*reply.retry_after).count(), cap.count());
+  });
+  reply.retry_after = cap;
+}
+
 void count_failure(client_state& s, const std::exception_ptr& failure) {
   try {
     std::rethrow_exception(failure);
@@ -183,6 +204,7 @@ asio::awaitable<response> run_request(client_state& s, const request& req, const
       }
 
       attempt_result result = co_await attempt_once(s, rc);
+      if (result.reply) cap_retry_after(s, *result.reply, operation, what);
       if (result.reply || !result.failure->nothing_sent) ++sends;
       if (!(result.failure && (result.failure->stale_reuse || result.failure->write_at_once_refused))) ++tries;
 

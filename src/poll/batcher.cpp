@@ -23,7 +23,9 @@ std::optional<list_read> batcher::plan_list(watch_table& watches, std::uint32_t 
   if (slot.create_time == 0 || slot.group == none) return std::nullopt;
   auto& group = lists(slot.group);
   const auto& members = watches.group(slot.group).members;
-  if (group.list_in_flight || members.size() < 2 || now < group.next_batch_check_ms) return std::nullopt;
+  if (group.list_in_flight || members.size() < 2 || now < group.next_batch_check_ms ||
+      now < group.single_reads_until_ms)
+    return std::nullopt;
   list_read read;
   read.group = slot.group;
   std::int64_t min_create = std::numeric_limits<std::int64_t>::max();
@@ -94,6 +96,20 @@ void batcher::apply_failure(watch_table& watches, const list_read& read, const e
                             list_outcome& outcome) {
   for (const auto& watch : read.picked)
     if (still_picked(watches, watch)) outcome.failed(watch.first, failure);
+}
+
+std::size_t batcher::fall_back(watch_table& watches, const list_read& read, std::int64_t until_ms,
+                               list_outcome& outcome) {
+  ++list_fallbacks_;
+  lists(read.group).single_reads_until_ms = until_ms;
+  std::size_t handed = 0;
+  for (const auto& watch : read.picked)
+    if (still_picked(watches, watch)) {
+      watches.slot(watch.first).flags &= static_cast<std::uint8_t>(~(in_flight | in_list));
+      outcome.read_now(watch.first);
+      ++handed;
+    }
+  return handed;
 }
 
 void batcher::release_waiting(watch_table& watches, std::uint32_t group, std::int64_t now,

@@ -82,6 +82,18 @@ class batcher {
                      list_outcome& outcome);
   // The list failed: so did the read of every watch picked for it.
   void apply_failure(watch_table& watches, const list_read& read, const error& failure, list_outcome& outcome);
+  // Whether a list that failed so did not finish at all (more pages than
+  // list_max_pages, a repeated nextToken, a malformed page, past
+  // list_timeout_ms): then fall_back() applies, not apply_failure().
+  static bool never_finished(const error& failure) {
+    return failure.code_value() == errc::protocol || failure.code_value() == errc::timeout;
+  }
+  // The list did not finish (never_finished): the group is read with single
+  // GETs until `until_ms`, and every watch picked for it at once (a list
+  // that cannot finish must not hold their reads back; issue 23 kind 1).
+  // Returns how many watches it handed to single reads.
+  std::size_t fall_back(watch_table& watches, const list_read& read, std::int64_t until_ms, list_outcome& outcome);
+  std::uint64_t list_fallbacks() const { return list_fallbacks_; }
   // After a list: the watches that waited for it and were not refreshed
   // are read at `now`, or when the pause ends.
   void release_waiting(watch_table& watches, std::uint32_t group, std::int64_t now, std::int64_t paused_until_ms,
@@ -98,6 +110,7 @@ class batcher {
     std::size_t last_listed = 0;     // executions the last list returned …
     std::int64_t last_list_min = 0;  // … created since this time
     std::int64_t next_batch_check_ms = 0;
+    std::int64_t single_reads_until_ms = 0;  // fall_back(): no list before this
     // Watches that came due while a list was under way: that list may
     // refresh them; those it does not are read right after it.
     std::vector<watch_ref> waiting_for_list;
@@ -113,6 +126,7 @@ class batcher {
   std::uint64_t list_requests_ = 0;
   std::uint64_t batched_reads_ = 0;
   std::uint64_t refreshed_by_lists_ = 0;
+  std::uint64_t list_fallbacks_ = 0;
 };
 
 }  // namespace amc::poll

@@ -120,10 +120,13 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
   int in_flight_reads = 0;
   std::int64_t paused_until_ms = 0;
   std::int64_t planned_wake_ms = 0;  // when the scheduler means to look next
+  // Lines for the client's log, said by finish() once the mutex is
+  // released: the host's log callback never runs under the poller's lock.
+  std::vector<std::pair<log_level, std::string>> pending_logs;
 
   struct counters {
     std::uint64_t get_requests = 0, throttles = 0, unchanged_reads = 0, failed_reads = 0, status_events = 0,
-                  final_events = 0;
+                  final_events = 0, throttle_pauses = 0;
   } count;
   detection_latency latency;
 
@@ -269,8 +272,21 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     const auto now = now_ms();
     if (code == errc::throttled) {
       // AMC's limit holds for every request of this client: wait it out for
-      // every watch, and keep this one.
+      // every watch, and keep this one. The wait is what Retry-After asked,
+      // capped where the reply arrived (retry.max_retry_after_ms of the
+      // client, src/net): no single reply can hold the poller longer
+      // (issue 23 kind 2).
       const auto wait = failure.retry_after().value_or(std::max(settings.first_interval, milliseconds(1000)));
+      if (paused_until_ms <= now) {
+        ++count.throttle_pauses;
+        pending_logs.emplace_back(
+            log_level::info,
+            fmt::format("poller: AMC throttled a status read of {} (HTTP 429{}); every read of the poller waits "
+                        "{} ms",
+                        watches.execution_text(slot),
+                        failure.retry_after() ? ", Retry-After capped by retry.max_retry_after_ms" : "",
+                        wait.count()));
+      }
       paused_until_ms = std::max(paused_until_ms, now + wait.count());
       if (limiter) limiter->on_throttled(rate_key, steady::now());
       schedule(index, paused_until_ms);
@@ -298,6 +314,12 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
   void finish(std::unique_lock<std::mutex>& lock, std::optional<read_job>* next = nullptr) {
     if (!stopping && dispatch(now_ms(), next) < planned_wake_ms) kick();
     events.deliver(lock, watches);
+    if (!pending_logs.empty()) {
+      auto lines = std::exchange(pending_logs, {});
+      lock.unlock();
+      for (const auto& [level, line] : lines) source.log().log(level, line);
+      lock.lock();
+    }
   }
 
   static error as_error(std::exception_ptr failure) {
@@ -362,10 +384,11 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     state& owner;
   };
 
-  void finish_list(const list_read& read, std::optional<status_source::listing> listing, std::exception_ptr failure) {
+  void finish_list(const list_read& read, std::optional<status_source::listing> listing, std::exception_ptr failure,
+                   int pages_read) {
     std::unique_lock lock(mutex);
     --in_flight_reads;
-    batches.list_ended(read.group, listing ? listing->pages : 1);
+    batches.list_ended(read.group, std::max(1, pages_read));
     if (stopping) return;
     list_outcome_of outcome(*this);
     if (listing) {
@@ -375,7 +398,22 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
       ++count.failed_reads;
       const auto problem = as_error(failure);
       if (problem.code_value() == errc::throttled) ++count.throttles;
-      batches.apply_failure(watches, read, problem, outcome);
+      if (batcher::never_finished(problem)) {
+        // A list that cannot finish (pages without end, or past its time)
+        // must not starve its watches: they are read one by one, at once.
+        const auto handed = batches.fall_back(watches, read, now_ms() + settings.list_fallback.count(), outcome);
+        const auto& context = watches.group(read.group).context;
+        pending_logs.emplace_back(
+            log_level::warning,
+            fmt::format("poller: gave up a list read of instance {} (credential {}) after {} page(s): {}; its "
+                        "{} watch(es) are read with single status reads now, and the instance's watches are "
+                        "not batched for {} s (list_max_pages {}, list_timeout_ms {}, list_fallback_ms)",
+                        context.instance_id, context.credential_id, std::max(1, pages_read), problem.message(),
+                        handed, settings.list_fallback.count() / 1000, settings.list_max_pages,
+                        list_budget().count()));
+      } else {
+        batches.apply_failure(watches, read, problem, outcome);
+      }
     }
     batches.release_waiting(watches, read.group, now_ms(), paused_until_ms, outcome);
     finish(lock);
@@ -422,20 +460,24 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
     }
   }
 
+  // A list read's deadline: list_timeout_ms, or read_timeout_ms when shorter.
+  milliseconds list_budget() const { return std::min(settings.list_timeout, settings.read_timeout); }
+
   static asio::awaitable<void> read_list(std::shared_ptr<state> self, list_read read, call_context context,
                                          steady::duration wait) {
     std::optional<status_source::listing> listing;
     std::exception_ptr failure;
+    int pages_read = 0;  // kept by the list, also when it fails
     try {
       co_await pace(wait);
       std::string since = format_utc(read.min_create);
       since.pop_back();  // AMC's filter is yyyy-MM-ddTHH:mm:ss, without the Z
       listing = co_await self->source.list_since(std::move(context), std::move(since), self->settings.list_page_size,
-                                                 self->settings.read_timeout);
+                                                 self->settings.list_max_pages, self->list_budget(), &pages_read);
     } catch (...) {
       failure = std::current_exception();
     }
-    self->finish_list(read, std::move(listing), failure);
+    self->finish_list(read, std::move(listing), failure, pages_read);
   }
 
   steady::duration take_request_token() {
@@ -565,22 +607,25 @@ struct poller::state : std::enable_shared_from_this<poller::state> {
                                              std::string since, steady::duration wait) {
     std::optional<status_source::listing> listing;
     std::exception_ptr failure;
+    int pages_read = 0;  // kept by the list, also when it fails
     try {
       co_await pace(wait);
       listing = co_await self->source.list_workflow_since(std::move(context), std::move(workflow_id),
                                                           std::move(since), self->settings.list_page_size,
-                                                          self->settings.read_timeout);
+                                                          self->settings.list_max_pages, self->list_budget(),
+                                                          &pages_read);
     } catch (...) {
       failure = std::current_exception();
     }
-    self->finish_workflow_read(index, generation, std::move(listing), failure);
+    self->finish_workflow_read(index, generation, std::move(listing), failure, pages_read);
   }
 
   void finish_workflow_read(std::uint32_t index, std::uint32_t generation,
-                            std::optional<status_source::listing> listing, std::exception_ptr failure) {
+                            std::optional<status_source::listing> listing, std::exception_ptr failure,
+                            int pages_read) {
     std::unique_lock lock(mutex);
     --in_flight_reads;
-    workflow_list_requests += static_cast<std::uint64_t>(listing ? listing->pages : 1);
+    workflow_list_requests += static_cast<std::uint64_t>(std::max(pages_read, 1));
     if (stopping) return;
     const auto& slot = watches.slot(index);
     if (watches.is_current(index, generation) && (slot.flags & in_flight) && !(slot.flags & final_queued) &&
@@ -759,6 +804,8 @@ nlohmann::json poller::stats() const {
           {"batched_reads", self.batches.batched_reads()},
           {"executions_refreshed_by_lists", self.batches.refreshed_by_lists()},
           {"throttles", count.throttles},
+          {"throttle_pauses", count.throttle_pauses},
+          {"list_fallbacks", self.batches.list_fallbacks()},
           {"failed_reads", count.failed_reads},
           {"status_events", count.status_events},
           {"final_events", count.final_events},

@@ -34,7 +34,9 @@
 // execution does not exist (404 three reads in a row), access is denied
 // (403), the credential needs re-authentication, or the request is invalid.
 // Network failures, 5xx, timeouts and 429s never end a watch: it is read
-// again later (429: after Retry-After, for every watch).
+// again later (429: after Retry-After, capped by the client, for every
+// watch). A list read that does not finish (poll_settings::list_max_pages,
+// list_timeout) is given up for single reads of its watches, logged.
 //
 // Callbacks run on a client thread, one at a time, and must return quickly.
 // unwatch() may be called from any thread, also from inside a callback
@@ -115,7 +117,7 @@ class poller {
 
   // {"watched", "requests_sent", "get_requests", "unchanged_reads", "list_requests",
   //  "batched_reads", "executions_refreshed_by_lists", "throttles",
-  //  "failed_reads", "status_events", "final_events", "in_flight",
+  //  "throttle_pauses", "list_fallbacks", "failed_reads", "status_events", "final_events", "in_flight",
   //  "queued_events", "detection_latency_ms": {"count", "p50", "p99",
   //  "buckets": [{"le_ms", "count"}, …, {"le_ms": null, "count"}]}}
   nlohmann::json stats() const;

@@ -44,7 +44,8 @@ poll_settings parse_poll_settings(const nlohmann::json& config) {
   reject_unknown_fields(config,
                         {"first_interval_ms", "max_interval_ms", "growth", "jitter", "near_finish_interval_ms",
                          "min_interval_ms", "error_backoff_max_ms", "max_in_flight", "requests_per_second",
-                         "batching", "list_page_size", "batched_interval_ms", "read_timeout_ms"},
+                         "batching", "list_page_size", "batched_interval_ms", "read_timeout_ms",
+                         "list_max_pages", "list_timeout_ms", "list_fallback_ms"},
                         what);
   settings.first_interval = read_ms(config, "first_interval_ms", settings.first_interval, 0);
   settings.max_interval = read_ms(config, "max_interval_ms", settings.max_interval, 0);
@@ -59,6 +60,9 @@ poll_settings parse_poll_settings(const nlohmann::json& config) {
   settings.list_page_size = static_cast<int>(read_number(config, "list_page_size", settings.list_page_size, 1, 100));
   settings.batched_interval = read_ms(config, "batched_interval_ms", settings.batched_interval, 0);
   settings.read_timeout = read_ms(config, "read_timeout_ms", settings.read_timeout, 1);
+  settings.list_max_pages = static_cast<int>(read_number(config, "list_max_pages", settings.list_max_pages, 1, 1000));
+  settings.list_timeout = read_ms(config, "list_timeout_ms", settings.list_timeout, 1);
+  settings.list_fallback = read_ms(config, "list_fallback_ms", settings.list_fallback, 0);
   if (settings.max_interval < settings.first_interval)
     throw error(errc::invalid_argument,
                 fmt::format("max_interval_ms ({}) of the poller config must not be below first_interval_ms ({})",

@@ -41,6 +41,17 @@
 //                                    failed read (the watch goes on); a
 //                                    token refresh it waits for keeps its
 //                                    own limits (shared with other calls)
+//   list_max_pages           10      a list read that needs more pages
+//                                    (AMC keeps handing out nextTokens, the
+//                                    same or a new one each time) is given up
+//   list_timeout_ms          15000   … as is one not done within this (or
+//                                    read_timeout_ms, when shorter)
+//   list_fallback_ms         600000  after a list read was given up, the
+//                                    watches of its group (credential and
+//                                    instance) are read with single GETs,
+//                                    at once and for this long, and the
+//                                    poller logs why (WARNING); then lists
+//                                    are tried again (issue 23 kind 1)
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -67,6 +78,9 @@ struct poll_settings {
   int list_page_size = 100;
   milliseconds batched_interval{5'000};
   milliseconds read_timeout{60'000};
+  int list_max_pages = 10;
+  milliseconds list_timeout{15'000};
+  milliseconds list_fallback{600'000};
 };
 
 // Strict: unknown fields and out-of-range values are invalid_argument naming

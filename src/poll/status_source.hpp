@@ -49,10 +49,13 @@ class status_source {
                                                                        std::string amc_execution_id,
                                                                        std::uint64_t seen,
                                                                        std::chrono::milliseconds budget) = 0;
-    // AMC's execution list with these filters, every page, within `budget`:
-    // {"executions": [flat execution objects]}.
+    // AMC's execution list with these filters, every page up to
+    // `max_pages`, within `budget`: {"executions": [flat execution
+    // objects]}. More pages than that is a protocol error. `*pages_read`
+    // is kept at the page requests made so far, also when it fails.
     virtual boost::asio::awaitable<nlohmann::json> list(call_context context, nlohmann::json filters,
-                                                        std::chrono::milliseconds budget) = 0;
+                                                        std::chrono::milliseconds budget, int max_pages,
+                                                        int* pages_read) = 0;
   };
 
   explicit status_source(std::shared_ptr<reader> core);
@@ -97,20 +100,23 @@ class status_source {
   };
   // Every execution of the instance created at or after `min_creation_time`
   // ("yyyy-MM-ddTHH:mm:ss", UTC), cancelled ones included, `page_size` per
-  // request (1-100), every page, through the client façade
-  // (client::list_async), all within `budget` from now.
+  // request (1-100), every page up to `max_pages` (more is errc::protocol),
+  // through the client façade (client::list_async), all within `budget`
+  // from now. `*pages_read` is kept at the list requests made so far, also
+  // when the list fails (it must outlive the awaited call).
   boost::asio::awaitable<listing> list_since(call_context context, std::string min_creation_time,
-                                             int page_size, std::chrono::milliseconds budget);
+                                             int page_size, int max_pages, std::chrono::milliseconds budget,
+                                             int* pages_read);
   // The same, for the executions of one workflow only (workflowId and
   // minCreationTime: a watch of the workflow's runs, workflow_watches.hpp).
   boost::asio::awaitable<listing> list_workflow_since(call_context context, std::string workflow_id,
-                                                      std::string min_creation_time, int page_size,
-                                                      std::chrono::milliseconds budget);
+                                                      std::string min_creation_time, int page_size, int max_pages,
+                                                      std::chrono::milliseconds budget, int* pages_read);
 
  private:
-  // Every page of a list with these filters ({"limit": page_size}).
-  boost::asio::awaitable<listing> list_all(call_context context, nlohmann::json filters, int page_size,
-                                           std::chrono::milliseconds budget);
+  // Every page of a list with these filters, up to `max_pages`.
+  boost::asio::awaitable<listing> list_all(call_context context, nlohmann::json filters, int max_pages,
+                                           std::chrono::milliseconds budget, int* pages_read);
 
   std::shared_ptr<reader> core_;
 };

@@ -17,7 +17,7 @@ namespace {
 constexpr std::array<std::string_view, fault_kind_count> fault_kind_names = {
     "latency",        "error_status",   "rate_limit", "reset_before_headers",  "reset_after_headers",
     "truncated_body", "malformed_json", "trickle",    "expired_download_urls", "drop_after_accept",
-    "patch_reply",    "replace_reply",
+    "patch_reply",    "replace_reply",  "endless_pages",
 };
 
 // Generous bounds: wide enough for any test, narrow enough that no value

@@ -27,8 +27,10 @@ enum class fault_kind : int {
   drop_after_accept,      // handler runs (e.g. the execution is created), then a reset
   patch_reply,            // handler runs, then an RFC 6902 JSON Patch changes its JSON reply body
   replace_reply,          // handler runs, then its reply body is replaced by given bytes
+  endless_pages,          // a list's reply gets a nextToken new every time; a request carrying
+                          // one is answered with the first page again: the list never ends
 };
-inline constexpr std::size_t fault_kind_count = 12;
+inline constexpr std::size_t fault_kind_count = 13;
 
 std::string_view to_string(fault_kind kind);
 std::optional<fault_kind> parse_fault_kind(std::string_view text);

@@ -294,7 +294,7 @@ Fault rules (--fault, "faults" in the config, POST /_sandbox/faults)
                              reset_before_headers, reset_after_headers,
                              truncated_body, malformed_json, trickle,
                              expired_download_urls, drop_after_accept,
-                             patch_reply, replace_reply
+                             patch_reply, replace_reply, endless_pages
   method                     match the HTTP method (GET, POST, ...)
   operation                  match an operation: AmcpLinkListAmcAccounts,
                              listInstances, getInstance, listWorkflows,

@@ -308,6 +308,22 @@ http_response handle_reporting(sandbox_state& state, const http_request& request
   }
 }
 
+// The query without its nextToken parameter(s) (fault endless_pages).
+std::string without_next_token(std::string_view query) {
+  std::string kept;
+  while (!query.empty()) {
+    const auto end = query.find('&');
+    const std::string_view item = query.substr(0, end);
+    if (!item.starts_with("nextToken=") && item != "nextToken") {
+      if (!kept.empty()) kept += '&';
+      kept += item;
+    }
+    if (end == std::string_view::npos) break;
+    query.remove_prefix(end + 1);
+  }
+  return kept;
+}
+
 }  // namespace
 
 reply sandbox_service::handle(const http_request& request) {
@@ -315,7 +331,7 @@ reply sandbox_service::handle(const http_request& request) {
   const std::string_view target(request.target().data(), request.target().size());
   const auto question = target.find('?');
   const std::string_view path = target.substr(0, question);
-  const std::string_view query = question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
+  std::string_view query = question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
 
   std::unique_lock lock(mutex_);
   if (path == "/_sandbox" || path.starts_with("/_sandbox/")) {
@@ -332,6 +348,12 @@ reply sandbox_service::handle(const http_request& request) {
     fault = state_.faults.match(request, target_route.op, path);
   }
   const fault_kind kind = fault ? fault->kind : fault_kind::latency;
+  // endless_pages: the handler serves the first page, whatever token came.
+  std::string first_page_query;
+  if (fault && kind == fault_kind::endless_pages) {
+    first_page_query = without_next_token(query);
+    query = first_page_query;
+  }
   if (target_route.op == operation::unknown) {
     out.message = detail::amc_error(request, http::status::not_found,
                                     fmt::format("No operation at {} {}", std::string_view(request.method_string()), path));
@@ -408,6 +430,16 @@ reply sandbox_service::handle(const http_request& request) {
           out.message.body() = std::move(replaced.text);
           if (kind == fault_kind::replace_reply) out.message.set(http::field::content_type, detail::json_media_type);
           if (fault->status_given) out.message.result(static_cast<unsigned>(fault->status));
+          out.message.prepare_payload();
+          break;
+        }
+        case fault_kind::endless_pages: {
+          // A token never handed out before, so a client that only refuses
+          // a repeated token follows it for ever.
+          json page = json::parse(out.message.body(), nullptr, false);
+          if (!page.is_object()) break;
+          page["nextToken"] = fmt::format("endless-{}-{}", fault->id, fault->fired);
+          out.message.body() = page.dump();
           out.message.prepare_payload();
           break;
         }

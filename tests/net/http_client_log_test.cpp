@@ -199,5 +199,55 @@ TEST_F(NetTest, NoLogLineHoldsAHeaderABodyOrAQueryString) {
   }
 }
 
+// Issue 23 kind 2: one 429 whose Retry-After asks for a day, or names a
+// date decades away, must not hold a request (and through it the poller)
+// for that long. retry.max_retry_after caps it, in the one place every
+// reply passes, with a WARNING naming the request, what it asked and the
+// cap; the reply then carries the capped wait.
+TEST_F(NetTest, ARetryAfterOfADayOrADateDecadesAwayIsCappedAndSaidAtWarning) {
+  scripted_server server({script_step::status_only(429, {{"Retry-After", "86400"}}),
+                          script_step::status_only(503, {{"Retry-After", "Fri, 01 Jan 2100 00:00:00 GMT"}}),
+                          script_step::ok()});
+  auto options = quick_options();
+  options.retry.max_retry_after = std::chrono::milliseconds(300);
+  captured_log captured;
+  http_client client(executor(), options, &captured.log);
+  request req = get(url_of(server.port(), "/amc/reporting/i/workflowExecutions/e1"));
+  req.operation = "get_execution";
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(send(client, req).status, 200u);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+  const auto received = server.requests();
+  ASSERT_EQ(received.size(), 3u);
+  // The capped wait is still waited: the server's "not now" is honoured,
+  // only not for a day.
+  EXPECT_GE(received[1].received_at - received[0].received_at, std::chrono::milliseconds(300));
+  EXPECT_GE(received[2].received_at - received[1].received_at, std::chrono::milliseconds(300));
+  EXPECT_EQ(client.metrics()["retry_after_capped"], 2);
+  const auto capped = captured.containing("retry.max_retry_after_ms");
+  ASSERT_EQ(capped.size(), 2u) << dump(captured.all());
+  for (const auto& each : capped) EXPECT_EQ(each.level, log_level::warning) << each.text;
+  EXPECT_NE(capped[0].text.find("get_execution: GET "), std::string::npos) << capped[0].text;
+  EXPECT_NE(capped[0].text.find("HTTP 429 with a Retry-After of 86400 s; waiting at most 300 ms"), std::string::npos)
+      << capped[0].text;
+  EXPECT_NE(capped[1].text.find("HTTP 503 with a Retry-After of "), std::string::npos) << capped[1].text;
+  // The header's own text is not quoted.
+  EXPECT_EQ(capped[1].text.find("2100"), std::string::npos) << capped[1].text;
+}
+
+// Without configuration the cap is a minute: a 429 that asks for a day
+// comes back (the wait would pass retry.max_total) carrying one minute.
+TEST_F(NetTest, ByDefaultARetryAfterIsCappedAtAMinute) {
+  EXPECT_EQ(retry_policy{}.max_retry_after, std::chrono::milliseconds(60'000));
+  scripted_server server({script_step::status_only(429, {{"Retry-After", "86400"}})});
+  auto options = quick_options();
+  options.retry.max_total = std::chrono::milliseconds(1000);
+  http_client client(executor(), options);
+  const auto reply = send(client, get(url_of(server.port())));
+  EXPECT_EQ(reply.status, 429u);
+  ASSERT_TRUE(reply.retry_after.has_value());
+  EXPECT_EQ(*reply.retry_after, std::chrono::milliseconds(60'000));
+}
+
 }  // namespace
 }  // namespace amc::net::testing

@@ -90,6 +90,26 @@ TEST(RateLimiter, RecoversAdditivelyUpToTheConfiguredRate) {
   EXPECT_EQ(limiter.lowered_rates(start + 10s).size(), 1u);
 }
 
+// Issue 23 kind 2: what 429s do to the rate ends within full_recovery (the
+// HTTP client sets it to retry.max_retry_after): a few 429s used to leave
+// the floor of 0.5 requests/s for minutes, recovering 0.1 a second.
+TEST(RateLimiter, AThrottledRateIsFullyBackWithinFullRecovery) {
+  auto limits = options(100, 10);
+  limits.full_recovery = 60s;
+  rate_limiter limiter(limits);
+  const auto start = clock_type::time_point{} + 1h;
+  limiter.on_throttled("k", start);
+  EXPECT_DOUBLE_EQ(limiter.current_rate("k", start), 50.0);
+  // A straight line back, far faster than 0.1 a second …
+  EXPECT_NEAR(limiter.current_rate("k", start + 30s), 75.0, 1e-9);
+  // … and all of it after full_recovery.
+  EXPECT_DOUBLE_EQ(limiter.current_rate("k", start + 60s), 100.0);
+  // Without it: only the additive 0.1 a second.
+  rate_limiter additive(options(100, 10));
+  additive.on_throttled("k", start);
+  EXPECT_NEAR(additive.current_rate("k", start + 60s), 56.0, 1e-9);
+}
+
 TEST(RateLimiter, ThrottleDrainsTheSavedBurst) {
   rate_limiter limiter(options(4, 4));
   const auto now = clock_type::time_point{} + 1h;

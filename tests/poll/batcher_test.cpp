@@ -162,6 +162,34 @@ TEST_F(BatcherTest, AFailedListFailsTheReadOfEveryPickedWatch) {
   EXPECT_TRUE(batches.plan(table, a, 0));
 }
 
+// Issue 23 kind 1: a list that never finished (too many pages, a repeated
+// nextToken, past its time) hands every picked watch to a single read at
+// once, and the group is not batched until the fallback ends; any other
+// failure (a 429, a network error) stays a failed read of each watch.
+TEST_F(BatcherTest, AListThatNeverFinishedHandsItsWatchesToSingleReadsForAWhile) {
+  EXPECT_TRUE(batcher::never_finished(error(errc::protocol, "AMC's list did not end after 10 pages")));
+  EXPECT_TRUE(batcher::never_finished(error(errc::timeout, "deadline of 15000 ms reached")));
+  EXPECT_FALSE(batcher::never_finished(error(errc::throttled, "slow down")));
+  EXPECT_FALSE(batcher::never_finished(error(errc::network, "reset")));
+  batcher batches(settings);
+  const auto a = watch("exec_a", 1'000, 0);
+  const auto b = watch("exec_b", 1'000, 0);
+  auto read = batches.plan(table, a, 0);
+  ASSERT_TRUE(read);
+  batches.list_ended(read->group, 10);
+  recorded_outcome outcome(table);
+  EXPECT_EQ(batches.fall_back(table, *read, 600'000, outcome), 2u);
+  EXPECT_EQ(outcome.reads, (std::map<std::uint32_t, std::int64_t>{{a, -1}, {b, -1}}));
+  EXPECT_TRUE(outcome.failures.empty());
+  for (const auto index : {a, b}) EXPECT_FALSE(table.slot(index).flags & (in_flight | in_list));
+  EXPECT_EQ(batches.list_fallbacks(), 1u);
+  EXPECT_EQ(batches.list_requests(), 10u);
+  // Single reads until the fallback ends, then lists again.
+  EXPECT_FALSE(batches.plan(table, a, 599'999));
+  EXPECT_FALSE(batches.wait_for_list(table, b));
+  EXPECT_TRUE(batches.plan(table, a, 600'000));
+}
+
 TEST_F(BatcherTest, WatchesThatWaitedForAListAreReadAfterItUnlessItRefreshedThem) {
   batcher batches(settings);
   const auto a = watch("exec_a", 1'000, 0);

@@ -337,7 +337,8 @@ class PollerThroughFailures : public Poller {
   // One status read answered 429 with Retry-After `seconds`: every watch
   // still ends, and no status request was sent within that time after the
   // 429 answer, except those already on their way when it came.
-  void expect_reads_held_back_after_one_429(int seconds) {
+  void expect_reads_held_back_after_one_429(int seconds, std::chrono::milliseconds held = {}) {
+    if (held == std::chrono::milliseconds{}) held = std::chrono::seconds(seconds);
     start();
     recorder events;
     const auto executions = create_all("SELECT 1 -- sandbox: duration=10s", 5);
@@ -355,7 +356,8 @@ class PollerThroughFailures : public Poller {
       if (operation != "getWorkflowExecution" && operation != "listWorkflowExecutions") continue;
       const double sent_at = entry["time_ms"].get<double>() - entry["duration_ms"].get<double>();
       if (entry["status"] == 429) throttled_at = entry["time_ms"].get<double>();
-      else if (throttled_at >= 0 && sent_at > throttled_at && sent_at < throttled_at + seconds * 1000 - 50)
+      else if (throttled_at >= 0 && sent_at > throttled_at &&
+               sent_at < throttled_at + static_cast<double>(held.count()) - 50)
         ++sent_during_pause;
     }
     ASSERT_GE(throttled_at, 0) << log.dump();
@@ -386,6 +388,112 @@ TEST_F(PollerThroughFailures, RetryAfterHoldsBackEveryRead) {
 // every read for all of it.
 TEST_F(PollerThroughFailures, ALongRetryAfterHoldsBackEveryReadForAllOfIt) {
   expect_reads_held_back_after_one_429(3);
+}
+
+// Issue 23 kind 2: one 429 whose Retry-After asks for a day held back every
+// read of the poller for that day, silently. The client caps any
+// Retry-After (retry.max_retry_after_ms, here 400 ms): the poller pauses
+// for the capped wait (still honoured: no read starts within it, but
+// those already on their way), says so in the log, and every watch ends.
+// (Where else a Retry-After is honoured, all behind that one cap in
+// src/net/retry_loop.cpp: the HTTP client's own throttle waits, the
+// retry_after_ms of an AMC_E_THROTTLED error that hosts read, wait()'s
+// next read in src/api/executions.cpp, and this pause; the rate limiter
+// never reads it.)
+class PollerThrottledForADay : public PollerThroughFailures {
+ protected:
+  json client_changes() override {
+    return {{"retry", {{"max_attempts", 1}, {"max_throttle_waits", 0}, {"max_retry_after_ms", 400}}}};
+  }
+};
+
+TEST_F(PollerThrottledForADay, ARetryAfterOfADayHoldsEveryReadOnlyForTheCap) {
+  const auto started = std::chrono::steady_clock::now();
+  expect_reads_held_back_after_one_429(86'400, 400ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 60s) << "every watch ended long before a day";
+  EXPECT_EQ(stats()["throttles"], 1);
+  EXPECT_EQ(stats()["throttle_pauses"], 1);
+  bool capped = false, paused = false;
+  for (const auto& line : captured_log()) {
+    if (line.text.find("Retry-After of 86400 s; waiting at most 400 ms (retry.max_retry_after_ms)") !=
+        std::string::npos) {
+      capped = true;
+      EXPECT_EQ(line.level, log_level::warning) << line.text;
+    }
+    if (line.text.find("every read of the poller waits 400 ms") != std::string::npos) paused = true;
+  }
+  EXPECT_TRUE(capped) << "the cap is logged";
+  EXPECT_TRUE(paused) << "the poller's pause is logged";
+}
+
+// Issue 23 kind 1: a batched list read that never finishes (AMC hands out a
+// nextToken that is new every time, or the same one again, or pages that
+// take too long) starved every watch of its instance: thousands of pages,
+// no terminal event, no log line. A list read is bounded (list_max_pages,
+// list_timeout_ms), then its watches are read with single GETs, at once,
+// and the poller says why. (Where else pages may never end: every list of
+// src/api (accounts, instances, workflows, executions: the reconcile of a
+// lost submission, amc_execution_list and so amcctl executions list and
+// the Python binding's executions_list) goes through api::all_pages,
+// bounded by list_paging (1000 pages, a repeated token stops it at once)
+// and by the call's deadline. The Python side has no paging loop of its
+// own (its Client.execution_list is amc_execution_list); the only
+// other one is a test helper of the distributed Airflow harness, which
+// reads the sandbox it started.)
+class PollerEndlessLists : public Poller {
+ protected:
+  // Watches ten batched executions while `fault` is on every list request;
+  // every watch must still end in SUCCEEDED, soon, after one list read
+  // given up.
+  void expect_watches_end_despite(const json& fault, poll_settings settings = fast()) {
+    settings.list_max_pages = 5;
+    settings.list_timeout = 1000ms;
+    start(settings);
+    recorder events;
+    const auto executions = create_all("SELECT 1 -- sandbox: pending=10s duration=2m publishing=10s", 10);
+    admin(verb::post, "/_sandbox/faults", fault);
+    const auto started = std::chrono::steady_clock::now();
+    const auto watches = watch_each(executions, events, create_times::all);
+    ASSERT_TRUE(events.wait_for_finals(watches.size())) << stats().dump();
+    const auto took = std::chrono::steady_clock::now() - started;
+    expect_one_final_each(watches, "SUCCEEDED");
+    const auto numbers = stats();
+    EXPECT_LT(took, 30s) << numbers.dump();
+    EXPECT_EQ(numbers["list_fallbacks"], 1) << numbers.dump();
+    // One list read, bounded; then single reads only (list_fallback_ms).
+    EXPECT_LE(requests_of("listWorkflowExecutions"), 5) << numbers.dump();
+    EXPECT_EQ(numbers["list_requests"].get<long long>(), requests_of("listWorkflowExecutions")) << numbers.dump();
+    EXPECT_GT(numbers["get_requests"].get<long>(), 0) << numbers.dump();
+    int warnings = 0;
+    for (const auto& line : captured_log())
+      if (line.text.find("poller: gave up a list read of instance amcinstance01 (credential conn)") !=
+          std::string::npos) {
+        ++warnings;
+        EXPECT_EQ(line.level, log_level::warning) << line.text;
+        EXPECT_NE(line.text.find("read with single status reads now"), std::string::npos) << line.text;
+      }
+    EXPECT_EQ(warnings, 1);
+  }
+};
+
+TEST_F(PollerEndlessLists, ANextTokenNewEveryTimeFallsBackToSingleReads) {
+  expect_watches_end_despite({{"kind", "endless_pages"}, {"operation", "listWorkflowExecutions"}});
+}
+
+TEST_F(PollerEndlessLists, TheSameNextTokenAgainFallsBackToSingleReads) {
+  // The sandbox refuses the made-up token (400); the patch turns that into
+  // a 200 page that hands the same token out again.
+  expect_watches_end_despite({{"kind", "patch_reply"},
+                              {"operation", "listWorkflowExecutions"},
+                              {"status", 200},
+                              {"json_patch", {{{"op", "add"}, {"path", "/nextToken"}, {"value", "again"}}}}});
+}
+
+TEST_F(PollerEndlessLists, AListSlowerThanItsTimeFallsBackToSingleReads) {
+  auto settings = fast();
+  settings.read_timeout = 60s;  // the list's own, shorter bound applies
+  expect_watches_end_despite(
+      {{"kind", "latency"}, {"operation", "listWorkflowExecutions"}, {"latency_ms", 5000}}, settings);
 }
 
 TEST_F(PollerThroughFailures, KeepsEveryWatchThroughConnectionResets) {

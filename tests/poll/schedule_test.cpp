@@ -115,6 +115,17 @@ TEST(PollSchedule, KnobsAreReadStrictly) {
   EXPECT_EQ(testing::error_code_of([] { parse_poll_settings({{"first_interval_ms", 10}, {"max_interval_ms", 5}}); }),
             errc::invalid_argument);
   EXPECT_EQ(testing::error_code_of([] { parse_poll_settings(nlohmann::json::array()); }), errc::invalid_argument);
+  // The bounds of a list read (issue 23 kind 1).
+  const auto lists = parse_poll_settings({{"list_max_pages", 3}, {"list_timeout_ms", 2500}, {"list_fallback_ms", 0}});
+  EXPECT_EQ(lists.list_max_pages, 3);
+  EXPECT_EQ(lists.list_timeout, 2500ms);
+  EXPECT_EQ(lists.list_fallback, 0ms);
+  EXPECT_EQ(poll_settings{}.list_max_pages, 10);
+  EXPECT_EQ(poll_settings{}.list_timeout, 15'000ms);
+  EXPECT_EQ(poll_settings{}.list_fallback, 600'000ms);
+  for (const auto& bad : {nlohmann::json{{"list_max_pages", 0}}, nlohmann::json{{"list_max_pages", 1001}},
+                          nlohmann::json{{"list_timeout_ms", 0}}, nlohmann::json{{"list_fallback_ms", -1}}})
+    EXPECT_EQ(testing::error_code_of([&] { parse_poll_settings(bad); }), errc::invalid_argument) << bad.dump();
 }
 
 }  // namespace
