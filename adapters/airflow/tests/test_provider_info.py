@@ -1,0 +1,156 @@
+"""Issue 25 points 5 and 8 in real Airflow 3.3: the provider as Airflow's
+own commands and ProvidersManager see it. The distribution's name gives
+the module Airflow 3.3 looks in for example DAGs (no traceback, the example
+DAGs found), the old distribution name still installs (with a deprecation
+warning), the connection form has a field for every documented extra,
+provider info lists the trigger module deferrals use, and `airflow
+connections test` works as the docs say to switch it on."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from conftest import REPO, Sandbox
+
+HERE = Path(__file__).resolve().parent
+AIRFLOW = Path(sys.executable).with_name("airflow")
+PIP = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
+EXAMPLE_DAGS = {"example_amc", "example_amc_adhoc", "example_amc_fan_out"}
+
+
+def airflow(*arguments: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(AIRFLOW), *arguments],
+        env=env if env is not None else dict(os.environ),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+def test_example_dags_are_found_without_a_traceback() -> None:
+    """Airflow 3.3 (dag_processing/bundles/manager.py) imports the module
+    named after the distribution, dashes to underscores, to find a
+    provider's example_dags; with examples on, the provider's become a
+    bundle of their own. --verbose keeps the command's log lines, where the
+    traceback of a module that does not import went."""
+    env = {**os.environ, "AIRFLOW__CORE__LOAD_EXAMPLES": "True"}
+    bundle = "libamc-airflow-example-dags"
+    completed = airflow("dags", "report", "--verbose", "--bundle-name", bundle, "--output", "json", env=env)
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output[-6000:]
+    assert "Traceback" not in output and "Could not load provider module" not in output, output[-6000:]
+    report = json.loads(completed.stdout[completed.stdout.index("[") :])
+    found = {dag_id for entry in report for dag_id in re.findall(r"\w+", str(entry.get("dags", "")))}
+    assert found >= EXAMPLE_DAGS, report
+
+
+def test_the_old_distribution_name_installs_and_warns(tmp_path: Path) -> None:
+    """`airflow-provider-libamc` (the first name) is a transitional
+    distribution: it requires libamc-airflow at its version, holds no module
+    and no provider entry point, and with it installed `import
+    libamc_airflow` warns (DeprecationWarning)."""
+    from importlib.metadata import version
+
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [
+            *PIP,
+            "wheel",
+            "--no-build-isolation",
+            "--no-deps",
+            "-w",
+            str(wheels),
+            str(HERE.parent / "transitional"),
+        ],
+        check=True,
+        timeout=300,
+    )
+    (wheel,) = wheels.glob("airflow_provider_libamc-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata = archive.read(next(name for name in names if name.endswith("METADATA"))).decode()
+    assert f"Requires-Dist: libamc-airflow=={version('libamc-airflow')}" in metadata.splitlines(), metadata
+    assert not [name for name in names if not name.startswith("airflow_provider_libamc-")], names
+    site = tmp_path / "site"
+    subprocess.run(
+        [*PIP, "install", "--no-deps", "--target", str(site), str(wheel)],
+        check=True,
+        timeout=300,
+    )
+    code = (
+        "import warnings\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    import libamc_airflow\n"
+        "print([str(w.message) for w in caught if issubclass(w.category, DeprecationWarning)])\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    messages = completed.stdout.strip().splitlines()[-1:]
+    assert messages and "now named libamc-airflow" in messages[0], completed.stdout + completed.stderr
+
+
+def documented_extras() -> list[str]:
+    """The extra fields docs/airflow.md's connection table lists."""
+    text = (REPO / "docs" / "airflow.md").read_text()
+    extras = re.findall(r"^\| [^|]+ \| `extra\.(\w+)` \|", text, flags=re.MULTILINE)
+    assert len(extras) >= 10, "docs/airflow.md has no table of the connection's extra fields"
+    return extras
+
+
+def test_the_connection_form_sets_every_documented_extra() -> None:
+    from airflow.providers_manager import ProvidersManager
+
+    manager = ProvidersManager()
+    widgets = manager.connection_form_widgets
+    missing = [name for name in documented_extras() if f"extra__amc__{name}" not in widgets]
+    assert not missing, f"no form field for the documented extras {missing}"
+    # The raw Extra field stays hidden: the form is the only way to set them.
+    assert "extra" in manager.field_behaviours["amc"]["hidden_fields"]
+    # token_sharing offers its two values.
+    schema = widgets["extra__amc__token_sharing"].field["schema"]
+    assert {"process", "variable"} <= set(schema.get("enum") or []), schema
+
+
+def test_provider_info_lists_the_trigger_module_deferrals_use() -> None:
+    from airflow.providers_manager import ProvidersManager
+
+    from libamc_airflow.triggers.execution import AmcExecutionTrigger
+
+    listed = [
+        info.trigger_class_name
+        for info in ProvidersManager().trigger
+        if info.package_name == "libamc-airflow"
+    ]
+    module = AmcExecutionTrigger(amc_conn_id="c", amc_execution_id="e").serialize()[0].rsplit(".", 1)[0]
+    assert listed == [module], listed
+
+
+def test_connections_test_works_as_the_docs_say(sandbox: Sandbox, airflow_env: dict[str, str]) -> None:
+    # The top README links the provider's README, and says how to switch
+    # connection tests on; docs/airflow.md says it too.
+    readme = (REPO / "README.md").read_text()
+    assert "(adapters/airflow/README.md)" in readme
+    found = [
+        re.search(r"export (AIRFLOW__CORE__TEST_CONNECTION)=(\w+)", text)
+        for text in (readme, (REPO / "docs" / "airflow.md").read_text())
+    ]
+    assert all(found), "README.md and docs/airflow.md say how to switch connection tests on"
+    ((name, value),) = {(match.group(1), match.group(2)) for match in found if match}
+    completed = airflow("connections", "test", "amc_default", env={**airflow_env, name: value})
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0 and "Connection success!" in output, output[-4000:]
