@@ -85,8 +85,8 @@ make_home() {
   ln -sfn "$here/tests/dags" "$home/dags/tests"
   echo "airflow: airflow db migrate"
   airflow db migrate >"$home/migrate.log" 2>&1 || { cat "$home/migrate.log"; exit 1; }
-  if ! airflow providers list 2>/dev/null | grep -q "libamc-airflow"; then
-    echo "airflow providers list does not show libamc-airflow"; airflow providers list; exit 1
+  if ! airflow providers list 2>/dev/null | grep -q "airflow-provider-libamc"; then
+    echo "airflow providers list does not show airflow-provider-libamc"; airflow providers list; exit 1
   fi
   # The DAGs parsed into the database once, here: two DAG runs started at
   # once on a database that has none both insert them, and one fails

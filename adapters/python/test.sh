@@ -83,7 +83,7 @@ sdist=$(ls "$sdists"/libamc-*.tar.gz)
 version=$(basename "$sdist" .tar.gz)
 version=${version#libamc-}
 tar -xzf "$sdists"/libamc-*.tar.gz -C "$sdists"
-tar -xzf "$sdists"/libamc_airflow-*.tar.gz -C "$sdists"
+tar -xzf "$sdists"/airflow_provider_libamc-*.tar.gz -C "$sdists"
 # libamc's sdist holds the whole C++ tree: the wheel's configuration of it
 # (CMake checks that every source file exists) succeeds from the sdist alone.
 cmake -S "$sdists/libamc-$version" -B "$sdists/configure" -G Ninja -DSKBUILD=ON -DAMC_STATIC_DEPS=ON \
@@ -95,9 +95,9 @@ done
 # The provider's sdist builds its wheel on its own, with the version and the
 # libamc requirement of this tree.
 python -m pip wheel -q --disable-pip-version-check --no-build-isolation --no-deps -w "$sdists/wheels" \
-  "$sdists/libamc_airflow-$version"
+  "$sdists/airflow_provider_libamc-$version"
 metadata=$(python -c "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.read(next(n for n in z.namelist() if n.endswith('METADATA'))).decode())" \
-    "$(ls "$sdists"/wheels/libamc_airflow-*.whl)")
+    "$(ls "$sdists"/wheels/airflow_provider_libamc-*.whl)")
 for line in "Version: $version" "Requires-Dist: libamc==$version" "License-File: LICENSE" "License-File: THIRD_PARTY_NOTICES"; do
   grep -qxF "$line" <<<"$metadata" || { echo "FAIL: the provider wheel built from its sdist lacks '$line'"; echo "$metadata"; exit 1; }
 done

@@ -51,6 +51,6 @@ def test_the_provider_itself_imports_nothing_deprecated() -> None:
 def test_the_provider_requires_libamc_at_its_own_version() -> None:
     from importlib.metadata import requires, version
 
-    provider = version("libamc-airflow")
+    provider = version("airflow-provider-libamc")
     assert version("libamc") == provider
-    assert f"libamc=={provider}" in (requires("libamc-airflow") or [])
+    assert f"libamc=={provider}" in (requires("airflow-provider-libamc") or [])

@@ -1,8 +1,7 @@
 """Issue 25 points 5 and 8 in real Airflow 3.3: the provider as Airflow's
 own commands and ProvidersManager see it. The distribution's name gives
 the module Airflow 3.3 looks in for example DAGs (no traceback, the example
-DAGs found), the old distribution name still installs (with a deprecation
-warning), the connection form has a field for every documented extra,
+DAGs found), the connection form has a field for every documented extra,
 provider info lists the trigger module deferrals use, and `airflow
 connections test` works as the docs say to switch it on."""
 
@@ -13,14 +12,11 @@ import os
 import re
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 from conftest import REPO, Sandbox
 
-HERE = Path(__file__).resolve().parent
 AIRFLOW = Path(sys.executable).with_name("airflow")
-PIP = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
 EXAMPLE_DAGS = {"example_amc", "example_amc_adhoc", "example_amc_fan_out"}
 
 
@@ -37,71 +33,21 @@ def airflow(*arguments: str, env: dict[str, str] | None = None) -> subprocess.Co
 
 def test_example_dags_are_found_without_a_traceback() -> None:
     """Airflow 3.3 (dag_processing/bundles/manager.py) imports the module
-    named after the distribution, dashes to underscores, to find a
-    provider's example_dags; with examples on, the provider's become a
-    bundle of their own. --verbose keeps the command's log lines, where the
-    traceback of a module that does not import went."""
+    named after the distribution, dashes to underscores
+    (airflow_provider_libamc), to find a provider's example_dags; with
+    examples on, the provider's become a bundle of their own. --verbose
+    keeps the command's log lines, where the traceback of a module that
+    does not import went."""
     env = {**os.environ, "AIRFLOW__CORE__LOAD_EXAMPLES": "True"}
-    bundle = "libamc-airflow-example-dags"
+    bundle = "airflow-provider-libamc-example-dags"
     completed = airflow("dags", "report", "--verbose", "--bundle-name", bundle, "--output", "json", env=env)
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output[-6000:]
     assert "Traceback" not in output and "Could not load provider module" not in output, output[-6000:]
-    report = json.loads(completed.stdout[completed.stdout.index("[") :])
-    found = {dag_id for entry in report for dag_id in re.findall(r"\w+", str(entry.get("dags", "")))}
-    assert found >= EXAMPLE_DAGS, report
-
-
-def test_the_old_distribution_name_installs_and_warns(tmp_path: Path) -> None:
-    """`airflow-provider-libamc` (the first name) is a transitional
-    distribution: it requires libamc-airflow at its version, holds no module
-    and no provider entry point, and with it installed `import
-    libamc_airflow` warns (DeprecationWarning)."""
-    from importlib.metadata import version
-
-    wheels = tmp_path / "wheels"
-    subprocess.run(
-        [
-            *PIP,
-            "wheel",
-            "--no-build-isolation",
-            "--no-deps",
-            "-w",
-            str(wheels),
-            str(HERE.parent / "transitional"),
-        ],
-        check=True,
-        timeout=300,
-    )
-    (wheel,) = wheels.glob("airflow_provider_libamc-*.whl")
-    with zipfile.ZipFile(wheel) as archive:
-        names = archive.namelist()
-        metadata = archive.read(next(name for name in names if name.endswith("METADATA"))).decode()
-    assert f"Requires-Dist: libamc-airflow=={version('libamc-airflow')}" in metadata.splitlines(), metadata
-    assert not [name for name in names if not name.startswith("airflow_provider_libamc-")], names
-    site = tmp_path / "site"
-    subprocess.run(
-        [*PIP, "install", "--no-deps", "--target", str(site), str(wheel)],
-        check=True,
-        timeout=300,
-    )
-    code = (
-        "import warnings\n"
-        "with warnings.catch_warnings(record=True) as caught:\n"
-        "    warnings.simplefilter('always')\n"
-        "    import libamc_airflow\n"
-        "print([str(w.message) for w in caught if issubclass(w.category, DeprecationWarning)])\n"
-    )
-    completed = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, "PYTHONPATH": str(site)},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    messages = completed.stdout.strip().splitlines()[-1:]
-    assert messages and "now named libamc-airflow" in messages[0], completed.stdout + completed.stderr
+    # The report is the one JSON line among --verbose's log lines.
+    (report_line,) = [line for line in completed.stdout.splitlines() if line.startswith("[{")]
+    found = {dag_id for entry in json.loads(report_line) for dag_id in entry["dags"]}
+    assert found >= EXAMPLE_DAGS, report_line
 
 
 def documented_extras() -> list[str]:
@@ -134,7 +80,7 @@ def test_provider_info_lists_the_trigger_module_deferrals_use() -> None:
     listed = [
         info.trigger_class_name
         for info in ProvidersManager().trigger
-        if info.package_name == "libamc-airflow"
+        if info.package_name == "airflow-provider-libamc"
     ]
     module = AmcExecutionTrigger(amc_conn_id="c", amc_execution_id="e").serialize()[0].rsplit(".", 1)[0]
     assert listed == [module], listed

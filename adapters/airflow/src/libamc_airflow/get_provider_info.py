@@ -30,7 +30,7 @@ def _text(
 
 def get_provider_info() -> dict[str, Any]:
     return {
-        "package-name": "libamc-airflow",
+        "package-name": "airflow-provider-libamc",
         "name": "Amazon Marketing Cloud (libamc)",
         "description": "Run Amazon Marketing Cloud SQL workflows from Airflow on the libamc C library.",
         "versions": [__version__],
