@@ -141,4 +141,7 @@ def failing_at_once(conn_id: str) -> Iterator[None]:
     except AmcConnectionError:
         raise
     except FAIL_AT_ONCE as problem:
-        raise AirflowFailException(explain(conn_id, problem)) from problem
+        # Not chained: the task log would print libamc's own message (its
+        # tools, "the configuration") under the Airflow-worded one; this one
+        # keeps the status name and LwA's error code.
+        raise AirflowFailException(explain(conn_id, problem)) from None
