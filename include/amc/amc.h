@@ -882,7 +882,9 @@ typedef void (*amc_progress_callback)(const char *event_json, void *user);
  * AMC's Retry-After (or the poll interval, whichever is longer), but only
  * within the deadline. So with timeout_ms 8000 and every read throttled,
  * with or without Retry-After, the call returns AMC_E_TIMEOUT after about
- * 8 s, its message saying "8000 ms" and that AMC was throttling.
+ * 8 s, its message saying "8000 ms" and how many status reads AMC throttled
+ * ("every one throttled, 3 of 3", "2 of the 5"); amc_last_error_json() has them as
+ * "status_reads" and "throttled_reads".
  * AMC_E_CANCELLED soon after amc_cancel_token_cancel(cancel). */
 /* Example (another thread may call amc_cancel_token_cancel(token)):
  *   amc_cancel_token *token = NULL;

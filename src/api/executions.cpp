@@ -407,21 +407,41 @@ class cancel_registration {
   std::uint64_t registration_ = 0;
 };
 
+// How many of the wait's status reads AMC throttled (HTTP 429 after the
+// transport's own Retry-After waits), for the timeout's message (issue 25
+// point 4: after a storm, say that every read was throttled).
+struct read_counts {
+  int reads = 0;
+  int throttled = 0;
+  bool last_throttled = false;
+};
+
+std::string throttled_reads_note(const read_counts& counts) {
+  if (counts.throttled == 0) return "";
+  if (counts.throttled == counts.reads)
+    return fmt::format(" (AMC was throttling the status reads: every one throttled, {} of {})", counts.throttled,
+                       counts.reads);
+  return fmt::format(" (AMC throttled {} of the {} status reads{})", counts.throttled, counts.reads,
+                     counts.last_throttled ? ", the last one too" : "");
+}
+
 [[noreturn]] void throw_wait_timeout(const std::string& amc_execution_id, std::chrono::milliseconds timeout,
-                                     const std::string& last_status, bool throttled) {
+                                     const std::string& last_status, const read_counts& counts) {
+  const bool throttled = counts.last_throttled;
+  const nlohmann::json detail = {
+      {"status", last_status}, {"status_reads", counts.reads}, {"throttled_reads", counts.throttled}};
   if (last_status.empty())
     throw error(errc::timeout,
                 fmt::format("the wait's timeout of {} ms ran out before {} the status of execution {}{}; it may "
                             "still be running in AMC: wait again later or cancel it",
                             timeout.count(), throttled ? "AMC let libamc read" : "libamc could read", amc_execution_id,
-                            throttled ? " (AMC was throttling the status reads)" : ""),
-                {{"status", last_status}});
+                            throttled_reads_note(counts)),
+                detail);
   throw error(errc::timeout,
               fmt::format("execution {} was still {} when the wait's timeout of {} ms ran out{}; it keeps running "
                           "in AMC: wait again or cancel it",
-                          amc_execution_id, last_status, timeout.count(),
-                          throttled ? " (AMC was throttling the status reads)" : ""),
-              {{"status", last_status}});
+                          amc_execution_id, last_status, timeout.count(), throttled_reads_note(counts)),
+              detail);
 }
 
 }  // namespace
@@ -446,7 +466,7 @@ asio::awaitable<nlohmann::json> wait_for_execution(session& amc, const call_cont
   std::string last_status;
   bool reported_unknown = false;
   bool reported_throttle = false;
-  bool throttled_last = false;
+  read_counts counts;
   while (true) {
     if (cancellation && cancellation->cancelled())
       throw error(errc::cancelled, fmt::format("the wait for execution {} was cancelled", amc_execution_id));
@@ -473,8 +493,10 @@ asio::awaitable<nlohmann::json> wait_for_execution(session& amc, const call_cont
         throttled_for = std::max(problem.retry_after().value_or(milliseconds::zero()), milliseconds::zero());
       }
     }
-    if (out_of_time) throw_wait_timeout(amc_execution_id, options.timeout, last_status, throttled_last);
-    throttled_last = throttled_for.has_value();
+    if (out_of_time) throw_wait_timeout(amc_execution_id, options.timeout, last_status, counts);
+    ++counts.reads;
+    counts.last_throttled = throttled_for.has_value();
+    if (counts.last_throttled) ++counts.throttled;
     const auto now = clock::now();
     const auto left = std::chrono::duration_cast<milliseconds>(give_up.time_left(now));
     auto next_poll = std::min(interval, left);
@@ -506,7 +528,7 @@ asio::awaitable<nlohmann::json> wait_for_execution(session& amc, const call_cont
         last_status = status;
       }
     }
-    if (give_up.passed(now)) throw_wait_timeout(amc_execution_id, options.timeout, last_status, throttled_last);
+    if (give_up.passed(now)) throw_wait_timeout(amc_execution_id, options.timeout, last_status, counts);
     timer->expires_after(next_poll);
     co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
     interval = std::min(interval * 2, options.max_poll);

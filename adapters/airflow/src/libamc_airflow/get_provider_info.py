@@ -10,13 +10,21 @@ from libamc_airflow import __version__
 
 
 def _text(
-    label: str, description: str, *, secret: bool = False, default: str | None = None
+    label: str,
+    description: str,
+    *,
+    secret: bool = False,
+    default: str | None = None,
+    choices: list[str] | None = None,
 ) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": ["string", "null"]}
     if secret:
         schema["format"] = "password"
     if default is not None:
         schema["default"] = default
+    if choices is not None:
+        # Airflow's form shows a JSON-schema enum as a drop-down.
+        schema["enum"] = [*choices, None]
     return {"label": label, "schema": schema, "description": description}
 
 
@@ -42,10 +50,12 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": [
             {"integration-name": "Amazon Marketing Cloud", "python-modules": ["libamc_airflow.hooks.amc"]}
         ],
+        # The module new deferrals use; libamc_airflow.triggers.amc only
+        # keeps the classpath of triggers stored by the first release.
         "triggers": [
             {
                 "integration-name": "Amazon Marketing Cloud",
-                "python-modules": ["libamc_airflow.triggers.amc", "libamc_airflow.triggers.workflow"],
+                "python-modules": ["libamc_airflow.triggers.execution", "libamc_airflow.triggers.workflow"],
             }
         ],
         "extra-links": ["libamc_airflow.links.amc.AmcExecutionLink"],
@@ -78,6 +88,20 @@ def get_provider_info() -> dict[str, Any]:
                     "store_path": _text(
                         "Credential store path",
                         "libamc's encrypted token store (default $AIRFLOW_HOME/amc/credentials.json)",
+                    ),
+                    # Issue 25 point 8: with the raw Extra field hidden, every
+                    # documented extra needs a field of its own.
+                    "token_sharing": _text(
+                        "Token sharing",
+                        "process: a token store file per machine; variable: one store in an Airflow "
+                        "Variable for every worker and triggerer",
+                        default="process",
+                        choices=["process", "variable"],
+                    ),
+                    "token_variable": _text(
+                        "Token Variable",
+                        "With token_sharing variable: the Variable that holds the store "
+                        "(default amc_store__<connection id>)",
                     ),
                 },
                 "ui-field-behaviour": {

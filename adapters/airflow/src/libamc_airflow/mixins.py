@@ -23,23 +23,16 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
-from libamc.exceptions import (
-    AmcAuthRequired,
-    AmcConfigError,
-    AmcError,
-    AmcForbidden,
-    AmcInvalidArgument,
-    Status,
-    exception_for,
-)
+from libamc.exceptions import AmcError, Status, exception_for
 from libamc.executions import reason_of, status_of
+
+from libamc_airflow import connection_errors
+from libamc_airflow.connection_errors import FAIL_AT_ONCE
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-# Failures another try cannot fix (docs/airflow.md: authentication and permission
-# errors fail the task at once).
-FAIL_AT_ONCE: tuple[type[AmcError], ...] = (AmcAuthRequired, AmcForbidden, AmcConfigError, AmcInvalidArgument)
+__all__ = ["FAIL_AT_ONCE", "AmcExecutionEventsMixin"]
 
 
 class AmcExecutionEventsMixin:
@@ -53,22 +46,15 @@ class AmcExecutionEventsMixin:
     )
 
     def explain(self, problem: AmcError) -> str:
-        """The failure's message, with what to do when the user must act."""
-        if isinstance(problem, AmcAuthRequired):
-            return (
-                f"{problem}. Re-authenticate: get a new refresh token through Login with Amazon's "
-                f"consent and put it into the Airflow connection {self.amc_conn_id!r} (field "
-                "refresh_token)."
-            )
-        return str(problem)
+        """The failure's message, with what to do when the user must act, in
+        Airflow's words when the connection is at fault (connection_errors)."""
+        return connection_errors.explain(self.amc_conn_id, problem)
 
     @contextmanager
     def failing_at_once(self) -> Iterator[None]:
         """Turns a failure of FAIL_AT_ONCE into AirflowFailException."""
-        try:
+        with connection_errors.failing_at_once(self.amc_conn_id):
             yield
-        except FAIL_AT_ONCE as problem:
-            raise AirflowFailException(self.explain(problem)) from problem
 
     def execution_succeeded(self, context: Context, event: dict[str, Any]) -> Any:
         """What the task returns once the execution SUCCEEDED."""

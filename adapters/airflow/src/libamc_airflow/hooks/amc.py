@@ -26,8 +26,9 @@ from typing import Any, cast
 
 from airflow.sdk import BaseHook, Connection
 from libamc.binding import CancelToken, Client
-from libamc.exceptions import AmcConfigError, AmcError
+from libamc.exceptions import AmcConfigError, AmcError, AmcNotFound
 
+from libamc_airflow import connection_errors
 from libamc_airflow.hooks.amc_objects import (
     AmcAccount,
     AmcExecution,
@@ -125,10 +126,7 @@ class AmcHook(BaseHook):
         }
         missing = [name for name, value in instance.items() if not value]
         if missing:
-            raise AmcError(
-                f"connection {connection.conn_id!r} lacks {', '.join(missing)} (extra fields of the "
-                "amc connection)"
-            )
+            raise connection_errors.missing_instance(str(connection.conn_id), missing)
         return {name: str(value) for name, value in instance.items()}
 
     @property
@@ -143,9 +141,8 @@ class AmcHook(BaseHook):
     def client_config(cls, connection: Connection) -> dict[str, Any]:
         """amc_client_new's configuration for this connection (see amc.h)."""
         if not connection.login or not connection.password:
-            raise AmcError(
-                f"connection {connection.conn_id!r} needs the LwA client id (login) and client "
-                "secret (password)"
+            raise connection_errors.missing_client(
+                str(connection.conn_id), login=not connection.login, password=not connection.password
             )
         _mask(connection.password)
         config: dict[str, Any] = {
@@ -182,9 +179,8 @@ class AmcHook(BaseHook):
         worker and triggerer; see libamc_airflow.shared_tokens)."""
         sharing = cls.field(connection, "token_sharing") or "process"
         if sharing not in ("process", "variable"):
-            raise AmcError(
-                f'connection {connection.conn_id!r}: token_sharing is {sharing!r}; use "process" or '
-                '"variable"'
+            raise connection_errors.bad_choice(
+                str(connection.conn_id), "token_sharing", sharing, ("process", "variable")
             )
         return sharing == "variable"
 
@@ -213,8 +209,27 @@ class AmcHook(BaseHook):
                     client = Client(config)
                 if refresh_token:
                     client.auth_import(str(connection.conn_id), refresh_token)
+                else:
+                    try:
+                        cls._check_stored_grant(client, str(connection.conn_id))
+                    except AmcError:
+                        client.close()
+                        raise
                 _clients[key] = client
             return client
+
+    @staticmethod
+    def _check_stored_grant(client: Client, conn_id: str) -> None:
+        """Without a refresh token in the connection, libamc's token store
+        must hold one for it (put there by ``amcctl auth login``, say); if
+        not, say so in the connection's terms now, before any call to LwA
+        or AMC (libamc's own error would name its tools, and be retried)."""
+        try:
+            status = client.auth_status(conn_id)
+        except AmcNotFound:
+            raise connection_errors.missing_refresh_token(conn_id) from None
+        if not status.get("has_refresh_token", True):
+            raise connection_errors.missing_refresh_token(conn_id)
 
     def get_conn(self) -> Client:
         return self.client_for(self.connection)
@@ -266,7 +281,7 @@ class AmcHook(BaseHook):
                 f"{len(listing.get('workflows', []))} workflows"
             )
         except AmcError as problem:
-            return False, str(problem)
+            return False, connection_errors.explain(self.amc_conn_id, problem)
 
     # -- typed AMC operations ------------------------------------------------------
     # Keyword arguments in, typed records out: what a DAG author calls (the

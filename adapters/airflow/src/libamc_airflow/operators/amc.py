@@ -52,6 +52,7 @@ from libamc.binding import CancelToken, workflow_id_from_name
 from libamc.exceptions import AmcError, AmcExecutionFailed, AmcNotFound
 from libamc.executions import SUCCEEDED, is_terminal, status_of, summary
 
+from libamc_airflow.connection_errors import failing_at_once
 from libamc_airflow.hooks.amc import AmcHook
 from libamc_airflow.lineage import AmcLineageMixin
 from libamc_airflow.links.amc import REGION_AMC_ENDPOINTS, AmcExecutionLink, execution_url
@@ -123,6 +124,11 @@ class AmcSyncWorkflowOperator(BaseOperator):
         self.amc_conn_id = amc_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
+        # A connection mistake (or a 403) fails at once, as in AmcRunWorkflowOperator.
+        with failing_at_once(self.amc_conn_id):
+            return self._sync()
+
+    def _sync(self) -> dict[str, Any]:
         hook = AmcHook(self.amc_conn_id)
         workflow_id = self.workflow_id or workflow_id_from_name(str(self.workflow_name))
         request = hook.request(workflow={**self.workflow, "workflowId": workflow_id, "sqlQuery": self.sql})
@@ -510,6 +516,7 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
                     directory=self.results_directory(record["amc_execution_id"]),
                 )
             )
+            self._log_download(manifest)
         self._remember(context, {**record, "finished": True})
         instance_id = (record.get("instance") or self._call(hook)["instance"]).get("instance_id")
         result = {
@@ -531,6 +538,21 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
         (a mapped task's instances, a rerun of a cleared task) never write
         over each other's files. The manifest names the folder."""
         return os.path.join(str(self.download_dir), amc_execution_id)
+    def _log_download(self, manifest: dict[str, Any]) -> None:
+        """The task log's line about what was downloaded (issue 25 point 4):
+        files, rows, bytes and directory, and libamc's warnings about them."""
+        files = manifest.get("files") or []
+        self.log.info(
+            "Downloaded the results of AMC execution %s: %d file%s, %s rows, %s bytes, into %s",
+            manifest.get("amc_execution_id"),
+            len(files),
+            "" if len(files) == 1 else "s",
+            manifest.get("total_rows"),
+            manifest.get("total_bytes"),
+            manifest.get("directory"),
+        )
+        for warning in manifest.get("warnings") or []:
+            self.log.warning("Results of AMC execution %s: %s", manifest.get("amc_execution_id"), warning)
 
     def _killed_by_user(self) -> bool:
         """On SIGTERM: True unless Airflow still counts this try as RUNNING

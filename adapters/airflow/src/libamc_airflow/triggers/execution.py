@@ -47,6 +47,7 @@ from libamc.executions import SUCCEEDED, reason_of, status_of, summary
 from libamc.poller import Poller
 
 from libamc_airflow.hooks.amc import AmcHook
+from libamc_airflow.throttling import CHECK_SECONDS, ThrottleCount, client_counts
 
 CLASSPATH = "libamc_airflow.triggers.execution.AmcExecutionTrigger"
 
@@ -261,16 +262,27 @@ class AmcExecutionTrigger(BaseTrigger):
         self.log.info(
             "Watching AMC execution %s on libamc's poller (watch %d)", self.amc_execution_id, self._watch_id
         )
-        timeout = None if self.deadline is None else max(0.0, self.deadline - time.time())
+        client = self._client
+        assert client is not None
+        throttling = ThrottleCount(
+            lambda: client_counts(client.metrics(), poller.stats()),
+            whose=(
+                f"libamc's client for connection {self.amc_conn_id!r} in this triggerer (status reads of "
+                "its deferred AMC tasks)"
+            ),
+        )
+        await loop.run_in_executor(None, throttling.start)
         try:
-            event = await asyncio.wait_for(asyncio.shield(done), timeout)
+            event = await self._wait_reporting_throttles(loop, done, throttling)
         except TimeoutError:
+            throttled = throttling.summary()
             yield self._event(
                 "error",
                 error=(
                     f"AMC execution {self.amc_execution_id} had not finished by the trigger's deadline "
                     f"({time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(self.deadline or 0))}); it keeps "
                     "running in AMC: raise wait_timeout, or cancel it"
+                    + (f". {throttled}" if throttled else "")
                 ),
                 error_status="AMC_E_TIMEOUT",
             )
@@ -278,6 +290,31 @@ class AmcExecutionTrigger(BaseTrigger):
         # The terminal event ended the watch: nothing to unwatch.
         self._watch_id = None
         yield self._outcome(event)
+
+    async def _wait_reporting_throttles(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        done: asyncio.Future[dict[str, Any]],
+        throttling: ThrottleCount,
+    ) -> dict[str, Any]:
+        """The watch's final event; TimeoutError at the deadline. Every
+        CHECK_SECONDS it reads the poller's counters (in the executor) and
+        logs what AMC's throttling did (libamc_airflow.throttling): the
+        trigger's log is the task's, the poller's own lines are not."""
+        while True:
+            # Checked at least once per poll interval: the line comes soon after the storm's first 429.
+            timeout = min(CHECK_SECONDS, max(1.0, self.poll_interval))
+            if self.deadline is not None:
+                left = self.deadline - time.time()
+                if left <= 0:
+                    raise TimeoutError
+                timeout = min(timeout, left)
+            try:
+                return await asyncio.wait_for(asyncio.shield(done), timeout)
+            except TimeoutError:
+                line = await loop.run_in_executor(None, throttling.check)
+                if line:
+                    self.log.info("AMC execution %s: %s", self.amc_execution_id, line)
 
     async def cleanup(self) -> None:
         """Stops the watch (unless its final event came); the AMC execution
