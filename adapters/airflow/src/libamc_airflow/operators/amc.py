@@ -538,6 +538,7 @@ class AmcRunWorkflowOperator(AmcExecutionEventsMixin, AmcLineageMixin, BaseOpera
         (a mapped task's instances, a rerun of a cleared task) never write
         over each other's files. The manifest names the folder."""
         return os.path.join(str(self.download_dir), amc_execution_id)
+
     def _log_download(self, manifest: dict[str, Any]) -> None:
         """The task log's line about what was downloaded (issue 25 point 4):
         files, rows, bytes and directory, and libamc's warnings about them."""
