@@ -548,19 +548,33 @@ def test_d_storms(harness: Harness) -> None:
     try:
         run_id = harness.trigger_run(plan(STORM_TASKS, 300, 900), STORM_DAG_ID)
 
-        def deferred() -> bool:
-            deployment.check_running()
-            return sum(len(ids) for ids in deployment.triggers_by_job().values()) >= min(8, STORM_TASKS)
+        def reads() -> int:
+            done = harness.operations()
+            return done.get("getWorkflowExecution", 0) + done.get("listWorkflowExecutions", 0)
 
-        wait_for("triggers running", deferred, RUN_TIMEOUT, 0.5)
-        # Every reporting call (creates of tasks still starting, status reads
-        # of the deferred ones) answers 429 with Retry-After for a while.
+        reads_before = reads()
+
+        def reading() -> bool:
+            deployment.check_running()
+            return reads() > reads_before
+
+        # Once the triggerers' pollers read (a loaded machine can take a while
+        # to start them), every reporting call (creates of tasks still
+        # starting, status reads of the deferred ones) answers 429 with
+        # Retry-After, for STORM_SECONDS and at least 5 answers.
+        wait_for("status reads under way", reading, RUN_TIMEOUT, 0.5)
         rule = sandbox.admin(
             "POST",
             "faults",
             {"kind": "rate_limit", "path": "/amc/reporting/*", "count": -1, "retry_after": 2},
         )
-        time.sleep(STORM_SECONDS)
+        storm_started = time.monotonic()
+
+        def stormed() -> bool:
+            fired = int(sandbox.admin("GET", "stats").get("faults_total") or 0) - faults_before
+            return time.monotonic() - storm_started >= STORM_SECONDS and fired >= 5
+
+        wait_for("the storm's 429 answers", stormed, 180, 1.0)
         sandbox.admin("DELETE", f"faults/{rule['id']}")
         storm = int(sandbox.admin("GET", "stats").get("faults_total") or 0) - faults_before
         state = harness.wait_run(run_id, STORM_DAG_ID)
