@@ -639,7 +639,7 @@ def test_e_token_sharing_process(harness: Harness) -> None:
 # rounds per kind (the kinds take turns), simulated run lengths (minutes).
 BENCH_TASKS = int(os.environ.get("AMC_BENCH_TASKS") or TASKS)
 BENCH_ROUNDS = int(os.environ.get("AMC_BENCH_ROUNDS") or 2)
-BENCH_MINUTES = tuple(int(part) for part in (os.environ.get("AMC_BENCH_MINUTES") or "1200-1800").split("-"))
+BENCH_MINUTES = tuple(int(part) for part in (os.environ.get("AMC_BENCH_MINUTES") or "600-1380").split("-"))
 BENCH_NODE = "bench-triggerer"
 
 
