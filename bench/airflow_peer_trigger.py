@@ -28,6 +28,17 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 CLASSPATH = "airflow_peer_trigger.PeerAmcExecutionTrigger"
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED", "REJECTED")
+SERIALIZED = (
+    "amc_conn_id",
+    "amc_execution_id",
+    "instance",
+    "execution_id",
+    "poll_interval",
+    "deadline",
+    "first_poll_interval",
+    "create_time",
+    "cancel_on_kill",
+)
 # How many run() of the peer are active in this process (read by the loop-lag
 # probe of bench/airflow_trigger_bench.py; a list so it is shared by reference).
 RUNNING = [0]
@@ -172,20 +183,9 @@ class PeerAmcExecutionTrigger(BaseTrigger):
         self.cancel_on_kill = cancel_on_kill
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            CLASSPATH,
-            {
-                "amc_conn_id": self.amc_conn_id,
-                "amc_execution_id": self.amc_execution_id,
-                "instance": self.instance,
-                "execution_id": self.execution_id,
-                "poll_interval": self.poll_interval,
-                "deadline": self.deadline,
-                "first_poll_interval": self.first_poll_interval,
-                "create_time": self.create_time,
-                "cancel_on_kill": self.cancel_on_kill,
-            },
-        )
+        # The keyword arguments AmcExecutionTrigger serializes, so that either
+        # trigger can be made from the other's fields.
+        return CLASSPATH, {name: getattr(self, name) for name in SERIALIZED}
 
     def _event(self, status: str, **fields: Any) -> TriggerEvent:
         return TriggerEvent(
