@@ -110,6 +110,32 @@ def signal_all(pids: Iterable[int], signum: int) -> None:
             os.kill(pid, signum)
 
 
+def cpu_seconds(pids: Iterable[int]) -> float:
+    """User + system CPU of these processes and of their reaped children
+    (fields 14-17 of /proc/PID/stat), in seconds; gone ones count 0."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += sum(int(value) for value in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def rss_bytes(pids: Iterable[int]) -> int:
+    """Resident memory of these processes together (VmRSS), in bytes."""
+    total = 0
+    for pid in pids:
+        try:
+            for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return total
+
+
 def wait_for(what: str, check: Callable[[], Any], timeout: float, interval: float = 0.5) -> Any:
     """Polls `check` until it returns something true; fails naming `what`."""
     deadline = time.monotonic() + timeout
@@ -150,9 +176,20 @@ class Process:
 class Deployment:
     """The whole deployment under `root` (a fresh temporary directory)."""
 
-    def __init__(self, root: pathlib.Path, dags: pathlib.Path, *, provider_settings: dict[str, str]) -> None:
+    def __init__(
+        self,
+        root: pathlib.Path,
+        dags: pathlib.Path,
+        *,
+        provider_settings: dict[str, str],
+        modules: Iterable[pathlib.Path] = (),
+    ) -> None:
         self.root = root
         self.dags = dags
+        # Python files every node has on its PYTHONPATH (as installed packages
+        # would be): the benchmark's triggers, which a triggerer cannot import
+        # from the DAGs folder.
+        self.modules = list(modules)
         self.processes: list[Process] = []
         self.pg_port = free_port()
         self.redis_port = free_port()
@@ -194,6 +231,8 @@ class Deployment:
             home.mkdir(parents=True, mode=0o700)
             shutil.copytree(self.dags, home / "dags")
             (home / "amc_node.py").write_text(NODE_MODULE)
+            for module in self.modules:
+                shutil.copy(module, home / module.name)
         env = {
             key: value
             for key, value in os.environ.items()

@@ -1,8 +1,9 @@
 """DAGs of the distributed deployment harness (tests/distributed): N
 deferrable AMC runs through dynamic task mapping over two sandbox instances,
 each instance's tasks in its own Airflow pool that counts deferred tasks
-(docs/airflow-deployment.md: AMC runs at most 10 executions per instance);
-and runs that wait in the worker, for a worker's SIGTERM.
+(docs/airflow-deployment.md: AMC runs at most 10 executions per instance),
+once per connection the scenarios use; and runs that wait in the worker,
+for a worker's SIGTERM.
 
 The run's conf gives the instances and, per instance, the simulated
 durations (minutes) of its runs: {"instances": {"id": [minutes, ...]}}.
@@ -38,16 +39,25 @@ DAG_SETTINGS: dict[str, Any] = {
 }
 
 
-with DAG(dag_id="amc_distributed", **DAG_SETTINGS):
-    for instance in (FIRST, SECOND):
-        AmcRunWorkflowOperator.partial(
-            task_id=f"run_{instance}",
-            deferrable=True,
-            poll_interval=2.0,
-            wait_timeout=timedelta(minutes=20),
-            instance={"instance_id": instance},
-            pool=f"amc_{instance}",
-        ).expand(sql=plan.override(task_id=f"plan_{instance}")(instance))
+# The scenarios' mapped runs: amc_default (token_sharing "variable"); scenario
+# D's storms on a credential of their own (amc_storm, variable), so that its
+# tokens have the short lifetime D sets; token_sharing "process" (amc_process).
+for dag_id, conn_id in (
+    ("amc_distributed", "amc_default"),
+    ("amc_distributed_storm", "amc_storm"),
+    ("amc_distributed_process", "amc_process"),
+):
+    with DAG(dag_id=dag_id, **DAG_SETTINGS):
+        for instance in (FIRST, SECOND):
+            AmcRunWorkflowOperator.partial(
+                task_id=f"run_{instance}",
+                amc_conn_id=conn_id,
+                deferrable=True,
+                poll_interval=2.0,
+                wait_timeout=timedelta(minutes=20),
+                instance={"instance_id": instance},
+                pool=f"amc_{instance}",
+            ).expand(sql=plan.override(task_id=f"plan_{instance}")(instance))
 
 with DAG(dag_id="amc_distributed_in_worker", **DAG_SETTINGS):
     # Runs that wait in the worker (deferrable=False), for a worker's SIGTERM.
