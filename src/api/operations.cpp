@@ -504,6 +504,7 @@ asio::awaitable<nlohmann::json> get_data_source(session& amc, const call_context
   nlohmann::json columns = nlohmann::json::array();
   std::set<std::string> seen_tokens;
   std::string next_token;
+  const int max_pages = list_paging::default_max_pages;
   for (int page = 0; page < max_pages; ++page) {
     amc_call request;
     request.path_and_query = next_token.empty() ? path : with_query(path, {{"nextToken", next_token}});
