@@ -315,16 +315,14 @@ asio::awaitable<submission> submit_execution(session& amc, store::execution_jour
     // REJECTED): whether the day's ad-hoc runs are used up is read from
     // AMC's list (throw_if_adhoc_quota_used), never from AMC's words.
     std::optional<error> refused;
+    std::optional<nlohmann::json> created;
     try {
       auto execution = co_await create_execution(amc, context, request);
       if (counted_adhoc && execution.value("phase", "") == "rejected") {
         std::string reason = failure_reason(execution);
         co_await throw_if_adhoc_quota_used(amc, context, std::move(reason));
       }
-      result.amc_execution_id = execution["workflowExecutionId"].get<std::string>();
-      journal.complete(execution_id, result.amc_execution_id, context.deadline);
-      result.execution = std::move(execution);
-      co_return result;
+      created = std::move(execution);
     } catch (const error& problem) {
       if (!outcome_unknown(problem) || attempt > 0) {
         if (!outcome_unknown(problem)) journal.forget(execution_id, context.deadline);
@@ -336,6 +334,18 @@ asio::awaitable<submission> submit_execution(session& amc, store::execution_jour
                             "in AMC before sending it again",
                             execution_id, problem.message()));
       }
+    }
+    if (created) {
+      // Journaled outside the try above: AMC has created the run, so a store
+      // that fails now (a lock not granted within the deadline, a full disk)
+      // must not be taken for AMC refusing the create, which forgets the
+      // attempt; the attempt stays journaled as sent, and the next submit of
+      // this execution_id finds the run in AMC's list instead of creating a
+      // second one (issue 26: a retried task once cost two AMC runs so).
+      result.amc_execution_id = (*created)["workflowExecutionId"].get<std::string>();
+      journal.complete(execution_id, result.amc_execution_id, context.deadline);
+      result.execution = std::move(*created);
+      co_return result;
     }
     if (refused) {
       // (GCC 12 destroys a conditional's temporaries in a co_await twice:
