@@ -40,7 +40,9 @@ TEST(SandboxDataSources, GetPagesColumnsPastFiveHundredInBothShapes) {
     const json& source = shape == response_shape::wrapped ? first["dataSource"] : first;
     ASSERT_EQ(source["columns"].size(), 500u) << first.dump().substr(0, 300);
     ASSERT_TRUE(source.contains("nextToken"));
-    if (shape == response_shape::wrapped) EXPECT_EQ(first.size(), 1u) << "exactly the spec's wrapper";
+    if (shape == response_shape::wrapped) {
+      EXPECT_EQ(first.size(), 1u) << "exactly the spec's wrapper";
+    }
     auto rest = sandbox.amc(verb::get, sandbox.reporting("dataSources/sandbox_wide_events?nextToken=" +
                                                           source["nextToken"].get<std::string>()))
                     .json();

@@ -76,14 +76,22 @@ def test_provider_info_lists_the_trigger_module_deferrals_use() -> None:
     from airflow.providers_manager import ProvidersManager
 
     from libamc_airflow.triggers.execution import AmcExecutionTrigger
+    from libamc_airflow.triggers.workflow import AmcWorkflowRunTrigger
 
-    listed = [
+    listed = sorted(
         info.trigger_class_name
         for info in ProvidersManager().trigger
         if info.package_name == "airflow-provider-libamc"
-    ]
-    module = AmcExecutionTrigger(amc_conn_id="c", amc_execution_id="e").serialize()[0].rsplit(".", 1)[0]
-    assert listed == [module], listed
+    )
+    # The modules the triggers' serialized classpaths name: the deferrals'
+    # and the AssetWatcher's; no legacy alias module.
+    modules = sorted(
+        {
+            AmcExecutionTrigger(amc_conn_id="c", amc_execution_id="e").serialize()[0].rsplit(".", 1)[0],
+            AmcWorkflowRunTrigger.__module__,
+        }
+    )
+    assert listed == modules, listed
 
 
 def test_connections_test_works_as_the_docs_say(sandbox: Sandbox, airflow_env: dict[str, str]) -> None:
