@@ -2,7 +2,9 @@
 about AMC throttling every status read until the wait's deadline, waiting
 deferred (in the triggerer) and in the worker. The throttled tasks run on
 the sandbox's second instance, which the test throttles (a fault on its
-paths), so the download on the first one is not."""
+paths), so the download on the first one is not. Their pre-flight check
+is off: it reads the throttled instance's data sources before any run, and
+these tasks are about what throttled status reads leave in the log."""
 
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ with DAG(
         task_id="deferred_throttled",
         sql=LONG_RUN,
         instance=THROTTLED,
+        preflight=False,
         deferrable=True,
         poll_interval=2.0,
         wait_timeout=timedelta(seconds=7),
@@ -43,6 +46,7 @@ with DAG(
         task_id="in_worker_throttled",
         sql=LONG_RUN,
         instance=THROTTLED,
+        preflight=False,
         deferrable=False,
         poll_interval=1.0,
         wait_timeout=timedelta(seconds=5),
