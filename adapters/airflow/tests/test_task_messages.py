@@ -42,7 +42,12 @@ def test_task_log_says_what_was_downloaded_and_what_throttling_did(
     downloaded = task(summary, "download")
     assert downloaded["state"] == "success", output[-6000:]
     manifest = downloaded["xcom"]["manifest"]
-    directory = pathlib.Path(airflow_env["AIRFLOW_VAR_AMC_RESULTS_DIR"]) / "amc_task_log"
+    # Each run's parts go to a folder of its own under download_dir.
+    directory = (
+        pathlib.Path(airflow_env["AIRFLOW_VAR_AMC_RESULTS_DIR"])
+        / "amc_task_log"
+        / downloaded["xcom"]["amc_execution_id"]
+    )
     expected = (
         f"Downloaded the results of AMC execution {downloaded['xcom']['amc_execution_id']}: 2 files, "
         f"40 rows, {manifest['total_bytes']} bytes, into {directory}"
