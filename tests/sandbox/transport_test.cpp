@@ -473,6 +473,13 @@ TEST_P(SandboxTransport, EveryFault) {
   EXPECT_EQ(replaced.status, 502);
   EXPECT_EQ(replaced.body, "[[[");
 
+  // A list that never ends: a fresh nextToken on the page (the reply to a
+  // request carrying one is the first page again).
+  fault({{"kind", "endless_pages"}, {"operation", "listWorkflowExecutions"}});
+  auto endless = sandbox.amc(verb::get, sandbox.reporting("workflowExecutions?minCreationTime=2000-01-01T00:00:00"));
+  EXPECT_EQ(endless.status, 200);
+  EXPECT_TRUE(endless.json().contains("nextToken")) << endless.body;
+
   json stats = sandbox.admin(verb::get, "stats").json();
   EXPECT_EQ(stats["faults_total"], fault_kind_count);
   for (const auto& [kind, count] : stats["faults"].items()) EXPECT_EQ(count, 1) << kind;
