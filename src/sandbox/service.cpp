@@ -308,6 +308,14 @@ http_response handle_reporting(sandbox_state& state, const http_request& request
   }
 }
 
+// A createWorkflowExecution body asking for a dry run ("dryRun": true):
+// AMC's spec says it is not run and uses no quota, so the stats and the
+// request log count it apart from the creates.
+bool is_dry_run(std::string_view body) {
+  const auto parsed = json::parse(body, nullptr, false);
+  return parsed.is_object() && parsed.value("dryRun", json(false)) == json(true);
+}
+
 // The query without its nextToken parameter(s) (fault endless_pages).
 std::string without_next_token(std::string_view query) {
   std::string kept;
@@ -340,7 +348,11 @@ reply sandbox_service::handle(const http_request& request) {
 
   const route target_route = classify(request.method(), path);
   ++state_.traffic.requests;
-  ++state_.traffic.by_operation[static_cast<std::size_t>(target_route.op)];
+  if (target_route.op == operation::create_execution && is_dry_run(request.body())) {
+    ++state_.traffic.dry_runs;
+  } else {
+    ++state_.traffic.by_operation[static_cast<std::size_t>(target_route.op)];
+  }
 
   reply out;
   const fault_rule* fault = nullptr;
@@ -475,8 +487,7 @@ reply sandbox_service::handle(const http_request& request) {
     if (target_route.op == operation::create_execution) {
       // A dry run creates no execution (AMC's spec: it is not run and uses
       // no quota): logged apart, so the log's creates are real runs only.
-      const auto body = json::parse(request.body(), nullptr, false);
-      entry.dry_run = body.is_object() && body.value("dryRun", json(false)) == json(true);
+      entry.dry_run = is_dry_run(request.body());
       if (entry.dry_run) entry.operation = std::string(dry_run_log_operation);
     }
     if (state_.options.log_to_stderr) {

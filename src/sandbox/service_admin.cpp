@@ -52,6 +52,7 @@ http_response stats(const admin_call& call) {
       by_operation[std::string(operation_name(static_cast<operation>(i)))] = state.traffic.by_operation[i];
     }
   }
+  if (state.traffic.dry_runs > 0) by_operation[std::string(dry_run_log_operation)] = state.traffic.dry_runs;
   json by_status = json::object();
   for (const auto& [code, count] : state.traffic.by_status) by_status[std::to_string(code)] = count;
   json faults = json::object();

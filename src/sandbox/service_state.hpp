@@ -164,6 +164,9 @@ struct request_log_entry {
 struct traffic_record {
   std::uint64_t requests = 0;
   std::array<std::uint64_t, operation_count> by_operation{};
+  // createWorkflowExecution requests with "dryRun": true, counted apart from
+  // by_operation's creates (they create no run), as the request log does.
+  std::uint64_t dry_runs = 0;
   std::map<int, std::uint64_t> by_status;
   std::deque<request_log_entry> log;
 };

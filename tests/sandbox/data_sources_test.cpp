@@ -86,6 +86,11 @@ TEST(SandboxDataSources, DryRunIsRefusedOrMarkedCompleteButNeverListedOrLoggedAs
   }
   EXPECT_EQ(creates, 0);
   EXPECT_EQ(dry_runs, 2);
+  // The stats count them apart too: a test that counts creates there (the
+  // distributed harness: one per task) sees real runs only.
+  auto stats = sandbox.admin(verb::get, "stats").json()["by_operation"];
+  EXPECT_FALSE(stats.contains("createWorkflowExecution")) << stats.dump();
+  EXPECT_EQ(stats.value("createWorkflowExecution (dryRun)", 0), 2) << stats.dump();
 }
 
 TEST(SandboxAdhocQuota, RunOverTheLimitIsA400ErrorAndTheDayIsUtc) {
